@@ -1,0 +1,1 @@
+"""A local OpenAI-compatible platform (WSGI app + SQLite). Imports nothing from reconciler."""

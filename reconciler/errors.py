@@ -1,0 +1,163 @@
+"""The one error tree of reconciler, and the exit codes the CLI maps it to.
+
+```
+ReconcilerError
+├── UserError                      exit 1; the user can fix it by editing input
+│   ├── ManifestError              every Problem found, each with file:line:col
+│   ├── ConfigError                reconcile.yaml or environment (e.g. a missing API key variable)
+│   ├── PlanRejected               a policy refused the plan (compatibility, protect, empty plan)
+│   └── StalePlan                  a saved plan no longer matches the platform
+├── PlatformError                  something the platform said or failed to say
+│   ├── TemporaryPlatformError     retry with backoff; honour retry_after
+│   │   └── RateLimited
+│   └── PermanentPlatformError     retrying will not help
+│       ├── AuthenticationFailed
+│       └── NotFound
+└── StateError                     the state store
+    └── LockHeld                   another apply holds the lease
+```
+
+Messages never contain secrets: platform errors are built from status codes and the platform's own
+error message, never from request headers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+
+
+class ExitCode(IntEnum):
+    """Exit codes documented in the README (Terraform's convention for plan's --detailed-exitcode)."""
+
+    OK = 0
+    ERROR = 1
+    CHANGES = 2
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A place in a manifest. Line and column are 1-based, as editors show them."""
+
+    file: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        if self.line <= 0:
+            return self.file
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding of validation or lint. `code` is a stable rule id (e.g. `ref.dangling`)."""
+
+    location: Location
+    code: str
+    message: str
+    severity: Severity = Severity.ERROR
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.severity.value}: {self.message} [{self.code}]"
+
+
+class ReconcilerError(Exception):
+    """Root of every error reconciler raises on purpose."""
+
+    exit_code: ExitCode = ExitCode.ERROR
+
+    def one_line(self) -> str:
+        """What the CLI prints: a single line, no traceback."""
+        text = " ".join(str(self).split())
+        return f"{type(self).__name__}: {text}"
+
+
+class UserError(ReconcilerError):
+    """Bad input the user can correct."""
+
+
+@dataclass
+class ManifestError(UserError):
+    """Validation failed. Carries every problem found, not only the first."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        errors = [p for p in self.problems if p.severity is Severity.ERROR]
+        if len(errors) == 1:
+            return str(errors[0])
+        return f"{len(errors)} problems in manifests"
+
+
+class ConfigError(UserError):
+    """reconcile.yaml or the environment is wrong."""
+
+
+class PlanRejected(UserError):
+    """A policy refused the plan (compatibility verdict, protected resource, plan deleting everything)."""
+
+
+class StalePlan(UserError):
+    """A saved plan touches objects that changed since it was made."""
+
+
+class PlatformError(ReconcilerError):
+    """The platform failed a request. `status` is the HTTP status when there was a response."""
+
+    def __init__(self, message: str, *, status: int | None = None, request_id: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.request_id = request_id
+
+
+class TemporaryPlatformError(PlatformError):
+    """Worth retrying: 408/409/429/5xx, timeouts, connection resets."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, status=status, request_id=request_id)
+        self.retry_after = retry_after
+
+
+class RateLimited(TemporaryPlatformError):
+    """429. `retry_after` holds the platform's Retry-After in seconds when it sent one."""
+
+
+class PermanentPlatformError(PlatformError):
+    """Retrying will not help: 400, 403, 404, 422 ..."""
+
+
+class AuthenticationFailed(PermanentPlatformError):
+    """401, or no API key in the environment variable the target names."""
+
+
+class NotFound(PermanentPlatformError):
+    """404."""
+
+
+class StateError(ReconcilerError):
+    """The state store failed or holds something unexpected."""
+
+
+class LockHeld(StateError):
+    """Another apply holds the state lock."""
+
+    def __init__(self, message: str, *, holder: str, lock_id: str) -> None:
+        super().__init__(message)
+        self.holder = holder
+        self.lock_id = lock_id

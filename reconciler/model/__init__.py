@@ -1,0 +1,60 @@
+"""Pure data, no I/O: the desired kinds, live objects, ownership labels, canonical JSON and fingerprints."""
+
+from __future__ import annotations
+
+from reconciler.model.canonical import canonical_json, fingerprint, sha256_hex
+from reconciler.model.desired import (
+    Assistant,
+    BuiltinTool,
+    CanaryStep,
+    Chunking,
+    DesiredState,
+    FunctionTool,
+    Kind,
+    ResourceKey,
+    Rollout,
+    SourceFile,
+    SpendAlert,
+    SpendLimit,
+    VectorStore,
+)
+from reconciler.model.live import (
+    LiveAssistant,
+    LiveFile,
+    LiveSpendAlert,
+    LiveSpendLimit,
+    LiveState,
+    LiveVectorStore,
+    LiveVectorStoreFile,
+)
+from reconciler.model.stored import InventoryRecord, PointerMove, StoredState, VersionRecord
+
+__all__ = [
+    "Assistant",
+    "BuiltinTool",
+    "CanaryStep",
+    "Chunking",
+    "DesiredState",
+    "FunctionTool",
+    "InventoryRecord",
+    "Kind",
+    "LiveAssistant",
+    "LiveFile",
+    "LiveSpendAlert",
+    "LiveSpendLimit",
+    "LiveState",
+    "LiveVectorStore",
+    "LiveVectorStoreFile",
+    "PointerMove",
+    "ResourceKey",
+    "Rollout",
+    "SourceFile",
+    "SpendAlert",
+    "SpendLimit",
+    "StoredState",
+    "VectorStore",
+    "VersionRecord",
+    "canonical_json",
+    "fingerprint",
+    "sha256_hex",
+]

@@ -1,0 +1,139 @@
+"""Desired state: the target-neutral description of what should exist, resolved from manifests.
+
+Every reference is resolved here (an assistant embeds its function tools; files carry their content hash),
+so the planner needs nothing but this, the live state and the stored state.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Kind(StrEnum):
+    ASSISTANT = "Assistant"
+    FUNCTION_TOOL = "FunctionTool"
+    VECTOR_STORE = "VectorStore"
+    SPEND_ALERT = "SpendAlert"
+    SPEND_LIMIT = "SpendLimit"
+
+
+class ResourceKey(Frozen):
+    """How a resource is named across plan, store and messages: `Assistant/CorporateAssist`."""
+
+    kind: Kind
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}/{self.name}"
+
+    @classmethod
+    def parse(cls, text: str) -> ResourceKey:
+        kind, _, name = text.partition("/")
+        return cls(kind=Kind(kind), name=name)
+
+
+class BuiltinTool(StrEnum):
+    FILE_SEARCH = "file_search"
+    CODE_INTERPRETER = "code_interpreter"
+
+
+class FunctionTool(Frozen):
+    """A function tool; `name` is the function name the model sees (may differ from the document name)."""
+
+    name: str
+    description: str | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    strict: bool = False
+
+
+class SourceFile(Frozen):
+    """A file from the project, identified by content. `path` is POSIX, relative to the project root."""
+
+    path: str
+    sha256: str
+    size: int
+    attributes: dict[str, str | float | bool] = Field(default_factory=dict)
+
+
+class Chunking(Frozen):
+    type: Literal["auto", "static"] = "auto"
+    max_chunk_size_tokens: int | None = None
+    chunk_overlap_tokens: int | None = None
+
+
+class CanaryStep(Frozen):
+    """One step of a canary: either a traffic weight (0-100) or a pause (seconds; None = until promoted)."""
+
+    weight: int | None = None
+    pause_seconds: int | None = None
+    pause_indefinitely: bool = False
+
+
+class Rollout(Frozen):
+    strategy: Literal["immediate", "canary"] = "immediate"
+    steps: tuple[CanaryStep, ...] = ()
+
+
+class Resource(Frozen):
+    """Fields every managed kind shares."""
+
+    name: str
+    protect: bool = False
+
+
+class VectorStore(Resource):
+    files: tuple[SourceFile, ...] = ()
+    chunking: Chunking = Chunking()
+    expires_after_days: int | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+
+
+class Assistant(Resource):
+    model: str
+    instructions: str = ""
+    description: str | None = None
+    functions: tuple[FunctionTool, ...] = ()
+    builtins: tuple[BuiltinTool, ...] = ()
+    file_search_vector_stores: tuple[str, ...] = ()
+    code_interpreter_files: tuple[SourceFile, ...] = ()
+    temperature: float | None = None
+    top_p: float | None = None
+    response_format: str | dict[str, Any] | None = None
+    reasoning_effort: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+    versioning: Literal["immutable", "in-place"] = "immutable"
+    compatibility: Literal["backward", "forward", "full", "none"] = "backward"
+    accept_breaking: str | None = None
+    rollout: Rollout = Rollout()
+
+
+class SpendAlert(Resource):
+    scope: str  # "organization" or a project id
+    threshold_cents: int
+    interval: Literal["month"] = "month"
+    emails: tuple[str, ...] = ()
+    subject_prefix: str | None = None
+
+
+class SpendLimit(Resource):
+    scope: str
+    amount_cents: int
+    interval: Literal["month"] = "month"
+
+
+class DesiredState(Frozen):
+    """Everything the manifests ask for, keyed by document name. `sources` maps `Kind/name` to `file:line`."""
+
+    assistants: dict[str, Assistant] = Field(default_factory=dict)
+    function_tools: dict[str, FunctionTool] = Field(default_factory=dict)
+    vector_stores: dict[str, VectorStore] = Field(default_factory=dict)
+    spend_alerts: dict[str, SpendAlert] = Field(default_factory=dict)
+    spend_limits: dict[str, SpendLimit] = Field(default_factory=dict)
+    sources: dict[str, str] = Field(default_factory=dict)

@@ -1,0 +1,71 @@
+"""Stored state as data: what the state store remembers about a workspace (one target), read in one go
+and handed to the pure planner. The store package reads and writes these; it defines no types of its own
+that the planner needs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from reconciler.model.desired import Frozen, ResourceKey
+
+
+class InventoryRecord(Frozen):
+    """A platform object we created or adopted. Only objects in the inventory (and labelled) are ever
+    updated or deleted.
+
+    `key` names the resource (`VectorStoreFile` entries use `VectorStore/<store>` plus `path` in
+    `attributes`). `fingerprint` is the desired-spec hash applied last; `live_hash` is the hash of the live
+    object as read right after that apply, so a later read that differs is drift.
+    """
+
+    key: ResourceKey
+    platform_id: str
+    fingerprint: str = ""
+    live_hash: str = ""
+    protect: bool = False
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    updated_at: float = 0.0
+
+
+class VersionRecord(Frozen):
+    """One immutable assistant version (issue: immutable versions)."""
+
+    assistant: str
+    number: int
+    platform_id: str
+    fingerprint: str
+    parent: int | None = None
+    created_at: float = 0.0
+    verdict: dict[str, Any] = Field(default_factory=dict)
+    deleted: bool = False
+
+
+class PointerMove(Frozen):
+    """One entry of a release pointer's history: who moved `pointer` from one version to another, and why."""
+
+    assistant: str
+    pointer: str
+    from_version: int | None
+    to_version: int
+    at: float
+    user: str
+    host: str
+    reason: str = ""
+
+
+class StoredState(Frozen):
+    """Everything the planner needs from the store for one workspace."""
+
+    workspace: str
+    inventory: tuple[InventoryRecord, ...] = ()
+    versions: tuple[VersionRecord, ...] = ()
+    pointers: dict[str, dict[str, int]] = Field(default_factory=dict)  # assistant -> pointer -> version
+
+    def record(self, key: ResourceKey) -> InventoryRecord | None:
+        for rec in self.inventory:
+            if rec.key == key and "path" not in rec.attributes:
+                return rec
+        return None

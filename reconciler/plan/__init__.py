@@ -1,0 +1,1 @@
+"""The pure planner: desired, live and stored state in; an immutable, serialisable Plan out."""

@@ -1,0 +1,1 @@
+"""Plan and report renderers: Terraform-style text, versioned JSON, Markdown PR comments."""

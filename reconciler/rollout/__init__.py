@@ -1,0 +1,1 @@
+"""Release pointers (stable, canary) and their history: promote, rollback, abort."""

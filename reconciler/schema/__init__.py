@@ -1,0 +1,1 @@
+"""JSON-Schema tools on their own: OpenAI strict-mode checks and compatibility classification."""

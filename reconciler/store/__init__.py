@@ -1,0 +1,1 @@
+"""State stores (SQLite default, PostgreSQL): inventory, fingerprints, journal, releases and locks."""

@@ -1,0 +1,1 @@
+"""Thread registry and migration of conversations between assistant versions."""
