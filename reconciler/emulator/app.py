@@ -1,0 +1,120 @@
+"""The emulator's WSGI application: auth, faults, routing and error shapes around the resource handlers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.wrappers import Request, Response
+
+from reconciler.emulator.config import EmulatorConfig
+from reconciler.emulator.faults import ConnectionDropped, FaultInjector, Outcome
+from reconciler.emulator.http import ApiError, json_response, new_id
+from reconciler.emulator.resources import register_all
+from reconciler.emulator.router import Context, Route, Router
+from reconciler.emulator.storage import Storage
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+LOCAL_KEY = "sk-local-emulator"
+
+
+class EmulatorApp:
+    """A WSGI callable speaking OpenAI's wire format under `/v1`. Usable in-process or behind a server."""
+
+    def __init__(
+        self, config: EmulatorConfig | None = None, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.config = config or EmulatorConfig()
+        self.storage = Storage(self.config.db_path)
+        self.router = Router()
+        self.faults = FaultInjector(self.config.faults)
+        self.context = Context(storage=self.storage, config=self.config, clock=clock)
+        self.requests_served = 0
+        register_all(self.router)
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        response = self.handle(Request(environ))
+        return response(environ, start_response)
+
+    def close(self) -> None:
+        self.storage.close()
+
+    def handle(self, request: Request) -> Response:
+        self.requests_served += 1
+        try:
+            route, params = self.router.bind(request)
+        except NotFound:
+            return ApiError(404, f"Invalid URL ({request.method} {request.path})").response()
+        except MethodNotAllowed:
+            return ApiError(405, f"Invalid method for URL ({request.method} {request.path})").response()
+        try:
+            self._authorize(request, route)
+            self.faults.delay()
+            self._rate_limit(route)
+            outcome = self.faults.draw(route.group, request.method)
+            if outcome is Outcome.SERVER_ERROR:
+                status = 503 if self.faults.config.seed % 2 else 500
+                raise ApiError(
+                    status, "The server had an error while processing your request.", type_="server_error"
+                )
+            if outcome is Outcome.RESET:
+                raise ConnectionDropped("reset before handling")
+            response = route.handler(self.context, request, **params)
+            if outcome is Outcome.LOST:
+                raise ConnectionDropped("handled, response lost")
+        except ApiError as error:
+            response = error.response()
+        response.headers["x-request-id"] = new_id("req_")
+        response.headers["openai-version"] = "2020-10-01"
+        return response
+
+    def _authorize(self, request: Request, route: Route) -> None:
+        header = request.headers.get("Authorization", "")
+        scheme, _, key = header.partition(" ")
+        if scheme.lower() != "bearer" or not key.strip():
+            raise ApiError(
+                401,
+                "You didn't provide an API key. You need to provide your API key in an Authorization header "
+                "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+                code=None,
+            )
+        if route.admin and not self._is_admin_key(key.strip()):
+            raise ApiError(
+                401,
+                "Incorrect API key provided. The Admin API requires an admin key (sk-admin-...).",
+                code="invalid_api_key",
+            )
+
+    def _is_admin_key(self, key: str) -> bool:
+        if self.config.admin_keys:
+            return key in self.config.admin_keys
+        return key.startswith("sk-admin") or key == LOCAL_KEY
+
+    def _rate_limit(self, route: Route) -> None:
+        limited, retry_after, limit, remaining = self.faults.rate_limit(route.group, admin=route.admin)
+        if not limited:
+            return
+        headers: dict[str, str] = {}
+        if not route.admin:
+            # The Admin API sends no rate-limit headers at all; normal endpoints do.
+            headers = {
+                "retry-after": f"{retry_after:.3f}",
+                "x-ratelimit-limit-requests": str(limit),
+                "x-ratelimit-remaining-requests": str(remaining),
+                "x-ratelimit-reset-requests": f"{retry_after:.3f}s",
+            }
+        raise ApiError(
+            429,
+            f"Rate limit reached for requests on {route.group}. Please try again later.",
+            type_="requests",
+            code="rate_limit_exceeded",
+            headers=headers,
+        )
+
+
+def health(app: EmulatorApp) -> Response:
+    return json_response({"status": "ok", "requests_served": app.requests_served})
