@@ -1,0 +1,158 @@
+"""The Plan: immutable, JSON-serialisable output of the planner, walked by the executor and rendered.
+
+A plan is a list of resource changes in dependency-ordered stages (files -> vector stores -> vector-store
+files -> assistants -> spend), plus a separate drift section. Each change carries the *neutral* spec the
+executor sends (references by name, resolved to platform ids at apply time) and the hash of the live object
+it saw, so a saved plan can be refused as stale when the platform moved underneath it.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field
+
+from reconciler.model.canonical import fingerprint
+from reconciler.model.desired import Frozen
+
+FORMAT_VERSION = "1.0"
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"  # delete-and-create: a field the platform cannot update in place
+    DELETE = "delete"
+    NOOP = "no-op"
+
+
+class Stage(StrEnum):
+    """Creation order. Deletes run in the reverse order, after every create and update."""
+
+    FILES = "files"
+    VECTOR_STORES = "vector_stores"
+    VECTOR_STORE_FILES = "vector_store_files"
+    ASSISTANTS = "assistants"
+    SPEND = "spend"
+
+
+STAGE_ORDER: tuple[Stage, ...] = tuple(Stage)
+
+SYMBOLS: dict[Action, str] = {
+    Action.CREATE: "+",
+    Action.UPDATE: "~",
+    Action.REPLACE: "-/+",
+    Action.DELETE: "-",
+    Action.NOOP: " ",
+}
+
+
+class FieldChange(Frozen):
+    """One field-level difference. `path` is dotted (`tools[create_meeting].parameters.required`)."""
+
+    path: str
+    before: Any = None
+    after: Any = None
+    kind: str = "changed"  # changed | added | removed
+
+
+class ResourceChange(Frozen):
+    """What the plan does to one resource, and why.
+
+    `address` is unique in a plan: `Assistant/CorporateAssist`, `VectorStore/Policies`,
+    `File/docs/rules.md`, `VectorStoreFile/Policies/docs/rules.md`, `SpendAlert/monthly`.
+    `spec` is the neutral desired spec (None for deletes); `live_hash` the hash of the live object the plan
+    saw (None when there was none); `depends_on` lists addresses that must be applied first.
+    """
+
+    address: str
+    kind: str
+    name: str
+    stage: Stage
+    action: Action
+    reason: str
+    platform_id: str | None = None
+    spec: dict[str, Any] | None = None
+    fingerprint: str | None = None
+    live_hash: str | None = None
+    changes: tuple[FieldChange, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    protect: bool = False
+    adopt: bool = False  # a labelled object missing from the inventory is taken over, not recreated
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def symbol(self) -> str:
+        return SYMBOLS[self.action]
+
+
+class Drift(Frozen):
+    """A managed object changed outside the tool since the last apply."""
+
+    address: str
+    platform_id: str
+    reason: str
+    changes: tuple[FieldChange, ...] = ()
+
+
+class Summary(Frozen):
+    create: int = 0
+    update: int = 0
+    replace: int = 0
+    delete: int = 0
+    noop: int = 0
+    drift: int = 0
+
+    @property
+    def changed(self) -> int:
+        return self.create + self.update + self.replace + self.delete
+
+
+class Plan(Frozen):
+    """The whole plan. `plan_id` is a content hash, so two identical plans share an id."""
+
+    format_version: str = FORMAT_VERSION
+    plan_id: str = ""
+    workspace: str
+    created_at: float = 0.0
+    changes: tuple[ResourceChange, ...] = ()
+    drift: tuple[Drift, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def summary(self) -> Summary:
+        counts = {a: 0 for a in Action}
+        for change in self.changes:
+            counts[change.action] += 1
+        return Summary(
+            create=counts[Action.CREATE],
+            update=counts[Action.UPDATE],
+            replace=counts[Action.REPLACE],
+            delete=counts[Action.DELETE],
+            noop=counts[Action.NOOP],
+            drift=len(self.drift),
+        )
+
+    @property
+    def has_changes(self) -> bool:
+        return self.summary.changed > 0
+
+    def actionable(self) -> tuple[ResourceChange, ...]:
+        return tuple(c for c in self.changes if c.action is not Action.NOOP)
+
+    def by_address(self) -> dict[str, ResourceChange]:
+        return {c.address: c for c in self.changes}
+
+    def to_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Plan:
+        return cls.model_validate_json(text)
+
+    def with_id(self) -> Plan:
+        """The same plan with `plan_id` set from its content (creation time excluded)."""
+        content = self.model_dump(mode="json", exclude={"plan_id", "created_at"})
+        return self.model_copy(update={"plan_id": fingerprint(content, length=20)})
