@@ -1,0 +1,361 @@
+"""Target adapter for the Assistants v2 wire format (servers that still speak it, and our emulator).
+
+Reads use list endpoints with the largest page each allows, concurrently across kinds; writes map neutral
+specs to SDK parameters. Every SDK call goes through `errors.call`, so nothing above sees `openai.*`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import openai
+
+from reconciler.errors import AuthenticationFailed, NotFound
+from reconciler.model import labels
+from reconciler.model.desired import Kind
+from reconciler.model.live import (
+    LiveAssistant,
+    LiveFile,
+    LiveSpendAlert,
+    LiveSpendLimit,
+    LiveState,
+    LiveVectorStore,
+    LiveVectorStoreFile,
+)
+from reconciler.targets import wire
+from reconciler.targets.base import RequestStats
+from reconciler.targets.errors import call
+
+PAGE = 100  # the largest page the Assistants-era list endpoints accept
+READ_WORKERS = 8
+
+
+class AssistantsV2Target:
+    """Assistants v2: each assistant version is a platform assistant (`versions_on_platform`)."""
+
+    versions_on_platform = True
+
+    def __init__(
+        self,
+        client: openai.OpenAI,
+        *,
+        name: str,
+        project_id: str,
+        stats: RequestStats | None = None,
+        admin_key_env: str = "OPENAI_ADMIN_KEY",
+    ) -> None:
+        self.client = client
+        self.name = name
+        self.project_id = project_id
+        self.stats = stats or RequestStats()
+        self._admin_key_env = admin_key_env
+
+    def close(self) -> None:
+        self.client.close()
+
+    # ---- reading -------------------------------------------------------------------------------------
+
+    def read(self, kinds: Collection[Kind]) -> LiveState:
+        """One concurrent read of every kind asked for; vector-store files only for stores we manage."""
+        wanted = set(kinds)
+        with ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="read") as pool:
+            assistants: Future[list[LiveAssistant]] | None = None
+            stores: Future[list[LiveVectorStore]] | None = None
+            alerts: Future[list[LiveSpendAlert]] | None = None
+            limits: Future[list[LiveSpendLimit]] | None = None
+            if Kind.ASSISTANT in wanted:
+                assistants = pool.submit(self._list_assistants)
+            if Kind.VECTOR_STORE in wanted:
+                stores = pool.submit(self._list_vector_stores, pool)
+            if Kind.SPEND_ALERT in wanted:
+                alerts = pool.submit(self._list_spend_alerts, pool)
+            if Kind.SPEND_LIMIT in wanted:
+                limits = pool.submit(self._read_spend_limits, pool)
+            return LiveState(
+                assistants={a.id: a for a in (assistants.result() if assistants else [])},
+                vector_stores={v.id: v for v in (stores.result() if stores else [])},
+                spend_alerts={a.id: a for a in (alerts.result() if alerts else [])},
+                spend_limits={lim.scope: lim for lim in (limits.result() if limits else [])},
+            )
+
+    def _list_assistants(self) -> list[LiveAssistant]:
+        pages = call("list assistants", lambda: self.client.beta.assistants.list(limit=PAGE, order="asc"))
+        return [wire.live_assistant(a) for a in _walk(pages, "list assistants")]
+
+    def find_assistants(self, label_name: str) -> list[LiveAssistant]:
+        return [
+            a
+            for a in self._list_assistants()
+            if labels.is_managed(a.metadata) and a.metadata.get(labels.NAME) == label_name
+        ]
+
+    def _list_vector_stores(self, pool: ThreadPoolExecutor) -> list[LiveVectorStore]:
+        pages = call("list vector stores", lambda: self.client.vector_stores.list(limit=PAGE, order="asc"))
+        stores = [wire.live_vector_store(v) for v in _walk(pages, "list vector stores")]
+        files = {
+            s.id: pool.submit(self._list_store_files, s.id) for s in stores if labels.is_managed(s.metadata)
+        }
+        return [
+            s.model_copy(update={"files": tuple(files[s.id].result())}) if s.id in files else s
+            for s in stores
+        ]
+
+    def _list_store_files(self, vector_store_id: str) -> list[LiveVectorStoreFile]:
+        what = f"list files of vector store {vector_store_id}"
+        pages = call(
+            what, lambda: self.client.vector_stores.files.list(vector_store_id, limit=PAGE, order="asc")
+        )
+        return [wire.live_vector_store_file(f, vector_store_id) for f in _walk(pages, what)]
+
+    def find_vector_stores(self, label_name: str) -> list[LiveVectorStore]:
+        pages = call("list vector stores", lambda: self.client.vector_stores.list(limit=PAGE, order="asc"))
+        stores = [wire.live_vector_store(v) for v in _walk(pages, "list vector stores")]
+        return [
+            s for s in stores if labels.is_managed(s.metadata) and s.metadata.get(labels.NAME) == label_name
+        ]
+
+    def _admin(self) -> Any:
+        if not self.client.admin_api_key:
+            raise AuthenticationFailed(f"the target's admin key is not set: export {self._admin_key_env}")
+        return self.client.admin.organization
+
+    def _list_spend_alerts(self, pool: ThreadPoolExecutor) -> list[LiveSpendAlert]:
+        admin = self._admin()
+        project = pool.submit(
+            lambda: _walk(
+                call(
+                    "list project spend alerts",
+                    lambda: admin.projects.spend_alerts.list(self.project_id, limit=PAGE),
+                ),
+                "list project spend alerts",
+            )
+        )
+        org = _walk(
+            call("list organization spend alerts", lambda: admin.spend_alerts.list(limit=PAGE)),
+            "list organization spend alerts",
+        )
+        return [wire.live_spend_alert(a, self.project_id) for a in project.result()] + [
+            wire.live_spend_alert(a, "organization") for a in org
+        ]
+
+    def _read_spend_limits(self, pool: ThreadPoolExecutor) -> list[LiveSpendLimit]:
+        admin = self._admin()
+
+        def read(scope: str) -> LiveSpendLimit | None:
+            try:
+                if scope == "organization":
+                    raw = call("get organization spend limit", admin.spend_limit.retrieve)
+                else:
+                    raw = call(
+                        "get project spend limit",
+                        lambda: admin.projects.spend_limit.retrieve(self.project_id),
+                    )
+            except NotFound:
+                return None
+            return wire.live_spend_limit(raw, scope)
+
+        futures = [pool.submit(read, scope) for scope in (self.project_id, "organization")]
+        return [limit for f in futures if (limit := f.result()) is not None]
+
+    # ---- assistants ----------------------------------------------------------------------------------
+
+    def create_assistant(
+        self,
+        spec: Mapping[str, Any],
+        *,
+        metadata: Mapping[str, str],
+        vector_store_ids: Sequence[str],
+        code_interpreter_file_ids: Sequence[str],
+    ) -> LiveAssistant:
+        params = wire.assistant_params(spec, metadata, vector_store_ids, code_interpreter_file_ids)
+        return wire.live_assistant(
+            call("create assistant", lambda: self.client.beta.assistants.create(**params))
+        )
+
+    def update_assistant(
+        self,
+        assistant_id: str,
+        spec: Mapping[str, Any],
+        *,
+        metadata: Mapping[str, str],
+        vector_store_ids: Sequence[str],
+        code_interpreter_file_ids: Sequence[str],
+    ) -> LiveAssistant:
+        params = wire.assistant_params(
+            spec, metadata, vector_store_ids, code_interpreter_file_ids, update=True
+        )
+        raw = call(
+            f"update assistant {assistant_id}",
+            lambda: self.client.beta.assistants.update(assistant_id, **params),
+        )
+        return wire.live_assistant(raw)
+
+    def delete_assistant(self, assistant_id: str) -> None:
+        _ignore_missing(
+            lambda: call(
+                f"delete assistant {assistant_id}", lambda: self.client.beta.assistants.delete(assistant_id)
+            )
+        )
+
+    # ---- files ---------------------------------------------------------------------------------------
+
+    def upload_file(self, *, filename: str, content: bytes, purpose: str) -> LiveFile:
+        raw = call(
+            f"upload file {filename}",
+            lambda: self.client.files.create(file=(filename, content), purpose=purpose),  # type: ignore[arg-type]
+        )
+        return wire.live_file(raw)
+
+    def find_files(self, *, filename: str, size: int, purpose: str) -> list[LiveFile]:
+        pages = call("list files", lambda: self.client.files.list(purpose=purpose, limit=10_000, order="asc"))
+        found = [wire.live_file(f) for f in _walk(pages, "list files")]
+        return [f for f in found if f.filename == filename and f.bytes == size]
+
+    def delete_file(self, file_id: str) -> None:
+        _ignore_missing(lambda: call(f"delete file {file_id}", lambda: self.client.files.delete(file_id)))
+
+    # ---- vector stores -------------------------------------------------------------------------------
+
+    def create_vector_store(self, spec: Mapping[str, Any], *, metadata: Mapping[str, str]) -> LiveVectorStore:
+        params = wire.vector_store_params(spec, metadata)
+        return wire.live_vector_store(
+            call("create vector store", lambda: self.client.vector_stores.create(**params))
+        )
+
+    def update_vector_store(
+        self, vector_store_id: str, spec: Mapping[str, Any], *, metadata: Mapping[str, str]
+    ) -> LiveVectorStore:
+        params = wire.vector_store_params(spec, metadata, update=True)
+        raw = call(
+            f"update vector store {vector_store_id}",
+            lambda: self.client.vector_stores.update(vector_store_id, **params),
+        )
+        return wire.live_vector_store(raw)
+
+    def delete_vector_store(self, vector_store_id: str) -> None:
+        _ignore_missing(
+            lambda: call(
+                f"delete vector store {vector_store_id}",
+                lambda: self.client.vector_stores.delete(vector_store_id),
+            )
+        )
+
+    def attach_file(
+        self,
+        vector_store_id: str,
+        file_id: str,
+        *,
+        attributes: Mapping[str, str | float | bool],
+        chunking: Mapping[str, Any],
+    ) -> LiveVectorStoreFile:
+        raw = call(
+            f"attach file {file_id} to vector store {vector_store_id}",
+            lambda: self.client.vector_stores.files.create(
+                vector_store_id,
+                file_id=file_id,
+                attributes=dict(attributes),
+                chunking_strategy=wire.chunking_param(chunking),  # type: ignore[arg-type]
+            ),
+        )
+        return wire.live_vector_store_file(raw, vector_store_id)
+
+    def get_vector_store_file(self, vector_store_id: str, file_id: str) -> LiveVectorStoreFile:
+        raw = call(
+            f"get file {file_id} of vector store {vector_store_id}",
+            lambda: self.client.vector_stores.files.retrieve(file_id, vector_store_id=vector_store_id),
+        )
+        return wire.live_vector_store_file(raw, vector_store_id)
+
+    def update_file_attributes(
+        self, vector_store_id: str, file_id: str, attributes: Mapping[str, str | float | bool]
+    ) -> LiveVectorStoreFile:
+        raw = call(
+            f"update attributes of file {file_id}",
+            lambda: self.client.vector_stores.files.update(
+                file_id, vector_store_id=vector_store_id, attributes=dict(attributes)
+            ),
+        )
+        return wire.live_vector_store_file(raw, vector_store_id)
+
+    def detach_file(self, vector_store_id: str, file_id: str) -> None:
+        _ignore_missing(
+            lambda: call(
+                f"detach file {file_id} from vector store {vector_store_id}",
+                lambda: self.client.vector_stores.files.delete(file_id, vector_store_id=vector_store_id),
+            )
+        )
+
+    # ---- spend controls (Admin API) ------------------------------------------------------------------
+
+    def create_spend_alert(self, spec: Mapping[str, Any]) -> LiveSpendAlert:
+        admin, params = self._admin(), wire.spend_alert_params(spec)
+        if spec["scope"] == "organization":
+            raw = call("create organization spend alert", lambda: admin.spend_alerts.create(**params))
+        else:
+            raw = call(
+                "create project spend alert",
+                lambda: admin.projects.spend_alerts.create(spec["scope"], **params),
+            )
+        return wire.live_spend_alert(raw, spec["scope"])
+
+    def update_spend_alert(self, alert_id: str, spec: Mapping[str, Any]) -> LiveSpendAlert:
+        admin, params = self._admin(), wire.spend_alert_params(spec)
+        if spec["scope"] == "organization":
+            raw = call(
+                "update organization spend alert", lambda: admin.spend_alerts.update(alert_id, **params)
+            )
+        else:
+            raw = call(
+                "update project spend alert",
+                lambda: admin.projects.spend_alerts.update(alert_id, project_id=spec["scope"], **params),
+            )
+        return wire.live_spend_alert(raw, spec["scope"])
+
+    def delete_spend_alert(self, alert_id: str, scope: str) -> None:
+        admin = self._admin()
+        if scope == "organization":
+            _ignore_missing(
+                lambda: call("delete organization spend alert", lambda: admin.spend_alerts.delete(alert_id))
+            )
+        else:
+            _ignore_missing(
+                lambda: call(
+                    "delete project spend alert",
+                    lambda: admin.projects.spend_alerts.delete(alert_id, project_id=scope),
+                )
+            )
+
+    def set_spend_limit(self, spec: Mapping[str, Any]) -> LiveSpendLimit:
+        admin = self._admin()
+        params = {"threshold_amount": spec["amount_cents"], "currency": "USD", "interval": spec["interval"]}
+        if spec["scope"] == "organization":
+            raw = call("set organization spend limit", lambda: admin.spend_limit.update(**params))
+        else:
+            raw = call(
+                "set project spend limit", lambda: admin.projects.spend_limit.update(spec["scope"], **params)
+            )
+        return wire.live_spend_limit(raw, spec["scope"])
+
+    def delete_spend_limit(self, scope: str) -> None:
+        admin = self._admin()
+        if scope == "organization":
+            _ignore_missing(lambda: call("delete organization spend limit", admin.spend_limit.delete))
+        else:
+            _ignore_missing(
+                lambda: call("delete project spend limit", lambda: admin.projects.spend_limit.delete(scope))
+            )
+
+
+def _walk(pages: Any, what: str) -> Iterable[Any]:
+    """Iterate an SDK cursor page across pages; page fetch errors are translated like any call."""
+    return call(what, lambda: list(pages))
+
+
+def _ignore_missing(fn: Any) -> None:
+    """Deleting what is already gone succeeds: deletes are retried after lost responses."""
+    try:
+        fn()
+    except NotFound:
+        return

@@ -1,0 +1,71 @@
+"""Builds the `openai` SDK client for a target: the embedded emulator in-process, or a base URL.
+
+The SDK's own retries are off: the executor owns retries, so a lost response is re-read by label before
+anything is sent twice. A request hook counts requests for the benchmarks.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx2
+import openai
+
+from reconciler.config import LOCAL_API_KEY, TargetConfig, secret_from_env
+from reconciler.errors import AuthenticationFailed
+from reconciler.targets.base import RequestStats
+
+# The SDK marks the Assistants v2 surface deprecated (the API was sunset on 2026-08-26); the warning is
+# about the platform we emulate, not about our code, so this adapter's calls do not repeat it.
+warnings.filterwarnings(
+    "ignore", message="deprecated", category=DeprecationWarning, module=r"reconciler\.targets"
+)
+
+TIMEOUT_SECONDS = 60.0
+
+
+def _counting_hook(stats: RequestStats) -> Callable[[httpx2.Request], None]:
+    def hook(request: httpx2.Request) -> None:
+        stats.count(request.method, request.url.path)
+
+    return hook
+
+
+def build_client(
+    config: TargetConfig,
+    *,
+    root: Path,
+    stats: RequestStats,
+    transport: httpx2.BaseTransport | None = None,
+) -> openai.OpenAI:
+    """A client for the target. `transport` overrides the network (tests hand in an emulator transport)."""
+    hooks = {"request": [_counting_hook(stats)]}
+    if config.type == "local" and transport is None:
+        from reconciler.emulator import EmulatorApp, EmulatorConfig
+        from reconciler.emulator.transport import EmulatorTransport
+
+        db = root / config.platform_db
+        db.parent.mkdir(parents=True, exist_ok=True)
+        transport = EmulatorTransport(EmulatorApp(EmulatorConfig.from_env(db_path=str(db))))
+    if config.type == "local":
+        api_key, admin_key = LOCAL_API_KEY, LOCAL_API_KEY
+        base_url = "http://127.0.0.1/v1"
+    else:
+        api_key = secret_from_env(config.api_key_env, what="the target's API key")
+        # The admin key is needed only for spend controls; a missing one fails those calls, not the plan.
+        try:
+            admin_key = secret_from_env(config.admin_key_env, what="the target's admin key")
+        except AuthenticationFailed:
+            admin_key = ""
+        base_url = config.base_url or "https://api.openai.com/v1"
+    http_client = httpx2.Client(transport=transport, timeout=TIMEOUT_SECONDS, event_hooks=hooks)
+    return openai.OpenAI(
+        api_key=api_key,
+        admin_api_key=admin_key or None,
+        base_url=base_url,
+        max_retries=0,
+        http_client=http_client,
+        timeout=TIMEOUT_SECONDS,
+    )
