@@ -1,0 +1,151 @@
+"""The state store's seams: `StateReader` (what plan, `versions` and `resolve` need) and `StateStore` (what
+apply, rollout and `state unlock` need). Every backend passes one contract suite
+(tests/contract/store/test_store_contract.py).
+
+Everything is scoped by `workspace` (a target name), so one database can serve several targets. Time is
+always passed in as epoch seconds (`now`), so leases and the journal are testable without sleeping.
+
+The store never holds secrets: no API key, admin key or DSN password is written to any table. Writes
+whose JSON payloads contain something shaped like an OpenAI key are refused (see `store.guard`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from typing import Any, Protocol, runtime_checkable
+
+from reconciler.model.desired import ResourceKey
+from reconciler.model.stored import InventoryRecord, PointerMove, StoredState, VersionRecord
+from reconciler.store.records import ApplyRecord, ApplyStatus, Lease, StepRecord, StepStatus
+
+__all__ = ["StateReader", "StateStore"]
+
+
+@runtime_checkable
+class StateReader(Protocol):
+    """Read-only access to the stored state of workspaces."""
+
+    def read(self, workspace: str) -> StoredState:
+        """Inventory, versions and pointers of one workspace, read as one consistent snapshot."""
+        ...
+
+    def inventory(self, workspace: str) -> tuple[InventoryRecord, ...]:
+        """Every inventory record, ordered by kind, name and path."""
+        ...
+
+    def versions(self, workspace: str, assistant: str) -> tuple[VersionRecord, ...]:
+        """Every version of one assistant (deleted ones included, flagged), oldest first."""
+        ...
+
+    def pointers(self, workspace: str, assistant: str) -> dict[str, int]:
+        """Where each release pointer of one assistant points: pointer name -> version number."""
+        ...
+
+    def pointer_history(self, workspace: str, assistant: str) -> tuple[PointerMove, ...]:
+        """Every pointer move of one assistant, oldest first."""
+        ...
+
+    def journal(self, apply_id: str) -> ApplyRecord:
+        """One apply with all its steps. Raises StateError for an unknown id."""
+        ...
+
+    def current_lock(self, workspace: str) -> Lease | None:
+        """The lease row of a workspace, expired or not (check `Lease.expired(now)`), or None."""
+        ...
+
+    def close(self) -> None:
+        """Close the connection. Idempotent."""
+        ...
+
+
+@runtime_checkable
+class StateStore(StateReader, Protocol):
+    """Read and write access. A write outside `transaction()` is atomic on its own."""
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Group several writes into one atomic unit; nested calls join the outer transaction, and any
+        exception rolls the whole unit back. Other threads using the same store wait until it ends."""
+        ...
+
+    # -- inventory ---------------------------------------------------------------------------------
+    def upsert_inventory(self, workspace: str, record: InventoryRecord) -> None:
+        """Insert or replace the record named by its key (and `attributes["path"]` for vector-store files)."""
+        ...
+
+    def delete_inventory(self, workspace: str, key: ResourceKey, path: str | None = None) -> bool:
+        """Forget one record; `path` selects a vector-store file entry. True when a record was removed."""
+        ...
+
+    # -- versions and release pointers -------------------------------------------------------------
+    def add_version(self, workspace: str, version: VersionRecord) -> None:
+        """Record a new immutable version. Raises StateError when that number already exists."""
+        ...
+
+    def mark_version_deleted(self, workspace: str, assistant: str, number: int) -> None:
+        """Flag a version whose platform object is gone. Refused while a pointer holds the version."""
+        ...
+
+    def move_pointer(
+        self,
+        workspace: str,
+        assistant: str,
+        pointer: str,
+        to_version: int,
+        *,
+        user: str,
+        host: str,
+        reason: str,
+        now: float,
+    ) -> PointerMove:
+        """Point `pointer` at an existing, undeleted version; append the move to its history, atomically."""
+        ...
+
+    # -- apply journal -----------------------------------------------------------------------------
+    def begin_apply(self, workspace: str, plan_id: str, *, now: float) -> str:
+        """Open a journal for executing `plan_id`; returns the new apply id."""
+        ...
+
+    def record_step(
+        self,
+        apply_id: str,
+        step_key: str,
+        status: StepStatus | str,
+        detail: Mapping[str, Any],
+        *,
+        now: float,
+    ) -> StepRecord:
+        """Record where one step got to (pending/started/done/failed) with JSON-serialisable detail."""
+        ...
+
+    def steps(self, apply_id: str) -> dict[str, StepRecord]:
+        """The latest record of every step of one apply."""
+        ...
+
+    def finish_apply(self, apply_id: str, status: ApplyStatus | str, *, now: float | None = None) -> None:
+        """Close a running apply's journal with a final status (succeeded, failed or abandoned)."""
+        ...
+
+    def unfinished_apply(self, workspace: str, plan_id: str | None = None) -> ApplyRecord | None:
+        """The most recent apply still `running` (crashed or interrupted), optionally for one plan."""
+        ...
+
+    # -- leases ------------------------------------------------------------------------------------
+    def acquire_lock(self, workspace: str, *, owner: str, host: str, ttl_seconds: float, now: float) -> Lease:
+        """Take the workspace lease. Raises LockHeld naming the holder while an unexpired lease exists
+        (leases are not re-entrant: the holder renews its Lease); an expired lease is taken over."""
+        ...
+
+    def renew_lock(self, lease: Lease, *, now: float) -> Lease:
+        """Extend a lease we still hold by its ttl. Raises LockHeld if another holder took it over, or
+        StateError if it was released or force-unlocked."""
+        ...
+
+    def release_lock(self, lease: Lease) -> None:
+        """Give the lease back. Releasing a lease that was already taken over or removed does nothing."""
+        ...
+
+    def force_unlock(self, workspace: str, lock_id: str) -> Lease:
+        """Remove a lease by id whatever its holder (`reconcile state unlock ID`); returns what was removed.
+        Raises StateError when the workspace holds no lock with that id."""
+        ...

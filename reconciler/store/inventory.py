@@ -1,0 +1,79 @@
+"""The inventory table: platform objects we created or adopted, keyed by workspace, resource key and (for
+vector-store file entries) `attributes["path"]`.
+"""
+
+from __future__ import annotations
+
+from reconciler.errors import StateError
+from reconciler.model.desired import ResourceKey
+from reconciler.model.stored import InventoryRecord
+from reconciler.store.guard import check_text, dump_json, load_json
+from reconciler.store.sqlcore import Row, SqlCore
+
+__all__ = ["InventoryTable"]
+
+
+def _path_of(record: InventoryRecord) -> str:
+    path = record.attributes.get("path", "")
+    if not isinstance(path, str):
+        raise StateError(f"inventory attribute 'path' of {record.key} must be a string")
+    return path
+
+
+def _to_record(row: Row) -> InventoryRecord:
+    kind, name, _path, platform_id, fingerprint, live_hash, protect, attributes, updated_at = row
+    return InventoryRecord(
+        key=ResourceKey.parse(f"{kind}/{name}"),
+        platform_id=platform_id,
+        fingerprint=fingerprint,
+        live_hash=live_hash,
+        protect=bool(protect),
+        attributes=load_json(attributes),
+        updated_at=float(updated_at),
+    )
+
+
+class InventoryTable(SqlCore):
+    def inventory(self, workspace: str) -> tuple[InventoryRecord, ...]:
+        rows = self._query(
+            "SELECT kind, name, path, platform_id, fingerprint, live_hash, protect, attributes, updated_at "
+            "FROM inventory "
+            "WHERE workspace = ? "
+            "ORDER BY kind, name, path",
+            (self._workspace(workspace),),
+        )
+        return tuple(_to_record(row) for row in rows)
+
+    def upsert_inventory(self, workspace: str, record: InventoryRecord) -> None:
+        path = _path_of(record)
+        attributes = dump_json(record.attributes, what=f"inventory attributes of {record.key}")
+        with self.transaction():
+            self._exec(
+                "INSERT INTO inventory (workspace, kind, name, path, platform_id, fingerprint, live_hash, "
+                "protect, attributes, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (workspace, kind, name, path) DO UPDATE SET "
+                "platform_id = excluded.platform_id, fingerprint = excluded.fingerprint, "
+                "live_hash = excluded.live_hash, protect = excluded.protect, "
+                "attributes = excluded.attributes, updated_at = excluded.updated_at",
+                (
+                    self._workspace(workspace),
+                    record.key.kind.value,
+                    record.key.name,
+                    path,
+                    check_text(record.platform_id, what=f"platform id of {record.key}"),
+                    record.fingerprint,
+                    record.live_hash,
+                    int(record.protect),
+                    attributes,
+                    record.updated_at,
+                ),
+            )
+
+    def delete_inventory(self, workspace: str, key: ResourceKey, path: str | None = None) -> bool:
+        with self.transaction():
+            removed = self._exec(
+                "DELETE FROM inventory WHERE workspace = ? AND kind = ? AND name = ? AND path = ?",
+                (self._workspace(workspace), key.kind.value, key.name, path or ""),
+            )
+        return removed > 0

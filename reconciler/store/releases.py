@@ -1,0 +1,199 @@
+"""Assistant versions and release pointers: immutable version rows, the pointer each name holds, and the
+append-only history of every pointer move (from, to, when, user, host, why).
+"""
+
+from __future__ import annotations
+
+from reconciler.errors import StateError
+from reconciler.model.stored import PointerMove, VersionRecord
+from reconciler.store.guard import check_text, dump_json, load_json
+from reconciler.store.sqlcore import Row, SqlCore
+
+__all__ = ["ReleaseTables"]
+
+
+def _to_version(row: Row) -> VersionRecord:
+    assistant, number, platform_id, fingerprint, parent, created_at, verdict, deleted = row
+    return VersionRecord(
+        assistant=assistant,
+        number=int(number),
+        platform_id=platform_id,
+        fingerprint=fingerprint,
+        parent=None if parent is None else int(parent),
+        created_at=float(created_at),
+        verdict=load_json(verdict),
+        deleted=bool(deleted),
+    )
+
+
+def _to_move(row: Row) -> PointerMove:
+    assistant, pointer, from_version, to_version, at, user, host, reason = row
+    return PointerMove(
+        assistant=assistant,
+        pointer=pointer,
+        from_version=None if from_version is None else int(from_version),
+        to_version=int(to_version),
+        at=float(at),
+        user=user,
+        host=host,
+        reason=reason,
+    )
+
+
+class ReleaseTables(SqlCore):
+    # -- reads -------------------------------------------------------------------------------------
+    def versions(self, workspace: str, assistant: str) -> tuple[VersionRecord, ...]:
+        rows = self._query(
+            "SELECT assistant, number, platform_id, fingerprint, parent, created_at, verdict, deleted "
+            "FROM versions "
+            "WHERE workspace = ? AND assistant = ? "
+            "ORDER BY number",
+            (self._workspace(workspace), assistant),
+        )
+        return tuple(_to_version(row) for row in rows)
+
+    def _all_versions(self, workspace: str) -> tuple[VersionRecord, ...]:
+        rows = self._query(
+            "SELECT assistant, number, platform_id, fingerprint, parent, created_at, verdict, deleted "
+            "FROM versions "
+            "WHERE workspace = ? "
+            "ORDER BY assistant, number",
+            (self._workspace(workspace),),
+        )
+        return tuple(_to_version(row) for row in rows)
+
+    def pointers(self, workspace: str, assistant: str) -> dict[str, int]:
+        rows = self._query(
+            "SELECT pointer, version FROM pointers WHERE workspace = ? AND assistant = ? ORDER BY pointer",
+            (self._workspace(workspace), assistant),
+        )
+        return {str(pointer): int(version) for pointer, version in rows}
+
+    def _all_pointers(self, workspace: str) -> dict[str, dict[str, int]]:
+        rows = self._query(
+            "SELECT assistant, pointer, version "
+            "FROM pointers "
+            "WHERE workspace = ? "
+            "ORDER BY assistant, pointer",
+            (self._workspace(workspace),),
+        )
+        result: dict[str, dict[str, int]] = {}
+        for assistant, pointer, version in rows:
+            result.setdefault(str(assistant), {})[str(pointer)] = int(version)
+        return result
+
+    def pointer_history(self, workspace: str, assistant: str) -> tuple[PointerMove, ...]:
+        rows = self._query(
+            "SELECT assistant, pointer, from_version, to_version, moved_at, moved_by_user, moved_by_host, "
+            "reason "
+            "FROM pointer_history "
+            "WHERE workspace = ? AND assistant = ? "
+            "ORDER BY id",
+            (self._workspace(workspace), assistant),
+        )
+        return tuple(_to_move(row) for row in rows)
+
+    # -- writes ------------------------------------------------------------------------------------
+    def add_version(self, workspace: str, version: VersionRecord) -> None:
+        if version.number < 1:
+            raise StateError(f"version numbers start at 1, got {version.number} for {version.assistant}")
+        verdict = dump_json(version.verdict, what=f"verdict of {version.assistant} v{version.number}")
+        with self.transaction():
+            self._serialize(f"versions/{workspace}/{version.assistant}")
+            exists = self._query(
+                "SELECT 1 FROM versions WHERE workspace = ? AND assistant = ? AND number = ?",
+                (self._workspace(workspace), version.assistant, version.number),
+            )
+            if exists:
+                raise StateError(
+                    f"{version.assistant} version {version.number} already exists in {workspace}"
+                )
+            self._exec(
+                "INSERT INTO versions (workspace, assistant, number, platform_id, fingerprint, parent, "
+                "created_at, verdict, deleted) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    workspace,
+                    version.assistant,
+                    version.number,
+                    check_text(version.platform_id, what="platform id"),
+                    version.fingerprint,
+                    version.parent,
+                    version.created_at,
+                    verdict,
+                    int(version.deleted),
+                ),
+            )
+
+    def mark_version_deleted(self, workspace: str, assistant: str, number: int) -> None:
+        with self.transaction():
+            self._serialize(f"pointers/{workspace}/{assistant}")
+            holders = self._query(
+                "SELECT pointer FROM pointers WHERE workspace = ? AND assistant = ? AND version = ? "
+                "ORDER BY pointer",
+                (self._workspace(workspace), assistant, number),
+            )
+            if holders:
+                names = ", ".join(str(row[0]) for row in holders)
+                raise StateError(f"{assistant} version {number} is held by pointer {names}; move it first")
+            changed = self._exec(
+                "UPDATE versions SET deleted = 1 WHERE workspace = ? AND assistant = ? AND number = ?",
+                (workspace, assistant, number),
+            )
+            if not changed:
+                raise StateError(f"{assistant} has no version {number} in {workspace}")
+
+    def move_pointer(
+        self,
+        workspace: str,
+        assistant: str,
+        pointer: str,
+        to_version: int,
+        *,
+        user: str,
+        host: str,
+        reason: str,
+        now: float,
+    ) -> PointerMove:
+        if not pointer:
+            raise StateError("a release pointer needs a name")
+        check_text(reason, what="the reason of a pointer move")
+        with self.transaction():
+            # Serialise movers of this assistant's pointers so `from_version` is the value we replace,
+            # even when the pointer row does not exist yet (nothing to SELECT ... FOR UPDATE).
+            self._serialize(f"pointers/{workspace}/{assistant}")
+            target = self._query(
+                "SELECT deleted FROM versions WHERE workspace = ? AND assistant = ? AND number = ?",
+                (self._workspace(workspace), assistant, to_version),
+            )
+            if not target:
+                raise StateError(f"{assistant} has no version {to_version} in {workspace}")
+            if target[0][0]:
+                raise StateError(f"{assistant} version {to_version} was deleted; it cannot serve traffic")
+            current = self._query(
+                "SELECT version FROM pointers WHERE workspace = ? AND assistant = ? AND pointer = ?",
+                (workspace, assistant, pointer),
+            )
+            from_version = int(current[0][0]) if current else None
+            self._exec(
+                "INSERT INTO pointers (workspace, assistant, pointer, version, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (workspace, assistant, pointer) DO UPDATE SET "
+                "version = excluded.version, updated_at = excluded.updated_at",
+                (workspace, assistant, pointer, to_version, now),
+            )
+            self._exec(
+                "INSERT INTO pointer_history (workspace, assistant, pointer, from_version, to_version, "
+                "moved_at, moved_by_user, moved_by_host, reason) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (workspace, assistant, pointer, from_version, to_version, now, user, host, reason),
+            )
+        return PointerMove(
+            assistant=assistant,
+            pointer=pointer,
+            from_version=from_version,
+            to_version=to_version,
+            at=now,
+            user=user,
+            host=host,
+            reason=reason,
+        )

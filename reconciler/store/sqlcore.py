@@ -1,0 +1,141 @@
+"""The connection discipline shared by the SQL backends: one connection per store, guarded by a lock so
+threads can share a store, explicit BEGIN/COMMIT transactions that nest by joining, and the dialect
+differences (placeholders, how a write transaction starts, the one migration substitution).
+
+SQL in the store is written once with `?` placeholders; a backend only says how to run a statement.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+
+from reconciler.errors import StateError
+
+__all__ = ["Dialect", "Row", "SqlCore"]
+
+Row = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between SQLite and PostgreSQL for our SQL."""
+
+    name: str
+    begin_write: str  # SQLite: BEGIN IMMEDIATE takes the write lock up front, so check-then-write is safe
+    begin_read: str  # a snapshot, so `read()` never sees half of another apply's transaction
+    substitutions: Mapping[str, str]
+    convert_placeholders: Callable[[str], str]
+
+    def render_migration(self, sql: str) -> str:
+        for token, replacement in self.substitutions.items():
+            sql = sql.replace(token, replacement)
+        if "{{" in sql:
+            raise StateError(f"migration uses an unknown substitution for {self.name}: {sql[:80]!r}")
+        return sql
+
+
+class SqlCore:
+    """Transactions and statement execution over one DB-API-like connection; backends fill in `_run`."""
+
+    dialect: Dialect
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self._guard = threading.RLock()
+        self._depth = 0
+        self._closed = False
+
+    # -- what a backend provides -------------------------------------------------------------------
+    def _run(self, sql: str, params: Sequence[Any]) -> tuple[list[Row], int]:
+        """Execute one statement (already in the backend's placeholder style); return rows and rowcount.
+        Driver errors must come out as StateError."""
+        raise NotImplementedError
+
+    def _close_connection(self) -> None:
+        raise NotImplementedError
+
+    def _serialize(self, topic: str) -> None:
+        """Inside a write transaction, wait for any other writer on `topic` (a row that may not exist
+        yet). SQLite needs nothing: BEGIN IMMEDIATE already admits one writer at a time."""
+
+    def migration_lock(self) -> AbstractContextManager[None]:
+        """Held while migrating so two processes opening a fresh database do not both create tables."""
+        return nullcontext()
+
+    # -- statements --------------------------------------------------------------------------------
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return self._statement(sql, params)[0]
+
+    def _exec(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self._statement(sql, params)[1]
+
+    def _statement(self, sql: str, params: Sequence[Any]) -> tuple[list[Row], int]:
+        with self._guard:
+            if self._closed:
+                raise StateError("the state store is closed")
+            return self._run(self.dialect.convert_placeholders(sql), tuple(params))
+
+    # -- transactions ------------------------------------------------------------------------------
+    def transaction(self) -> AbstractContextManager[None]:
+        return self._transaction(self.dialect.begin_write)
+
+    def _snapshot(self) -> AbstractContextManager[None]:
+        return self._transaction(self.dialect.begin_read)
+
+    @contextmanager
+    def _transaction(self, begin: str) -> Iterator[None]:
+        with self._guard:
+            if self._depth:
+                # Join the outer transaction: the unit of atomicity is the outermost block.
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self._statement(begin, ())
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._depth = 0
+                self._rollback_quietly()
+                raise
+            self._depth = 0
+            try:
+                self._statement("COMMIT", ())
+            except BaseException:
+                self._rollback_quietly()
+                raise
+
+    def _rollback_quietly(self) -> None:
+        # The original error is what matters; a failed ROLLBACK (connection gone) must not mask it.
+        with suppress(StateError):
+            self._statement("ROLLBACK", ())
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def close(self) -> None:
+        with self._guard:
+            if self._closed:
+                return
+            self._closed = True
+            self._close_connection()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @staticmethod
+    def _workspace(workspace: str) -> str:
+        if not workspace or workspace != workspace.strip():
+            raise StateError(f"invalid workspace name {workspace!r}")
+        return workspace

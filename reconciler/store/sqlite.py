@@ -1,0 +1,73 @@
+"""The default state backend: one SQLite file (`.reconcile/state.db`) via the standard library, or an
+in-memory database for tests.
+
+Safe for two processes: WAL mode lets readers run beside the writer, every write transaction starts with
+BEGIN IMMEDIATE (so the lease check and the lease write happen under SQLite's single write lock), and
+`busy_timeout` makes a second writer wait instead of failing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import StateError
+from reconciler.store.migrate import Migration
+from reconciler.store.sqlcore import Dialect, Row
+from reconciler.store.sqlstore import SqlStore
+
+__all__ = ["SQLITE", "SqliteStore"]
+
+MEMORY = ":memory:"
+
+SQLITE = Dialect(
+    name="sqlite",
+    begin_write="BEGIN IMMEDIATE",
+    begin_read="BEGIN",  # in WAL mode a read transaction sees one snapshot throughout
+    substitutions={"{{ID_PRIMARY_KEY}}": "INTEGER PRIMARY KEY AUTOINCREMENT"},
+    convert_placeholders=lambda sql: sql,
+)
+
+
+class SqliteStore(SqlStore):
+    """A state store in one SQLite database. `path` is a file path or `:memory:`."""
+
+    def __init__(
+        self, path: str | Path, *, busy_timeout: float = 30.0, migrations: tuple[Migration, ...] | None = None
+    ) -> None:
+        super().__init__(SQLITE)
+        self.path = str(path)
+        if self.path != MEMORY:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # isolation_level=None: the module issues no implicit BEGIN/COMMIT; SqlCore does it explicitly.
+            self._conn = sqlite3.connect(
+                self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise StateError(f"cannot open SQLite state at {self.path}: {exc}") from exc
+        try:
+            self._exec("PRAGMA foreign_keys = ON")
+            if self.path != MEMORY:
+                self._query("PRAGMA journal_mode = WAL")
+                self._exec("PRAGMA synchronous = NORMAL")
+            self.migrate(migrations)
+        except BaseException:
+            self.close()
+            raise
+
+    def _run(self, sql: str, params: Sequence[Any]) -> tuple[list[Row], int]:
+        cursor = self._conn.cursor()
+        try:
+            cursor.execute(sql, params)
+            rows: list[Row] = cursor.fetchall()
+            return rows, cursor.rowcount
+        except sqlite3.Error as exc:
+            raise StateError(f"SQLite state at {self.path}: {exc}") from exc
+        finally:
+            cursor.close()
+
+    def _close_connection(self) -> None:
+        self._conn.close()

@@ -1,0 +1,32 @@
+"""`SqlStore`: the whole StateStore assembled from its tables (inventory, releases, journal, locks), plus
+the one-snapshot `read()` the planner uses. Backends subclass it with a connection and a dialect.
+"""
+
+from __future__ import annotations
+
+from reconciler.model.stored import StoredState
+from reconciler.store.inventory import InventoryTable
+from reconciler.store.journal import JournalTables
+from reconciler.store.locks import LockTable
+from reconciler.store.migrate import Migration, applied_migrations, migrate
+from reconciler.store.releases import ReleaseTables
+
+__all__ = ["SqlStore"]
+
+
+class SqlStore(InventoryTable, ReleaseTables, JournalTables, LockTable):
+    def read(self, workspace: str) -> StoredState:
+        with self._snapshot():
+            return StoredState(
+                workspace=self._workspace(workspace),
+                inventory=self.inventory(workspace),
+                versions=self._all_versions(workspace),
+                pointers=self._all_pointers(workspace),
+            )
+
+    def migrate(self, migrations: tuple[Migration, ...] | None = None) -> list[int]:
+        """Apply pending migrations (the bundled ones unless given); returns the numbers applied."""
+        return migrate(self, migrations)
+
+    def schema_version(self) -> int:
+        return max(applied_migrations(self), default=0)
