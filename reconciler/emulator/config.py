@@ -24,6 +24,12 @@ class EmulatorConfig:
     organization_id: str = "org_local"
     faults: FaultConfig = field(default_factory=FaultConfig)
     unindexable_suffixes: tuple[str, ...] = (".bin", ".exe", ".zip", ".png", ".jpg")
+    # Runs (resources/runs.py): seconds queued, seconds in progress per model step, seconds a cancel
+    # takes, and the run's lifetime before a non-terminal run expires (the platform's is 10 minutes).
+    run_queued_seconds: float = 0.0
+    run_in_progress_seconds: float = 0.0
+    run_cancel_seconds: float = 0.0
+    run_expires_seconds: int = 600
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> EmulatorConfig:
