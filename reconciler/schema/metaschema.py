@@ -6,6 +6,8 @@ record without an import cycle.
 
 from __future__ import annotations
 
+import json
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -60,13 +62,19 @@ def _message(validator: object, message: str, path: list[object]) -> str:
     return text
 
 
-def check_metaschema(schema: Mapping[str, Any]) -> list[SchemaIssue]:
-    """Every violation of the 2020-12 meta-schema, sorted by pointer then message; [] when valid."""
+# jsonschema needs ~2-3 ms for even a tiny schema against the 2020-12 meta-schema (its $dynamicRef
+# resolution dominates), and projects repeat the same parameter schemas across tools and runs, so results
+# are memoised by the schema's JSON text.
+_CACHE_SIZE = 4096
+_cache: OrderedDict[str, tuple[SchemaIssue, ...]] = OrderedDict()
+
+
+def _validate(schema: Mapping[str, Any]) -> tuple[SchemaIssue, ...]:
     try:
         errors = list(_META_VALIDATOR.iter_errors(schema))
     except RecursionError:
         # A pathologically deep document must become a user error, not a traceback.
-        return [SchemaIssue("", "schema.invalid", "schema is nested too deeply to validate; flatten it")]
+        return (SchemaIssue("", "schema.invalid", "schema is nested too deeply to validate; flatten it"),)
     issues = {
         SchemaIssue(
             json_pointer(error.absolute_path),
@@ -75,4 +83,21 @@ def check_metaschema(schema: Mapping[str, Any]) -> list[SchemaIssue]:
         )
         for error in errors
     }
-    return sorted(issues, key=lambda issue: (issue.pointer, issue.code, issue.message))
+    return tuple(sorted(issues, key=lambda issue: (issue.pointer, issue.code, issue.message)))
+
+
+def check_metaschema(schema: Mapping[str, Any]) -> list[SchemaIssue]:
+    """Every violation of the 2020-12 meta-schema, sorted by pointer then message; [] when valid."""
+    try:
+        key = json.dumps(schema, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        # Not plain JSON (e.g. a YAML date, NaN): the text would not identify the value, so do not cache.
+        return list(_validate(schema))
+    cached = _cache.get(key)
+    if cached is None:
+        cached = _cache[key] = _validate(schema)
+        if len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    else:
+        _cache.move_to_end(key)
+    return list(cached)
