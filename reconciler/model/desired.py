@@ -22,6 +22,7 @@ class Kind(StrEnum):
     VECTOR_STORE = "VectorStore"
     SPEND_ALERT = "SpendAlert"
     SPEND_LIMIT = "SpendLimit"
+    FILE = "File"  # an upload; not a manifest kind, but inventoried like one
 
 
 class ResourceKey(Frozen):

@@ -46,3 +46,11 @@ def with_labels(user: Mapping[str, str], **labels: str | None) -> dict[str, str]
         if value is not None:
             out[keys[arg]] = value
     return out
+
+
+# Attributes we keep on each vector-store file: its content hash and project path, so a re-apply uploads
+# only what changed. They count against the platform's 16 attribute keys like user attributes do.
+FILE_SHA256 = "reconciler_sha256"
+FILE_PATH = "reconciler_path"
+FILE_ATTRIBUTE_KEYS: tuple[str, ...] = (FILE_SHA256, FILE_PATH)
+MAX_FILE_ATTRIBUTES = 16

@@ -1,0 +1,293 @@
+"""The planner: desired, live and stored state in; an immutable Plan out. Pure: no I/O, no clock.
+
+For each resource it decides create | update | replace | delete | no-op and says why; it reports drift
+(live objects changed outside the tool since the last apply) separately; and it refuses plans that would
+delete a protected object or, without `allow_empty`, every managed object.
+
+Ownership: only objects in the inventory are updated or deleted. A labelled object missing from the
+inventory (its create response was lost, or the state was reset) is adopted rather than created twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from reconciler.errors import PlanRejected
+from reconciler.model import labels
+from reconciler.model.canonical import fingerprint
+from reconciler.model.desired import DesiredState, Kind, ResourceKey
+from reconciler.model.live import LiveState
+from reconciler.model.specs import assistant_spec, spend_alert_spec, spend_limit_spec, vector_store_spec
+from reconciler.model.stored import InventoryRecord, StoredState
+from reconciler.plan import normalise
+from reconciler.plan.definition import STAGE_ORDER, Action, Drift, Plan, ResourceChange, Stage
+from reconciler.plan.diff import field_changes
+from reconciler.plan.files import plan_attachments, plan_uploads
+
+LiveSpec = dict[str, Any]
+
+
+def build_plan(
+    desired: DesiredState,
+    live: LiveState,
+    stored: StoredState,
+    *,
+    allow_empty: bool = False,
+    created_at: float = 0.0,
+) -> Plan:
+    records = {r.key: r for r in stored.inventory if "path" not in r.attributes}
+    store_names = {r.platform_id: r.key.name for k, r in records.items() if k.kind is Kind.VECTOR_STORE}
+    file_paths = {r.platform_id: r.key.name for k, r in records.items() if k.kind is Kind.FILE}
+
+    changes: list[ResourceChange] = []
+    drift: list[Drift] = []
+    store_ids: dict[str, str] = {}
+
+    # Vector stores
+    live_stores = {s.id: s for s in live.vector_stores.values()}
+    store_chunking = {n: vector_store_spec(s)["chunking"] for n, s in desired.vector_stores.items()}
+    for change in _plan_kind(
+        Kind.VECTOR_STORE,
+        Stage.VECTOR_STORES,
+        {n: vector_store_spec(s) for n, s in desired.vector_stores.items()},
+        {n: s.protect for n, s in desired.vector_stores.items()},
+        records,
+        {
+            i: (
+                s.metadata,
+                normalise.vector_store_spec(
+                    s, store_chunking.get(_label(s.metadata) or "", {"type": "auto"})
+                ),
+            )
+            for i, s in live_stores.items()
+        },
+        drift,
+    ):
+        changes.append(change)
+        if change.platform_id:
+            store_ids[change.name] = change.platform_id
+
+    changes.extend(plan_uploads(desired, stored))
+    changes.extend(plan_attachments(desired, live, stored, store_ids))
+
+    # Assistants
+    assistant_specs = {n: assistant_spec(a) for n, a in desired.assistants.items()}
+    changes.extend(
+        _with_deps(c, desired)
+        for c in _plan_kind(
+            Kind.ASSISTANT,
+            Stage.ASSISTANTS,
+            assistant_specs,
+            {n: a.protect for n, a in desired.assistants.items()},
+            records,
+            {
+                i: (a.metadata, normalise.assistant_spec(a, store_names, file_paths))
+                for i, a in live.assistants.items()
+            },
+            drift,
+        )
+    )
+
+    # Spend controls: alerts carry no metadata, so identity comes from the inventory alone.
+    changes.extend(
+        _plan_kind(
+            Kind.SPEND_ALERT,
+            Stage.SPEND,
+            {n: spend_alert_spec(a) for n, a in desired.spend_alerts.items()},
+            {n: a.protect for n, a in desired.spend_alerts.items()},
+            records,
+            {i: ({}, normalise.spend_alert_spec(a)) for i, a in live.spend_alerts.items()},
+            drift,
+            adopt_by_spec=True,
+        )
+    )
+    changes.extend(
+        _plan_kind(
+            Kind.SPEND_LIMIT,
+            Stage.SPEND,
+            {n: spend_limit_spec(s) for n, s in desired.spend_limits.items()},
+            {n: s.protect for n, s in desired.spend_limits.items()},
+            records,
+            {scope: ({}, normalise.spend_limit_spec(s)) for scope, s in live.spend_limits.items()},
+            drift,
+            adopt_by_spec=True,
+        )
+    )
+
+    _refuse_unsafe(changes, records, allow_empty)
+    order = {stage: i for i, stage in enumerate(STAGE_ORDER)}
+    changes.sort(key=lambda c: (order[c.stage], c.address))
+    plan = Plan(workspace=stored.workspace, created_at=created_at, changes=tuple(changes), drift=tuple(drift))
+    return plan.with_id()
+
+
+def _label(metadata: Mapping[str, str]) -> str | None:
+    return metadata.get(labels.NAME) if labels.is_managed(metadata) else None
+
+
+def _plan_kind(
+    kind: Kind,
+    stage: Stage,
+    wanted: Mapping[str, dict[str, Any]],
+    protect: Mapping[str, bool],
+    records: Mapping[ResourceKey, InventoryRecord],
+    live: Mapping[str, tuple[Mapping[str, str], LiveSpec]],
+    drift: list[Drift],
+    *,
+    adopt_by_spec: bool = False,
+) -> list[ResourceChange]:
+    """Plan one kind. `live` maps platform id to (metadata, neutral spec)."""
+    out: list[ResourceChange] = []
+    kind_records = {k.name: r for k, r in records.items() if k.kind is kind}
+    claimed = {r.platform_id for r in kind_records.values()}
+    for name, spec in sorted(wanted.items()):
+        address = f"{kind.value}/{name}"
+        rec = kind_records.get(name)
+        make: Callable[..., ResourceChange] = _change_factory(
+            kind, stage, name, address, spec, protect.get(name, False)
+        )
+        if rec is not None and rec.platform_id in live:
+            live_spec = live[rec.platform_id][1]
+            _note_drift(address, rec, live_spec, drift)
+            diff = field_changes(live_spec, spec)
+            if diff:
+                out.append(
+                    make(
+                        Action.UPDATE, "manifest differs from the platform", rec.platform_id, live_spec, diff
+                    )
+                )
+            else:
+                out.append(make(Action.NOOP, "in sync", rec.platform_id, live_spec, ()))
+            continue
+        adoptable = _adoptable(name, spec, live, claimed, adopt_by_spec)
+        if adoptable is not None:
+            claimed.add(adoptable)
+            live_spec = live[adoptable][1]
+            diff = field_changes(live_spec, spec)
+            reason = (
+                "adopting an object we labelled that the inventory does not record (an interrupted apply?)"
+            )
+            action = Action.UPDATE if diff else Action.NOOP
+            out.append(make(action, reason, adoptable, live_spec, diff, adopt=True))
+            continue
+        reason = (
+            "not on the platform" if rec is None else f"recorded object {rec.platform_id} is gone; recreating"
+        )
+        out.append(make(Action.CREATE, reason, None, None, field_changes(None, spec)))
+    for name, rec in sorted(kind_records.items()):
+        if name in wanted:
+            continue
+        address = f"{kind.value}/{name}"
+        present = rec.platform_id in live
+        if present:
+            _note_drift(address, rec, live[rec.platform_id][1], drift)
+        out.append(
+            ResourceChange(
+                address=address,
+                kind=kind.value,
+                name=name,
+                stage=stage,
+                action=Action.DELETE,
+                reason="removed from the manifests"
+                if present
+                else "removed from the manifests (already gone)",
+                platform_id=rec.platform_id,
+                live_hash=fingerprint(live[rec.platform_id][1]) if present else None,
+                changes=field_changes(live[rec.platform_id][1], None) if present else (),
+                protect=rec.protect,
+            )
+        )
+    return out
+
+
+def _change_factory(
+    kind: Kind, stage: Stage, name: str, address: str, spec: dict[str, Any], protect: bool
+) -> Callable[..., ResourceChange]:
+    def make(
+        action: Action,
+        reason: str,
+        platform_id: str | None,
+        live_spec: LiveSpec | None,
+        changes: tuple[Any, ...],
+        *,
+        adopt: bool = False,
+    ) -> ResourceChange:
+        return ResourceChange(
+            address=address,
+            kind=kind.value,
+            name=name,
+            stage=stage,
+            action=action,
+            reason=reason,
+            platform_id=platform_id,
+            spec=spec,
+            fingerprint=fingerprint(spec),
+            live_hash=fingerprint(live_spec) if live_spec is not None else None,
+            changes=changes,
+            protect=protect,
+            adopt=adopt,
+        )
+
+    return make
+
+
+def _adoptable(
+    name: str,
+    spec: Mapping[str, Any],
+    live: Mapping[str, tuple[Mapping[str, str], LiveSpec]],
+    claimed: set[str],
+    by_spec: bool,
+) -> str | None:
+    """The oldest unclaimed live object labelled with this name (or, for kinds without metadata, equal
+    to the desired spec). Duplicates beyond the first are left alone: they are not ours to delete."""
+    for platform_id, (metadata, live_spec) in live.items():
+        if platform_id in claimed:
+            continue
+        if by_spec and live_spec == spec:
+            return platform_id
+        if not by_spec and _label(metadata) == name:
+            return platform_id
+    return None
+
+
+def _note_drift(address: str, rec: InventoryRecord, live_spec: LiveSpec, drift: list[Drift]) -> None:
+    if not rec.live_hash or fingerprint(live_spec) == rec.live_hash:
+        return
+    applied = rec.attributes.get("spec")
+    changes = field_changes(applied, live_spec) if isinstance(applied, dict) else ()
+    drift.append(
+        Drift(
+            address=address,
+            platform_id=rec.platform_id,
+            reason="changed outside reconciler since the last apply",
+            changes=changes,
+        )
+    )
+
+
+def _with_deps(change: ResourceChange, desired: DesiredState) -> ResourceChange:
+    assistant = desired.assistants.get(change.name)
+    if assistant is None or change.action is Action.DELETE:
+        return change
+    deps = [f"VectorStore/{n}" for n in assistant.file_search_vector_stores]
+    deps += [f"File/{f.path}" for f in assistant.code_interpreter_files]
+    return change.model_copy(update={"depends_on": tuple(sorted(deps))})
+
+
+def _refuse_unsafe(
+    changes: list[ResourceChange], records: Mapping[ResourceKey, InventoryRecord], allow_empty: bool
+) -> None:
+    protected = [c.address for c in changes if c.action in (Action.DELETE, Action.REPLACE) and c.protect]
+    if protected:
+        raise PlanRejected(
+            f"refusing to delete protected resources: {', '.join(protected)} "
+            "(protection is recorded in the state; set protect: false and apply before removing them)"
+        )
+    managed = [c for c in changes if c.kind in {k.value for k in Kind} and c.kind != Kind.FILE.value]
+    deleting = [c for c in managed if c.action is Action.DELETE]
+    if records and deleting and len(deleting) == len(managed) and not allow_empty:
+        raise PlanRejected(
+            f"this plan would delete every managed object ({len(deleting)}); "
+            "pass --allow-empty if that is what you mean"
+        )
