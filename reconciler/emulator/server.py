@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, cast
 
+from waitress import wasyncore
 from waitress.server import create_server
 
 from reconciler.emulator.app import EmulatorApp
@@ -39,13 +42,28 @@ class EmulatorServer:
     """A waitress server bound to host:port; port 0 picks a free one (see `port`)."""
 
     def __init__(
-        self, config: EmulatorConfig, *, host: str = "127.0.0.1", port: int = 0, threads: int = 8
+        self,
+        config: EmulatorConfig | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        threads: int = 8,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         logging.getLogger("waitress").setLevel(logging.ERROR)
-        self.app = EmulatorApp(config)
+        self.app = EmulatorApp(config, clock=clock)
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._closed = threading.Event()
         self._server = create_server(
-            _DroppingApp(self.app), host=host, port=port, threads=threads, ident="reconciler-emulator"
+            _DroppingApp(self.app),
+            host=host,
+            port=port,
+            threads=threads,
+            ident="reconciler-emulator",
         )
+        # waitress keeps its channels in a per-server socket map; shutdown must close them all.
+        self._socket_map: dict[int, Any] = cast(Any, self._server)._map
         self.host = host
         self.port = int(getattr(self._server, "effective_port", port))
 
@@ -54,8 +72,32 @@ class EmulatorServer:
         return f"http://{self.host}:{self.port}/v1"
 
     def serve_forever(self) -> None:
-        self._server.run()
+        """Serve until `close()` (from another thread) or KeyboardInterrupt, then release the sockets.
+
+        Our own loop instead of waitress's `run()`: closing sockets from another thread while select()
+        waits on them fails with EBADF, so the serving thread polls a stop flag and closes them itself.
+        """
+        try:
+            while not self._stopping.is_set():
+                wasyncore.loop(timeout=0.05, map=self._socket_map, count=1)
+        finally:
+            self._server.task_dispatcher.shutdown()
+            self._server.close()
+            wasyncore.close_all(self._socket_map)
+            self._closed.set()
+
+    def start(self) -> EmulatorServer:
+        """Serve in a daemon thread (tests, benchmarks); `close()` stops it."""
+        self._thread = threading.Thread(target=self.serve_forever, name="emulator-server", daemon=True)
+        self._thread.start()
+        return self
 
     def close(self) -> None:
-        self._server.close()
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5.0)
+        elif not self._closed.is_set():
+            # Never served: nothing else will release the listening socket.
+            self._server.close()
+            wasyncore.close_all(self._socket_map)
         self.app.close()

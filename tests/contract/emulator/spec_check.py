@@ -1,0 +1,121 @@
+"""Checks one HTTP exchange against OpenAI's published spec with openapi-core; returns the violations.
+
+The rule: a request the spec accepts must get a response the spec accepts; a request the spec rejects
+(missing key, malformed body) must be refused with a 4xx in the `ErrorResponse` shape. Error statuses an
+operation does not declare (most 400/401/404/5xx) are checked against `#/components/schemas/ErrorResponse`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx2
+from openapi_core import OpenAPI
+from openapi_core.templating.media_types.exceptions import MediaTypeNotFound
+from openapi_core.templating.paths.exceptions import PathError
+from openapi_core.templating.responses.exceptions import ResponseNotFound
+from openapi_core.testing import MockRequest, MockResponse
+from openapi_schema_validator import OAS31Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+# The spec declares `/files/{id}/content` as application/json string; the platform sends raw bytes.
+_BINARY_OPERATIONS = {("get", "/files/{file_id}/content")}
+
+
+class SpecChecker:
+    def __init__(self, api: OpenAPI, raw_spec: dict[str, Any]) -> None:
+        self.api = api
+        registry: Registry[Any] = Registry().with_resource(
+            "urn:spec", Resource.from_contents(raw_spec, default_specification=DRAFT202012)
+        )
+        self._error_validator = OAS31Validator(
+            {"$ref": "urn:spec#/components/schemas/ErrorResponse"}, registry=registry
+        )
+
+    def check(self, request: httpx2.Request, response: httpx2.Response | None) -> list[str]:
+        mock_request = _mock_request(request)
+        label = f"{request.method} {request.url.path}"
+        try:
+            self.api.validate_request(mock_request)
+            request_error: str | None = None
+        except PathError as exc:
+            return [f"{label}: no such operation in the spec ({exc})"]
+        except Exception as exc:  # openapi-core raises a family of ValidationError subclasses
+            request_error = _describe(exc)
+        if response is None:
+            return []  # the connection dropped: there is no response to check
+        status = response.status_code
+        if request_error is not None:
+            if not 400 <= status < 500:
+                return [
+                    f"{label}: spec rejects the request ({request_error}) but the emulator answered {status}"
+                ]
+            return self._check_error_body(label, response)
+        mock_response = MockResponse(
+            response.content,
+            status_code=status,
+            headers=dict(response.headers),
+            content_type=response.headers.get("content-type", "application/json"),
+        )
+        try:
+            self.api.validate_response(mock_request, mock_response)
+        except ResponseNotFound:
+            if status < 400:
+                return [f"{label}: status {status} is not declared by the spec"]
+            return self._check_error_body(label, response)
+        except MediaTypeNotFound:
+            if (request.method.lower(), _template(request)) in _BINARY_OPERATIONS and status == 200:
+                return []
+            return [f"{label}: response media type {response.headers.get('content-type')} not in the spec"]
+        except Exception as exc:
+            return [f"{label} -> {status}: {_describe(exc)}"]
+        return []
+
+    def _check_error_body(self, label: str, response: httpx2.Response) -> list[str]:
+        try:
+            payload = json.loads(response.content)
+        except ValueError:
+            return [f"{label} -> {response.status_code}: error body is not JSON"]
+        errors = sorted(self._error_validator.iter_errors(payload), key=str)
+        return [f"{label} -> {response.status_code}: ErrorResponse: {e.message}" for e in errors[:3]]
+
+
+def _mock_request(request: httpx2.Request) -> MockRequest:
+    url = request.url
+    port = url.port or (443 if url.scheme == "https" else 80)
+    headers = dict(request.headers)
+    content_type = request.headers.get("content-type", "application/json")
+    return MockRequest(
+        f"{url.scheme}://{url.host}:{port}",
+        request.method,
+        url.path,
+        args=list(url.params.multi_items()),  # type: ignore[arg-type]  # a MultiDict accepts pairs
+        headers=headers,
+        data=request.content or None,
+        content_type=content_type,
+    )
+
+
+def _template(request: httpx2.Request) -> str:
+    path = request.url.path.removeprefix("/v1")
+    if path.startswith("/files/") and path.endswith("/content"):
+        return "/files/{file_id}/content"
+    return path
+
+
+def _describe(exc: Exception) -> str:
+    """openapi-core wraps the schema errors; surface the first few messages."""
+    parts = [f"{type(exc).__name__}: {exc}"]
+    cause: BaseException | None = exc.__cause__
+    while cause is not None:
+        schema_errors = getattr(cause, "schema_errors", None)
+        if schema_errors:
+            parts += [
+                f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in schema_errors[:3]
+            ]
+        else:
+            parts.append(str(cause))
+        cause = cause.__cause__
+    return "; ".join(parts)
