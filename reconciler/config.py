@@ -51,6 +51,7 @@ class ProjectConfig(_Settings):
     default_target: str = Field(default="local", alias="defaultTarget")
     state: str = f"sqlite:///{STATE_DIR}/state.db"
     retry: RetrySettings = RetrySettings()
+    manifests: str = "."  # where manifests live, relative to root; `reconcile validate ROOT` reads this
 
     def target(self, name: str | None = None) -> tuple[str, TargetConfig]:
         chosen = name or self.default_target

@@ -1,0 +1,16 @@
+"""`reconcile schema`: print the manifests' JSON Schema (generated from the spec models) for editors."""
+
+from __future__ import annotations
+
+import click
+
+from reconciler.cli.main import cli
+from reconciler.errors import ExitCode
+from reconciler.manifest.schema_doc import manifest_schema_text
+
+
+@cli.command()
+def schema() -> int:
+    """Print the JSON Schema of manifest documents (2020-12), e.g. for yaml-language-server."""
+    click.echo(manifest_schema_text(), nl=False)
+    return int(ExitCode.OK)

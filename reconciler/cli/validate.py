@@ -1,0 +1,58 @@
+"""`reconcile validate [DIR]`: every problem in the project's manifests, one per line; exit 0 valid, 1 not."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import click
+
+from reconciler.cli.main import cli
+from reconciler.errors import ExitCode
+from reconciler.manifest import validate_project
+
+
+def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from error
+
+
+@cli.command()
+@click.argument("directory", required=False, default=".", type=click.Path(path_type=Path))
+@click.option("--strict", is_flag=True, help="Treat lint warnings as errors.")
+@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--as-of", "as_of", callback=_as_of, metavar="DATE", help="Judge model deprecations as of DATE.")
+def validate(directory: Path, strict: bool, output: str, as_of: date | None) -> int:
+    """Check manifests under DIRECTORY (default: the current directory) without touching any platform."""
+    report = validate_project(directory, strict=strict, as_of=as_of)
+    if output == "json":
+        payload = {
+            "valid": report.ok,
+            "root": str(report.config.root),
+            "files": report.files,
+            "documents": report.documents,
+            "problems": [
+                {
+                    "file": p.location.file,
+                    "line": p.location.line,
+                    "column": p.location.column,
+                    "severity": p.severity.value,
+                    "code": p.code,
+                    "message": p.message,
+                }
+                for p in report.problems
+            ],
+        }
+        click.echo(json.dumps(payload, indent=2))
+    else:
+        for problem in report.problems:
+            click.echo(str(problem))
+        errors, warnings = len(report.errors), len(report.warnings)
+        verdict = "valid" if report.ok else "invalid"
+        click.echo(f"{verdict}: {report.documents} documents in {report.files} files, {errors} errors, {warnings} warnings")
+    return int(ExitCode.OK if report.ok else ExitCode.ERROR)

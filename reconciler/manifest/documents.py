@@ -1,0 +1,148 @@
+"""Finds manifest files and splits them into documents: `apiVersion`, `kind`, `metadata.name`, `spec`.
+
+A directory is read recursively in sorted order (hidden directories and the project file skipped); each
+file may hold several documents. The envelope is checked here; each kind's `spec` is checked by `specs.py`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from reconciler.config import PROJECT_FILE
+from reconciler.manifest.problems import Collector
+from reconciler.manifest.specs import API_VERSION, NAME_PATTERN, SPECS, Spec
+from reconciler.manifest.yaml_loader import Pos, YMap, load_documents
+
+MANIFEST_SUFFIXES = (".yaml", ".yml")
+MANAGED_KINDS = ("Assistant", "FunctionTool", "VectorStore", "SpendAlert", "SpendLimit")
+_ENVELOPE = ("apiVersion", "kind", "metadata", "spec")
+_NAME = re.compile(NAME_PATTERN)
+
+
+@dataclass(frozen=True)
+class Document:
+    """One checked document. `file` is POSIX and relative to the project root; `directory` is absolute."""
+
+    file: str
+    directory: Path
+    kind: str
+    name: str
+    root: YMap
+    spec: Spec
+    pos: Pos
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+    @property
+    def source(self) -> str:
+        return f"{self.file}:{self.pos[0]}"
+
+
+def manifest_files(directory: Path, root: Path) -> Iterator[Path]:
+    """YAML files below `directory`, sorted, skipping hidden directories and the root's project file."""
+    project_file = root / PROJECT_FILE
+    for current, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            path = Path(current) / name
+            if name.endswith(MANIFEST_SUFFIXES) and not name.startswith(".") and path != project_file:
+                yield path
+
+
+def relative(path: Path, root: Path) -> str:
+    return Path(os.path.relpath(path, root)).as_posix()
+
+
+def read_file(path: Path, root: Path, collector: Collector, *, project_file: bool = False) -> list[Document]:
+    """The valid documents of one file; every problem goes to `collector`."""
+    file = relative(path, root)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        collector.add(file, (1, 1), "file.encoding", f"not UTF-8 text ({error.reason})")
+        return []
+    except OSError as error:
+        collector.add(file, None, "file.unreadable", f"cannot read: {error.strerror}")
+        return []
+    docs, issues = load_documents(text)
+    for issue in issues:
+        collector.add(file, (issue.line, issue.column), issue.code, issue.message)
+    out: list[Document] = []
+    for doc in docs:
+        checked = _document(file, path.parent, doc.root, doc.pos, collector, project_file=project_file)
+        if checked is not None:
+            out.append(checked)
+    return out
+
+
+def _document(
+    file: str, directory: Path, root: Any, pos: Pos, collector: Collector, *, project_file: bool
+) -> Document | None:
+    if not isinstance(root, YMap):
+        collector.add(file, pos, "document.not-mapping", "a document must be a mapping with apiVersion, kind, metadata, spec")
+        return None
+    ok = True
+    for key in root:
+        if key not in _ENVELOPE:
+            collector.at(file, root, [key], "field.unknown", f"{key}: unknown field", key=True)
+            ok = False
+    for key in _ENVELOPE:
+        if key not in root:
+            collector.add(file, root.pos, "field.required", f"{key}: required field is missing")
+            ok = False
+    if "apiVersion" in root and root["apiVersion"] != API_VERSION:
+        message = f"apiVersion: expected {API_VERSION!r}, got {root['apiVersion']!r}"
+        collector.at(file, root, ["apiVersion"], "document.api-version", message)
+        ok = False
+    kind = root.get("kind")
+    allowed = ("Project",) if project_file else MANAGED_KINDS
+    if "kind" in root and kind not in allowed:
+        if kind == "Project":
+            message = f"kind: Project belongs in {PROJECT_FILE} at the project root"
+        else:
+            message = f"kind: unknown kind {kind!r} (expected one of {', '.join(allowed)})"
+        collector.at(file, root, ["kind"], "document.kind", message)
+        ok = False
+    name = _name(file, root, collector)
+    spec_data = root.get("spec")
+    if "spec" in root and not isinstance(spec_data, YMap):
+        collector.at(file, root, ["spec"], "field.type", "spec: must be a mapping")
+        ok = False
+    if not ok or name is None or not isinstance(kind, str):
+        return None
+    try:
+        spec = SPECS[kind].model_validate(spec_data)
+    except ValidationError as error:
+        collector.pydantic(file, root, ["spec"], error)
+        return None
+    return Document(file, directory, kind, name, root, spec, pos)
+
+
+def _name(file: str, root: YMap, collector: Collector) -> str | None:
+    metadata = root.get("metadata")
+    if metadata is None and "metadata" not in root:
+        return None
+    if not isinstance(metadata, YMap):
+        collector.at(file, root, ["metadata"], "field.type", "metadata: must be a mapping with a name")
+        return None
+    for key in metadata:
+        if key != "name":
+            collector.at(file, root, ["metadata", key], "field.unknown", f"metadata.{key}: unknown field", key=True)
+    name = metadata.get("name")
+    if "name" not in metadata:
+        collector.at(file, root, ["metadata"], "field.required", "metadata.name: required field is missing")
+        return None
+    if not isinstance(name, str) or not _NAME.match(name):
+        message = f"metadata.name: {name!r} must match {NAME_PATTERN}"
+        collector.at(file, root, ["metadata", "name"], "document.name", message)
+        return None
+    return name

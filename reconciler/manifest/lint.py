@@ -1,0 +1,54 @@
+"""Lint: warnings about manifests that are valid but probably not what the author wants.
+
+Rules: a model not pinned to a dated snapshot, a deprecated or shut-down model, empty instructions, a
+function tool without a description, a tool or vector store no assistant uses. `--strict` makes them errors.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from reconciler.errors import Severity
+from reconciler.manifest import deprecations
+from reconciler.manifest.documents import Document
+from reconciler.manifest.problems import Collector
+from reconciler.manifest.specs import AssistantSpec, FunctionToolSpec
+
+# Dated snapshots: gpt-4.1-2025-04-14, o3-2025-04-16, and the older gpt-4-0613 / gpt-3.5-turbo-0125 style.
+_PINNED = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{4})$")
+WARN = Severity.WARNING
+
+
+def lint(docs: list[Document], collector: Collector, *, as_of: date) -> None:
+    used_tools: set[str] = set()
+    used_stores: set[str] = set()
+    for doc in docs:
+        spec = doc.spec
+        if not isinstance(spec, AssistantSpec):
+            continue
+        _assistant(doc, spec, collector, as_of)
+        used_tools.update(spec.tools)
+        if spec.tool_resources is not None and spec.tool_resources.file_search is not None:
+            used_stores.update(spec.tool_resources.file_search.vector_stores)
+    for doc in docs:
+        spec = doc.spec
+        if isinstance(spec, FunctionToolSpec) and not (spec.description or "").strip():
+            collector.at(doc.file, doc.root, ["spec"], "lint.tool-description", f"FunctionTool {doc.name!r} has no description; the model chooses tools by it", severity=WARN)
+        unused = (doc.kind == "FunctionTool" and doc.name not in used_tools) or (
+            doc.kind == "VectorStore" and doc.name not in used_stores
+        )
+        if unused:
+            collector.at(doc.file, doc.root, ["metadata", "name"], "lint.unused", f"{doc.kind} {doc.name!r} is not used by any assistant", severity=WARN)
+
+
+def _assistant(doc: Document, spec: AssistantSpec, collector: Collector, as_of: date) -> None:
+    where = ["spec", "model"]
+    if not _PINNED.search(spec.model):
+        message = f"model {spec.model!r} is an alias that moves; pin a dated snapshot (e.g. gpt-4.1-2025-04-14)"
+        collector.at(doc.file, doc.root, where, "lint.model-unpinned", message, severity=WARN)
+    found = deprecations.status(spec.model, as_of)
+    if found is not None:
+        collector.at(doc.file, doc.root, where, found[0], found[1], severity=WARN)
+    if spec.instructions_file is None and not (spec.instructions or "").strip():
+        collector.at(doc.file, doc.root, ["spec"], "lint.instructions-empty", f"Assistant {doc.name!r} has empty instructions", severity=WARN)

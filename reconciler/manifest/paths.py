@@ -1,0 +1,91 @@
+"""Path safety: a path written in a manifest resolves inside the project root, or it is refused.
+
+Paths are relative to the manifest's own directory. Refused: absolute paths, `..` that climbs out of the
+project root (checked on the text, before touching the disk), and symlinks whose real target lies outside
+the root (checked on the resolved realpath). Files must exist, be regular files and be at most 512 MB.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+MAX_FILE_BYTES = 512 * 1024 * 1024
+
+# https://platform.openai.com/docs/assistants/tools/file-search#supported-files
+FILE_SEARCH_EXTENSIONS = frozenset(
+    ".c .cpp .cs .css .doc .docx .go .html .java .js .json .md .pdf .php .pptx .py .rb .sh .tex .ts .txt".split()
+)
+# https://platform.openai.com/docs/assistants/tools/code-interpreter#supported-files
+CODE_INTERPRETER_EXTENSIONS = FILE_SEARCH_EXTENSIONS | frozenset(
+    ".csv .gif .jpeg .jpg .pkl .png .tar .xlsx .xml .zip".split()
+)
+_GLOB_CHARS = frozenset("*?[")
+
+
+@dataclass(frozen=True)
+class PathIssue:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ResolvedFile:
+    """A file inside the project. `relative` is POSIX, relative to the project root."""
+
+    path: Path
+    relative: str
+    size: int
+
+
+def is_glob(raw: str) -> bool:
+    return any(c in _GLOB_CHARS for c in raw)
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def resolve(raw: str, base: Path, root: Path, *, allow_glob: bool = False) -> list[ResolvedFile] | PathIssue:
+    """The files `raw` names (several for a glob), or why it is refused."""
+    if not raw.strip():
+        return PathIssue("path.empty", "empty path")
+    if PurePosixPath(raw).is_absolute() or PureWindowsPath(raw).is_absolute() or PureWindowsPath(raw).drive:
+        return PathIssue("path.absolute", f"absolute path {raw!r} is not allowed; write it relative to the manifest")
+    root_text = os.path.normpath(os.path.abspath(root))
+    joined = os.path.normpath(os.path.join(os.path.abspath(base), raw))
+    if not _inside(joined, root_text):
+        return PathIssue("path.escape", f"path {raw!r} leaves the project root")
+    if allow_glob and is_glob(raw):
+        matches = sorted(glob.glob(joined, recursive=True))
+        candidates = [m for m in matches if os.path.isfile(m)]
+        if not candidates:
+            return PathIssue("path.no-match", f"glob {raw!r} matches no file")
+    else:
+        candidates = [joined]
+    real_root = os.path.realpath(root_text)
+    out: list[ResolvedFile] = []
+    for candidate in candidates:
+        if not _inside(os.path.realpath(candidate), real_root):
+            return PathIssue("path.symlink-escape", f"path {raw!r} is a symlink to a file outside the project root")
+        if not os.path.exists(candidate):
+            return PathIssue("path.missing", f"file {raw!r} does not exist")
+        if not os.path.isfile(candidate):
+            return PathIssue("path.not-file", f"path {raw!r} is not a regular file")
+        size = os.path.getsize(candidate)
+        if size > MAX_FILE_BYTES:
+            return PathIssue("file.too-large", f"file {raw!r} is {size} bytes; the platform accepts at most 512 MB")
+        relative = Path(os.path.relpath(candidate, root_text)).as_posix()
+        out.append(ResolvedFile(Path(candidate), relative, size))
+    return out
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,213 @@
+"""The `spec` of each manifest kind as frozen pydantic models: the one source of field names and types.
+
+These models check shape (types, enums, ranges, unknown fields) and generate the JSON Schema that
+`reconcile schema` prints. Rules that need more than one field, files or other documents (references,
+paths, chunk overlap, metadata budgets, JSON Schema checks) live in `checks.py` and `build.py`, where they
+can point at the exact line. Field names are camelCase in YAML (aliases), snake_case in Python.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic.alias_generators import to_camel
+
+from reconciler.config import RetrySettings, TargetConfig
+
+API_VERSION = "reconciler.dev/v1"
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+FUNCTION_NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
+SCOPE_PATTERN = r"^(organization|project|proj_[A-Za-z0-9]+)$"  # "project": the target's own project
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+PAUSE_PATTERN = r"^(indefinite|[1-9][0-9]*[smhd])$"
+
+
+class Spec(BaseModel):
+    # strict: a quoted "0.5" is not a number and 1 is not a string; YAML users get told, not coerced.
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, alias_generator=to_camel)
+
+
+Metadata = dict[str, str]
+
+
+def _money(value: float) -> float:
+    """Dollars must be positive and whole cents: the Admin API counts cents."""
+    if value <= 0:
+        raise ValueError("must be greater than 0")
+    if Decimal(repr(float(value))).as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValueError(f"{value!r} has more precision than a cent")
+    return value
+
+
+# --- FunctionTool -------------------------------------------------------------------------------------
+
+
+class FunctionToolSpec(Spec):
+    """A function the model may call. `name` defaults to the document name."""
+
+    name: str | None = Field(default=None, pattern=FUNCTION_NAME_PATTERN)
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+    parameters_file: str | None = None
+    strict: bool = False
+
+
+# --- VectorStore --------------------------------------------------------------------------------------
+
+
+class FileEntry(Spec):
+    """A file (or glob) with attributes that file_search can filter on."""
+
+    path: str = Field(min_length=1)
+    attributes: dict[str, str | float | bool] = Field(default_factory=dict)
+
+
+class ChunkingSpec(Spec):
+    type: Literal["auto", "static"]
+    max_chunk_size_tokens: int | None = Field(default=None, ge=100, le=4096)
+    chunk_overlap_tokens: int | None = Field(default=None, ge=0)
+
+
+def _string_or_object(value: Any) -> str:
+    return "text" if isinstance(value, str) else "object"
+
+
+FileItem = Annotated[
+    Annotated[str, Tag("text"), Field(min_length=1)] | Annotated[FileEntry, Tag("object")],
+    Discriminator(_string_or_object),
+]
+Chunking = Annotated[
+    Annotated[Literal["auto"], Tag("text")] | Annotated[ChunkingSpec, Tag("object")],
+    Discriminator(_string_or_object),
+]
+
+
+class VectorStoreSpec(Spec):
+    """Files to index for file_search. Paths and globs are relative to the manifest's directory."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=256)
+    files: list[FileItem] = Field(default_factory=list)
+    chunking: Chunking = "auto"
+    expires_after_days: int | None = Field(default=None, ge=1, le=365)
+    metadata: Metadata = Field(default_factory=dict)
+    protect: bool = False
+
+
+# --- Assistant ----------------------------------------------------------------------------------------
+
+
+class FileSearchResources(Spec):
+    vector_stores: list[str] = Field(default_factory=list)
+
+
+class CodeInterpreterResources(Spec):
+    files: list[str] = Field(default_factory=list)
+
+
+class ToolResources(Spec):
+    file_search: FileSearchResources | None = None
+    code_interpreter: CodeInterpreterResources | None = None
+
+
+class JsonSchemaFormat(Spec):
+    """`responseFormat: {type: json_schema, name, schema, strict}`."""
+
+    type: Literal["json_schema"]
+    name: str = Field(pattern=FUNCTION_NAME_PATTERN)
+    description: str | None = None
+    json_schema: dict[str, Any] = Field(alias="schema")
+    strict: bool = False
+
+
+ResponseFormat = Annotated[
+    Annotated[Literal["auto", "text", "json_object"], Tag("text")] | Annotated[JsonSchemaFormat, Tag("object")],
+    Discriminator(_string_or_object),
+]
+
+
+class CanaryStepSpec(Spec):
+    """One canary step: `weight: 10` (percent of traffic) or `pause: 30m` / `pause: indefinite`."""
+
+    weight: int | None = Field(default=None, ge=0, le=100)
+    pause: str | None = Field(default=None, pattern=PAUSE_PATTERN)
+
+
+class RolloutSpec(Spec):
+    strategy: Literal["immediate", "canary"] = "immediate"
+    steps: list[CanaryStepSpec] = Field(default_factory=list)
+
+
+class AssistantSpec(Spec):
+    model: str = Field(min_length=1)
+    instructions: str | None = None
+    instructions_file: str | None = None
+    description: str | None = Field(default=None, max_length=512)
+    tools: list[str] = Field(default_factory=list)
+    tool_resources: ToolResources | None = None
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, ge=0, le=1)
+    response_format: ResponseFormat | None = None
+    reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
+    metadata: Metadata = Field(default_factory=dict)
+    versioning: Literal["immutable", "in-place"] = "immutable"
+    compatibility: Literal["backward", "forward", "full", "none"] = "backward"
+    accept_breaking: str | None = None
+    rollout: RolloutSpec | None = None
+    protect: bool = False
+
+
+# --- Spend --------------------------------------------------------------------------------------------
+
+
+class NotifySpec(Spec):
+    email: list[Annotated[str, Field(pattern=EMAIL_PATTERN)]] = Field(min_length=1)
+
+
+class SpendAlertSpec(Spec):
+    """Email when the month's spend passes `thresholdUSD` (stored as integer cents)."""
+
+    scope: str = Field(pattern=SCOPE_PATTERN)
+    threshold_usd: float = Field(alias="thresholdUSD")
+    interval: Literal["month"] = "month"
+    notify: NotifySpec
+    subject_prefix: str | None = Field(default=None, max_length=100)
+    protect: bool = False
+
+    _money = field_validator("threshold_usd")(_money)
+
+
+class SpendLimitSpec(Spec):
+    """A hard monthly budget for a scope."""
+
+    scope: str = Field(pattern=SCOPE_PATTERN)
+    amount_usd: float = Field(alias="amountUSD")
+    interval: Literal["month"] = "month"
+    protect: bool = False
+
+    _money = field_validator("amount_usd")(_money)
+
+
+# --- Project (reconcile.yaml) -------------------------------------------------------------------------
+
+
+class ProjectSpec(Spec):
+    """The project file's spec; becomes `reconciler.config.ProjectConfig`."""
+
+    model_config = ConfigDict(strict=False)  # TargetConfig/RetrySettings come from config.py as they are
+    targets: dict[str, TargetConfig] = Field(default_factory=lambda: {"local": TargetConfig()})
+    default_target: str = "local"
+    state: str = "sqlite:///.reconcile/state.db"
+    manifests: str = "."
+    retry: RetrySettings = RetrySettings()
+
+
+SPECS: dict[str, type[Spec]] = {
+    "Assistant": AssistantSpec,
+    "FunctionTool": FunctionToolSpec,
+    "VectorStore": VectorStoreSpec,
+    "SpendAlert": SpendAlertSpec,
+    "SpendLimit": SpendLimitSpec,
+    "Project": ProjectSpec,
+}

@@ -1,0 +1,89 @@
+"""Validation end to end: project file, manifests, references, files, schemas and lint, every problem at once.
+
+`validate_project` never raises for bad input: it returns a report. `load_project` is what later stages
+call: the same work, raising `ManifestError` with every error when there is one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from reconciler.config import ProjectConfig
+from reconciler.errors import Location, ManifestError, Problem, Severity
+from reconciler.manifest.build import Builder
+from reconciler.manifest.documents import Document, manifest_files, read_file
+from reconciler.manifest.lint import lint
+from reconciler.manifest.problems import Collector
+from reconciler.manifest.project import find_root, read_config
+from reconciler.model.desired import DesiredState
+
+
+@dataclass(frozen=True)
+class Project:
+    """A loaded project: its settings, what its manifests ask for, and the lint warnings."""
+
+    config: ProjectConfig
+    desired: DesiredState
+    warnings: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """Every problem found (errors and warnings, in file order); `desired` is None when there are errors."""
+
+    config: ProjectConfig
+    problems: list[Problem]
+    desired: DesiredState | None
+    files: int = 0
+    documents: int = 0
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.WARNING]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def validate_project(path: Path, *, strict: bool = False, as_of: date | None = None) -> ValidationReport:
+    """Validate the project containing `path` (a directory). `strict` turns lint warnings into errors."""
+    collector = Collector()
+    directory = Path(path)
+    if not directory.is_dir():
+        where = Location(str(path))
+        problem = Problem(where, "project.not-a-directory", f"{path}: not a directory")
+        return ValidationReport(ProjectConfig(root=directory), [problem], None)
+    directory = directory.resolve()
+    root = find_root(directory) or directory
+    config = read_config(root, collector)
+    if directory == root and config.manifests != ".":
+        directory = (root / config.manifests).resolve()
+    docs: list[Document] = []
+    files = 0
+    if directory.is_dir():
+        for file in manifest_files(directory, root):
+            files += 1
+            docs += read_file(file, root, collector)
+    desired = Builder(root, collector).build(docs)
+    lint(docs, collector, as_of=as_of or date.today())
+    problems = collector.problems
+    if strict:
+        problems = [Problem(p.location, p.code, p.message, Severity.ERROR) for p in problems]
+    problems = sorted(problems, key=lambda p: (p.location, p.code))
+    has_errors = any(p.severity is Severity.ERROR for p in problems)
+    return ValidationReport(config, problems, None if has_errors else desired, files, len(docs))
+
+
+def load_project(path: Path, *, as_of: date | None = None) -> Project:
+    """The project at `path`, or `ManifestError` carrying every problem (warnings included)."""
+    report = validate_project(path, strict=False, as_of=as_of)
+    if report.desired is None:
+        raise ManifestError(problems=report.problems)
+    return Project(report.config, report.desired, report.warnings)
