@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
-from typing import Any, Protocol, runtime_checkable
+from types import TracebackType
+from typing import Any, Protocol, Self, runtime_checkable
 
 from reconciler.model.desired import ResourceKey
 from reconciler.model.stored import InventoryRecord, PointerMove, StoredState, VersionRecord
@@ -57,6 +58,14 @@ class StateReader(Protocol):
     def close(self) -> None:
         """Close the connection. Idempotent."""
         ...
+
+    def __enter__(self) -> Self:
+        """`with open_store(dsn) as store:` closes the connection on the way out."""
+        ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
 
 
 @runtime_checkable
