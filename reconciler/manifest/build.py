@@ -98,7 +98,7 @@ class Builder:
         out: list[d.SourceFile] = []
         for item in found:
             if allowed is not None and item.path.suffix.lower() not in allowed:
-                message = f"{item.relative}: {tool} cannot use {item.path.suffix or 'extensionless'} files"
+                message = f"{item.relative}: {tool} cannot index {item.path.suffix or 'extensionless'} files"
                 self.c.at(doc.file, doc.root, path, "file.unsupported-type", message)
                 continue
             out.append(d.SourceFile(path=item.relative, sha256=self._hash(item), size=item.size))

@@ -117,12 +117,15 @@ def _document(
     if "spec" in root and not isinstance(spec_data, YMap):
         collector.at(file, root, ["spec"], "field.type", "spec: must be a mapping")
         ok = False
-    if not ok or name is None or not isinstance(kind, str):
+    if not isinstance(kind, str) or kind not in allowed or not isinstance(spec_data, YMap):
         return None
+    # The spec is checked even when the envelope is wrong: one run shows every problem.
     try:
         spec = SPECS[kind].model_validate(spec_data)
     except ValidationError as error:
         collector.pydantic(file, root, ["spec"], error)
+        return None
+    if not ok or name is None:
         return None
     return Document(file, directory, kind, name, root, spec, pos)
 

@@ -192,6 +192,9 @@ def load_documents(text: str) -> tuple[list[YamlDocument], list[YamlIssue]]:
             first = next(stream)
             if isinstance(first, events.DocumentEndEvent):
                 continue
+            if isinstance(first, events.ScalarEvent) and first.value == "" and first.tag is None:
+                _skip_document(stream)  # an empty document (e.g. after a trailing `---`) is no document
+                continue
             try:
                 root = builder.value(first)
                 docs.append(YamlDocument(root, _pos(first.start_mark)))
