@@ -1,0 +1,232 @@
+"""Shared building blocks of every renderer: how a value, a field change and a verdict read to a human.
+
+Text and Markdown format the same facts differently; keeping the facts here means a plan reads alike in a
+terminal and in a PR comment.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.plan.definition import Action, FieldChange, ResourceChange
+
+# A value longer than this, or spanning lines, is shown as a block (heredoc or diff) instead of inline.
+INLINE_LIMIT = 72
+# Context lines kept around each hunk of a long-value diff: enough to place the edit, short enough to scan.
+DIFF_CONTEXT = 2
+
+# C0 and C1 control characters (bar tab) and DEL: a manifest string must never drive the reader's terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_PATH_HEAD = re.compile(r"[.\[]")
+
+
+def sanitize(text: str) -> str:
+    """Replace control characters with visible escapes, so user strings cannot emit terminal sequences."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def inline(value: Any) -> str:
+    """One-line JSON spelling of a value; strings quoted, so `""` and a missing value read differently."""
+    return sanitize(json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": ")))
+
+
+def is_block(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\n" in value or len(value) > INLINE_LIMIT
+    if isinstance(value, dict | list | tuple):
+        return len(inline(value)) > INLINE_LIMIT
+    return False
+
+
+def block_lines(value: Any) -> list[str]:
+    """A long value as lines: text as written, structures as indented JSON with sorted keys."""
+    if isinstance(value, str):
+        return [sanitize(line) for line in value.splitlines()] or [""]
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, indent=2)
+    return [sanitize(line) for line in text.splitlines()]
+
+
+def diff_lines(before: Any, after: Any) -> list[str]:
+    """A compact unified diff (hunk headers and changed lines with a little context, no file header).
+
+    Every line starts with ` `, `-`, `+` or `@`, which is what a Markdown ```diff block colours.
+    """
+    old = block_lines(before) if before is not None else []
+    new = block_lines(after) if after is not None else []
+    lines = list(difflib.unified_diff(old, new, n=DIFF_CONTEXT, lineterm=""))
+    return lines[2:]  # drop the ---/+++ header: the field name already says what is compared
+
+
+def top_field(path: str) -> str:
+    """`tools[create_meeting].parameters` -> `tools`: the spec attribute a field change belongs to."""
+    return _PATH_HEAD.split(path, maxsplit=1)[0]
+
+
+def hidden_count(change: ResourceChange) -> int:
+    """Spec attributes a change leaves alone (collapsed in the output), 0 when there is no spec to count.
+
+    A create counts only when it lists field changes of its own: a new version diffed against its parent.
+    """
+    if change.spec is None or change.action in (Action.DELETE, Action.NOOP):
+        return 0
+    if change.action is Action.CREATE and all(fc.path == "" for fc in change.changes):
+        return 0
+    touched = {top_field(fc.path) for fc in field_changes(change)}
+    return len([key for key in change.spec if key not in touched])
+
+
+def change_kind(fc: FieldChange) -> str:
+    """`added`, `removed` or `changed`, trusting the values over the label when a side is absent."""
+    if fc.kind == "added" or (fc.kind == "changed" and fc.before is None and fc.after is not None):
+        return "added"
+    if fc.kind == "removed" or (fc.kind == "changed" and fc.after is None and fc.before is not None):
+        return "removed"
+    return "changed"
+
+
+def _expand_root(fc: FieldChange) -> list[FieldChange]:
+    """A whole-object change (path ``""``, as a diff against nothing gives) as one change per attribute.
+
+    Unset (null) attributes of a new object say nothing and are left out; so are attributes that match.
+    """
+    before = fc.before if isinstance(fc.before, dict) else {}
+    after = fc.after if isinstance(fc.after, dict) else {}
+    out: list[FieldChange] = []
+    for key in [*before, *(k for k in after if k not in before)]:
+        old, new = before.get(key), after.get(key)
+        if old == new or (old is None and new is None):
+            continue
+        if key not in before or old is None:
+            out.append(FieldChange(path=str(key), after=new, kind="added"))
+        elif key not in after or new is None:
+            out.append(FieldChange(path=str(key), before=old, kind="removed"))
+        else:
+            out.append(FieldChange(path=str(key), before=old, after=new))
+    return out
+
+
+def field_changes(change: ResourceChange) -> list[FieldChange]:
+    """The field changes to show for a resource, whichever way the planner spelled them.
+
+    A create without changes lists its spec; a root-level change is split per attribute, so a create or
+    delete reads as `+ name = ...` lines rather than one diff of the whole object.
+    """
+    if not change.changes and change.action is Action.CREATE and change.spec:
+        return _expand_root(FieldChange(path="", before={}, after=change.spec))
+    out: list[FieldChange] = []
+    for fc in change.changes:
+        out += _expand_root(fc) if fc.path == "" else [fc]
+    return out
+
+
+# --- attributes a planner may attach: compatibility verdicts (issue 5) and version numbers ----------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    pointer: str
+    rule: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ToolVerdict:
+    tool: str
+    backward: str  # yes | no | unknown
+    forward: str
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    policy: str
+    satisfied: bool
+    accepted: str | None
+    tools: tuple[ToolVerdict, ...]
+
+
+@dataclass(frozen=True)
+class Version:
+    number: int
+    parent: int | None
+    strategy: str | None
+
+
+def _text(value: Any, default: str = "") -> str:
+    return default if value is None else str(value)
+
+
+def parse_verdict(attributes: dict[str, Any]) -> Verdict | None:
+    """Read `attributes["verdict"]` leniently: a renderer shows what it can rather than failing a plan."""
+    raw = attributes.get("verdict")
+    if not isinstance(raw, dict):
+        return None
+    tools: list[ToolVerdict] = []
+    raw_tools = raw.get("tools")
+    for name, raw_entry in sorted((raw_tools if isinstance(raw_tools, dict) else {}).items()):
+        entry = raw_entry if isinstance(raw_entry, dict) else {}
+        raw_findings = entry.get("findings")
+        findings = tuple(
+            Finding(_text(f.get("pointer")), _text(f.get("rule")), _text(f.get("message")))
+            for f in (raw_findings if isinstance(raw_findings, list) else [])
+            if isinstance(f, dict)
+        )
+        tools.append(
+            ToolVerdict(
+                str(name),
+                _text(entry.get("backward"), "unknown"),
+                _text(entry.get("forward"), "unknown"),
+                findings,
+            )
+        )
+    accepted = raw.get("accepted")
+    return Verdict(
+        policy=_text(raw.get("policy"), "backward"),
+        satisfied=raw.get("satisfied") is True,
+        accepted=None if accepted is None else str(accepted),
+        tools=tuple(tools),
+    )
+
+
+def parse_version(attributes: dict[str, Any]) -> Version | None:
+    raw = attributes.get("version")
+    if not isinstance(raw, dict) or not isinstance(raw.get("number"), int):
+        return None
+    parent = raw.get("parent")
+    strategy = raw.get("strategy")
+    return Version(
+        number=raw["number"],
+        parent=parent if isinstance(parent, int) else None,
+        strategy=None if strategy is None else str(strategy),
+    )
+
+
+def verdict_status(verdict: Verdict) -> str:
+    """One phrase for the whole verdict: satisfied, violated, or violated but accepted (and why)."""
+    if verdict.satisfied:
+        return f"compatible under the {verdict.policy} policy"
+    if verdict.accepted is not None:
+        return f"breaks the {verdict.policy} policy; accepted: {verdict.accepted}"
+    return f"violates the {verdict.policy} policy"
+
+
+def tool_meets(policy: str, tool: ToolVerdict) -> bool:
+    """Whether one tool's verdict satisfies the policy; `unknown` never does (it counts as breaking)."""
+    needed = {"backward": ("backward",), "forward": ("forward",), "full": ("backward", "forward")}
+    return all(getattr(tool, side) == "yes" for side in needed.get(policy, ()))
+
+
+def version_phrase(version: Version) -> str:
+    parts = [f"version {version.number}"]
+    details = []
+    if version.parent is not None:
+        details.append(f"parent {version.parent}")
+    if version.strategy:
+        details.append(version.strategy)
+    if details:
+        parts.append(f"({', '.join(details)})")
+    return " ".join(parts)

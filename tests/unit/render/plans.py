@@ -1,0 +1,413 @@
+"""Hand-built Plans the renderer tests share: every action, drift, verdicts, versions and hostile strings.
+
+The planner is written separately; these fixtures follow plan/definition.py and model/specs.py so the
+renderers are tested against the contract, not against one planner's habits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.plan.definition import Action, Drift, FieldChange, Plan, ResourceChange, Stage
+
+CREATED_AT = 1_700_000_000.0
+
+MEETING_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "title": {"type": "string", "description": "Meeting title"},
+        "start": {"type": "string", "format": "date-time"},
+        "attendees": {"type": "array", "items": {"type": "string"}},
+    },
+    "required": ["title", "start", "attendees"],
+    "additionalProperties": False,
+}
+
+INSTRUCTIONS = (
+    "You are CorporateAssist, the internal helpdesk assistant.\n"
+    "Answer from the policy documents only.\n"
+    "Book meetings with create_meeting when asked.\n"
+    "Never share salary data."
+)
+
+
+def assistant_spec(**overrides: Any) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "name": "CorporateAssist",
+        "model": "gpt-4o",
+        "instructions": INSTRUCTIONS,
+        "description": "Helpdesk",
+        "tools": [
+            {
+                "type": "function",
+                "name": "create_meeting",
+                "description": "Book a meeting",
+                "parameters": MEETING_SCHEMA,
+                "strict": True,
+            },
+            {"type": "file_search"},
+        ],
+        "file_search_vector_stores": ["Policies"],
+        "code_interpreter_files": [],
+        "temperature": 1.0,
+        "top_p": 1.0,
+        "response_format": "auto",
+        "reasoning_effort": None,
+        "metadata": {"team": "it"},
+    }
+    spec.update(overrides)
+    return spec
+
+
+def vector_store_spec(name: str = "Policies") -> dict[str, Any]:
+    return {"name": name, "expires_after_days": None, "metadata": {}, "chunking": {"type": "auto"}}
+
+
+def vs_file_spec(path: str, sha: str) -> dict[str, Any]:
+    return {"path": path, "sha256": sha, "attributes": {"source": path}}
+
+
+def spend_alert_spec(threshold: int) -> dict[str, Any]:
+    return {
+        "scope": "proj_abc",
+        "threshold_cents": threshold,
+        "interval": "month",
+        "emails": ["ops@example.com"],
+        "subject_prefix": None,
+    }
+
+
+def change(address: str, stage: Stage, action: Action, reason: str, **kw: Any) -> ResourceChange:
+    kind, _, name = address.partition("/")
+    return ResourceChange(
+        address=address, kind=kind, name=name, stage=stage, action=action, reason=reason, **kw
+    )
+
+
+def empty() -> Plan:
+    return Plan(workspace="default", plan_id="p-empty", created_at=CREATED_AT)
+
+
+def noop_only() -> Plan:
+    return Plan(
+        workspace="default",
+        plan_id="p-noop",
+        created_at=CREATED_AT,
+        changes=(
+            change(
+                "VectorStore/Policies",
+                Stage.VECTOR_STORES,
+                Action.NOOP,
+                "up to date",
+                platform_id="vs_1",
+                spec=vector_store_spec(),
+            ),
+            change(
+                "Assistant/CorporateAssist",
+                Stage.ASSISTANTS,
+                Action.NOOP,
+                "up to date",
+                platform_id="asst_1",
+                spec=assistant_spec(),
+            ),
+        ),
+    )
+
+
+def create_all() -> Plan:
+    """A first apply: files, a vector store, its files, an assistant with tools, a spend alert."""
+    return Plan(
+        workspace="default",
+        plan_id="p-create",
+        created_at=CREATED_AT,
+        changes=(
+            change(
+                "File/docs/rules.md",
+                Stage.FILES,
+                Action.CREATE,
+                "not on the platform",
+                spec={"path": "docs/rules.md", "sha256": "a" * 64, "size": 1200},
+            ),
+            change(
+                "VectorStore/Policies",
+                Stage.VECTOR_STORES,
+                Action.CREATE,
+                "not on the platform",
+                spec=vector_store_spec(),
+            ),
+            change(
+                "VectorStoreFile/Policies/docs/rules.md",
+                Stage.VECTOR_STORE_FILES,
+                Action.CREATE,
+                "new file",
+                spec=vs_file_spec("docs/rules.md", "a" * 64),
+                depends_on=("File/docs/rules.md", "VectorStore/Policies"),
+            ),
+            change(
+                "Assistant/CorporateAssist",
+                Stage.ASSISTANTS,
+                Action.CREATE,
+                "not on the platform",
+                spec=assistant_spec(),
+                depends_on=("VectorStore/Policies",),
+                attributes={"version": {"number": 1, "parent": None, "strategy": "immutable"}},
+            ),
+            change(
+                "SpendAlert/monthly",
+                Stage.SPEND,
+                Action.CREATE,
+                "not on the platform",
+                spec=spend_alert_spec(50_000),
+                # The planner's diff against nothing: one change at the root holding the whole spec.
+                changes=(FieldChange(path="", before={}, after=spend_alert_spec(50_000)),),
+            ),
+        ),
+    )
+
+
+def schema_change_verdict(accepted: str | None) -> dict[str, Any]:
+    return {
+        "tools": {
+            "create_meeting": {
+                "backward": "no",
+                "forward": "yes",
+                "findings": [
+                    {
+                        "pointer": "/required",
+                        "rule": "OBJ-06",
+                        "message": "required property 'location' added: old calls lack it",
+                    }
+                ],
+            },
+            "lookup_policy": {"backward": "unknown", "forward": "unknown", "findings": []},
+        },
+        "policy": "backward",
+        "satisfied": False,
+        "accepted": accepted,
+    }
+
+
+def update_assistant() -> Plan:
+    """In-place update: model, instructions, a nested tool-schema edit, metadata; a breaking verdict."""
+    new_instructions = INSTRUCTIONS.replace("Book meetings", "Book meetings (with a location)")
+    return Plan(
+        workspace="staging",
+        plan_id="p-update",
+        created_at=CREATED_AT,
+        changes=(
+            change(
+                "Assistant/CorporateAssist",
+                Stage.ASSISTANTS,
+                Action.UPDATE,
+                "behaviour changed (versioning: in-place)",
+                platform_id="asst_1",
+                spec=assistant_spec(model="gpt-4.1", instructions=new_instructions),
+                live_hash="h1",
+                changes=(
+                    FieldChange(path="model", before="gpt-4o", after="gpt-4.1"),
+                    FieldChange(path="instructions", before=INSTRUCTIONS, after=new_instructions),
+                    FieldChange(
+                        path="tools[create_meeting].parameters.required",
+                        before=["title", "start", "attendees"],
+                        after=["title", "start", "attendees", "location"],
+                    ),
+                    FieldChange(
+                        path="tools[create_meeting].parameters.properties.location",
+                        after={"type": "string", "description": "Room or video link for the meeting"},
+                        kind="added",
+                    ),
+                    FieldChange(path="metadata.owner", before="it", kind="removed"),
+                ),
+                attributes={"verdict": schema_change_verdict(None)},
+            ),
+        ),
+    )
+
+
+def mixed() -> Plan:
+    """Every action at once, with protect, adopt, a new version, vector-store files, spend and drift."""
+    return Plan(
+        workspace="production",
+        plan_id="p-mixed",
+        created_at=CREATED_AT,
+        changes=(
+            change(
+                "File/docs/rules.md",
+                Stage.FILES,
+                Action.REPLACE,
+                "content changed (sha256 differs); files are immutable",
+                platform_id="file_1",
+                spec={"path": "docs/rules.md", "sha256": "b" * 64, "size": 1300},
+                changes=(FieldChange(path="sha256", before="a" * 64, after="b" * 64),),
+            ),
+            change(
+                "VectorStore/Policies",
+                Stage.VECTOR_STORES,
+                Action.NOOP,
+                "up to date",
+                platform_id="vs_1",
+                spec=vector_store_spec(),
+                adopt=True,
+            ),
+            change(
+                "VectorStore/Archive",
+                Stage.VECTOR_STORES,
+                Action.NOOP,
+                "up to date",
+                platform_id="vs_2",
+                spec=vector_store_spec("Archive"),
+            ),
+            change(
+                "VectorStoreFile/Policies/docs/rules.md",
+                Stage.VECTOR_STORE_FILES,
+                Action.REPLACE,
+                "content changed",
+                platform_id="vsf_1",
+                spec=vs_file_spec("docs/rules.md", "b" * 64),
+                changes=(FieldChange(path="attributes.sha256", before="a" * 64, after="b" * 64),),
+            ),
+            change(
+                "VectorStoreFile/Policies/docs/old.md",
+                Stage.VECTOR_STORE_FILES,
+                Action.DELETE,
+                "removed from the manifests",
+                platform_id="vsf_2",
+            ),
+            change(
+                "Assistant/CorporateAssist",
+                Stage.ASSISTANTS,
+                Action.CREATE,
+                "behaviour changed: new immutable version",
+                spec=assistant_spec(model="gpt-4.1"),
+                changes=(FieldChange(path="model", before="gpt-4o", after="gpt-4.1"),),
+                attributes={
+                    "version": {"number": 2, "parent": 1, "strategy": "immutable"},
+                    "verdict": schema_change_verdict("partners migrated in ticket OPS-12"),
+                },
+            ),
+            change(
+                "Assistant/Legacy",
+                Stage.ASSISTANTS,
+                Action.DELETE,
+                "removed from the manifests",
+                platform_id="asst_9",
+                protect=True,
+                changes=(
+                    FieldChange(
+                        path="", before=assistant_spec(name="Legacy", tools=[], metadata={}), after={}
+                    ),
+                ),
+            ),
+            change(
+                "SpendAlert/monthly",
+                Stage.SPEND,
+                Action.UPDATE,
+                "threshold changed",
+                platform_id="alert_1",
+                spec=spend_alert_spec(75_000),
+                changes=(FieldChange(path="threshold_cents", before=50_000, after=75_000),),
+            ),
+            change(
+                "SpendLimit/project",
+                Stage.SPEND,
+                Action.UPDATE,
+                "limit changed",
+                platform_id="proj_abc",
+                spec={"scope": "proj_abc", "amount_cents": 200_000, "interval": "month"},
+                changes=(FieldChange(path="amount_cents", before=100_000, after=200_000),),
+            ),
+        ),
+        drift=(
+            Drift(
+                address="Assistant/CorporateAssist",
+                platform_id="asst_1",
+                reason="edited in the dashboard",
+                changes=(FieldChange(path="temperature", before=1.0, after=0.2),),
+            ),
+            Drift(
+                address="VectorStore/Policies",
+                platform_id="vs_1",
+                reason="a file was attached by hand",
+                changes=(FieldChange(path="files[notes.txt]", after={"sha256": "c" * 64}, kind="added"),),
+            ),
+        ),
+        warnings=("SpendLimit is read with the admin key; OPENAI_ADMIN_KEY is set",),
+    )
+
+
+def drift_only() -> Plan:
+    return Plan(
+        workspace="default",
+        plan_id="p-drift",
+        created_at=CREATED_AT,
+        changes=(
+            change(
+                "Assistant/CorporateAssist",
+                Stage.ASSISTANTS,
+                Action.NOOP,
+                "up to date",
+                platform_id="asst_1",
+                spec=assistant_spec(),
+            ),
+        ),
+        drift=(
+            Drift(
+                address="Assistant/CorporateAssist",
+                platform_id="asst_1",
+                reason="metadata edited outside reconciler",
+                changes=(FieldChange(path="metadata.note", after="hand edit", kind="added"),),
+            ),
+        ),
+    )
+
+
+HOSTILE = "<img src=x onerror=alert(1)> **bold** | pipe `tick` ```fence``` @everyone \x1b[31mred"
+
+
+def hostile() -> Plan:
+    """User strings that try to inject HTML, Markdown, table cells, code fences or terminal escapes."""
+    return Plan(
+        workspace="evil --> <b>ws</b>",
+        plan_id="p-hostile",
+        created_at=CREATED_AT,
+        changes=(
+            change(
+                "Assistant/<script>alert(1)</script>",
+                Stage.ASSISTANTS,
+                Action.UPDATE,
+                HOSTILE,
+                platform_id="asst_x",
+                spec=assistant_spec(name="<script>alert(1)</script>"),
+                changes=(
+                    FieldChange(path="instructions", before="hello\n```\n</details>", after=HOSTILE),
+                    FieldChange(path="description", before="x", after="</summary><b>y</b>"),
+                ),
+                attributes={
+                    "verdict": {
+                        "tools": {
+                            "<b>t|x</b>": {
+                                "backward": "no",
+                                "forward": "no",
+                                "findings": [{"pointer": "/a|b", "rule": "R", "message": HOSTILE}],
+                            }
+                        },
+                        "policy": "full",
+                        "satisfied": False,
+                        "accepted": None,
+                    }
+                },
+            ),
+        ),
+        drift=(Drift(address="Assistant/<i>x</i>", platform_id="asst_y", reason=HOSTILE),),
+    )
+
+
+FIXTURES = {
+    "empty": empty,
+    "noop_only": noop_only,
+    "create_all": create_all,
+    "update_assistant": update_assistant,
+    "mixed": mixed,
+    "drift_only": drift_only,
+    "hostile": hostile,
+}
