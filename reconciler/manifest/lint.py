@@ -34,7 +34,7 @@ def lint(docs: list[Document], collector: Collector, *, as_of: date) -> None:
     for doc in docs:
         spec = doc.spec
         if isinstance(spec, FunctionToolSpec) and not (spec.description or "").strip():
-            collector.at(doc.file, doc.root, ["spec"], "lint.tool-description", f"FunctionTool {doc.name!r} has no description; the model chooses tools by it", severity=WARN)
+            collector.at(doc.file, doc.root, ["spec", "description"], "lint.tool-description", f"FunctionTool {doc.name!r} has no description; the model chooses tools by it", severity=WARN)
         unused = (doc.kind == "FunctionTool" and doc.name not in used_tools) or (
             doc.kind == "VectorStore" and doc.name not in used_stores
         )
@@ -51,4 +51,4 @@ def _assistant(doc: Document, spec: AssistantSpec, collector: Collector, as_of: 
     if found is not None:
         collector.at(doc.file, doc.root, where, found[0], found[1], severity=WARN)
     if spec.instructions_file is None and not (spec.instructions or "").strip():
-        collector.at(doc.file, doc.root, ["spec"], "lint.instructions-empty", f"Assistant {doc.name!r} has empty instructions", severity=WARN)
+        collector.at(doc.file, doc.root, ["spec", "instructions"], "lint.instructions-empty", f"Assistant {doc.name!r} has empty instructions", severity=WARN)

@@ -1,0 +1,62 @@
+"""`reconcile validate` and `reconcile schema` through the real entry point: exit codes and output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reconciler.cli.main import run
+
+REPO = Path(__file__).resolve().parents[3]
+BROKEN = REPO / "tests" / "fixtures" / "broken"
+
+
+def test_example_is_valid_under_strict(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    assert run(["validate", "--strict", "--as-of", "2026-11-25", "manifests/"]) == 0
+    out = capsys.readouterr().out
+    assert out == "valid: 5 documents in 5 files, 0 errors, 0 warnings\n"
+
+
+def test_example_is_valid_under_strict_today(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    assert run(["validate", "--strict", "manifests/"]) == 0
+
+
+def test_broken_fixtures_exit_1_listing_every_problem(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["validate", str(BROKEN)]) == 1
+    captured = capsys.readouterr()
+    expected = (BROKEN / "expected.txt").read_text().splitlines()
+    lines = captured.out.splitlines()
+    assert lines[:-1] == expected
+    assert lines[-1].startswith("invalid: ")
+    assert "Traceback" not in captured.err
+
+
+def test_json_output(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["validate", "-o", "json", str(BROKEN)]) == 1
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["valid"] is False
+    first = payload["problems"][0]
+    assert set(first) == {"file", "line", "column", "severity", "code", "message"}
+    expected = (BROKEN / "expected.txt").read_text().splitlines()
+    assert len(payload["problems"]) == len(expected)
+
+
+def test_bad_as_of_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["validate", "--as-of", "soon", str(REPO / "manifests")]) == 1
+    assert "is not a date" in capsys.readouterr().err
+
+
+def test_missing_directory_is_reported_without_traceback(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert run(["validate", str(tmp_path / "nope")]) == 1
+    captured = capsys.readouterr()
+    assert "not a directory [project.not-a-directory]" in captured.out
+    assert "Traceback" not in captured.err
+
+
+def test_schema_prints_the_committed_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["schema"]) == 0
+    assert capsys.readouterr().out == (REPO / "schemas" / "reconciler.schema.json").read_text()

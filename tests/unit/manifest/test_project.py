@@ -1,0 +1,121 @@
+"""load_project on the example: desired state, sources, cents, files; root discovery and ManifestError."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from reconciler.errors import ManifestError
+from reconciler.manifest import load_project, validate_project
+from reconciler.model.desired import BuiltinTool
+
+from .conftest import REPO, Write, doc
+
+TODAY = date(2026, 11, 25)
+
+
+def test_the_example_project_loads() -> None:
+    project = load_project(REPO / "manifests", as_of=TODAY)
+    assert project.config.root == REPO
+    assert project.config.manifests == "manifests"
+    assert set(project.config.targets) == {"local", "openai"}
+    assert project.config.targets["openai"].api_key_env == "OPENAI_API_KEY"
+    assert project.warnings == []
+    desired = project.desired
+    assistant = desired.assistants["CorporateAssist"]
+    assert [f.name for f in assistant.functions] == ["create_meeting", "list_expenses"]
+    assert assistant.builtins == (BuiltinTool.FILE_SEARCH, BuiltinTool.CODE_INTERPRETER)
+    assert assistant.file_search_vector_stores == ("ExpensePolicy2026",)
+    assert assistant.rollout.strategy == "canary"
+    assert [s.pause_seconds for s in assistant.rollout.steps] == [None, 3600, None, None, None]
+    meeting = desired.function_tools["create_meeting"]
+    assert meeting.strict is True
+    assert meeting.parameters["required"] == ["title", "start", "duration_minutes", "attendees"]
+    store = desired.vector_stores["ExpensePolicy2026"]
+    rules = REPO / "manifests" / "files" / "expense-rules.md"
+    assert store.files[0].path == "manifests/files/expense-rules.md"
+    assert store.files[0].sha256 == hashlib.sha256(rules.read_bytes()).hexdigest()
+    assert store.files[0].attributes == {"year": 2026, "kind": "rules"}
+    assert (store.chunking.max_chunk_size_tokens, store.chunking.chunk_overlap_tokens) == (800, 200)
+    assert desired.spend_alerts["corporate-assist-monthly"].threshold_cents == 10_000
+    assert desired.sources["Assistant/CorporateAssist"] == "manifests/corporate-assist.yaml:2"
+    assert desired.sources["FunctionTool/list_expenses"] == "manifests/list-expenses.yaml:2"
+
+
+def test_root_directory_reads_the_manifests_setting() -> None:
+    report = validate_project(REPO, strict=True, as_of=TODAY)
+    assert report.ok
+    assert report.documents == 5
+
+
+def test_load_project_raises_with_every_error(project: Path, write: Write) -> None:
+    write("a.yaml", doc("Assistant", "A", "model: gpt-4.1-2025-04-14\ntools: [nope, nada]"))
+    with pytest.raises(ManifestError) as caught:
+        load_project(project)
+    assert [str(p) for p in caught.value.problems if p.severity == "error"] == [
+        "a.yaml:7:11: error: spec.tools[0]: no FunctionTool named 'nope' (built-ins: file_search, code_interpreter) [ref.dangling]",
+        "a.yaml:7:17: error: spec.tools[1]: no FunctionTool named 'nada' (built-ins: file_search, code_interpreter) [ref.dangling]",
+    ]
+    assert str(caught.value) == "2 problems in manifests"
+
+
+def test_without_a_project_file_the_directory_is_the_root(tmp_path: Path) -> None:
+    (tmp_path / "t.yaml").write_text(doc("SpendLimit", "cap", "scope: organization\namountUSD: 12.34"))
+    project = load_project(tmp_path)
+    assert project.config.root == tmp_path.resolve()
+    assert project.desired.spend_limits["cap"].amount_cents == 1234
+
+
+def test_subdirectory_finds_the_root_above(project: Path, write: Write) -> None:
+    write("deep/er/t.yaml", doc("SpendLimit", "cap", "scope: organization\namountUSD: 1"))
+    loaded = load_project(project / "deep")
+    assert loaded.config.root == project.resolve()
+    assert loaded.desired.sources == {"SpendLimit/cap": "deep/er/t.yaml:1"}
+
+
+def test_hidden_directories_and_other_files_are_skipped(project: Path, write: Write) -> None:
+    write(".reconcile/junk.yaml", "not: [valid")
+    write("notes.txt", "x: [")
+    assert validate_project(project).problems == []
+
+
+def test_project_file_problems(project: Path, write: Write) -> None:
+    write("reconcile.yaml", doc("Project", "p", "defaultTarget: prod\nmanifests: ../elsewhere\ntargets:\n  local: {type: local, apiKey: sk-123}"))
+    lines = [str(p) for p in validate_project(project).problems]
+    assert lines == ["reconcile.yaml:9:26: error: spec.targets.local.apiKey: unknown field [field.unknown]"]
+    write("reconcile.yaml", doc("Project", "p", "defaultTarget: prod\nmanifests: ../elsewhere"))
+    lines = [str(p) for p in validate_project(project).problems]
+    assert lines == [
+        "reconcile.yaml:6:18: error: spec.defaultTarget: no target named 'prod' (known: local) [project.default-target]",
+        "reconcile.yaml:7:14: error: spec.manifests: '../elsewhere' leaves the project root [path.escape]",
+    ]
+
+
+def test_project_kind_outside_the_project_file(project: Path, write: Write) -> None:
+    write("p.yaml", doc("Project", "p", "{}"))
+    assert [str(p) for p in validate_project(project).problems] == [
+        "p.yaml:2:7: error: kind: Project belongs in reconcile.yaml at the project root [document.kind]"
+    ]
+
+
+def test_parameters_file_and_instructions_file(project: Path, write: Write) -> None:
+    write("schemas/p.json", '{"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"], "additionalProperties": false}')
+    write("prompts/a.md", "Be brief.\n")
+    write("m/t.yaml", doc("FunctionTool", "search", "description: Search.\nstrict: true\nparametersFile: ../schemas/p.json"))
+    write("m/a.yaml", doc("Assistant", "A", "model: gpt-4.1-2025-04-14\ninstructionsFile: ../prompts/a.md\ntools: [search]"))
+    desired = load_project(project).desired
+    assert desired.function_tools["search"].parameters["required"] == ["q"]
+    assert desired.assistants["A"].instructions == "Be brief.\n"
+
+
+def test_strict_violation_in_a_parameters_file_is_located_in_that_file(project: Path, write: Write) -> None:
+    write("p.json", '{\n  "type": "object",\n  "properties": {"q": {"type": "string"}}\n}\n')
+    write("t.yaml", doc("FunctionTool", "search", "description: S.\nstrict: true\nparametersFile: p.json"))
+    assert [str(p) for p in validate_project(project).errors] == [
+        'p.json:1:1: error: parameters: add "additionalProperties": false to this object [strict.additional-properties]',
+        "p.json:3:23: error: parameters/properties/q: list 'q' in required; to keep it optional make it nullable "
+        '(add "null" to its type) [strict.required]',
+    ]
