@@ -1,3 +1,194 @@
-"""Thin facade wiring the layers for the CLI and for library users: load, plan, apply, rollback."""
+"""Thin facade wiring the layers for the CLI and for library users: load, plan, apply, drift, unlock.
+
+Everything here is composition: manifests -> desired; target -> live; store -> stored; planner -> Plan;
+executor -> ApplyReport. A library user calls these functions directly, never the CLI.
+"""
 
 from __future__ import annotations
+
+import getpass
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler.apply.executor import Executor, ExecutorOptions
+from reconciler.apply.report import ApplyReport
+from reconciler.config import TargetConfig
+from reconciler.errors import StalePlan
+from reconciler.manifest import Project, load_project
+from reconciler.model.desired import DesiredState, Kind
+from reconciler.model.stored import StoredState
+from reconciler.plan.definition import Action, Plan
+from reconciler.plan.planner import build_plan
+from reconciler.store import open_store
+from reconciler.store.base import StateStore
+from reconciler.store.lease import SystemClock, system_sleep, wait_for_lock
+from reconciler.targets.assistants_v2 import AssistantsV2Target
+from reconciler.targets.base import RequestStats, Target
+from reconciler.targets.client import Transport, build_client
+
+LOCK_TTL_SECONDS = 900.0
+PROJECT_SCOPE = "project"
+
+
+@dataclass
+class Workspace:
+    """A project bound to one target and its state store. Close it when done."""
+
+    project: Project
+    name: str
+    target_config: TargetConfig
+    target: Target
+    store: StateStore
+    stats: RequestStats = field(default_factory=RequestStats)
+
+    @property
+    def root(self) -> Path:
+        return self.project.config.root
+
+    def close(self) -> None:
+        self.target.close()
+        self.store.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_workspace(path: Path, *, target: str | None = None, transport: Transport | None = None) -> Workspace:
+    project = load_project(path)
+    name, target_config = project.config.target(target)
+    stats = RequestStats()
+    client = build_client(target_config, root=project.config.root, stats=stats, transport=transport)
+    adapter = AssistantsV2Target(
+        client,
+        name=name,
+        project_id=target_config.project_id,
+        stats=stats,
+        admin_key_env=target_config.admin_key_env,
+    )
+    store_dsn = project.config.state_dsn()
+    if store_dsn.startswith("sqlite:///") and ":memory:" not in store_dsn:
+        Path(store_dsn[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+    store = open_store(store_dsn)
+    desired = _resolve_scopes(project.desired, target_config.project_id)
+    project = Project(project.config, desired, project.warnings)
+    return Workspace(project, name, target_config, adapter, store, stats)
+
+
+def _resolve_scopes(desired: DesiredState, project_id: str) -> DesiredState:
+    """`scope: project` in a manifest means the target's own project."""
+    alerts = {
+        n: a.model_copy(update={"scope": project_id}) if a.scope == PROJECT_SCOPE else a
+        for n, a in desired.spend_alerts.items()
+    }
+    limits = {
+        n: s.model_copy(update={"scope": project_id}) if s.scope == PROJECT_SCOPE else s
+        for n, s in desired.spend_limits.items()
+    }
+    return desired.model_copy(update={"spend_alerts": alerts, "spend_limits": limits})
+
+
+def kinds_to_read(desired: DesiredState, stored: StoredState) -> set[Kind]:
+    """Only the kinds the manifests or the inventory mention: no admin calls for a project without spend."""
+    kinds: set[Kind] = {r.key.kind for r in stored.inventory}
+    if desired.assistants:
+        kinds.add(Kind.ASSISTANT)
+    if desired.vector_stores:
+        kinds.add(Kind.VECTOR_STORE)
+    if desired.spend_alerts:
+        kinds.add(Kind.SPEND_ALERT)
+    if desired.spend_limits:
+        kinds.add(Kind.SPEND_LIMIT)
+    kinds.discard(Kind.FILE)
+    return kinds
+
+
+def make_plan(ws: Workspace, *, allow_empty: bool = False) -> tuple[Plan, StoredState]:
+    stored = ws.store.read(ws.name)
+    live = ws.target.read(kinds_to_read(ws.project.desired, stored))
+    plan = build_plan(ws.project.desired, live, stored, allow_empty=allow_empty, created_at=time.time())
+    return plan, stored
+
+
+def check_fresh(saved: Plan, fresh: Plan) -> None:
+    """A saved plan is applied exactly, or not at all: every object it touches must be as it saw it."""
+    if saved.workspace != fresh.workspace:
+        raise StalePlan(f"the plan was made for target {saved.workspace!r}, not {fresh.workspace!r}")
+    now = fresh.by_address()
+    moved = []
+    for change in saved.actionable():
+        current = now.get(change.address)
+        if (
+            current is None
+            or current.live_hash != change.live_hash
+            or current.platform_id != change.platform_id
+        ):
+            moved.append(change.address)
+        elif current.action is Action.NOOP:
+            moved.append(change.address)  # someone already made this change
+    if moved:
+        raise StalePlan(f"objects changed since the plan was made: {', '.join(sorted(moved))}; plan again")
+
+
+def apply(
+    ws: Workspace,
+    *,
+    saved_plan: Plan | None = None,
+    allow_empty: bool = False,
+    dry_run: bool = False,
+    lock_timeout: float = 0.0,
+    confirm: Callable[[Plan], bool] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[Plan, ApplyReport | None]:
+    """Plan (or check a saved plan) and execute it under the workspace lock. `confirm` sees the plan
+    first; returning False stops before anything is written."""
+    lease = None
+    if not dry_run:
+        lease = wait_for_lock(
+            ws.store,
+            ws.name,
+            owner=_user(),
+            host=socket.gethostname(),
+            ttl_seconds=LOCK_TTL_SECONDS,
+            timeout=lock_timeout,
+            clock=SystemClock(),
+            sleeper=system_sleep,
+        )
+    try:
+        plan, stored = make_plan(ws, allow_empty=allow_empty or bool(saved_plan and saved_plan.has_changes))
+        if saved_plan is not None:
+            check_fresh(saved_plan, plan)
+            plan = saved_plan
+        if not plan.has_changes and not any(c.adopt for c in plan.changes):
+            return plan, None
+        if confirm is not None and not confirm(plan):
+            return plan, None
+        options = ExecutorOptions(retry=ws.project.config.retry, dry_run=dry_run)
+        executor = Executor(ws.target, ws.store, root=ws.root, options=options, sleep=sleep)
+        return plan, executor.execute(plan, stored)
+    finally:
+        if lease is not None:
+            ws.store.release_lock(lease)
+
+
+def drift(ws: Workspace) -> Plan:
+    plan, _ = make_plan(ws, allow_empty=True)
+    return plan
+
+
+def unlock(ws: Workspace, lock_id: str) -> str:
+    lease = ws.store.force_unlock(ws.name, lock_id)
+    return lease.holder
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return os.environ.get("USER", "unknown")

@@ -7,6 +7,7 @@ path); the executor resolves them to platform ids.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from reconciler.model.canonical import fingerprint
@@ -27,7 +28,7 @@ def assistant_spec(assistant: Assistant) -> dict[str, Any]:
             "type": "function",
             "name": f.name,
             "description": f.description,
-            "parameters": f.parameters,
+            "parameters": _plain(f.parameters),
             "strict": f.strict,
         }
         for f in assistant.functions
@@ -43,10 +44,15 @@ def assistant_spec(assistant: Assistant) -> dict[str, Any]:
         "code_interpreter_files": sorted(f.path for f in assistant.code_interpreter_files),
         "temperature": DEFAULT_TEMPERATURE if assistant.temperature is None else assistant.temperature,
         "top_p": DEFAULT_TOP_P if assistant.top_p is None else assistant.top_p,
-        "response_format": assistant.response_format or DEFAULT_RESPONSE_FORMAT,
+        "response_format": _plain(assistant.response_format) or DEFAULT_RESPONSE_FORMAT,
         "reasoning_effort": assistant.reasoning_effort,
         "metadata": dict(assistant.metadata),
     }
+
+
+def _plain(value: Any) -> Any:
+    """JSON data as the platform returns it: tuples from frozen models become lists."""
+    return json.loads(json.dumps(value)) if value is not None else None
 
 
 def behaviour_fingerprint(spec: dict[str, Any]) -> str:

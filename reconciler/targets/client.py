@@ -25,6 +25,9 @@ warnings.filterwarnings(
 
 TIMEOUT_SECONDS = 60.0
 
+# The transport seam (httpx-style): tests hand in the emulator's in-process transport.
+Transport = httpx2.BaseTransport
+
 
 def _counting_hook(stats: RequestStats) -> Callable[[httpx2.Request], None]:
     def hook(request: httpx2.Request) -> None:
@@ -38,7 +41,7 @@ def build_client(
     *,
     root: Path,
     stats: RequestStats,
-    transport: httpx2.BaseTransport | None = None,
+    transport: Transport | None = None,
 ) -> openai.OpenAI:
     """A client for the target. `transport` overrides the network (tests hand in an emulator transport)."""
     hooks = {"request": [_counting_hook(stats)]}

@@ -1,0 +1,233 @@
+"""The executor: walks a plan's stages in order with bounded concurrency, journals every step, and
+resumes an interrupted apply of the same plan where it stopped (kopf-style persisted progress).
+
+Creates and updates run stage by stage (files, vector stores, attachments, assistants, spend); deletes run
+afterwards in the reverse order, so nothing is deleted while something still points at it. Store writes
+happen on the calling thread only; workers do platform calls. A dry run walks the same plan and writes
+nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler.apply.report import ApplyReport, Outcome, StepResult
+from reconciler.apply.retry import Pacer, Retrier
+from reconciler.apply.steps import Ids, IngestionFailed, StepOutput, Steps
+from reconciler.config import RetrySettings
+from reconciler.errors import PlatformError, ReconcilerError, StalePlan
+from reconciler.model.desired import Kind, ResourceKey
+from reconciler.model.stored import InventoryRecord, StoredState
+from reconciler.plan.definition import STAGE_ORDER, Action, Plan, ResourceChange
+from reconciler.store.base import StateStore
+from reconciler.store.records import StepStatus
+from reconciler.targets.base import Target
+
+
+@dataclass
+class ExecutorOptions:
+    retry: RetrySettings = field(default_factory=RetrySettings)
+    ingestion_deadline_seconds: float = 300.0
+    dry_run: bool = False
+
+
+class Executor:
+    def __init__(
+        self,
+        target: Target,
+        store: StateStore,
+        *,
+        root: Path,
+        options: ExecutorOptions | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.target = target
+        self.store = store
+        self.root = root
+        self.options = options or ExecutorOptions()
+        self.wall_clock = wall_clock
+        self.retrier = Retrier(self.options.retry, clock=clock, sleep=sleep)
+        self.pacer = Pacer(self.options.retry.admin_requests_per_minute, clock=clock, sleep=sleep)
+        self.clock = clock
+        self.sleep = sleep
+        self._workspace = ""
+
+    def execute(self, plan: Plan, stored: StoredState) -> ApplyReport:
+        if self.options.dry_run:
+            return self._dry_run(plan)
+        workspace = self._workspace = plan.workspace
+        unfinished = self.store.unfinished_apply(workspace, plan.plan_id)
+        apply_id = (
+            unfinished.apply_id
+            if unfinished
+            else self.store.begin_apply(workspace, plan.plan_id, now=self.wall_clock())
+        )
+        done = {k: s for k, s in self.store.steps(apply_id).items() if s.status == StepStatus.DONE}
+        ids = _known_ids(stored)
+        for key, step in done.items():  # a resumed run knows what the first run created
+            _learn(ids, key, step.detail.get("platform_id"))
+        steps = Steps(
+            self.target,
+            self.root,
+            self.retrier,
+            self.pacer,
+            ids,
+            ingestion_deadline_seconds=self.options.ingestion_deadline_seconds,
+            clock=self.clock,
+            sleep=self.sleep,
+        )
+        report = ApplyReport(plan_id=plan.plan_id, apply_id=apply_id)
+        waves = _waves(plan)
+        failed = False
+        for wave in waves:
+            if failed:
+                report.steps.extend(
+                    StepResult(c.address, c.action.value, Outcome.SKIPPED, note="an earlier stage failed")
+                    for c in wave
+                )
+                continue
+            failed = self._run_wave(wave, steps, apply_id, done, report)
+        for change in plan.changes:
+            if change.action is Action.NOOP and change.adopt:
+                # Adopting with no change still has to be written down, or the object stays unowned.
+                self._adopt_noop(change, steps, report)
+        report.retries = self.retrier.retries
+        self.store.finish_apply(apply_id, "failed" if failed else "succeeded", now=self.wall_clock())
+        return report
+
+    def _run_wave(
+        self,
+        wave: list[ResourceChange],
+        steps: Steps,
+        apply_id: str,
+        done: Mapping[str, object],
+        report: ApplyReport,
+    ) -> bool:
+        todo = []
+        for change in wave:
+            if change.address in done:
+                report.steps.append(
+                    StepResult(
+                        change.address, change.action.value, Outcome.SKIPPED, note="done by an earlier run"
+                    )
+                )
+            else:
+                todo.append(change)
+        for change in todo:
+            self.store.record_step(
+                apply_id,
+                change.address,
+                StepStatus.STARTED,
+                {"action": change.action.value},
+                now=self.wall_clock(),
+            )
+        failed = False
+        with ThreadPoolExecutor(
+            max_workers=self.options.retry.concurrency, thread_name_prefix="apply"
+        ) as pool:
+            futures: list[tuple[ResourceChange, Future[StepOutput]]] = [
+                (c, pool.submit(steps.run, c)) for c in todo
+            ]
+            for change, future in futures:
+                try:
+                    output = future.result()
+                except (PlatformError, IngestionFailed, StalePlan) as error:
+                    failed = True
+                    message = error.one_line() if isinstance(error, ReconcilerError) else str(error)
+                    self.store.record_step(
+                        apply_id, change.address, StepStatus.FAILED, {"error": message}, now=self.wall_clock()
+                    )
+                    report.steps.append(
+                        StepResult(change.address, change.action.value, Outcome.FAILED, error=message)
+                    )
+                    continue
+                self._commit(change, output, apply_id)
+                report.steps.append(
+                    StepResult(
+                        change.address,
+                        change.action.value,
+                        Outcome.DONE,
+                        platform_id=output.platform_id,
+                        note=output.note,
+                    )
+                )
+        return failed
+
+    def _commit(self, change: ResourceChange, output: StepOutput, apply_id: str) -> None:
+        """Inventory and journal move together: a crash between them replays the step, and steps are
+        idempotent (creates look for what a previous attempt made)."""
+        with self.store.transaction():
+            for record in output.upserts:
+                self.store.upsert_inventory(self._workspace, record)
+            for key, path in output.deletes:
+                self.store.delete_inventory(self._workspace, key, path)
+            self.store.record_step(
+                apply_id,
+                change.address,
+                StepStatus.DONE,
+                {"platform_id": output.platform_id},
+                now=self.wall_clock(),
+            )
+
+    def _adopt_noop(self, change: ResourceChange, steps: Steps, report: ApplyReport) -> None:
+        """The live object already equals the desired spec, so its spec is the applied one."""
+        assert change.platform_id is not None
+        record = InventoryRecord(
+            key=ResourceKey(kind=Kind(change.kind), name=change.name),
+            platform_id=change.platform_id,
+            fingerprint=change.fingerprint or "",
+            live_hash=change.live_hash or "",
+            protect=change.protect,
+            attributes={"spec": change.spec or {}},
+        )
+        self.store.upsert_inventory(self._workspace, record)
+        report.steps.append(StepResult(change.address, "adopt", Outcome.DONE, platform_id=change.platform_id))
+
+    def _dry_run(self, plan: Plan) -> ApplyReport:
+        report = ApplyReport(plan_id=plan.plan_id, apply_id=None, dry_run=True)
+        for wave in _waves(plan):
+            report.steps.extend(
+                StepResult(c.address, c.action.value, Outcome.PLANNED, platform_id=c.platform_id)
+                for c in wave
+            )
+        return report
+
+
+def _waves(plan: Plan) -> list[list[ResourceChange]]:
+    """Creates/updates per stage in order, then deletes per stage in reverse order."""
+    waves: list[list[ResourceChange]] = []
+    for stage in STAGE_ORDER:
+        wave = [c for c in plan.changes if c.stage is stage and c.action not in (Action.NOOP, Action.DELETE)]
+        if wave:
+            waves.append(wave)
+    for stage in reversed(STAGE_ORDER):
+        wave = [c for c in plan.changes if c.stage is stage and c.action is Action.DELETE]
+        if wave:
+            waves.append(wave)
+    return waves
+
+
+def _known_ids(stored: StoredState) -> Ids:
+    ids = Ids()
+    for rec in stored.inventory:
+        if rec.key.kind is Kind.VECTOR_STORE and "path" not in rec.attributes:
+            ids.stores[rec.key.name] = rec.platform_id
+        elif rec.key.kind is Kind.FILE:
+            ids.files[rec.key.name] = rec.platform_id
+    return ids
+
+
+def _learn(ids: Ids, address: str, platform_id: object) -> None:
+    if not isinstance(platform_id, str):
+        return
+    kind, _, name = address.partition("/")
+    if kind == Kind.VECTOR_STORE.value:
+        ids.stores[name] = platform_id
+    elif kind == Kind.FILE.value:
+        ids.files[name] = platform_id

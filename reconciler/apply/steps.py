@@ -1,0 +1,312 @@
+"""One step per plan change: the platform calls it takes, how it recovers from a lost response, and the
+inventory records it leaves. The executor decides order and concurrency; this module decides what to send.
+
+Never creates twice: when a create fails in a way that may have reached the platform (a dropped
+connection, a 5xx), the object is looked for by our label (or content) before the create is retried.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from threading import Lock
+from typing import Any
+
+from reconciler.apply.retry import Pacer, Retrier
+from reconciler.errors import NotFound, StalePlan, TemporaryPlatformError
+from reconciler.model import labels
+from reconciler.model.canonical import fingerprint, sha256_hex
+from reconciler.model.desired import Kind, ResourceKey
+from reconciler.model.live import LiveAssistant, LiveVectorStore
+from reconciler.model.stored import InventoryRecord
+from reconciler.plan import normalise
+from reconciler.plan.definition import Action, ResourceChange
+from reconciler.targets.base import Target
+
+INGESTION_POLL_SECONDS = 0.2
+
+
+@dataclass
+class StepOutput:
+    platform_id: str | None
+    upserts: list[InventoryRecord] = field(default_factory=list)
+    deletes: list[tuple[ResourceKey, str | None]] = field(default_factory=list)
+    note: str | None = None
+
+
+@dataclass
+class Ids:
+    """Name -> platform id for what this apply and the inventory know, filled as steps finish."""
+
+    stores: dict[str, str] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+    lock: Lock = field(default_factory=Lock)
+
+    def store_names(self) -> dict[str, str]:
+        return {v: k for k, v in self.stores.items()}
+
+    def file_paths(self) -> dict[str, str]:
+        return {v: k for k, v in self.files.items()}
+
+
+@dataclass
+class Steps:
+    target: Target
+    root: Path
+    retrier: Retrier
+    pacer: Pacer
+    ids: Ids
+    ingestion_deadline_seconds: float = 300.0
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+    def run(self, change: ResourceChange) -> StepOutput:
+        handler = getattr(self, f"_{change.kind.lower()}")
+        result: StepOutput = handler(change)
+        return result
+
+    # ---- helpers -----------------------------------------------------------------------------------
+
+    def _call(
+        self, fn: Callable[[], Any], *, admin: bool = False, recover: Callable[[], Any] | None = None
+    ) -> Any:
+        def attempt() -> Any:
+            if admin:
+                self.pacer.wait()
+            return fn()
+
+        def before_retry(error: TemporaryPlatformError) -> Any:
+            return recover() if recover is not None else None
+
+        return self.retrier.run(attempt, before_retry=before_retry)
+
+    @staticmethod
+    def _record(
+        kind: Kind, name: str, platform_id: str, change: ResourceChange, live_spec: dict[str, Any]
+    ) -> InventoryRecord:
+        return InventoryRecord(
+            key=ResourceKey(kind=kind, name=name),
+            platform_id=platform_id,
+            fingerprint=change.fingerprint or "",
+            live_hash=fingerprint(live_spec),
+            protect=change.protect,
+            attributes={"spec": live_spec},
+        )
+
+    # ---- vector stores -----------------------------------------------------------------------------
+
+    def _vectorstore(self, change: ResourceChange) -> StepOutput:
+        key = ResourceKey(kind=Kind.VECTOR_STORE, name=change.name)
+        if change.action is Action.DELETE:
+            assert change.platform_id is not None
+            self._call(lambda: self.target.delete_vector_store(change.platform_id or ""))
+            return StepOutput(change.platform_id, deletes=[(key, None)])
+        spec = change.spec or {}
+        metadata = labels.with_labels(spec["metadata"], name=change.name, fingerprint=change.fingerprint)
+        if change.action is Action.CREATE:
+            live: LiveVectorStore = self._call(
+                lambda: self.target.create_vector_store(spec, metadata=metadata),
+                recover=lambda: _first(self.target.find_vector_stores(change.name)),
+            )
+        else:
+            live = self._call(
+                lambda: self.target.update_vector_store(change.platform_id or "", spec, metadata=metadata)
+            )
+        with self.ids.lock:
+            self.ids.stores[change.name] = live.id
+        live_spec = normalise.vector_store_spec(live, spec["chunking"])
+        return StepOutput(
+            live.id, upserts=[self._record(Kind.VECTOR_STORE, change.name, live.id, change, live_spec)]
+        )
+
+    # ---- uploads -----------------------------------------------------------------------------------
+
+    def _file(self, change: ResourceChange) -> StepOutput:
+        key = ResourceKey(kind=Kind.FILE, name=change.name)
+        if change.action is Action.DELETE:
+            self._call(lambda: self.target.delete_file(change.platform_id or ""))
+            return StepOutput(change.platform_id, deletes=[(key, None)])
+        spec = change.spec or {}
+        content = (self.root / change.name).read_bytes()
+        if sha256_hex(content) != spec["sha256"]:
+            raise StalePlan(f"{change.name} changed on disk since the plan was made; plan again")
+        filename = Path(change.name).name
+        live = self._call(
+            lambda: self.target.upload_file(filename=filename, content=content, purpose="assistants"),
+            recover=lambda: _first(
+                [
+                    f
+                    for f in self.target.find_files(
+                        filename=filename, size=len(content), purpose="assistants"
+                    )
+                    if f.id not in self.ids.files.values()
+                ]
+            ),
+        )
+        with self.ids.lock:
+            self.ids.files[change.name] = live.id
+        record = InventoryRecord(
+            key=key,
+            platform_id=live.id,
+            fingerprint=spec["sha256"][:16],
+            attributes={"sha256": spec["sha256"]},
+        )
+        # A replaced upload's old file is deleted by the attachment step that stops using it.
+        note = f"previous upload {change.platform_id} retired" if change.action is Action.REPLACE else None
+        return StepOutput(live.id, upserts=[record], note=note)
+
+    # ---- attachments -------------------------------------------------------------------------------
+
+    def _vectorstorefile(self, change: ResourceChange) -> StepOutput:
+        store_name, _, path = change.name.partition("/")
+        key = ResourceKey(kind=Kind.VECTOR_STORE, name=store_name)
+        if change.action is Action.DELETE:
+            store_id = str(change.attributes.get("store_id") or self.ids.stores.get(store_name, ""))
+            if store_id:
+                self._call(lambda: self.target.detach_file(store_id, change.platform_id or ""))
+            return StepOutput(change.platform_id, deletes=[(key, path)])
+        spec = change.spec or {}
+        store_id = self.ids.stores[store_name]
+        file_id = self.ids.files[path]
+        attributes = spec["attributes"]
+        if change.action is Action.UPDATE:
+            self._call(lambda: self.target.update_file_attributes(store_id, file_id, attributes))
+        else:
+            if change.action is Action.REPLACE and change.platform_id and change.platform_id != file_id:
+                old = change.platform_id
+                self._call(lambda: self.target.detach_file(store_id, old))
+                self._call(lambda: self.target.delete_file(old))
+            self._call(
+                lambda: self.target.attach_file(
+                    store_id, file_id, attributes=attributes, chunking=spec.get("chunking", {"type": "auto"})
+                ),
+                recover=lambda: self._attached(store_id, file_id),
+            )
+            self._await_ingestion(store_id, file_id, path)
+        record = InventoryRecord(
+            key=key,
+            platform_id=file_id,
+            fingerprint=spec["sha256"][:16],
+            attributes={"path": path, "store_id": store_id, "sha256": spec["sha256"]},
+        )
+        return StepOutput(file_id, upserts=[record])
+
+    def _attached(self, store_id: str, file_id: str) -> Any:
+        try:
+            return self.target.get_vector_store_file(store_id, file_id)
+        except NotFound:
+            return None
+
+    def _await_ingestion(self, store_id: str, file_id: str, path: str) -> None:
+        """Poll until the file is indexed. A 404 right after attaching is the platform's eventual
+        consistency, not an error, until the deadline."""
+        deadline = self.clock() + self.ingestion_deadline_seconds
+        while True:
+            try:
+                status = self.retrier.run(lambda: self.target.get_vector_store_file(store_id, file_id))
+                if status.status == "completed":
+                    return
+                if status.status in ("failed", "cancelled"):
+                    raise IngestionFailed(
+                        f"{path}: ingestion {status.status}: {status.last_error or 'no reason given'}"
+                    )
+            except NotFound:
+                pass
+            if self.clock() >= deadline:
+                raise IngestionFailed(f"{path}: not indexed within {self.ingestion_deadline_seconds:.0f}s")
+            self.sleep(INGESTION_POLL_SECONDS)
+
+    # ---- assistants --------------------------------------------------------------------------------
+
+    def _assistant(self, change: ResourceChange) -> StepOutput:
+        key = ResourceKey(kind=Kind.ASSISTANT, name=change.name)
+        if change.action is Action.DELETE:
+            self._call(lambda: self.target.delete_assistant(change.platform_id or ""))
+            return StepOutput(change.platform_id, deletes=[(key, None)])
+        spec = change.spec or {}
+        metadata = labels.with_labels(spec["metadata"], name=change.name, fingerprint=change.fingerprint)
+        stores = [self.ids.stores[n] for n in spec["file_search_vector_stores"]]
+        files = [self.ids.files[p] for p in spec["code_interpreter_files"]]
+        if change.action is Action.CREATE:
+            live: LiveAssistant = self._call(
+                lambda: self.target.create_assistant(
+                    spec, metadata=metadata, vector_store_ids=stores, code_interpreter_file_ids=files
+                ),
+                recover=lambda: _first(self.target.find_assistants(change.name)),
+            )
+        else:
+            live = self._call(
+                lambda: self.target.update_assistant(
+                    change.platform_id or "",
+                    spec,
+                    metadata=metadata,
+                    vector_store_ids=stores,
+                    code_interpreter_file_ids=files,
+                )
+            )
+        live_spec = normalise.assistant_spec(live, self.ids.store_names(), self.ids.file_paths())
+        return StepOutput(
+            live.id, upserts=[self._record(Kind.ASSISTANT, change.name, live.id, change, live_spec)]
+        )
+
+    # ---- spend controls ----------------------------------------------------------------------------
+
+    def _spendalert(self, change: ResourceChange) -> StepOutput:
+        key = ResourceKey(kind=Kind.SPEND_ALERT, name=change.name)
+        spec = change.spec or {}
+        if change.action is Action.DELETE:
+            scope = _scope_of(change)
+            self._call(lambda: self.target.delete_spend_alert(change.platform_id or "", scope), admin=True)
+            return StepOutput(change.platform_id, deletes=[(key, None)])
+        if change.action is Action.CREATE:
+            live = self._call(
+                lambda: self.target.create_spend_alert(spec),
+                admin=True,
+                recover=lambda: self._find_alert(spec),
+            )
+        else:
+            live = self._call(
+                lambda: self.target.update_spend_alert(change.platform_id or "", spec), admin=True
+            )
+        live_spec = normalise.spend_alert_spec(live)
+        return StepOutput(
+            live.id, upserts=[self._record(Kind.SPEND_ALERT, change.name, live.id, change, live_spec)]
+        )
+
+    def _find_alert(self, spec: dict[str, Any]) -> Any:
+        self.pacer.wait()
+        state = self.target.read([Kind.SPEND_ALERT])
+        claimed: set[str] = set()
+        for alert in state.spend_alerts.values():
+            if alert.id not in claimed and normalise.spend_alert_spec(alert) == spec:
+                return alert
+        return None
+
+    def _spendlimit(self, change: ResourceChange) -> StepOutput:
+        key = ResourceKey(kind=Kind.SPEND_LIMIT, name=change.name)
+        if change.action is Action.DELETE:
+            scope = change.platform_id or ""
+            self._call(lambda: self.target.delete_spend_limit(scope), admin=True)
+            return StepOutput(change.platform_id, deletes=[(key, None)])
+        spec = change.spec or {}
+        live = self._call(lambda: self.target.set_spend_limit(spec), admin=True)
+        live_spec = normalise.spend_limit_spec(live)
+        return StepOutput(
+            live.scope, upserts=[self._record(Kind.SPEND_LIMIT, change.name, live.scope, change, live_spec)]
+        )
+
+
+class IngestionFailed(Exception):
+    """A file the platform could not index; the executor reports it by name."""
+
+
+def _first(items: list[Any]) -> Any:
+    return items[0] if items else None
+
+
+def _scope_of(change: ResourceChange) -> str:
+    changes = {c.path: c.before for c in change.changes}
+    scope = changes.get("scope")
+    return str(scope) if scope else "organization"

@@ -1,0 +1,145 @@
+"""`reconcile plan`, `apply`, `drift` and `state unlock`: parse options, call the service, render."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from reconciler import service
+from reconciler.cli.main import cli
+from reconciler.errors import ExitCode
+from reconciler.plan.definition import Plan
+from reconciler.render.json import render_json
+from reconciler.render.markdown import render_markdown
+from reconciler.render.report import render_apply_report
+from reconciler.render.text import render_text, should_color
+
+_target = click.option(
+    "--target", "-t", default=None, help="Target name from reconcile.yaml (default: defaultTarget)."
+)
+
+
+def _render(plan: Plan, fmt: str, *, color: bool) -> str:
+    if fmt == "json":
+        return render_json(plan)
+    if fmt == "markdown":
+        return render_markdown(plan)
+    return render_text(plan, color=color)
+
+
+@cli.command("plan")
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@_target
+@click.option(
+    "-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan for `apply`."
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
+@click.option("--allow-empty", is_flag=True, help="Allow a plan that deletes every managed object.")
+def plan_command(
+    directory: Path,
+    target: str | None,
+    out: Path | None,
+    fmt: str,
+    detailed_exitcode: bool,
+    allow_empty: bool,
+) -> int:
+    """Show what apply would change on the platform."""
+    with service.open_workspace(directory, target=target) as ws:
+        plan, _ = service.make_plan(ws, allow_empty=allow_empty)
+    click.echo(_render(plan, fmt, color=should_color(sys.stdout)), nl=False)
+    if out is not None:
+        out.write_text(plan.to_json(), encoding="utf-8")
+        click.echo(f"\nSaved the plan to {out}; apply it exactly with: reconcile apply {out}", err=True)
+    if detailed_exitcode and plan.has_changes:
+        return int(ExitCode.CHANGES)
+    return int(ExitCode.OK)
+
+
+@cli.command("apply")
+@click.argument("source", default=".", type=click.Path(path_type=Path))
+@_target
+@click.option("--auto-approve", is_flag=True, help="Apply without asking.")
+@click.option("--allow-empty", is_flag=True, help="Allow a plan that deletes every managed object.")
+@click.option("--dry-run", is_flag=True, help="Walk the plan and write nothing.")
+@click.option(
+    "--lock-timeout", type=float, default=0.0, show_default=True, help="Seconds to wait for the state lock."
+)
+def apply_command(
+    source: Path,
+    target: str | None,
+    auto_approve: bool,
+    allow_empty: bool,
+    dry_run: bool,
+    lock_timeout: float,
+) -> int:
+    """Make the platform match the manifests (DIR), or apply a saved plan (PLANFILE) exactly."""
+    saved = Plan.from_json(source.read_text(encoding="utf-8")) if source.is_file() else None
+    directory = Path(".") if saved is not None else source
+    color = should_color(sys.stdout)
+
+    def confirm(plan: Plan) -> bool:
+        click.echo(render_text(plan, color=color), nl=False)
+        if auto_approve or dry_run or saved is not None:
+            return True
+        if not sys.stdin.isatty():
+            click.echo("\nRefusing to apply without --auto-approve when stdin is not a terminal.", err=True)
+            return False
+        return click.confirm("\nApply these changes?", default=False)
+
+    with service.open_workspace(directory, target=target or (saved.workspace if saved else None)) as ws:
+        plan, report = service.apply(
+            ws,
+            saved_plan=saved,
+            allow_empty=allow_empty,
+            dry_run=dry_run,
+            lock_timeout=lock_timeout,
+            confirm=confirm,
+        )
+    if report is None:
+        if not plan.has_changes:
+            click.echo(render_text(plan, color=color), nl=False)
+            return int(ExitCode.OK)
+        click.echo("Apply cancelled; nothing was changed.", err=True)
+        return int(ExitCode.ERROR)
+    click.echo(render_apply_report(report, color=color), nl=False)
+    return int(ExitCode.OK if report.ok else ExitCode.ERROR)
+
+
+@cli.command("drift")
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@_target
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def drift_command(directory: Path, target: str | None, fmt: str) -> int:
+    """Exit 2 when managed objects changed outside reconciler since the last apply (for scheduled CI)."""
+    with service.open_workspace(directory, target=target) as ws:
+        plan = service.drift(ws)
+    if fmt == "json":
+        click.echo(render_json(plan), nl=False)
+    elif plan.drift:
+        for entry in plan.drift:
+            click.echo(f"~ {entry.address} ({entry.platform_id}): {entry.reason}")
+            for change in entry.changes:
+                click.echo(f"    {change.path}: {change.before!r} -> {change.after!r}")
+    else:
+        click.echo("No drift: every managed object is as the last apply left it.")
+    return int(ExitCode.CHANGES if plan.drift else ExitCode.OK)
+
+
+@cli.group("state")
+def state_group() -> None:
+    """Inspect and repair the state store."""
+
+
+@state_group.command("unlock")
+@click.argument("lock_id")
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@_target
+def unlock_command(lock_id: str, directory: Path, target: str | None) -> int:
+    """Remove a stuck apply lock by its id (shown in the LockHeld error)."""
+    with service.open_workspace(directory, target=target) as ws:
+        holder = service.unlock(ws, lock_id)
+    click.echo(f"Released lock {lock_id} held by {holder}.")
+    return int(ExitCode.OK)
