@@ -16,6 +16,12 @@ from reconciler.render import values as v
 from reconciler.render.text import DRIFT_HEADING, summary_line
 
 MARKER_PREFIX = "<!-- reconciler-plan: "
+# GitHub refuses comments over 65,536 characters; stay below with room for a workflow's own footer.
+MAX_COMMENT_CHARS = 60_000
+TRUNCATED_NOTE = (
+    "_Field-level diffs are left out: the full comment would exceed GitHub's size limit. "
+    "Run `reconcile plan` or read the workflow log for them._"
+)
 _ICON = {"yes": "✅ yes", "no": "❌ no", "unknown": "❓ unknown"}
 # Characters that start Markdown syntax inline; escaped with a backslash where Markdown (not HTML) is parsed.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
@@ -51,8 +57,13 @@ def fence(lines: list[str]) -> str:
     return "`" * max(3, longest + 1)
 
 
-def render_markdown(plan: Plan) -> str:
-    """The PR comment, ending in a newline."""
+def render_markdown(plan: Plan, *, max_chars: int = MAX_COMMENT_CHARS) -> str:
+    """The PR comment, ending in a newline; past `max_chars` the diff blocks are dropped, the rest kept."""
+    full = _render(plan, diffs=True)
+    return full if len(full) <= max_chars else _render(plan, diffs=False)
+
+
+def _render(plan: Plan, *, diffs: bool) -> str:
     summary = plan.summary
     out = [
         marker(plan.workspace),
@@ -68,18 +79,20 @@ def render_markdown(plan: Plan) -> str:
     for warning in plan.warnings:
         out += [f"> **Warning:** {escape_md(warning)}", ""]
     out += _verdict_table(plan.changes)
+    if not diffs:
+        out += [TRUNCATED_NOTE, ""]
     shown = [c for c in plan.changes if c.action is not Action.NOOP or c.adopt]
     if shown:
         out += ["### Changes", ""]
         for change in shown:
-            out += _section(change)
+            out += _section(change, diffs)
     hidden = sum(1 for c in plan.changes if c.action is Action.NOOP and not c.adopt)
     if hidden:
         out += [f"_{hidden} unchanged resource{'' if hidden == 1 else 's'} not shown._", ""]
     if plan.drift:
         out += [f"### Drift: {DRIFT_HEADING.lower()}", ""]
         for entry in plan.drift:
-            out += _drift_section(entry)
+            out += _drift_section(entry, diffs)
     footer = f"<sub>format {plan.format_version}"
     if plan.plan_id:
         footer += f" · plan {escape_html(plan.plan_id)}"
@@ -124,13 +137,13 @@ def _answer(answer: str) -> str:
     return _ICON.get(answer, escape_md(answer))
 
 
-def _section(change: ResourceChange) -> list[str]:
+def _section(change: ResourceChange, diffs: bool) -> list[str]:
     symbol = "<=" if change.action is Action.NOOP else change.symbol
     title = f"<code>{html.escape(symbol)}</code> <b>{escape_html(change.address)}</b>"
     if change.reason:
         title += f" — {escape_html(change.reason)}"
     notes = _notes(change)
-    body = _diff_body(change)
+    body = _diff_body(change) if diffs else []
     out = ["<details>", f"<summary>{title}</summary>", ""]
     out += [f"- {note}" for note in notes]
     if notes:
@@ -203,12 +216,12 @@ def _code_block(lines: list[str]) -> list[str]:
     return [f"{bar}diff", *lines, bar, ""]
 
 
-def _drift_section(entry: Drift) -> list[str]:
+def _drift_section(entry: Drift, diffs: bool) -> list[str]:
     title = f"<code>~</code> <b>{escape_html(entry.address)}</b> ({escape_html(entry.platform_id)})"
     if entry.reason:
         title += f" — {escape_html(entry.reason)}"
     out = ["<details>", f"<summary>{title}</summary>", ""]
-    body = [line for fc in entry.changes for line in diff_field(fc)]
+    body = [line for fc in entry.changes for line in diff_field(fc)] if diffs else []
     if body:
         out += _code_block(body)
     out += ["</details>", ""]

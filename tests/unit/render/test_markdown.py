@@ -105,3 +105,14 @@ def test_a_blank_line_cannot_end_the_summary_html_block() -> None:
 
 def test_escape_md() -> None:
     assert escape_md("a|b *c* <d> @e") == "a\\|b \\*c\\* &lt;d&gt; &#64;e"
+
+
+def test_oversized_comment_drops_diffs_but_keeps_sections() -> None:
+    plan = plans.mixed()
+    full = render_markdown(plan)
+    short = render_markdown(plan, max_chars=len(full) - 1)
+    assert len(short) < len(full)
+    assert "```diff" in full and "```diff" not in short
+    assert "size limit" in short and "size limit" not in full
+    assert short.count("<details>") == full.count("<details>")
+    assert short.splitlines()[0] == full.splitlines()[0]
