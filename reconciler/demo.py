@@ -1,4 +1,5 @@
-"""`make demo`: the main job on the embedded local platform, as a user would run it from the shell."""
+"""`make demo`: the main job on the embedded local platform, as a user would run it from the shell:
+validate -> plan -> apply -> plan (which then shows "No changes")."""
 
 from __future__ import annotations
 
@@ -8,14 +9,18 @@ from reconciler.cli.main import run
 
 STEPS: list[list[str]] = [
     ["validate", "--strict", "manifests/"],
+    ["plan", "."],
+    ["apply", ".", "--auto-approve"],
+    ["plan", ".", "--detailed-exitcode"],
 ]
 
 
 def main() -> int:
     for step in STEPS:
-        print(f"$ reconcile {' '.join(step)}", flush=True)  # noqa: T201
+        print(f"\n$ reconcile {' '.join(step)}", flush=True)  # noqa: T201
         code = run(step)
-        if code not in (0, 2):
+        if code != 0:
+            print(f"(exit {code})", flush=True)  # noqa: T201
             return code
     return 0
 
