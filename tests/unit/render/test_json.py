@@ -104,3 +104,46 @@ def test_field_values_and_verdict_survive() -> None:
     }
     assert change["attributes"]["verdict"]["satisfied"] is False
     assert change["symbol"] == "~"
+
+
+def test_a_real_planner_plan_validates_and_renders() -> None:
+    """The fixtures follow the contract; this checks the planner's actual output does too."""
+    from reconciler.model.desired import (
+        Assistant,
+        BuiltinTool,
+        DesiredState,
+        FunctionTool,
+        SourceFile,
+        SpendAlert,
+        VectorStore,
+    )
+    from reconciler.model.live import LiveState
+    from reconciler.model.stored import StoredState
+    from reconciler.plan.planner import build_plan
+    from reconciler.render.markdown import render_markdown
+    from reconciler.render.text import render_text
+
+    desired = DesiredState(
+        assistants={
+            "CorporateAssist": Assistant(
+                name="CorporateAssist",
+                model="gpt-4o",
+                instructions="Line one\nline two",
+                functions=(FunctionTool(name="create_meeting", parameters={"type": "object"}),),
+                builtins=(BuiltinTool.FILE_SEARCH,),
+                file_search_vector_stores=("Policies",),
+            )
+        },
+        vector_stores={
+            "Policies": VectorStore(
+                name="Policies", files=(SourceFile(path="docs/rules.md", sha256="a" * 64, size=10),)
+            )
+        },
+        spend_alerts={"monthly": SpendAlert(name="monthly", scope="proj_1", threshold_cents=5000)},
+    )
+    plan = build_plan(desired, LiveState(), StoredState(workspace="default"), created_at=1.0)
+    validator().validate(json.loads(render_json(plan)))
+    text = render_text(plan)
+    assert "  + Assistant/CorporateAssist" in text and "+ model" in text
+    assert text.endswith(f"Plan: {plan.summary.create} to add, 0 to change, 0 to replace, 0 to destroy.\n")
+    assert render_markdown(plan).count("<details>") == len(plan.actionable())
