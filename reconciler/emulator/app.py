@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
@@ -37,7 +38,11 @@ class EmulatorApp:
         register_all(self.router)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        response = self.handle(Request(environ))
+        request = Request(environ)
+        try:
+            response = self.handle(request)
+        finally:
+            request.close()  # releases uploaded files' temporary storage
         return response(environ, start_response)
 
     def close(self) -> None:
@@ -57,10 +62,7 @@ class EmulatorApp:
             self._rate_limit(route)
             outcome = self.faults.draw(route.group, request.method)
             if outcome is Outcome.SERVER_ERROR:
-                status = 503 if self.faults.config.seed % 2 else 500
-                raise ApiError(
-                    status, "The server had an error while processing your request.", type_="server_error"
-                )
+                raise self._server_error()
             if outcome is Outcome.RESET:
                 raise ConnectionDropped("reset before handling")
             response = route.handler(self.context, request, **params)
@@ -89,6 +91,13 @@ class EmulatorApp:
                 code="invalid_api_key",
             )
 
+    def _server_error(self) -> ApiError:
+        if self.faults.pick_503():
+            return ApiError(
+                503, "The server is overloaded or not ready yet.", type_="server_error", code="overloaded"
+            )
+        return ApiError(500, "The server had an error while processing your request.", type_="server_error")
+
     def _is_admin_key(self, key: str) -> bool:
         if self.config.admin_keys:
             return key in self.config.admin_keys
@@ -101,8 +110,11 @@ class EmulatorApp:
         headers: dict[str, str] = {}
         if not route.admin:
             # The Admin API sends no rate-limit headers at all; normal endpoints do.
+            # The spec types Retry-After as an integer >= 1; `retry-after-ms` carries the precise delay
+            # (the SDK reads it first).
             headers = {
-                "retry-after": f"{retry_after:.3f}",
+                "retry-after": str(max(1, math.ceil(retry_after))),
+                "retry-after-ms": str(max(1, round(retry_after * 1000))),
                 "x-ratelimit-limit-requests": str(limit),
                 "x-ratelimit-remaining-requests": str(remaining),
                 "x-ratelimit-reset-requests": f"{retry_after:.3f}s",

@@ -102,6 +102,11 @@ class FaultInjector:
             window.append(now)
             return False, 0.0, limit, limit - len(window)
 
+    def pick_503(self) -> bool:
+        """Which 5xx an injected server error is: 500 or 503, half each, from the seeded sequence."""
+        with self._lock:
+            return self._rng.random() < 0.5
+
     def draw(self, group: str, method: str) -> Outcome:
         config = self.config
         if config.only and group not in config.only:

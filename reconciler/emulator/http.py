@@ -131,18 +131,20 @@ def paginate(
     view: Callable[[JSON], JSON] | None = None,
     default_order: str = "desc",
     nullable_ids: bool = False,
+    default_limit: int = 20,
+    max_limit: int = 100,
 ) -> Response:
     """A cursor page (`limit` 1-100, `after`, `before`, `order`) in the shape the SDK's CursorPage reads.
 
     Most list schemas require `first_id`/`last_id` as strings even on an empty page (`""` then);
-    spend-alert lists allow null (`nullable_ids`).
+    spend-alert lists allow null (`nullable_ids`). `/files` pages up to 10,000 (`max_limit`).
     """
     args = request.args
     try:
-        limit = int(args.get("limit", "20"))
+        limit = int(args.get("limit", str(default_limit)))
     except ValueError:
         raise ApiError(400, "Invalid 'limit': expected an integer.", param="limit") from None
-    if not 1 <= limit <= 100:
+    if not 1 <= limit <= max_limit:
         raise ApiError(
             400,
             f"Invalid 'limit': integer below minimum value or above maximum value ({limit}).",

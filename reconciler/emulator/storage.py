@@ -132,21 +132,76 @@ class Storage:
         limit: int = 20,
         keep: Callable[[JSON], bool] | None = None,
     ) -> tuple[list[JSON], bool]:
-        """One cursor page in creation order, as OpenAI's list endpoints page: returns (items, has_more)."""
-        items = self.all(kind, parent=parent)
-        if keep is not None:
-            items = [o for o in items if keep(o)]
-        if order == "desc":
+        """One cursor page in creation order, as OpenAI's list endpoints page: returns (items, has_more).
+
+        SQL does the cursor work (`seq` keyset on the (kind, parent, seq) index), so a page costs about
+        `limit` rows however many objects exist. `keep` filters in Python, so rows are read in batches
+        until the page is full. `before` pages towards the start: the `limit` items just before the cursor.
+        An unknown `after` gives an empty page; an unknown `before` is ignored.
+        """
+        with self._lock:
+            bounds: list[tuple[str, int]] = []
+            if after is not None:
+                after_seq = self._seq_of(kind, parent, after)
+                if after_seq is None:
+                    return [], False
+                bounds.append((">" if order == "asc" else "<", after_seq))
+            backwards = False
+            if before is not None:
+                before_seq = self._seq_of(kind, parent, before)
+                if before_seq is not None:
+                    bounds.append(("<" if order == "asc" else ">", before_seq))
+                    backwards = True
+            # Walking backwards from a `before` cursor reads in the opposite order, then flips the page.
+            ascending = (order == "asc") != backwards
+            items = self._collect(kind, parent, bounds, ascending, limit + 1, keep)
+        has_more = len(items) > limit
+        items = items[:limit]
+        if backwards:
             items.reverse()
-        ids = [o["id"] for o in items]
-        if after is not None:
-            items = items[ids.index(after) + 1 :] if after in ids else []
-        if before is not None:
-            ids = [o["id"] for o in items]
-            items = items[: ids.index(before)] if before in ids else items
-            # `before` pages towards the start: the page is the `limit` items just before the cursor.
-            return items[-limit:], len(items) > limit
-        return items[:limit], len(items) > limit
+        return items, has_more
+
+    def _seq_of(self, kind: str, parent: str, obj_id: str) -> int | None:
+        row = self._conn.execute(
+            "SELECT seq FROM objects WHERE kind = ? AND parent = ? AND id = ?", (kind, parent, obj_id)
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def _collect(
+        self,
+        kind: str,
+        parent: str,
+        bounds: list[tuple[str, int]],
+        ascending: bool,
+        want: int,
+        keep: Callable[[JSON], bool] | None,
+    ) -> list[JSON]:
+        step = ">" if ascending else "<"
+        direction = "ASC" if ascending else "DESC"
+        batch = want if keep is None else max(want, 200)
+        found: list[JSON] = []
+        last: int | None = None
+        while len(found) < want:  # bounded: every pass moves `last` forward or stops
+            where = ["kind = ?", "parent = ?"] + [f"seq {op} ?" for op, _ in bounds]
+            params: list[object] = [kind, parent] + [seq for _, seq in bounds]
+            if last is not None:
+                where.append(f"seq {step} ?")
+                params.append(last)
+            rows = self._conn.execute(
+                f"SELECT seq, data FROM objects WHERE {' AND '.join(where)} "  # noqa: S608  (operators are ours)
+                f"ORDER BY seq {direction} LIMIT ?",
+                (*params, batch),
+            ).fetchall()
+            for seq, data in rows:
+                obj = dict(json.loads(data))
+                if keep is None or keep(obj):
+                    found.append(obj)
+                    if len(found) >= want:
+                        break
+                last = int(seq)
+            if len(rows) < batch:
+                break
+        return found
 
     def put_blob(self, blob_id: str, content: bytes) -> None:
         with self.atomic():

@@ -13,6 +13,7 @@ AUTH = {"Authorization": "Bearer sk-test"}
 
 
 def _exchange(checker: SpecChecker, request: httpx2.Request, status: int, body: object) -> list[str]:
+    request.read()
     response = httpx2.Response(status, json=body, request=request)
     return checker.check(request, response)
 
@@ -57,3 +58,27 @@ def test_accepting_a_request_without_a_key_is_reported(spec_checker: SpecChecker
 def test_an_unknown_path_is_reported(spec_checker: SpecChecker) -> None:
     request = httpx2.Request("POST", "http://127.0.0.1:8123/v1/nowhere", headers=AUTH, content=json.dumps({}))
     assert _exchange(spec_checker, request, 404, {"error": {}})
+
+
+def test_a_multipart_upload_without_purpose_is_rejected_by_the_check(spec_checker: SpecChecker) -> None:
+    request = httpx2.Request(
+        "POST", "http://127.0.0.1:8123/v1/files", headers=AUTH, files={"file": ("a.txt", b"abc")}
+    )
+    uploaded = {
+        "id": "file-1",
+        "object": "file",
+        "bytes": 3,
+        "created_at": 1,
+        "filename": "a.txt",
+        "purpose": "assistants",
+        "status": "processed",
+    }
+    assert any("spec rejects the request" in v for v in _exchange(spec_checker, request, 200, uploaded))
+    complete = httpx2.Request(
+        "POST",
+        "http://127.0.0.1:8123/v1/files",
+        headers=AUTH,
+        files={"file": ("a.txt", b"abc")},
+        data={"purpose": "assistants"},
+    )
+    assert _exchange(spec_checker, complete, 200, uploaded) == []
