@@ -26,7 +26,9 @@ def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> d
 @click.argument("directory", required=False, default=".", type=click.Path(path_type=Path))
 @click.option("--strict", is_flag=True, help="Treat lint warnings as errors.")
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--as-of", "as_of", callback=_as_of, metavar="DATE", help="Judge model deprecations as of DATE.")
+@click.option(
+    "--as-of", "as_of", callback=_as_of, metavar="DATE", help="Judge model deprecations as of DATE."
+)
 def validate(directory: Path, strict: bool, output: str, as_of: date | None) -> int:
     """Check manifests under DIRECTORY (default: the current directory) without touching any platform."""
     report = validate_project(directory, strict=strict, as_of=as_of)
@@ -54,5 +56,8 @@ def validate(directory: Path, strict: bool, output: str, as_of: date | None) -> 
             click.echo(str(problem))
         errors, warnings = len(report.errors), len(report.warnings)
         verdict = "valid" if report.ok else "invalid"
-        click.echo(f"{verdict}: {report.documents} documents in {report.files} files, {errors} errors, {warnings} warnings")
+        click.echo(
+            f"{verdict}: {report.documents} documents in {report.files} files, "
+            f"{errors} errors, {warnings} warnings"
+        )
     return int(ExitCode.OK if report.ok else ExitCode.ERROR)

@@ -49,11 +49,15 @@ class Builder:
         self.root = root
         self.c = collector
         self._hashes: dict[Path, str] = {}
+        self._stores: set[str] = set()
 
     def build(self, docs: list[Document]) -> d.DesiredState:
         unique = self._unique(docs)
+        self._stores = {doc.name for doc in unique if doc.kind == "VectorStore"}
         tools = {doc.name: self._function_tool(doc) for doc in unique if doc.kind == "FunctionTool"}
-        out: dict[str, dict[str, Any]] = {k: {} for k in ("assistants", "function_tools", "vector_stores", "spend_alerts", "spend_limits")}
+        out: dict[str, dict[str, Any]] = {
+            k: {} for k in ("assistants", "function_tools", "vector_stores", "spend_alerts", "spend_limits")
+        }
         for doc in unique:
             if doc.kind == "FunctionTool":
                 tool = tools[doc.name]
@@ -66,13 +70,22 @@ class Builder:
             elif isinstance(doc.spec, SpendAlertSpec):
                 s = doc.spec
                 out["spend_alerts"][doc.name] = d.SpendAlert(
-                    name=doc.name, protect=s.protect, scope=s.scope, threshold_cents=cents(s.threshold_usd),
-                    interval=s.interval, emails=tuple(s.notify.email), subject_prefix=s.subject_prefix,
+                    name=doc.name,
+                    protect=s.protect,
+                    scope=s.scope,
+                    threshold_cents=cents(s.threshold_usd),
+                    interval=s.interval,
+                    emails=tuple(s.notify.email),
+                    subject_prefix=s.subject_prefix,
                 )
             elif isinstance(doc.spec, SpendLimitSpec):
                 s2 = doc.spec
                 out["spend_limits"][doc.name] = d.SpendLimit(
-                    name=doc.name, protect=s2.protect, scope=s2.scope, amount_cents=cents(s2.amount_usd), interval=s2.interval
+                    name=doc.name,
+                    protect=s2.protect,
+                    scope=s2.scope,
+                    amount_cents=cents(s2.amount_usd),
+                    interval=s2.interval,
                 )
         sources = {doc.key: doc.source for doc in unique}
         return d.DesiredState(**out, sources=sources)
@@ -82,7 +95,9 @@ class Builder:
         for doc in docs:
             first = seen.get(doc.key)
             if first is not None:
-                message = f"duplicate {doc.kind} named {doc.name!r} (first defined at {first.file}:{first.pos[0]})"
+                message = (
+                    f"duplicate {doc.kind} named {doc.name!r} (first defined at {first.file}:{first.pos[0]})"
+                )
                 self.c.at(doc.file, doc.root, ["metadata", "name"], "name.duplicate", message)
             else:
                 seen[doc.key] = doc
@@ -90,7 +105,16 @@ class Builder:
 
     # --- files ---------------------------------------------------------------------------------------
 
-    def files(self, doc: Document, path: list[str | int], raw: str, *, glob: bool, allowed: frozenset[str] | None, tool: str = "") -> list[d.SourceFile]:
+    def files(
+        self,
+        doc: Document,
+        path: list[str | int],
+        raw: str,
+        *,
+        glob: bool,
+        allowed: frozenset[str] | None,
+        tool: str = "",
+    ) -> list[d.SourceFile]:
         found = resolve(raw, doc.directory, self.root, allow_glob=glob)
         if isinstance(found, PathIssue):
             self.c.at(doc.file, doc.root, path, found.code, found.message)
@@ -128,16 +152,34 @@ class Builder:
         checks.exclusive(self.c, doc.file, doc.root, ["spec"], "parameters", "parametersFile")
         name = spec.name or doc.name
         if spec.name is None and not _is_function_name(name):
-            self.c.at(doc.file, doc.root, ["metadata", "name"], "tool.name", f"function name {name!r} must match ^[a-zA-Z0-9_-]{{1,64}}$; set spec.name")
-        parameters: dict[str, Any] = dict(spec.parameters) if spec.parameters is not None else EMPTY_PARAMETERS
+            self.c.at(
+                doc.file,
+                doc.root,
+                ["metadata", "name"],
+                "tool.name",
+                f"function name {name!r} must match ^[a-zA-Z0-9_-]{{1,64}}$; set spec.name",
+            )
+        parameters: dict[str, Any] = (
+            dict(spec.parameters) if spec.parameters is not None else EMPTY_PARAMETERS
+        )
         if spec.parameters is not None:
-            checks.json_schema(self.c, doc.file, doc.root, ["spec", "parameters"], spec.parameters, strict=spec.strict, what="spec.parameters")
+            checks.json_schema(
+                self.c,
+                doc.file,
+                doc.root,
+                ["spec", "parameters"],
+                spec.parameters,
+                strict=spec.strict,
+                what="spec.parameters",
+            )
         elif spec.parameters_file is not None:
             loaded = self._schema_file(doc, spec.parameters_file, strict=spec.strict)
             if loaded is None:
                 return None
             parameters = loaded
-        return d.FunctionTool(name=name, description=spec.description, parameters=parameters, strict=spec.strict)
+        return d.FunctionTool(
+            name=name, description=spec.description, parameters=parameters, strict=spec.strict
+        )
 
     def _schema_file(self, doc: Document, raw: str, *, strict: bool) -> dict[str, Any] | None:
         """A JSON or YAML schema file, checked with locations inside that file."""
@@ -171,18 +213,30 @@ class Builder:
             if not isinstance(item, str):
                 checks.attributes(self.c, doc.file, doc.root, [*path, "attributes"])
                 path = [*path, "path"]
-            for source in self.files(doc, path, raw, glob=True, allowed=FILE_SEARCH_EXTENSIONS, tool="file_search"):
+            for source in self.files(
+                doc, path, raw, glob=True, allowed=FILE_SEARCH_EXTENSIONS, tool="file_search"
+            ):
                 files[source.path] = source.model_copy(update={"attributes": attrs}) if attrs else source
         chunking = d.Chunking()
         if not isinstance(spec.chunking, str):
             checks.chunking(self.c, doc.file, doc.root, spec.chunking)
-            chunking = d.Chunking(type=spec.chunking.type, max_chunk_size_tokens=spec.chunking.max_chunk_size_tokens, chunk_overlap_tokens=spec.chunking.chunk_overlap_tokens)
+            chunking = d.Chunking(
+                type=spec.chunking.type,
+                max_chunk_size_tokens=spec.chunking.max_chunk_size_tokens,
+                chunk_overlap_tokens=spec.chunking.chunk_overlap_tokens,
+            )
         return d.VectorStore(
-            name=spec.name or doc.name, protect=spec.protect, files=tuple(files.values()), chunking=chunking,
-            expires_after_days=spec.expires_after_days, metadata=dict(spec.metadata),
+            name=spec.name or doc.name,
+            protect=spec.protect,
+            files=tuple(files.values()),
+            chunking=chunking,
+            expires_after_days=spec.expires_after_days,
+            metadata=dict(spec.metadata),
         )
 
-    def _assistant(self, doc: Document, docs: list[Document], tools: dict[str, d.FunctionTool | None]) -> d.Assistant:
+    def _assistant(
+        self, doc: Document, docs: list[Document], tools: dict[str, d.FunctionTool | None]
+    ) -> d.Assistant:
         spec = doc.spec
         assert isinstance(spec, AssistantSpec)
         c, file, root = self.c, doc.file, doc.root
@@ -194,14 +248,26 @@ class Builder:
         if spec.instructions_file is not None and spec.instructions is None:
             instructions = self._text(doc, ["spec", "instructionsFile"], spec.instructions_file) or ""
         if len(instructions) > MAX_INSTRUCTIONS:
-            c.at(file, root, ["spec"], "assistant.instructions-too-long", f"instructions are {len(instructions)} characters; at most {MAX_INSTRUCTIONS}")
-        stores = {x.name for x in docs if x.kind == "VectorStore"}
+            c.at(
+                file,
+                root,
+                ["spec"],
+                "assistant.instructions-too-long",
+                f"instructions are {len(instructions)} characters; at most {MAX_INSTRUCTIONS}",
+            )
+        stores = self._stores
         functions: list[d.FunctionTool] = []
         builtins: list[d.BuiltinTool] = []
         seen: set[str] = set()
         function_names: dict[str, str] = {}
         if len(spec.tools) > MAX_TOOLS:
-            c.at(file, root, ["spec", "tools"], "assistant.too-many-tools", f"spec.tools: {len(spec.tools)} tools; at most {MAX_TOOLS}")
+            c.at(
+                file,
+                root,
+                ["spec", "tools"],
+                "assistant.too-many-tools",
+                f"spec.tools: {len(spec.tools)} tools; at most {MAX_TOOLS}",
+            )
         for index, name in enumerate(spec.tools):
             path: list[str | int] = ["spec", "tools", index]
             if name in seen:
@@ -213,39 +279,105 @@ class Builder:
             elif name in tools:
                 tool = tools[name]
                 if tool is not None and tool.name in function_names:
-                    message = f"spec.tools[{index}]: {name!r} and {function_names[tool.name]!r} both define function {tool.name!r}"
+                    other = function_names[tool.name]
+                    message = (
+                        f"spec.tools[{index}]: {name!r} and {other!r} both define function {tool.name!r}"
+                    )
                     c.at(file, root, path, "tool.duplicate-function-name", message)
                 elif tool is not None:
                     function_names[tool.name] = name
                     functions.append(tool)
             else:
-                c.at(file, root, path, "ref.dangling", f"spec.tools[{index}]: no FunctionTool named {name!r} (built-ins: file_search, code_interpreter)")
+                c.at(
+                    file,
+                    root,
+                    path,
+                    "ref.dangling",
+                    f"spec.tools[{index}]: no FunctionTool named {name!r} "
+                    "(built-ins: file_search, code_interpreter)",
+                )
         resources = spec.tool_resources
         vector_stores: list[str] = []
         ci_files: list[d.SourceFile] = []
         if resources is not None and resources.file_search is not None:
             base: list[str | int] = ["spec", "toolResources", "fileSearch"]
             if "file_search" not in seen:
-                c.at(file, root, base, "ref.tool-missing", "spec.toolResources.fileSearch: add file_search to spec.tools", key=True)
+                c.at(
+                    file,
+                    root,
+                    base,
+                    "ref.tool-missing",
+                    "spec.toolResources.fileSearch: add file_search to spec.tools",
+                    key=True,
+                )
             if len(resources.file_search.vector_stores) > 1:
-                c.at(file, root, [*base, "vectorStores"], "assistant.too-many-vector-stores", "spec.toolResources.fileSearch.vectorStores: an assistant takes at most 1 vector store")
+                c.at(
+                    file,
+                    root,
+                    [*base, "vectorStores"],
+                    "assistant.too-many-vector-stores",
+                    "spec.toolResources.fileSearch.vectorStores: an assistant takes at most 1 vector store",
+                )
             for index, name in enumerate(resources.file_search.vector_stores):
                 if name not in stores:
-                    c.at(file, root, [*base, "vectorStores", index], "ref.dangling", f"spec.toolResources.fileSearch.vectorStores[{index}]: no VectorStore named {name!r}")
+                    c.at(
+                        file,
+                        root,
+                        [*base, "vectorStores", index],
+                        "ref.dangling",
+                        f"spec.toolResources.fileSearch.vectorStores[{index}]: no VectorStore named {name!r}",
+                    )
                 vector_stores.append(name)
         if resources is not None and resources.code_interpreter is not None:
             base = ["spec", "toolResources", "codeInterpreter"]
             if "code_interpreter" not in seen:
-                c.at(file, root, base, "ref.tool-missing", "spec.toolResources.codeInterpreter: add code_interpreter to spec.tools", key=True)
+                c.at(
+                    file,
+                    root,
+                    base,
+                    "ref.tool-missing",
+                    "spec.toolResources.codeInterpreter: add code_interpreter to spec.tools",
+                    key=True,
+                )
             for index, raw in enumerate(resources.code_interpreter.files):
-                ci_files += self.files(doc, [*base, "files", index], raw, glob=False, allowed=CODE_INTERPRETER_EXTENSIONS, tool="code_interpreter")
+                ci_files += self.files(
+                    doc,
+                    [*base, "files", index],
+                    raw,
+                    glob=False,
+                    allowed=CODE_INTERPRETER_EXTENSIONS,
+                    tool="code_interpreter",
+                )
             if len(ci_files) > MAX_CODE_INTERPRETER_FILES:
-                c.at(file, root, [*base, "files"], "assistant.too-many-files", f"spec.toolResources.codeInterpreter.files: {len(ci_files)} files; at most {MAX_CODE_INTERPRETER_FILES}")
+                c.at(
+                    file,
+                    root,
+                    [*base, "files"],
+                    "assistant.too-many-files",
+                    f"spec.toolResources.codeInterpreter.files: {len(ci_files)} files; "
+                    f"at most {MAX_CODE_INTERPRETER_FILES}",
+                )
         response_format: str | dict[str, Any] | None = None
         if isinstance(spec.response_format, JsonSchemaFormat):
             rf = spec.response_format
-            checks.json_schema(c, file, root, ["spec", "responseFormat", "schema"], rf.json_schema, strict=rf.strict, what="spec.responseFormat.schema")
-            response_format = {"type": "json_schema", "json_schema": {"name": rf.name, "description": rf.description, "schema": dict(rf.json_schema), "strict": rf.strict}}
+            checks.json_schema(
+                c,
+                file,
+                root,
+                ["spec", "responseFormat", "schema"],
+                rf.json_schema,
+                strict=rf.strict,
+                what="spec.responseFormat.schema",
+            )
+            response_format = {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": rf.name,
+                    "description": rf.description,
+                    "schema": dict(rf.json_schema),
+                    "strict": rf.strict,
+                },
+            }
         else:
             response_format = spec.response_format
         rollout = d.Rollout()
@@ -253,12 +385,24 @@ class Builder:
             steps = tuple(_step(s.weight, s.pause) for s in spec.rollout.steps)
             rollout = d.Rollout(strategy=spec.rollout.strategy, steps=steps)
         return d.Assistant(
-            name=doc.name, protect=spec.protect, model=spec.model, instructions=instructions,
-            description=spec.description, functions=tuple(functions), builtins=tuple(builtins),
-            file_search_vector_stores=tuple(vector_stores), code_interpreter_files=tuple(ci_files),
-            temperature=spec.temperature, top_p=spec.top_p, response_format=response_format,
-            reasoning_effort=spec.reasoning_effort, metadata=dict(spec.metadata), versioning=spec.versioning,
-            compatibility=spec.compatibility, accept_breaking=spec.accept_breaking, rollout=rollout,
+            name=doc.name,
+            protect=spec.protect,
+            model=spec.model,
+            instructions=instructions,
+            description=spec.description,
+            functions=tuple(functions),
+            builtins=tuple(builtins),
+            file_search_vector_stores=tuple(vector_stores),
+            code_interpreter_files=tuple(ci_files),
+            temperature=spec.temperature,
+            top_p=spec.top_p,
+            response_format=response_format,
+            reasoning_effort=spec.reasoning_effort,
+            metadata=dict(spec.metadata),
+            versioning=spec.versioning,
+            compatibility=spec.compatibility,
+            accept_breaking=spec.accept_breaking,
+            rollout=rollout,
         )
 
 

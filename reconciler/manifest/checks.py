@@ -33,7 +33,14 @@ _SCHEMA_CACHE: dict[tuple[str, bool], list[SchemaIssue]] = {}
 def exclusive(c: Collector, file: str, root: YMap, base: Sequence[str | int], a: str, b: str) -> None:
     node = _node(root, base)
     if isinstance(node, YMap) and a in node and b in node:
-        c.at(file, root, [*base, b], "field.exclusive", f"{dotted([*base, b])}: give either {a} or {b}, not both", key=True)
+        c.at(
+            file,
+            root,
+            [*base, b],
+            "field.exclusive",
+            f"{dotted([*base, b])}: give either {a} or {b}, not both",
+            key=True,
+        )
 
 
 def metadata(c: Collector, file: str, root: YMap, base: Sequence[str | int]) -> None:
@@ -44,11 +51,31 @@ def metadata(c: Collector, file: str, root: YMap, base: Sequence[str | int]) -> 
     where = dotted(base)
     for key, value in node.items():
         if is_reserved(key):
-            c.at(file, root, [*base, key], "metadata.reserved-key", f"{where}: key {key!r} is reserved for reconciler", key=True)
+            c.at(
+                file,
+                root,
+                [*base, key],
+                "metadata.reserved-key",
+                f"{where}: key {key!r} is reserved for reconciler",
+                key=True,
+            )
         elif len(key) > MAX_KEY_LENGTH:
-            c.at(file, root, [*base, key], "metadata.key-too-long", f"{where}: key is {len(key)} characters; at most {MAX_KEY_LENGTH}", key=True)
+            c.at(
+                file,
+                root,
+                [*base, key],
+                "metadata.key-too-long",
+                f"{where}: key is {len(key)} characters; at most {MAX_KEY_LENGTH}",
+                key=True,
+            )
         if isinstance(value, str) and len(value) > MAX_VALUE_LENGTH:
-            c.at(file, root, [*base, key], "metadata.value-too-long", f"{where}.{key}: value is {len(value)} characters; at most {MAX_VALUE_LENGTH}")
+            c.at(
+                file,
+                root,
+                [*base, key],
+                "metadata.value-too-long",
+                f"{where}.{key}: value is {len(value)} characters; at most {MAX_VALUE_LENGTH}",
+            )
     if len(node) > USER_PAIR_BUDGET:
         message = (
             f"{where}: {len(node)} pairs; at most {USER_PAIR_BUDGET} "
@@ -63,12 +90,31 @@ def attributes(c: Collector, file: str, root: YMap, base: Sequence[str | int]) -
         return
     where = dotted(base)
     if len(node) > MAX_ATTRIBUTES:
-        c.at(file, root, base, "attributes.too-many", f"{where}: {len(node)} attributes; at most {MAX_ATTRIBUTES}")
+        c.at(
+            file,
+            root,
+            base,
+            "attributes.too-many",
+            f"{where}: {len(node)} attributes; at most {MAX_ATTRIBUTES}",
+        )
     for key, value in node.items():
         if len(key) > MAX_KEY_LENGTH:
-            c.at(file, root, [*base, key], "attributes.key-too-long", f"{where}: key is {len(key)} characters; at most {MAX_KEY_LENGTH}", key=True)
+            c.at(
+                file,
+                root,
+                [*base, key],
+                "attributes.key-too-long",
+                f"{where}: key is {len(key)} characters; at most {MAX_KEY_LENGTH}",
+                key=True,
+            )
         if isinstance(value, str) and len(value) > MAX_VALUE_LENGTH:
-            c.at(file, root, [*base, key], "attributes.value-too-long", f"{where}.{key}: value is {len(value)} characters; at most {MAX_VALUE_LENGTH}")
+            c.at(
+                file,
+                root,
+                [*base, key],
+                "attributes.value-too-long",
+                f"{where}.{key}: value is {len(value)} characters; at most {MAX_VALUE_LENGTH}",
+            )
 
 
 def chunking(c: Collector, file: str, root: YMap, spec: ChunkingSpec) -> None:
@@ -77,25 +123,40 @@ def chunking(c: Collector, file: str, root: YMap, spec: ChunkingSpec) -> None:
     if spec.type == "auto":
         for field, value in (("maxChunkSizeTokens", size), ("chunkOverlapTokens", overlap)):
             if value is not None:
-                c.at(file, root, [*base, field], "chunking.auto-fixed", f"spec.chunking.{field}: only for type static", key=True)
+                c.at(
+                    file,
+                    root,
+                    [*base, field],
+                    "chunking.auto-fixed",
+                    f"spec.chunking.{field}: only for type static",
+                    key=True,
+                )
         return
     if size is None or overlap is None:
-        c.at(file, root, base, "chunking.static-incomplete", "spec.chunking: static needs maxChunkSizeTokens and chunkOverlapTokens")
+        c.at(
+            file,
+            root,
+            base,
+            "chunking.static-incomplete",
+            "spec.chunking: static needs maxChunkSizeTokens and chunkOverlapTokens",
+        )
         return
     if overlap > size // 2:
-        message = f"spec.chunking.chunkOverlapTokens: {overlap} exceeds half of maxChunkSizeTokens ({size // 2})"
+        message = (
+            f"spec.chunking.chunkOverlapTokens: {overlap} exceeds half of maxChunkSizeTokens ({size // 2})"
+        )
         c.at(file, root, [*base, "chunkOverlapTokens"], "chunking.overlap", message)
 
 
 def rollout(c: Collector, file: str, root: YMap, spec: RolloutSpec) -> None:
-    base = ["spec", "rollout"]
+    base: list[str | int] = ["spec", "rollout"]
     if spec.strategy == "canary" and not spec.steps:
         c.at(file, root, base, "rollout.steps", "spec.rollout: a canary needs steps (weights and pauses)")
     if spec.strategy == "immediate" and spec.steps:
         c.at(file, root, [*base, "steps"], "rollout.steps", "spec.rollout.steps: only a canary has steps")
     for index, step in enumerate(spec.steps):
         if (step.weight is None) == (step.pause is None):
-            path = [*base, "steps", index]
+            path: list[str | int] = [*base, "steps", index]
             c.at(file, root, path, "rollout.step", f"{dotted(path)}: a step is either weight or pause")
 
 

@@ -30,7 +30,9 @@ class DeprecationList:
 
 @cache
 def load() -> DeprecationList:
-    raw = json.loads(resources.files("reconciler.manifest").joinpath("data/model-deprecations.json").read_text("utf-8"))
+    raw = json.loads(
+        resources.files("reconciler.manifest").joinpath("data/model-deprecations.json").read_text("utf-8")
+    )
     models = {
         item["model"]: Deprecation(
             item["model"],
@@ -55,5 +57,6 @@ def status(model: str, as_of: date) -> tuple[str, str] | None:
         )
     return (
         "lint.model-deprecated",
-        f"model {model!r} is deprecated and shuts down on {entry.shutdown.isoformat()}; use {entry.replacement!r}",
+        f"model {model!r} is deprecated and shuts down on {entry.shutdown.isoformat()}; "
+        f"use {entry.replacement!r}",
     )

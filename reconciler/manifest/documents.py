@@ -88,7 +88,12 @@ def _document(
     file: str, directory: Path, root: Any, pos: Pos, collector: Collector, *, project_file: bool
 ) -> Document | None:
     if not isinstance(root, YMap):
-        collector.add(file, pos, "document.not-mapping", "a document must be a mapping with apiVersion, kind, metadata, spec")
+        collector.add(
+            file,
+            pos,
+            "document.not-mapping",
+            "a document must be a mapping with apiVersion, kind, metadata, spec",
+        )
         return None
     ok = True
     for key in root:
@@ -139,7 +144,9 @@ def _name(file: str, root: YMap, collector: Collector) -> str | None:
         return None
     for key in metadata:
         if key != "name":
-            collector.at(file, root, ["metadata", key], "field.unknown", f"metadata.{key}: unknown field", key=True)
+            collector.at(
+                file, root, ["metadata", key], "field.unknown", f"metadata.{key}: unknown field", key=True
+            )
     name = metadata.get("name")
     if "name" not in metadata:
         collector.at(file, root, ["metadata"], "field.required", "metadata.name: required field is missing")

@@ -34,21 +34,44 @@ def lint(docs: list[Document], collector: Collector, *, as_of: date) -> None:
     for doc in docs:
         spec = doc.spec
         if isinstance(spec, FunctionToolSpec) and not (spec.description or "").strip():
-            collector.at(doc.file, doc.root, ["spec", "description"], "lint.tool-description", f"FunctionTool {doc.name!r} has no description; the model chooses tools by it", severity=WARN)
+            collector.at(
+                doc.file,
+                doc.root,
+                ["spec", "description"],
+                "lint.tool-description",
+                f"FunctionTool {doc.name!r} has no description; the model chooses tools by it",
+                severity=WARN,
+            )
         unused = (doc.kind == "FunctionTool" and doc.name not in used_tools) or (
             doc.kind == "VectorStore" and doc.name not in used_stores
         )
         if unused:
-            collector.at(doc.file, doc.root, ["metadata", "name"], "lint.unused", f"{doc.kind} {doc.name!r} is not used by any assistant", severity=WARN)
+            collector.at(
+                doc.file,
+                doc.root,
+                ["metadata", "name"],
+                "lint.unused",
+                f"{doc.kind} {doc.name!r} is not used by any assistant",
+                severity=WARN,
+            )
 
 
 def _assistant(doc: Document, spec: AssistantSpec, collector: Collector, as_of: date) -> None:
     where = ["spec", "model"]
     if not _PINNED.search(spec.model):
-        message = f"model {spec.model!r} is an alias that moves; pin a dated snapshot (e.g. gpt-4.1-2025-04-14)"
+        message = (
+            f"model {spec.model!r} is an alias that moves; pin a dated snapshot (e.g. gpt-4.1-2025-04-14)"
+        )
         collector.at(doc.file, doc.root, where, "lint.model-unpinned", message, severity=WARN)
     found = deprecations.status(spec.model, as_of)
     if found is not None:
         collector.at(doc.file, doc.root, where, found[0], found[1], severity=WARN)
     if spec.instructions_file is None and not (spec.instructions or "").strip():
-        collector.at(doc.file, doc.root, ["spec", "instructions"], "lint.instructions-empty", f"Assistant {doc.name!r} has empty instructions", severity=WARN)
+        collector.at(
+            doc.file,
+            doc.root,
+            ["spec", "instructions"],
+            "lint.instructions-empty",
+            f"Assistant {doc.name!r} has empty instructions",
+            severity=WARN,
+        )

@@ -17,11 +17,14 @@ MAX_FILE_BYTES = 512 * 1024 * 1024
 
 # https://platform.openai.com/docs/assistants/tools/file-search#supported-files
 FILE_SEARCH_EXTENSIONS = frozenset(
-    ".c .cpp .cs .css .doc .docx .go .html .java .js .json .md .pdf .php .pptx .py .rb .sh .tex .ts .txt".split()
-)
+    {
+        ".c", ".cpp", ".cs", ".css", ".doc", ".docx", ".go", ".html", ".java", ".js", ".json",
+        ".md", ".pdf", ".php", ".pptx", ".py", ".rb", ".sh", ".tex", ".ts", ".txt",
+    }
+)  # fmt: skip
 # https://platform.openai.com/docs/assistants/tools/code-interpreter#supported-files
 CODE_INTERPRETER_EXTENSIONS = FILE_SEARCH_EXTENSIONS | frozenset(
-    ".csv .gif .jpeg .jpg .pkl .png .tar .xlsx .xml .zip".split()
+    (".csv", ".gif", ".jpeg", ".jpg", ".pkl", ".png", ".tar", ".xlsx", ".xml", ".zip")
 )
 _GLOB_CHARS = frozenset("*?[")
 
@@ -54,7 +57,9 @@ def resolve(raw: str, base: Path, root: Path, *, allow_glob: bool = False) -> li
     if not raw.strip():
         return PathIssue("path.empty", "empty path")
     if PurePosixPath(raw).is_absolute() or PureWindowsPath(raw).is_absolute() or PureWindowsPath(raw).drive:
-        return PathIssue("path.absolute", f"absolute path {raw!r} is not allowed; write it relative to the manifest")
+        return PathIssue(
+            "path.absolute", f"absolute path {raw!r} is not allowed; write it relative to the manifest"
+        )
     root_text = os.path.normpath(os.path.abspath(root))
     joined = os.path.normpath(os.path.join(os.path.abspath(base), raw))
     if not _inside(joined, root_text):
@@ -70,14 +75,18 @@ def resolve(raw: str, base: Path, root: Path, *, allow_glob: bool = False) -> li
     out: list[ResolvedFile] = []
     for candidate in candidates:
         if not _inside(os.path.realpath(candidate), real_root):
-            return PathIssue("path.symlink-escape", f"path {raw!r} is a symlink to a file outside the project root")
+            return PathIssue(
+                "path.symlink-escape", f"path {raw!r} is a symlink to a file outside the project root"
+            )
         if not os.path.exists(candidate):
             return PathIssue("path.missing", f"file {raw!r} does not exist")
         if not os.path.isfile(candidate):
             return PathIssue("path.not-file", f"path {raw!r} is not a regular file")
         size = os.path.getsize(candidate)
         if size > MAX_FILE_BYTES:
-            return PathIssue("file.too-large", f"file {raw!r} is {size} bytes; the platform accepts at most 512 MB")
+            return PathIssue(
+                "file.too-large", f"file {raw!r} is {size} bytes; the platform accepts at most 512 MB"
+            )
         relative = Path(os.path.relpath(candidate, root_text)).as_posix()
         out.append(ResolvedFile(Path(candidate), relative, size))
     return out

@@ -47,7 +47,8 @@ class Collector:
         for item in error.errors(include_url=False):
             real, _ = walk(root, [*prefix, *item["loc"]])
             grouped.setdefault(tuple(real), []).append(dict(item))
-        for real, items in grouped.items():
+        for place, items in grouped.items():
+            real = list(place)
             first = items[0]
             kind = str(first["type"])
             if kind == "extra_forbidden":

@@ -33,7 +33,9 @@ def read_config(root: Path, collector: Collector) -> ProjectConfig:
         return ProjectConfig(root=root)
     docs = read_file(path, root, collector, project_file=True)
     if len(docs) > 1:
-        collector.add(PROJECT_FILE, docs[1].pos, "project.documents", f"{PROJECT_FILE} holds one Project document")
+        collector.add(
+            PROJECT_FILE, docs[1].pos, "project.documents", f"{PROJECT_FILE} holds one Project document"
+        )
     if not docs:
         return ProjectConfig(root=root)
     doc = docs[0]
@@ -44,8 +46,16 @@ def read_config(root: Path, collector: Collector) -> ProjectConfig:
         message = f"spec.defaultTarget: no target named {spec.default_target!r} (known: {known})"
         collector.at(PROJECT_FILE, doc.root, ["spec", "defaultTarget"], "project.default-target", message)
     manifests = os.path.normpath(root / spec.manifests)
-    if Path(spec.manifests).is_absolute() or not (manifests == str(root) or manifests.startswith(f"{root}{os.sep}")):
-        collector.at(PROJECT_FILE, doc.root, ["spec", "manifests"], "path.escape", f"spec.manifests: {spec.manifests!r} leaves the project root")
+    if Path(spec.manifests).is_absolute() or not (
+        manifests == str(root) or manifests.startswith(f"{root}{os.sep}")
+    ):
+        collector.at(
+            PROJECT_FILE,
+            doc.root,
+            ["spec", "manifests"],
+            "path.escape",
+            f"spec.manifests: {spec.manifests!r} leaves the project root",
+        )
     try:
         return ProjectConfig.model_validate(
             {

@@ -122,7 +122,8 @@ class JsonSchemaFormat(Spec):
 
 
 ResponseFormat = Annotated[
-    Annotated[Literal["auto", "text", "json_object"], Tag("text")] | Annotated[JsonSchemaFormat, Tag("object")],
+    Annotated[Literal["auto", "text", "json_object"], Tag("text")]
+    | Annotated[JsonSchemaFormat, Tag("object")],
     Discriminator(_string_or_object),
 ]
 

@@ -9,7 +9,7 @@ Duplicate keys, anchors/aliases (a way to blow up memory later) and non-scalar k
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,26 +31,37 @@ Pos = tuple[int, int]  # 1-based (line, column)
 
 
 class YMap(dict[str, Any]):
-    """A mapping with the position of itself, of each key and of each value."""
+    """A mapping with the position of itself, of each key and of each value.
 
-    __slots__ = ("key_pos", "pos", "value_pos")
+    Parser marks are kept as they come and turned into positions only when asked: most are never asked.
+    """
 
-    def __init__(self, pos: Pos) -> None:
+    __slots__ = ("key_marks", "mark", "value_marks")
+
+    def __init__(self, mark: Any) -> None:
         super().__init__()
-        self.pos = pos
-        self.key_pos: dict[str, Pos] = {}
-        self.value_pos: dict[str, Pos] = {}
+        self.mark = mark
+        self.key_marks: dict[str, Any] = {}
+        self.value_marks: dict[str, Any] = {}
+
+    @property
+    def pos(self) -> Pos:
+        return _pos(self.mark)
 
 
 class YSeq(list[Any]):
     """A sequence with the position of itself and of each item."""
 
-    __slots__ = ("item_pos", "pos")
+    __slots__ = ("item_marks", "mark")
 
-    def __init__(self, pos: Pos) -> None:
+    def __init__(self, mark: Any) -> None:
         super().__init__()
-        self.pos = pos
-        self.item_pos: list[Pos] = []
+        self.mark = mark
+        self.item_marks: list[Any] = []
+
+    @property
+    def pos(self) -> Pos:
+        return _pos(self.mark)
 
 
 @dataclass(frozen=True)
@@ -93,11 +104,16 @@ def _refuse(event: Any, code: str, message: str) -> _Refused:
     return _Refused(YamlIssue(line, column, code, message))
 
 
+# First characters that may start a non-string plain scalar (null, bool, int, float, timestamp, merge):
+# anything else is a string without asking the resolver, which is most of a manifest.
+_IMPLICIT_FIRST = frozenset(_RESOLVER.yaml_implicit_resolvers) | {""}
+
+
 def _scalar(event: Any) -> Any:
     value: str = event.value
-    if not event.implicit[0]:
-        return value  # quoted: always a string
-    tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+    if not event.implicit[0] or (value[:1] not in _IMPLICIT_FIRST):
+        return value  # quoted, or cannot be anything but a string
+    tag: str = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
     if tag == _STR:
         return value
     if tag == _NULL:
@@ -109,64 +125,65 @@ def _scalar(event: Any) -> Any:
 
 
 class _Builder:
-    def __init__(self, stream: Iterator[Any]) -> None:
-        self._events = stream
+    """Builds values from the parser's events, pulled one at a time with `get_event`."""
+
+    def __init__(self, get: Any) -> None:
+        self._get = get
 
     def value(self, event: Any) -> Any:
-        if isinstance(event, events.AliasEvent):
+        cls = type(event)
+        if cls is events.ScalarEvent and event.anchor is None and (event.tag is None or event.tag == "!"):
+            return _scalar(event)  # the common case first
+        if cls is events.AliasEvent:
             raise _refuse(event, "yaml.alias", "YAML aliases (*name) are not supported; repeat the value")
         if getattr(event, "anchor", None) is not None:
             raise _refuse(event, "yaml.anchor", "YAML anchors (&name) are not supported")
         tag = getattr(event, "tag", None)
         if tag is not None and tag != "!":
             raise _refuse(event, "yaml.tag", f"YAML tags are not allowed (found {_tag_text(tag)})")
-        if isinstance(event, events.ScalarEvent):
-            return _scalar(event)
-        if isinstance(event, events.SequenceStartEvent):
+        if cls is events.SequenceStartEvent:
             return self._sequence(event)
-        if isinstance(event, events.MappingStartEvent):
+        if cls is events.MappingStartEvent:
             return self._mapping(event)
-        raise _refuse(event, "yaml.syntax", f"unexpected YAML event {type(event).__name__}")
+        raise _refuse(event, "yaml.syntax", f"unexpected YAML event {cls.__name__}")
 
     def _sequence(self, start: Any) -> YSeq:
-        seq = YSeq(_pos(start.start_mark))
-        for event in self._events:
-            if isinstance(event, events.SequenceEndEvent):
+        seq = YSeq(start.start_mark)
+        get = self._get
+        while True:
+            event = get()
+            if type(event) is events.SequenceEndEvent:
                 return seq
-            seq.item_pos.append(_pos(event.start_mark))
+            seq.item_marks.append(event.start_mark)
             seq.append(self.value(event))
-        raise _refuse(start, "yaml.syntax", "unterminated sequence")
 
     def _mapping(self, start: Any) -> YMap:
-        mapping = YMap(_pos(start.start_mark))
-        for key_event in self._events:
-            if isinstance(key_event, events.MappingEndEvent):
+        mapping = YMap(start.start_mark)
+        get = self._get
+        while True:
+            key_event = get()
+            if type(key_event) is events.MappingEndEvent:
                 return mapping
-            if not isinstance(key_event, events.ScalarEvent):
+            if type(key_event) is not events.ScalarEvent:
                 raise _refuse(key_event, "yaml.key", "mapping keys must be plain strings")
             if key_event.tag is not None and key_event.tag != "!":
-                raise _refuse(key_event, "yaml.tag", f"YAML tags are not allowed (found {_tag_text(key_event.tag)})")
+                raise _refuse(
+                    key_event, "yaml.tag", f"YAML tags are not allowed (found {_tag_text(key_event.tag)})"
+                )
             if key_event.anchor is not None:
                 raise _refuse(key_event, "yaml.anchor", "YAML anchors (&name) are not supported")
             # Keys stay text: `on:` or `200:` mean the strings, as in JSON.
             key: str = key_event.value
             if key == "<<" and key_event.implicit[0]:
                 raise _refuse(key_event, "yaml.merge", "YAML merge keys (<<) are not supported")
-            key_pos = _pos(key_event.start_mark)
             if key in mapping:
-                first = mapping.key_pos[key]
-                raise _Refused(
-                    YamlIssue(
-                        *key_pos,
-                        "yaml.duplicate-key",
-                        f"duplicate key {key!r} (first defined at line {first[0]})",
-                    )
-                )
-            value_event = next(self._events)
-            mapping.key_pos[key] = key_pos
-            mapping.value_pos[key] = _pos(value_event.start_mark)
+                first = _pos(mapping.key_marks[key])
+                message = f"duplicate key {key!r} (first defined at line {first[0]})"
+                raise _Refused(YamlIssue(*_pos(key_event.start_mark), "yaml.duplicate-key", message))
+            value_event = get()
+            mapping.key_marks[key] = key_event.start_mark
+            mapping.value_marks[key] = value_event.start_mark
             mapping[key] = self.value(value_event)
-        raise _refuse(start, "yaml.syntax", "unterminated mapping")
 
 
 def _syntax_issue(error: yaml.YAMLError) -> YamlIssue:
@@ -183,34 +200,39 @@ def load_documents(text: str) -> tuple[list[YamlDocument], list[YamlIssue]]:
     a syntax error ends the stream (the parser cannot resynchronise)."""
     docs: list[YamlDocument] = []
     issues: list[YamlIssue] = []
-    stream = yaml.parse(text, Loader=_Loader)
-    builder = _Builder(stream)
+    loader = _Loader(text)
+    get = loader.get_event
+    builder = _Builder(get)
     try:
-        for event in stream:
-            if not isinstance(event, events.DocumentStartEvent):
+        while True:
+            event = get()
+            if event is None or type(event) is events.StreamEndEvent:
+                break
+            if type(event) is not events.DocumentStartEvent:
                 continue
-            first = next(stream)
-            if isinstance(first, events.DocumentEndEvent):
+            first = get()
+            if type(first) is events.DocumentEndEvent:
                 continue
-            if isinstance(first, events.ScalarEvent) and first.value == "" and first.tag is None:
-                _skip_document(stream)  # an empty document (e.g. after a trailing `---`) is no document
+            if type(first) is events.ScalarEvent and first.value == "" and first.tag is None:
+                _skip_document(get)  # an empty document (e.g. after a trailing `---`) is no document
                 continue
             try:
                 root = builder.value(first)
                 docs.append(YamlDocument(root, _pos(first.start_mark)))
             except _Refused as refused:
                 issues.append(refused.issue)
-                _skip_document(stream)
+                _skip_document(get)
     except yaml.YAMLError as error:
         issues.append(_syntax_issue(error))
-    except _Refused as refused:  # raised while skipping (e.g. an unterminated block)
-        issues.append(refused.issue)
+    finally:
+        loader.dispose()
     return docs, issues
 
 
-def _skip_document(stream: Iterator[Any]) -> None:
-    for event in stream:
-        if isinstance(event, events.DocumentEndEvent):
+def _skip_document(get: Any) -> None:
+    while True:
+        event = get()
+        if event is None or type(event) in (events.DocumentEndEvent, events.StreamEndEvent):
             return
 
 
@@ -224,11 +246,11 @@ def walk(root: Any, path: Sequence[str | int], *, key: bool = False) -> tuple[li
     for index, part in enumerate(path):
         last = index == len(path) - 1
         if isinstance(node, YMap) and isinstance(part, str) and part in node:
-            found = node.key_pos[part] if (key and last) else node.value_pos[part]
+            found = _pos(node.key_marks[part] if (key and last) else node.value_marks[part])
             node = node[part]
             real.append(part)
         elif isinstance(node, YSeq) and isinstance(part, int) and 0 <= part < len(node):
-            found = node.item_pos[part]
+            found = _pos(node.item_marks[part])
             node = node[part]
             real.append(part)
     return real, found

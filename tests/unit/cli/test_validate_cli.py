@@ -13,14 +13,18 @@ REPO = Path(__file__).resolve().parents[3]
 BROKEN = REPO / "tests" / "fixtures" / "broken"
 
 
-def test_example_is_valid_under_strict(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_example_is_valid_under_strict(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(REPO)
     assert run(["validate", "--strict", "--as-of", "2026-11-25", "manifests/"]) == 0
     out = capsys.readouterr().out
     assert out == "valid: 5 documents in 5 files, 0 errors, 0 warnings\n"
 
 
-def test_example_is_valid_under_strict_today(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_example_is_valid_under_strict_today(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(REPO)
     assert run(["validate", "--strict", "manifests/"]) == 0
 
@@ -50,7 +54,9 @@ def test_bad_as_of_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert "is not a date" in capsys.readouterr().err
 
 
-def test_missing_directory_is_reported_without_traceback(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_missing_directory_is_reported_without_traceback(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     assert run(["validate", str(tmp_path / "nope")]) == 1
     captured = capsys.readouterr()
     assert "not a directory [project.not-a-directory]" in captured.out

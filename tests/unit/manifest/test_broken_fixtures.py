@@ -44,10 +44,26 @@ def test_each_broken_file_reports_its_problems(actual: list[str], file: str) -> 
 @pytest.mark.parametrize(
     "code",
     [
-        "document.kind", "field.unknown", "name.duplicate", "ref.dangling", "field.type", "schema.invalid",
-        "metadata.too-many", "metadata.key-too-long", "metadata.value-too-long", "metadata.reserved-key",
-        "strict.format", "strict.required", "strict.keyword", "path.escape", "path.absolute",
-        "path.symlink-escape", "yaml.duplicate-key", "yaml.tag", "chunking.overlap", "file.unsupported-type",
+        "document.kind",
+        "field.unknown",
+        "name.duplicate",
+        "ref.dangling",
+        "field.type",
+        "schema.invalid",
+        "metadata.too-many",
+        "metadata.key-too-long",
+        "metadata.value-too-long",
+        "metadata.reserved-key",
+        "strict.format",
+        "strict.required",
+        "strict.keyword",
+        "path.escape",
+        "path.absolute",
+        "path.symlink-escape",
+        "yaml.duplicate-key",
+        "yaml.tag",
+        "chunking.overlap",
+        "file.unsupported-type",
         "field.exclusive",
     ],
 )
@@ -57,7 +73,9 @@ def test_every_error_class_is_covered(code: str) -> None:
 
 def test_escapes_name_the_manifest_line() -> None:
     lines = [line for line in EXPECTED if line.startswith("path-escape.yaml:")]
-    assert "path-escape.yaml:7:7: error: path '../../etc/passwd' leaves the project root [path.escape]" in lines
+    assert (
+        "path-escape.yaml:7:7: error: path '../../etc/passwd' leaves the project root [path.escape]" in lines
+    )
     assert any(line.startswith("path-escape.yaml:8:7:") and "absolute" in line for line in lines)
     assert any(line.startswith("path-escape.yaml:9:7:") and "symlink" in line for line in lines)
 

@@ -44,7 +44,8 @@ def test_deprecation_depends_on_the_day(project: Path, write: Write) -> None:
         "[lint.model-deprecated]"
     ]
     assert _lines(project, as_of=date(2026, 10, 23)) == [
-        "a.yaml:6:10: warning: model 'gpt-4-0613' was shut down on 2026-10-23; use 'gpt-4.1' [lint.model-shut-down]"
+        "a.yaml:6:10: warning: model 'gpt-4-0613' was shut down on 2026-10-23; use 'gpt-4.1' "
+        "[lint.model-shut-down]"
     ]
 
 

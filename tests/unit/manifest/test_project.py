@@ -56,8 +56,10 @@ def test_load_project_raises_with_every_error(project: Path, write: Write) -> No
     with pytest.raises(ManifestError) as caught:
         load_project(project)
     assert [str(p) for p in caught.value.problems if p.severity == "error"] == [
-        "a.yaml:7:11: error: spec.tools[0]: no FunctionTool named 'nope' (built-ins: file_search, code_interpreter) [ref.dangling]",
-        "a.yaml:7:17: error: spec.tools[1]: no FunctionTool named 'nada' (built-ins: file_search, code_interpreter) [ref.dangling]",
+        "a.yaml:7:11: error: spec.tools[0]: no FunctionTool named 'nope' "
+        "(built-ins: file_search, code_interpreter) [ref.dangling]",
+        "a.yaml:7:17: error: spec.tools[1]: no FunctionTool named 'nada' "
+        "(built-ins: file_search, code_interpreter) [ref.dangling]",
     ]
     assert str(caught.value) == "2 problems in manifests"
 
@@ -83,13 +85,21 @@ def test_hidden_directories_and_other_files_are_skipped(project: Path, write: Wr
 
 
 def test_project_file_problems(project: Path, write: Write) -> None:
-    write("reconcile.yaml", doc("Project", "p", "defaultTarget: prod\nmanifests: ../elsewhere\ntargets:\n  local: {type: local, apiKey: sk-123}"))
+    write(
+        "reconcile.yaml",
+        doc(
+            "Project",
+            "p",
+            "defaultTarget: prod\nmanifests: ../elsewhere\ntargets:\n  local: {type: local, apiKey: sk-123}",
+        ),
+    )
     lines = [str(p) for p in validate_project(project).problems]
     assert lines == ["reconcile.yaml:9:26: error: spec.targets.local.apiKey: unknown field [field.unknown]"]
     write("reconcile.yaml", doc("Project", "p", "defaultTarget: prod\nmanifests: ../elsewhere"))
     lines = [str(p) for p in validate_project(project).problems]
     assert lines == [
-        "reconcile.yaml:6:18: error: spec.defaultTarget: no target named 'prod' (known: local) [project.default-target]",
+        "reconcile.yaml:6:18: error: spec.defaultTarget: no target named 'prod' (known: local) "
+        "[project.default-target]",
         "reconcile.yaml:7:14: error: spec.manifests: '../elsewhere' leaves the project root [path.escape]",
     ]
 
@@ -102,10 +112,24 @@ def test_project_kind_outside_the_project_file(project: Path, write: Write) -> N
 
 
 def test_parameters_file_and_instructions_file(project: Path, write: Write) -> None:
-    write("schemas/p.json", '{"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"], "additionalProperties": false}')
+    write(
+        "schemas/p.json",
+        '{"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"], '
+        '"additionalProperties": false}',
+    )
     write("prompts/a.md", "Be brief.\n")
-    write("m/t.yaml", doc("FunctionTool", "search", "description: Search.\nstrict: true\nparametersFile: ../schemas/p.json"))
-    write("m/a.yaml", doc("Assistant", "A", "model: gpt-4.1-2025-04-14\ninstructionsFile: ../prompts/a.md\ntools: [search]"))
+    write(
+        "m/t.yaml",
+        doc(
+            "FunctionTool", "search", "description: Search.\nstrict: true\nparametersFile: ../schemas/p.json"
+        ),
+    )
+    write(
+        "m/a.yaml",
+        doc(
+            "Assistant", "A", "model: gpt-4.1-2025-04-14\ninstructionsFile: ../prompts/a.md\ntools: [search]"
+        ),
+    )
     desired = load_project(project).desired
     assert desired.function_tools["search"].parameters["required"] == ["q"]
     assert desired.assistants["A"].instructions == "Be brief.\n"
@@ -115,7 +139,8 @@ def test_strict_violation_in_a_parameters_file_is_located_in_that_file(project: 
     write("p.json", '{\n  "type": "object",\n  "properties": {"q": {"type": "string"}}\n}\n')
     write("t.yaml", doc("FunctionTool", "search", "description: S.\nstrict: true\nparametersFile: p.json"))
     assert [str(p) for p in validate_project(project).errors] == [
-        'p.json:1:1: error: parameters: add "additionalProperties": false to this object [strict.additional-properties]',
-        "p.json:3:23: error: parameters/properties/q: list 'q' in required; to keep it optional make it nullable "
-        '(add "null" to its type) [strict.required]',
+        'p.json:1:1: error: parameters: add "additionalProperties": false to this object '
+        "[strict.additional-properties]",
+        "p.json:3:23: error: parameters/properties/q: list 'q' in required; "
+        'to keep it optional make it nullable (add "null" to its type) [strict.required]',
     ]

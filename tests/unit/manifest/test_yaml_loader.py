@@ -37,7 +37,13 @@ def test_several_documents_each_with_its_start() -> None:
     ("text", "line", "column", "code", "message"),
     [
         ("a: 1\na: 2\n", 2, 1, "yaml.duplicate-key", "duplicate key 'a' (first defined at line 1)"),
-        ("a: !!python/name:os.system x\n", 1, 4, "yaml.tag", "YAML tags are not allowed (found !!python/name:os.system)"),
+        (
+            "a: !!python/name:os.system x\n",
+            1,
+            4,
+            "yaml.tag",
+            "YAML tags are not allowed (found !!python/name:os.system)",
+        ),
         ("a: !!str 1\n", 1, 4, "yaml.tag", "YAML tags are not allowed (found !!str)"),
         ("a: !custom x\n", 1, 4, "yaml.tag", "YAML tags are not allowed (found !custom)"),
         ("!!map {a: 1}\n", 1, 1, "yaml.tag", "YAML tags are not allowed (found !!map)"),
@@ -45,7 +51,13 @@ def test_several_documents_each_with_its_start() -> None:
         ("b: *x\n", 1, 4, "yaml.alias", "YAML aliases (*name) are not supported; repeat the value"),
         ("a: 1\n<<: {b: 2}\n", 2, 1, "yaml.merge", "YAML merge keys (<<) are not supported"),
         ("? [a]\n: 1\n", 1, 3, "yaml.key", "mapping keys must be plain strings"),
-        ("a: [1\n", 2, 1, "yaml.syntax", "invalid YAML: while parsing a flow sequence, did not find expected ',' or ']'"),
+        (
+            "a: [1\n",
+            2,
+            1,
+            "yaml.syntax",
+            "invalid YAML: while parsing a flow sequence, did not find expected ',' or ']'",
+        ),
     ],
 )
 def test_refused_constructs_are_located(text: str, line: int, column: int, code: str, message: str) -> None:
