@@ -165,7 +165,12 @@ def _tools(tools: Any) -> list[JSON]:
                     "type": "function",
                     "function": {
                         "name": function["name"],
-                        "description": function.get("description"),
+                        # FunctionObject.description is a string, not nullable: absent when not given.
+                        **(
+                            {"description": function["description"]}
+                            if isinstance(function.get("description"), str)
+                            else {}
+                        ),
                         "parameters": function.get("parameters", {}),
                         "strict": bool(function.get("strict", False)),
                     },
