@@ -190,7 +190,7 @@ def _new_run(ctx: Context, request: Request, thread_id: str, assistant: JSON, da
             if instructions
             else str(data["additional_instructions"])
         )
-    tools = _tools(data["tools"]) if data.get("tools") is not None else list(assistant.get("tools") or [])
+    tools = _tools(data["tools"] if data.get("tools") is not None else assistant.get("tools") or [])
     for key in ("temperature", "top_p"):
         value = data.get(key)
         if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
@@ -249,5 +249,10 @@ def _tools(tools: Any) -> list[JSON]:
                     f"Missing required parameter: 'tools[{index}].function.name'.",
                     param=f"tools[{index}].function.name",
                 )
-        out.append(dict(tool))
+        if tool["type"] == "function":
+            # FunctionObject's optional keys are not nullable: leave out the unset ones.
+            function = {k: v for k, v in tool["function"].items() if v is not None}
+            out.append({"type": "function", "function": function})
+        else:
+            out.append(dict(tool))
     return out
