@@ -17,7 +17,7 @@ from pathlib import Path
 from reconciler.apply.executor import Executor, ExecutorOptions
 from reconciler.apply.report import ApplyReport
 from reconciler.config import TargetConfig
-from reconciler.errors import StalePlan
+from reconciler.errors import PlanRejected, StalePlan
 from reconciler.manifest import Project, load_project
 from reconciler.model.desired import DesiredState, Kind
 from reconciler.model.stored import StoredState
@@ -165,16 +165,30 @@ def apply(
         if saved_plan is not None:
             check_fresh(saved_plan, plan)
             plan = saved_plan
+        refuse_violations(plan)
         if not plan.has_changes and not any(c.adopt for c in plan.changes):
             return plan, None
         if confirm is not None and not confirm(plan):
             return plan, None
-        options = ExecutorOptions(retry=ws.project.config.retry, dry_run=dry_run)
+        options = ExecutorOptions(
+            retry=ws.project.config.retry, dry_run=dry_run, user=_user(), host=socket.gethostname()
+        )
         executor = Executor(ws.target, ws.store, root=ws.root, options=options, sleep=sleep)
         return plan, executor.execute(plan, stored)
     finally:
         if lease is not None:
             ws.store.release_lock(lease)
+
+
+def refuse_violations(plan: Plan) -> None:
+    """A tool-schema change that breaks the assistant's compatibility policy needs `acceptBreaking`."""
+    violations = plan.violations()
+    if violations:
+        raise PlanRejected(
+            f"{violations[0]}"
+            + (f" (+{len(violations) - 1} more)" if len(violations) > 1 else "")
+            + '; set acceptBreaking: "<reason>" on the assistant to ship it anyway'
+        )
 
 
 def drift(ws: Workspace) -> Plan:

@@ -20,8 +20,8 @@ from reconciler.apply.retry import Pacer, Retrier
 from reconciler.apply.steps import Ids, IngestionFailed, StepOutput, Steps
 from reconciler.config import RetrySettings
 from reconciler.errors import PlatformError, ReconcilerError, StalePlan
-from reconciler.model.desired import Kind, ResourceKey
-from reconciler.model.stored import InventoryRecord, StoredState
+from reconciler.model.desired import Kind
+from reconciler.model.stored import StoredState
 from reconciler.plan.definition import STAGE_ORDER, Action, Plan, ResourceChange
 from reconciler.store.base import StateStore
 from reconciler.store.records import StepStatus
@@ -33,6 +33,8 @@ class ExecutorOptions:
     retry: RetrySettings = field(default_factory=RetrySettings)
     ingestion_deadline_seconds: float = 300.0
     dry_run: bool = False
+    user: str = "unknown"
+    host: str = "unknown"
 
 
 class Executor:
@@ -93,10 +95,6 @@ class Executor:
                 )
                 continue
             failed = self._run_wave(wave, steps, apply_id, done, report)
-        for change in plan.changes:
-            if change.action is Action.NOOP and change.adopt:
-                # Adopting with no change still has to be written down, or the object stays unowned.
-                self._adopt_noop(change, steps, report)
         report.retries = self.retrier.retries
         self.store.finish_apply(apply_id, "failed" if failed else "succeeded", now=self.wall_clock())
         return report
@@ -167,6 +165,23 @@ class Executor:
                 self.store.upsert_inventory(self._workspace, record)
             for key, path in output.deletes:
                 self.store.delete_inventory(self._workspace, key, path)
+            if output.version is not None and not any(
+                v.number == output.version.number for v in self.store.versions(self._workspace, change.name)
+            ):
+                self.store.add_version(self._workspace, output.version)
+            if output.pointer is not None:
+                assistant, number, reason = output.pointer
+                if self.store.pointers(self._workspace, assistant).get("stable") != number:
+                    self.store.move_pointer(
+                        self._workspace,
+                        assistant,
+                        "stable",
+                        number,
+                        user=self.options.user,
+                        host=self.options.host,
+                        reason=reason,
+                        now=self.wall_clock(),
+                    )
             self.store.record_step(
                 apply_id,
                 change.address,
@@ -174,20 +189,6 @@ class Executor:
                 {"platform_id": output.platform_id},
                 now=self.wall_clock(),
             )
-
-    def _adopt_noop(self, change: ResourceChange, steps: Steps, report: ApplyReport) -> None:
-        """The live object already equals the desired spec, so its spec is the applied one."""
-        assert change.platform_id is not None
-        record = InventoryRecord(
-            key=ResourceKey(kind=Kind(change.kind), name=change.name),
-            platform_id=change.platform_id,
-            fingerprint=change.fingerprint or "",
-            live_hash=change.live_hash or "",
-            protect=change.protect,
-            attributes={"spec": change.spec or {}},
-        )
-        self.store.upsert_inventory(self._workspace, record)
-        report.steps.append(StepResult(change.address, "adopt", Outcome.DONE, platform_id=change.platform_id))
 
     def _dry_run(self, plan: Plan) -> ApplyReport:
         report = ApplyReport(plan_id=plan.plan_id, apply_id=None, dry_run=True)
@@ -203,7 +204,12 @@ def _waves(plan: Plan) -> list[list[ResourceChange]]:
     """Creates/updates per stage in order, then deletes per stage in reverse order."""
     waves: list[list[ResourceChange]] = []
     for stage in STAGE_ORDER:
-        wave = [c for c in plan.changes if c.stage is stage and c.action not in (Action.NOOP, Action.DELETE)]
+        # Adoptions with no change still run: the object has to be written down, or it stays unowned.
+        wave = [
+            c
+            for c in plan.changes
+            if c.stage is stage and c.action is not Action.DELETE and (c.action is not Action.NOOP or c.adopt)
+        ]
         if wave:
             waves.append(wave)
     for stage in reversed(STAGE_ORDER):

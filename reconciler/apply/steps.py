@@ -20,7 +20,7 @@ from reconciler.model import labels
 from reconciler.model.canonical import fingerprint, sha256_hex
 from reconciler.model.desired import Kind, ResourceKey
 from reconciler.model.live import LiveAssistant, LiveVectorStore
-from reconciler.model.stored import InventoryRecord
+from reconciler.model.stored import InventoryRecord, VersionRecord
 from reconciler.plan import normalise
 from reconciler.plan.definition import Action, ResourceChange
 from reconciler.targets.base import Target
@@ -34,6 +34,8 @@ class StepOutput:
     upserts: list[InventoryRecord] = field(default_factory=list)
     deletes: list[tuple[ResourceKey, str | None]] = field(default_factory=list)
     note: str | None = None
+    version: VersionRecord | None = None  # a new (or adopted) assistant version to record
+    pointer: tuple[str, int, str] | None = None  # (assistant, version, reason): move `stable` there
 
 
 @dataclass
@@ -63,6 +65,8 @@ class Steps:
     sleep: Callable[[float], None] = time.sleep
 
     def run(self, change: ResourceChange) -> StepOutput:
+        if change.action is Action.NOOP:
+            return self._adopt(change)
         handler = getattr(self, f"_{change.kind.lower()}")
         result: StepOutput = handler(change)
         return result
@@ -223,19 +227,39 @@ class Steps:
     def _assistant(self, change: ResourceChange) -> StepOutput:
         key = ResourceKey(kind=Kind.ASSISTANT, name=change.name)
         if change.action is Action.DELETE:
-            self._call(lambda: self.target.delete_assistant(change.platform_id or ""))
+            # Every recorded version goes with the assistant; its history stays in the store.
+            for platform_id in [change.platform_id or "", *change.attributes.get("versions", [])]:
+                self._delete_assistant(platform_id)
             return StepOutput(change.platform_id, deletes=[(key, None)])
         spec = change.spec or {}
-        metadata = labels.with_labels(spec["metadata"], name=change.name, fingerprint=change.fingerprint)
+        version = change.attributes.get("version") or {}
+        number = version.get("number")
+        keep = change.attributes.get("keep_labels") or {}
+        metadata = labels.with_labels(
+            spec["metadata"],
+            name=change.name,
+            fingerprint=change.fingerprint,
+            version=str(number) if number else keep.get("version"),
+            parent=str(version["parent"]) if version.get("parent") else keep.get("parent"),
+        )
         stores = [self.ids.stores[n] for n in spec["file_search_vector_stores"]]
         files = [self.ids.files[p] for p in spec["code_interpreter_files"]]
+
+        def mine(found: list[LiveAssistant]) -> LiveAssistant | None:
+            return next(
+                (a for a in found if a.metadata.get(labels.VERSION) == (str(number) if number else None)),
+                None,
+            )
+
         if change.action is Action.CREATE:
             live: LiveAssistant = self._call(
                 lambda: self.target.create_assistant(
                     spec, metadata=metadata, vector_store_ids=stores, code_interpreter_file_ids=files
                 ),
-                recover=lambda: _first(self.target.find_assistants(change.name)),
+                recover=lambda: mine(self.target.find_assistants(change.name)),
             )
+        elif version.get("reuse") and not change.attributes.get("metadata_changes"):
+            live = self._live_after_pointer_move(change)
         else:
             live = self._call(
                 lambda: self.target.update_assistant(
@@ -247,9 +271,59 @@ class Steps:
                 )
             )
         live_spec = normalise.assistant_spec(live, self.ids.store_names(), self.ids.file_paths())
-        return StepOutput(
+        output = StepOutput(
             live.id, upserts=[self._record(Kind.ASSISTANT, change.name, live.id, change, live_spec)]
         )
+        return self._versioned(change, output, live.id)
+
+    def _delete_assistant(self, platform_id: str) -> None:
+        self._call(lambda: self.target.delete_assistant(platform_id))
+
+    def _live_after_pointer_move(self, change: ResourceChange) -> LiveAssistant:
+        """Reusing a version changes nothing on the platform; read it back for the inventory."""
+        found = [a for a in self.target.find_assistants(change.name) if a.id == change.platform_id]
+        if not found:
+            raise StalePlan(f"{change.address}: version object {change.platform_id} is gone; plan again")
+        return found[0]
+
+    def _versioned(self, change: ResourceChange, output: StepOutput, platform_id: str) -> StepOutput:
+        version = change.attributes.get("version") or {}
+        number = version.get("number")
+        if not number:
+            return output
+        if change.action is Action.CREATE or version.get("record"):
+            output.version = VersionRecord(
+                assistant=change.name,
+                number=int(number),
+                platform_id=platform_id,
+                fingerprint=change.fingerprint or "",
+                parent=version.get("parent"),
+                created_at=time.time(),
+                verdict=change.attributes.get("verdict") or {},
+            )
+        reason = change.reason
+        accepted = (change.attributes.get("verdict") or {}).get("accepted")
+        if accepted:
+            reason += f"; breaking change accepted: {accepted}"
+        output.pointer = (change.name, int(number), reason)
+        return output
+
+    def _adopt(self, change: ResourceChange) -> StepOutput:
+        """A no-op that must still be written down: adopting an object equal to the desired spec."""
+        assert change.platform_id is not None
+        record = InventoryRecord(
+            key=ResourceKey(kind=Kind(change.kind), name=change.name),
+            platform_id=change.platform_id,
+            fingerprint=change.fingerprint or "",
+            live_hash=change.live_hash or "",
+            protect=change.protect,
+            attributes={"spec": change.spec or {}},
+        )
+        if change.kind == Kind.VECTOR_STORE.value:
+            with self.ids.lock:
+                self.ids.stores[change.name] = change.platform_id
+        output = StepOutput(change.platform_id, upserts=[record], note="adopted")
+        return self._versioned(change, output, change.platform_id)
 
     # ---- spend controls ----------------------------------------------------------------------------
 

@@ -53,6 +53,12 @@ def plan_command(
     if out is not None:
         out.write_text(plan.to_json(), encoding="utf-8")
         click.echo(f"\nSaved the plan to {out}; apply it exactly with: reconcile apply {out}", err=True)
+    violations = plan.violations()
+    for violation in violations:
+        click.echo(f"error: compatibility: {violation}", err=True)
+    if violations:
+        click.echo("error: the plan breaks a compatibility policy; set acceptBreaking to ship it", err=True)
+        return int(ExitCode.ERROR)
     if detailed_exitcode and plan.has_changes:
         return int(ExitCode.CHANGES)
     return int(ExitCode.OK)

@@ -142,6 +142,20 @@ class Plan(Frozen):
     def actionable(self) -> tuple[ResourceChange, ...]:
         return tuple(c for c in self.changes if c.action is not Action.NOOP)
 
+    def violations(self) -> list[str]:
+        """Compatibility-policy violations no `acceptBreaking` reason covers: such a plan must not apply."""
+        out: list[str] = []
+        for change in self.changes:
+            verdict = change.attributes.get("verdict")
+            if (
+                isinstance(verdict, dict)
+                and not verdict.get("satisfied", True)
+                and not verdict.get("accepted")
+            ):
+                policy = verdict.get("policy", "?")
+                out.extend(f"{change.address}: {v} (policy: {policy})" for v in verdict.get("violations", []))
+        return out
+
     def by_address(self) -> dict[str, ResourceChange]:
         return {c.address: c for c in self.changes}
 

@@ -10,8 +10,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from reconciler.model import labels
-from reconciler.model.desired import DesiredState, Kind, SourceFile
+from reconciler.model.desired import DesiredState, Kind, SourceFile, VectorStore
 from reconciler.model.live import LiveState, LiveVectorStore
+from reconciler.model.specs import vector_store_spec
 from reconciler.model.stored import InventoryRecord, StoredState
 from reconciler.plan.definition import Action, FieldChange, ResourceChange, Stage
 
@@ -120,7 +121,16 @@ def _store_attachments(
     for path, source in sorted(wanted.items()):
         address = f"VectorStoreFile/{name}/{path}"
         attributes = file_attributes(source)
-        spec = {"store": name, "path": path, "sha256": source.sha256, "attributes": attributes}
+        chunking = (
+            vector_store_spec(store)["chunking"] if isinstance(store, VectorStore) else {"type": "auto"}
+        )
+        spec = {
+            "store": name,
+            "path": path,
+            "sha256": source.sha256,
+            "attributes": attributes,
+            "chunking": chunking,
+        }
         rec = records.get(path)
         live_file = live_files.get(rec.platform_id) if rec else None
         deps = (f"File/{path}", f"VectorStore/{name}")

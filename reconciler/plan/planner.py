@@ -18,9 +18,9 @@ from reconciler.model import labels
 from reconciler.model.canonical import fingerprint
 from reconciler.model.desired import DesiredState, Kind, ResourceKey
 from reconciler.model.live import LiveState
-from reconciler.model.specs import assistant_spec, spend_alert_spec, spend_limit_spec, vector_store_spec
+from reconciler.model.specs import spend_alert_spec, spend_limit_spec, vector_store_spec
 from reconciler.model.stored import InventoryRecord, StoredState
-from reconciler.plan import normalise
+from reconciler.plan import assistants, normalise
 from reconciler.plan.definition import STAGE_ORDER, Action, Drift, Plan, ResourceChange, Stage
 from reconciler.plan.diff import field_changes
 from reconciler.plan.files import plan_attachments, plan_uploads
@@ -71,23 +71,9 @@ def build_plan(
     changes.extend(plan_uploads(desired, stored))
     changes.extend(plan_attachments(desired, live, stored, store_ids))
 
-    # Assistants
-    assistant_specs = {n: assistant_spec(a) for n, a in desired.assistants.items()}
-    changes.extend(
-        _with_deps(c, desired)
-        for c in _plan_kind(
-            Kind.ASSISTANT,
-            Stage.ASSISTANTS,
-            assistant_specs,
-            {n: a.protect for n, a in desired.assistants.items()},
-            records,
-            {
-                i: (a.metadata, normalise.assistant_spec(a, store_names, file_paths))
-                for i, a in live.assistants.items()
-            },
-            drift,
-        )
-    )
+    # Assistants: versions, reuse and compatibility verdicts live in plan.assistants.
+    live_specs = {i: normalise.assistant_spec(a, store_names, file_paths) for i, a in live.assistants.items()}
+    changes.extend(_assistants(desired, live, stored, records, live_specs, drift))
 
     # Spend controls: alerts carry no metadata, so identity comes from the inventory alone.
     changes.extend(
@@ -120,6 +106,49 @@ def build_plan(
     changes.sort(key=lambda c: (order[c.stage], c.address))
     plan = Plan(workspace=stored.workspace, created_at=created_at, changes=tuple(changes), drift=tuple(drift))
     return plan.with_id()
+
+
+def _assistants(
+    desired: DesiredState,
+    live: LiveState,
+    stored: StoredState,
+    records: Mapping[ResourceKey, InventoryRecord],
+    live_specs: Mapping[str, LiveSpec],
+    drift: list[Drift],
+) -> list[ResourceChange]:
+    named = {k.name: r for k, r in records.items() if k.kind is Kind.ASSISTANT}
+    ctx = assistants.Context(stored=stored, live=live.assistants, live_specs=live_specs, records=named)
+    out: list[ResourceChange] = []
+    for name, assistant in sorted(desired.assistants.items()):
+        rec = named.get(name)
+        if rec is not None and rec.platform_id in live_specs:
+            _note_drift(f"Assistant/{name}", rec, live_specs[rec.platform_id], drift)
+        out.append(_with_deps(assistants.plan_assistant(name, assistant, ctx), desired))
+    for name, rec in sorted(named.items()):
+        if name in desired.assistants:
+            continue
+        present = rec.platform_id in live_specs
+        versions = sorted(
+            v.platform_id
+            for v in stored.versions
+            if v.assistant == name and not v.deleted and v.platform_id in live_specs
+        )
+        out.append(
+            ResourceChange(
+                address=f"Assistant/{name}",
+                kind=Kind.ASSISTANT.value,
+                name=name,
+                stage=Stage.ASSISTANTS,
+                action=Action.DELETE,
+                reason="removed from the manifests" + ("" if present else " (already gone)"),
+                platform_id=rec.platform_id,
+                live_hash=fingerprint(live_specs[rec.platform_id]) if present else None,
+                changes=field_changes(live_specs[rec.platform_id], None) if present else (),
+                protect=rec.protect,
+                attributes={"versions": [v for v in versions if v != rec.platform_id]},
+            )
+        )
+    return out
 
 
 def _label(metadata: Mapping[str, str]) -> str | None:

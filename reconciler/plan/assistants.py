@@ -1,0 +1,243 @@
+"""Planning assistants: immutable versions (SQLMesh-style snapshots) or in-place updates, with a
+compatibility verdict on every tool-schema change.
+
+With `versioning: immutable` a behaviour change (model, instructions, tools, resources, sampling) creates
+version N+1 as a new platform assistant and leaves N intact; a change of name, description or metadata
+only updates the current version in place; a behaviour equal to an existing version reuses it (reverting a
+manifest returns to that version). The stable version is the one the `stable` pointer holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.model import labels
+from reconciler.model.canonical import fingerprint
+from reconciler.model.desired import Assistant, Kind
+from reconciler.model.live import LiveAssistant
+from reconciler.model.specs import assistant_spec, behaviour_fingerprint
+from reconciler.model.stored import InventoryRecord, StoredState, VersionRecord
+from reconciler.plan.definition import Action, FieldChange, ResourceChange, Stage
+from reconciler.plan.diff import field_changes
+from reconciler.schema.compat import classify_tools
+
+STABLE = "stable"
+
+
+@dataclass(frozen=True)
+class Context:
+    stored: StoredState
+    live: Mapping[str, LiveAssistant]
+    live_specs: Mapping[str, dict[str, Any]]
+    records: Mapping[str, InventoryRecord]  # assistant name -> inventory record (the stable object)
+
+
+def plan_assistant(name: str, assistant: Assistant, ctx: Context) -> ResourceChange:
+    spec = assistant_spec(assistant)
+    behaviour = behaviour_fingerprint(spec)
+    versions = [v for v in ctx.stored.versions if v.assistant == name and not v.deleted]
+    stable_number = ctx.stored.pointers.get(name, {}).get(STABLE)
+    stable = next((v for v in versions if v.number == stable_number), None)
+    rec = ctx.records.get(name)
+    current_id = stable.platform_id if stable else (rec.platform_id if rec else None)
+    current_spec = ctx.live_specs.get(current_id) if current_id else None
+    base = {
+        "address": f"{Kind.ASSISTANT.value}/{name}",
+        "kind": Kind.ASSISTANT.value,
+        "name": name,
+        "stage": Stage.ASSISTANTS,
+        "spec": spec,
+        "fingerprint": behaviour,
+        "protect": assistant.protect,
+    }
+
+    if assistant.versioning == "in-place":
+        if current_spec is None:
+            return _create(base, spec, 1, None, None, assistant, in_place=True)
+        diff = field_changes(current_spec, spec)
+        action = Action.UPDATE if diff else Action.NOOP
+        reason = "manifest differs from the platform (versioning: in-place)" if diff else "in sync"
+        return ResourceChange(
+            **base,
+            action=action,
+            reason=reason,
+            platform_id=current_id,
+            live_hash=fingerprint(current_spec),
+            changes=diff,
+        )
+
+    if current_spec is None:
+        adopted = _labelled(name, behaviour, ctx)
+        if adopted is not None and stable is None:
+            number = _label_number(ctx.live[adopted].metadata) or _next(versions)
+            diff = field_changes(ctx.live_specs[adopted], spec)
+            return ResourceChange(
+                **base,
+                action=Action.UPDATE if diff else Action.NOOP,
+                reason="adopting a labelled version the state does not record (an interrupted apply?)",
+                platform_id=adopted,
+                live_hash=fingerprint(ctx.live_specs[adopted]),
+                changes=diff,
+                adopt=True,
+                attributes={
+                    "version": {"number": number, "parent": None, "strategy": "immutable", "record": True}
+                },
+            )
+        parent = stable.number if stable else None
+        reason = "first version" if stable is None else f"version {parent}'s object is gone from the platform"
+        return _create(base, spec, _next(versions), parent, None, assistant)
+
+    assert stable is not None or rec is not None
+    current_behaviour = stable.fingerprint if stable else behaviour_fingerprint(current_spec)
+    if behaviour == current_behaviour:
+        diff = field_changes(current_spec, spec)
+        if not diff:
+            return ResourceChange(
+                **base,
+                action=Action.NOOP,
+                reason="in sync",
+                platform_id=current_id,
+                live_hash=fingerprint(current_spec),
+            )
+        behavioural = behaviour_fingerprint(current_spec) != behaviour
+        reason = (
+            "restoring the stable version to its recorded behaviour (it was changed outside reconciler)"
+            if behavioural
+            else "name, description or metadata changed: updated in place"
+        )
+        return ResourceChange(
+            **base,
+            action=Action.UPDATE,
+            reason=reason,
+            platform_id=current_id,
+            live_hash=fingerprint(current_spec),
+            changes=diff,
+        )
+
+    verdict = _verdict(current_spec, spec, assistant)
+    parent = stable.number if stable else None
+    reuse = next(
+        (v for v in versions if v.fingerprint == behaviour and v.platform_id in ctx.live_specs), None
+    )
+    if reuse is not None:
+        target_spec = ctx.live_specs[reuse.platform_id]
+        return ResourceChange(
+            **base,
+            action=Action.UPDATE,
+            reason=f"behaviour equals version {reuse.number}: moving stable back to it, nothing is created",
+            platform_id=reuse.platform_id,
+            live_hash=fingerprint(target_spec),
+            changes=field_changes(current_spec, spec),
+            attributes={
+                "version": {
+                    "number": reuse.number,
+                    "parent": reuse.parent,
+                    "strategy": "immutable",
+                    "reuse": True,
+                },
+                "verdict": verdict,
+                "metadata_changes": [c.model_dump() for c in field_changes(target_spec, spec)],
+            },
+        )
+    return _create(
+        base, spec, _next(versions), parent, verdict, assistant, changes=field_changes(current_spec, spec)
+    )
+
+
+def _create(
+    base: dict[str, Any],
+    spec: dict[str, Any],
+    number: int,
+    parent: int | None,
+    verdict: dict[str, Any] | None,
+    assistant: Assistant,
+    *,
+    in_place: bool = False,
+    changes: tuple[FieldChange, ...] | None = None,
+) -> ResourceChange:
+    attributes: dict[str, Any] = {}
+    if not in_place:
+        attributes["version"] = {"number": number, "parent": parent, "strategy": "immutable"}
+        if assistant.rollout.strategy != "immediate":
+            attributes["rollout_note"] = "canary rollouts are not implemented yet: stable moves at apply"
+    if verdict is not None:
+        attributes["verdict"] = verdict
+    reason = (
+        "not on the platform" if parent is None else f"behaviour changed: version {number} (parent {parent})"
+    )
+    return ResourceChange(
+        **base,
+        action=Action.CREATE,
+        reason=reason,
+        changes=changes if changes is not None else field_changes(None, spec),
+        attributes=attributes,
+    )
+
+
+def _next(versions: list[VersionRecord]) -> int:
+    return max((v.number for v in versions), default=0) + 1
+
+
+def _labelled(name: str, behaviour: str, ctx: Context) -> str | None:
+    """The oldest live assistant labelled as ours with this name, preferring one with this behaviour."""
+    candidates = [
+        a for a in ctx.live.values() if labels.is_managed(a.metadata) and a.metadata.get(labels.NAME) == name
+    ]
+    claimed = {r.platform_id for r in ctx.records.values()} | {v.platform_id for v in ctx.stored.versions}
+    candidates = [a for a in candidates if a.id not in claimed]
+    candidates.sort(key=lambda a: (a.metadata.get(labels.FINGERPRINT) != behaviour, a.created_at))
+    return candidates[0].id if candidates else None
+
+
+def _label_number(metadata: Mapping[str, str]) -> int | None:
+    value = metadata.get(labels.VERSION, "")
+    return int(value) if value.isdigit() else None
+
+
+def _tools(spec: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        str(t["name"]): {"parameters": t.get("parameters") or {}, "strict": bool(t.get("strict"))}
+        for t in spec.get("tools", [])
+        if t.get("type") == "function"
+    }
+
+
+def _verdict(
+    old_spec: Mapping[str, Any], new_spec: Mapping[str, Any], assistant: Assistant
+) -> dict[str, Any]:
+    """Per-tool verdicts in both directions, and whether the assistant's policy accepts them."""
+    verdicts = classify_tools(_tools(old_spec), _tools(new_spec))
+    tools: dict[str, Any] = {}
+    satisfied = True
+    violations: list[str] = []
+    for tool, verdict in sorted(verdicts.items()):
+        if not verdict.findings and verdict.full:
+            continue
+        ok = verdict.satisfies(assistant.compatibility)
+        satisfied = satisfied and ok
+        if not ok:
+            for finding in verdict.breaking_findings(assistant.compatibility) or verdict.findings:
+                violations.append(f"tool {tool}: {finding}")
+        tools[tool] = {
+            "backward": verdict.backward.value,
+            "forward": verdict.forward.value,
+            "findings": [
+                {
+                    "pointer": f.pointer,
+                    "rule": f.rule,
+                    "message": f.message,
+                    "backward": f.backward.value,
+                    "forward": f.forward.value,
+                }
+                for f in verdict.findings
+            ],
+        }
+    return {
+        "policy": assistant.compatibility,
+        "satisfied": satisfied,
+        "accepted": assistant.accept_breaking,
+        "tools": tools,
+        "violations": violations,
+    }
