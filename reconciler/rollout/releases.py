@@ -1,0 +1,240 @@
+"""Release pointers over the state store: list versions, roll back, promote and resolve.
+
+None of this calls the platform: a version is an assistant that already exists, so moving `stable` is one
+atomic store write (with its history row: from, to, when, user, host, why). After every move the
+in-process listeners of `rollout.events` are told, so a `runtime.Router` in this process stops serving the
+old answer at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.errors import UserError
+from reconciler.model.stored import PointerMove, VersionRecord
+from reconciler.rollout import events
+from reconciler.store.base import StateReader, StateStore
+
+__all__ = [
+    "STABLE",
+    "AlreadyThere",
+    "NothingToRollBack",
+    "ReleaseError",
+    "UnknownAssistant",
+    "UnknownVersion",
+    "VersionView",
+    "compat_of",
+    "list_versions",
+    "promote",
+    "resolve",
+    "rollback",
+]
+
+STABLE = "stable"
+_DIRECTIONS = ("backward", "forward")
+
+
+class ReleaseError(UserError):
+    """A release command cannot do what was asked (the store is unchanged)."""
+
+
+class UnknownAssistant(ReleaseError):
+    """The workspace holds no versions of this assistant."""
+
+
+class UnknownVersion(ReleaseError):
+    """The assistant has no such version, it was deleted, or the pointer holds nothing."""
+
+
+class NothingToRollBack(ReleaseError):
+    """The pointer's history names no earlier version."""
+
+
+class AlreadyThere(ReleaseError):
+    """The pointer already holds the requested version."""
+
+
+@dataclass(frozen=True)
+class VersionView:
+    """One row of `reconcile versions`. `compat` is the change against `parent`: "compatible",
+    "breaking", "unknown" (not proven either way; treat as breaking) or "-" (no parent). `breaks` names
+    the directions that are not proven compatible; `accepted` is the manifest's acceptBreaking reason."""
+
+    number: int
+    fingerprint: str
+    created_at: float
+    platform_id: str
+    parent: int | None
+    pointers: tuple[str, ...]
+    compat: str
+    breaks: tuple[str, ...] = ()
+    accepted: str | None = None
+    deleted: bool = False
+
+
+def compat_of(record: VersionRecord) -> tuple[str, tuple[str, ...]]:
+    """Breaking-ness of a version against its parent, from its stored verdict, judged both ways.
+
+    The verdict holds `backward`/`forward` ("yes" | "no" | "unknown") at the top, per tool under `tools`,
+    or both; the worst answer per direction wins. A version with a parent but no verdict is "unknown":
+    nothing proved it compatible, and unknown is never shown as compatible.
+    """
+    if record.parent is None:
+        return "-", ()
+    verdict = record.verdict
+    if not verdict:
+        return "unknown", _DIRECTIONS
+    answers: dict[str, set[str]] = {d: set() for d in _DIRECTIONS}
+    for part in _verdict_parts(verdict):
+        for direction in _DIRECTIONS:
+            value = part.get(direction)
+            if value is not None:
+                answers[direction].add(str(value))
+    no = tuple(d for d in _DIRECTIONS if "no" in answers[d])
+    if no:
+        return "breaking", no
+    # anything other than a plain "yes" (unknown, or a value we do not know) is not a proof
+    unsure = tuple(d for d in _DIRECTIONS if answers[d] - {"yes"})
+    if unsure:
+        return "unknown", unsure
+    return "compatible", ()
+
+
+def _verdict_parts(verdict: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
+    yield verdict
+    tools = verdict.get("tools")
+    if isinstance(tools, Mapping):
+        for part in tools.values():
+            if isinstance(part, Mapping):
+                yield part
+
+
+def list_versions(store: StateReader, workspace: str, assistant: str) -> list[VersionView]:
+    """Every version of `assistant`, oldest first, with the pointers that hold each one."""
+    versions = _versions(store, workspace, assistant)
+    held: dict[int, list[str]] = {}
+    for pointer, number in sorted(store.pointers(workspace, assistant).items()):
+        held.setdefault(number, []).append(pointer)
+    views = []
+    for v in versions:
+        compat, breaks = compat_of(v)
+        accepted = v.verdict.get("accepted") if compat != "compatible" else None
+        views.append(
+            VersionView(
+                number=v.number,
+                fingerprint=v.fingerprint,
+                created_at=v.created_at,
+                platform_id=v.platform_id,
+                parent=v.parent,
+                pointers=tuple(held.get(v.number, ())),
+                compat=compat,
+                breaks=breaks,
+                accepted=str(accepted) if accepted else None,
+                deleted=v.deleted,
+            )
+        )
+    return views
+
+
+def resolve(store: StateReader, workspace: str, assistant: str, pointer: str = STABLE) -> VersionRecord:
+    """The version `pointer` holds. Raises UnknownAssistant / UnknownVersion when there is none."""
+    versions = _versions(store, workspace, assistant)
+    number = store.pointers(workspace, assistant).get(pointer)
+    if number is None:
+        raise UnknownVersion(f"{assistant} has no {pointer!r} pointer in {workspace} yet; apply first")
+    for v in versions:
+        if v.number == number:
+            return v
+    raise UnknownVersion(f"{assistant}'s {pointer!r} pointer names version {number}, which the store lacks")
+
+
+def rollback(
+    store: StateStore,
+    workspace: str,
+    assistant: str,
+    *,
+    to: int | None = None,
+    user: str,
+    host: str,
+    reason: str = "",
+    now: float,
+    pointer: str = STABLE,
+) -> PointerMove:
+    """Move `pointer` back: to version `to`, or by default to the version it held before its current one
+    (the `from` of the move that brought it there, so a second rollback swaps back, like `cd -`)."""
+    versions = _versions(store, workspace, assistant)
+    current = store.pointers(workspace, assistant).get(pointer)
+    if to is None:
+        to = _previous(store.pointer_history(workspace, assistant), pointer, current)
+        if to is None:
+            where = f"version {current}" if current is not None else "no version"
+            raise NothingToRollBack(
+                f"{assistant}'s {pointer!r} pointer ({where}) has no earlier version in its history; "
+                "name one with --to"
+            )
+    return _move(store, workspace, assistant, pointer, to, versions, current, user, host, reason, now)
+
+
+def promote(
+    store: StateStore,
+    workspace: str,
+    assistant: str,
+    *,
+    to: int,
+    user: str,
+    host: str,
+    reason: str = "",
+    now: float,
+    pointer: str = STABLE,
+) -> PointerMove:
+    """Point `pointer` at version `to` (newer or older: the store keeps the history either way)."""
+    versions = _versions(store, workspace, assistant)
+    current = store.pointers(workspace, assistant).get(pointer)
+    return _move(store, workspace, assistant, pointer, to, versions, current, user, host, reason, now)
+
+
+def _previous(history: Iterable[PointerMove], pointer: str, current: int | None) -> int | None:
+    """The `from` of the latest move of `pointer` that landed on `current`."""
+    if current is None:
+        return None
+    for move in reversed(tuple(history)):
+        if move.pointer == pointer and move.to_version == current and move.from_version != current:
+            return move.from_version
+    return None
+
+
+def _move(
+    store: StateStore,
+    workspace: str,
+    assistant: str,
+    pointer: str,
+    to: int,
+    versions: tuple[VersionRecord, ...],
+    current: int | None,
+    user: str,
+    host: str,
+    reason: str,
+    now: float,
+) -> PointerMove:
+    target = next((v for v in versions if v.number == to), None)
+    if target is None:
+        known = ", ".join(str(v.number) for v in versions)
+        raise UnknownVersion(f"{assistant} has no version {to} in {workspace} (versions: {known})")
+    if target.deleted:
+        raise UnknownVersion(f"{assistant} version {to} was deleted by gc; it cannot serve traffic")
+    if current == to:
+        raise AlreadyThere(f"{assistant}'s {pointer!r} pointer already holds version {to}")
+    # The store re-checks existence and deletion inside its transaction, so a concurrent gc cannot
+    # slip a deleted version under the pointer between our check and the write.
+    move = store.move_pointer(workspace, assistant, pointer, to, user=user, host=host, reason=reason, now=now)
+    events.notify(workspace, assistant)
+    return move
+
+
+def _versions(store: StateReader, workspace: str, assistant: str) -> tuple[VersionRecord, ...]:
+    versions = store.versions(workspace, assistant)
+    if not versions:
+        raise UnknownAssistant(f"{assistant!r} has no versions in {workspace} (is the name right? applied?)")
+    return versions
