@@ -1,3 +1,127 @@
-"""The small API an application imports: which assistant version serves this thread."""
+"""The small API an application imports: which platform assistant serves `NAME` right now.
+
+```python
+from reconciler.runtime import Router
+
+router = Router("sqlite:////srv/app/.reconcile/state.db", workspace="openai")
+assistant_id = router.assistant_id("CorporateAssist")  # what `stable` names, as `reconcile resolve` prints
+```
+
+Answers are cached for `ttl_seconds` (2 s by default) so a busy application does not read the store on
+every request. Staleness is bounded two ways:
+
+* in this process, a pointer move made through `reconciler.rollout` (rollback, promote) invalidates the
+  cached answer immediately (`rollout.events`);
+* in other processes - a `reconcile rollback` run from a shell, or an apply on a CI runner - nothing is
+  signalled, so a router keeps serving the old id for at most `ttl_seconds` after the move commits.
+  Choose the TTL as the longest you accept serving the old version after a rollback (0 disables caching).
+"""
 
 from __future__ import annotations
+
+import time
+import weakref
+from collections.abc import Callable
+from threading import Lock
+from types import TracebackType
+from typing import Self
+
+from reconciler.rollout import events
+from reconciler.rollout.releases import STABLE, resolve
+from reconciler.store import open_store
+from reconciler.store.base import StateReader
+
+__all__ = ["Router", "resolve_assistant"]
+
+DEFAULT_TTL_SECONDS = 2.0
+
+
+class Router:
+    """Resolves assistant names to platform ids through release pointers, with a short cache.
+
+    `source` is a state DSN (the router opens the store and closes it in `close()`) or an open
+    `StateReader` (the caller keeps ownership). `clock` returns seconds; tests pass a fake. Thread-safe.
+    """
+
+    def __init__(
+        self,
+        source: str | StateReader,
+        workspace: str,
+        *,
+        ttl_seconds: float = DEFAULT_TTL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if ttl_seconds < 0:
+            raise ValueError("ttl_seconds must be zero or more")
+        self._owns_store = isinstance(source, str)
+        self._store: StateReader = open_store(source) if isinstance(source, str) else source
+        self.workspace = workspace
+        self.ttl_seconds = ttl_seconds
+        self._clock = clock
+        self._lock = Lock()
+        self._cache: dict[tuple[str, str], tuple[str, float]] = {}  # (name, pointer) -> (id, expires)
+        self.lookups = 0  # store reads made; lets tests and metrics see cache hits
+        self._generation = 0  # bumped by every invalidation
+        # The listener holds the router weakly so that a router dropped without close() can be collected.
+        ref = weakref.ref(self)
+
+        def listener(workspace: str, assistant: str) -> None:
+            router = ref()
+            if router is not None:
+                router.invalidate(assistant, workspace=workspace)
+
+        self._unsubscribe = events.subscribe(listener)
+
+    def assistant_id(self, name: str, pointer: str = STABLE) -> str:
+        """The platform id of the version `pointer` holds for assistant `name`. Raises a `UserError`
+        (`rollout.releases.UnknownAssistant` / `UnknownVersion`) when there is none."""
+        key = (name, pointer)
+        now = self._clock()
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None and now < hit[1]:
+                return hit[0]
+            generation = self._generation
+        record = resolve(self._store, self.workspace, name, pointer)
+        with self._lock:
+            self.lookups += 1
+            # A move notified while we were reading may mean we read the old pointer: answer, but do
+            # not cache it, or the invalidation would be undone for a whole TTL.
+            if self.ttl_seconds > 0 and generation == self._generation:
+                self._cache[key] = (record.platform_id, now + self.ttl_seconds)
+        return record.platform_id
+
+    def invalidate(self, assistant: str | None = None, *, workspace: str | None = None) -> None:
+        """Forget cached answers: for one assistant, or all of them. A move in another workspace is
+        ignored."""
+        if workspace is not None and workspace != self.workspace:
+            return
+        with self._lock:
+            self._generation += 1
+            if assistant is None:
+                self._cache.clear()
+            else:
+                for key in [k for k in self._cache if k[0] == assistant]:
+                    del self._cache[key]
+
+    def close(self) -> None:
+        """Stop listening for pointer moves and close the store if the router opened it. Idempotent."""
+        self._unsubscribe()
+        if self._owns_store:
+            self._store.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def resolve_assistant(source: str | StateReader, workspace: str, name: str, pointer: str = STABLE) -> str:
+    """One uncached lookup, for scripts: the platform id `pointer` names for assistant `name`."""
+    if isinstance(source, str):
+        with open_store(source) as store:
+            return resolve(store, workspace, name, pointer).platform_id
+    return resolve(source, workspace, name, pointer).platform_id
