@@ -1,7 +1,7 @@
 """Checked documents to `DesiredState`: names made unique, references resolved, files read and hashed.
 
 Every dangling reference, duplicate name or refused path is a problem in the collector; the state built
-alongside is only used when the collector ends without errors.
+alongside is only used when the collector ends without errors. Assistants are built in `assistants.py`.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.manifest import checks
+from reconciler.manifest.assistants import build_assistant
 from reconciler.manifest.documents import Document
 from reconciler.manifest.paths import (
-    CODE_INTERPRETER_EXTENSIONS,
     FILE_SEARCH_EXTENSIONS,
     PathIssue,
     ResolvedFile,
@@ -22,9 +22,7 @@ from reconciler.manifest.paths import (
 )
 from reconciler.manifest.problems import Collector
 from reconciler.manifest.specs import (
-    AssistantSpec,
     FunctionToolSpec,
-    JsonSchemaFormat,
     SpendAlertSpec,
     SpendLimitSpec,
     VectorStoreSpec,
@@ -32,10 +30,6 @@ from reconciler.manifest.specs import (
 from reconciler.manifest.yaml_loader import YMap, load_documents
 from reconciler.model import desired as d
 
-BUILTINS = {b.value: b for b in d.BuiltinTool}
-MAX_TOOLS = 128
-MAX_CODE_INTERPRETER_FILES = 20
-MAX_INSTRUCTIONS = 256_000
 EMPTY_PARAMETERS: dict[str, Any] = {"type": "object", "properties": {}}
 
 
@@ -49,11 +43,11 @@ class Builder:
         self.root = root
         self.c = collector
         self._hashes: dict[Path, str] = {}
-        self._stores: set[str] = set()
+        self.stores: set[str] = set()
 
     def build(self, docs: list[Document]) -> d.DesiredState:
         unique = self._unique(docs)
-        self._stores = {doc.name for doc in unique if doc.kind == "VectorStore"}
+        self.stores = {doc.name for doc in unique if doc.kind == "VectorStore"}
         tools = {doc.name: self._function_tool(doc) for doc in unique if doc.kind == "FunctionTool"}
         out: dict[str, dict[str, Any]] = {
             k: {} for k in ("assistants", "function_tools", "vector_stores", "spend_alerts", "spend_limits")
@@ -66,7 +60,7 @@ class Builder:
             elif doc.kind == "VectorStore":
                 out["vector_stores"][doc.name] = self._vector_store(doc)
             elif doc.kind == "Assistant":
-                out["assistants"][doc.name] = self._assistant(doc, unique, tools)
+                out["assistants"][doc.name] = build_assistant(self, doc, tools)
             elif isinstance(doc.spec, SpendAlertSpec):
                 s = doc.spec
                 out["spend_alerts"][doc.name] = d.SpendAlert(
@@ -133,7 +127,7 @@ class Builder:
             self._hashes[item.path] = sha256(item.path)
         return self._hashes[item.path]
 
-    def _text(self, doc: Document, path: list[str | int], raw: str) -> str | None:
+    def text(self, doc: Document, path: list[str | int], raw: str) -> str | None:
         found = resolve(raw, doc.directory, self.root)
         if isinstance(found, PathIssue):
             self.c.at(doc.file, doc.root, path, found.code, found.message)
@@ -184,7 +178,7 @@ class Builder:
     def _schema_file(self, doc: Document, raw: str, *, strict: bool) -> dict[str, Any] | None:
         """A JSON or YAML schema file, checked with locations inside that file."""
         where: list[str | int] = ["spec", "parametersFile"]
-        text = self._text(doc, where, raw)
+        text = self.text(doc, where, raw)
         if text is None:
             return None
         found = resolve(raw, doc.directory, self.root)
@@ -233,188 +227,6 @@ class Builder:
             expires_after_days=spec.expires_after_days,
             metadata=dict(spec.metadata),
         )
-
-    def _assistant(
-        self, doc: Document, docs: list[Document], tools: dict[str, d.FunctionTool | None]
-    ) -> d.Assistant:
-        spec = doc.spec
-        assert isinstance(spec, AssistantSpec)
-        c, file, root = self.c, doc.file, doc.root
-        checks.exclusive(c, file, root, ["spec"], "instructions", "instructionsFile")
-        checks.metadata(c, file, root, ["spec", "metadata"])
-        if spec.rollout is not None:
-            checks.rollout(c, file, root, spec.rollout)
-        instructions = spec.instructions or ""
-        if spec.instructions_file is not None and spec.instructions is None:
-            instructions = self._text(doc, ["spec", "instructionsFile"], spec.instructions_file) or ""
-        if len(instructions) > MAX_INSTRUCTIONS:
-            c.at(
-                file,
-                root,
-                ["spec"],
-                "assistant.instructions-too-long",
-                f"instructions are {len(instructions)} characters; at most {MAX_INSTRUCTIONS}",
-            )
-        stores = self._stores
-        functions: list[d.FunctionTool] = []
-        builtins: list[d.BuiltinTool] = []
-        seen: set[str] = set()
-        function_names: dict[str, str] = {}
-        if len(spec.tools) > MAX_TOOLS:
-            c.at(
-                file,
-                root,
-                ["spec", "tools"],
-                "assistant.too-many-tools",
-                f"spec.tools: {len(spec.tools)} tools; at most {MAX_TOOLS}",
-            )
-        for index, name in enumerate(spec.tools):
-            path: list[str | int] = ["spec", "tools", index]
-            if name in seen:
-                c.at(file, root, path, "ref.duplicate", f"spec.tools[{index}]: {name!r} is listed twice")
-                continue
-            seen.add(name)
-            if name in BUILTINS:
-                builtins.append(BUILTINS[name])
-            elif name in tools:
-                tool = tools[name]
-                if tool is not None and tool.name in function_names:
-                    other = function_names[tool.name]
-                    message = (
-                        f"spec.tools[{index}]: {name!r} and {other!r} both define function {tool.name!r}"
-                    )
-                    c.at(file, root, path, "tool.duplicate-function-name", message)
-                elif tool is not None:
-                    function_names[tool.name] = name
-                    functions.append(tool)
-            else:
-                c.at(
-                    file,
-                    root,
-                    path,
-                    "ref.dangling",
-                    f"spec.tools[{index}]: no FunctionTool named {name!r} "
-                    "(built-ins: file_search, code_interpreter)",
-                )
-        resources = spec.tool_resources
-        vector_stores: list[str] = []
-        ci_files: list[d.SourceFile] = []
-        if resources is not None and resources.file_search is not None:
-            base: list[str | int] = ["spec", "toolResources", "fileSearch"]
-            if "file_search" not in seen:
-                c.at(
-                    file,
-                    root,
-                    base,
-                    "ref.tool-missing",
-                    "spec.toolResources.fileSearch: add file_search to spec.tools",
-                    key=True,
-                )
-            if len(resources.file_search.vector_stores) > 1:
-                c.at(
-                    file,
-                    root,
-                    [*base, "vectorStores"],
-                    "assistant.too-many-vector-stores",
-                    "spec.toolResources.fileSearch.vectorStores: an assistant takes at most 1 vector store",
-                )
-            for index, name in enumerate(resources.file_search.vector_stores):
-                if name not in stores:
-                    c.at(
-                        file,
-                        root,
-                        [*base, "vectorStores", index],
-                        "ref.dangling",
-                        f"spec.toolResources.fileSearch.vectorStores[{index}]: no VectorStore named {name!r}",
-                    )
-                vector_stores.append(name)
-        if resources is not None and resources.code_interpreter is not None:
-            base = ["spec", "toolResources", "codeInterpreter"]
-            if "code_interpreter" not in seen:
-                c.at(
-                    file,
-                    root,
-                    base,
-                    "ref.tool-missing",
-                    "spec.toolResources.codeInterpreter: add code_interpreter to spec.tools",
-                    key=True,
-                )
-            for index, raw in enumerate(resources.code_interpreter.files):
-                ci_files += self.files(
-                    doc,
-                    [*base, "files", index],
-                    raw,
-                    glob=False,
-                    allowed=CODE_INTERPRETER_EXTENSIONS,
-                    tool="code_interpreter",
-                )
-            if len(ci_files) > MAX_CODE_INTERPRETER_FILES:
-                c.at(
-                    file,
-                    root,
-                    [*base, "files"],
-                    "assistant.too-many-files",
-                    f"spec.toolResources.codeInterpreter.files: {len(ci_files)} files; "
-                    f"at most {MAX_CODE_INTERPRETER_FILES}",
-                )
-        response_format: str | dict[str, Any] | None = None
-        if isinstance(spec.response_format, JsonSchemaFormat):
-            rf = spec.response_format
-            checks.json_schema(
-                c,
-                file,
-                root,
-                ["spec", "responseFormat", "schema"],
-                rf.json_schema,
-                strict=rf.strict,
-                what="spec.responseFormat.schema",
-            )
-            response_format = {
-                "type": "json_schema",
-                "json_schema": {
-                    "name": rf.name,
-                    "description": rf.description,
-                    "schema": dict(rf.json_schema),
-                    "strict": rf.strict,
-                },
-            }
-        else:
-            response_format = spec.response_format
-        rollout = d.Rollout()
-        if spec.rollout is not None:
-            steps = tuple(_step(s.weight, s.pause) for s in spec.rollout.steps)
-            rollout = d.Rollout(strategy=spec.rollout.strategy, steps=steps)
-        return d.Assistant(
-            name=doc.name,
-            protect=spec.protect,
-            model=spec.model,
-            instructions=instructions,
-            description=spec.description,
-            functions=tuple(functions),
-            builtins=tuple(builtins),
-            file_search_vector_stores=tuple(vector_stores),
-            code_interpreter_files=tuple(ci_files),
-            temperature=spec.temperature,
-            top_p=spec.top_p,
-            response_format=response_format,
-            reasoning_effort=spec.reasoning_effort,
-            metadata=dict(spec.metadata),
-            versioning=spec.versioning,
-            compatibility=spec.compatibility,
-            accept_breaking=spec.accept_breaking,
-            rollout=rollout,
-        )
-
-
-_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def _step(weight: int | None, pause: str | None) -> d.CanaryStep:
-    if pause is None:
-        return d.CanaryStep(weight=weight)
-    if pause == "indefinite":
-        return d.CanaryStep(pause_indefinitely=True)
-    return d.CanaryStep(pause_seconds=int(pause[:-1]) * _SECONDS[pause[-1]])
 
 
 def _is_function_name(name: str) -> bool:
