@@ -215,16 +215,15 @@ class Check:
     def atom_in(self, x: Atom, b_atoms: list[Atom], b: Node, kinds: _Kinds) -> Compat:
         """Is atom x inside the union b_atoms (whose node is b)?"""
         if x.kind == "finite":
-            return self.values_in(x, b, kinds)
+            return self.values_in(x, b, kinds, b_atoms)
         if x.kind == "number" and isinstance(x.c, NumC):
             if num_empty(x.c):
                 return Compat.YES
             few = num_values(x.c, _SMALL_RANGE)
-            if few is not None and (
-                any(y.kind == "finite" for y in b_atoms) or sum(y.kind == "number" for y in b_atoms) > 1
-            ):
+            numeric = [y for y in b_atoms if y.kind == "number" or (y.kind == "finite" and _has_number(y))]
+            if few is not None and len(numeric) > 1:
                 vals = tuple(int(v) if v.denominator == 1 else float(v) for v in few)
-                return self.values_in(Atom("finite", x.node, values=vals), b, kinds)
+                return self.values_in(Atom("finite", x.node, values=vals), b, kinds, b_atoms)
         same = [y for y in b_atoms if y.kind == x.kind]
         finite = [y for y in b_atoms if y.kind == "finite" and any(kind_of(v) == x.kind for v in y.values)]
         cands = (
@@ -253,14 +252,17 @@ class Check:
         finally:
             self.out = saved
 
-    def values_in(self, x: Atom, b: Node, kinds: _Kinds) -> Compat:
+    def values_in(self, x: Atom, b: Node, kinds: _Kinds, b_atoms: list[Atom]) -> Compat:
         bad = [(v, r) for v in x.values if (r := member(v, b, self.b_doc)) is not Compat.YES]
         if not bad:
             return Compat.YES
         result = worst(r for _, r in bad)
         shown = ", ".join(repr(v) for v, _ in bad[:3])
         side = "new" if self.a_is_old else "old"
-        rule = self.finite_rule(x.node, b, {kind_of(v) for v, _ in bad}, kinds)
+        bad_kinds = {kind_of(v) for v, _ in bad}
+        # Name the rule after the enum-bearing branch of b of the same kind, seen through $ref and anyOf.
+        named = next((y.node for y in b_atoms if y.node.enum is not None and bad_kinds & _kinds_of([y])), b)
+        rule = self.finite_rule(x.node, named, bad_kinds, kinds)
         return self.report(self.where(x.node, b), rule, result, f"{shown} not accepted by the {side} schema")
 
     def finite_rule(self, a_node: Node, b: Node, bad_kinds: set[str], kinds: _Kinds) -> str:
@@ -372,6 +374,10 @@ def _kinds_of(atoms: list[Atom]) -> set[str]:
     for atom in atoms:
         out.update(kind_of(v) for v in atom.values) if atom.kind == "finite" else out.add(atom.kind)
     return out
+
+
+def _has_number(atom: Atom) -> bool:
+    return any(kind_of(v) == "number" for v in atom.values)
 
 
 def _union(node: Node) -> bool:
