@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reconciler.emulator import EmulatorApp, EmulatorConfig
+from tests.integration.support import make_project
+
+
+@pytest.fixture
+def app() -> Iterator[EmulatorApp]:
+    """A fault-free emulator, in memory."""
+    emulator = EmulatorApp(EmulatorConfig())
+    yield emulator
+    emulator.close()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """The example project (without spend controls) in tmp_path."""
+    return make_project(tmp_path / "project")

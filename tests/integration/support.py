@@ -1,0 +1,149 @@
+"""Shared helpers of the integration tests: a copy of the example project, the emulator in-process, and a
+snapshot of the platform's objects read back through the real SDK."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import openai
+
+from reconciler import service
+from reconciler.apply.report import ApplyReport
+from reconciler.emulator import EmulatorApp
+from reconciler.emulator.transport import EmulatorTransport, http_client
+from reconciler.model.stored import InventoryRecord
+from reconciler.plan.definition import Plan
+from reconciler.targets.client import Transport
+
+EXAMPLE = Path(__file__).resolve().parents[2]
+
+
+def make_project(
+    dest: Path,
+    *,
+    spend: bool = False,
+    retry: dict[str, Any] | None = None,
+    target_yaml: str | None = None,
+) -> Path:
+    """Copy the example (reconcile.yaml + manifests/) into `dest`. Without `spend`, spend.yaml is left out
+    (spend controls need the Admin API). `retry` adds `spec.retry`; `target_yaml` replaces the targets."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(EXAMPLE / "manifests", dest / "manifests")
+    shutil.copy(EXAMPLE / "reconcile.yaml", dest / "reconcile.yaml")
+    if not spend:
+        (dest / "manifests" / "spend.yaml").unlink()
+    text = (dest / "reconcile.yaml").read_text(encoding="utf-8")
+    if target_yaml is not None:
+        head, _, _ = text.partition("  targets:\n")
+        text = head + target_yaml
+    if retry:
+        text += "  retry:\n" + "".join(f"    {k}: {v}\n" for k, v in retry.items())
+    (dest / "reconcile.yaml").write_text(text, encoding="utf-8")
+    return dest
+
+
+def no_sleep(seconds: float) -> None:
+    """Stands in for time.sleep in apply: the tests never really wait."""
+
+
+class FakeClock:
+    """A clock that only moves when someone sleeps on it (shared by the emulator's rate limiter and the
+    executor's sleeper, so a Retry-After "wait" really frees the rate-limit window)."""
+
+    def __init__(self, start: float = 1_000.0) -> None:
+        self.now = start
+        self.slept = 0.0
+        self._lock = threading.Lock()
+
+    def time(self) -> float:
+        with self._lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.now += max(0.0, seconds)
+            self.slept += max(0.0, seconds)
+
+
+def apply_project(
+    root: Path,
+    transport: Transport,
+    *,
+    sleep: Callable[[float], None] = no_sleep,
+    allow_empty: bool = False,
+) -> tuple[Plan, ApplyReport | None]:
+    with service.open_workspace(root, transport=transport) as ws:
+        return service.apply(ws, allow_empty=allow_empty, sleep=sleep)
+
+
+def plan_project(root: Path, transport: Transport, *, allow_empty: bool = False) -> Plan:
+    with service.open_workspace(root, transport=transport) as ws:
+        plan, _ = service.make_plan(ws, allow_empty=allow_empty)
+        return plan
+
+
+def inventory(root: Path, transport: Transport) -> tuple[InventoryRecord, ...]:
+    with service.open_workspace(root, transport=transport) as ws:
+        return ws.store.inventory(ws.name)
+
+
+@dataclass
+class PlatformState:
+    """What the platform holds, listed through the SDK: ids by kind, and vector store -> attached file ids."""
+
+    assistants: list[Any] = field(default_factory=list)
+    vector_stores: list[Any] = field(default_factory=list)
+    files: list[Any] = field(default_factory=list)
+    attached: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def orphan_files(self) -> list[str]:
+        """Uploaded files no vector store uses (the example attaches every file it uploads)."""
+        used = {f for ids in self.attached.values() for f in ids}
+        return sorted(f.id for f in self.files if f.id not in used)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "assistants": len(self.assistants),
+            "vector_stores": len(self.vector_stores),
+            "files": len(self.files),
+            "attached": sum(len(ids) for ids in self.attached.values()),
+        }
+
+
+def sdk(app: EmulatorApp) -> openai.OpenAI:
+    """A plain SDK client on the same emulator, as another user of the platform would have."""
+    return openai.OpenAI(
+        api_key="sk-other-user", base_url="http://127.0.0.1/v1", http_client=http_client(app), max_retries=0
+    )
+
+
+def platform_state(app: EmulatorApp) -> PlatformState:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the SDK marks Assistants v2 deprecated
+        client = sdk(app)
+        try:
+            stores = list(client.vector_stores.list(limit=100))
+            return PlatformState(
+                assistants=list(client.beta.assistants.list(limit=100)),
+                vector_stores=stores,
+                files=list(client.files.list()),
+                attached={
+                    s.id: [f.id for f in client.vector_stores.files.list(s.id, limit=100)] for s in stores
+                },
+            )
+        finally:
+            client.close()
+
+
+def transport(app: EmulatorApp) -> EmulatorTransport:
+    return EmulatorTransport(app)
+
+
+CLEAN_COUNTS = {"assistants": 1, "vector_stores": 1, "files": 2, "attached": 2}

@@ -1,0 +1,205 @@
+"""Plan/apply against the emulator through the real SDK: idempotence, single-field updates, file removal,
+deletion safety and drift. Every test checks what the platform holds afterwards, not only exit codes."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+from reconciler.cli.main import run
+from reconciler.emulator import EmulatorApp, EmulatorConfig
+from reconciler.errors import PlanRejected
+from reconciler.model.desired import Kind
+from reconciler.plan.definition import Action
+from tests.integration.support import (
+    CLEAN_COUNTS,
+    apply_project,
+    inventory,
+    plan_project,
+    platform_state,
+    sdk,
+    transport,
+)
+
+pytestmark = pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")
+
+MANIFEST = "manifests/corporate-assist.yaml"
+POLICY = "manifests/expense-policy.yaml"
+
+
+def _edit(root: Path, relative: str, old: str, new: str) -> None:
+    path = root / relative
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {relative}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _actions(plan: object) -> dict[str, str]:
+    from reconciler.plan.definition import Plan
+
+    assert isinstance(plan, Plan)
+    return {c.address: c.action.value for c in plan.changes if c.action is not Action.NOOP}
+
+
+def test_apply_twice_gives_an_empty_second_plan(project: Path, app: EmulatorApp) -> None:
+    first, report = apply_project(project, transport(app))
+    assert report is not None and report.ok
+    assert first.summary.create == 6
+
+    second, second_report = apply_project(project, transport(app))
+    assert not second.has_changes
+    assert second_report is None  # nothing to execute
+    assert not plan_project(project, transport(app)).has_changes
+
+    state = platform_state(app)
+    assert state.counts() == CLEAN_COUNTS
+    assert state.orphan_files == []
+    (assistant,) = state.assistants
+    assert assistant.name == "CorporateAssist"
+    assert assistant.temperature == pytest.approx(0.2)
+    assert assistant.tool_resources.file_search.vector_store_ids == [state.vector_stores[0].id]
+    # The inventory records exactly the platform's objects.
+    records = inventory(project, transport(app))
+    by_kind = {kind: {r.platform_id for r in records if r.key.kind is kind} for kind in Kind}
+    assert by_kind[Kind.ASSISTANT] == {assistant.id}
+    assert {r.platform_id for r in records if r.key.kind is Kind.FILE} == {f.id for f in state.files}
+
+
+def test_cli_apply_then_plan_detailed_exitcode(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The CLI on the `local` target (the emulator's DB under .reconcile/)."""
+    assert run(["plan", str(project), "--detailed-exitcode"]) == 2
+    assert run(["apply", str(project), "--auto-approve"]) == 0
+    capsys.readouterr()
+    assert run(["plan", str(project), "--detailed-exitcode"]) == 0
+    assert "No changes" in capsys.readouterr().out
+
+    local = EmulatorApp(EmulatorConfig(db_path=str(project / ".reconcile" / "local-platform.db")))
+    try:
+        assert platform_state(local).counts() == CLEAN_COUNTS
+    finally:
+        local.close()
+
+
+def test_changing_one_field_plans_exactly_one_update(project: Path, app: EmulatorApp) -> None:
+    # `versioning: immutable` (the example's) would create a new version; in place, it is an update.
+    _edit(project, MANIFEST, "versioning: immutable", "versioning: in-place")
+    apply_project(project, transport(app))
+    (before,) = platform_state(app).assistants
+    _edit(project, MANIFEST, "temperature: 0.2", "temperature: 0.7")
+
+    plan = plan_project(project, transport(app))
+    assert _actions(plan) == {"Assistant/CorporateAssist": "update"}
+    (change,) = plan.actionable()
+    assert [(c.path, c.before, c.after) for c in change.changes] == [("temperature", 0.2, 0.7)]
+
+    _, report = apply_project(project, transport(app))
+    assert report is not None and report.ok
+    state = platform_state(app)
+    (after,) = state.assistants
+    assert after.id == before.id  # updated in place, not recreated
+    assert after.temperature == pytest.approx(0.7)
+    assert state.counts() == CLEAN_COUNTS
+    assert not plan_project(project, transport(app)).has_changes
+
+
+def test_removing_a_file_from_the_vector_store_detaches_and_deletes_it(
+    project: Path, app: EmulatorApp
+) -> None:
+    apply_project(project, transport(app))
+    kept = {f.id for f in platform_state(app).files if f.filename == "expense-rules.md"}
+    _edit(
+        project,
+        POLICY,
+        "    - path: files/per-diem-2026.md\n      attributes: {year: 2026, kind: per-diem}\n",
+        "",
+    )
+    plan = plan_project(project, transport(app))
+    assert _actions(plan) == {
+        "VectorStoreFile/ExpensePolicy2026/manifests/files/per-diem-2026.md": "delete",
+        "File/manifests/files/per-diem-2026.md": "delete",
+    }
+
+    _, report = apply_project(project, transport(app))
+    assert report is not None and report.ok
+    state = platform_state(app)
+    assert {f.id for f in state.files} == kept
+    assert list(state.attached.values()) == [sorted(kept)]
+    assert state.counts() == {"assistants": 1, "vector_stores": 1, "files": 1, "attached": 1}
+    assert not plan_project(project, transport(app)).has_changes
+
+
+def test_removing_everything_is_refused_without_allow_empty(project: Path, app: EmulatorApp) -> None:
+    apply_project(project, transport(app))
+    for manifest in (project / "manifests").glob("*.yaml"):
+        manifest.unlink()
+
+    with pytest.raises(PlanRejected, match="--allow-empty"):
+        apply_project(project, transport(app))
+    assert platform_state(app).counts() == CLEAN_COUNTS  # nothing was touched
+
+    plan, report = apply_project(project, transport(app), allow_empty=True)
+    assert plan.summary.delete == 6
+    assert report is not None and report.ok
+    state = platform_state(app)
+    assert state.counts() == {"assistants": 0, "vector_stores": 0, "files": 0, "attached": 0}
+    assert inventory(project, transport(app)) == ()
+
+
+def test_protect_refuses_deletion_even_after_the_manifest_is_gone(project: Path, app: EmulatorApp) -> None:
+    _edit(project, MANIFEST, "  versioning: immutable\n", "  versioning: immutable\n  protect: true\n")
+    apply_project(project, transport(app))
+    records = inventory(project, transport(app))
+    assert [r.protect for r in records if r.key.kind is Kind.ASSISTANT] == [True]
+
+    (project / MANIFEST).unlink()
+    with pytest.raises(PlanRejected, match="protected.*Assistant/CorporateAssist"):
+        plan_project(project, transport(app))
+    with pytest.raises(PlanRejected, match="protected"):
+        apply_project(project, transport(app), allow_empty=True)
+    assert platform_state(app).counts() == CLEAN_COUNTS
+
+
+def test_out_of_band_edit_is_drift_and_an_update(project: Path, app: EmulatorApp) -> None:
+    _edit(project, MANIFEST, "versioning: immutable", "versioning: in-place")
+    apply_project(project, transport(app))
+    (assistant,) = platform_state(app).assistants
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        client = sdk(app)
+        client.beta.assistants.update(assistant.id, temperature=0.9)
+        client.close()
+
+    plan = plan_project(project, transport(app))
+    assert [d.address for d in plan.drift] == ["Assistant/CorporateAssist"]
+    assert any(c.path == "temperature" and c.after == 0.9 for c in plan.drift[0].changes)
+    assert _actions(plan) == {"Assistant/CorporateAssist": "update"}
+
+    _, report = apply_project(project, transport(app))
+    assert report is not None and report.ok
+    (restored,) = platform_state(app).assistants
+    assert restored.id == assistant.id
+    assert restored.temperature == pytest.approx(0.2)
+    assert plan_project(project, transport(app)).drift == ()
+
+
+def test_cli_drift_exits_2_after_an_out_of_band_edit(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["apply", str(project), "--auto-approve"]) == 0
+    assert run(["drift", str(project)]) == 0
+    local = EmulatorApp(EmulatorConfig(db_path=str(project / ".reconcile" / "local-platform.db")))
+    try:
+        (assistant,) = platform_state(local).assistants
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            client = sdk(local)
+            client.beta.assistants.update(assistant.id, instructions="Be terse.")
+            client.close()
+    finally:
+        local.close()
+    capsys.readouterr()
+    assert run(["drift", str(project)]) == 2
+    out = capsys.readouterr().out
+    assert f"~ Assistant/CorporateAssist ({assistant.id})" in out
+    assert "instructions" in out
+    assert run(["plan", str(project), "--detailed-exitcode"]) == 2
