@@ -154,7 +154,7 @@ def test_protect_refuses_deletion_even_after_the_manifest_is_gone(project: Path,
     assert [r.protect for r in records if r.key.kind is Kind.ASSISTANT] == [True]
 
     (project / MANIFEST).unlink()
-    with pytest.raises(PlanRejected, match="protected.*Assistant/CorporateAssist"):
+    with pytest.raises(PlanRejected, match=r"protected.*Assistant/CorporateAssist"):
         plan_project(project, transport(app))
     with pytest.raises(PlanRejected, match="protected"):
         apply_project(project, transport(app), allow_empty=True)
@@ -184,7 +184,9 @@ def test_out_of_band_edit_is_drift_and_an_update(project: Path, app: EmulatorApp
     assert plan_project(project, transport(app)).drift == ()
 
 
-def test_cli_drift_exits_2_after_an_out_of_band_edit(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_drift_exits_2_after_an_out_of_band_edit(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run(["apply", str(project), "--auto-approve"]) == 0
     assert run(["drift", str(project)]) == 0
     local = EmulatorApp(EmulatorConfig(db_path=str(project / ".reconcile" / "local-platform.db")))
