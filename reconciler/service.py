@@ -17,10 +17,14 @@ from pathlib import Path
 from reconciler.apply.executor import Executor, ExecutorOptions
 from reconciler.apply.report import ApplyReport
 from reconciler.config import TargetConfig
-from reconciler.errors import PlanRejected, StalePlan
-from reconciler.manifest import Project, load_project
-from reconciler.model.desired import DesiredState, Kind
-from reconciler.model.stored import StoredState
+from reconciler.errors import PlanRejected, StalePlan, UserError
+from reconciler.manifest import Project, export, load_project
+from reconciler.model import labels
+from reconciler.model.canonical import fingerprint
+from reconciler.model.desired import DesiredState, Kind, ResourceKey
+from reconciler.model.live import LiveState
+from reconciler.model.stored import InventoryRecord, StoredState
+from reconciler.plan import normalise
 from reconciler.plan.definition import Action, Plan
 from reconciler.plan.planner import build_plan
 from reconciler.store import open_store
@@ -206,3 +210,108 @@ def _user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return os.environ.get("USER", "unknown")
+
+
+@dataclass(frozen=True)
+class Imported:
+    kind: Kind
+    platform_id: str
+    name: str
+    written: Path | None
+    note: str = ""
+
+
+def import_objects(
+    ws: Workspace, kind: Kind, ids: list[str], *, write_dir: Path | None = None
+) -> list[Imported]:
+    """Adopt unmanaged assistants or vector stores: label them, record them, and write their manifests.
+
+    Like `terraform import`, only what you name is touched; files inside an imported vector store stay
+    unmanaged (their project paths cannot be known), and the written store lists none.
+    """
+    if kind not in (Kind.ASSISTANT, Kind.VECTOR_STORE):
+        raise UserError(f"import supports Assistant and VectorStore, not {kind.value}")
+    stored = ws.store.read(ws.name)
+    live = ws.target.read([kind])
+    known = {r.platform_id for r in stored.inventory}
+    store_names = {r.platform_id: r.key.name for r in stored.inventory if r.key.kind is Kind.VECTOR_STORE}
+    file_paths = {r.platform_id: r.key.name for r in stored.inventory if r.key.kind is Kind.FILE}
+    out: list[Imported] = []
+    for platform_id in ids:
+        if platform_id in known:
+            out.append(Imported(kind, platform_id, "", None, "already managed"))
+            continue
+        if kind is Kind.ASSISTANT:
+            out.append(_import_assistant(ws, live, platform_id, store_names, file_paths, write_dir))
+        else:
+            out.append(_import_store(ws, live, platform_id, write_dir))
+    return out
+
+
+def _import_assistant(
+    ws: Workspace,
+    live: LiveState,
+    platform_id: str,
+    store_names: dict[str, str],
+    file_paths: dict[str, str],
+    write_dir: Path | None,
+) -> Imported:
+    obj = live.assistants.get(platform_id)
+    if obj is None:
+        raise UserError(f"no assistant {platform_id} on target {ws.name!r}")
+    name = export.document_name(obj.name, platform_id)
+    metadata = labels.with_labels(labels.user_metadata(obj.metadata), name=name)
+    spec = normalise.assistant_spec(obj, store_names, file_paths)
+    labelled = ws.target.update_assistant(
+        platform_id,
+        {**spec, "name": obj.name or name},
+        metadata=metadata,
+        vector_store_ids=obj.file_search_vector_store_ids,
+        code_interpreter_file_ids=obj.code_interpreter_file_ids,
+    )
+    live_spec = normalise.assistant_spec(labelled, store_names, file_paths)
+    ws.store.upsert_inventory(
+        ws.name,
+        InventoryRecord(
+            key=ResourceKey(kind=Kind.ASSISTANT, name=name),
+            platform_id=platform_id,
+            fingerprint=fingerprint(live_spec),
+            live_hash=fingerprint(live_spec),
+            attributes={"spec": live_spec, "imported": True},
+        ),
+    )
+    written = None
+    if write_dir is not None:
+        docs = export.assistant_documents(name, live_spec, store_names)
+        written = export.write_documents(write_dir, f"{name}.yaml", docs, root=ws.root)
+    return Imported(Kind.ASSISTANT, platform_id, name, written)
+
+
+def _import_store(ws: Workspace, live: LiveState, platform_id: str, write_dir: Path | None) -> Imported:
+    obj = live.vector_stores.get(platform_id)
+    if obj is None:
+        raise UserError(f"no vector store {platform_id} on target {ws.name!r}")
+    name = export.document_name(obj.name, platform_id)
+    user_metadata = labels.user_metadata(obj.metadata)
+    spec = {"name": obj.name or name, "expires_after_days": obj.expires_after_days, "metadata": user_metadata}
+    labelled = ws.target.update_vector_store(
+        platform_id, spec, metadata=labels.with_labels(user_metadata, name=name)
+    )
+    live_spec = normalise.vector_store_spec(labelled, {"type": "auto"})
+    ws.store.upsert_inventory(
+        ws.name,
+        InventoryRecord(
+            key=ResourceKey(kind=Kind.VECTOR_STORE, name=name),
+            platform_id=platform_id,
+            fingerprint=fingerprint(live_spec),
+            live_hash=fingerprint(live_spec),
+            attributes={"spec": live_spec, "imported": True},
+        ),
+    )
+    written = None
+    if write_dir is not None:
+        written = export.write_documents(
+            write_dir, f"{name}.yaml", [export.vector_store_document(name, live_spec)]
+        )
+    note = f"{len(obj.files)} attached files stay unmanaged" if obj.files else ""
+    return Imported(Kind.VECTOR_STORE, platform_id, name, written, note)

@@ -10,6 +10,7 @@ import click
 from reconciler import service
 from reconciler.cli.main import cli
 from reconciler.errors import ExitCode
+from reconciler.model.desired import Kind
 from reconciler.plan.definition import Plan
 from reconciler.render.json import render_json
 from reconciler.render.markdown import render_markdown
@@ -148,4 +149,28 @@ def unlock_command(lock_id: str, directory: Path, target: str | None) -> int:
     with service.open_workspace(directory, target=target) as ws:
         holder = service.unlock(ws, lock_id)
     click.echo(f"Released lock {lock_id} held by {holder}.")
+    return int(ExitCode.OK)
+
+
+@cli.command("import")
+@click.argument("kind", type=click.Choice(["assistant", "vector-store"]))
+@click.argument("ids", nargs=-1, required=True)
+@click.option("--dir", "directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@_target
+@click.option(
+    "--write", "write_dir", type=click.Path(file_okay=False, path_type=Path), help="Write manifests here."
+)
+def import_command(
+    kind: str, ids: tuple[str, ...], directory: Path, target: str | None, write_dir: Path | None
+) -> int:
+    """Adopt unmanaged assistants or vector stores: label them, record them, write their manifests."""
+    chosen = Kind.ASSISTANT if kind == "assistant" else Kind.VECTOR_STORE
+    with service.open_workspace(directory, target=target) as ws:
+        results = service.import_objects(ws, chosen, list(ids), write_dir=write_dir)
+    for item in results:
+        where = f" -> {item.written}" if item.written else ""
+        note = f" ({item.note})" if item.note else ""
+        click.echo(
+            f"imported {chosen.value}/{item.name or item.platform_id} [{item.platform_id}]{where}{note}"
+        )
     return int(ExitCode.OK)
