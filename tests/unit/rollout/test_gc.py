@@ -1,0 +1,150 @@
+"""gc: what it keeps (pointer-held, newest N, ids still in use), what it deletes, and how it fails."""
+
+from __future__ import annotations
+
+import time
+from typing import cast
+
+import pytest
+
+from reconciler.errors import LockHeld, NotFound, PermanentPlatformError
+from reconciler.model.desired import Kind, ResourceKey
+from reconciler.model.stored import InventoryRecord
+from reconciler.rollout.gc import GcOutcome, collect_garbage, plan_gc
+from reconciler.store import StateStore
+from reconciler.targets.base import Target
+from tests.unit.rollout.conftest import NAME, WS, add, move
+
+
+class FakeTarget:
+    """Records deletions; ids in `failing` raise a permanent error, ids in `gone` a 404."""
+
+    versions_on_platform = True
+
+    def __init__(self, failing: set[str] | None = None, gone: set[str] | None = None) -> None:
+        self.deleted: list[str] = []
+        self.failing = failing or set()
+        self.gone = gone or set()
+
+    def delete_assistant(self, assistant_id: str) -> None:
+        if assistant_id in self.failing:
+            raise PermanentPlatformError(f"delete assistant {assistant_id}: 500 boom", status=500)
+        if assistant_id in self.gone:
+            raise NotFound(f"no assistant {assistant_id}", status=404)
+        self.deleted.append(assistant_id)
+
+
+def _eight_with_stable_on_2(store: StateStore) -> None:
+    for n in range(1, 9):
+        add(store, n)
+        move(store, n)
+    store.move_pointer(WS, NAME, "stable", 2, user="u", host="h", reason="rollback", now=99.0)
+
+
+def test_keeps_the_newest_n_and_every_pointer_held_version(store: StateStore) -> None:
+    _eight_with_stable_on_2(store)
+    target = FakeTarget()
+    report = collect_garbage(store, cast(Target, target), WS, keep=5)
+    assert target.deleted == ["asst_v1", "asst_v3"]
+    assert [(i.number, i.outcome) for i in report.items] == [(1, GcOutcome.DELETED), (3, GcOutcome.DELETED)]
+    assert report.ok and report.kept == 6
+    assert [v.number for v in store.versions(WS, NAME) if v.deleted] == [1, 3]
+
+
+def test_default_keep_is_five(store: StateStore) -> None:
+    for n in range(1, 8):
+        add(store, n)
+    move(store, 7)
+    doomed, kept = plan_gc(store, WS)
+    assert [v.number for v in doomed] == [1, 2] and kept == 5
+
+
+def test_keep_zero_still_keeps_what_a_pointer_holds(store: StateStore) -> None:
+    _eight_with_stable_on_2(store)
+    move(store, 5, pointer="canary")
+    doomed, kept = plan_gc(store, WS, keep=0)
+    assert [v.number for v in doomed] == [1, 3, 4, 6, 7, 8] and kept == 2
+
+
+def test_dry_run_touches_neither_platform_nor_store(store: StateStore) -> None:
+    _eight_with_stable_on_2(store)
+    target = FakeTarget()
+    report = collect_garbage(store, cast(Target, target), WS, keep=5, dry_run=True)
+    assert [(i.number, i.outcome) for i in report.items] == [
+        (1, GcOutcome.WOULD_DELETE),
+        (3, GcOutcome.WOULD_DELETE),
+    ]
+    assert target.deleted == []
+    assert not any(v.deleted for v in store.versions(WS, NAME))
+
+
+def test_a_failed_deletion_is_reported_and_gc_carries_on(store: StateStore) -> None:
+    for n in range(1, 5):
+        add(store, n)
+    move(store, 4)
+    target = FakeTarget(failing={"asst_v2"}, gone={"asst_v3"})
+    report = collect_garbage(store, cast(Target, target), WS, keep=1)
+    assert [(i.number, i.outcome) for i in report.items] == [
+        (1, GcOutcome.DELETED),
+        (2, GcOutcome.FAILED),
+        (3, GcOutcome.ALREADY_GONE),
+    ]
+    assert not report.ok
+    assert [i.number for i in report.failed] == [2]
+    assert "500 boom" in report.failed[0].error and "remains" in report.failed[0].error
+    assert target.deleted == ["asst_v1"]
+    # flagged first, so no pointer can be moved onto a version whose platform object may be gone
+    assert [v.number for v in store.versions(WS, NAME) if v.deleted] == [1, 2, 3]
+
+
+def test_never_deletes_an_id_a_kept_version_or_the_inventory_still_names(store: StateStore) -> None:
+    add(store, 1, platform_id="asst_shared")
+    add(store, 2, platform_id="asst_inv")
+    add(store, 3, platform_id="asst_shared")
+    add(store, 4)
+    move(store, 3)
+    store.upsert_inventory(
+        WS, InventoryRecord(key=ResourceKey(kind=Kind.ASSISTANT, name=NAME), platform_id="asst_inv")
+    )
+    target = FakeTarget()
+    report = collect_garbage(store, cast(Target, target), WS, keep=1)
+    assert report.items == [] and target.deleted == []
+
+
+def test_only_recorded_versions_are_candidates_and_assistants_are_separate(store: StateStore) -> None:
+    for n in (1, 2):
+        add(store, n)
+        add(store, n, assistant="Other", platform_id=f"asst_other_{n}")
+    move(store, 2)
+    move(store, 2, assistant="Other")
+    target = FakeTarget()
+    collect_garbage(store, cast(Target, target), WS, keep=1)
+    assert sorted(target.deleted) == ["asst_other_1", "asst_v1"]
+
+
+def test_versions_kept_only_in_the_store_are_flagged_without_a_platform_call(store: StateStore) -> None:
+    add(store, 1)
+    add(store, 2)
+    move(store, 2)
+    target = FakeTarget()
+    target.versions_on_platform = False
+    report = collect_garbage(store, cast(Target, target), WS, keep=1)
+    assert [(i.number, i.outcome) for i in report.items] == [(1, GcOutcome.DELETED)]
+    assert target.deleted == [] and store.versions(WS, NAME)[0].deleted
+
+
+def test_gc_refuses_while_an_apply_holds_the_lock(store: StateStore) -> None:
+    add(store, 1)
+    add(store, 2)
+    move(store, 2)
+    store.acquire_lock(WS, owner="ci", host="runner", ttl_seconds=900.0, now=time.time())
+    target = FakeTarget()
+    with pytest.raises(LockHeld):
+        collect_garbage(store, cast(Target, target), WS, keep=1)
+    assert target.deleted == []
+    assert store.current_lock(WS) is not None  # gc did not release someone else's lease
+
+
+def test_negative_keep_is_refused(store: StateStore) -> None:
+    with pytest.raises(ValueError, match="keep"):
+        plan_gc(store, WS, keep=-1)
