@@ -310,8 +310,7 @@ def _import_store(ws: Workspace, live: LiveState, platform_id: str, write_dir: P
     )
     written = None
     if write_dir is not None:
-        written = export.write_documents(
-            write_dir, f"{name}.yaml", [export.vector_store_document(name, live_spec)]
-        )
+        documents = [export.vector_store_document(name, live_spec)]
+        written = export.write_documents(write_dir, f"{name}.yaml", documents, root=ws.root)
     note = f"{len(obj.files)} attached files stay unmanaged" if obj.files else ""
     return Imported(Kind.VECTOR_STORE, platform_id, name, written, note)
