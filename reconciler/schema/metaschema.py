@@ -14,7 +14,7 @@ from typing import Any
 
 # jsonschema ships no type information and types-jsonschema is not a dependency; the validator is used
 # through three calls, so Any at this one boundary is acceptable.
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+from jsonschema import Draft202012Validator
 
 __all__ = ["SchemaIssue", "check_metaschema", "json_pointer"]
 
