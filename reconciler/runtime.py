@@ -62,7 +62,7 @@ class Router:
         self._cache: dict[tuple[str, str], tuple[str, float]] = {}  # (name, pointer) -> (id, expires)
         self.lookups = 0  # store reads made; lets tests and metrics see cache hits
         self._generation = 0  # bumped by every invalidation
-        # The listener holds the router weakly so that a router dropped without close() can be collected.
+        # The listener holds the router weakly so that a router dropped without close() is collected.
         ref = weakref.ref(self)
 
         def listener(workspace: str, assistant: str) -> None:
@@ -70,7 +70,8 @@ class Router:
             if router is not None:
                 router.invalidate(assistant, workspace=workspace)
 
-        self._unsubscribe = events.subscribe(listener)
+        # finalize() runs once: on close(), or when the router is collected without one.
+        self._unsubscribe = weakref.finalize(self, events.subscribe(listener))
 
     def assistant_id(self, name: str, pointer: str = STABLE) -> str:
         """The platform id of the version `pointer` holds for assistant `name`. Raises a `UserError`

@@ -1,0 +1,145 @@
+"""runtime.Router: cache hits, TTL expiry on a fake clock, invalidation by an in-process pointer move."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reconciler.model.stored import VersionRecord
+from reconciler.rollout import events
+from reconciler.rollout.releases import UnknownAssistant, UnknownVersion, promote, rollback
+from reconciler.runtime import Router, resolve_assistant
+from reconciler.store import StateStore, open_store
+
+WS = "local"
+NAME = "CorporateAssist"
+WHO = {"user": "alice", "host": "laptop", "reason": "test", "now": 1.0}
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _seed(store: StateStore, workspace: str = WS) -> None:
+    for n in (1, 2):
+        store.add_version(
+            workspace,
+            VersionRecord(assistant=NAME, number=n, platform_id=f"asst_v{n}", fingerprint=f"f{n}"),
+        )
+    store.move_pointer(workspace, NAME, "stable", 1, user="ci", host="h", reason="", now=0.0)
+    store.move_pointer(workspace, NAME, "stable", 2, user="ci", host="h", reason="", now=0.0)
+
+
+@pytest.fixture
+def store() -> Iterator[StateStore]:
+    with open_store("sqlite:///:memory:") as s:
+        _seed(s)
+        yield s
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def _move_behind_routers_back(store: StateStore, to: int) -> None:
+    """A move made by another process: straight to the store, no event in this process."""
+    store.move_pointer(WS, NAME, "stable", to, user="other", host="elsewhere", reason="", now=2.0)
+
+
+def test_a_second_lookup_within_the_ttl_is_a_cache_hit(store: StateStore, clock: FakeClock) -> None:
+    with Router(store, WS, ttl_seconds=2.0, clock=clock) as router:
+        assert router.assistant_id(NAME) == "asst_v2"
+        _move_behind_routers_back(store, 1)
+        clock.now += 1.9
+        assert router.assistant_id(NAME) == "asst_v2"  # stale, but within the documented bound
+        assert router.lookups == 1
+
+
+def test_the_ttl_bounds_staleness_of_moves_made_elsewhere(store: StateStore, clock: FakeClock) -> None:
+    with Router(store, WS, ttl_seconds=2.0, clock=clock) as router:
+        router.assistant_id(NAME)
+        _move_behind_routers_back(store, 1)
+        clock.now += 2.0
+        assert router.assistant_id(NAME) == "asst_v1"
+        assert router.lookups == 2
+
+
+def test_an_in_process_rollback_invalidates_at_once(store: StateStore, clock: FakeClock) -> None:
+    with Router(store, WS, ttl_seconds=60.0, clock=clock) as router:
+        assert router.assistant_id(NAME) == "asst_v2"
+        rollback(store, WS, NAME, **WHO)
+        assert router.assistant_id(NAME) == "asst_v1"  # the clock did not move
+        promote(store, WS, NAME, to=2, **WHO)
+        assert router.assistant_id(NAME) == "asst_v2"
+        assert router.lookups == 3
+
+
+def test_a_move_in_another_workspace_or_of_another_assistant_keeps_the_cache(
+    store: StateStore, clock: FakeClock
+) -> None:
+    with Router(store, WS, ttl_seconds=60.0, clock=clock) as router:
+        router.assistant_id(NAME)
+        events.notify("other-workspace", NAME)
+        events.notify(WS, "SomeoneElse")
+        router.assistant_id(NAME)
+        assert router.lookups == 1
+
+
+def test_pointers_are_cached_separately(store: StateStore, clock: FakeClock) -> None:
+    store.move_pointer(WS, NAME, "canary", 1, user="ci", host="h", reason="", now=0.0)
+    with Router(store, WS, clock=clock) as router:
+        assert router.assistant_id(NAME) == "asst_v2"
+        assert router.assistant_id(NAME, pointer="canary") == "asst_v1"
+        assert router.lookups == 2
+
+
+def test_ttl_zero_reads_every_time(store: StateStore, clock: FakeClock) -> None:
+    with Router(store, WS, ttl_seconds=0, clock=clock) as router:
+        router.assistant_id(NAME)
+        router.assistant_id(NAME)
+        assert router.lookups == 2
+
+
+def test_unknown_names_raise_and_are_not_cached(store: StateStore, clock: FakeClock) -> None:
+    with Router(store, WS, clock=clock) as router:
+        with pytest.raises(UnknownAssistant):
+            router.assistant_id("Nobody")
+        with pytest.raises(UnknownVersion):
+            router.assistant_id(NAME, pointer="canary")
+
+
+def test_a_closed_or_dropped_router_stops_listening(store: StateStore, clock: FakeClock) -> None:
+    before = len(events._listeners)
+    router = Router(store, WS, clock=clock)
+    assert len(events._listeners) == before + 1
+    router.close()
+    router.close()  # idempotent
+    assert len(events._listeners) == before
+    dropped = Router(store, WS, clock=clock)
+    assert len(events._listeners) == before + 1
+    del dropped
+    gc.collect()
+    assert len(events._listeners) == before  # collected without close(): unsubscribed all the same
+    events.notify(WS, NAME)
+
+
+def test_router_from_a_dsn_opens_and_closes_its_own_store(tmp_path: Path, clock: FakeClock) -> None:
+    dsn = f"sqlite:///{tmp_path / 'state.db'}"
+    with open_store(dsn) as store:
+        _seed(store, "openai")
+    with Router(dsn, "openai", clock=clock) as router:
+        assert router.assistant_id(NAME) == "asst_v2"
+    assert resolve_assistant(dsn, "openai", NAME) == "asst_v2"
+
+
+def test_negative_ttl_is_refused(store: StateStore) -> None:
+    with pytest.raises(ValueError, match="ttl"):
+        Router(store, WS, ttl_seconds=-1)
