@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from reconciler.cli import plan as _plan  # noqa: F401
+from reconciler.cli import releases as _releases  # noqa: F401
 from reconciler.cli import schema as _schema  # noqa: F401
 from reconciler.cli import validate as _validate  # noqa: F401
