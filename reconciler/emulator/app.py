@@ -59,7 +59,7 @@ class EmulatorApp:
         try:
             self._authorize(request, route)
             self.faults.delay()
-            self._rate_limit(route)
+            ratelimit_headers = self._rate_limit(route)
             outcome = self.faults.draw(route.group, request.method)
             if outcome is Outcome.SERVER_ERROR:
                 raise self._server_error()
@@ -68,6 +68,8 @@ class EmulatorApp:
             response = route.handler(self.context, request, **params)
             if outcome is Outcome.LOST:
                 raise ConnectionDropped("handled, response lost")
+            for name, value in ratelimit_headers.items():
+                response.headers[name] = value
         except ApiError as error:
             response = error.response()
         response.headers["x-request-id"] = new_id("req_")
@@ -103,22 +105,25 @@ class EmulatorApp:
             return key in self.config.admin_keys
         return key.startswith("sk-admin") or key == LOCAL_KEY
 
-    def _rate_limit(self, route: Route) -> None:
+    def _rate_limit(self, route: Route) -> dict[str, str]:
+        """Raise the 429 when over the limit; otherwise the x-ratelimit-* headers a success carries."""
         limited, retry_after, limit, remaining = self.faults.rate_limit(route.group, admin=route.admin)
-        if not limited:
-            return
-        headers: dict[str, str] = {}
-        if not route.admin:
-            # The Admin API sends no rate-limit headers at all; normal endpoints do.
-            # The spec types Retry-After as an integer >= 1; `retry-after-ms` carries the precise delay
-            # (the SDK reads it first).
+        if not limit or route.admin:
+            headers: dict[str, str] = {}
+        else:
             headers = {
-                "retry-after": str(max(1, math.ceil(retry_after))),
-                "retry-after-ms": str(max(1, round(retry_after * 1000))),
                 "x-ratelimit-limit-requests": str(limit),
                 "x-ratelimit-remaining-requests": str(remaining),
                 "x-ratelimit-reset-requests": f"{retry_after:.3f}s",
             }
+        if not limited:
+            return headers
+        if not route.admin:
+            # The Admin API sends no rate-limit headers at all; normal endpoints do. The spec types
+            # Retry-After as an integer >= 1; `retry-after-ms` carries the precise delay (the SDK reads
+            # it first).
+            headers["retry-after"] = str(max(1, math.ceil(retry_after)))
+            headers["retry-after-ms"] = str(max(1, round(retry_after * 1000)))
         raise ApiError(
             429,
             f"Rate limit reached for requests on {route.group}. Please try again later.",

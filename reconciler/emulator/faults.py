@@ -88,7 +88,7 @@ class FaultInjector:
         self._sleep(max(0.0, self.config.latency_ms + jitter) / 1000.0)
 
     def rate_limit(self, group: str, *, admin: bool) -> tuple[bool, float, int, int]:
-        """Sliding one-minute window per group: (limited, retry_after_seconds, limit, remaining)."""
+        """Sliding one-minute window per group: (limited, seconds_until_reset, limit, remaining)."""
         limit = self.config.admin_rpm if admin else self.config.rpm
         if limit <= 0:
             return False, 0.0, 0, 0
@@ -100,7 +100,8 @@ class FaultInjector:
             if len(window) >= limit:
                 return True, max(0.001, 60.0 - (now - window[0])), limit, 0
             window.append(now)
-            return False, 0.0, limit, limit - len(window)
+            # Not limited: the second value is when the oldest request in the window leaves it.
+            return False, max(0.001, 60.0 - (now - window[0])), limit, limit - len(window)
 
     def pick_503(self) -> bool:
         """Which 5xx an injected server error is: 500 or 503, half each, from the seeded sequence."""

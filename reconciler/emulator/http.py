@@ -16,6 +16,7 @@ from reconciler.emulator.storage import JSON, Storage
 MAX_METADATA_PAIRS = 16
 MAX_METADATA_KEY = 64
 MAX_METADATA_VALUE = 512
+_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 
 class ApiError(Exception):
@@ -57,8 +58,9 @@ def json_response(body: Any, *, status: int = 200, headers: dict[str, str] | Non
 
 def new_id(prefix: str) -> str:
     """Ids shaped like the platform's: a prefix and 24 random alphanumerics."""
-    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-    return prefix + "".join(secrets.choice(alphabet) for _ in range(24))
+    # One urandom call per id (secrets.choice per character dominated a request's cost); the slight
+    # modulo bias is irrelevant for ids.
+    return prefix + "".join(_ALPHABET[b % 62] for b in secrets.token_bytes(24))
 
 
 def now() -> int:
