@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reconciler.cli import emulator as _emulator  # noqa: F401
 from reconciler.cli import plan as _plan  # noqa: F401
 from reconciler.cli import releases as _releases  # noqa: F401
 from reconciler.cli import schema as _schema  # noqa: F401

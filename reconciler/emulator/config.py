@@ -36,6 +36,8 @@ class EmulatorConfig:
         """Read `EMULATOR_*` variables (documented in the README) under explicit overrides."""
         env = dict(os.environ if environ is None else environ)
         values: dict[str, object] = {}
+        if "EMULATOR_DB" in env:
+            values["db_path"] = env["EMULATOR_DB"]
         if "EMULATOR_INGESTION_SECONDS" in env:
             values["ingestion_seconds"] = float(env["EMULATOR_INGESTION_SECONDS"])
         if "EMULATOR_CONSISTENCY_LAG_SECONDS" in env:

@@ -167,7 +167,7 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture(params=["inprocess", "server"])
+@pytest.fixture(params=["inprocess", pytest.param("server", marks=pytest.mark.server)])
 def mode(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 

@@ -1,0 +1,76 @@
+"""`reconcile emulator serve` in its own process answers the SDK, and Ctrl-C stops it cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import openai
+import pytest
+
+pytestmark = [
+    pytest.mark.server,
+    pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning"),
+]
+LAUNCH = "from reconciler.cli.main import main; main()"
+
+
+def _start(*args: str) -> tuple[subprocess.Popen[str], str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-c", LAUNCH, "emulator", "serve", "--host", "127.0.0.1", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline()  # the server prints its URL once it is bound
+    if "http://127.0.0.1:" not in first:
+        process.kill()
+        pytest.fail(f"no URL printed: {first!r} {process.communicate(timeout=10)}")
+    return process, first.split()[-1]
+
+
+def test_serve_answers_the_sdk_from_another_process_and_stops_on_ctrl_c() -> None:
+    process, base_url = _start("--faults", "seed=1", "--ingestion-seconds", "0")
+    try:
+        client = openai.OpenAI(api_key="sk-anything", base_url=base_url, max_retries=0, timeout=10)
+        created = client.beta.assistants.create(model="gpt-4o", name="from-cli")
+        assert client.beta.assistants.retrieve(created.id).name == "from-cli"
+        client.close()
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=15)
+    assert process.returncode == 0
+    assert "stopped" in out
+
+
+def test_bad_fault_option_is_a_usage_error() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", LAUNCH, "emulator", "serve", "--port", "0", "--faults", "bogus=1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "unknown fault option" in result.stderr
+
+
+def test_db_file_survives_a_restart(tmp_path: object) -> None:
+    db = os.path.join(str(tmp_path), "platform.db")
+    ids = []
+    for _ in range(2):
+        process, base_url = _start("--db", db)
+        try:
+            client = openai.OpenAI(api_key="sk-anything", base_url=base_url, max_retries=0, timeout=10)
+            ids.append(client.beta.assistants.create(model="gpt-4o").id)
+            listed = [a.id for a in client.beta.assistants.list(order="asc")]
+            client.close()
+        finally:
+            process.send_signal(signal.SIGINT)
+            process.communicate(timeout=15)
+    assert listed == ids
