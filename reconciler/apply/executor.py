@@ -17,7 +17,7 @@ from pathlib import Path
 
 from reconciler.apply.report import ApplyReport, Outcome, StepResult
 from reconciler.apply.retry import Pacer, Retrier
-from reconciler.apply.steps import Ids, IngestionFailed, StepOutput, Steps
+from reconciler.apply.steps import Ids, IngestionFailed, StepOutput, Steps, find_upload
 from reconciler.config import RetrySettings
 from reconciler.errors import PlatformError, ReconcilerError, StalePlan
 from reconciler.model.desired import Kind
@@ -64,6 +64,8 @@ class Executor:
         if self.options.dry_run:
             return self._dry_run(plan)
         workspace = self._workspace = plan.workspace
+        known = {r.platform_id for r in stored.inventory}
+        self._abandon_interrupted(plan.plan_id, known)
         unfinished = self.store.unfinished_apply(workspace, plan.plan_id)
         apply_id = (
             unfinished.apply_id
@@ -84,6 +86,12 @@ class Executor:
             clock=self.clock,
             sleep=self.sleep,
         )
+        if unfinished is not None:
+            # Uploads the dead run sent but never recorded: found again by name, size and time, not re-sent.
+            steps.interrupted_uploads = {
+                k: s.updated_at for k, s in unfinished.steps.items() if s.status == StepStatus.STARTED
+            }
+        steps.known_ids = known
         report = ApplyReport(plan_id=plan.plan_id, apply_id=apply_id)
         waves = _waves(plan)
         failed = False
@@ -122,7 +130,7 @@ class Executor:
                 apply_id,
                 change.address,
                 StepStatus.STARTED,
-                {"action": change.action.value},
+                _started_detail(change, self.root),
                 now=self.wall_clock(),
             )
         failed = False
@@ -190,6 +198,22 @@ class Executor:
                 now=self.wall_clock(),
             )
 
+    def _abandon_interrupted(self, plan_id: str, known: set[str]) -> None:
+        """Close the journals of earlier applies that died, deleting uploads they sent but never recorded
+        (the journal proves they are ours; nothing else does, since files carry no labels)."""
+        for _ in range(100):  # bounded: each pass closes one journal
+            prior = self.store.unfinished_apply(self._workspace)
+            if prior is None or prior.plan_id == plan_id:
+                return
+            for key, step in prior.steps.items():
+                if step.status == StepStatus.STARTED and key.startswith("File/"):
+                    for orphan in find_upload(self.target, step.detail, step.updated_at, known):
+                        self._delete_file(orphan.id)
+            self.store.finish_apply(prior.apply_id, "abandoned", now=self.wall_clock())
+
+    def _delete_file(self, file_id: str) -> None:
+        self.retrier.run(lambda: self.target.delete_file(file_id))
+
     def _dry_run(self, plan: Plan) -> ApplyReport:
         report = ApplyReport(plan_id=plan.plan_id, apply_id=None, dry_run=True)
         for wave in _waves(plan):
@@ -198,6 +222,14 @@ class Executor:
                 for c in wave
             )
         return report
+
+
+def _started_detail(change: ResourceChange, root: Path) -> dict[str, object]:
+    detail: dict[str, object] = {"action": change.action.value}
+    if change.kind == Kind.FILE.value and change.spec:
+        detail["filename"] = Path(change.name).name
+        detail["size"] = change.spec.get("size")
+    return detail
 
 
 def _waves(plan: Plan) -> list[list[ResourceChange]]:

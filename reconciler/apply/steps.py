@@ -8,7 +8,7 @@ connection, a 5xx), the object is looked for by our label (or content) before th
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from threading import Lock
@@ -19,7 +19,7 @@ from reconciler.errors import NotFound, StalePlan, TemporaryPlatformError
 from reconciler.model import labels
 from reconciler.model.canonical import fingerprint, sha256_hex
 from reconciler.model.desired import Kind, ResourceKey
-from reconciler.model.live import LiveAssistant, LiveVectorStore
+from reconciler.model.live import LiveAssistant, LiveFile, LiveVectorStore
 from reconciler.model.stored import InventoryRecord, VersionRecord
 from reconciler.plan import normalise
 from reconciler.plan.definition import Action, ResourceChange
@@ -63,6 +63,8 @@ class Steps:
     ingestion_deadline_seconds: float = 300.0
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
+    interrupted_uploads: dict[str, float] = field(default_factory=dict)  # address -> when it was started
+    known_ids: set[str] = field(default_factory=set)  # platform ids the inventory already owns
 
     def run(self, change: ResourceChange) -> StepOutput:
         if change.action is Action.NOOP:
@@ -137,17 +139,27 @@ class Steps:
         if sha256_hex(content) != spec["sha256"]:
             raise StalePlan(f"{change.name} changed on disk since the plan was made; plan again")
         filename = Path(change.name).name
-        live = self._call(
-            lambda: self.target.upload_file(filename=filename, content=content, purpose="assistants"),
-            recover=lambda: _first(
-                [
-                    f
-                    for f in self.target.find_files(
-                        filename=filename, size=len(content), purpose="assistants"
-                    )
-                    if f.id not in self.ids.files.values()
-                ]
-            ),
+        started = self.interrupted_uploads.get(change.address)
+        found = (
+            find_upload(self.target, {"filename": filename, "size": len(content)}, started, self.known_ids)
+            if started is not None
+            else []
+        )
+        live = (
+            found[0]
+            if found
+            else self._call(
+                lambda: self.target.upload_file(filename=filename, content=content, purpose="assistants"),
+                recover=lambda: _first(
+                    [
+                        f
+                        for f in self.target.find_files(
+                            filename=filename, size=len(content), purpose="assistants"
+                        )
+                        if f.id not in self.ids.files.values()
+                    ]
+                ),
+            )
         )
         with self.ids.lock:
             self.ids.files[change.name] = live.id
@@ -374,6 +386,19 @@ class Steps:
 
 class IngestionFailed(Exception):
     """A file the platform could not index; the executor reports it by name."""
+
+
+def find_upload(
+    target: Target, detail: Mapping[str, Any], started_at: float, known: set[str]
+) -> list[LiveFile]:
+    """Uploads matching a journalled upload step: same name and size, made after the step started, and
+    owned by no inventory record."""
+    filename, size = detail.get("filename"), detail.get("size")
+    if not isinstance(filename, str) or not isinstance(size, int):
+        return []
+    found = target.find_files(filename=filename, size=size, purpose="assistants")
+    # created_at has one-second resolution on the platform.
+    return [f for f in found if f.id not in known and f.created_at >= int(started_at) - 1]
 
 
 def _first(items: list[Any]) -> Any:
