@@ -1,0 +1,382 @@
+"""The planner over every kind: actions and reasons, platform ids, drift, ownership (adoption, never
+touching unmanaged objects), deletion safety, stage order and the content-hash plan id."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconciler.errors import PlanRejected
+from reconciler.model import labels
+from reconciler.model.canonical import fingerprint
+from reconciler.model.desired import (
+    DesiredState,
+    Kind,
+    ResourceKey,
+    SourceFile,
+    SpendAlert,
+    SpendLimit,
+    VectorStore,
+)
+from reconciler.model.live import LiveSpendAlert, LiveSpendLimit, LiveState, LiveVectorStore
+from reconciler.model.specs import spend_alert_spec, vector_store_spec
+from reconciler.model.stored import InventoryRecord, StoredState
+from reconciler.plan import normalise
+from reconciler.plan.definition import STAGE_ORDER, Action, Plan
+from reconciler.plan.planner import build_plan
+from tests.unit.plan.support import WS, assistant, assistant_record, live_assistant
+
+STORE = VectorStore(name="Policies", metadata={"owner": "finance"})
+ALERT = SpendAlert(name="monthly", scope="proj_1", threshold_cents=10_000, emails=("a@example.com",))
+EMPTY = StoredState(workspace=WS)
+
+
+def _live_store(store: VectorStore, platform_id: str, **changes: object) -> LiveVectorStore:
+    live = LiveVectorStore(
+        id=platform_id,
+        name=store.name,
+        metadata=labels.with_labels(store.metadata, name=store.name, fingerprint="x"),
+        expires_after_days=store.expires_after_days,
+    )
+    return live.model_copy(update=changes)
+
+
+def _store_record(live: LiveVectorStore, *, protect: bool = False) -> InventoryRecord:
+    spec = normalise.vector_store_spec(live, {"type": "auto"})
+    return InventoryRecord(
+        key=ResourceKey(kind=Kind.VECTOR_STORE, name=str(spec["name"])),
+        platform_id=live.id,
+        fingerprint=fingerprint(spec),
+        live_hash=fingerprint(spec),
+        protect=protect,
+        attributes={"spec": spec},
+    )
+
+
+def _live_alert(alert: SpendAlert, platform_id: str) -> LiveSpendAlert:
+    return LiveSpendAlert(
+        id=platform_id,
+        scope=alert.scope,
+        threshold_cents=alert.threshold_cents,
+        emails=alert.emails,
+        subject_prefix=alert.subject_prefix,
+    )
+
+
+def _alert_record(name: str, platform_id: str, alert: SpendAlert) -> InventoryRecord:
+    spec = spend_alert_spec(alert)
+    return InventoryRecord(
+        key=ResourceKey(kind=Kind.SPEND_ALERT, name=name),
+        platform_id=platform_id,
+        live_hash=fingerprint(spec),
+        attributes={"spec": spec},
+    )
+
+
+def _actions(plan: Plan) -> dict[str, Action]:
+    return {c.address: c.action for c in plan.changes}
+
+
+# ---- create, no-op, update ------------------------------------------------------------------------
+
+
+def test_empty_everything_is_an_empty_plan() -> None:
+    plan = build_plan(DesiredState(), LiveState(), EMPTY)
+    assert plan.changes == ()
+    assert not plan.has_changes
+    assert plan.workspace == WS
+
+
+def test_new_vector_store_is_created_with_its_spec() -> None:
+    plan = build_plan(DesiredState(vector_stores={"Policies": STORE}), LiveState(), EMPTY)
+    (change,) = plan.changes
+    assert (change.address, change.action, change.reason) == (
+        "VectorStore/Policies",
+        Action.CREATE,
+        "not on the platform",
+    )
+    assert change.platform_id is None
+    assert change.spec == vector_store_spec(STORE)
+    assert change.fingerprint == fingerprint(vector_store_spec(STORE))
+    # deepdiff reports a whole new object as one root-level change; the renderers split it per field.
+    assert [(c.path, c.before, c.after) for c in change.changes] == [("", {}, vector_store_spec(STORE))]
+
+
+def test_applied_vector_store_is_a_no_op() -> None:
+    live = _live_store(STORE, "vs_1")
+    plan = build_plan(
+        DesiredState(vector_stores={"Policies": STORE}),
+        LiveState(vector_stores={"vs_1": live}),
+        StoredState(workspace=WS, inventory=(_store_record(live),)),
+    )
+    (change,) = plan.changes
+    assert (change.action, change.platform_id, change.reason) == (Action.NOOP, "vs_1", "in sync")
+    assert plan.drift == ()
+    assert not plan.has_changes
+
+
+def test_changed_vector_store_field_is_an_update_naming_the_field() -> None:
+    live = _live_store(STORE, "vs_1")
+    desired = STORE.model_copy(update={"expires_after_days": 30, "metadata": {"owner": "legal"}})
+    plan = build_plan(
+        DesiredState(vector_stores={"Policies": desired}),
+        LiveState(vector_stores={"vs_1": live}),
+        StoredState(workspace=WS, inventory=(_store_record(live),)),
+    )
+    (change,) = plan.changes
+    assert change.action is Action.UPDATE
+    assert change.platform_id == "vs_1"
+    assert change.reason == "manifest differs from the platform"
+    assert [(c.path, c.before, c.after) for c in change.changes] == [
+        ("expires_after_days", None, 30),
+        ("metadata.owner", "finance", "legal"),
+    ]
+    assert change.live_hash == _store_record(live).live_hash
+
+
+def test_recorded_object_gone_from_the_platform_is_recreated() -> None:
+    live = _live_store(STORE, "vs_1")
+    plan = build_plan(
+        DesiredState(vector_stores={"Policies": STORE}),
+        LiveState(),
+        StoredState(workspace=WS, inventory=(_store_record(live),)),
+    )
+    (change,) = plan.changes
+    assert change.action is Action.CREATE
+    assert "vs_1" in change.reason and "gone" in change.reason
+
+
+# ---- ownership -------------------------------------------------------------------------------------
+
+
+def test_labelled_store_missing_from_inventory_is_adopted_never_created() -> None:
+    live = _live_store(STORE, "vs_9")
+    plan = build_plan(
+        DesiredState(vector_stores={"Policies": STORE}), LiveState(vector_stores={"vs_9": live}), EMPTY
+    )
+    (change,) = plan.changes
+    assert change.action is Action.NOOP
+    assert change.adopt is True
+    assert change.platform_id == "vs_9"
+    assert "adopting" in change.reason
+
+
+def test_adoption_takes_only_one_of_two_labelled_duplicates() -> None:
+    a, b = _live_store(STORE, "vs_a"), _live_store(STORE, "vs_b")
+    plan = build_plan(
+        DesiredState(vector_stores={"Policies": STORE}),
+        LiveState(vector_stores={"vs_a": a, "vs_b": b}),
+        EMPTY,
+    )
+    (change,) = plan.changes
+    assert change.adopt is True
+    assert change.platform_id in {"vs_a", "vs_b"}
+    assert not any(c.action is Action.DELETE for c in plan.changes)  # the other is not ours to delete
+
+
+def test_unmanaged_objects_are_never_touched() -> None:
+    stranger = LiveVectorStore(id="vs_x", name="Policies", metadata={"owner": "finance"})
+    unmanaged_assistant = live_assistant(assistant(name="Theirs"), "asst_x", managed=False)
+    plan = build_plan(
+        DesiredState(vector_stores={"Policies": STORE}),
+        LiveState(vector_stores={"vs_x": stranger}, assistants={"asst_x": unmanaged_assistant}),
+        EMPTY,
+    )
+    assert _actions(plan) == {"VectorStore/Policies": Action.CREATE}
+    assert all(c.platform_id is None for c in plan.changes)
+
+
+def test_spend_alert_is_adopted_by_equal_spec() -> None:
+    plan = build_plan(
+        DesiredState(spend_alerts={"monthly": ALERT}),
+        LiveState(spend_alerts={"spa_1": _live_alert(ALERT, "spa_1")}),
+        EMPTY,
+    )
+    (change,) = plan.changes
+    assert (change.action, change.adopt, change.platform_id) == (Action.NOOP, True, "spa_1")
+
+
+def test_spend_alert_with_a_different_spec_is_not_adopted() -> None:
+    other = ALERT.model_copy(update={"threshold_cents": 5_000})
+    plan = build_plan(
+        DesiredState(spend_alerts={"monthly": ALERT}),
+        LiveState(spend_alerts={"spa_1": _live_alert(other, "spa_1")}),
+        EMPTY,
+    )
+    (change,) = plan.changes
+    assert (change.action, change.adopt, change.platform_id) == (Action.CREATE, False, None)
+
+
+def test_one_live_alert_is_adopted_once_for_two_equal_desired_alerts() -> None:
+    plan = build_plan(
+        DesiredState(spend_alerts={"a": ALERT, "b": ALERT}),
+        LiveState(spend_alerts={"spa_1": _live_alert(ALERT, "spa_1")}),
+        EMPTY,
+    )
+    by = plan.by_address()
+    assert (by["SpendAlert/a"].adopt, by["SpendAlert/a"].platform_id) == (True, "spa_1")
+    assert (by["SpendAlert/b"].action, by["SpendAlert/b"].adopt) == (Action.CREATE, False)
+
+
+def test_spend_alert_recorded_under_another_name_is_not_adopted() -> None:
+    plan = build_plan(
+        DesiredState(spend_alerts={"new": ALERT, "old": ALERT}),
+        LiveState(spend_alerts={"spa_1": _live_alert(ALERT, "spa_1")}),
+        StoredState(workspace=WS, inventory=(_alert_record("old", "spa_1", ALERT),)),
+    )
+    by = plan.by_address()
+    assert (by["SpendAlert/old"].action, by["SpendAlert/old"].platform_id) == (Action.NOOP, "spa_1")
+    assert by["SpendAlert/old"].adopt is False
+    assert (by["SpendAlert/new"].action, by["SpendAlert/new"].platform_id) == (Action.CREATE, None)
+
+
+def test_spend_limit_update_is_keyed_by_scope() -> None:
+    limit = SpendLimit(name="cap", scope="proj_1", amount_cents=50_000)
+    live = LiveSpendLimit(scope="proj_1", amount_cents=20_000)
+    rec = InventoryRecord(key=ResourceKey(kind=Kind.SPEND_LIMIT, name="cap"), platform_id="proj_1")
+    plan = build_plan(
+        DesiredState(spend_limits={"cap": limit}),
+        LiveState(spend_limits={"proj_1": live}),
+        StoredState(workspace=WS, inventory=(rec,)),
+    )
+    (change,) = plan.changes
+    assert change.action is Action.UPDATE
+    assert change.platform_id == "proj_1"
+    assert [(c.path, c.before, c.after) for c in change.changes] == [("amount_cents", 20_000, 50_000)]
+
+
+# ---- drift -----------------------------------------------------------------------------------------
+
+
+def test_out_of_band_edit_is_reported_as_drift_with_the_changed_field() -> None:
+    applied = _live_store(STORE, "vs_1")
+    edited = _live_store(STORE, "vs_1", metadata=labels.with_labels({"owner": "mallory"}, name="Policies"))
+    plan = build_plan(
+        DesiredState(vector_stores={"Policies": STORE}),
+        LiveState(vector_stores={"vs_1": edited}),
+        StoredState(workspace=WS, inventory=(_store_record(applied),)),
+    )
+    (drift,) = plan.drift
+    assert drift.address == "VectorStore/Policies"
+    assert drift.platform_id == "vs_1"
+    assert [(c.path, c.before, c.after) for c in drift.changes] == [("metadata.owner", "finance", "mallory")]
+    assert plan.summary.drift == 1
+    (change,) = plan.changes
+    assert change.action is Action.UPDATE  # the plan puts it back
+
+
+def test_assistant_drift_is_reported() -> None:
+    desired = assistant()
+    applied = live_assistant(desired, "asst_1", version=1)
+    edited = applied.model_copy(update={"instructions": "Be rude."})
+    plan = build_plan(
+        DesiredState(assistants={desired.name: desired}),
+        LiveState(assistants={"asst_1": edited}),
+        StoredState(workspace=WS, inventory=(assistant_record(applied),)),
+    )
+    (drift,) = plan.drift
+    assert drift.address == f"Assistant/{desired.name}"
+    assert [c.path for c in drift.changes] == ["instructions"]
+
+
+def test_record_without_live_hash_never_reports_drift() -> None:
+    applied = _live_store(STORE, "vs_1")
+    edited = _live_store(STORE, "vs_1", expires_after_days=9)
+    rec = _store_record(applied).model_copy(update={"live_hash": ""})
+    plan = build_plan(
+        DesiredState(vector_stores={"Policies": STORE}),
+        LiveState(vector_stores={"vs_1": edited}),
+        StoredState(workspace=WS, inventory=(rec,)),
+    )
+    assert plan.drift == ()
+
+
+# ---- deletion safety -------------------------------------------------------------------------------
+
+
+def _two_stores() -> tuple[LiveState, StoredState]:
+    a, b = _live_store(STORE, "vs_1"), _live_store(STORE.model_copy(update={"name": "Other"}), "vs_2")
+    return (
+        LiveState(vector_stores={"vs_1": a, "vs_2": b}),
+        StoredState(workspace=WS, inventory=(_store_record(a), _store_record(b))),
+    )
+
+
+def test_resource_removed_from_manifests_is_deleted() -> None:
+    live, stored = _two_stores()
+    plan = build_plan(DesiredState(vector_stores={"Policies": STORE}), live, stored)
+    delete = plan.by_address()["VectorStore/Other"]
+    assert (delete.action, delete.platform_id, delete.reason) == (
+        Action.DELETE,
+        "vs_2",
+        "removed from the manifests",
+    )
+    assert delete.spec is None
+    assert [(c.path, c.after) for c in delete.changes] == [("", {})]
+    assert delete.changes[0].before["name"] == "Other"
+
+
+def test_deleted_resource_already_gone_says_so() -> None:
+    live, stored = _two_stores()
+    live = LiveState(vector_stores={"vs_1": live.vector_stores["vs_1"]})
+    plan = build_plan(DesiredState(vector_stores={"Policies": STORE}), live, stored)
+    assert plan.by_address()["VectorStore/Other"].reason.endswith("(already gone)")
+
+
+def test_protected_resource_cannot_be_deleted_even_after_its_manifest_is() -> None:
+    live, stored = _two_stores()
+    protected = stored.inventory[1].model_copy(update={"protect": True})
+    stored = stored.model_copy(update={"inventory": (stored.inventory[0], protected)})
+    with pytest.raises(PlanRejected, match="VectorStore/Other"):
+        build_plan(DesiredState(vector_stores={"Policies": STORE}), live, stored)
+    with pytest.raises(PlanRejected, match="protected"):  # allow_empty does not lift protection
+        build_plan(DesiredState(vector_stores={"Policies": STORE}), live, stored, allow_empty=True)
+
+
+def test_deleting_every_managed_object_needs_allow_empty() -> None:
+    live, stored = _two_stores()
+    with pytest.raises(PlanRejected, match="every managed object"):
+        build_plan(DesiredState(), live, stored)
+    plan = build_plan(DesiredState(), live, stored, allow_empty=True)
+    assert _actions(plan) == {"VectorStore/Other": Action.DELETE, "VectorStore/Policies": Action.DELETE}
+
+
+def test_renaming_is_not_a_delete_everything_plan() -> None:
+    live, stored = _two_stores()
+    desired = DesiredState(vector_stores={"Renamed": STORE.model_copy(update={"name": "Renamed"})})
+    plan = build_plan(desired, live, stored)
+    assert plan.summary.create == 1 and plan.summary.delete == 2
+
+
+# ---- plan shape ------------------------------------------------------------------------------------
+
+
+def test_changes_are_in_stage_order_and_assistants_depend_on_their_stores() -> None:
+    source = SourceFile(path="docs/rules.md", sha256="a" * 64, size=3)
+    desired = DesiredState(
+        assistants={"Helper": assistant(file_search_vector_stores=("Policies",))},
+        vector_stores={"Policies": STORE.model_copy(update={"files": (source,)})},
+        spend_alerts={"monthly": ALERT},
+    )
+    plan = build_plan(desired, LiveState(), EMPTY)
+    stages = [c.stage for c in plan.changes]
+    assert stages == sorted(stages, key=STAGE_ORDER.index)
+    assert [c.address for c in plan.changes] == [
+        "File/docs/rules.md",
+        "VectorStore/Policies",
+        "VectorStoreFile/Policies/docs/rules.md",
+        "Assistant/Helper",
+        "SpendAlert/monthly",
+    ]
+    assert plan.by_address()["Assistant/Helper"].depends_on == ("VectorStore/Policies",)
+
+
+def test_plan_id_is_a_content_hash_without_creation_time() -> None:
+    desired = DesiredState(vector_stores={"Policies": STORE})
+    first = build_plan(desired, LiveState(), EMPTY, created_at=1.0)
+    second = build_plan(desired, LiveState(), EMPTY, created_at=2.0)
+    assert first.plan_id and first.plan_id == second.plan_id
+    other = build_plan(
+        DesiredState(vector_stores={"P": STORE.model_copy(update={"name": "P"})}), LiveState(), EMPTY
+    )
+    assert other.plan_id != first.plan_id
+    assert Plan.from_json(first.to_json()) == first
