@@ -258,3 +258,58 @@ def test_gc_reports_a_failed_deletion_carries_on_and_exits_1(
     assert "500 internal error" in captured.err
     assert "gc local: 2 of 3 old versions deleted; 1 kept (--keep 1)." in captured.out
     assert target.deleted == ["asst_one", "asst_three"]
+
+
+# -- the scenario, with apply making the versions ----------------------------------------------
+
+
+def _edit(root: Path, relative: str, old: str, new: str) -> None:
+    path = root / relative
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {relative}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_breaking_change_then_one_command_rollback_leaves_the_platform_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_project(tmp_path / "project")
+    assert run(["apply", str(root), "--auto-approve"]) == 0
+    _edit(
+        root,
+        "manifests/create-meeting.yaml",
+        "      attendees:\n",
+        "      location:\n        type: string\n      attendees:\n",
+    )
+    _edit(
+        root,
+        "manifests/create-meeting.yaml",
+        "duration_minutes, attendees]",
+        "duration_minutes, location, attendees]",
+    )
+    _edit(
+        root,
+        "manifests/corporate-assist.yaml",
+        "  versioning: immutable\n",
+        '  versioning: immutable\n  acceptBreaking: "rooms"\n',
+    )
+    assert run(["apply", str(root), "--auto-approve"]) == 0
+    capsys.readouterr()
+    assert run(["versions", NAME, str(root)]) == 0
+    rows = [line.split()[:3] for line in capsys.readouterr().out.splitlines()[1:]]
+    assert rows == [["1", "-", "-"], ["2", "stable", "breaking"]]
+    with _state(root) as store:
+        v1, v2 = store.versions(WS, NAME)
+
+    def platform_files() -> dict[str, bytes]:  # the emulator's database, WAL and journal included
+        return {p.name: p.read_bytes() for p in (root / ".reconcile").glob("local-platform.db*")}
+
+    before = platform_files()
+    assert before
+    monkeypatch.setattr(service, "open_workspace", _no_workspace)
+    assert run(["rollback", NAME, str(root), "--reason", "old threads call create_meeting"]) == 0
+    assert platform_files() == before
+    capsys.readouterr()
+    assert run(["resolve", NAME, str(root)]) == 0
+    assert capsys.readouterr().out == f"{v1.platform_id}\n"
+    assert v2.platform_id in _assistants_on_platform(root)  # v2 still exists: promote is instant too
