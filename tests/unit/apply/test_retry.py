@@ -1,0 +1,194 @@
+"""Retrier and Pacer on a fake clock: nothing here really sleeps."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import pytest
+
+from reconciler.apply.retry import Pacer, Retrier
+from reconciler.config import RetrySettings
+from reconciler.errors import NotFound, RateLimited, TemporaryPlatformError
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def _settings(**overrides: float) -> RetrySettings:
+    values: dict[str, float] = {
+        "max_attempts": 8,
+        "base_delay_seconds": 1.0,
+        "max_delay_seconds": 30.0,
+        "deadline_seconds": 600.0,
+    }
+    values.update(overrides)
+    return RetrySettings.model_validate(values)
+
+
+def _retrier(clock: Clock, **overrides: float) -> Retrier:
+    return Retrier(_settings(**overrides), clock=clock, sleep=clock.sleep, rng=random.Random(7))
+
+
+class Flaky:
+    """Fails `failures` times with `error`, then returns "ok"."""
+
+    def __init__(self, failures: int, error: Exception | None = None) -> None:
+        self.failures = failures
+        self.calls = 0
+        self.error = error or TemporaryPlatformError("503", status=503)
+
+    def __call__(self) -> str:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise self.error
+        return "ok"
+
+
+def test_success_needs_no_sleep() -> None:
+    clock = Clock()
+    retrier = _retrier(clock)
+    assert retrier.run(Flaky(0)) == "ok"
+    assert clock.sleeps == [] and retrier.retries == 0
+
+
+def test_temporary_errors_are_retried_with_growing_jittered_backoff() -> None:
+    clock = Clock()
+    retrier = _retrier(clock)
+    fn = Flaky(4)
+    assert retrier.run(fn) == "ok"
+    assert fn.calls == 5 and retrier.retries == 4
+    for attempt, slept in enumerate(clock.sleeps):
+        full = 1.0 * 2**attempt
+        assert full / 2 <= slept <= full  # jitter keeps half to all of the exponential step
+
+
+def test_backoff_is_bounded_by_max_delay() -> None:
+    clock = Clock()
+    retrier = _retrier(clock, max_attempts=20, max_delay_seconds=5.0, deadline_seconds=10_000)
+    assert retrier.run(Flaky(15)) == "ok"
+    assert max(clock.sleeps) <= 5.0
+    assert clock.sleeps[-1] >= 2.5
+
+
+def test_retry_after_is_honoured() -> None:
+    clock = Clock()
+    retrier = _retrier(clock)
+    fn = Flaky(1, RateLimited("429", status=429, retry_after=12.0))
+    assert retrier.run(fn) == "ok"
+    (slept,) = clock.sleeps
+    assert 12.0 <= slept <= 12.05
+
+
+def test_retry_after_is_capped_by_max_delay() -> None:
+    clock = Clock()
+    retrier = _retrier(clock, max_delay_seconds=3.0)
+    assert retrier.run(Flaky(1, RateLimited("429", status=429, retry_after=120.0))) == "ok"
+    assert clock.sleeps[0] <= 3.05
+
+
+def test_gives_up_after_max_attempts() -> None:
+    clock = Clock()
+    retrier = _retrier(clock, max_attempts=3)
+    fn = Flaky(10)
+    with pytest.raises(TemporaryPlatformError):
+        retrier.run(fn)
+    assert fn.calls == 3
+    assert len(clock.sleeps) == 2
+
+
+def test_gives_up_rather_than_sleep_past_the_deadline() -> None:
+    clock = Clock()
+    retrier = _retrier(clock, max_attempts=50, deadline_seconds=20.0)
+    fn = Flaky(100)
+    with pytest.raises(TemporaryPlatformError):
+        retrier.run(fn)
+    assert clock.now <= 20.0
+    assert sum(clock.sleeps) <= 20.0
+    assert fn.calls < 50
+
+
+def test_retry_after_beyond_the_deadline_fails_at_once() -> None:
+    clock = Clock()
+    retrier = _retrier(clock, deadline_seconds=10.0)
+    fn = Flaky(1, RateLimited("429", status=429, retry_after=25.0))
+    with pytest.raises(RateLimited):
+        retrier.run(fn)
+    assert fn.calls == 1 and clock.sleeps == []
+
+
+def test_permanent_errors_are_not_retried() -> None:
+    clock = Clock()
+    fn = Flaky(1, NotFound("gone", status=404))
+    with pytest.raises(NotFound):
+        _retrier(clock).run(fn)
+    assert fn.calls == 1 and clock.sleeps == []
+
+
+def test_before_retry_recovery_returns_what_it_found_and_stops() -> None:
+    clock = Clock()
+    fn = Flaky(5)
+    seen: list[TemporaryPlatformError] = []
+
+    def recover(error: TemporaryPlatformError) -> str | None:
+        seen.append(error)
+        return "found-it" if len(seen) == 2 else None
+
+    assert _retrier(clock).run(fn, before_retry=recover) == "found-it"
+    assert fn.calls == 2  # the second failure's recovery found the object: no third call
+    assert len(seen) == 2 and len(clock.sleeps) == 2
+
+
+def test_before_retry_runs_after_the_backoff() -> None:
+    clock = Clock()
+    times: list[float] = []
+
+    def recover(error: TemporaryPlatformError) -> None:
+        times.append(clock.now)
+
+    _retrier(clock).run(Flaky(1), before_retry=recover)
+    assert times == [clock.sleeps[0]]
+
+
+def _starts(pacer: Pacer, clock: Clock, calls: int) -> list[float]:
+    starts = []
+    for _ in range(calls):
+        pacer.wait()
+        starts.append(clock.now)
+    return starts
+
+
+@pytest.mark.parametrize("per_minute", [10, 60, 120])
+def test_pacer_spaces_calls_evenly_at_about_60_over_r_seconds(per_minute: int) -> None:
+    clock = Clock()
+    starts = _starts(Pacer(per_minute, clock=clock, sleep=clock.sleep), clock, 5)
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert starts[0] == 0.0  # the first call never waits
+    assert gaps == pytest.approx([gaps[0]] * 4)  # evenly spaced: no bursts
+    # Never faster than the limit, and not much slower (the pacer may keep a little headroom).
+    assert 60.0 / per_minute <= gaps[0] <= 60.0 / (per_minute * 0.8)
+    calls_in_any_minute = max(sum(1 for s in starts if t <= s < t + 60.0) for t in starts)
+    assert calls_in_any_minute <= per_minute
+
+
+def test_pacer_does_not_sleep_when_calls_are_already_spaced() -> None:
+    clock = Clock()
+    pacer = Pacer(10, clock=clock, sleep=clock.sleep)
+    pacer.wait()
+    clock.now += 60.0
+    pacer.wait()
+    assert clock.sleeps == []
+    clock.now += 1.0
+    pacer.wait()
+    (slept,) = clock.sleeps
+    assert 5.0 <= slept <= 60.0 / 8 - 1.0
