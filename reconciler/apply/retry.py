@@ -69,9 +69,14 @@ class Retrier:
                         return found
 
 
+# Requests from several workers leave a few milliseconds early or late; pacing exactly at the limit lets
+# some windows see one request too many (measured: 85 of 200 rejected at 600/min, none at 90%).
+PACING_HEADROOM = 0.9
+
+
 @dataclass
 class Pacer:
-    """Spaces calls evenly to stay under `per_minute` (a token bucket of size 1: no bursts)."""
+    """Spaces calls evenly to stay under `per_minute` (a token bucket of size 1: no bursts), at 90% of it."""
 
     per_minute: int
     clock: Clock = time.monotonic
@@ -80,7 +85,7 @@ class Pacer:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def wait(self) -> None:
-        interval = 60.0 / self.per_minute
+        interval = 60.0 / (self.per_minute * PACING_HEADROOM)
         with self._lock:
             now = self.clock()
             start = max(now, self._next)

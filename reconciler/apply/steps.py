@@ -15,7 +15,7 @@ from threading import Lock
 from typing import Any
 
 from reconciler.apply.retry import Pacer, Retrier
-from reconciler.errors import NotFound, StalePlan, TemporaryPlatformError
+from reconciler.errors import NotFound, RateLimited, StalePlan, TemporaryPlatformError
 from reconciler.model import labels
 from reconciler.model.canonical import fingerprint, sha256_hex
 from reconciler.model.desired import Kind, ResourceKey
@@ -84,7 +84,11 @@ class Steps:
             return fn()
 
         def before_retry(error: TemporaryPlatformError) -> Any:
-            return recover() if recover is not None else None
+            # A 429 was refused before it was processed: nothing to look for. Other failures may have
+            # reached the platform; the look-up is retried like any call, since guessing wrong duplicates.
+            if recover is None or isinstance(error, RateLimited):
+                return None
+            return self.retrier.run(recover)
 
         return self.retrier.run(attempt, before_retry=before_retry)
 
@@ -362,6 +366,8 @@ class Steps:
         )
 
     def _find_alert(self, spec: dict[str, Any]) -> Any:
+        # Reading alerts lists the project's and the organization's: two admin requests.
+        self.pacer.wait()
         self.pacer.wait()
         state = self.target.read([Kind.SPEND_ALERT])
         claimed: set[str] = set()

@@ -10,7 +10,7 @@ manifest returns to that version). The stable version is the one the `stable` po
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.model import labels
@@ -32,12 +32,28 @@ class Context:
     live: Mapping[str, LiveAssistant]
     live_specs: Mapping[str, dict[str, Any]]
     records: Mapping[str, InventoryRecord]  # assistant name -> inventory record (the stable object)
+    versions: Mapping[str, list[VersionRecord]] = field(default_factory=dict)  # by assistant, not deleted
+
+    @classmethod
+    def build(
+        cls,
+        stored: StoredState,
+        live: Mapping[str, LiveAssistant],
+        live_specs: Mapping[str, dict[str, Any]],
+        records: Mapping[str, InventoryRecord],
+    ) -> Context:
+        # Indexed once: scanning every version per assistant made a 1,000-assistant plan quadratic.
+        versions: dict[str, list[VersionRecord]] = {}
+        for version in stored.versions:
+            if not version.deleted:
+                versions.setdefault(version.assistant, []).append(version)
+        return cls(stored, live, live_specs, records, versions)
 
 
 def plan_assistant(name: str, assistant: Assistant, ctx: Context) -> ResourceChange:
     spec = assistant_spec(assistant)
     behaviour = behaviour_fingerprint(spec)
-    versions = [v for v in ctx.stored.versions if v.assistant == name and not v.deleted]
+    versions = ctx.versions.get(name, [])
     stable_number = ctx.stored.pointers.get(name, {}).get(STABLE)
     stable = next((v for v in versions if v.number == stable_number), None)
     rec = ctx.records.get(name)

@@ -40,6 +40,8 @@ def field_changes(
     before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
 ) -> tuple[FieldChange, ...]:
     """Every leaf that differs, sorted by path. Values are JSON data copied out of the specs."""
+    if before is not None and after is not None and before == after:
+        return ()  # the common case on a no-op plan; deepdiff costs ~1 ms even for equal specs
     diff = DeepDiff(_keyed(before), _keyed(after), view="tree", ignore_numeric_type_changes=True)
     out: list[FieldChange] = []
     for report_type, levels in diff.items():

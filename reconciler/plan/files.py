@@ -93,12 +93,12 @@ def plan_attachments(
     """Attach, re-attach (content changed), update attributes, or detach, per store and path."""
     live_by_id = {s.id: s for s in live.vector_stores.values()}
     changes: list[ResourceChange] = []
-    names = sorted(set(desired.vector_stores) | {r.key.name for r in _attachment_records(stored)})
-    for name in names:
+    by_store: dict[str, dict[str, InventoryRecord]] = {}
+    for rec in _attachment_records(stored):  # indexed once: per-store scans made large plans quadratic
+        by_store.setdefault(rec.key.name, {})[str(rec.attributes.get("path"))] = rec
+    for name in sorted(set(desired.vector_stores) | set(by_store)):
         store = desired.vector_stores.get(name)
-        records = {
-            str(r.attributes.get("path")): r for r in _attachment_records(stored) if r.key.name == name
-        }
+        records = by_store.get(name, {})
         live_store = live_by_id.get(store_ids.get(name, ""))
         changes.extend(_store_attachments(name, store.files if store else (), records, live_store, store))
     return changes

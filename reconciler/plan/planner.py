@@ -117,7 +117,7 @@ def _assistants(
     drift: list[Drift],
 ) -> list[ResourceChange]:
     named = {k.name: r for k, r in records.items() if k.kind is Kind.ASSISTANT}
-    ctx = assistants.Context(stored=stored, live=live.assistants, live_specs=live_specs, records=named)
+    ctx = assistants.Context.build(stored, live.assistants, live_specs, named)
     out: list[ResourceChange] = []
     for name, assistant in sorted(desired.assistants.items()):
         rec = named.get(name)
