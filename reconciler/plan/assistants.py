@@ -102,8 +102,12 @@ def plan_assistant(name: str, assistant: Assistant, ctx: Context) -> ResourceCha
                 },
             )
         parent = stable.number if stable else None
-        reason = "first version" if stable is None else f"version {parent}'s object is gone from the platform"
-        return _create(base, spec, _next(versions), parent, None, assistant)
+        reason = (
+            "not on the platform"
+            if stable is None
+            else f"version {parent}'s object is gone from the platform"
+        )
+        return _create(base, spec, _next(versions), parent, None, assistant, reason=reason)
 
     assert stable is not None or rec is not None
     current_behaviour = stable.fingerprint if stable else behaviour_fingerprint(current_spec)
@@ -172,6 +176,7 @@ def _create(
     *,
     in_place: bool = False,
     changes: tuple[FieldChange, ...] | None = None,
+    reason: str | None = None,
 ) -> ResourceChange:
     attributes: dict[str, Any] = {}
     if not in_place:
@@ -180,9 +185,12 @@ def _create(
             attributes["rollout_note"] = "canary rollouts are not implemented yet: stable moves at apply"
     if verdict is not None:
         attributes["verdict"] = verdict
-    reason = (
-        "not on the platform" if parent is None else f"behaviour changed: version {number} (parent {parent})"
-    )
+    if reason is None:
+        reason = (
+            "not on the platform"
+            if parent is None
+            else f"behaviour changed: version {number} (parent {parent})"
+        )
     return ResourceChange(
         **base,
         action=Action.CREATE,
