@@ -15,7 +15,8 @@ from reconciler.model.desired import Assistant, BuiltinTool, FunctionTool
 from reconciler.model.specs import assistant_spec, behaviour_fingerprint, metadata_fingerprint
 
 _keys = st.text(min_size=1, max_size=8)
-_scalars = st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.text(max_size=8)
+_floats = st.floats(allow_nan=False, allow_infinity=False, width=64)
+_scalars = st.none() | st.booleans() | st.integers(-(10**6), 10**6) | _floats | st.text(max_size=8)
 _json = st.recursive(
     _scalars,
     lambda children: st.lists(children, max_size=4) | st.dictionaries(_keys, children, max_size=4),
@@ -48,6 +49,23 @@ def test_changing_any_value_changes_the_fingerprint(value: dict[str, Any], data:
     key = data.draw(st.sampled_from(sorted(value)))
     replacement = data.draw(_json.filter(lambda v: canonical_json(v) != canonical_json(value[key])))
     assert fingerprint({**value, key: replacement}) != fingerprint(value)
+
+
+def _whole_floats_as_ints(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _whole_floats_as_ints(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_floats_as_ints(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+@settings(max_examples=60, deadline=None)
+@given(value=_json)
+def test_whole_floats_always_hash_like_integers(value: Any) -> None:
+    """YAML spells `1` and `1.0` alike for us: a whole float never changes a fingerprint."""
+    assert canonical_json(value) == canonical_json(_whole_floats_as_ints(value))
 
 
 def test_whole_floats_hash_like_integers_and_tuples_like_lists() -> None:

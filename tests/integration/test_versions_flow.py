@@ -1,0 +1,184 @@
+"""Issue 5 end to end through `reconcile ...` on the `local` target: a breaking change to create_meeting
+is refused under `backward`, ships as version 2 with acceptBreaking (stable moves, the history keeps the
+reason), a revert reuses version 1 without creating a third platform assistant, and rollback moves
+stable back with no platform call."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reconciler.cli.main import run
+from reconciler.emulator import EmulatorApp, EmulatorConfig
+from reconciler.model.stored import PointerMove, VersionRecord
+from reconciler.store import open_store
+from tests.integration.support import platform_state
+
+pytestmark = pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")
+
+MAIN = Path(__file__).resolve().parents[2]
+NAME = "CorporateAssist"
+WS = "local"
+REASON = "rooms are needed for the new office"
+ADMIN_ENDPOINTS = (MAIN / "reconciler" / "emulator" / "resources" / "admin.py").is_file()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    root.mkdir()
+    shutil.copytree(MAIN / "manifests", root / "manifests")
+    shutil.copy(MAIN / "reconcile.yaml", root / "reconcile.yaml")
+    if not ADMIN_ENDPOINTS:
+        (root / "manifests" / "spend.yaml").unlink()
+    return root
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _add_required_location(root: Path) -> None:
+    path = root / "manifests" / "create-meeting.yaml"
+    _edit(path, "      attendees:\n", "      location:\n        type: string\n      attendees:\n")
+    _edit(
+        path,
+        "required: [title, start, duration_minutes, attendees]",
+        "required: [title, start, duration_minutes, attendees, location]",
+    )
+
+
+def _accept_breaking(root: Path) -> None:
+    _edit(
+        root / "manifests" / "corporate-assist.yaml",
+        "  versioning: immutable\n",
+        f'  versioning: immutable\n  acceptBreaking: "{REASON}"\n',
+    )
+
+
+def _revert_tool(root: Path) -> None:
+    shutil.copy(MAIN / "manifests" / "create-meeting.yaml", root / "manifests" / "create-meeting.yaml")
+
+
+def _releases(root: Path) -> tuple[tuple[VersionRecord, ...], dict[str, int], tuple[PointerMove, ...]]:
+    with open_store(f"sqlite:///{root / '.reconcile' / 'state.db'}") as store:
+        return store.versions(WS, NAME), store.pointers(WS, NAME), store.pointer_history(WS, NAME)
+
+
+def _platform_assistants(root: Path) -> dict[str, dict[str, str]]:
+    """Assistant id -> metadata, as another SDK user of the local platform sees them."""
+    app = EmulatorApp(EmulatorConfig(db_path=str(root / ".reconcile" / "local-platform.db")))
+    try:
+        return {a.id: dict(a.metadata or {}) for a in platform_state(app).assistants}
+    finally:
+        app.close()
+
+
+@pytest.fixture
+def applied_v1(project: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[Path]:
+    assert run(["apply", str(project), "--auto-approve"]) == 0
+    capsys.readouterr()
+    yield project
+
+
+def _ship_v2(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _add_required_location(root)
+    _accept_breaking(root)
+    assert run(["apply", str(root), "--auto-approve"]) == 0
+    capsys.readouterr()
+
+
+def test_breaking_change_is_refused_then_accepted_as_version_2_and_a_revert_reuses_version_1(
+    applied_v1: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = applied_v1
+    (v1,), pointers, _ = _releases(root)
+    assert (v1.number, v1.parent, pointers) == (1, None, {"stable": 1})
+    assert list(_platform_assistants(root)) == [v1.platform_id]
+
+    # A required `location` breaks old callers: the plan fails under `backward`, naming tool, pointer, rule.
+    _add_required_location(root)
+    assert run(["plan", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert "create_meeting" in err and "/properties/location" in err and "OBJ-06" in err
+    assert "acceptBreaking" in err
+    assert _releases(root)[0] == (v1,)  # a plan writes nothing
+
+    # With a reason, apply creates version 2 (parent 1) and moves stable; version 1 stays on the platform.
+    _accept_breaking(root)
+    assert run(["apply", str(root), "--auto-approve"]) == 0
+    capsys.readouterr()
+    (_, v2), pointers, history = _releases(root)
+    assert (v2.number, v2.parent, pointers) == (2, 1, {"stable": 2})
+    assert v2.verdict["accepted"] == REASON
+    assert v2.verdict["tools"]["create_meeting"]["backward"] == "no"
+    assert (history[-1].from_version, history[-1].to_version) == (1, 2)
+    assert REASON in history[-1].reason
+    platform = _platform_assistants(root)
+    assert set(platform) == {v1.platform_id, v2.platform_id}
+    assert platform[v2.platform_id]["reconciler/version"] == "2"
+    assert platform[v2.platform_id]["reconciler/parent"] == "1"
+    assert run(["plan", str(root), "--detailed-exitcode"]) == 0  # converged
+
+    # Reverting the tool removes a required property: breaking from version 2's point of view, so the
+    # plan asks for acceptBreaking again ...
+    _revert_tool(root)
+    _edit(root / "manifests" / "corporate-assist.yaml", f'  acceptBreaking: "{REASON}"\n', "")
+    assert run(["plan", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert "create_meeting" in err and "/properties/location" in err
+    # ... and with it, apply returns stable to version 1 without creating anything.
+    _accept_breaking(root)
+    assert run(["apply", str(root), "--auto-approve"]) == 0
+    capsys.readouterr()
+    versions, pointers, history = _releases(root)
+    assert [v.number for v in versions] == [1, 2]
+    assert pointers == {"stable": 1}
+    assert (history[-1].from_version, history[-1].to_version) == (2, 1)
+    assert "version 1" in history[-1].reason
+    assert set(_platform_assistants(root)) == {v1.platform_id, v2.platform_id}  # no third assistant
+    assert run(["plan", str(root), "--detailed-exitcode"]) == 0
+
+
+def test_rollback_moves_stable_back_without_a_platform_call(
+    applied_v1: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = applied_v1
+    _ship_v2(root, capsys)
+    (v1, v2), pointers, _ = _releases(root)
+    assert pointers == {"stable": 2}
+    before = _platform_assistants(root)
+
+    import reconciler.service
+    import reconciler.targets.client
+
+    def no_platform(*args: object, **kwargs: object) -> None:
+        raise AssertionError("rollback must not build a platform client")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(reconciler.targets.client, "build_client", no_platform)
+        patch.setattr(reconciler.service, "build_client", no_platform)
+        patch.setattr(reconciler.service, "open_workspace", no_platform)
+        assert run(["rollback", NAME, str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "version 2 -> version 1" in out and v1.platform_id in out
+
+    _, pointers, history = _releases(root)
+    assert pointers == {"stable": 1}
+    assert (history[-1].from_version, history[-1].to_version) == (2, 1)
+    assert _platform_assistants(root) == before  # both versions still there, untouched
+
+    assert run(["resolve", NAME, str(root)]) == 0
+    assert capsys.readouterr().out.strip() == v1.platform_id
+
+    # The manifests still describe version 2: the next plan moves stable forward to it, creating nothing.
+    assert run(["apply", str(root), "--auto-approve"]) == 0
+    capsys.readouterr()
+    _, pointers, _ = _releases(root)
+    assert pointers == {"stable": 2}
+    assert set(_platform_assistants(root)) == {v1.platform_id, v2.platform_id}
