@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx2
 import openai
 import pytest
@@ -56,3 +58,14 @@ def test_missing_model_is_400(client: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
         client.post("/assistants", cast_to=httpx2.Response, body={"name": "x"})
     assert caught.value.status_code == 400
+
+
+def test_concurrent_creates_all_land(client: openai.OpenAI) -> None:
+    # Over the real server this exercises waitress's worker threads against the one SQLite store.
+    def create(i: int) -> str:
+        return client.beta.assistants.create(model="gpt-4o", name=f"c{i}").id
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = list(pool.map(create, range(40)))
+    assert len(set(ids)) == 40
+    assert sorted(a.id for a in client.beta.assistants.list(limit=100)) == sorted(ids)
