@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler.apply.executor import Executor, ExecutorOptions
-from reconciler.apply.report import ApplyReport
+from reconciler.apply.report import ApplyReport, StepResult
 from reconciler.config import TargetConfig
 from reconciler.errors import PlanRejected, StalePlan, UserError
 from reconciler.manifest import Project, export, load_project
@@ -30,6 +30,7 @@ from reconciler.plan.planner import build_plan
 from reconciler.store import open_store
 from reconciler.store.base import StateStore
 from reconciler.store.lease import SystemClock, system_sleep, wait_for_lock
+from reconciler.store.records import Lease
 from reconciler.targets.assistants_v2 import AssistantsV2Target
 from reconciler.targets.base import RequestStats, Target
 from reconciler.targets.client import Transport, build_client
@@ -149,6 +150,7 @@ def apply(
     lock_timeout: float = 0.0,
     confirm: Callable[[Plan], bool] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    progress: Callable[[StepResult, int, int], None] | None = None,
 ) -> tuple[Plan, ApplyReport | None]:
     """Plan (or check a saved plan) and execute it under the workspace lock. `confirm` sees the plan
     first; returning False stops before anything is written."""
@@ -164,6 +166,7 @@ def apply(
             clock=SystemClock(),
             sleeper=system_sleep,
         )
+    held: list[Lease | None] = [lease]  # the heartbeat swaps in each renewed lease
     try:
         plan, stored = make_plan(ws, allow_empty=allow_empty or bool(saved_plan and saved_plan.has_changes))
         if saved_plan is not None:
@@ -174,14 +177,24 @@ def apply(
             return plan, None
         if confirm is not None and not confirm(plan):
             return plan, None
+
+        def heartbeat() -> None:
+            if held[0] is not None:
+                held[0] = ws.store.renew_lock(held[0], now=time.time())
+
         options = ExecutorOptions(
-            retry=ws.project.config.retry, dry_run=dry_run, user=_user(), host=socket.gethostname()
+            retry=ws.project.config.retry,
+            dry_run=dry_run,
+            user=_user(),
+            host=socket.gethostname(),
+            progress=progress,
+            heartbeat=heartbeat,
         )
         executor = Executor(ws.target, ws.store, root=ws.root, options=options, sleep=sleep)
         return plan, executor.execute(plan, stored)
     finally:
         if lease is not None:
-            ws.store.release_lock(lease)
+            ws.store.release_lock(held[0] or lease)
 
 
 def refuse_violations(plan: Plan) -> None:

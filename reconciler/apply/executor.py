@@ -35,6 +35,11 @@ class ExecutorOptions:
     dry_run: bool = False
     user: str = "unknown"
     host: str = "unknown"
+    # Called after each finished step with (result, steps finished, steps in the plan): the CLI draws a
+    # progress bar on a TTY from it.
+    progress: Callable[[StepResult, int, int], None] | None = None
+    # Called before each wave: the service renews the state lease, so a long apply keeps its lock.
+    heartbeat: Callable[[], None] | None = None
 
 
 class Executor:
@@ -59,6 +64,8 @@ class Executor:
         self.clock = clock
         self.sleep = sleep
         self._workspace = ""
+        self._total = 0
+        self._finished = 0
 
     def execute(self, plan: Plan, stored: StoredState) -> ApplyReport:
         if self.options.dry_run:
@@ -94,8 +101,12 @@ class Executor:
         steps.known_ids = known
         report = ApplyReport(plan_id=plan.plan_id, apply_id=apply_id)
         waves = _waves(plan)
+        self._total = sum(len(w) for w in waves)
+        self._finished = 0
         failed = False
         for wave in waves:
+            if self.options.heartbeat is not None:
+                self.options.heartbeat()
             if failed:
                 report.steps.extend(
                     StepResult(c.address, c.action.value, Outcome.SKIPPED, note="an earlier stage failed")
@@ -149,21 +160,28 @@ class Executor:
                     self.store.record_step(
                         apply_id, change.address, StepStatus.FAILED, {"error": message}, now=self.wall_clock()
                     )
-                    report.steps.append(
-                        StepResult(change.address, change.action.value, Outcome.FAILED, error=message)
+                    self._report(
+                        report, StepResult(change.address, change.action.value, Outcome.FAILED, error=message)
                     )
                     continue
                 self._commit(change, output, apply_id)
-                report.steps.append(
+                self._report(
+                    report,
                     StepResult(
                         change.address,
                         change.action.value,
                         Outcome.DONE,
                         platform_id=output.platform_id,
                         note=output.note,
-                    )
+                    ),
                 )
         return failed
+
+    def _report(self, report: ApplyReport, result: StepResult) -> None:
+        report.steps.append(result)
+        self._finished += 1
+        if self.options.progress is not None:
+            self.options.progress(result, self._finished, self._total)
 
     def _commit(self, change: ResourceChange, output: StepOutput, apply_id: str) -> None:
         """Inventory and journal move together: a crash between them replays the step, and steps are

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from reconciler import service
+from reconciler.apply.report import StepResult
 from reconciler.cli.main import cli
 from reconciler.errors import ExitCode
 from reconciler.model.desired import Kind
@@ -96,6 +97,7 @@ def apply_command(
             return False
         return click.confirm("\nApply these changes?", default=False)
 
+    progress = _progress_bar if sys.stderr.isatty() and not dry_run else None
     with service.open_workspace(directory, target=target or (saved.workspace if saved else None)) as ws:
         plan, report = service.apply(
             ws,
@@ -104,6 +106,7 @@ def apply_command(
             dry_run=dry_run,
             lock_timeout=lock_timeout,
             confirm=confirm,
+            progress=progress,
         )
     if report is None:
         if not plan.has_changes:
@@ -113,6 +116,15 @@ def apply_command(
         return int(ExitCode.ERROR)
     click.echo(render_apply_report(report, color=color), nl=False)
     return int(ExitCode.OK if report.ok else ExitCode.ERROR)
+
+
+def _progress_bar(result: StepResult, finished: int, total: int) -> None:
+    """One redrawn line on stderr: how far the apply is, and what it just did (uploads included)."""
+    width = 24
+    filled = width * finished // max(total, 1)
+    label = result.address if len(result.address) <= 60 else "..." + result.address[-57:]
+    line = f"\r[{'#' * filled}{'.' * (width - filled)}] {finished}/{total} {result.outcome.value} {label}"
+    click.echo(line.ljust(110)[:110], nl=finished == total, err=True)
 
 
 @cli.command("drift")
