@@ -33,7 +33,10 @@ _WHOLE_FLOAT = re.compile(r'"(?:[^"\\]|\\.)*"|(?<![0-9.])(-?[0-9]+)\.0(?![0-9eE]
 
 def _whole(match: re.Match[str]) -> str:
     number = match.group(1)
-    return match.group(0) if number is None else number
+    if number is None:
+        return match.group(0)
+    # -0.0 is whole too: int(-0.0) is 0, so the walk above and this rewrite must agree.
+    return "0" if number.lstrip("-0") == "" else number
 
 
 def _model(value: Any) -> Any:
