@@ -71,7 +71,20 @@ def plan_assistant(name: str, assistant: Assistant, ctx: Context) -> ResourceCha
 
     if assistant.versioning == "in-place":
         if current_spec is None:
-            return _create(base, spec, 1, None, None, assistant, in_place=True)
+            # Adopt before creating: a create whose response was lost left a labelled object behind.
+            adopted = _labelled(name, behaviour, ctx)
+            if adopted is None:
+                return _create(base, spec, 1, None, None, assistant, in_place=True)
+            diff = field_changes(ctx.live_specs[adopted], spec)
+            return ResourceChange(
+                **base,
+                action=Action.UPDATE if diff else Action.NOOP,
+                reason="adopting a labelled assistant the state does not record (an interrupted apply?)",
+                platform_id=adopted,
+                live_hash=fingerprint(ctx.live_specs[adopted]),
+                changes=diff,
+                adopt=True,
+            )
         diff = field_changes(current_spec, spec)
         action = Action.UPDATE if diff else Action.NOOP
         reason = "manifest differs from the platform (versioning: in-place)" if diff else "in sync"

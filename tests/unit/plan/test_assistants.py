@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from reconciler.model import labels
 from reconciler.model.desired import Assistant, DesiredState
 from reconciler.model.live import LiveState
@@ -327,11 +325,6 @@ def test_removed_assistant_deletes_every_version() -> None:
     assert delete.reason == "removed from the manifests"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="plan.assistants: with versioning: in-place and no inventory record, plan_assistant returns "
-    "CREATE before looking for a labelled object, so a crash between create and commit duplicates it",
-)
 def test_in_place_assistant_missing_from_state_is_adopted_not_created() -> None:
     desired = V1.model_copy(update={"versioning": "in-place"})
     live = live_assistant(desired, "asst_7")
