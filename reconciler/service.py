@@ -16,6 +16,7 @@ from pathlib import Path
 
 from reconciler.apply.executor import Executor, ExecutorOptions
 from reconciler.apply.report import ApplyReport, StepResult
+from reconciler.apply.retry import Retrier
 from reconciler.config import TargetConfig
 from reconciler.errors import PlanRejected, StalePlan, UserError
 from reconciler.manifest import Project, export, load_project
@@ -114,9 +115,13 @@ def kinds_to_read(desired: DesiredState, stored: StoredState) -> set[Kind]:
     return kinds
 
 
-def make_plan(ws: Workspace, *, allow_empty: bool = False) -> tuple[Plan, StoredState]:
+def make_plan(
+    ws: Workspace, *, allow_empty: bool = False, sleep: Callable[[float], None] = time.sleep
+) -> tuple[Plan, StoredState]:
     stored = ws.store.read(ws.name)
-    live = ws.target.read(kinds_to_read(ws.project.desired, stored))
+    # Reads are retried like writes (same bounds): one 503 or an Admin API 429 must not fail a plan.
+    reads = Retrier(ws.project.config.retry, sleep=sleep)
+    live = ws.target.read(kinds_to_read(ws.project.desired, stored), run=reads.read)
     plan = build_plan(ws.project.desired, live, stored, allow_empty=allow_empty, created_at=time.time())
     return plan, stored
 
@@ -168,7 +173,9 @@ def apply(
         )
     held: list[Lease | None] = [lease]  # the heartbeat swaps in each renewed lease
     try:
-        plan, stored = make_plan(ws, allow_empty=allow_empty or bool(saved_plan and saved_plan.has_changes))
+        plan, stored = make_plan(
+            ws, allow_empty=allow_empty or bool(saved_plan and saved_plan.has_changes), sleep=sleep
+        )
         if saved_plan is not None:
             check_fresh(saved_plan, plan)
             plan = saved_plan

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from reconciler.config import RetrySettings
-from reconciler.errors import TemporaryPlatformError
+from reconciler.errors import RateLimited, TemporaryPlatformError
 
 T = TypeVar("T")
 
@@ -32,12 +32,16 @@ class Retrier:
     rng: random.Random = field(default_factory=random.Random)  # jitter, not crypto
     retries: int = 0  # how many retries this apply needed (reported)
 
-    def delay(self, attempt: int, error: TemporaryPlatformError) -> float:
+    def delay(self, attempt: int, error: TemporaryPlatformError, *, rate_floor: float = 0.0) -> float:
         backoff = float(min(self.settings.max_delay_seconds, self.settings.base_delay_seconds * 2.0**attempt))
         jittered = backoff * (0.5 + self.rng.random() / 2)
         if error.retry_after is not None:
             # The platform said when; wait at least that long, with a little jitter so workers spread out.
             return float(min(self.settings.max_delay_seconds, error.retry_after) + self.rng.random() * 0.05)
+        if isinstance(error, RateLimited):
+            # A 429 with no hint (the Admin API's): short backoffs would spend the attempts inside the
+            # window that refused us, so wait at least one request interval of the known rate.
+            return max(jittered, min(self.settings.max_delay_seconds, rate_floor))
         return jittered
 
     def run(
@@ -45,6 +49,7 @@ class Retrier:
         fn: Callable[[], T],
         *,
         before_retry: Callable[[TemporaryPlatformError], T | None] | None = None,
+        rate_floor: float = 0.0,
     ) -> T:
         """Call `fn` until it succeeds, a permanent error escapes, or attempts/deadline run out.
 
@@ -58,7 +63,7 @@ class Retrier:
                 return fn()
             except TemporaryPlatformError as error:
                 attempt += 1
-                wait = self.delay(attempt - 1, error)
+                wait = self.delay(attempt - 1, error, rate_floor=rate_floor)
                 if attempt >= self.settings.max_attempts or self.clock() + wait > deadline:
                     raise
                 self.retries += 1
@@ -67,6 +72,12 @@ class Retrier:
                     found = before_retry(error)
                     if found is not None:
                         return found
+
+    def read(self, fn: Callable[[], T], *, admin: bool = False) -> T:
+        """A `targets.ReadRunner`: reads are idempotent, so they are simply repeated; an Admin API 429
+        waits at least one request interval at the configured admin rate."""
+        floor = 60.0 / self.settings.admin_requests_per_minute if admin else 0.0
+        return self.run(fn, rate_floor=floor)
 
 
 # Requests from several workers leave a few milliseconds early or late; pacing exactly at the limit lets

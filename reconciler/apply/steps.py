@@ -90,7 +90,8 @@ class Steps:
                 return None
             return self.retrier.run(recover)
 
-        return self.retrier.run(attempt, before_retry=before_retry)
+        floor = 60.0 / self.retrier.settings.admin_requests_per_minute if admin else 0.0
+        return self.retrier.run(attempt, before_retry=before_retry, rate_floor=floor)
 
     @staticmethod
     def _record(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import openai
@@ -25,7 +26,7 @@ from reconciler.model.live import (
     LiveVectorStoreFile,
 )
 from reconciler.targets import wire
-from reconciler.targets.base import RequestStats
+from reconciler.targets.base import ReadRunner, RequestStats, run_once
 from reconciler.targets.errors import call
 
 PAGE = 100  # the largest page the Assistants-era list endpoints accept
@@ -60,8 +61,11 @@ class AssistantsV2Target:
 
     # ---- reading -------------------------------------------------------------------------------------
 
-    def read(self, kinds: Collection[Kind]) -> LiveState:
-        """One concurrent read of every kind asked for; vector-store files only for stores we manage."""
+    def read(self, kinds: Collection[Kind], *, run: ReadRunner = run_once) -> LiveState:
+        """One concurrent read of every kind asked for; vector-store files only for stores we manage.
+
+        Each listing (all its pages) goes through `run`, so a failed one is repeated alone, not the read.
+        """
         wanted = set(kinds)
         with ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="read") as pool:
             assistants: Future[list[LiveAssistant]] | None = None
@@ -69,13 +73,13 @@ class AssistantsV2Target:
             alerts: Future[list[LiveSpendAlert]] | None = None
             limits: Future[list[LiveSpendLimit]] | None = None
             if Kind.ASSISTANT in wanted:
-                assistants = pool.submit(self._list_assistants)
+                assistants = pool.submit(run, self._list_assistants)
             if Kind.VECTOR_STORE in wanted:
-                stores = pool.submit(self._list_vector_stores, pool)
+                stores = pool.submit(self._list_vector_stores, pool, run)
             if Kind.SPEND_ALERT in wanted:
-                alerts = pool.submit(self._list_spend_alerts, pool)
+                alerts = pool.submit(self._list_spend_alerts, pool, run)
             if Kind.SPEND_LIMIT in wanted:
-                limits = pool.submit(self._read_spend_limits, pool)
+                limits = pool.submit(self._read_spend_limits, pool, run)
             return LiveState(
                 assistants={a.id: a for a in (assistants.result() if assistants else [])},
                 vector_stores={v.id: v for v in (stores.result() if stores else [])},
@@ -94,11 +98,12 @@ class AssistantsV2Target:
             if labels.is_managed(a.metadata) and a.metadata.get(labels.NAME) == label_name
         ]
 
-    def _list_vector_stores(self, pool: ThreadPoolExecutor) -> list[LiveVectorStore]:
-        pages = call("list vector stores", lambda: self.client.vector_stores.list(limit=PAGE, order="asc"))
-        stores = [wire.live_vector_store(v) for v in _walk(pages, "list vector stores")]
+    def _list_vector_stores(self, pool: ThreadPoolExecutor, run: ReadRunner) -> list[LiveVectorStore]:
+        stores = run(self._all_vector_stores)
         files = {
-            s.id: pool.submit(self._list_store_files, s.id) for s in stores if labels.is_managed(s.metadata)
+            s.id: pool.submit(run, partial(self._list_store_files, s.id))
+            for s in stores
+            if labels.is_managed(s.metadata)
         }
         return [
             s.model_copy(update={"files": tuple(files[s.id].result())}) if s.id in files else s
@@ -112,11 +117,15 @@ class AssistantsV2Target:
         )
         return [wire.live_vector_store_file(f, vector_store_id) for f in _walk(pages, what)]
 
-    def find_vector_stores(self, label_name: str) -> list[LiveVectorStore]:
+    def _all_vector_stores(self) -> list[LiveVectorStore]:
         pages = call("list vector stores", lambda: self.client.vector_stores.list(limit=PAGE, order="asc"))
-        stores = [wire.live_vector_store(v) for v in _walk(pages, "list vector stores")]
+        return [wire.live_vector_store(v) for v in _walk(pages, "list vector stores")]
+
+    def find_vector_stores(self, label_name: str) -> list[LiveVectorStore]:
         return [
-            s for s in stores if labels.is_managed(s.metadata) and s.metadata.get(labels.NAME) == label_name
+            s
+            for s in self._all_vector_stores()
+            if labels.is_managed(s.metadata) and s.metadata.get(labels.NAME) == label_name
         ]
 
     def _admin(self) -> Any:
@@ -124,26 +133,26 @@ class AssistantsV2Target:
             raise AuthenticationFailed(f"the target's admin key is not set: export {self._admin_key_env}")
         return self.client.admin.organization
 
-    def _list_spend_alerts(self, pool: ThreadPoolExecutor) -> list[LiveSpendAlert]:
+    def _list_spend_alerts(self, pool: ThreadPoolExecutor, run: ReadRunner) -> list[LiveSpendAlert]:
         admin = self._admin()
-        project = pool.submit(
-            lambda: _walk(
-                call(
-                    "list project spend alerts",
-                    lambda: admin.projects.spend_alerts.list(self.project_id, limit=PAGE),
-                ),
-                "list project spend alerts",
+
+        def project_alerts() -> Iterable[Any]:
+            what = "list project spend alerts"
+            return _walk(
+                call(what, lambda: admin.projects.spend_alerts.list(self.project_id, limit=PAGE)), what
             )
-        )
-        org = _walk(
-            call("list organization spend alerts", lambda: admin.spend_alerts.list(limit=PAGE)),
-            "list organization spend alerts",
-        )
+
+        def org_alerts() -> Iterable[Any]:
+            what = "list organization spend alerts"
+            return _walk(call(what, lambda: admin.spend_alerts.list(limit=PAGE)), what)
+
+        project = pool.submit(run, project_alerts, admin=True)
+        org = run(org_alerts, admin=True)
         return [wire.live_spend_alert(a, self.project_id) for a in project.result()] + [
             wire.live_spend_alert(a, "organization") for a in org
         ]
 
-    def _read_spend_limits(self, pool: ThreadPoolExecutor) -> list[LiveSpendLimit]:
+    def _read_spend_limits(self, pool: ThreadPoolExecutor, run: ReadRunner) -> list[LiveSpendLimit]:
         admin = self._admin()
 
         def read(scope: str) -> LiveSpendLimit | None:
@@ -159,7 +168,9 @@ class AssistantsV2Target:
                 return None
             return wire.live_spend_limit(raw, scope)
 
-        futures = [pool.submit(read, scope) for scope in (self.project_id, "organization")]
+        futures = [
+            pool.submit(run, partial(read, scope), admin=True) for scope in (self.project_id, "organization")
+        ]
         return [limit for f in futures if (limit := f.result()) is not None]
 
     # ---- assistants ----------------------------------------------------------------------------------

@@ -7,10 +7,10 @@ release bundle kept in our store (the Responses-era platform), so the planner ne
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from threading import Lock
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from reconciler.model.desired import Kind
 from reconciler.model.live import (
@@ -22,6 +22,20 @@ from reconciler.model.live import (
     LiveVectorStore,
     LiveVectorStoreFile,
 )
+
+T = TypeVar("T")
+
+
+class ReadRunner(Protocol):
+    """Runs one idempotent read (`admin` marks Admin API calls). The service passes a retrying one, so a
+    503 or 429 while planning is waited out; a read is safe to repeat, unlike a create."""
+
+    def __call__(self, fn: Callable[[], T], *, admin: bool = False) -> T: ...
+
+
+def run_once(fn: Callable[[], T], *, admin: bool = False) -> T:
+    """The default runner: no retries (tests and callers that retry around the whole read)."""
+    return fn()
 
 
 @dataclass
@@ -44,7 +58,7 @@ class Target(Protocol):
     versions_on_platform: bool
     stats: RequestStats
 
-    def read(self, kinds: Collection[Kind]) -> LiveState: ...
+    def read(self, kinds: Collection[Kind], *, run: ReadRunner = run_once) -> LiveState: ...
 
     def close(self) -> None: ...
 

@@ -23,7 +23,7 @@ from reconciler.model.live import (
     LiveVectorStore,
     LiveVectorStoreFile,
 )
-from reconciler.targets.base import RequestStats
+from reconciler.targets.base import ReadRunner, RequestStats, run_once
 
 
 class FakeTarget:
@@ -60,7 +60,7 @@ class FakeTarget:
             self.lose.remove(method)
             raise TemporaryPlatformError("connection reset after the request was processed")
 
-    def read(self, kinds: Collection[Kind]) -> LiveState:
+    def read(self, kinds: Collection[Kind], *, run: ReadRunner = run_once) -> LiveState:
         stores = {
             i: s.model_copy(update={"files": tuple(self.attached.get(i, {}).values())})
             for i, s in self.stores.items()

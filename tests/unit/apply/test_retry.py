@@ -97,6 +97,27 @@ def test_retry_after_is_capped_by_max_delay() -> None:
     assert clock.sleeps[0] <= 3.05
 
 
+def test_an_admin_read_429_without_a_hint_waits_one_request_interval_of_the_admin_rate() -> None:
+    clock = Clock()
+    retrier = _retrier(clock, admin_requests_per_minute=10)
+    assert retrier.read(Flaky(2, RateLimited("429", status=429)), admin=True) == "ok"
+    assert clock.sleeps and all(slept >= 6.0 for slept in clock.sleeps)  # 60 s / 10 per minute
+
+
+def test_a_non_admin_read_429_without_a_hint_backs_off_normally() -> None:
+    clock = Clock()
+    retrier = _retrier(clock, admin_requests_per_minute=10)
+    assert retrier.read(Flaky(1, RateLimited("429", status=429))) == "ok"
+    assert clock.sleeps[0] <= 1.0
+
+
+def test_a_503_on_an_admin_read_is_not_floored() -> None:
+    clock = Clock()
+    retrier = _retrier(clock, admin_requests_per_minute=10)
+    assert retrier.read(Flaky(1), admin=True) == "ok"
+    assert clock.sleeps[0] <= 1.0
+
+
 def test_gives_up_after_max_attempts() -> None:
     clock = Clock()
     retrier = _retrier(clock, max_attempts=3)
