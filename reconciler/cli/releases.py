@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 
 from reconciler import service
+from reconciler.apply.retry import Retrier
 from reconciler.cli.main import cli
 from reconciler.config import ProjectConfig
 from reconciler.errors import ExitCode, ManifestError, Severity, UserError
@@ -189,7 +190,14 @@ def gc_command(directory: Path, target: str | None, dry_run: bool, keep: int) ->
     who = _who()
     with service.open_workspace(directory, target=target) as ws:
         report = collect_garbage(
-            ws.store, ws.target, ws.name, keep=keep, dry_run=dry_run, owner=who["user"], host=who["host"]
+            ws.store,
+            ws.target,
+            ws.name,
+            keep=keep,
+            dry_run=dry_run,
+            owner=who["user"],
+            host=who["host"],
+            retrier=Retrier(ws.project.config.retry),
         )
     for item in report.items:
         line = f"{item.outcome.value}: {item.assistant} version {item.number} ({item.platform_id})"

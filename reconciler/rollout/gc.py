@@ -7,9 +7,11 @@ ever deleted.
 Each deletion first flags the version deleted in the store, then deletes the platform object. That order
 is deliberate: the store refuses the flag while a pointer holds the version, and refuses to move a pointer
 onto a flagged one, so a rollback racing gc either wins (gc skips that version) or fails loudly - it can
-never leave `stable` naming an assistant that no longer exists. The price: when the platform call fails,
-the version stays flagged and the object stays on the platform; the report names it for manual cleanup.
-gc also holds the workspace lease, so an apply cannot reuse a version while gc removes it.
+never leave `stable` naming an assistant that no longer exists. The price: when the platform call fails
+(after the retrier's attempts), the version stays flagged and the object stays on the platform. The next
+gc finds such leftovers (flagged versions whose labelled object is still listed) and deletes them, so a
+failed run is resumed rather than left for manual cleanup. gc also holds the workspace lease, so an apply
+cannot reuse a version while gc removes it.
 """
 
 from __future__ import annotations
@@ -18,13 +20,16 @@ import socket
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from reconciler.apply.retry import Retrier
 from reconciler.errors import NotFound, ReconcilerError
-from reconciler.model.stored import VersionRecord
+from reconciler.model import labels
+from reconciler.model.desired import Kind
+from reconciler.model.stored import StoredState, VersionRecord
 from reconciler.store.base import StateStore
 from reconciler.store.lease import Clock, SystemClock, system_sleep, wait_for_lock
 from reconciler.targets.base import Target
 
-__all__ = ["DEFAULT_KEEP", "GcItem", "GcOutcome", "GcReport", "collect_garbage", "plan_gc"]
+__all__ = ["DEFAULT_KEEP", "GcItem", "GcOutcome", "GcReport", "collect_garbage", "leftovers", "plan_gc"]
 
 DEFAULT_KEEP = 5
 _LEASE_SECONDS = 900.0
@@ -90,6 +95,22 @@ def plan_gc(
     return doomed, kept
 
 
+def leftovers(stored: StoredState, live_ids: set[str]) -> list[VersionRecord]:
+    """Versions an earlier gc flagged deleted whose platform object is still listed (its delete failed),
+    unless an undeleted version or the inventory still names that id."""
+    in_use = {r.platform_id for r in stored.inventory} | {
+        v.platform_id for v in stored.versions if not v.deleted
+    }
+    seen: set[str] = set()
+    out: list[VersionRecord] = []
+    for version in sorted(stored.versions, key=lambda v: (v.assistant, v.number)):
+        pid = version.platform_id
+        if version.deleted and pid in live_ids and pid not in in_use and pid not in seen:
+            seen.add(pid)
+            out.append(version)
+    return out
+
+
 def collect_garbage(
     store: StateStore,
     target: Target,
@@ -100,12 +121,16 @@ def collect_garbage(
     owner: str = "reconcile-gc",
     host: str = "",
     clock: Clock | None = None,
+    retrier: Retrier | None = None,
 ) -> GcReport:
-    """Delete what `plan_gc` names; a failure is recorded on its item and gc carries on."""
+    """Delete what `plan_gc` names, and the leftovers of earlier runs; temporary platform errors are
+    retried through `retrier`; a failure that remains is recorded on its item and gc carries on."""
     report = GcReport(workspace=workspace, keep=keep, dry_run=dry_run)
     if dry_run:
         doomed, report.kept = plan_gc(store, workspace, keep=keep)
-        report.items = [_item(v, GcOutcome.WOULD_DELETE) for v in doomed]
+        report.items = [
+            _item(v, GcOutcome.WOULD_DELETE) for v in [*doomed, *_leftovers(store, target, workspace)]
+        ]
         return report
     lease = wait_for_lock(
         store,
@@ -119,14 +144,26 @@ def collect_garbage(
     )
     try:
         doomed, report.kept = plan_gc(store, workspace, keep=keep)
+        for version in _leftovers(store, target, workspace):
+            report.items.append(_delete_object(target, version, retrier))
         for version in doomed:
-            report.items.append(_delete(store, target, workspace, version))
+            report.items.append(_delete(store, target, workspace, version, retrier))
     finally:
         store.release_lock(lease)
     return report
 
 
-def _delete(store: StateStore, target: Target, workspace: str, version: VersionRecord) -> GcItem:
+def _leftovers(store: StateStore, target: Target, workspace: str) -> list[VersionRecord]:
+    stored = store.read(workspace)
+    if not target.versions_on_platform or not any(v.deleted for v in stored.versions):
+        return []  # nothing flagged: no list call
+    live = target.read([Kind.ASSISTANT]).assistants.values()
+    return leftovers(stored, {a.id for a in live if labels.is_managed(a.metadata)})
+
+
+def _delete(
+    store: StateStore, target: Target, workspace: str, version: VersionRecord, retrier: Retrier | None
+) -> GcItem:
     try:
         # Refused (StateError) if a pointer moved onto this version since plan_gc read the store.
         store.mark_version_deleted(workspace, version.assistant, version.number)
@@ -134,15 +171,25 @@ def _delete(store: StateStore, target: Target, workspace: str, version: VersionR
         return _item(version, GcOutcome.FAILED, f"not flagged, platform object kept: {error.one_line()}")
     if not target.versions_on_platform:
         return _item(version, GcOutcome.DELETED)  # the version lived only in our store
-    try:
+    return _delete_object(target, version, retrier)
+
+
+def _delete_object(target: Target, version: VersionRecord, retrier: Retrier | None) -> GcItem:
+    def delete() -> None:
         target.delete_assistant(version.platform_id)
+
+    try:
+        if retrier is None:
+            delete()
+        else:
+            retrier.run(delete)
     except NotFound:
         return _item(version, GcOutcome.ALREADY_GONE)
     except ReconcilerError as error:
         return _item(
             version,
             GcOutcome.FAILED,
-            f"flagged deleted, but the platform object remains (delete it by hand): {error.one_line()}",
+            f"flagged deleted, but the platform object remains (the next gc retries it): {error.one_line()}",
         )
     return _item(version, GcOutcome.DELETED)
 

@@ -6,14 +6,16 @@ from __future__ import annotations
 import getpass
 import socket
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from reconciler import service
 from reconciler.cli.main import run
+from reconciler.config import RetrySettings
 from reconciler.emulator import EmulatorApp, EmulatorConfig
 from reconciler.errors import PermanentPlatformError
 from reconciler.model.stored import VersionRecord
@@ -225,6 +227,9 @@ class _FakeWorkspace:
     store: StateStore
     target: Any
     name: str = WS
+    project: Any = field(
+        default_factory=lambda: SimpleNamespace(config=SimpleNamespace(retry=RetrySettings()))
+    )
 
     def __enter__(self) -> _FakeWorkspace:
         return self

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from typing import cast
 
 import pytest
 
-from reconciler.errors import LockHeld, NotFound, PermanentPlatformError
+from reconciler.apply.retry import Retrier
+from reconciler.config import RetrySettings
+from reconciler.errors import LockHeld, NotFound, PermanentPlatformError, TemporaryPlatformError
+from reconciler.model import labels
 from reconciler.model.desired import Kind, ResourceKey
+from reconciler.model.live import LiveAssistant, LiveState
 from reconciler.model.stored import InventoryRecord
 from reconciler.rollout.gc import GcOutcome, collect_garbage, plan_gc
 from reconciler.store import StateStore
@@ -17,21 +22,46 @@ from tests.unit.rollout.conftest import NAME, WS, add, move
 
 
 class FakeTarget:
-    """Records deletions; ids in `failing` raise a permanent error, ids in `gone` a 404."""
+    """Records deletions; ids in `failing` raise a permanent error, ids in `gone` a 404, ids in `flaky`
+    a temporary error once. `listed` are the labelled assistants a read returns."""
 
     versions_on_platform = True
 
-    def __init__(self, failing: set[str] | None = None, gone: set[str] | None = None) -> None:
+    def __init__(
+        self,
+        failing: set[str] | None = None,
+        gone: set[str] | None = None,
+        flaky: set[str] | None = None,
+        listed: set[str] | None = None,
+    ) -> None:
         self.deleted: list[str] = []
         self.failing = failing or set()
         self.gone = gone or set()
+        self.flaky = flaky or set()
+        self.listed = listed or set()
+        self.reads = 0
 
     def delete_assistant(self, assistant_id: str) -> None:
         if assistant_id in self.failing:
             raise PermanentPlatformError(f"delete assistant {assistant_id}: 500 boom", status=500)
         if assistant_id in self.gone:
             raise NotFound(f"no assistant {assistant_id}", status=404)
+        if assistant_id in self.flaky:
+            self.flaky.discard(assistant_id)
+            raise TemporaryPlatformError(f"delete assistant {assistant_id}: HTTP 503", status=503)
         self.deleted.append(assistant_id)
+        self.listed.discard(assistant_id)
+
+    def read(self, kinds: Collection[Kind]) -> LiveState:
+        self.reads += 1
+        managed = {labels.MANAGED_BY: labels.MANAGED_BY_VALUE}
+        return LiveState(
+            assistants={i: LiveAssistant(id=i, model="gpt-4o", metadata=managed) for i in self.listed}
+        )
+
+
+def _retrier() -> Retrier:
+    return Retrier(RetrySettings(), sleep=lambda _: None)
 
 
 def _eight_with_stable_on_2(store: StateStore) -> None:
@@ -91,7 +121,7 @@ def test_a_failed_deletion_is_reported_and_gc_carries_on(store: StateStore) -> N
     ]
     assert not report.ok
     assert [i.number for i in report.failed] == [2]
-    assert "500 boom" in report.failed[0].error and "remains" in report.failed[0].error
+    assert "500 boom" in report.failed[0].error and "next gc" in report.failed[0].error
     assert target.deleted == ["asst_v1"]
     # flagged first, so no pointer can be moved onto a version whose platform object may be gone
     assert [v.number for v in store.versions(WS, NAME) if v.deleted] == [1, 2, 3]
@@ -148,3 +178,51 @@ def test_gc_refuses_while_an_apply_holds_the_lock(store: StateStore) -> None:
 def test_negative_keep_is_refused(store: StateStore) -> None:
     with pytest.raises(ValueError, match="keep"):
         plan_gc(store, WS, keep=-1)
+
+
+def test_a_temporary_error_on_a_delete_is_retried(store: StateStore) -> None:
+    for n in (1, 2):
+        add(store, n)
+    move(store, 2)
+    target = FakeTarget(flaky={"asst_v1"})
+    report = collect_garbage(store, cast(Target, target), WS, keep=1, retrier=_retrier())
+    assert [(i.number, i.outcome) for i in report.items] == [(1, GcOutcome.DELETED)]
+    assert target.deleted == ["asst_v1"]
+
+
+def test_the_next_gc_deletes_what_a_failed_one_left_on_the_platform(store: StateStore) -> None:
+    for n in (1, 2, 3):
+        add(store, n)
+    move(store, 3)
+    target = FakeTarget(failing={"asst_v1"}, listed={"asst_v1", "asst_v2", "asst_v3"})
+    first = collect_garbage(store, cast(Target, target), WS, keep=1)
+    assert [(i.number, i.outcome) for i in first.items] == [(1, GcOutcome.FAILED), (2, GcOutcome.DELETED)]
+
+    target.failing.clear()
+    preview = collect_garbage(store, cast(Target, target), WS, keep=1, dry_run=True)
+    assert [(i.number, i.outcome) for i in preview.items] == [(1, GcOutcome.WOULD_DELETE)]
+    second = collect_garbage(store, cast(Target, target), WS, keep=1)
+    assert [(i.number, i.outcome) for i in second.items] == [(1, GcOutcome.DELETED)]
+    assert target.deleted == ["asst_v2", "asst_v1"]
+    third = collect_garbage(store, cast(Target, target), WS, keep=1)
+    assert third.items == []
+
+
+def test_a_flagged_id_that_a_live_version_or_the_inventory_names_is_not_a_leftover(store: StateStore) -> None:
+    add(store, 1, platform_id="asst_shared")
+    add(store, 2)
+    move(store, 2)
+    store.mark_version_deleted(WS, NAME, 1)
+    add(store, 3, platform_id="asst_shared")
+    move(store, 3)
+    target = FakeTarget(listed={"asst_shared", "asst_v2"})
+    report = collect_garbage(store, cast(Target, target), WS, keep=5)
+    assert report.items == [] and target.deleted == []
+
+
+def test_no_list_call_when_nothing_was_ever_flagged(store: StateStore) -> None:
+    add(store, 1)
+    move(store, 1)
+    target = FakeTarget(listed={"asst_v1"})
+    collect_garbage(store, cast(Target, target), WS, keep=1)
+    assert target.reads == 0
