@@ -16,7 +16,7 @@ from pathlib import Path
 
 from reconciler.apply.executor import Executor, ExecutorOptions
 from reconciler.apply.report import ApplyReport, StepResult
-from reconciler.apply.retry import Retrier
+from reconciler.apply.retry import Pacer, Reads, Retrier
 from reconciler.config import TargetConfig
 from reconciler.errors import PlanRejected, StalePlan, UserError
 from reconciler.manifest import Project, export, load_project
@@ -116,12 +116,17 @@ def kinds_to_read(desired: DesiredState, stored: StoredState) -> set[Kind]:
 
 
 def make_plan(
-    ws: Workspace, *, allow_empty: bool = False, sleep: Callable[[float], None] = time.sleep
+    ws: Workspace,
+    *,
+    allow_empty: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+    pacer: Pacer | None = None,
 ) -> tuple[Plan, StoredState]:
+    """Read the store and the platform, and plan. Reads are retried like writes (same bounds): one 503
+    or an Admin API 429 must not fail a plan. `pacer` is the apply's, so the reads count against it."""
     stored = ws.store.read(ws.name)
-    # Reads are retried like writes (same bounds): one 503 or an Admin API 429 must not fail a plan.
-    reads = Retrier(ws.project.config.retry, sleep=sleep)
-    live = ws.target.read(kinds_to_read(ws.project.desired, stored), run=reads.read)
+    reads = Reads(Retrier(ws.project.config.retry, sleep=sleep), pacer)
+    live = ws.target.read(kinds_to_read(ws.project.desired, stored), run=reads)
     plan = build_plan(ws.project.desired, live, stored, allow_empty=allow_empty, created_at=time.time())
     return plan, stored
 
@@ -173,8 +178,12 @@ def apply(
         )
     held: list[Lease | None] = [lease]  # the heartbeat swaps in each renewed lease
     try:
+        pacer = Pacer(ws.project.config.retry.admin_requests_per_minute, sleep=sleep)
         plan, stored = make_plan(
-            ws, allow_empty=allow_empty or bool(saved_plan and saved_plan.has_changes), sleep=sleep
+            ws,
+            allow_empty=allow_empty or bool(saved_plan and saved_plan.has_changes),
+            sleep=sleep,
+            pacer=pacer,
         )
         if saved_plan is not None:
             check_fresh(saved_plan, plan)
@@ -197,7 +206,7 @@ def apply(
             progress=progress,
             heartbeat=heartbeat,
         )
-        executor = Executor(ws.target, ws.store, root=ws.root, options=options, sleep=sleep)
+        executor = Executor(ws.target, ws.store, root=ws.root, options=options, sleep=sleep, pacer=pacer)
         return plan, executor.execute(plan, stored)
     finally:
         if lease is not None:

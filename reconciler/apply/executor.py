@@ -53,6 +53,7 @@ class Executor:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        pacer: Pacer | None = None,
     ) -> None:
         self.target = target
         self.store = store
@@ -60,7 +61,8 @@ class Executor:
         self.options = options or ExecutorOptions()
         self.wall_clock = wall_clock
         self.retrier = Retrier(self.options.retry, clock=clock, sleep=sleep)
-        self.pacer = Pacer(self.options.retry.admin_requests_per_minute, clock=clock, sleep=sleep)
+        # Shared with the plan's reads when the service passes one: their admin calls count too.
+        self.pacer = pacer or Pacer(self.options.retry.admin_requests_per_minute, clock=clock, sleep=sleep)
         self.clock = clock
         self.sleep = sleep
         self._workspace = ""

@@ -76,8 +76,26 @@ class Retrier:
     def read(self, fn: Callable[[], T], *, admin: bool = False) -> T:
         """A `targets.ReadRunner`: reads are idempotent, so they are simply repeated; an Admin API 429
         waits at least one request interval at the configured admin rate."""
-        floor = 60.0 / self.settings.admin_requests_per_minute if admin else 0.0
-        return self.run(fn, rate_floor=floor)
+        return Reads(self)(fn, admin=admin)
+
+
+@dataclass
+class Reads:
+    """The read runner the service hands the target: retried reads whose Admin API calls are noted on
+    the apply's pacer (not delayed: a plan alone should not wait), so the writes that follow keep the
+    whole run under the admin rate."""
+
+    retrier: Retrier
+    pacer: Pacer | None = None
+
+    def __call__(self, fn: Callable[[], T], *, admin: bool = False) -> T:
+        def attempt() -> T:
+            if admin and self.pacer is not None:
+                self.pacer.note()
+            return fn()
+
+        floor = 60.0 / self.retrier.settings.admin_requests_per_minute if admin else 0.0
+        return self.retrier.run(attempt, rate_floor=floor)
 
 
 # Requests from several workers leave a few milliseconds early or late; pacing exactly at the limit lets
@@ -103,3 +121,9 @@ class Pacer:
             self._next = start + interval
         if start > now:
             self.sleep(start - now)
+
+    def note(self) -> None:
+        """Count a call made now without waiting for it: later `wait`s space themselves after it."""
+        interval = 60.0 / (self.per_minute * PACING_HEADROOM)
+        with self._lock:
+            self._next = max(self.clock(), self._next) + interval

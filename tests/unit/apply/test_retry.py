@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from reconciler.apply.retry import Pacer, Retrier
+from reconciler.apply.retry import Pacer, Reads, Retrier
 from reconciler.config import RetrySettings
 from reconciler.errors import NotFound, RateLimited, TemporaryPlatformError
 
@@ -213,3 +213,26 @@ def test_pacer_does_not_sleep_when_calls_are_already_spaced() -> None:
     pacer.wait()
     (slept,) = clock.sleeps
     assert 5.0 <= slept <= 60.0 / 8 - 1.0
+
+
+def test_noted_calls_do_not_wait_but_push_the_next_paced_call_back() -> None:
+    clock = Clock()
+    pacer = Pacer(10, clock=clock, sleep=clock.sleep)
+    pacer.note()
+    pacer.note()  # two reads at t=0, not delayed
+    assert clock.sleeps == []
+    pacer.wait()  # the first write waits for both
+    (slept,) = clock.sleeps
+    assert slept >= 2 * 60.0 / 10
+
+
+def test_admin_reads_are_noted_on_the_shared_pacer_and_other_reads_are_not() -> None:
+    clock = Clock()
+    pacer = Pacer(10, clock=clock, sleep=clock.sleep)
+    reads = Reads(_retrier(clock), pacer)
+    assert reads(Flaky(0)) == "ok"
+    pacer.wait()
+    assert clock.sleeps == []  # a non-admin read left the admin budget alone
+    assert reads(Flaky(0), admin=True) == "ok"
+    pacer.wait()
+    assert clock.sleeps and clock.sleeps[-1] >= 60.0 / 10
