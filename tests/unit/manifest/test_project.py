@@ -21,7 +21,8 @@ def test_the_example_project_loads() -> None:
     project = load_project(REPO / "manifests", as_of=TODAY)
     assert project.config.root == REPO
     assert project.config.manifests == "manifests"
-    assert set(project.config.targets) == {"local", "openai"}
+    assert set(project.config.targets) == {"local", "served", "openai"}
+    assert project.config.targets["served"].base_url == "http://127.0.0.1:8000/v1"
     assert project.config.targets["openai"].api_key_env == "OPENAI_API_KEY"
     assert project.warnings == []
     desired = project.desired
