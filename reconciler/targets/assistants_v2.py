@@ -28,6 +28,7 @@ from reconciler.model.live import (
 from reconciler.targets import wire
 from reconciler.targets.base import ReadRunner, RequestStats, run_once
 from reconciler.targets.errors import call
+from reconciler.targets.paging import ignore_missing, pipelined, walk
 
 PAGE = 100  # the largest page the Assistants-era list endpoints accept
 READ_WORKERS = 8
@@ -67,7 +68,10 @@ class AssistantsV2Target:
         Each listing (all its pages) goes through `run`, so a failed one is repeated alone, not the read.
         """
         wanted = set(kinds)
-        with ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="read") as pool:
+        with (
+            ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="read") as pool,
+            ThreadPoolExecutor(max_workers=FILE_LIST_WORKERS, thread_name_prefix="read-files") as files,
+        ):
             assistants: Future[list[LiveAssistant]] | None = None
             stores: Future[list[LiveVectorStore]] | None = None
             alerts: Future[list[LiveSpendAlert]] | None = None
@@ -75,7 +79,7 @@ class AssistantsV2Target:
             if Kind.ASSISTANT in wanted:
                 assistants = pool.submit(run, self._list_assistants)
             if Kind.VECTOR_STORE in wanted:
-                stores = pool.submit(self._list_vector_stores, pool, run)
+                stores = pool.submit(self._list_vector_stores, files, run)
             if Kind.SPEND_ALERT in wanted:
                 alerts = pool.submit(self._list_spend_alerts, pool, run)
             if Kind.SPEND_LIMIT in wanted:
@@ -88,8 +92,12 @@ class AssistantsV2Target:
             )
 
     def _list_assistants(self) -> list[LiveAssistant]:
-        pages = call("list assistants", lambda: self.client.beta.assistants.list(limit=PAGE, order="asc"))
-        return [wire.live_assistant(a) for a in _walk(pages, "list assistants")]
+        def fetch(after: str | None) -> Any:
+            return self.client.beta.assistants.with_raw_response.list(
+                limit=PAGE, order="asc", after=after or openai.omit
+            )
+
+        return pipelined(fetch, wire.live_assistant, "list assistants")
 
     def find_assistants(self, label_name: str) -> list[LiveAssistant]:
         return [
@@ -115,11 +123,15 @@ class AssistantsV2Target:
         pages = call(
             what, lambda: self.client.vector_stores.files.list(vector_store_id, limit=PAGE, order="asc")
         )
-        return [wire.live_vector_store_file(f, vector_store_id) for f in _walk(pages, what)]
+        return [wire.live_vector_store_file(f, vector_store_id) for f in walk(pages, what)]
 
     def _all_vector_stores(self) -> list[LiveVectorStore]:
-        pages = call("list vector stores", lambda: self.client.vector_stores.list(limit=PAGE, order="asc"))
-        return [wire.live_vector_store(v) for v in _walk(pages, "list vector stores")]
+        def fetch(after: str | None) -> Any:
+            return self.client.vector_stores.with_raw_response.list(
+                limit=PAGE, order="asc", after=after or openai.omit
+            )
+
+        return pipelined(fetch, wire.live_vector_store, "list vector stores")
 
     def find_vector_stores(self, label_name: str) -> list[LiveVectorStore]:
         return [
@@ -138,13 +150,13 @@ class AssistantsV2Target:
 
         def project_alerts() -> Iterable[Any]:
             what = "list project spend alerts"
-            return _walk(
+            return walk(
                 call(what, lambda: admin.projects.spend_alerts.list(self.project_id, limit=PAGE)), what
             )
 
         def org_alerts() -> Iterable[Any]:
             what = "list organization spend alerts"
-            return _walk(call(what, lambda: admin.spend_alerts.list(limit=PAGE)), what)
+            return walk(call(what, lambda: admin.spend_alerts.list(limit=PAGE)), what)
 
         project = pool.submit(run, project_alerts, admin=True)
         org = run(org_alerts, admin=True)
@@ -207,7 +219,7 @@ class AssistantsV2Target:
         return wire.live_assistant(raw)
 
     def delete_assistant(self, assistant_id: str) -> None:
-        _ignore_missing(
+        ignore_missing(
             lambda: call(
                 f"delete assistant {assistant_id}", lambda: self.client.beta.assistants.delete(assistant_id)
             )
@@ -224,11 +236,11 @@ class AssistantsV2Target:
 
     def find_files(self, *, filename: str, size: int, purpose: str) -> list[LiveFile]:
         pages = call("list files", lambda: self.client.files.list(purpose=purpose, limit=10_000, order="asc"))
-        found = [wire.live_file(f) for f in _walk(pages, "list files")]
+        found = [wire.live_file(f) for f in walk(pages, "list files")]
         return [f for f in found if f.filename == filename and f.bytes == size]
 
     def delete_file(self, file_id: str) -> None:
-        _ignore_missing(lambda: call(f"delete file {file_id}", lambda: self.client.files.delete(file_id)))
+        ignore_missing(lambda: call(f"delete file {file_id}", lambda: self.client.files.delete(file_id)))
 
     # ---- vector stores -------------------------------------------------------------------------------
 
@@ -249,7 +261,7 @@ class AssistantsV2Target:
         return wire.live_vector_store(raw)
 
     def delete_vector_store(self, vector_store_id: str) -> None:
-        _ignore_missing(
+        ignore_missing(
             lambda: call(
                 f"delete vector store {vector_store_id}",
                 lambda: self.client.vector_stores.delete(vector_store_id),
@@ -294,7 +306,7 @@ class AssistantsV2Target:
         return wire.live_vector_store_file(raw, vector_store_id)
 
     def detach_file(self, vector_store_id: str, file_id: str) -> None:
-        _ignore_missing(
+        ignore_missing(
             lambda: call(
                 f"detach file {file_id} from vector store {vector_store_id}",
                 lambda: self.client.vector_stores.files.delete(file_id, vector_store_id=vector_store_id),
@@ -330,11 +342,11 @@ class AssistantsV2Target:
     def delete_spend_alert(self, alert_id: str, scope: str) -> None:
         admin = self._admin()
         if scope == "organization":
-            _ignore_missing(
+            ignore_missing(
                 lambda: call("delete organization spend alert", lambda: admin.spend_alerts.delete(alert_id))
             )
         else:
-            _ignore_missing(
+            ignore_missing(
                 lambda: call(
                     "delete project spend alert",
                     lambda: admin.projects.spend_alerts.delete(alert_id, project_id=scope),
@@ -355,21 +367,8 @@ class AssistantsV2Target:
     def delete_spend_limit(self, scope: str) -> None:
         admin = self._admin()
         if scope == "organization":
-            _ignore_missing(lambda: call("delete organization spend limit", admin.spend_limit.delete))
+            ignore_missing(lambda: call("delete organization spend limit", admin.spend_limit.delete))
         else:
-            _ignore_missing(
+            ignore_missing(
                 lambda: call("delete project spend limit", lambda: admin.projects.spend_limit.delete(scope))
             )
-
-
-def _walk(pages: Any, what: str) -> Iterable[Any]:
-    """Iterate an SDK cursor page across pages; page fetch errors are translated like any call."""
-    return call(what, lambda: list(pages))
-
-
-def _ignore_missing(fn: Any) -> None:
-    """Deleting what is already gone succeeds: deletes are retried after lost responses."""
-    try:
-        fn()
-    except NotFound:
-        return

@@ -1,0 +1,60 @@
+"""Walking the platform's cursor lists, and the small call wrappers the adapter shares.
+
+Every loop here is bounded: a list stops after MAX_PAGES pages, and a cursor that comes back twice is a
+platform error rather than an endless walk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from reconciler.errors import NotFound, PermanentPlatformError
+from reconciler.targets.errors import call
+
+T = TypeVar("T")
+
+MAX_PAGES = 10_000  # a million objects per kind: beyond that a cursor loop is a platform bug, not data
+
+
+def pipelined(fetch: Callable[[str | None], Any], convert: Callable[[Any], T], what: str) -> list[T]:
+    """Walk a cursor list, requesting page k+1 as soon as page k's `last_id` is known and converting
+    page k while it travels. The SDK's pager parses a whole page into models before it asks for the
+    next, which put ~10 ms of parsing per page on the plan's longest chain of dependent requests."""
+
+    def page(cursor: str | None) -> dict[str, Any]:
+        body = call(what, lambda: fetch(cursor)).http_response.json()
+        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+            raise PermanentPlatformError(f"{what}: the platform answered a list without `data`")
+        return body
+
+    out: list[T] = []
+    seen: set[str] = set()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") as ahead:
+        body = page(None)
+        for _ in range(MAX_PAGES):
+            cursor = body.get("last_id") or (body["data"][-1].get("id") if body["data"] else None)
+            more = bool(body.get("has_more")) and bool(cursor)
+            if more and cursor in seen:
+                raise PermanentPlatformError(f"{what}: the cursor {cursor} came back twice (a paging loop)")
+            following = ahead.submit(page, cursor) if more else None
+            out.extend(convert(item) for item in body["data"])
+            if following is None:
+                return out
+            seen.add(str(cursor))
+            body = following.result()
+    raise PermanentPlatformError(f"{what}: more than {MAX_PAGES} pages")
+
+
+def walk(pages: Any, what: str) -> Iterable[Any]:
+    """Iterate an SDK cursor page across pages; page fetch errors are translated like any call."""
+    return call(what, lambda: list(pages))
+
+
+def ignore_missing(fn: Any) -> None:
+    """Deleting what is already gone succeeds: deletes are retried after lost responses."""
+    try:
+        fn()
+    except NotFound:
+        return

@@ -1,0 +1,97 @@
+"""Cursor walks: every page once and in order, the next page requested before the current one is
+converted, and bounded against platforms that page forever."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.config import TargetConfig
+from reconciler.emulator import EmulatorApp
+from reconciler.emulator.transport import EmulatorTransport
+from reconciler.errors import PermanentPlatformError
+from reconciler.model.desired import Kind
+from reconciler.targets import paging
+from reconciler.targets.assistants_v2 import AssistantsV2Target
+from reconciler.targets.base import RequestStats
+from reconciler.targets.client import build_client
+
+pytestmark = pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")  # the Assistants API
+
+
+class _Raw:
+    def __init__(self, body: Any) -> None:
+        self.http_response = self
+        self._body = body
+
+    def json(self) -> Any:
+        return self._body
+
+
+class _Pages:
+    """A fake list endpoint over ids 0..n-1, `size` per page; records the cursors asked for."""
+
+    def __init__(self, n: int, size: int, *, loop: bool = False) -> None:
+        self.ids = [f"id_{i:04d}" for i in range(n)]
+        self.size = size
+        self.loop = loop
+        self.cursors: list[str | None] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, after: str | None) -> _Raw:
+        with self.lock:
+            self.cursors.append(after)
+        start = 0 if after is None or self.loop else self.ids.index(after) + 1
+        data = [{"id": i} for i in self.ids[start : start + self.size]]
+        more = self.loop or start + self.size < len(self.ids)
+        return _Raw({"data": data, "has_more": more, "last_id": data[-1]["id"] if data else None})
+
+
+@pytest.mark.parametrize(("n", "size"), [(0, 100), (1, 100), (100, 100), (101, 100), (250, 7)])
+def test_every_item_once_in_order(n: int, size: int) -> None:
+    pages = _Pages(n, size)
+    got = paging.pipelined(pages, lambda item: item["id"], "list things")
+    assert got == pages.ids
+    assert len(pages.cursors) == max(1, -(-n // size))
+
+
+def test_the_next_page_is_requested_before_the_current_one_is_converted() -> None:
+    pages = _Pages(30, 10)
+    requested_while_converting: list[int] = []
+
+    def convert(item: dict[str, str]) -> str:
+        requested_while_converting.append(len(pages.cursors))
+        return item["id"]
+
+    paging.pipelined(pages, convert, "list things")
+    # converting page 1 (items 0-9) happens after page 2 was asked for
+    assert requested_while_converting[0] >= 2
+
+
+def test_a_cursor_that_comes_back_is_a_platform_error_not_an_endless_walk() -> None:
+    with pytest.raises(PermanentPlatformError, match="came back twice"):
+        paging.pipelined(_Pages(10, 5, loop=True), lambda item: item, "list things")
+
+
+def test_a_list_without_data_is_a_platform_error() -> None:
+    with pytest.raises(PermanentPlatformError, match="without `data`"):
+        paging.pipelined(lambda after: _Raw({"object": "list"}), lambda item: item, "list things")
+
+
+def test_the_adapter_reads_every_assistant_across_pages_through_the_sdk(tmp_path: Path) -> None:
+    app = EmulatorApp()
+    stats = RequestStats()
+    client = build_client(TargetConfig(), root=tmp_path, stats=stats, transport=EmulatorTransport(app))
+    target = AssistantsV2Target(client, name="t", project_id="proj_local", stats=stats)
+    try:
+        created = [client.beta.assistants.create(model="gpt-4o", name=f"a{i}").id for i in range(230)]
+        before = stats.requests
+        live = target.read([Kind.ASSISTANT])
+        assert list(live.assistants) == created  # ascending: creation order
+        assert stats.requests - before == 3  # 100 + 100 + 30
+    finally:
+        target.close()
+        app.close()
