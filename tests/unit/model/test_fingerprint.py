@@ -3,6 +3,7 @@ edit always does; behaviour and metadata hash apart."""
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
@@ -189,3 +190,34 @@ def test_deep_schema_edit_changes_the_fingerprint() -> None:
     }
     edited = _assistant(functions=(FunctionTool(name="create_meeting", parameters=nested, strict=True),))
     assert _behaviour(edited) != _behaviour(_assistant())
+
+
+@pytest.mark.parametrize("text", ["1.0", "v:1.0,", "[2.0]", "a,-3.0}", '"quoted":1.0'])
+def test_number_like_text_inside_strings_is_never_rewritten(text: str) -> None:
+    assert canonical_json({"s": text, "n": 1.0}) == '{"n":1,"s":' + json.dumps(text) + "}"
+
+
+_tricky_text = st.lists(
+    st.sampled_from([":", ",", "[", "1.0", "-0.0", "2", "]", "}", '"', "\\", "x"]), max_size=8
+).map("".join)
+_tricky = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 5)
+    | _floats
+    | st.sampled_from([1.0, -0.0, 10.0])
+    | _tricky_text,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(_tricky_text, children, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_tricky)
+def test_canonical_json_equals_the_reference_encoding_of_ints_for_whole_floats(value: Any) -> None:
+    """Strings full of quotes, escapes and number-like text beside whole floats: the fast rewrite must
+    agree with plainly encoding the value with whole floats turned into ints."""
+    expected = json.dumps(
+        _whole_floats_as_ints(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    assert canonical_json(value) == expected
