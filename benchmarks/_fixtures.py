@@ -7,6 +7,8 @@ the machine. A project is `reconcile.yaml` (same shape as the example's) plus ge
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -25,7 +27,16 @@ PAGE = 100  # the largest page the Assistants-era list endpoints return
 PROJECT_ID = "proj_bench"
 
 
-def project_yaml(*, admin_rpm: int = 10, concurrency: int = 8) -> str:
+def project_yaml(*, admin_rpm: int = 10, concurrency: int = 8, served_url: str = "") -> str:
+    served = (
+        f"""    served:
+      type: openai
+      baseURL: {served_url}
+      projectId: {PROJECT_ID}
+"""
+        if served_url
+        else ""
+    )
     return f"""apiVersion: reconciler.dev/v1
 kind: Project
 metadata:
@@ -41,7 +52,7 @@ spec:
     local:
       type: local
       projectId: {PROJECT_ID}
-"""
+{served}"""
 
 
 def assistant_doc(name: str, *, stores: tuple[str, ...] = ()) -> str:
@@ -107,11 +118,16 @@ class Shape:
         return self.assistants + self.vector_stores + self.spend_alerts
 
 
-def write_project(root: Path, shape: Shape, *, admin_rpm: int = 10, concurrency: int = 8) -> None:
-    """Write reconcile.yaml and manifests/ for `shape` under `root` (one manifest file per kind)."""
+def write_project(
+    root: Path, shape: Shape, *, admin_rpm: int = 10, concurrency: int = 8, served_url: str = ""
+) -> None:
+    """Write reconcile.yaml and manifests/ for `shape` under `root` (one manifest file per kind).
+    `served_url` adds a target `served` pointing at an emulator server at that base URL."""
     manifests = root / "manifests"
     (manifests / "files").mkdir(parents=True, exist_ok=True)
-    (root / "reconcile.yaml").write_text(project_yaml(admin_rpm=admin_rpm, concurrency=concurrency))
+    (root / "reconcile.yaml").write_text(
+        project_yaml(admin_rpm=admin_rpm, concurrency=concurrency, served_url=served_url)
+    )
     docs: list[str] = []
     for s in range(shape.vector_stores):
         paths = []
@@ -136,6 +152,39 @@ def store_name(s: int) -> str:
 def file_text(s: int, f: int, *, edit: int = 0) -> str:
     suffix = f"\nEdited {edit} time(s).\n" if edit else ""
     return f"# Document {f} of store {s}\n\nRule {f}: keep receipts for {f % 30 + 1} days.\n{suffix}"
+
+
+_SERVE = """
+import sys
+from reconciler.emulator import EmulatorConfig
+from reconciler.emulator.faults import FaultConfig
+from reconciler.emulator.server import EmulatorServer
+server = EmulatorServer(
+    EmulatorConfig(db_path=sys.argv[1], project_id=sys.argv[2], faults=FaultConfig.parse(sys.argv[3])),
+    port=0,
+    threads=64,  # a remote platform is not limited to a handful of concurrent requests
+)
+print(server.base_url, flush=True)
+server.serve_forever()
+"""
+
+
+@contextmanager
+def served_emulator(db: Path, faults: str = "") -> Iterator[str]:
+    """An emulator HTTP server in its own process (its CPU off ours, as a remote platform's is), on a
+    SQLite file that outlives it; yields the base URL. Loopback only."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", _SERVE, str(db), PROJECT_ID, faults], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        if not url.startswith("http://127.0.0.1:"):
+            raise SystemExit(f"the emulator server did not start: {url!r}")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 class Emulator:

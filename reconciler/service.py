@@ -11,6 +11,7 @@ import os
 import socket
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,10 +125,19 @@ def make_plan(
 ) -> tuple[Plan, StoredState]:
     """Read the store and the platform, and plan. Reads are retried like writes (same bounds): one 503
     or an Admin API 429 must not fail a plan. `pacer` is the apply's, so the reads count against it."""
-    stored = ws.store.read(ws.name)
     reads = Reads(Retrier(ws.project.config.retry, sleep=sleep), pacer)
-    live = ws.target.read(kinds_to_read(ws.project.desired, stored), run=reads)
-    plan = build_plan(ws.project.desired, live, stored, allow_empty=allow_empty, created_at=time.time())
+    desired = ws.project.desired
+    # The platform read (network-bound) starts first and the store read overlaps it; kinds that only
+    # the inventory mentions (every manifest of a kind deleted) are read afterwards, which is rare.
+    first = kinds_to_read(desired, StoredState(workspace=ws.name))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan-read") as pool:
+        reading = pool.submit(ws.target.read, first, run=reads)
+        stored = ws.store.read(ws.name)  # if this fails, leaving the block still waits for the read
+        live = reading.result()
+    rest = kinds_to_read(desired, stored) - first
+    if rest:
+        live = live.merged(ws.target.read(rest, run=reads))
+    plan = build_plan(desired, live, stored, allow_empty=allow_empty, created_at=time.time())
     return plan, stored
 
 

@@ -82,3 +82,13 @@ class LiveState(Frozen):
     vector_stores: dict[str, LiveVectorStore] = Field(default_factory=dict)
     spend_alerts: dict[str, LiveSpendAlert] = Field(default_factory=dict)
     spend_limits: dict[str, LiveSpendLimit] = Field(default_factory=dict)
+
+    def merged(self, other: LiveState) -> LiveState:
+        """This read with another read's objects added (two reads of different kinds)."""
+        return LiveState(
+            assistants={**self.assistants, **other.assistants},
+            files={**self.files, **other.files},
+            vector_stores={**self.vector_stores, **other.vector_stores},
+            spend_alerts={**self.spend_alerts, **other.spend_alerts},
+            spend_limits={**self.spend_limits, **other.spend_limits},
+        )

@@ -33,6 +33,14 @@ class Context:
     live_specs: Mapping[str, dict[str, Any]]
     records: Mapping[str, InventoryRecord]  # assistant name -> inventory record (the stable object)
     versions: Mapping[str, list[VersionRecord]] = field(default_factory=dict)  # by assistant, not deleted
+    _hashes: dict[str, str] = field(default_factory=dict)  # live spec fingerprints, computed once
+
+    def live_hash(self, platform_id: str) -> str:
+        """Fingerprint of a live assistant's spec; drift and the plan's live_hash share it."""
+        known = self._hashes.get(platform_id)
+        if known is None:
+            known = self._hashes[platform_id] = fingerprint(self.live_specs[platform_id])
+        return known
 
     @classmethod
     def build(
@@ -81,10 +89,11 @@ def plan_assistant(name: str, assistant: Assistant, ctx: Context) -> ResourceCha
                 action=Action.UPDATE if diff else Action.NOOP,
                 reason="adopting a labelled assistant the state does not record (an interrupted apply?)",
                 platform_id=adopted,
-                live_hash=fingerprint(ctx.live_specs[adopted]),
+                live_hash=ctx.live_hash(adopted),
                 changes=diff,
                 adopt=True,
             )
+        assert current_id is not None  # current_spec was found under it
         diff = field_changes(current_spec, spec)
         action = Action.UPDATE if diff else Action.NOOP
         reason = "manifest differs from the platform (versioning: in-place)" if diff else "in sync"
@@ -93,7 +102,7 @@ def plan_assistant(name: str, assistant: Assistant, ctx: Context) -> ResourceCha
             action=action,
             reason=reason,
             platform_id=current_id,
-            live_hash=fingerprint(current_spec),
+            live_hash=ctx.live_hash(current_id),
             changes=diff,
         )
 
@@ -107,7 +116,7 @@ def plan_assistant(name: str, assistant: Assistant, ctx: Context) -> ResourceCha
                 action=Action.UPDATE if diff else Action.NOOP,
                 reason="adopting a labelled version the state does not record (an interrupted apply?)",
                 platform_id=adopted,
-                live_hash=fingerprint(ctx.live_specs[adopted]),
+                live_hash=ctx.live_hash(adopted),
                 changes=diff,
                 adopt=True,
                 attributes={
@@ -122,7 +131,7 @@ def plan_assistant(name: str, assistant: Assistant, ctx: Context) -> ResourceCha
         )
         return _create(base, spec, _next(versions), parent, None, assistant, reason=reason)
 
-    assert stable is not None or rec is not None
+    assert (stable is not None or rec is not None) and current_id is not None
     current_behaviour = stable.fingerprint if stable else behaviour_fingerprint(current_spec)
     if behaviour == current_behaviour:
         diff = field_changes(current_spec, spec)
@@ -132,7 +141,7 @@ def plan_assistant(name: str, assistant: Assistant, ctx: Context) -> ResourceCha
                 action=Action.NOOP,
                 reason="in sync",
                 platform_id=current_id,
-                live_hash=fingerprint(current_spec),
+                live_hash=ctx.live_hash(current_id),
             )
         behavioural = behaviour_fingerprint(current_spec) != behaviour
         reason = (
@@ -145,7 +154,7 @@ def plan_assistant(name: str, assistant: Assistant, ctx: Context) -> ResourceCha
             action=Action.UPDATE,
             reason=reason,
             platform_id=current_id,
-            live_hash=fingerprint(current_spec),
+            live_hash=ctx.live_hash(current_id),
             changes=diff,
         )
 
@@ -161,7 +170,7 @@ def plan_assistant(name: str, assistant: Assistant, ctx: Context) -> ResourceCha
             action=Action.UPDATE,
             reason=f"behaviour equals version {reuse.number}: moving stable back to it, nothing is created",
             platform_id=reuse.platform_id,
-            live_hash=fingerprint(target_spec),
+            live_hash=ctx.live_hash(reuse.platform_id),
             changes=field_changes(current_spec, spec),
             attributes={
                 "version": {

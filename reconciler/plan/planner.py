@@ -122,7 +122,9 @@ def _assistants(
     for name, assistant in sorted(desired.assistants.items()):
         rec = named.get(name)
         if rec is not None and rec.platform_id in live_specs:
-            _note_drift(f"Assistant/{name}", rec, live_specs[rec.platform_id], drift)
+            _note_drift(
+                f"Assistant/{name}", rec, live_specs[rec.platform_id], drift, ctx.live_hash(rec.platform_id)
+            )
         out.append(_with_deps(assistants.plan_assistant(name, assistant, ctx), desired))
     for name, rec in sorted(named.items()):
         if name in desired.assistants:
@@ -280,8 +282,10 @@ def _adoptable(
     return None
 
 
-def _note_drift(address: str, rec: InventoryRecord, live_spec: LiveSpec, drift: list[Drift]) -> None:
-    if not rec.live_hash or fingerprint(live_spec) == rec.live_hash:
+def _note_drift(
+    address: str, rec: InventoryRecord, live_spec: LiveSpec, drift: list[Drift], live_hash: str | None = None
+) -> None:
+    if not rec.live_hash or (live_hash or fingerprint(live_spec)) == rec.live_hash:
         return
     applied = rec.attributes.get("spec")
     changes = field_changes(applied, live_spec) if isinstance(applied, dict) else ()
