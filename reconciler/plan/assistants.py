@@ -83,16 +83,7 @@ def plan_assistant(name: str, assistant: Assistant, ctx: Context) -> ResourceCha
             adopted = _labelled(name, behaviour, ctx)
             if adopted is None:
                 return _create(base, spec, 1, None, None, assistant, in_place=True)
-            diff = field_changes(ctx.live_specs[adopted], spec)
-            return ResourceChange(
-                **base,
-                action=Action.UPDATE if diff else Action.NOOP,
-                reason="adopting a labelled assistant the state does not record (an interrupted apply?)",
-                platform_id=adopted,
-                live_hash=ctx.live_hash(adopted),
-                changes=diff,
-                adopt=True,
-            )
+            return _adopt(base, spec, adopted, ctx, "a labelled assistant")
         assert current_id is not None  # current_spec was found under it
         diff = field_changes(current_spec, spec)
         action = Action.UPDATE if diff else Action.NOOP
@@ -110,19 +101,8 @@ def plan_assistant(name: str, assistant: Assistant, ctx: Context) -> ResourceCha
         adopted = _labelled(name, behaviour, ctx)
         if adopted is not None and stable is None:
             number = _label_number(ctx.live[adopted].metadata) or _next(versions)
-            diff = field_changes(ctx.live_specs[adopted], spec)
-            return ResourceChange(
-                **base,
-                action=Action.UPDATE if diff else Action.NOOP,
-                reason="adopting a labelled version the state does not record (an interrupted apply?)",
-                platform_id=adopted,
-                live_hash=ctx.live_hash(adopted),
-                changes=diff,
-                adopt=True,
-                attributes={
-                    "version": {"number": number, "parent": None, "strategy": "immutable", "record": True}
-                },
-            )
+            version = {"number": number, "parent": None, "strategy": "immutable", "record": True}
+            return _adopt(base, spec, adopted, ctx, "a labelled version", {"version": version})
         parent = stable.number if stable else None
         reason = (
             "not on the platform"
@@ -219,6 +199,29 @@ def _create(
         reason=reason,
         changes=changes if changes is not None else field_changes(None, spec),
         attributes=attributes,
+    )
+
+
+def _adopt(
+    base: dict[str, Any],
+    spec: dict[str, Any],
+    adopted: str,
+    ctx: Context,
+    what: str,
+    attributes: dict[str, Any] | None = None,
+) -> ResourceChange:
+    """Take over a labelled object the inventory lacks (its create's response was lost) instead of
+    creating it again; an update brings it to the manifest if it differs."""
+    diff = field_changes(ctx.live_specs[adopted], spec)
+    return ResourceChange(
+        **base,
+        action=Action.UPDATE if diff else Action.NOOP,
+        reason=f"adopting {what} the state does not record (an interrupted apply?)",
+        platform_id=adopted,
+        live_hash=ctx.live_hash(adopted),
+        changes=diff,
+        adopt=True,
+        attributes=attributes or {},
     )
 
 
