@@ -127,13 +127,24 @@ def make_plan(
     or an Admin API 429 must not fail a plan. `pacer` is the apply's, so the reads count against it."""
     reads = Reads(Retrier(ws.project.config.retry, sleep=sleep), pacer)
     desired = ws.project.desired
-    # The platform read (network-bound) starts first and the store read overlaps it; kinds that only
+    # The platform read (network-bound) starts at once and the store read overlaps it; the inventory's
+    # vector stores then have their files listed without waiting for the store list. Kinds that only
     # the inventory mentions (every manifest of a kind deleted) are read afterwards, which is rare.
     first = kinds_to_read(desired, StoredState(workspace=ws.name))
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan-read") as pool:
-        reading = pool.submit(ws.target.read, first, run=reads)
-        stored = ws.store.read(ws.name)  # if this fails, leaving the block still waits for the read
-        live = reading.result()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan-store") as pool:
+        storing = pool.submit(ws.store.read, ws.name)
+
+        def our_stores() -> list[str]:
+            inventory = storing.result().inventory
+            # Attachment records share the kind (they carry a path): only the stores themselves.
+            return [
+                r.platform_id
+                for r in inventory
+                if r.key.kind is Kind.VECTOR_STORE and "path" not in r.attributes
+            ]
+
+        live = ws.target.read(first, run=reads, store_ids=our_stores)
+        stored = storing.result()
     rest = kinds_to_read(desired, stored) - first
     if rest:
         live = live.merged(ws.target.read(rest, run=reads))

@@ -6,7 +6,7 @@ specs to SDK parameters. Every SDK call goes through `errors.call`, so nothing a
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from typing import Any
@@ -62,10 +62,19 @@ class AssistantsV2Target:
 
     # ---- reading -------------------------------------------------------------------------------------
 
-    def read(self, kinds: Collection[Kind], *, run: ReadRunner = run_once) -> LiveState:
+    def read(
+        self,
+        kinds: Collection[Kind],
+        *,
+        run: ReadRunner = run_once,
+        store_ids: Callable[[], Collection[str]] | None = None,
+    ) -> LiveState:
         """One concurrent read of every kind asked for; vector-store files only for stores we manage.
 
         Each listing (all its pages) goes through `run`, so a failed one is repeated alone, not the read.
+        `store_ids` names stores whose files may be listed before the store list arrives (the ones the
+        inventory records): that takes one round trip off the longest chain. Only listings of stores the
+        list then shows as ours are used.
         """
         wanted = set(kinds)
         with (
@@ -79,7 +88,8 @@ class AssistantsV2Target:
             if Kind.ASSISTANT in wanted:
                 assistants = pool.submit(run, self._list_assistants)
             if Kind.VECTOR_STORE in wanted:
-                stores = pool.submit(self._list_vector_stores, files, run)
+                early = files.submit(self._prefetch_files, files, run, store_ids) if store_ids else None
+                stores = pool.submit(self._list_vector_stores, files, run, early)
             if Kind.SPEND_ALERT in wanted:
                 alerts = pool.submit(self._list_spend_alerts, pool, run)
             if Kind.SPEND_LIMIT in wanted:
@@ -106,10 +116,21 @@ class AssistantsV2Target:
             if labels.is_managed(a.metadata) and a.metadata.get(labels.NAME) == label_name
         ]
 
-    def _list_vector_stores(self, pool: ThreadPoolExecutor, run: ReadRunner) -> list[LiveVectorStore]:
+    def _prefetch_files(
+        self, pool: ThreadPoolExecutor, run: ReadRunner, store_ids: Callable[[], Collection[str]]
+    ) -> dict[str, Future[list[LiveVectorStoreFile]]]:
+        return {i: pool.submit(run, partial(self._list_store_files, i)) for i in store_ids()}
+
+    def _list_vector_stores(
+        self,
+        pool: ThreadPoolExecutor,
+        run: ReadRunner,
+        early: Future[dict[str, Future[list[LiveVectorStoreFile]]]] | None = None,
+    ) -> list[LiveVectorStore]:
         stores = run(self._all_vector_stores)
+        started = early.result() if early is not None else {}
         files = {
-            s.id: pool.submit(run, partial(self._list_store_files, s.id))
+            s.id: started.get(s.id) or pool.submit(run, partial(self._list_store_files, s.id))
             for s in stores
             if labels.is_managed(s.metadata)
         }

@@ -58,7 +58,13 @@ class Target(Protocol):
     versions_on_platform: bool
     stats: RequestStats
 
-    def read(self, kinds: Collection[Kind], *, run: ReadRunner = run_once) -> LiveState: ...
+    def read(
+        self,
+        kinds: Collection[Kind],
+        *,
+        run: ReadRunner = run_once,
+        store_ids: Callable[[], Collection[str]] | None = None,
+    ) -> LiveState: ...
 
     def close(self) -> None: ...
 

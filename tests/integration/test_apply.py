@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler import service
 from reconciler.cli.main import run
 from reconciler.emulator import EmulatorApp, EmulatorConfig
 from reconciler.errors import PlanRejected
@@ -41,6 +42,20 @@ def _actions(plan: object) -> dict[str, str]:
 
     assert isinstance(plan, Plan)
     return {c.address: c.action.value for c in plan.changes if c.action is not Action.NOOP}
+
+
+def test_a_no_op_plan_sends_only_the_list_pages_it_needs(project: Path, app: EmulatorApp) -> None:
+    """One page per kind and one file page for the one managed store: no GET per resource, and the
+    early file listing of inventory stores never lists anything twice or lists a non-store id."""
+    apply_project(project, transport(app))
+    with service.open_workspace(project, transport=transport(app)) as ws:
+        plan, _ = service.make_plan(ws)
+        routes = dict(ws.stats.by_route)
+    assert not plan.has_changes
+    store_files = [r for r in routes if r.startswith("GET /v1/vector_stores/") and r.endswith("/files")]
+    assert len(store_files) == 1 and routes[store_files[0]] == 1
+    assert routes.pop(store_files[0]) == 1
+    assert routes == {"GET /v1/assistants": 1, "GET /v1/vector_stores": 1}
 
 
 def test_apply_twice_gives_an_empty_second_plan(project: Path, app: EmulatorApp) -> None:

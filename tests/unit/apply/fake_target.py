@@ -8,7 +8,7 @@ entry in the list). `calls` logs every mutating call in order, for ordering asse
 from __future__ import annotations
 
 import itertools
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from reconciler.errors import NotFound, TemporaryPlatformError
@@ -60,7 +60,13 @@ class FakeTarget:
             self.lose.remove(method)
             raise TemporaryPlatformError("connection reset after the request was processed")
 
-    def read(self, kinds: Collection[Kind], *, run: ReadRunner = run_once) -> LiveState:
+    def read(
+        self,
+        kinds: Collection[Kind],
+        *,
+        run: ReadRunner = run_once,
+        store_ids: Callable[[], Collection[str]] | None = None,
+    ) -> LiveState:
         stores = {
             i: s.model_copy(update={"files": tuple(self.attached.get(i, {}).values())})
             for i, s in self.stores.items()

@@ -13,6 +13,7 @@ from reconciler.config import TargetConfig
 from reconciler.emulator import EmulatorApp
 from reconciler.emulator.transport import EmulatorTransport
 from reconciler.errors import PermanentPlatformError
+from reconciler.model import labels
 from reconciler.model.desired import Kind
 from reconciler.targets import paging
 from reconciler.targets.assistants_v2 import AssistantsV2Target
@@ -92,6 +93,47 @@ def test_the_adapter_reads_every_assistant_across_pages_through_the_sdk(tmp_path
         live = target.read([Kind.ASSISTANT])
         assert list(live.assistants) == created  # ascending: creation order
         assert stats.requests - before == 3  # 100 + 100 + 30
+    finally:
+        target.close()
+        app.close()
+
+
+def test_inventory_stores_have_their_files_listed_early_and_only_ours_are_used(tmp_path: Path) -> None:
+    app = EmulatorApp()
+    stats = RequestStats()
+    client = build_client(TargetConfig(), root=tmp_path, stats=stats, transport=EmulatorTransport(app))
+    target = AssistantsV2Target(client, name="t", project_id="proj_local", stats=stats)
+    ours = {labels.MANAGED_BY: labels.MANAGED_BY_VALUE}
+    try:
+        known = client.vector_stores.create(name="known", metadata=ours).id
+        new = client.vector_stores.create(name="new", metadata=ours).id
+        foreign = client.vector_stores.create(name="foreign").id
+        gone = client.vector_stores.create(name="gone", metadata=ours).id
+        client.vector_stores.delete(gone)
+        for store in (known, new, foreign):
+            upload = client.files.create(file=(f"{store}.md", b"# hi\n"), purpose="assistants")
+            client.vector_stores.files.create(store, file_id=upload.id)
+        asked: list[str] = []
+
+        def inventory() -> list[str]:
+            asked.append("yes")
+            return [known, gone, foreign]  # a deleted store, and one that is no longer labelled ours
+
+        def file_lists() -> int:
+            return sum(
+                n
+                for route, n in stats.by_route.items()
+                if route.startswith("GET") and route.endswith("/files")
+            )
+
+        before = file_lists()
+        live = target.read([Kind.VECTOR_STORE], store_ids=inventory)
+        assert asked == ["yes"]
+        files = {i: [f.id for f in s.files] for i, s in live.vector_stores.items()}
+        assert len(files[known]) == 1 and len(files[new]) == 1
+        assert files[foreign] == []  # listed early, but not labelled ours: not used
+        lists = file_lists() - before
+        assert lists == 4  # known, gone (404, ignored), foreign early; new after the store list
     finally:
         target.close()
         app.close()
