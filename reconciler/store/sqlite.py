@@ -9,6 +9,7 @@ BEGIN IMMEDIATE (so the lease check and the lease write happen under SQLite's si
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -51,12 +52,25 @@ class SqliteStore(SqlStore):
         try:
             self._exec("PRAGMA foreign_keys = ON")
             if self.path != MEMORY:
-                self._query("PRAGMA journal_mode = WAL")
+                self._enable_wal(busy_timeout)
                 self._exec("PRAGMA synchronous = NORMAL")
             self.migrate(migrations)
         except BaseException:
             self.close()
             raise
+
+    def _enable_wal(self, busy_timeout: float) -> None:
+        """Switch a fresh file to WAL. The switch needs the file to itself and SQLite answers "locked"
+        at once, without its busy handler, while another opener holds it: retry until the timeout."""
+        deadline = time.monotonic() + busy_timeout
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode = WAL").fetchall()
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise StateError(f"SQLite state at {self.path}: {exc}") from exc
+                time.sleep(0.005)
 
     def _run(self, sql: str, params: Sequence[Any]) -> tuple[list[Row], int]:
         cursor = self._conn.cursor()
