@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import click
 
 from reconciler.cli.main import cli
 from reconciler.emulator import EmulatorConfig, FaultConfig
 from reconciler.emulator.server import EmulatorServer
-from reconciler.errors import ExitCode
+from reconciler.errors import ConfigError, ExitCode
 
 
 @cli.group()
@@ -58,7 +60,12 @@ def serve(
         config = EmulatorConfig.from_env(None, **overrides)
     except ValueError as exc:  # a malformed EMULATOR_* variable
         raise click.UsageError(str(exc)) from None
-    server = EmulatorServer(config, host=host, port=port)
+    try:
+        server = EmulatorServer(config, host=host, port=port)
+    except (OSError, sqlite3.Error) as exc:  # a busy port, an unwritable --db
+        raise ConfigError(
+            f"cannot start the emulator on {host}:{port} with --db {db or ':memory:'}: {exc}"
+        ) from exc
     click.echo(f"OpenAI emulator listening on {server.base_url}")
     click.echo(
         "Point a client at it: OPENAI_BASE_URL=" + server.base_url + " OPENAI_API_KEY=sk-local-emulator"

@@ -11,6 +11,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 JSON = dict[str, Any]
@@ -36,6 +37,8 @@ class Storage:
     def __init__(self, path: str = ":memory:") -> None:
         # One connection guarded by a re-entrant lock: SQLite serialises writers anyway, and a single
         # connection lets an in-memory database be shared by the server's worker threads.
+        if path != ":memory:" and not path.startswith("file:"):
+            Path(path).parent.mkdir(parents=True, exist_ok=True)  # `--db .reconcile/x.db` on a fresh clone
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._lock = threading.RLock()
         if path != ":memory:":

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import openai
 import pytest
@@ -74,3 +76,34 @@ def test_db_file_survives_a_restart(tmp_path: object) -> None:
             process.send_signal(signal.SIGINT)
             process.communicate(timeout=15)
     assert listed == ids
+
+
+def test_db_in_a_directory_that_does_not_exist_yet_is_created(tmp_path: Path) -> None:
+    db = tmp_path / ".reconcile" / "served.db"  # a fresh clone has no .reconcile/
+    process, base_url = _start("--db", str(db))
+    try:
+        client = openai.OpenAI(api_key="sk-anything", base_url=base_url, max_retries=0, timeout=10)
+        client.beta.assistants.create(model="gpt-4o", name="kept")
+        client.close()
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=15)
+    assert db.is_file()
+
+
+def test_a_port_in_use_is_one_line_not_a_traceback() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        result = subprocess.run(
+            [sys.executable, "-c", LAUNCH, "emulator", "serve", "--host", "127.0.0.1", "--port", port],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: ConfigError: cannot start the emulator on 127.0.0.1:" + port)
+    assert len(result.stderr.strip().splitlines()) == 1
