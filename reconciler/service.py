@@ -181,6 +181,7 @@ def apply(
     lock_timeout: float = 0.0,
     confirm: Callable[[Plan], bool] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
     progress: Callable[[StepResult, int, int], None] | None = None,
 ) -> tuple[Plan, ApplyReport | None]:
     """Plan (or check a saved plan) and execute it under the workspace lock. `confirm` sees the plan
@@ -199,7 +200,7 @@ def apply(
         )
     held: list[Lease | None] = [lease]  # the heartbeat swaps in each renewed lease
     try:
-        pacer = Pacer(ws.project.config.retry.admin_requests_per_minute, sleep=sleep)
+        pacer = Pacer(ws.project.config.retry.admin_requests_per_minute, clock=clock, sleep=sleep)
         plan, stored = make_plan(
             ws,
             allow_empty=allow_empty or bool(saved_plan and saved_plan.has_changes),
@@ -227,7 +228,9 @@ def apply(
             progress=progress,
             heartbeat=heartbeat,
         )
-        executor = Executor(ws.target, ws.store, root=ws.root, options=options, sleep=sleep, pacer=pacer)
+        executor = Executor(
+            ws.target, ws.store, root=ws.root, options=options, clock=clock, sleep=sleep, pacer=pacer
+        )
         return plan, executor.execute(plan, stored)
     finally:
         if lease is not None:
