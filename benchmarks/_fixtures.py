@@ -7,6 +7,7 @@ the machine. A project is `reconcile.yaml` (same shape as the example's) plus ge
 from __future__ import annotations
 
 import math
+import select
 import subprocess
 import sys
 import threading
@@ -178,7 +179,8 @@ def served_emulator(db: Path, faults: str = "") -> Iterator[str]:
     )
     try:
         assert process.stdout is not None
-        url = process.stdout.readline().strip()
+        ready, _, _ = select.select([process.stdout], [], [], 60.0)  # never wait forever on a stuck child
+        url = process.stdout.readline().strip() if ready else ""
         if not url.startswith("http://127.0.0.1:"):
             raise SystemExit(f"the emulator server did not start: {url!r}")
         yield url

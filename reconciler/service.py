@@ -121,11 +121,12 @@ def make_plan(
     *,
     allow_empty: bool = False,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
     pacer: Pacer | None = None,
 ) -> tuple[Plan, StoredState]:
     """Read the store and the platform, and plan. Reads are retried like writes (same bounds): one 503
     or an Admin API 429 must not fail a plan. `pacer` is the apply's, so the reads count against it."""
-    reads = Reads(Retrier(ws.project.config.retry, sleep=sleep), pacer)
+    reads = Reads(Retrier(ws.project.config.retry, clock=clock, sleep=sleep), pacer)
     desired = ws.project.desired
     # The platform read (network-bound) starts at once and the store read overlaps it; the inventory's
     # vector stores then have their files listed without waiting for the store list. Kinds that only
@@ -205,6 +206,7 @@ def apply(
             ws,
             allow_empty=allow_empty or bool(saved_plan and saved_plan.has_changes),
             sleep=sleep,
+            clock=clock,
             pacer=pacer,
         )
         if saved_plan is not None:

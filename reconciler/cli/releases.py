@@ -199,6 +199,8 @@ def gc_command(directory: Path, target: str | None, dry_run: bool, keep: int) ->
             host=who["host"],
             retrier=Retrier(ws.project.config.retry),
         )
+    for warning in report.warnings:
+        click.echo(sanitize(f"warning: {warning}"), err=True)
     for item in report.items:
         line = f"{item.outcome.value}: {item.assistant} version {item.number} ({item.platform_id})"
         if item.error:

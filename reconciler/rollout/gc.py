@@ -27,7 +27,7 @@ from reconciler.model.desired import Kind
 from reconciler.model.stored import StoredState, VersionRecord
 from reconciler.store.base import StateStore
 from reconciler.store.lease import Clock, SystemClock, system_sleep, wait_for_lock
-from reconciler.targets.base import Target
+from reconciler.targets.base import Target, run_once
 
 __all__ = ["DEFAULT_KEEP", "GcItem", "GcOutcome", "GcReport", "collect_garbage", "leftovers", "plan_gc"]
 
@@ -58,6 +58,7 @@ class GcReport:
     dry_run: bool
     items: list[GcItem] = field(default_factory=list)
     kept: int = 0  # undeleted versions left alone
+    warnings: list[str] = field(default_factory=list)  # what gc could not check (it went on without it)
 
     @property
     def ok(self) -> bool:
@@ -128,10 +129,10 @@ def collect_garbage(
     report = GcReport(workspace=workspace, keep=keep, dry_run=dry_run)
     if dry_run:
         doomed, report.kept = plan_gc(store, workspace, keep=keep)
-        report.items = [
-            _item(v, GcOutcome.WOULD_DELETE) for v in [*doomed, *_leftovers(store, target, workspace)]
-        ]
+        left = _leftovers(store, target, workspace, retrier, report)
+        report.items = [_item(v, GcOutcome.WOULD_DELETE) for v in [*doomed, *left]]
         return report
+    wall = clock or SystemClock()
     lease = wait_for_lock(
         store,
         workspace,
@@ -139,26 +140,35 @@ def collect_garbage(
         host=host or socket.gethostname(),
         ttl_seconds=_LEASE_SECONDS,
         timeout=0.0,
-        clock=clock or SystemClock(),
+        clock=wall,
         sleeper=system_sleep,
     )
     try:
         doomed, report.kept = plan_gc(store, workspace, keep=keep)
-        for version in _leftovers(store, target, workspace):
+        for version in _leftovers(store, target, workspace, retrier, report):
+            lease = store.renew_lock(lease, now=wall.now())  # retried deletes can outlast one lease
             report.items.append(_delete_object(target, version, retrier))
         for version in doomed:
+            lease = store.renew_lock(lease, now=wall.now())
             report.items.append(_delete(store, target, workspace, version, retrier))
     finally:
         store.release_lock(lease)
     return report
 
 
-def _leftovers(store: StateStore, target: Target, workspace: str) -> list[VersionRecord]:
+def _leftovers(
+    store: StateStore, target: Target, workspace: str, retrier: Retrier | None, report: GcReport
+) -> list[VersionRecord]:
     stored = store.read(workspace)
     if not target.versions_on_platform or not any(v.deleted for v in stored.versions):
         return []  # nothing flagged: no list call
-    live = target.read([Kind.ASSISTANT]).assistants.values()
-    return leftovers(stored, {a.id for a in live if labels.is_managed(a.metadata)})
+    try:
+        live = target.read([Kind.ASSISTANT], run=retrier.read if retrier else run_once)
+    except ReconcilerError as error:
+        # The sweep only finishes earlier runs' work: without the list, gc still does this run's.
+        report.warnings.append(f"leftovers of earlier gc runs not checked: {error.one_line()}")
+        return []
+    return leftovers(stored, {a.id for a in live.assistants.values() if labels.is_managed(a.metadata)})
 
 
 def _delete(

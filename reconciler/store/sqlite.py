@@ -67,8 +67,9 @@ class SqliteStore(SqlStore):
             try:
                 self._conn.execute("PRAGMA journal_mode = WAL").fetchall()
                 return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() >= deadline:
+            except sqlite3.Error as exc:  # not a database, unreadable, ...: our error, not sqlite3's
+                locked = isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+                if not locked or time.monotonic() >= deadline:
                     raise StateError(f"SQLite state at {self.path}: {exc}") from exc
                 time.sleep(0.005)
 

@@ -24,10 +24,15 @@ def pipelined(fetch: Callable[[str | None], Any], convert: Callable[[Any], T], w
     next, which put ~10 ms of parsing per page on the plan's longest chain of dependent requests."""
 
     def page(cursor: str | None) -> dict[str, Any]:
-        body = call(what, lambda: fetch(cursor)).http_response.json()
-        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-            raise PermanentPlatformError(f"{what}: the platform answered a list without `data`")
-        return body
+        raw = call(what, lambda: fetch(cursor))
+        try:
+            body = raw.http_response.json()
+        except ValueError as exc:  # a 200 that is not JSON (a proxy's error page) is the platform's fault
+            raise PermanentPlatformError(f"{what}: the platform's answer is not JSON") from exc
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+            raise PermanentPlatformError(f"{what}: the platform answered a list without `data` objects")
+        return dict(body)
 
     out: list[T] = []
     seen: set[str] = set()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection
-from typing import cast
+from typing import Any, cast
 
 import pytest
 
@@ -17,7 +17,7 @@ from reconciler.model.live import LiveAssistant, LiveState
 from reconciler.model.stored import InventoryRecord
 from reconciler.rollout.gc import GcOutcome, collect_garbage, plan_gc
 from reconciler.store import StateStore
-from reconciler.targets.base import Target
+from reconciler.targets.base import ReadRunner, Target, run_once
 from tests.unit.rollout.conftest import NAME, WS, add, move
 
 
@@ -40,6 +40,14 @@ class FakeTarget:
         self.flaky = flaky or set()
         self.listed = listed or set()
         self.reads = 0
+        self.read_error: Exception | None = None
+        self.read_failures = 0  # how many reads still fail with read_error (retried ones count)
+
+    def _fail(self) -> LiveState:
+        if self.read_failures > 0 and self.read_error is not None:
+            self.read_failures -= 1
+            raise self.read_error
+        return self._listing()
 
     def delete_assistant(self, assistant_id: str) -> None:
         if assistant_id in self.failing:
@@ -52,8 +60,14 @@ class FakeTarget:
         self.deleted.append(assistant_id)
         self.listed.discard(assistant_id)
 
-    def read(self, kinds: Collection[Kind]) -> LiveState:
+    def read(self, kinds: Collection[Kind], *, run: ReadRunner = run_once) -> LiveState:
         self.reads += 1
+        if self.read_error is not None:
+            return run(self._fail)
+
+        return self._listing()
+
+    def _listing(self) -> LiveState:
         managed = {labels.MANAGED_BY: labels.MANAGED_BY_VALUE}
         return LiveState(
             assistants={i: LiveAssistant(id=i, model="gpt-4o", metadata=managed) for i in self.listed}
@@ -226,3 +240,49 @@ def test_no_list_call_when_nothing_was_ever_flagged(store: StateStore) -> None:
     target = FakeTarget(listed={"asst_v1"})
     collect_garbage(store, cast(Target, target), WS, keep=1)
     assert target.reads == 0
+
+
+def test_a_failing_leftover_listing_is_a_warning_and_this_runs_deletes_still_happen(
+    store: StateStore,
+) -> None:
+    for n in (1, 2, 3):
+        add(store, n)
+    move(store, 3)
+    store.mark_version_deleted(WS, NAME, 1)
+    target = FakeTarget(listed={"asst_v1"})
+    target.read_error = TemporaryPlatformError("list assistants: HTTP 503", status=503)
+    target.read_failures = 100
+    report = collect_garbage(store, cast(Target, target), WS, keep=1, retrier=_retrier())
+    assert target.deleted == ["asst_v2"]
+    assert report.ok and [(i.number, i.outcome) for i in report.items] == [(2, GcOutcome.DELETED)]
+    assert len(report.warnings) == 1 and "not checked" in report.warnings[0] and "503" in report.warnings[0]
+
+
+def test_the_leftover_listing_is_retried(store: StateStore) -> None:
+    for n in (1, 2):
+        add(store, n)
+    move(store, 2)
+    store.mark_version_deleted(WS, NAME, 1)
+    target = FakeTarget(listed={"asst_v1"})
+    target.read_error = TemporaryPlatformError("list assistants: HTTP 503", status=503)
+    target.read_failures = 1
+    report = collect_garbage(store, cast(Target, target), WS, keep=1, retrier=_retrier())
+    assert target.deleted == ["asst_v1"] and report.warnings == []
+
+
+def test_the_lease_is_renewed_before_each_deletion(
+    store: StateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in (1, 2, 3):
+        add(store, n)
+    move(store, 3)
+    renewals: list[float] = []
+    renew = store.renew_lock
+
+    def counting(lease: Any, *, now: float) -> Any:
+        renewals.append(now)
+        return renew(lease, now=now)
+
+    monkeypatch.setattr(store, "renew_lock", counting)
+    collect_garbage(store, cast(Target, FakeTarget()), WS, keep=1)
+    assert len(renewals) == 2  # versions 1 and 2

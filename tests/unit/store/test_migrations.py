@@ -120,3 +120,10 @@ def test_two_openers_of_a_fresh_file_migrate_it_once(tmp_path: Path) -> None:
         rows = store._query("SELECT number FROM schema_migrations ORDER BY number")
         assert [r[0] for r in rows] == [m.number for m in bundled_migrations()]
         assert store.schema_version() == 2
+
+
+def test_a_file_that_is_not_a_database_is_our_error(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    path.write_bytes(b"this is not a SQLite database, just bytes long enough to have a header" * 4)
+    with pytest.raises(StateError, match="not a database"):
+        SqliteStore(path)

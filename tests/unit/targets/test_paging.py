@@ -77,6 +77,21 @@ def test_a_cursor_that_comes_back_is_a_platform_error_not_an_endless_walk() -> N
         paging.pipelined(_Pages(10, 5, loop=True), lambda item: item, "list things")
 
 
+class _NotJson(_Raw):
+    def json(self) -> Any:
+        raise ValueError("Expecting value: line 1 column 1 (char 0)")
+
+
+def test_an_answer_that_is_not_json_is_a_platform_error() -> None:
+    with pytest.raises(PermanentPlatformError, match="not JSON"):
+        paging.pipelined(lambda after: _NotJson(None), lambda item: item, "list things")
+
+
+def test_a_list_of_non_objects_is_a_platform_error() -> None:
+    with pytest.raises(PermanentPlatformError, match="without `data`"):
+        paging.pipelined(lambda after: _Raw({"data": ["x"], "has_more": False}), lambda item: item, "list")
+
+
 def test_a_list_without_data_is_a_platform_error() -> None:
     with pytest.raises(PermanentPlatformError, match="without `data`"):
         paging.pipelined(lambda after: _Raw({"object": "list"}), lambda item: item, "list things")
