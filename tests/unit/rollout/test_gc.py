@@ -242,16 +242,23 @@ def test_no_list_call_when_nothing_was_ever_flagged(store: StateStore) -> None:
     assert target.reads == 0
 
 
-def test_a_failing_leftover_listing_is_a_warning_and_this_runs_deletes_still_happen(
-    store: StateStore,
-) -> None:
-    for n in (1, 2, 3):
+def _flagged_v1_listed_and_failing(store: StateStore, *, versions: int, failures: int) -> FakeTarget:
+    """Versions 1..n with stable on n; an earlier gc flagged 1 but its object is still listed; the
+    listing fails `failures` times with a 503."""
+    for n in range(1, versions + 1):
         add(store, n)
-    move(store, 3)
+    move(store, versions)
     store.mark_version_deleted(WS, NAME, 1)
     target = FakeTarget(listed={"asst_v1"})
     target.read_error = TemporaryPlatformError("list assistants: HTTP 503", status=503)
-    target.read_failures = 100
+    target.read_failures = failures
+    return target
+
+
+def test_a_failing_leftover_listing_is_a_warning_and_this_runs_deletes_still_happen(
+    store: StateStore,
+) -> None:
+    target = _flagged_v1_listed_and_failing(store, versions=3, failures=100)
     report = collect_garbage(store, cast(Target, target), WS, keep=1, retrier=_retrier())
     assert target.deleted == ["asst_v2"]
     assert report.ok and [(i.number, i.outcome) for i in report.items] == [(2, GcOutcome.DELETED)]
@@ -259,13 +266,7 @@ def test_a_failing_leftover_listing_is_a_warning_and_this_runs_deletes_still_hap
 
 
 def test_the_leftover_listing_is_retried(store: StateStore) -> None:
-    for n in (1, 2):
-        add(store, n)
-    move(store, 2)
-    store.mark_version_deleted(WS, NAME, 1)
-    target = FakeTarget(listed={"asst_v1"})
-    target.read_error = TemporaryPlatformError("list assistants: HTTP 503", status=503)
-    target.read_failures = 1
+    target = _flagged_v1_listed_and_failing(store, versions=2, failures=1)
     report = collect_garbage(store, cast(Target, target), WS, keep=1, retrier=_retrier())
     assert target.deleted == ["asst_v1"] and report.warnings == []
 
