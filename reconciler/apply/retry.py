@@ -34,7 +34,7 @@ class Retrier:
     rng: random.Random = field(default_factory=random.Random)  # jitter, not crypto
     retries: int = 0  # how many retries this apply needed (reported)
 
-    def delay(self, attempt: int, error: TemporaryPlatformError, *, rate_floor: float = 0.0) -> float:
+    def delay(self, attempt: int, error: TemporaryPlatformError, *, admin: bool = False) -> float:
         backoff = float(min(self.settings.max_delay_seconds, self.settings.base_delay_seconds * 2.0**attempt))
         jittered = backoff * (0.5 + self.rng.random() / 2)
         if error.retry_after is not None:
@@ -42,8 +42,9 @@ class Retrier:
             return float(min(self.settings.max_delay_seconds, error.retry_after) + self.rng.random() * 0.05)
         if isinstance(error, RateLimited):
             # A 429 with no hint (the Admin API's): short backoffs would spend the attempts inside the
-            # window that refused us, so wait at least one request interval of the known rate.
-            return max(jittered, min(self.settings.max_delay_seconds, rate_floor))
+            # window that refused us, so an admin call waits at least one interval of the admin rate.
+            floor = 60.0 / self.settings.admin_requests_per_minute if admin else 0.0
+            return max(jittered, min(self.settings.max_delay_seconds, floor))
         return jittered
 
     def run(
@@ -51,7 +52,7 @@ class Retrier:
         fn: Callable[[], T],
         *,
         before_retry: Callable[[TemporaryPlatformError], T | None] | None = None,
-        rate_floor: float = 0.0,
+        admin: bool = False,
     ) -> T:
         """Call `fn` until it succeeds, a permanent error escapes, or attempts/deadline run out.
 
@@ -65,7 +66,7 @@ class Retrier:
                 return fn()
             except TemporaryPlatformError as error:
                 attempt += 1
-                wait = self.delay(attempt - 1, error, rate_floor=rate_floor)
+                wait = self.delay(attempt - 1, error, admin=admin)
                 if attempt >= self.settings.max_attempts or self.clock() + wait > deadline:
                     raise
                 self.retries += 1
@@ -96,8 +97,7 @@ class Reads:
                 self.pacer.note()
             return fn()
 
-        floor = 60.0 / self.retrier.settings.admin_requests_per_minute if admin else 0.0
-        return self.retrier.run(attempt, rate_floor=floor)
+        return self.retrier.run(attempt, admin=admin)
 
 
 # Requests from several workers leave a few milliseconds early or late, so a window can see one more
@@ -131,11 +131,13 @@ class Pacer:
     def limit(self) -> int:
         return max(1, math.floor(self.per_minute * PACING_HEADROOM))
 
-    def _reserve(self) -> tuple[float, float]:
+    def _take(self, *, fit: bool) -> tuple[float, float]:
+        """Record a slot and return (now, its start): the first time the window has room when `fit`,
+        else now. Slots stay in order, and only the last `limit` are kept."""
         with self._lock:
             now = self.clock()
-            start = max(now, self._slots[-1]) if self._slots else now  # slots stay in order
-            if len(self._slots) >= self.limit:
+            start = max(now, self._slots[-1]) if self._slots else now
+            if fit and len(self._slots) >= self.limit:
                 start = max(start, self._slots[-self.limit] + WINDOW_SECONDS + TRANSIT_MARGIN_SECONDS)
             self._slots.append(start)
             while len(self._slots) > self.limit:
@@ -144,14 +146,10 @@ class Pacer:
 
     def wait(self) -> None:
         """Block until this call fits the window; its slot is taken before sleeping."""
-        now, start = self._reserve()
+        now, start = self._take(fit=True)
         if start > now:
             self.sleep(start - now)
 
     def note(self) -> None:
         """Count a call made now without waiting for it (the plan's reads): later calls fit around it."""
-        with self._lock:
-            now = self.clock()
-            self._slots.append(max(now, self._slots[-1]) if self._slots else now)
-            while len(self._slots) > self.limit:
-                self._slots.popleft()
+        self._take(fit=False)

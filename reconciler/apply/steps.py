@@ -90,8 +90,7 @@ class Steps:
                 return None
             return self.retrier.run(recover)
 
-        floor = 60.0 / self.retrier.settings.admin_requests_per_minute if admin else 0.0
-        return self.retrier.run(attempt, before_retry=before_retry, rate_floor=floor)
+        return self.retrier.run(attempt, before_retry=before_retry, admin=admin)
 
     @staticmethod
     def _record(

@@ -102,11 +102,7 @@ class AssistantsV2Target:
             )
 
     def _list_assistants(self) -> list[LiveAssistant]:
-        def fetch(after: str | None) -> Any:
-            return self.client.beta.assistants.with_raw_response.list(
-                limit=PAGE, order="asc", after=after or openai.omit
-            )
-
+        fetch = _cursor_pages(self.client.beta.assistants.with_raw_response.list)
         return pipelined(fetch, wire.live_assistant, "list assistants")
 
     def find_assistants(self, label_name: str) -> list[LiveAssistant]:
@@ -147,11 +143,7 @@ class AssistantsV2Target:
         return [wire.live_vector_store_file(f, vector_store_id) for f in walk(pages, what)]
 
     def _all_vector_stores(self) -> list[LiveVectorStore]:
-        def fetch(after: str | None) -> Any:
-            return self.client.vector_stores.with_raw_response.list(
-                limit=PAGE, order="asc", after=after or openai.omit
-            )
-
+        fetch = _cursor_pages(self.client.vector_stores.with_raw_response.list)
         return pipelined(fetch, wire.live_vector_store, "list vector stores")
 
     def find_vector_stores(self, label_name: str) -> list[LiveVectorStore]:
@@ -393,3 +385,12 @@ class AssistantsV2Target:
             ignore_missing(
                 lambda: call("delete project spend limit", lambda: admin.projects.spend_limit.delete(scope))
             )
+
+
+def _cursor_pages(list_raw: Callable[..., Any]) -> Callable[[str | None], Any]:
+    """One page of a raw cursor list after `after` (the first page for None), the largest page allowed."""
+
+    def fetch(after: str | None) -> Any:
+        return list_raw(limit=PAGE, order="asc", after=after or openai.omit)
+
+    return fetch
