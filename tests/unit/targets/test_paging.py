@@ -152,3 +152,26 @@ def test_inventory_stores_have_their_files_listed_early_and_only_ours_are_used(t
     finally:
         target.close()
         app.close()
+
+
+def test_a_store_with_more_files_than_a_page_is_listed_whole(tmp_path: Path) -> None:
+    app = EmulatorApp()
+    stats = RequestStats()
+    client = build_client(TargetConfig(), root=tmp_path, stats=stats, transport=EmulatorTransport(app))
+    target = AssistantsV2Target(client, name="t", project_id="proj_local", stats=stats)
+    try:
+        ours = {labels.MANAGED_BY: labels.MANAGED_BY_VALUE}
+        store = client.vector_stores.create(name="big", metadata=ours).id
+        attached = []
+        for i in range(105):
+            upload = client.files.create(file=(f"f{i}.md", b"# hi\n"), purpose="assistants")
+            client.vector_stores.files.create(store, file_id=upload.id, attributes={"path": f"f{i}.md"})
+            attached.append(upload.id)
+        live = target.read([Kind.VECTOR_STORE])
+        files = live.vector_stores[store].files
+        assert [f.id for f in files] == attached
+        assert files[104].attributes == {"path": "f104.md"}
+        assert {f.vector_store_id for f in files} == {store}
+    finally:
+        target.close()
+        app.close()
