@@ -29,6 +29,7 @@ from reconciler.model.stored import InventoryRecord, StoredState
 from reconciler.plan import normalise
 from reconciler.plan.definition import Action, Plan
 from reconciler.plan.planner import build_plan
+from reconciler.plan.prepare import LiveCollector, Names, prepare_desired
 from reconciler.store import open_store
 from reconciler.store.base import StateStore
 from reconciler.store.lease import SystemClock, system_sleep, wait_for_lock
@@ -131,8 +132,10 @@ def make_plan(
     # The platform read (network-bound) starts at once and the store read overlaps it; the inventory's
     # vector stores then have their files listed without waiting for the store list. Kinds that only
     # the inventory mentions (every manifest of a kind deleted) are read afterwards, which is rare.
+    # Planner work that needs one object at a time (specs, fingerprints) is done while pages travel:
+    # desired digests here, live ones on the reader thread as each page of assistants arrives.
     first = kinds_to_read(desired, StoredState(workspace=ws.name))
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan-store") as pool:
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="plan") as pool:
         storing = pool.submit(ws.store.read, ws.name)
 
         def our_stores() -> list[str]:
@@ -144,12 +147,20 @@ def make_plan(
                 if r.key.kind is Kind.VECTOR_STORE and "path" not in r.attributes
             ]
 
-        live = ws.target.read(first, run=reads, store_ids=our_stores)
+        collector = LiveCollector(lambda: Names.of(storing.result()))
+        reading = pool.submit(
+            ws.target.read, first, run=reads, store_ids=our_stores, on_assistants=collector.add
+        )
+        ready = prepare_desired(desired)
+        live = reading.result()
         stored = storing.result()
     rest = kinds_to_read(desired, stored) - first
     if rest:
         live = live.merged(ws.target.read(rest, run=reads))
-    plan = build_plan(desired, live, stored, allow_empty=allow_empty, created_at=time.time())
+    prepared = collector.prepared(ready)
+    plan = build_plan(
+        desired, live, stored, allow_empty=allow_empty, created_at=time.time(), prepared=prepared
+    )
     return plan, stored
 
 

@@ -17,10 +17,11 @@ from reconciler.model import labels
 from reconciler.model.canonical import fingerprint
 from reconciler.model.desired import Assistant, Kind
 from reconciler.model.live import LiveAssistant
-from reconciler.model.specs import assistant_spec, behaviour_fingerprint
+from reconciler.model.specs import behaviour_fingerprint
 from reconciler.model.stored import InventoryRecord, StoredState, VersionRecord
 from reconciler.plan.definition import Action, FieldChange, ResourceChange, Stage
 from reconciler.plan.diff import field_changes
+from reconciler.plan.prepare import DesiredDigest
 from reconciler.schema.compat import classify_tools
 
 STABLE = "stable"
@@ -49,18 +50,20 @@ class Context:
         live: Mapping[str, LiveAssistant],
         live_specs: Mapping[str, dict[str, Any]],
         records: Mapping[str, InventoryRecord],
+        *,
+        hashes: Mapping[str, str] | None = None,
     ) -> Context:
         # Indexed once: scanning every version per assistant made a 1,000-assistant plan quadratic.
         versions: dict[str, list[VersionRecord]] = {}
         for version in stored.versions:
             if not version.deleted:
                 versions.setdefault(version.assistant, []).append(version)
-        return cls(stored, live, live_specs, records, versions)
+        return cls(stored, live, live_specs, records, versions, dict(hashes or {}))
 
 
-def plan_assistant(name: str, assistant: Assistant, ctx: Context) -> ResourceChange:
-    spec = assistant_spec(assistant)
-    behaviour = behaviour_fingerprint(spec)
+def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceChange:
+    """Plan one desired assistant; `digest` is its spec and behaviour fingerprint (`plan.prepare`)."""
+    assistant, spec, behaviour = digest.source, digest.spec, digest.behaviour
     versions = ctx.versions.get(name, [])
     stable_number = ctx.stored.pointers.get(name, {}).get(STABLE)
     stable = next((v for v in versions if v.number == stable_number), None)
@@ -75,6 +78,7 @@ def plan_assistant(name: str, assistant: Assistant, ctx: Context) -> ResourceCha
         "spec": spec,
         "fingerprint": behaviour,
         "protect": assistant.protect,
+        "depends_on": _dependencies(assistant),
     }
 
     if assistant.versioning == "in-place":
@@ -223,6 +227,12 @@ def _adopt(
         adopt=True,
         attributes=attributes or {},
     )
+
+
+def _dependencies(assistant: Assistant) -> tuple[str, ...]:
+    deps = [f"{Kind.VECTOR_STORE.value}/{n}" for n in assistant.file_search_vector_stores]
+    deps += [f"{Kind.FILE.value}/{f.path}" for f in assistant.code_interpreter_files]
+    return tuple(sorted(deps))
 
 
 def _next(versions: list[VersionRecord]) -> int:

@@ -24,6 +24,7 @@ from reconciler.plan import assistants, normalise
 from reconciler.plan.definition import STAGE_ORDER, Action, Drift, Plan, ResourceChange, Stage
 from reconciler.plan.diff import field_changes
 from reconciler.plan.files import plan_attachments, plan_uploads
+from reconciler.plan.prepare import Names, Prepared
 
 LiveSpec = dict[str, Any]
 
@@ -35,10 +36,14 @@ def build_plan(
     *,
     allow_empty: bool = False,
     created_at: float = 0.0,
+    prepared: Prepared | None = None,
 ) -> Plan:
+    """`prepared` holds digests computed while the platform was read (`plan.prepare`); entries that do
+    not match these inputs are recomputed, so it changes how long planning takes, never the plan."""
     records = {r.key: r for r in stored.inventory if "path" not in r.attributes}
-    store_names = {r.platform_id: r.key.name for k, r in records.items() if k.kind is Kind.VECTOR_STORE}
-    file_paths = {r.platform_id: r.key.name for k, r in records.items() if k.kind is Kind.FILE}
+    names = Names.of(stored)
+    if prepared is None or prepared.names != names:
+        prepared = Prepared(names)
 
     changes: list[ResourceChange] = []
     drift: list[Drift] = []
@@ -72,8 +77,7 @@ def build_plan(
     changes.extend(plan_attachments(desired, live, stored, store_ids))
 
     # Assistants: versions, reuse and compatibility verdicts live in plan.assistants.
-    live_specs = {i: normalise.assistant_spec(a, store_names, file_paths) for i, a in live.assistants.items()}
-    changes.extend(_assistants(desired, live, stored, records, live_specs, drift))
+    changes.extend(_assistants(desired, live, stored, records, prepared, drift))
 
     # Spend controls: alerts carry no metadata, so identity comes from the inventory alone.
     changes.extend(
@@ -113,11 +117,15 @@ def _assistants(
     live: LiveState,
     stored: StoredState,
     records: Mapping[ResourceKey, InventoryRecord],
-    live_specs: Mapping[str, LiveSpec],
+    prepared: Prepared,
     drift: list[Drift],
 ) -> list[ResourceChange]:
     named = {k.name: r for k, r in records.items() if k.kind is Kind.ASSISTANT}
-    ctx = assistants.Context.build(stored, live.assistants, live_specs, named)
+    digests = {i: prepared.live_for(a) for i, a in live.assistants.items()}
+    live_specs = {i: d.spec for i, d in digests.items()}
+    ctx = assistants.Context.build(
+        stored, live.assistants, live_specs, named, hashes={i: d.hash for i, d in digests.items()}
+    )
     out: list[ResourceChange] = []
     for name, assistant in sorted(desired.assistants.items()):
         rec = named.get(name)
@@ -125,7 +133,7 @@ def _assistants(
             _note_drift(
                 f"Assistant/{name}", rec, live_specs[rec.platform_id], drift, ctx.live_hash(rec.platform_id)
             )
-        out.append(_with_deps(assistants.plan_assistant(name, assistant, ctx), desired))
+        out.append(assistants.plan_assistant(name, prepared.desired_for(name, assistant), ctx))
     for name, rec in sorted(named.items()):
         if name in desired.assistants:
             continue
@@ -299,15 +307,6 @@ def _note_drift(
     )
 
 
-def _with_deps(change: ResourceChange, desired: DesiredState) -> ResourceChange:
-    assistant = desired.assistants.get(change.name)
-    if assistant is None or change.action is Action.DELETE:
-        return change
-    deps = [f"VectorStore/{n}" for n in assistant.file_search_vector_stores]
-    deps += [f"File/{f.path}" for f in assistant.code_interpreter_files]
-    return change.model_copy(update={"depends_on": tuple(sorted(deps))})
-
-
 def _refuse_unsafe(
     changes: list[ResourceChange], records: Mapping[ResourceKey, InventoryRecord], allow_empty: bool
 ) -> None:
@@ -317,7 +316,8 @@ def _refuse_unsafe(
             f"refusing to delete protected resources: {', '.join(protected)} "
             "(protection is recorded in the state; set protect: false and apply before removing them)"
         )
-    managed = [c for c in changes if c.kind in {k.value for k in Kind} and c.kind != Kind.FILE.value]
+    kinds = {k.value for k in Kind} - {Kind.FILE.value}
+    managed = [c for c in changes if c.kind in kinds]
     deleting = [c for c in managed if c.action is Action.DELETE]
     if records and deleting and len(deleting) == len(managed) and not allow_empty:
         raise PlanRejected(

@@ -26,7 +26,7 @@ from reconciler.model.live import (
     LiveVectorStoreFile,
 )
 from reconciler.targets import wire
-from reconciler.targets.base import ReadRunner, RequestStats, run_once
+from reconciler.targets.base import PageSink, ReadRunner, RequestStats, run_once
 from reconciler.targets.errors import call
 from reconciler.targets.paging import ignore_missing, pipelined, walk
 
@@ -68,13 +68,14 @@ class AssistantsV2Target:
         *,
         run: ReadRunner = run_once,
         store_ids: Callable[[], Collection[str]] | None = None,
+        on_assistants: PageSink | None = None,
     ) -> LiveState:
         """One concurrent read of every kind asked for; vector-store files only for stores we manage.
 
         Each listing (all its pages) goes through `run`, so a failed one is repeated alone, not the read.
         `store_ids` names stores whose files may be listed before the store list arrives (the ones the
         inventory records): that takes one round trip off the longest chain. Only listings of stores the
-        list then shows as ours are used.
+        list then shows as ours are used. `on_assistants` sees each page of assistants as it arrives.
         """
         wanted = set(kinds)
         with (
@@ -86,7 +87,7 @@ class AssistantsV2Target:
             alerts: Future[list[LiveSpendAlert]] | None = None
             limits: Future[list[LiveSpendLimit]] | None = None
             if Kind.ASSISTANT in wanted:
-                assistants = pool.submit(run, self._list_assistants)
+                assistants = pool.submit(run, partial(self._list_assistants, on_assistants))
             if Kind.VECTOR_STORE in wanted:
                 early = files.submit(self._prefetch_files, files, run, store_ids) if store_ids else None
                 stores = pool.submit(self._list_vector_stores, files, run, early)
@@ -101,9 +102,9 @@ class AssistantsV2Target:
                 spend_limits={lim.scope: lim for lim in (limits.result() if limits else [])},
             )
 
-    def _list_assistants(self) -> list[LiveAssistant]:
+    def _list_assistants(self, on_page: PageSink | None = None) -> list[LiveAssistant]:
         fetch = _cursor_pages(self.client.beta.assistants.with_raw_response.list)
-        return pipelined(fetch, wire.live_assistant, "list assistants")
+        return pipelined(fetch, wire.live_assistant, "list assistants", on_page)
 
     def find_assistants(self, label_name: str) -> list[LiveAssistant]:
         return [

@@ -38,6 +38,12 @@ def run_once(fn: Callable[[], T], *, admin: bool = False) -> T:
     return fn()
 
 
+# Called with each page of live assistants as it arrives, on a reader thread, while later pages are in
+# flight: the service digests them there instead of after the whole read. A listing that is repeated
+# (a retried read) pages again; the pages of the attempt that succeeds come last.
+PageSink = Callable[[Sequence[LiveAssistant]], None]
+
+
 @dataclass
 class RequestStats:
     """Counts HTTP requests a target sent (benchmarks compare them with the minimum possible)."""
@@ -64,6 +70,7 @@ class Target(Protocol):
         *,
         run: ReadRunner = run_once,
         store_ids: Callable[[], Collection[str]] | None = None,
+        on_assistants: PageSink | None = None,
     ) -> LiveState: ...
 
     def close(self) -> None: ...

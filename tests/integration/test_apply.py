@@ -3,8 +3,10 @@ deletion safety and drift. Every test checks what the platform holds afterwards,
 
 from __future__ import annotations
 
+import threading
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +15,7 @@ from reconciler.cli.main import run
 from reconciler.emulator import EmulatorApp, EmulatorConfig
 from reconciler.errors import PlanRejected
 from reconciler.model.desired import Kind
+from reconciler.plan import prepare
 from reconciler.plan.definition import Action
 from tests.integration.support import (
     CLEAN_COUNTS,
@@ -56,6 +59,28 @@ def test_a_no_op_plan_sends_only_the_list_pages_it_needs(project: Path, app: Emu
     assert len(store_files) == 1 and routes[store_files[0]] == 1
     assert routes.pop(store_files[0]) == 1
     assert routes == {"GET /v1/assistants": 1, "GET /v1/vector_stores": 1}
+
+
+def test_a_plan_digests_each_live_assistant_once_as_its_page_arrives(
+    project: Path, app: EmulatorApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The live side of planning is done on the reader thread while later pages travel; the planner
+    then reuses those digests instead of computing them again after the read."""
+    apply_project(project, transport(app))
+    threads: list[str] = []
+    made = prepare.live_digest
+
+    def spy(assistant: Any, names: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return made(assistant, names)
+
+    monkeypatch.setattr(prepare, "live_digest", spy)
+    with service.open_workspace(project, transport=transport(app)) as ws:
+        plan, _ = service.make_plan(ws)
+    live_assistants = len(platform_state(app).assistants)
+    assert not plan.has_changes and live_assistants >= 1
+    assert len(threads) == live_assistants
+    assert threading.main_thread().name not in threads
 
 
 def test_apply_twice_gives_an_empty_second_plan(project: Path, app: EmulatorApp) -> None:

@@ -23,7 +23,7 @@ from reconciler.model.live import (
     LiveVectorStore,
     LiveVectorStoreFile,
 )
-from reconciler.targets.base import ReadRunner, RequestStats, run_once
+from reconciler.targets.base import PageSink, ReadRunner, RequestStats, run_once
 
 
 class FakeTarget:
@@ -66,7 +66,10 @@ class FakeTarget:
         *,
         run: ReadRunner = run_once,
         store_ids: Callable[[], Collection[str]] | None = None,
+        on_assistants: PageSink | None = None,
     ) -> LiveState:
+        if on_assistants is not None and Kind.ASSISTANT in kinds:
+            on_assistants(list(self.assistants.values()))
         stores = {
             i: s.model_copy(update={"files": tuple(self.attached.get(i, {}).values())})
             for i, s in self.stores.items()

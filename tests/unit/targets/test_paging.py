@@ -54,9 +54,12 @@ class _Pages:
 @pytest.mark.parametrize(("n", "size"), [(0, 100), (1, 100), (100, 100), (101, 100), (250, 7)])
 def test_every_item_once_in_order(n: int, size: int) -> None:
     pages = _Pages(n, size)
-    got = paging.pipelined(pages, lambda item: item["id"], "list things")
+    seen: list[list[str]] = []
+    got = paging.pipelined(pages, lambda item: item["id"], "list things", on_page=seen.append)
     assert got == pages.ids
     assert len(pages.cursors) == max(1, -(-n // size))
+    assert [len(page) for page in seen] == [len(pages.ids[i : i + size]) for i in range(0, max(n, 1), size)]
+    assert [item for page in seen for item in page] == got
 
 
 def test_the_next_page_is_requested_before_the_current_one_is_converted() -> None:
@@ -105,9 +108,14 @@ def test_the_adapter_reads_every_assistant_across_pages_through_the_sdk(tmp_path
     try:
         created = [client.beta.assistants.create(model="gpt-4o", name=f"a{i}").id for i in range(230)]
         before = stats.requests
-        live = target.read([Kind.ASSISTANT])
+        pages: list[list[Any]] = []
+        live = target.read([Kind.ASSISTANT], on_assistants=lambda page: pages.append(list(page)))
         assert list(live.assistants) == created  # ascending: creation order
         assert stats.requests - before == 3  # 100 + 100 + 30
+        # The sink saw each page as it came, and the very objects the read returned (digests made from
+        # them are reused by identity).
+        assert [len(p) for p in pages] == [100, 100, 30]
+        assert all(a is live.assistants[a.id] for page in pages for a in page)
     finally:
         target.close()
         app.close()
