@@ -4,6 +4,8 @@ converted, and bounded against platforms that page forever."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -100,86 +102,84 @@ def test_a_list_without_data_is_a_platform_error() -> None:
         paging.pipelined(lambda after: _Raw({"object": "list"}), lambda item: item, "list things")
 
 
-def test_the_adapter_reads_every_assistant_across_pages_through_the_sdk(tmp_path: Path) -> None:
+@dataclass
+class _Adapter:
+    target: AssistantsV2Target
+    client: Any  # the SDK client the target wraps: the tests set the platform up through it
+    stats: RequestStats
+
+
+@pytest.fixture
+def adapter(tmp_path: Path) -> Iterator[_Adapter]:
+    """The adapter on an in-process emulator, through the real SDK."""
     app = EmulatorApp()
     stats = RequestStats()
     client = build_client(TargetConfig(), root=tmp_path, stats=stats, transport=EmulatorTransport(app))
     target = AssistantsV2Target(client, name="t", project_id="proj_local", stats=stats)
     try:
-        created = [client.beta.assistants.create(model="gpt-4o", name=f"a{i}").id for i in range(230)]
-        before = stats.requests
-        pages: list[list[Any]] = []
-        live = target.read([Kind.ASSISTANT], on_assistants=lambda page: pages.append(list(page)))
-        assert list(live.assistants) == created  # ascending: creation order
-        assert stats.requests - before == 3  # 100 + 100 + 30
-        # The sink saw each page as it came, and the very objects the read returned (digests made from
-        # them are reused by identity).
-        assert [len(p) for p in pages] == [100, 100, 30]
-        assert all(a is live.assistants[a.id] for page in pages for a in page)
+        yield _Adapter(target, client, stats)
     finally:
         target.close()
         app.close()
 
 
-def test_inventory_stores_have_their_files_listed_early_and_only_ours_are_used(tmp_path: Path) -> None:
-    app = EmulatorApp()
-    stats = RequestStats()
-    client = build_client(TargetConfig(), root=tmp_path, stats=stats, transport=EmulatorTransport(app))
-    target = AssistantsV2Target(client, name="t", project_id="proj_local", stats=stats)
+def test_the_adapter_reads_every_assistant_across_pages_through_the_sdk(adapter: _Adapter) -> None:
+    target, client, stats = adapter.target, adapter.client, adapter.stats
+    created = [client.beta.assistants.create(model="gpt-4o", name=f"a{i}").id for i in range(230)]
+    before = stats.requests
+    pages: list[list[Any]] = []
+    live = target.read([Kind.ASSISTANT], on_assistants=lambda page: pages.append(list(page)))
+    assert list(live.assistants) == created  # ascending: creation order
+    assert stats.requests - before == 3  # 100 + 100 + 30
+    # The sink saw each page as it came, and the very objects the read returned (digests made from
+    # them are reused by identity).
+    assert [len(p) for p in pages] == [100, 100, 30]
+    assert all(a is live.assistants[a.id] for page in pages for a in page)
+
+
+def test_inventory_stores_have_their_files_listed_early_and_only_ours_are_used(adapter: _Adapter) -> None:
+    target, client, stats = adapter.target, adapter.client, adapter.stats
     ours = {labels.MANAGED_BY: labels.MANAGED_BY_VALUE}
-    try:
-        known = client.vector_stores.create(name="known", metadata=ours).id
-        new = client.vector_stores.create(name="new", metadata=ours).id
-        foreign = client.vector_stores.create(name="foreign").id
-        gone = client.vector_stores.create(name="gone", metadata=ours).id
-        client.vector_stores.delete(gone)
-        for store in (known, new, foreign):
-            upload = client.files.create(file=(f"{store}.md", b"# hi\n"), purpose="assistants")
-            client.vector_stores.files.create(store, file_id=upload.id)
-        asked: list[str] = []
+    known = client.vector_stores.create(name="known", metadata=ours).id
+    new = client.vector_stores.create(name="new", metadata=ours).id
+    foreign = client.vector_stores.create(name="foreign").id
+    gone = client.vector_stores.create(name="gone", metadata=ours).id
+    client.vector_stores.delete(gone)
+    for store in (known, new, foreign):
+        upload = client.files.create(file=(f"{store}.md", b"# hi\n"), purpose="assistants")
+        client.vector_stores.files.create(store, file_id=upload.id)
+    asked: list[str] = []
 
-        def inventory() -> list[str]:
-            asked.append("yes")
-            return [known, gone, foreign]  # a deleted store, and one that is no longer labelled ours
+    def inventory() -> list[str]:
+        asked.append("yes")
+        return [known, gone, foreign]  # a deleted store, and one that is no longer labelled ours
 
-        def file_lists() -> int:
-            return sum(
-                n
-                for route, n in stats.by_route.items()
-                if route.startswith("GET") and route.endswith("/files")
-            )
+    def file_lists() -> int:
+        return sum(
+            n for route, n in stats.by_route.items() if route.startswith("GET") and route.endswith("/files")
+        )
 
-        before = file_lists()
-        live = target.read([Kind.VECTOR_STORE], store_ids=inventory)
-        assert asked == ["yes"]
-        files = {i: [f.id for f in s.files] for i, s in live.vector_stores.items()}
-        assert len(files[known]) == 1 and len(files[new]) == 1
-        assert files[foreign] == []  # listed early, but not labelled ours: not used
-        lists = file_lists() - before
-        assert lists == 4  # known, gone (404, ignored), foreign early; new after the store list
-    finally:
-        target.close()
-        app.close()
+    before = file_lists()
+    live = target.read([Kind.VECTOR_STORE], store_ids=inventory)
+    assert asked == ["yes"]
+    files = {i: [f.id for f in s.files] for i, s in live.vector_stores.items()}
+    assert len(files[known]) == 1 and len(files[new]) == 1
+    assert files[foreign] == []  # listed early, but not labelled ours: not used
+    lists = file_lists() - before
+    assert lists == 4  # known, gone (404, ignored), foreign early; new after the store list
 
 
-def test_a_store_with_more_files_than_a_page_is_listed_whole(tmp_path: Path) -> None:
-    app = EmulatorApp()
-    stats = RequestStats()
-    client = build_client(TargetConfig(), root=tmp_path, stats=stats, transport=EmulatorTransport(app))
-    target = AssistantsV2Target(client, name="t", project_id="proj_local", stats=stats)
-    try:
-        ours = {labels.MANAGED_BY: labels.MANAGED_BY_VALUE}
-        store = client.vector_stores.create(name="big", metadata=ours).id
-        attached = []
-        for i in range(105):
-            upload = client.files.create(file=(f"f{i}.md", b"# hi\n"), purpose="assistants")
-            client.vector_stores.files.create(store, file_id=upload.id, attributes={"path": f"f{i}.md"})
-            attached.append(upload.id)
-        live = target.read([Kind.VECTOR_STORE])
-        files = live.vector_stores[store].files
-        assert [f.id for f in files] == attached
-        assert files[104].attributes == {"path": "f104.md"}
-        assert {f.vector_store_id for f in files} == {store}
-    finally:
-        target.close()
-        app.close()
+def test_a_store_with_more_files_than_a_page_is_listed_whole(adapter: _Adapter) -> None:
+    target, client = adapter.target, adapter.client
+    ours = {labels.MANAGED_BY: labels.MANAGED_BY_VALUE}
+    store = client.vector_stores.create(name="big", metadata=ours).id
+    attached = []
+    for i in range(105):
+        upload = client.files.create(file=(f"f{i}.md", b"# hi\n"), purpose="assistants")
+        client.vector_stores.files.create(store, file_id=upload.id, attributes={"path": f"f{i}.md"})
+        attached.append(upload.id)
+    live = target.read([Kind.VECTOR_STORE])
+    files = live.vector_stores[store].files
+    assert [f.id for f in files] == attached
+    assert files[104].attributes == {"path": "f104.md"}
+    assert {f.vector_store_id for f in files} == {store}
