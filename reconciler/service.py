@@ -147,7 +147,12 @@ def make_plan(
                 if r.key.kind is Kind.VECTOR_STORE and "path" not in r.attributes
             ]
 
-        collector = LiveCollector(lambda: Names.of(storing.result()))
+        def names() -> Names | None:
+            # Never waits: a reader thread asks, and waiting would delay its next page request.
+            done = storing.done() and storing.exception() is None
+            return Names.of(storing.result()) if done else None
+
+        collector = LiveCollector(names)
         reading = pool.submit(
             ws.target.read, first, run=reads, store_ids=our_stores, on_assistants=collector.add
         )

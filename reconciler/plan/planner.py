@@ -42,8 +42,10 @@ def build_plan(
     not match these inputs are recomputed, so it changes how long planning takes, never the plan."""
     records = {r.key: r for r in stored.inventory if "path" not in r.attributes}
     names = Names.of(stored)
-    if prepared is None or prepared.names != names:
+    if prepared is None:
         prepared = Prepared(names)
+    elif prepared.names != names:
+        prepared = Prepared(names, prepared.desired)  # live digests read ids through the names
 
     changes: list[ResourceChange] = []
     drift: list[Drift] = []

@@ -88,28 +88,41 @@ def prepare_desired(desired: DesiredState) -> dict[str, DesiredDigest]:
 
 
 class LiveCollector:
-    """Collects live digests as pages arrive on reader threads. `names` is called on the first page (it
-    may wait for the store read running beside the platform read)."""
+    """Collects live digests as pages arrive on reader threads, and never makes them wait.
 
-    def __init__(self, names: Callable[[], Names]) -> None:
+    `names` returns None until the inventory names are known (the store read runs beside the platform
+    read). A page that arrives before then is kept and digested with the next page; whatever is still
+    kept at the end is left to `build_plan`. Waiting here would hold back the next page request.
+    """
+
+    def __init__(self, names: Callable[[], Names | None]) -> None:
         self._names_source = names
         self._names: Names | None = None
+        self._pending: list[LiveAssistant] = []
         self._digests: dict[str, LiveDigest] = {}
         self._lock = Lock()
-        self._naming = Lock()
 
     def add(self, page: Iterable[LiveAssistant]) -> None:
-        names = self._resolve()
-        digests = {a.id: live_digest(a, names) for a in page}
+        with self._lock:
+            names = self._poll()
+            if names is None:
+                self._pending.extend(page)
+                return
+            todo, self._pending = [*self._pending, *page], []
+        digests = {a.id: live_digest(a, names) for a in todo}
         with self._lock:
             self._digests.update(digests)
 
     def prepared(self, desired: Mapping[str, DesiredDigest]) -> Prepared:
+        """What was digested so far; without names (the store read failed) nothing is usable."""
         with self._lock:
-            return Prepared(self._resolve(), desired, dict(self._digests))
+            names = self._poll()
+            if names is None:
+                return Prepared(Names(), desired)
+            return Prepared(names, desired, dict(self._digests))
 
-    def _resolve(self) -> Names:
-        with self._naming:  # pages arrive on several threads; the names are read once
-            if self._names is None:
-                self._names = self._names_source()
-            return self._names
+    def _poll(self) -> Names | None:
+        # Called under the lock: the source is asked until it answers, and never again after.
+        if self._names is None:
+            self._names = self._names_source()
+        return self._names

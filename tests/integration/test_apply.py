@@ -76,6 +76,23 @@ def test_a_plan_digests_each_live_assistant_once_as_its_page_arrives(
 
     monkeypatch.setattr(prepare, "live_digest", spy)
     with service.open_workspace(project, transport=transport(app)) as ws:
+        # Pages that beat the store read are left to the planner (the sink never waits); here the
+        # store read finishes first, as it does beside a remote platform's first page.
+        stored = threading.Event()
+        store_read, target_read = ws.store.read, ws.target.read
+
+        def read_store(workspace: str) -> Any:
+            try:
+                return store_read(workspace)
+            finally:
+                stored.set()
+
+        def read_target(*args: Any, **kwargs: Any) -> Any:
+            assert stored.wait(timeout=10)
+            return target_read(*args, **kwargs)
+
+        monkeypatch.setattr(ws.store, "read", read_store)
+        monkeypatch.setattr(ws.target, "read", read_target)
         plan, _ = service.make_plan(ws)
     live_assistants = len(platform_state(app).assistants)
     assert not plan.has_changes and live_assistants >= 1

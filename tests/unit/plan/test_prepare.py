@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -75,21 +76,56 @@ def test_a_desired_digest_of_another_manifest_is_ignored() -> None:
 
 
 def test_digests_made_with_other_inventory_names_are_ignored() -> None:
+    # The live assistant searches vs_1, which the inventory calls Docs: digests made while vs_1 was
+    # called something else would show a file_search change (or hide one) if they were used.
     desired, live, stored = _state()
-    stale = Prepared(Names(stores={"vs_1": "Renamed"}), prepare_desired(desired), {})
-    assert build_plan(desired, live, stored, prepared=stale) == build_plan(desired, live, stored)
+    searching = live.assistants["asst_1"].model_copy(update={"file_search_vector_store_ids": ("vs_1",)})
+    live = LiveState(assistants={**live.assistants, "asst_1": searching})
+    collector = LiveCollector(lambda: Names(stores={"vs_1": "Renamed"}))
+    collector.add(list(live.assistants.values()))
+    stale = collector.prepared(prepare_desired(desired))
+    assert stale.live["asst_1"].spec["file_search_vector_stores"] == ["Renamed"]
+    plain = build_plan(desired, live, stored)
+    assert build_plan(desired, live, stored, prepared=stale) == plain
+    (change,) = [c for c in plain.changes if c.name == "Same"]
+    assert [(c.path, c.before) for c in change.changes] == [("file_search_vector_stores[0]", "Docs")]
 
 
-def test_the_collector_takes_pages_from_many_threads_and_asks_for_names_once() -> None:
+def test_pages_that_arrive_before_the_names_are_kept_not_waited_for() -> None:
     _, live, stored = _state()
+    first, second = list(live.assistants.values())
+    known: list[Names] = []
     asked: list[int] = []
 
-    def names() -> Names:
+    def names() -> Names | None:
         asked.append(1)
-        return Names.of(stored)
+        return known[0] if known else None
+
+    collector = LiveCollector(names)
+    collector.add([first])  # the store read is still running: returns at once, nothing digested
+    assert collector.prepared({}).live == {}
+    known.append(Names.of(stored))
+    collector.add([second])  # the names are in: the kept page is digested with this one
+    assert set(collector.prepared({}).live) == {"asst_1", "asst_2"}
+    polls = len(asked)
+    collector.add([first])
+    assert len(asked) == polls  # once answered, the names are not asked for again
+
+
+def test_the_names_are_never_asked_for_by_two_threads_at_once() -> None:
+    _, live, _ = _state()
+    inside: list[int] = []
+    most = [0]
+
+    def names() -> Names | None:
+        inside.append(1)
+        most[0] = max(most[0], len(inside))
+        time.sleep(0.005)  # long enough for another thread to arrive if nothing kept it out
+        inside.pop()
+        return None  # the store read never finishes here: every page is kept
 
     collector = LiveCollector(names)
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(collector.add, [[a] for a in live.assistants.values()] * 8))
-    assert set(collector.prepared({}).live) == {"asst_1", "asst_2"}
-    assert len(asked) == 1
+    assert most[0] == 1
+    assert collector.prepared({}).live == {}
