@@ -27,6 +27,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +37,7 @@ from bench_plan_calls import SIZES, shape_for
 
 from reconciler.emulator.faults import FaultConfig
 from reconciler.emulator.transport import EmulatorTransport
-from reconciler.service import apply, kinds_to_read, make_plan, open_workspace
+from reconciler.service import Workspace, apply, kinds_to_read, make_plan, open_workspace
 
 LATENCY_MS = 50.0
 HEADERS = {"Authorization": "Bearer sk-local-emulator", "OpenAI-Beta": "assistants=v2"}
@@ -86,6 +87,24 @@ def walk_chain(client: httpx2.Client) -> float:
     return max(assistants[0], stores[0])
 
 
+def measure_noop(n: int, workspace: Callable[[], Workspace]) -> tuple[float, float, int, float]:
+    """One no-op plan on a fresh workspace: wall seconds, our CPU seconds, requests sent; then
+    `target.read` alone, wall seconds."""
+    with workspace() as ws:
+        cpu = time.process_time()
+        with timed() as wall:
+            plan, _ = make_plan(ws)
+        cpu = time.process_time() - cpu
+        if plan.has_changes:
+            raise SystemExit(f"N={n}: the plan after apply is not empty")
+        calls = ws.stats.requests
+    with workspace() as ws:
+        stored = ws.store.read(ws.name)
+        with timed() as read:
+            ws.target.read(kinds_to_read(ws.project.desired, stored))
+    return wall[0], cpu, calls, read[0]
+
+
 def measure(n: int) -> Row:
     shape = shape_for(n)
     emulator = Emulator()
@@ -100,24 +119,13 @@ def measure(n: int) -> Row:
             with emulator.workspace(root) as ws, timed() as plan_0ms:
                 make_plan(ws)
             emulator.set_faults(FaultConfig(latency_ms=LATENCY_MS))
-            with emulator.workspace(root) as ws:
-                cpu = time.process_time()
-                with timed() as plan_50ms:
-                    plan, _ = make_plan(ws)
-                cpu = time.process_time() - cpu
-                calls = ws.stats.requests
-                if plan.has_changes:
-                    raise SystemExit(f"N={n}: the plan after apply is not empty")
-            with emulator.workspace(root) as ws:
-                stored = ws.store.read(ws.name)
-                with timed() as read_50ms:
-                    ws.target.read(kinds_to_read(ws.project.desired, stored))
+            plan_50ms, cpu, calls, read_50ms = measure_noop(n, lambda: emulator.workspace(root))
             transport = EmulatorTransport(emulator.app)
             with httpx2.Client(
                 transport=transport, base_url="http://127.0.0.1/v1/", headers=HEADERS
             ) as client:
                 chain = walk_chain(client)
-            return Row(n, shape, calls, plan_0ms[0], plan_50ms[0], read_50ms[0], chain, cpu)
+            return Row(n, shape, calls, plan_0ms[0], plan_50ms, read_50ms, chain, cpu)
     finally:
         emulator.close()
 
@@ -143,19 +151,8 @@ def measure_served(n: int) -> Row:
             # walk the chain once first, as a warm platform would be, and keep that as the floor.
             with httpx2.Client(base_url=url + "/", headers=HEADERS) as client:
                 chain = walk_chain(client)
-            with open_workspace(root, target="served") as ws:
-                cpu = time.process_time()
-                with timed() as plan_50ms:
-                    plan, _ = make_plan(ws)
-                cpu = time.process_time() - cpu
-                calls = ws.stats.requests
-                if plan.has_changes:
-                    raise SystemExit(f"N={n}: the served plan after apply is not empty")
-            with open_workspace(root, target="served") as ws:
-                stored = ws.store.read(ws.name)
-                with timed() as read_50ms:
-                    ws.target.read(kinds_to_read(ws.project.desired, stored))
-        return Row(n, shape, calls, plan_0ms[0], plan_50ms[0], read_50ms[0], chain, cpu)
+            plan_50ms, cpu, calls, read_50ms = measure_noop(n, lambda: open_workspace(root, target="served"))
+        return Row(n, shape, calls, plan_0ms[0], plan_50ms, read_50ms, chain, cpu)
 
 
 def _table(title: str, rows: list[Row]) -> bool:
