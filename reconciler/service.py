@@ -139,13 +139,7 @@ def make_plan(
         storing = pool.submit(ws.store.read, ws.name)
 
         def our_stores() -> list[str]:
-            inventory = storing.result().inventory
-            # Attachment records share the kind (they carry a path): only the stores themselves.
-            return [
-                r.platform_id
-                for r in inventory
-                if r.key.kind is Kind.VECTOR_STORE and "path" not in r.attributes
-            ]
+            return list(Names.of(storing.result()).stores)  # the stores themselves, not attachments
 
         def names() -> Names | None:
             # Never waits: a reader thread asks, and waiting would delay its next page request.
