@@ -11,7 +11,7 @@ whose JSON payloads contain something shaped like an OpenAI key are refused (see
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
@@ -49,6 +49,10 @@ class StateReader(Protocol):
 
     def journal(self, apply_id: str) -> ApplyRecord:
         """One apply with all its steps. Raises StateError for an unknown id."""
+        ...
+
+    def list_hints(self, workspace: str) -> dict[str, tuple[str, ...]]:
+        """Per cursor list (e.g. "assistants"), the cursors its pages began at in the last read."""
         ...
 
     def current_lock(self, workspace: str) -> Lease | None:
@@ -137,6 +141,11 @@ class StateStore(StateReader, Protocol):
 
     def unfinished_apply(self, workspace: str, plan_id: str | None = None) -> ApplyRecord | None:
         """The most recent apply still `running` (crashed or interrupted), optionally for one plan."""
+        ...
+
+    # -- list hints --------------------------------------------------------------------------------
+    def save_list_hints(self, workspace: str, hints: Mapping[str, Sequence[str]], *, now: float) -> None:
+        """Replace the cursors of each list named in `hints`; lists not named keep theirs."""
         ...
 
     # -- leases ------------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
-"""`SqlStore`: the whole StateStore assembled from its tables (inventory, releases, journal, locks), plus
-the one-snapshot `read()` the planner uses. Backends subclass it with a connection and a dialect.
+"""`SqlStore`: the whole StateStore assembled from its tables (inventory, releases, journal, locks, list
+hints), plus the one-snapshot `read()` the planner uses. Backends subclass it with a connection and a dialect.
 """
 
 from __future__ import annotations
 
 from reconciler.model.stored import StoredState
+from reconciler.store.hints import HintTable
 from reconciler.store.inventory import InventoryTable
 from reconciler.store.journal import JournalTables
 from reconciler.store.locks import LockTable
@@ -14,7 +15,7 @@ from reconciler.store.releases import ReleaseTables
 __all__ = ["SqlStore"]
 
 
-class SqlStore(InventoryTable, ReleaseTables, JournalTables, LockTable):
+class SqlStore(InventoryTable, ReleaseTables, JournalTables, LockTable, HintTable):
     def read(self, workspace: str) -> StoredState:
         with self._snapshot():
             return StoredState(

@@ -3,6 +3,7 @@ executor, rollout and CLI may rely on, whichever DSN the project names."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import multiprocessing
 import threading
@@ -41,7 +42,7 @@ def _version(number: int, fingerprint: str = "", **extra: object) -> VersionReco
 def test_backend_satisfies_both_protocols(store: SqlStore) -> None:
     assert isinstance(store, StateStore)
     assert isinstance(store, StateReader)
-    assert store.schema_version() == 2
+    assert store.schema_version() == 3
 
 
 # -- inventory -------------------------------------------------------------------------------------
@@ -271,6 +272,102 @@ def test_journal_rejects_nonsense(store: SqlStore) -> None:
     with pytest.raises(StateError):
         store.finish_apply(apply_id, "running")
     assert store.steps(apply_id) == {}
+
+
+# -- list hints ------------------------------------------------------------------------------------
+
+
+def test_list_hints_round_trip_in_the_order_given(store: SqlStore) -> None:
+    assert store.list_hints("prod") == {}
+    cursors = ["asst_z", "asst_a", "asst_m", "asst_b"]  # the platform's order, which is not sorted
+    store.save_list_hints("prod", {"assistants": cursors}, now=1.0)
+    got = store.list_hints("prod")
+    assert got == {"assistants": ("asst_z", "asst_a", "asst_m", "asst_b")}
+    assert isinstance(got["assistants"], tuple)
+
+
+def test_saving_one_listing_leaves_the_others_untouched(store: SqlStore) -> None:
+    store.save_list_hints("prod", {"assistants": ("asst_1", "asst_2"), "vector_stores": ("vs_1",)}, now=1.0)
+    store.save_list_hints("prod", {"assistants": ("asst_3",)}, now=2.0)
+    assert store.list_hints("prod") == {"assistants": ("asst_3",), "vector_stores": ("vs_1",)}
+    store.save_list_hints("prod", {}, now=3.0)  # nothing named: nothing changes
+    assert store.list_hints("prod") == {"assistants": ("asst_3",), "vector_stores": ("vs_1",)}
+
+
+def test_saving_list_hints_again_replaces_them(store: SqlStore) -> None:
+    store.save_list_hints("prod", {"assistants": ("asst_1", "asst_2", "asst_3")}, now=1.0)
+    store.save_list_hints("prod", {"assistants": ("asst_4", "asst_1")}, now=2.0)
+    assert store.list_hints("prod") == {"assistants": ("asst_4", "asst_1")}  # not merged, not appended
+    store.save_list_hints("prod", {"assistants": ("asst_4", "asst_1", "asst_5", "asst_6")}, now=3.0)
+    assert store.list_hints("prod") == {"assistants": ("asst_4", "asst_1", "asst_5", "asst_6")}
+
+
+def test_list_hints_are_kept_per_workspace(store: SqlStore) -> None:
+    store.save_list_hints("prod", {"assistants": ("asst_p",)}, now=1.0)
+    store.save_list_hints("staging", {"assistants": ("asst_s1", "asst_s2")}, now=2.0)
+    assert store.list_hints("prod") == {"assistants": ("asst_p",)}
+    assert store.list_hints("staging") == {"assistants": ("asst_s1", "asst_s2")}
+    assert store.list_hints("dev") == {}
+    with pytest.raises(StateError, match="invalid workspace"):
+        store.save_list_hints("", {"assistants": ("asst_x",)}, now=3.0)
+    with pytest.raises(StateError, match="invalid workspace"):
+        store.list_hints(" prod")
+
+
+def test_an_empty_list_of_cursors_round_trips(store: SqlStore) -> None:
+    store.save_list_hints("prod", {"assistants": ()}, now=1.0)
+    assert store.list_hints("prod") == {"assistants": ()}  # a list of one page: known, not missing
+    store.save_list_hints("prod", {"assistants": ("asst_1",)}, now=2.0)
+    store.save_list_hints("prod", {"assistants": []}, now=3.0)
+    assert store.list_hints("prod") == {"assistants": ()}
+
+
+def test_list_hints_refuse_what_looks_like_an_api_key(store: SqlStore) -> None:
+    key = "sk-proj-" + "A1b2C3d4" * 6
+    store.save_list_hints("prod", {"assistants": ("asst_1",)}, now=1.0)
+    with pytest.raises(StateError) as caught:
+        store.save_list_hints("prod", {"assistants": ("asst_2", key)}, now=2.0)
+    assert key not in str(caught.value)
+    with pytest.raises(StateError) as caught:
+        store.save_list_hints("prod", {key: ("asst_2",)}, now=2.0)
+    assert key not in str(caught.value)
+    # One refused listing refuses the whole save: the listing before it in the mapping is not written.
+    with pytest.raises(StateError):
+        store.save_list_hints("prod", {"vector_stores": ("vs_1",), "assistants": (key,)}, now=3.0)
+    assert store.list_hints("prod") == {"assistants": ("asst_1",)}
+
+
+def test_a_key_shaped_listing_name_is_never_echoed(store: SqlStore) -> None:
+    key = "sk-proj-" + "A1b2C3d4" * 6
+    with pytest.raises(StateError) as caught:
+        store.save_list_hints("prod", {key: (key,)}, now=1.0)
+    assert key not in str(caught.value)
+
+
+def test_list_hints_that_are_saved_can_be_read_back(store: SqlStore) -> None:
+    with contextlib.suppress(StateError):  # refusing them is fine too
+        store.save_list_hints("prod", {"assistants": ["asst_1", None, 7]}, now=1.0)  # type: ignore[list-item]
+    store.list_hints("prod")  # what the store accepted it must be able to read
+
+
+def test_list_hints_that_cannot_be_read_back_count_as_none(store: SqlStore) -> None:
+    with pytest.raises(StateError):
+        store.save_list_hints("prod", {"assistants": "asst_1"}, now=1.0)  # a string, not a sequence of them
+    store.save_list_hints("prod", {"assistants": ("asst_1",), "files": ("file-1",)}, now=1.0)
+    store._exec("UPDATE list_hints SET cursors = ? WHERE listing = ?", ("{not json", "assistants"))
+    assert store.list_hints("prod") == {"files": ("file-1",)}  # a hand-edited row costs requests only
+    store._exec("UPDATE list_hints SET cursors = ? WHERE listing = ?", ('["asst_1", 7]', "assistants"))
+    assert store.list_hints("prod") == {"files": ("file-1",)}
+    store.save_list_hints("prod", {"assistants": ("asst_2",)}, now=2.0)  # and the next save repairs it
+    assert store.list_hints("prod") == {"assistants": ("asst_2",), "files": ("file-1",)}
+
+
+def test_a_second_handle_sees_saved_list_hints(backend: Backend) -> None:
+    backend.store.save_list_hints("prod", {"assistants": ("asst_2", "asst_1")}, now=1.0)
+    other = backend.connect()
+    assert other.list_hints("prod") == {"assistants": ("asst_2", "asst_1")}
+    other.save_list_hints("prod", {"assistants": ("asst_3",)}, now=2.0)
+    assert backend.store.list_hints("prod") == {"assistants": ("asst_3",)}
 
 
 # -- leases ----------------------------------------------------------------------------------------
