@@ -28,13 +28,14 @@ from reconciler.model.live import (
 from reconciler.targets import wire
 from reconciler.targets.base import PageSink, ReadRunner, RequestStats, run_once
 from reconciler.targets.errors import call
-from reconciler.targets.paging import ignore_missing, pipelined, walk
+from reconciler.targets.paging import from_cursors, ignore_missing, page_cursors, pipelined, walk
 
 PAGE = 100  # the largest page the Assistants-era list endpoints accept
 READ_WORKERS = 8
 # Per-store file listings get their own pool: in the shared one they queue behind the list tasks that
 # spawned them, and a 100-store project then reads in ~17 sequential rounds instead of one.
 FILE_LIST_WORKERS = 32
+ASSISTANTS = "assistants"  # the list hints' name for the assistant listing
 
 
 class AssistantsV2Target:
@@ -69,6 +70,7 @@ class AssistantsV2Target:
         run: ReadRunner = run_once,
         store_ids: Callable[[], Collection[str]] | None = None,
         on_assistants: PageSink | None = None,
+        hints: Mapping[str, Sequence[str]] | None = None,
     ) -> LiveState:
         """One concurrent read of every kind asked for; vector-store files only for stores we manage.
 
@@ -76,6 +78,7 @@ class AssistantsV2Target:
         `store_ids` names stores whose files may be listed before the store list arrives (the ones the
         inventory records): that takes one round trip off the longest chain. Only listings of stores the
         list then shows as ours are used. `on_assistants` sees each page of assistants as it arrives.
+        `hints` are the cursors of the last read (`list_hints`): with them every page is requested at once.
         """
         wanted = set(kinds)
         with (
@@ -87,7 +90,8 @@ class AssistantsV2Target:
             alerts: Future[list[LiveSpendAlert]] | None = None
             limits: Future[list[LiveSpendLimit]] | None = None
             if Kind.ASSISTANT in wanted:
-                assistants = pool.submit(run, partial(self._list_assistants, on_assistants))
+                cursors = tuple((hints or {}).get(ASSISTANTS, ()))
+                assistants = pool.submit(run, partial(self._list_assistants, on_assistants, cursors))
             if Kind.VECTOR_STORE in wanted:
                 early = files.submit(self._prefetch_files, files, run, store_ids) if store_ids else None
                 stores = pool.submit(self._list_vector_stores, files, run, early)
@@ -102,9 +106,19 @@ class AssistantsV2Target:
                 spend_limits={lim.scope: lim for lim in (limits.result() if limits else [])},
             )
 
-    def _list_assistants(self, on_page: PageSink | None = None) -> list[LiveAssistant]:
+    def _list_assistants(
+        self, on_page: PageSink | None = None, cursors: Sequence[str] = ()
+    ) -> list[LiveAssistant]:
         fetch = _cursor_pages(self.client.beta.assistants.with_raw_response.list)
+        if cursors:
+            return from_cursors(fetch, wire.live_assistant, "list assistants", cursors, on_page)
         return pipelined(fetch, wire.live_assistant, "list assistants", on_page)
+
+    def list_hints(self, live: LiveState, kinds: Collection[Kind]) -> dict[str, tuple[str, ...]]:
+        """Where the pages of the lists read for `kinds` began (their listing order is kept in `live`)."""
+        if Kind.ASSISTANT not in kinds:
+            return {}
+        return {ASSISTANTS: page_cursors(list(live.assistants), PAGE)}
 
     def find_assistants(self, label_name: str) -> list[LiveAssistant]:
         return [

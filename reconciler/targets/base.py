@@ -71,7 +71,13 @@ class Target(Protocol):
         run: ReadRunner = run_once,
         store_ids: Callable[[], Collection[str]] | None = None,
         on_assistants: PageSink | None = None,
+        hints: Mapping[str, Sequence[str]] | None = None,
     ) -> LiveState: ...
+
+    def list_hints(self, live: LiveState, kinds: Collection[Kind]) -> dict[str, tuple[str, ...]]:
+        """Cursors a later `read(hints=...)` can start its pages from, learnt from a read of `kinds`;
+        the store keeps them between runs."""
+        ...
 
     def close(self) -> None: ...
 

@@ -1,14 +1,16 @@
 """Walking the platform's cursor lists, and the small call wrappers the adapter shares.
 
-Every loop here is bounded: a list stops after MAX_PAGES pages, and a cursor that comes back twice is a
-platform error rather than an endless walk.
+Every loop here is bounded: a walk (or one segment of a hinted walk, of which there are at most as many
+as hints) stops after MAX_PAGES pages, and a cursor that comes back twice is a platform error rather
+than an endless walk.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from reconciler.errors import NotFound, PermanentPlatformError
 from reconciler.targets.errors import call
@@ -16,6 +18,7 @@ from reconciler.targets.errors import call
 T = TypeVar("T")
 
 MAX_PAGES = 10_000  # a million objects per kind: beyond that a cursor loop is a platform bug, not data
+SEGMENT_WORKERS = 16  # segments of a hinted walk in flight at once
 
 
 def pipelined(
@@ -27,28 +30,15 @@ def pipelined(
     """Walk a cursor list, requesting page k+1 as soon as page k's `last_id` is known and converting
     page k (and handing it to `on_page`) while it travels. The SDK's pager parses a whole page into
     models before it asks for the next, which put ~10 ms per page on the plan's longest chain."""
-
-    def page(cursor: str | None) -> dict[str, Any]:
-        raw = call(what, lambda: fetch(cursor))
-        try:
-            body = raw.http_response.json()
-        except ValueError as exc:  # a 200 that is not JSON (a proxy's error page) is the platform's fault
-            raise PermanentPlatformError(f"{what}: the platform's answer is not JSON") from exc
-        data = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
-            raise PermanentPlatformError(f"{what}: the platform answered a list without `data` objects")
-        return dict(body)
-
     out: list[T] = []
     seen: set[str] = set()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") as ahead:
-        body = page(None)
+        body = _page(fetch, None, what)
         for _ in range(MAX_PAGES):
-            cursor = body.get("last_id") or (body["data"][-1].get("id") if body["data"] else None)
-            more = bool(body.get("has_more")) and bool(cursor)
-            if more and cursor in seen:
+            cursor = _next_cursor(body)
+            if cursor is not None and cursor in seen:
                 raise PermanentPlatformError(f"{what}: the cursor {cursor} came back twice (a paging loop)")
-            following = ahead.submit(page, cursor) if more else None
+            following = ahead.submit(_page, fetch, cursor, what) if cursor is not None else None
             converted = [convert(item) for item in body["data"]]
             out.extend(converted)
             if on_page is not None:
@@ -58,6 +48,113 @@ def pipelined(
             seen.add(str(cursor))
             body = following.result()
     raise PermanentPlatformError(f"{what}: more than {MAX_PAGES} pages")
+
+
+def page_cursors(ids: Sequence[str], page_size: int) -> tuple[str, ...]:
+    """The cursors a full walk of a list in this order would request pages after: the last id of every
+    full page but the final one (a page after the list's last object would come back empty)."""
+    if page_size < 1:
+        raise ValueError(f"page size must be at least 1, not {page_size}")
+    return tuple(ids[page_size - 1 : len(ids) - 1 : page_size])
+
+
+@dataclass(frozen=True)
+class _Segment(Generic[T]):
+    items: list[T]
+    stop: str | None  # the hinted cursor it ran into (whose segment continues it); None at the end
+
+
+def from_cursors(
+    fetch: Callable[[str | None], Any],
+    convert: Callable[[Any], T],
+    what: str,
+    cursors: Sequence[str],
+    on_page: Callable[[Sequence[T]], None] | None = None,
+) -> list[T]:
+    """Walk a cursor list from several known cursors at once (the ones the last read's pages began at),
+    so N pages take one round trip instead of N.
+
+    Each segment starts after its cursor (the first at the list's start) and walks on until it meets
+    another hinted cursor or the list's end. The result is the first segment, then the segment of the
+    cursor it met, and so on: only cursors a walk actually met are followed, so the pages join up in the
+    platform's own order whatever the hints say. A cursor that is gone or out of order costs extra
+    requests (its segment is not used, or a neighbour walks on past it), never a missing or doubled
+    object; and a segment that is not used cannot fail the listing.
+    """
+    hinted = frozenset(cursors)
+    starts: list[str | None] = [None, *dict.fromkeys(cursors)]
+    workers = min(SEGMENT_WORKERS, len(starts))
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="read-segment")
+    try:
+        segments = {
+            start: pool.submit(_segment, fetch, convert, what, start, hinted, on_page) for start in starts
+        }
+        out: list[T] = []
+        key: str | None = None
+        followed: set[str] = set()
+        for _ in range(len(starts)):
+            segment = segments[key].result()
+            out.extend(segment.items)
+            if segment.stop is None:
+                return out
+            if segment.stop in followed:
+                break
+            followed.add(segment.stop)
+            key = segment.stop
+        raise PermanentPlatformError(f"{what}: the pages from hinted cursors do not join up")
+    finally:
+        # Segments the result does not use (a cursor that is gone, answered slowly or with an error) are
+        # not waited for: their requests end on their own, bounded by the client's timeout.
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _segment(
+    fetch: Callable[[str | None], Any],
+    convert: Callable[[Any], T],
+    what: str,
+    start: str | None,
+    hinted: frozenset[str],
+    on_page: Callable[[Sequence[T]], None] | None,
+) -> _Segment[T]:
+    items: list[T] = []
+    seen: set[str] = set()
+    cursor = start
+    for _ in range(MAX_PAGES):
+        body = _page(fetch, cursor, what)
+        data = body["data"]
+        met = next((i for i, item in enumerate(data) if item.get("id") in hinted), None)
+        converted = [convert(item) for item in (data if met is None else data[: met + 1])]
+        items.extend(converted)
+        if on_page is not None:
+            on_page(converted)
+        if met is not None:
+            return _Segment(items, str(data[met]["id"]))
+        cursor = _next_cursor(body)
+        if cursor is None:
+            return _Segment(items, None)
+        if cursor in seen:
+            raise PermanentPlatformError(f"{what}: the cursor {cursor} came back twice (a paging loop)")
+        seen.add(cursor)
+    raise PermanentPlatformError(f"{what}: more than {MAX_PAGES} pages")
+
+
+def _page(fetch: Callable[[str | None], Any], cursor: str | None, what: str) -> dict[str, Any]:
+    raw = call(what, lambda: fetch(cursor))
+    try:
+        body = raw.http_response.json()
+    except ValueError as exc:  # a 200 that is not JSON (a proxy's error page) is the platform's fault
+        raise PermanentPlatformError(f"{what}: the platform's answer is not JSON") from exc
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise PermanentPlatformError(f"{what}: the platform answered a list without `data` objects")
+    return dict(body)
+
+
+def _next_cursor(body: dict[str, Any]) -> str | None:
+    """The cursor of the page after this one, or None when this page is the last."""
+    data = body["data"]
+    cursor = body.get("last_id") or (data[-1].get("id") if data else None)
+    return str(cursor) if body.get("has_more") and cursor else None
 
 
 def walk(pages: Any, what: str) -> Iterable[Any]:

@@ -41,6 +41,7 @@ class FakeTarget:
         self.calls: list[str] = []
         self.lose: list[str] = []
         self.fail: dict[str, list[BaseException]] = {}
+        self.hints_seen: list[dict[str, Sequence[str]]] = []  # the `hints` of every read, in order
         self._ids = itertools.count(1)
 
     # ---- plumbing ------------------------------------------------------------------------------------
@@ -60,6 +61,10 @@ class FakeTarget:
             self.lose.remove(method)
             raise TemporaryPlatformError("connection reset after the request was processed")
 
+    def list_hints(self, live: LiveState, kinds: Collection[Kind]) -> dict[str, tuple[str, ...]]:
+        # Every assistant id: a plan over the fake then shows whether hints travel through the store.
+        return {"assistants": tuple(live.assistants)} if Kind.ASSISTANT in kinds else {}
+
     def read(
         self,
         kinds: Collection[Kind],
@@ -67,7 +72,9 @@ class FakeTarget:
         run: ReadRunner = run_once,
         store_ids: Callable[[], Collection[str]] | None = None,
         on_assistants: PageSink | None = None,
+        hints: Mapping[str, Sequence[str]] | None = None,
     ) -> LiveState:
+        self.hints_seen.append(dict(hints or {}))
         if on_assistants is not None and Kind.ASSISTANT in kinds:
             on_assistants(list(self.assistants.values()))
         stores = {
