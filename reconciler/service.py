@@ -7,10 +7,11 @@ executor -> ApplyReport. A library user calls these functions directly, never th
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ from reconciler.apply.executor import Executor, ExecutorOptions
 from reconciler.apply.report import ApplyReport, StepResult
 from reconciler.apply.retry import Pacer, Reads, Retrier
 from reconciler.config import TargetConfig
-from reconciler.errors import PlanRejected, StalePlan, UserError
+from reconciler.errors import PlanRejected, StalePlan, StateError, UserError
 from reconciler.manifest import Project, export, load_project
 from reconciler.model import labels
 from reconciler.model.canonical import fingerprint
@@ -28,6 +29,7 @@ from reconciler.model.live import LiveState
 from reconciler.model.stored import InventoryRecord, StoredState
 from reconciler.plan import normalise
 from reconciler.plan.definition import Action, Plan
+from reconciler.plan.gcpause import collection_paused
 from reconciler.plan.planner import build_plan
 from reconciler.plan.prepare import LiveCollector, Names, prepare_desired
 from reconciler.store import open_store
@@ -37,6 +39,8 @@ from reconciler.store.records import Lease
 from reconciler.targets.assistants_v2 import AssistantsV2Target
 from reconciler.targets.base import RequestStats, Target
 from reconciler.targets.client import Transport, build_client
+
+_log = logging.getLogger(__name__)
 
 LOCK_TTL_SECONDS = 900.0
 PROJECT_SCOPE = "project"
@@ -127,6 +131,18 @@ def make_plan(
 ) -> tuple[Plan, StoredState]:
     """Read the store and the platform, and plan. Reads are retried like writes (same bounds): one 503
     or an Admin API 429 must not fail a plan. `pacer` is the apply's, so the reads count against it."""
+    with collection_paused():
+        return _make_plan(ws, allow_empty=allow_empty, sleep=sleep, clock=clock, pacer=pacer)
+
+
+def _make_plan(
+    ws: Workspace,
+    *,
+    allow_empty: bool,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+    pacer: Pacer | None,
+) -> tuple[Plan, StoredState]:
     reads = Reads(Retrier(ws.project.config.retry, clock=clock, sleep=sleep), pacer)
     desired = ws.project.desired
     # The platform read (network-bound) starts at once and the store read overlaps it; the inventory's
@@ -135,6 +151,7 @@ def make_plan(
     # Planner work that needs one object at a time (specs, fingerprints) is done while pages travel:
     # desired digests here, live ones on the reader thread as each page of assistants arrives.
     first = kinds_to_read(desired, StoredState(workspace=ws.name))
+    hints = _known_hints(ws)
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="plan") as pool:
         storing = pool.submit(ws.store.read, ws.name)
 
@@ -148,11 +165,17 @@ def make_plan(
 
         collector = LiveCollector(names)
         reading = pool.submit(
-            ws.target.read, first, run=reads, store_ids=our_stores, on_assistants=collector.add
+            ws.target.read,
+            first,
+            run=reads,
+            store_ids=our_stores,
+            on_assistants=collector.add,
+            hints=hints,
         )
         ready = prepare_desired(desired)
         live = reading.result()
         stored = storing.result()
+    _remember_hints(ws, ws.target.list_hints(live, first), hints)
     rest = kinds_to_read(desired, stored) - first
     if rest:
         live = live.merged(ws.target.read(rest, run=reads))
@@ -161,6 +184,29 @@ def make_plan(
         desired, live, stored, allow_empty=allow_empty, created_at=time.time(), prepared=prepared
     )
     return plan, stored
+
+
+def _known_hints(ws: Workspace) -> dict[str, tuple[str, ...]]:
+    """The cursors the last read saw (one small row): with them every page of a list goes at once."""
+    try:
+        return ws.store.list_hints(ws.name)
+    except StateError as exc:
+        _log.warning("list hints not read (this plan pages one request at a time): %s", exc)
+        return {}
+
+
+def _remember_hints(
+    ws: Workspace, fresh: Mapping[str, tuple[str, ...]], known: Mapping[str, tuple[str, ...]]
+) -> None:
+    """Keep the cursors this read saw for the next one, when they moved. They are only hints, so a
+    store that refuses the write (read-only credentials in a PR job, say) must not fail the plan."""
+    changed = {name: cursors for name, cursors in fresh.items() if known.get(name, ()) != cursors}
+    if not changed:
+        return
+    try:
+        ws.store.save_list_hints(ws.name, changed, now=time.time())
+    except StateError as exc:
+        _log.warning("list hints not saved (the next plan pages one request at a time): %s", exc)
 
 
 def check_fresh(saved: Plan, fresh: Plan) -> None:

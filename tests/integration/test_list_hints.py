@@ -1,0 +1,116 @@
+"""Plans keep the cursors their assistant pages began at, and the next plan requests every page at once;
+hints that went stale (objects deleted or added since) cost requests, never a wrong plan."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from reconciler import service
+from reconciler.emulator import EmulatorApp
+from reconciler.emulator.transport import EmulatorTransport
+from reconciler.errors import StateError
+from reconciler.targets.paging import page_cursors
+from tests.integration.support import apply_project, sdk, transport
+
+pytestmark = pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")
+
+OTHERS = 250  # unmanaged assistants of another team: with ours, three pages of 100
+
+
+class _Watching(EmulatorTransport):
+    """Records the `after` cursor of every assistant-list request; with `meet` set, each such request
+    waits there until that many are in flight, so a walk that fetched them one by one would fail."""
+
+    def __init__(self, app: EmulatorApp) -> None:
+        super().__init__(app)
+        self.afters: list[str | None] = []
+        self.meet: threading.Barrier | None = None
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        if request.method == "GET" and request.url.path == "/v1/assistants":
+            self.afters.append(request.url.params.get("after"))
+            if self.meet is not None:
+                self.meet.wait(timeout=10)
+        return super().handle_request(request)
+
+
+def _others(app: EmulatorApp, count: int) -> list[str]:
+    client = sdk(app)
+    try:
+        return [client.beta.assistants.create(model="gpt-4.1", name=f"other-{i}").id for i in range(count)]
+    finally:
+        client.close()
+
+
+def _listing(app: EmulatorApp) -> list[str]:
+    client = sdk(app)
+    try:
+        return [a.id for a in client.beta.assistants.list(limit=100, order="asc")]
+    finally:
+        client.close()
+
+
+def _plan(project: Path, watching: EmulatorTransport) -> tuple[bool, dict[str, tuple[str, ...]]]:
+    with service.open_workspace(project, transport=watching) as ws:
+        plan, _ = service.make_plan(ws)
+        return plan.has_changes, ws.store.list_hints(ws.name)
+
+
+def test_the_next_plan_requests_every_assistant_page_at_once(project: Path, app: EmulatorApp) -> None:
+    _others(app, OTHERS)
+    apply_project(project, transport(app))  # ours is the newest: it sits on the last page
+    watching = _Watching(app)
+    changes, hints = _plan(project, watching)
+    assert not changes
+    assert hints == {"assistants": page_cursors(_listing(app), 100)}
+    assert len(hints["assistants"]) == 2
+
+    watching.afters.clear()
+    watching.meet = threading.Barrier(3)  # three pages, all in flight together, or this plan fails
+    changes, again = _plan(project, watching)
+    assert not changes and again == hints
+    assert sorted(watching.afters, key=str) == sorted([None, *hints["assistants"]], key=str)
+
+
+def test_stale_hints_still_find_every_assistant(project: Path, app: EmulatorApp) -> None:
+    others = _others(app, OTHERS)
+    apply_project(project, transport(app))
+    watching = _Watching(app)
+    _, hints = _plan(project, watching)
+    client = sdk(app)
+    try:  # both hinted cursors and their neighbours go; newer objects arrive behind ours
+        for gone in {*hints["assistants"], others[0], others[150]}:
+            client.beta.assistants.delete(gone)
+    finally:
+        client.close()
+    _others(app, 120)
+
+    changes, fresh = _plan(project, watching)
+    assert not changes  # our assistant, behind two vanished cursors, was found: nothing to create
+    assert fresh == {"assistants": page_cursors(_listing(app), 100)}
+    watching.afters.clear()
+    assert not _plan(project, watching)[0]
+    assert len(watching.afters) == len(fresh["assistants"]) + 1  # fresh again: one request per page
+
+
+def test_a_store_that_refuses_the_hints_does_not_fail_the_plan(
+    project: Path, app: EmulatorApp, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    _others(app, OTHERS)
+    apply_project(project, transport(app))
+    with service.open_workspace(project, transport=transport(app)) as ws:
+
+        def refuse(*args: object, **kwargs: object) -> None:
+            raise StateError("cannot write: the store is read-only for this job")
+
+        monkeypatch.setattr(ws.store, "save_list_hints", refuse)
+        monkeypatch.setattr(ws.store, "list_hints", refuse)
+        with caplog.at_level(logging.WARNING, logger="reconciler.service"):
+            plan, _ = service.make_plan(ws)
+    assert not plan.has_changes
+    assert "list hints not read" in caplog.text and "list hints not saved" in caplog.text
