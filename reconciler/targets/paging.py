@@ -1,12 +1,12 @@
 """Walking the platform's cursor lists, and the small call wrappers the adapter shares.
 
-Every loop here is bounded: a walk (or one segment of a hinted walk, of which there are at most as many
-as hints) stops after MAX_PAGES pages, and a cursor that comes back twice is a platform error rather
-than an endless walk.
+Every loop here is bounded: a walk (a hinted one counts the pages of all its segments together) stops
+after MAX_PAGES pages, and a cursor that comes back twice is a platform error rather than an endless walk.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -64,6 +64,22 @@ class _Segment(Generic[T]):
     stop: str | None  # the hinted cursor it ran into (whose segment continues it); None at the end
 
 
+class _Walk:
+    """What the segments of one hinted walk share: a page budget for all of them together, and a flag
+    that stops every segment once the listing has its answer (or has failed)."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self._pages = 0
+        self._lock = threading.Lock()
+
+    def take_page(self, what: str) -> None:
+        with self._lock:
+            self._pages += 1
+            if self._pages > MAX_PAGES:
+                raise PermanentPlatformError(f"{what}: more than {MAX_PAGES} pages")
+
+
 def from_cursors(
     fetch: Callable[[str | None], Any],
     convert: Callable[[Any], T],
@@ -79,15 +95,22 @@ def from_cursors(
     cursor it met, and so on: only cursors a walk actually met are followed, so the pages join up in the
     platform's own order whatever the hints say. A cursor that is gone or out of order costs extra
     requests (its segment is not used, or a neighbour walks on past it), never a missing or doubled
-    object; and a segment that is not used cannot fail the listing.
+    object; and a segment that is not used cannot fail the listing. All segments together take at most
+    MAX_PAGES pages, and once the listing returns or fails no segment requests or hands on another page
+    (one already in flight ends with the client's timeout). More hints than that are not hints: the
+    list is walked page by page.
     """
-    hinted = frozenset(cursors)
     starts: list[str | None] = [None, *dict.fromkeys(cursors)]
+    if len(starts) > MAX_PAGES:
+        return pipelined(fetch, convert, what, on_page)
+    hinted = frozenset(cursors)
+    walk = _Walk()
     workers = min(SEGMENT_WORKERS, len(starts))
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="read-segment")
     try:
         segments = {
-            start: pool.submit(_segment, fetch, convert, what, start, hinted, on_page) for start in starts
+            start: pool.submit(_segment, fetch, convert, what, start, hinted, on_page, walk)
+            for start in starts
         }
         out: list[T] = []
         key: str | None = None
@@ -104,7 +127,8 @@ def from_cursors(
         raise PermanentPlatformError(f"{what}: the pages from hinted cursors do not join up")
     finally:
         # Segments the result does not use (a cursor that is gone, answered slowly or with an error) are
-        # not waited for: their requests end on their own, bounded by the client's timeout.
+        # not waited for, and stop before their next request or page.
+        walk.done.set()
         pool.shutdown(wait=False, cancel_futures=True)
 
 
@@ -115,17 +139,21 @@ def _segment(
     start: str | None,
     hinted: frozenset[str],
     on_page: Callable[[Sequence[T]], None] | None,
+    walk: _Walk,
 ) -> _Segment[T]:
     items: list[T] = []
     seen: set[str] = set()
     cursor = start
     for _ in range(MAX_PAGES):
+        if walk.done.is_set():
+            return _Segment(items, None)  # the listing no longer needs this segment
+        walk.take_page(what)
         body = _page(fetch, cursor, what)
         data = body["data"]
         met = next((i for i, item in enumerate(data) if item.get("id") in hinted), None)
         converted = [convert(item) for item in (data if met is None else data[: met + 1])]
         items.extend(converted)
-        if on_page is not None:
+        if on_page is not None and not walk.done.is_set():
             on_page(converted)
         if met is not None:
             return _Segment(items, str(data[met]["id"]))
