@@ -18,6 +18,10 @@ from reconciler.render.markdown import render_markdown
 from reconciler.render.report import render_apply_report
 from reconciler.render.text import render_text, should_color
 
+# A CLI run is its own process, one plan at a time: pausing the cyclic collector while it plans is safe
+# here, and saves a 1,000-resource plan 0.05-0.2 s (service.gcpause).
+PAUSE_GC = True
+
 _target = click.option(
     "--target", "-t", default=None, help="Target name from reconcile.yaml (default: defaultTarget)."
 )
@@ -50,7 +54,7 @@ def plan_command(
 ) -> int:
     """Show what apply would change on the platform."""
     with service.open_workspace(directory, target=target) as ws:
-        plan, _ = service.make_plan(ws, allow_empty=allow_empty)
+        plan, _ = service.make_plan(ws, allow_empty=allow_empty, pause_gc=PAUSE_GC)
     click.echo(_render(plan, fmt, color=should_color(sys.stdout)), nl=False)
     if out is not None:
         out.write_text(plan.to_json(), encoding="utf-8")
@@ -107,6 +111,7 @@ def apply_command(
             lock_timeout=lock_timeout,
             confirm=confirm,
             progress=progress,
+            pause_gc=PAUSE_GC,
         )
     if report is None:
         if not plan.has_changes:
@@ -134,7 +139,7 @@ def _progress_bar(result: StepResult, finished: int, total: int) -> None:
 def drift_command(directory: Path, target: str | None, fmt: str) -> int:
     """Exit 2 when managed objects changed outside reconciler since the last apply (for scheduled CI)."""
     with service.open_workspace(directory, target=target) as ws:
-        plan = service.drift(ws)
+        plan = service.drift(ws, pause_gc=PAUSE_GC)
     if fmt == "json":
         click.echo(render_json(plan), nl=False)
     elif plan.drift:

@@ -51,10 +51,6 @@ class StateReader(Protocol):
         """One apply with all its steps. Raises StateError for an unknown id."""
         ...
 
-    def list_hints(self, workspace: str) -> dict[str, tuple[str, ...]]:
-        """Per cursor list (e.g. "assistants"), the cursors its pages began at in the last read."""
-        ...
-
     def current_lock(self, workspace: str) -> Lease | None:
         """The lease row of a workspace, expired or not (check `Lease.expired(now)`), or None."""
         ...
@@ -144,6 +140,11 @@ class StateStore(StateReader, Protocol):
         ...
 
     # -- list hints --------------------------------------------------------------------------------
+    def list_hints(self, workspace: str) -> dict[str, tuple[str, ...]]:
+        """Per cursor list (e.g. "assistants"), the cursors its pages began at in the last read; a row
+        that cannot be read back counts as none (they are hints)."""
+        ...
+
     def save_list_hints(self, workspace: str, hints: Mapping[str, Sequence[str]], *, now: float) -> None:
         """Replace the cursors of each list named in `hints`; lists not named keep theirs."""
         ...

@@ -155,6 +155,7 @@ def test_rollback_moves_stable_back_without_a_platform_call(
     before = _platform_assistants(root)
 
     import reconciler.service
+    import reconciler.service.workspace
     import reconciler.targets.client
 
     def no_platform(*args: object, **kwargs: object) -> None:
@@ -162,7 +163,7 @@ def test_rollback_moves_stable_back_without_a_platform_call(
 
     with monkeypatch.context() as patch:
         patch.setattr(reconciler.targets.client, "build_client", no_platform)
-        patch.setattr(reconciler.service, "build_client", no_platform)
+        patch.setattr(reconciler.service.workspace, "build_client", no_platform)
         patch.setattr(reconciler.service, "open_workspace", no_platform)
         assert run(["rollback", NAME, str(root)]) == 0
     out = capsys.readouterr().out

@@ -3,7 +3,6 @@ executor, rollout and CLI may rely on, whichever DSN the project names."""
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import multiprocessing
 import threading
@@ -345,9 +344,11 @@ def test_a_key_shaped_listing_name_is_never_echoed(store: SqlStore) -> None:
 
 
 def test_list_hints_that_are_saved_can_be_read_back(store: SqlStore) -> None:
-    with contextlib.suppress(StateError):  # refusing them is fine too
+    with pytest.raises(StateError, match="sequence of string cursors"):
         store.save_list_hints("prod", {"assistants": ["asst_1", None, 7]}, now=1.0)  # type: ignore[list-item]
-    store.list_hints("prod")  # what the store accepted it must be able to read
+    with pytest.raises(StateError):
+        store.save_list_hints("prod", {"": ["asst_1"]}, now=1.0)
+    assert store.list_hints("prod") == {}  # nothing of a refused save was written
 
 
 def test_list_hints_that_cannot_be_read_back_count_as_none(store: SqlStore) -> None:

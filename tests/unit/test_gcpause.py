@@ -1,4 +1,4 @@
-"""The garbage collector is paused while a plan runs and given back exactly as the caller had it."""
+"""The garbage collector is paused while a plan runs (when asked) and given back as the caller had it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from reconciler.plan.gcpause import collection_paused
+from reconciler.service.gcpause import collection_paused
 
 
 @pytest.fixture(autouse=True)
@@ -58,3 +58,21 @@ def test_nested_and_concurrent_plans_share_one_pause() -> None:
     leave.set()
     worker.join(timeout=10)
     assert gc.isenabled()  # the last one out turns it back on
+
+
+def test_make_plan_pauses_collection_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    from reconciler.service import planning
+
+    seen: list[bool] = []
+    monkeypatch.setattr(planning, "_make_plan", lambda ws, **kwargs: seen.append(gc.isenabled()))
+    gc.enable()
+    planning.make_plan(None)  # type: ignore[arg-type]  # the workspace is not looked at here
+    planning.make_plan(None, pause_gc=True)  # type: ignore[arg-type]
+    assert seen == [True, False]
+    assert gc.isenabled()
+
+
+def test_the_cli_asks_for_the_pause() -> None:
+    from reconciler.cli import plan
+
+    assert plan.PAUSE_GC is True

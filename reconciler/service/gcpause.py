@@ -1,4 +1,8 @@
-"""Pausing Python's cyclic garbage collector around a plan: the one place that touches `gc`."""
+"""Pausing Python's cyclic garbage collector around a plan: the one place that touches `gc`.
+
+The switch is process-wide, so `make_plan` uses it only when asked (`pause_gc=True`, which the CLI passes
+for its own process). Plans that overlap without a gap keep collection off until the last one ends.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,248 @@
+"""Thin facade wiring the layers for the CLI and for library users: load, plan, apply, drift, unlock.
+
+Everything here is composition: manifests -> desired; target -> live; store -> stored; planner -> Plan;
+executor -> ApplyReport. A library user calls these functions directly, never the CLI.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler.apply.executor import Executor, ExecutorOptions
+from reconciler.apply.report import ApplyReport, StepResult
+from reconciler.apply.retry import Pacer
+from reconciler.errors import PlanRejected, UserError
+from reconciler.manifest import export
+from reconciler.model import labels
+from reconciler.model.canonical import fingerprint
+from reconciler.model.desired import Kind, ResourceKey
+from reconciler.model.live import LiveState
+from reconciler.model.stored import InventoryRecord
+from reconciler.plan import normalise
+from reconciler.plan.definition import Plan
+from reconciler.service.planning import check_fresh, kinds_to_read, make_plan
+from reconciler.service.workspace import Workspace, open_workspace
+from reconciler.store.lease import SystemClock, system_sleep, wait_for_lock
+from reconciler.store.records import Lease
+
+__all__ = [
+    "Imported",
+    "Workspace",
+    "apply",
+    "check_fresh",
+    "drift",
+    "import_objects",
+    "kinds_to_read",
+    "make_plan",
+    "open_workspace",
+    "refuse_violations",
+    "unlock",
+]
+
+LOCK_TTL_SECONDS = 900.0
+
+
+def apply(
+    ws: Workspace,
+    *,
+    saved_plan: Plan | None = None,
+    allow_empty: bool = False,
+    dry_run: bool = False,
+    lock_timeout: float = 0.0,
+    confirm: Callable[[Plan], bool] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    progress: Callable[[StepResult, int, int], None] | None = None,
+    pause_gc: bool = False,
+) -> tuple[Plan, ApplyReport | None]:
+    """Plan (or check a saved plan) and execute it under the workspace lock. `confirm` sees the plan
+    first; returning False stops before anything is written. `pause_gc` is `make_plan`'s."""
+    lease = None
+    if not dry_run:
+        lease = wait_for_lock(
+            ws.store,
+            ws.name,
+            owner=_user(),
+            host=socket.gethostname(),
+            ttl_seconds=LOCK_TTL_SECONDS,
+            timeout=lock_timeout,
+            clock=SystemClock(),
+            sleeper=system_sleep,
+        )
+    held: list[Lease | None] = [lease]  # the heartbeat swaps in each renewed lease
+    try:
+        pacer = Pacer(ws.project.config.retry.admin_requests_per_minute, clock=clock, sleep=sleep)
+        plan, stored = make_plan(
+            ws,
+            allow_empty=allow_empty or bool(saved_plan and saved_plan.has_changes),
+            sleep=sleep,
+            clock=clock,
+            pacer=pacer,
+            pause_gc=pause_gc,
+        )
+        if saved_plan is not None:
+            check_fresh(saved_plan, plan)
+            plan = saved_plan
+        refuse_violations(plan)
+        if not plan.has_changes and not any(c.adopt for c in plan.changes):
+            return plan, None
+        if confirm is not None and not confirm(plan):
+            return plan, None
+
+        def heartbeat() -> None:
+            if held[0] is not None:
+                held[0] = ws.store.renew_lock(held[0], now=time.time())
+
+        options = ExecutorOptions(
+            retry=ws.project.config.retry,
+            dry_run=dry_run,
+            user=_user(),
+            host=socket.gethostname(),
+            progress=progress,
+            heartbeat=heartbeat,
+        )
+        executor = Executor(
+            ws.target, ws.store, root=ws.root, options=options, clock=clock, sleep=sleep, pacer=pacer
+        )
+        return plan, executor.execute(plan, stored)
+    finally:
+        if lease is not None:
+            ws.store.release_lock(held[0] or lease)
+
+
+def refuse_violations(plan: Plan) -> None:
+    """A tool-schema change that breaks the assistant's compatibility policy needs `acceptBreaking`."""
+    violations = plan.violations()
+    if violations:
+        raise PlanRejected(
+            f"{violations[0]}"
+            + (f" (+{len(violations) - 1} more)" if len(violations) > 1 else "")
+            + '; set acceptBreaking: "<reason>" on the assistant to ship it anyway'
+        )
+
+
+def drift(ws: Workspace, *, pause_gc: bool = False) -> Plan:
+    plan, _ = make_plan(ws, allow_empty=True, pause_gc=pause_gc)
+    return plan
+
+
+def unlock(ws: Workspace, lock_id: str) -> str:
+    lease = ws.store.force_unlock(ws.name, lock_id)
+    return lease.holder
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return os.environ.get("USER", "unknown")
+
+
+@dataclass(frozen=True)
+class Imported:
+    kind: Kind
+    platform_id: str
+    name: str
+    written: Path | None
+    note: str = ""
+
+
+def import_objects(
+    ws: Workspace, kind: Kind, ids: list[str], *, write_dir: Path | None = None
+) -> list[Imported]:
+    """Adopt unmanaged assistants or vector stores: label them, record them, and write their manifests.
+
+    Like `terraform import`, only what you name is touched; files inside an imported vector store stay
+    unmanaged (their project paths cannot be known), and the written store lists none.
+    """
+    if kind not in (Kind.ASSISTANT, Kind.VECTOR_STORE):
+        raise UserError(f"import supports Assistant and VectorStore, not {kind.value}")
+    stored = ws.store.read(ws.name)
+    live = ws.target.read([kind])
+    known = {r.platform_id for r in stored.inventory}
+    store_names = {r.platform_id: r.key.name for r in stored.inventory if r.key.kind is Kind.VECTOR_STORE}
+    file_paths = {r.platform_id: r.key.name for r in stored.inventory if r.key.kind is Kind.FILE}
+    out: list[Imported] = []
+    for platform_id in ids:
+        if platform_id in known:
+            out.append(Imported(kind, platform_id, "", None, "already managed"))
+            continue
+        if kind is Kind.ASSISTANT:
+            out.append(_import_assistant(ws, live, platform_id, store_names, file_paths, write_dir))
+        else:
+            out.append(_import_store(ws, live, platform_id, write_dir))
+    return out
+
+
+def _import_assistant(
+    ws: Workspace,
+    live: LiveState,
+    platform_id: str,
+    store_names: dict[str, str],
+    file_paths: dict[str, str],
+    write_dir: Path | None,
+) -> Imported:
+    obj = live.assistants.get(platform_id)
+    if obj is None:
+        raise UserError(f"no assistant {platform_id} on target {ws.name!r}")
+    name = export.document_name(obj.name, platform_id)
+    metadata = labels.with_labels(labels.user_metadata(obj.metadata), name=name)
+    spec = normalise.assistant_spec(obj, store_names, file_paths)
+    labelled = ws.target.update_assistant(
+        platform_id,
+        {**spec, "name": obj.name or name},
+        metadata=metadata,
+        vector_store_ids=obj.file_search_vector_store_ids,
+        code_interpreter_file_ids=obj.code_interpreter_file_ids,
+    )
+    live_spec = normalise.assistant_spec(labelled, store_names, file_paths)
+    ws.store.upsert_inventory(
+        ws.name,
+        InventoryRecord(
+            key=ResourceKey(kind=Kind.ASSISTANT, name=name),
+            platform_id=platform_id,
+            fingerprint=fingerprint(live_spec),
+            live_hash=fingerprint(live_spec),
+            attributes={"spec": live_spec, "imported": True},
+        ),
+    )
+    written = None
+    if write_dir is not None:
+        docs = export.assistant_documents(name, live_spec, store_names)
+        written = export.write_documents(write_dir, f"{name}.yaml", docs, root=ws.root)
+    return Imported(Kind.ASSISTANT, platform_id, name, written)
+
+
+def _import_store(ws: Workspace, live: LiveState, platform_id: str, write_dir: Path | None) -> Imported:
+    obj = live.vector_stores.get(platform_id)
+    if obj is None:
+        raise UserError(f"no vector store {platform_id} on target {ws.name!r}")
+    name = export.document_name(obj.name, platform_id)
+    user_metadata = labels.user_metadata(obj.metadata)
+    spec = {"name": obj.name or name, "expires_after_days": obj.expires_after_days, "metadata": user_metadata}
+    labelled = ws.target.update_vector_store(
+        platform_id, spec, metadata=labels.with_labels(user_metadata, name=name)
+    )
+    live_spec = normalise.vector_store_spec(labelled, {"type": "auto"})
+    ws.store.upsert_inventory(
+        ws.name,
+        InventoryRecord(
+            key=ResourceKey(kind=Kind.VECTOR_STORE, name=name),
+            platform_id=platform_id,
+            fingerprint=fingerprint(live_spec),
+            live_hash=fingerprint(live_spec),
+            attributes={"spec": live_spec, "imported": True},
+        ),
+    )
+    written = None
+    if write_dir is not None:
+        documents = [export.vector_store_document(name, live_spec)]
+        written = export.write_documents(write_dir, f"{name}.yaml", documents, root=ws.root)
+    note = f"{len(obj.files)} attached files stay unmanaged" if obj.files else ""
+    return Imported(Kind.VECTOR_STORE, platform_id, name, written, note)

@@ -1,0 +1,155 @@
+"""Making a plan: read the store and the platform (with the list hints the last read left), then plan.
+
+Also the stale-plan check a saved plan goes through before it is applied.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+
+from reconciler.apply.retry import Pacer, Reads, Retrier
+from reconciler.errors import StalePlan, StateError
+from reconciler.model.desired import DesiredState, Kind
+from reconciler.model.stored import StoredState
+from reconciler.plan.definition import Action, Plan
+from reconciler.plan.planner import build_plan
+from reconciler.plan.prepare import LiveCollector, Names, prepare_desired
+from reconciler.service.gcpause import collection_paused
+from reconciler.service.workspace import Workspace
+
+_log = logging.getLogger(__name__)
+
+
+def kinds_to_read(desired: DesiredState, stored: StoredState) -> set[Kind]:
+    """Only the kinds the manifests or the inventory mention: no admin calls for a project without spend."""
+    kinds: set[Kind] = {r.key.kind for r in stored.inventory}
+    if desired.assistants:
+        kinds.add(Kind.ASSISTANT)
+    if desired.vector_stores:
+        kinds.add(Kind.VECTOR_STORE)
+    if desired.spend_alerts:
+        kinds.add(Kind.SPEND_ALERT)
+    if desired.spend_limits:
+        kinds.add(Kind.SPEND_LIMIT)
+    kinds.discard(Kind.FILE)
+    return kinds
+
+
+def make_plan(
+    ws: Workspace,
+    *,
+    allow_empty: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    pacer: Pacer | None = None,
+    pause_gc: bool = False,
+) -> tuple[Plan, StoredState]:
+    """Read the store and the platform, and plan. Reads are retried like writes (same bounds): one 503
+    or an Admin API 429 must not fail a plan. `pacer` is the apply's, so the reads count against it.
+
+    `pause_gc` pauses Python's cyclic garbage collector while the plan is made (`service.gcpause`): a
+    process-wide switch, so only a caller that owns its process turns it on (the CLI does)."""
+    if not pause_gc:
+        return _make_plan(ws, allow_empty=allow_empty, sleep=sleep, clock=clock, pacer=pacer)
+    with collection_paused():
+        return _make_plan(ws, allow_empty=allow_empty, sleep=sleep, clock=clock, pacer=pacer)
+
+
+def _make_plan(
+    ws: Workspace,
+    *,
+    allow_empty: bool,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+    pacer: Pacer | None,
+) -> tuple[Plan, StoredState]:
+    reads = Reads(Retrier(ws.project.config.retry, clock=clock, sleep=sleep), pacer)
+    desired = ws.project.desired
+    # The platform read (network-bound) starts once the list hints are read (one small row), and the
+    # store read overlaps it; the inventory's vector stores then have their files listed without waiting
+    # for the store list. Kinds that only the inventory mentions (every manifest of a kind deleted) are
+    # read afterwards, which is rare. Planner work that needs one object at a time (specs, fingerprints)
+    # is done while pages travel: desired digests here, live ones on reader threads as each page of
+    # assistants arrives. The plan's only write is the hints, after the plan is made.
+    first = kinds_to_read(desired, StoredState(workspace=ws.name))
+    hints = _known_hints(ws)
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="plan") as pool:
+        storing = pool.submit(ws.store.read, ws.name)
+
+        def our_stores() -> list[str]:
+            return list(Names.of(storing.result()).stores)  # the stores themselves, not attachments
+
+        def names() -> Names | None:
+            # Never waits: a reader thread asks, and waiting would delay its next page request.
+            done = storing.done() and storing.exception() is None
+            return Names.of(storing.result()) if done else None
+
+        collector = LiveCollector(names)
+        reading = pool.submit(
+            ws.target.read,
+            first,
+            run=reads,
+            store_ids=our_stores,
+            on_assistants=collector.add,
+            hints=hints,
+        )
+        ready = prepare_desired(desired)
+        live = reading.result()
+        stored = storing.result()
+    seen = ws.target.list_hints(live, first)
+    rest = kinds_to_read(desired, stored) - first
+    if rest:
+        live = live.merged(ws.target.read(rest, run=reads))
+    prepared = collector.prepared(ready)
+    plan = build_plan(
+        desired, live, stored, allow_empty=allow_empty, created_at=time.time(), prepared=prepared
+    )
+    _remember_hints(ws, seen, hints)
+    return plan, stored
+
+
+def _known_hints(ws: Workspace) -> dict[str, tuple[str, ...]]:
+    """The cursors the last read saw (one small row): with them every page of a list goes at once."""
+    try:
+        return ws.store.list_hints(ws.name)
+    except StateError as exc:
+        _log.warning("list hints not read (this plan pages one request at a time): %s", exc)
+        return {}
+
+
+def _remember_hints(
+    ws: Workspace, fresh: Mapping[str, tuple[str, ...]], known: Mapping[str, tuple[str, ...]]
+) -> None:
+    """Keep the cursors this read saw for the next one, when they moved (a steady project writes
+    nothing). They are only hints: a store that refuses the write (locked past its busy timeout, say)
+    costs the next plan round trips, and must not fail this one."""
+    changed = {name: cursors for name, cursors in fresh.items() if known.get(name, ()) != cursors}
+    if not changed:
+        return
+    try:
+        ws.store.save_list_hints(ws.name, changed, now=time.time())
+    except StateError as exc:
+        _log.warning("list hints not saved (the next plan starts from older ones, or none): %s", exc)
+
+
+def check_fresh(saved: Plan, fresh: Plan) -> None:
+    """A saved plan is applied exactly, or not at all: every object it touches must be as it saw it."""
+    if saved.workspace != fresh.workspace:
+        raise StalePlan(f"the plan was made for target {saved.workspace!r}, not {fresh.workspace!r}")
+    now = fresh.by_address()
+    moved = []
+    for change in saved.actionable():
+        current = now.get(change.address)
+        if (
+            current is None
+            or current.live_hash != change.live_hash
+            or current.platform_id != change.platform_id
+        ):
+            moved.append(change.address)
+        elif current.action is Action.NOOP:
+            moved.append(change.address)  # someone already made this change
+    if moved:
+        raise StalePlan(f"objects changed since the plan was made: {', '.join(sorted(moved))}; plan again")

@@ -1,0 +1,77 @@
+"""A workspace: one project bound to one target and its state store, opened from a project directory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler.config import TargetConfig
+from reconciler.manifest import Project, load_project
+from reconciler.model.desired import DesiredState
+from reconciler.store import open_store
+from reconciler.store.base import StateStore
+from reconciler.targets.assistants_v2 import AssistantsV2Target
+from reconciler.targets.base import RequestStats, Target
+from reconciler.targets.client import Transport, build_client
+
+PROJECT_SCOPE = "project"
+
+
+@dataclass
+class Workspace:
+    """A project bound to one target and its state store. Close it when done."""
+
+    project: Project
+    name: str
+    target_config: TargetConfig
+    target: Target
+    store: StateStore
+    stats: RequestStats = field(default_factory=RequestStats)
+
+    @property
+    def root(self) -> Path:
+        return self.project.config.root
+
+    def close(self) -> None:
+        self.target.close()
+        self.store.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_workspace(path: Path, *, target: str | None = None, transport: Transport | None = None) -> Workspace:
+    project = load_project(path)
+    name, target_config = project.config.target(target)
+    stats = RequestStats()
+    client = build_client(target_config, root=project.config.root, stats=stats, transport=transport)
+    adapter = AssistantsV2Target(
+        client,
+        name=name,
+        project_id=target_config.project_id,
+        stats=stats,
+        admin_key_env=target_config.admin_key_env,
+    )
+    store_dsn = project.config.state_dsn()
+    if store_dsn.startswith("sqlite:///") and ":memory:" not in store_dsn:
+        Path(store_dsn[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+    store = open_store(store_dsn)
+    desired = _resolve_scopes(project.desired, target_config.project_id)
+    project = Project(project.config, desired, project.warnings)
+    return Workspace(project, name, target_config, adapter, store, stats)
+
+
+def _resolve_scopes(desired: DesiredState, project_id: str) -> DesiredState:
+    """`scope: project` in a manifest means the target's own project."""
+    alerts = {
+        n: a.model_copy(update={"scope": project_id}) if a.scope == PROJECT_SCOPE else a
+        for n, a in desired.spend_alerts.items()
+    }
+    limits = {
+        n: s.model_copy(update={"scope": project_id}) if s.scope == PROJECT_SCOPE else s
+        for n, s in desired.spend_limits.items()
+    }
+    return desired.model_copy(update={"spend_alerts": alerts, "spend_limits": limits})
