@@ -33,12 +33,12 @@ def pipelined(
     out: list[T] = []
     seen: set[str] = set()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") as ahead:
-        body = _page(fetch, None, what)
+        body, own = _page(fetch, None, what), None
         for _ in range(MAX_PAGES):
             cursor = _next_cursor(body)
             if cursor is not None and cursor in seen:
                 raise PermanentPlatformError(f"{what}: the cursor {cursor} came back twice (a paging loop)")
-            following = ahead.submit(_page, fetch, cursor, what) if cursor is not None else None
+            following = ahead.submit(_follow, fetch, what, body, own) if cursor is not None else None
             converted = [convert(item) for item in body["data"]]
             out.extend(converted)
             if on_page is not None:
@@ -46,7 +46,7 @@ def pipelined(
             if following is None:
                 return out
             seen.add(str(cursor))
-            body = following.result()
+            body, own = following.result(), cursor
     raise PermanentPlatformError(f"{what}: more than {MAX_PAGES} pages")
 
 
@@ -62,6 +62,10 @@ def page_cursors(ids: Sequence[str], page_size: int) -> tuple[str, ...]:
 class _Segment(Generic[T]):
     items: list[T]
     stop: str | None  # the hinted cursor it ran into (whose segment continues it); None at the end
+    # When objects followed `stop` on the page that met it: where to walk on from if `stop` vanishes
+    # before its own segment is served (the object before it, or that page's cursor).
+    tail: bool = False
+    resume: str | None = None
 
 
 class _Walk:
@@ -115,9 +119,20 @@ def from_cursors(
         out: list[T] = []
         key: str | None = None
         followed: set[str] = set()
+        previous: _Segment[T] | None = None
         for _ in range(len(starts)):
-            segment = segments[key].result()
+            try:
+                segment = segments[key].result()
+            except NotFound:
+                if key is None:
+                    raise
+                segment = _Segment([], None)  # a cursor met alive and gone since: read as an empty end
+            if previous is not None and previous.tail and not segment.items and segment.stop is None:
+                # The cursor was met alive with objects after it, yet its segment found nothing: it
+                # was deleted in between. Walk on from the object before it instead of ending early.
+                segment = _segment(fetch, convert, what, previous.resume, hinted - {key}, on_page, walk)
             out.extend(segment.items)
+            previous = segment
             if segment.stop is None:
                 return out
             if segment.stop in followed:
@@ -143,12 +158,16 @@ def _segment(
 ) -> _Segment[T]:
     items: list[T] = []
     seen: set[str] = set()
-    cursor = start
+    body: dict[str, Any] | None = None
+    own = start
     for _ in range(MAX_PAGES):
         if walk.done.is_set():
             return _Segment(items, None)  # the listing no longer needs this segment
         walk.take_page(what)
-        body = _page(fetch, cursor, what)
+        if body is None:
+            body = _page(fetch, start, what)
+        else:
+            body, own = _follow(fetch, what, body, own), _next_cursor(body)
         data = body["data"]
         met = next((i for i, item in enumerate(data) if item.get("id") in hinted), None)
         converted = [convert(item) for item in (data if met is None else data[: met + 1])]
@@ -156,7 +175,9 @@ def _segment(
         if on_page is not None and not walk.done.is_set():
             on_page(converted)
         if met is not None:
-            return _Segment(items, str(data[met]["id"]))
+            tail = met + 1 < len(data) or bool(body.get("has_more"))
+            resume = str(data[met - 1]["id"]) if met > 0 else own
+            return _Segment(items, str(data[met]["id"]), tail, resume)
         cursor = _next_cursor(body)
         if cursor is None:
             return _Segment(items, None)
@@ -164,6 +185,32 @@ def _segment(
             raise PermanentPlatformError(f"{what}: the cursor {cursor} came back twice (a paging loop)")
         seen.add(cursor)
     raise PermanentPlatformError(f"{what}: more than {MAX_PAGES} pages")
+
+
+def _follow(
+    fetch: Callable[[str | None], Any], what: str, body: dict[str, Any], own: str | None
+) -> dict[str, Any]:
+    """The page after `body`, a page that said more objects follow it (`own`: the cursor it was fetched
+    after). If the answer is empty (or 404), the object the cursor names was deleted in between and the
+    platform read the unknown cursor as the list's end: the page is asked for again after an earlier
+    object of `body` (or `own`), without the objects `body` already gave, so one concurrent delete
+    cannot end the walk early. Bounded by the page's length."""
+    data = body["data"]
+    known = {item.get("id") for item in data}
+    first = _next_cursor(body)
+    candidates = [first, *(str(item.get("id")) for item in reversed(data[:-1])), own]
+    page: dict[str, Any] = {"data": [], "has_more": False}
+    for candidate in candidates:
+        try:
+            page = _page(fetch, candidate, what)
+        except NotFound:
+            continue
+        if page["data"] or page.get("has_more"):
+            if candidate != first:
+                page["last_id"] = page.get("last_id") or page["data"][-1].get("id")
+                page["data"] = [item for item in page["data"] if item.get("id") not in known]
+            return page
+    return page
 
 
 def _page(fetch: Callable[[str | None], Any], cursor: str | None, what: str) -> dict[str, Any]:

@@ -422,3 +422,48 @@ class _FromStart:
     def __call__(self, after: str | None) -> _Raw:
         threading.Event().wait(0.001)
         return self.pages(after if after in self.pages.ids else None)
+
+
+@pytest.mark.parametrize("missing", ["empty", "404"])
+@pytest.mark.parametrize("walk", ["plain", "hinted"])
+def test_an_object_deleted_at_a_page_boundary_mid_read_does_not_end_the_walk(
+    walk: str, missing: Missing
+) -> None:
+    """Someone deletes the object a page ends on after that page is served and before the page after it
+    is asked for: the platform then reads the cursor as unknown (an empty end, or 404). The walk asks
+    again after the object before it, so the objects behind it (ours, say) are still listed."""
+    pages = _List(_ids(9), missing=missing)
+    hints = paging.page_cursors(pages.ids, SIZE)  # id_002, id_005
+    boundary = hints[0]
+    first_served = threading.Event()
+
+    def fetch(after: str | None) -> _Raw:
+        if after == boundary:
+            assert first_served.wait(timeout=10)  # served after the page that holds it
+        page = pages(after)
+        if after is None:
+            pages.delete(boundary)
+            first_served.set()
+        return page
+
+    got = (
+        paging.pipelined(fetch, _ident, "list things")
+        if walk == "plain"
+        else paging.from_cursors(fetch, _ident, "list things", hints)
+    )
+    assert [i for i in got if i != boundary] == pages.ids  # every live object, once, in order
+
+
+def test_a_list_that_really_ended_after_a_page_ends_the_walk() -> None:
+    pages = _List(_ids(6))
+    first_served = threading.Event()
+
+    def fetch(after: str | None) -> _Raw:
+        page = pages(after)
+        if after is None:
+            pages.delete("id_002", "id_003", "id_004", "id_005")  # the page's last object and all after
+            first_served.set()
+        return page
+
+    assert paging.pipelined(fetch, _ident, "list things") == ["id_000", "id_001", "id_002"]
+    assert len(pages.cursors) <= 4  # the first page, the empty answer, and at most two re-asks
