@@ -15,6 +15,7 @@ import openai
 
 from reconciler.errors import AuthenticationFailed, NotFound
 from reconciler.model import labels
+from reconciler.model.canonical import fingerprint
 from reconciler.model.desired import Kind
 from reconciler.model.live import (
     LiveAssistant,
@@ -35,7 +36,6 @@ READ_WORKERS = 8
 # Per-store file listings get their own pool: in the shared one they queue behind the list tasks that
 # spawned them, and a 100-store project then reads in ~17 sequential rounds instead of one.
 FILE_LIST_WORKERS = 32
-ASSISTANTS = "assistants"  # the list hints' name for the assistant listing
 
 
 class AssistantsV2Target:
@@ -90,7 +90,7 @@ class AssistantsV2Target:
             alerts: Future[list[LiveSpendAlert]] | None = None
             limits: Future[list[LiveSpendLimit]] | None = None
             if Kind.ASSISTANT in wanted:
-                cursors = tuple((hints or {}).get(ASSISTANTS, ()))
+                cursors = tuple((hints or {}).get(self._hints_name, ()))
                 assistants = pool.submit(run, partial(self._list_assistants, on_assistants, cursors))
             if Kind.VECTOR_STORE in wanted:
                 early = files.submit(self._prefetch_files, files, run, store_ids) if store_ids else None
@@ -118,7 +118,14 @@ class AssistantsV2Target:
         """Where the pages of the lists read for `kinds` began (their listing order is kept in `live`)."""
         if Kind.ASSISTANT not in kinds:
             return {}
-        return {ASSISTANTS: page_cursors(list(live.assistants), PAGE)}
+        return {self._hints_name: page_cursors(list(live.assistants), PAGE)}
+
+    @property
+    def _hints_name(self) -> str:
+        # Cursors belong to one platform project: a workspace pointed at another base URL or project
+        # must not start from the old one's ids (some platforms answer an unknown cursor from the top).
+        where = fingerprint({"base_url": str(self.client.base_url), "project": self.project_id}, length=12)
+        return f"assistants@{where}"
 
     def find_assistants(self, label_name: str) -> list[LiveAssistant]:
         return [

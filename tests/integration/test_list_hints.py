@@ -8,12 +8,16 @@ import threading
 from pathlib import Path
 
 import httpx2
+import openai
 import pytest
 
 from reconciler import service
 from reconciler.emulator import EmulatorApp
 from reconciler.emulator.transport import EmulatorTransport
 from reconciler.errors import StateError
+from reconciler.model.desired import Kind
+from reconciler.model.live import LiveAssistant, LiveState
+from reconciler.targets.assistants_v2 import AssistantsV2Target
 from reconciler.targets.paging import page_cursors
 from tests.integration.support import apply_project, sdk, transport
 
@@ -67,14 +71,16 @@ def test_the_next_plan_requests_every_assistant_page_at_once(project: Path, app:
     watching = _Watching(app)
     changes, hints = _plan(project, watching)
     assert not changes
-    assert hints == {"assistants": page_cursors(_listing(app), 100)}
-    assert len(hints["assistants"]) == 2
+    ((name, cursors),) = hints.items()
+    assert name.startswith("assistants@")  # kept per platform project: see the test below
+    assert cursors == page_cursors(_listing(app), 100)
+    assert len(cursors) == 2
 
     watching.afters.clear()
     watching.meet = threading.Barrier(3)  # three pages, all in flight together, or this plan fails
     changes, again = _plan(project, watching)
     assert not changes and again == hints
-    assert sorted(watching.afters, key=str) == sorted([None, *hints["assistants"]], key=str)
+    assert sorted(watching.afters, key=str) == sorted([None, *cursors], key=str)
 
 
 def test_stale_hints_still_find_every_assistant(project: Path, app: EmulatorApp) -> None:
@@ -82,9 +88,10 @@ def test_stale_hints_still_find_every_assistant(project: Path, app: EmulatorApp)
     apply_project(project, transport(app))
     watching = _Watching(app)
     _, hints = _plan(project, watching)
+    ((name, cursors),) = hints.items()
     client = sdk(app)
     try:  # both hinted cursors and their neighbours go; newer objects arrive behind ours
-        for gone in {*hints["assistants"], others[0], others[150]}:
+        for gone in {*cursors, others[0], others[150]}:
             client.beta.assistants.delete(gone)
     finally:
         client.close()
@@ -92,10 +99,10 @@ def test_stale_hints_still_find_every_assistant(project: Path, app: EmulatorApp)
 
     changes, fresh = _plan(project, watching)
     assert not changes  # our assistant, behind two vanished cursors, was found: nothing to create
-    assert fresh == {"assistants": page_cursors(_listing(app), 100)}
+    assert fresh == {name: page_cursors(_listing(app), 100)}
     watching.afters.clear()
     assert not _plan(project, watching)[0]
-    assert len(watching.afters) == len(fresh["assistants"]) + 1  # fresh again: one request per page
+    assert len(watching.afters) == len(fresh[name]) + 1  # fresh again: one request per page
 
 
 def test_a_store_that_refuses_the_hints_does_not_fail_the_plan(
@@ -114,3 +121,22 @@ def test_a_store_that_refuses_the_hints_does_not_fail_the_plan(
             plan, _ = service.make_plan(ws)
     assert not plan.has_changes
     assert "list hints not read" in caplog.text and "list hints not saved" in caplog.text
+
+
+def test_hints_belong_to_one_platform_project() -> None:
+    """A workspace re-pointed at another base URL or project must not start from the old one's ids."""
+    live = LiveState(assistants={f"asst_{i}": LiveAssistant(id=f"asst_{i}", model="m") for i in range(150)})
+    names = set()
+    for base_url, project_id in [
+        ("http://127.0.0.1/v1", "proj_a"),
+        ("http://127.0.0.1/v1", "proj_b"),
+        ("http://127.0.0.2/v1", "proj_a"),
+    ]:
+        client = openai.OpenAI(api_key="sk-local-emulator", base_url=base_url, max_retries=0)
+        try:
+            target = AssistantsV2Target(client, name="local", project_id=project_id)
+            (name,) = target.list_hints(live, {Kind.ASSISTANT})
+            names.add(name)
+        finally:
+            client.close()
+    assert len(names) == 3
