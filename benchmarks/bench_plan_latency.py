@@ -137,7 +137,7 @@ def measure(n: int) -> Row:
             if report is None or not report.ok:
                 raise SystemExit(f"N={n}: the first apply failed")
             with emulator.workspace(root) as ws, timed() as plan_0ms:
-                make_plan(ws)
+                make_plan(ws, pause_gc=True)
             emulator.set_faults(FaultConfig(latency_ms=LATENCY_MS))
             plan_50ms, cpu, calls, read_50ms = measure_noop(n, lambda: emulator.workspace(root))
             transport = EmulatorTransport(emulator.app)
@@ -164,7 +164,7 @@ def measure_served(n: int, *, warm: bool = True) -> Row:
             if report is None or not report.ok:
                 raise SystemExit(f"N={n}: the first apply (served) failed")
             with open_workspace(root, target="served") as ws, timed() as plan_0ms:
-                make_plan(ws)
+                make_plan(ws, pause_gc=True)
         with served_emulator(db, f"latency_ms={LATENCY_MS}") as url:
             write_project(root, shape, served_url=url)  # same manifests, the new server's port
             # A freshly started server answers its first requests ~100 ms late (threads, SQLite cache):
