@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from reconciler.apply.executor import Executor, ExecutorOptions
 from reconciler.apply.report import ApplyReport, StepResult
@@ -202,16 +203,7 @@ def _import_assistant(
         code_interpreter_file_ids=obj.code_interpreter_file_ids,
     )
     live_spec = normalise.assistant_spec(labelled, store_names, file_paths)
-    ws.store.upsert_inventory(
-        ws.name,
-        InventoryRecord(
-            key=ResourceKey(kind=Kind.ASSISTANT, name=name),
-            platform_id=platform_id,
-            fingerprint=fingerprint(live_spec),
-            live_hash=fingerprint(live_spec),
-            attributes={"spec": live_spec, "imported": True},
-        ),
-    )
+    _record_import(ws, ResourceKey(kind=Kind.ASSISTANT, name=name), platform_id, live_spec)
     written = None
     if write_dir is not None:
         docs = export.assistant_documents(name, live_spec, store_names)
@@ -230,19 +222,24 @@ def _import_store(ws: Workspace, live: LiveState, platform_id: str, write_dir: P
         platform_id, spec, metadata=labels.with_labels(user_metadata, name=name)
     )
     live_spec = normalise.vector_store_spec(labelled, {"type": "auto"})
-    ws.store.upsert_inventory(
-        ws.name,
-        InventoryRecord(
-            key=ResourceKey(kind=Kind.VECTOR_STORE, name=name),
-            platform_id=platform_id,
-            fingerprint=fingerprint(live_spec),
-            live_hash=fingerprint(live_spec),
-            attributes={"spec": live_spec, "imported": True},
-        ),
-    )
+    _record_import(ws, ResourceKey(kind=Kind.VECTOR_STORE, name=name), platform_id, live_spec)
     written = None
     if write_dir is not None:
         documents = [export.vector_store_document(name, live_spec)]
         written = export.write_documents(write_dir, f"{name}.yaml", documents, root=ws.root)
     note = f"{len(obj.files)} attached files stay unmanaged" if obj.files else ""
     return Imported(Kind.VECTOR_STORE, platform_id, name, written, note)
+
+
+def _record_import(ws: Workspace, key: ResourceKey, platform_id: str, live_spec: dict[str, Any]) -> None:
+    """An adopted object enters the inventory as applied: its live spec is both fingerprint and hash."""
+    ws.store.upsert_inventory(
+        ws.name,
+        InventoryRecord(
+            key=key,
+            platform_id=platform_id,
+            fingerprint=fingerprint(live_spec),
+            live_hash=fingerprint(live_spec),
+            attributes={"spec": live_spec, "imported": True},
+        ),
+    )
