@@ -21,17 +21,9 @@ from reconciler.targets import paging
 from reconciler.targets.assistants_v2 import AssistantsV2Target
 from reconciler.targets.base import RequestStats
 from reconciler.targets.client import build_client
+from tests.unit.targets.support import Raw as _Raw
 
 pytestmark = pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")  # the Assistants API
-
-
-class _Raw:
-    def __init__(self, body: Any) -> None:
-        self.http_response = self
-        self._body = body
-
-    def json(self) -> Any:
-        return self._body
 
 
 class _Pages:

@@ -13,19 +13,12 @@ import pytest
 
 from reconciler.errors import NotFound, PermanentPlatformError, TemporaryPlatformError
 from reconciler.targets import paging
+from tests.unit.targets.support import Raw as _Raw
+from tests.unit.targets.support import Sink
 
 SIZE = 3  # a small page, so a short list spans many pages
 
 Missing = Literal["empty", "404"]
-
-
-class _Raw:
-    def __init__(self, body: Any) -> None:
-        self.http_response = self
-        self._body = body
-
-    def json(self) -> Any:
-        return self._body
 
 
 class _List:
@@ -264,14 +257,9 @@ def test_stale_hints_still_list_exactly_the_whole_list_in_order(
 ) -> None:
     pages = _List(_ids(13), missing=missing)  # 5 pages; hints id_002, id_005, id_008, id_011
     hints = stale(pages, paging.page_cursors(pages.ids, SIZE))
-    seen: list[str] = []
-    lock = threading.Lock()
-
-    def on_page(page: Sequence[str]) -> None:
-        with lock:
-            seen.extend(page)
-
-    got = paging.from_cursors(pages, _ident, "list things", hints, on_page)
+    sink: Sink[str] = Sink()
+    got = paging.from_cursors(pages, _ident, "list things", hints, sink)
+    seen = sink.seen
     assert got == pages.ids  # nothing missing, nothing doubled, the platform's order
     assert len(set(got)) == len(got)
     assert not Counter(got) - Counter(seen)  # the sink saw every object of the result
@@ -341,14 +329,9 @@ def test_the_sink_sees_the_very_objects_of_the_result(stale: bool) -> None:
         pages.delete(hints[0], "id_004")
         pages.ids.extend(_ids(4, "new"))
         hints = (hints[2], "other_000", *hints)
-    seen: list[_Thing] = []
-    lock = threading.Lock()
-
-    def on_page(page: Sequence[_Thing]) -> None:
-        with lock:
-            seen.extend(page)
-
-    got = paging.from_cursors(pages, _Thing, "list things", hints, on_page)
+    sink: Sink[_Thing] = Sink()
+    got = paging.from_cursors(pages, _Thing, "list things", hints, sink)
+    seen = sink.seen
     assert [t.id for t in got] == pages.ids
     # Unused segments may have been handed over too, but every object returned was handed over itself.
     assert {id(t) for t in got} <= {id(t) for t in seen}
