@@ -38,9 +38,11 @@ def run_once(fn: Callable[[], T], *, admin: bool = False) -> T:
     return fn()
 
 
-# Called with each page of live assistants as it arrives, on a reader thread, while later pages are in
-# flight: the service digests them there instead of after the whole read. A listing that is repeated
-# (a retried read) pages again; the pages of the attempt that succeeds come last.
+# Called with each page of live assistants as it arrives, on reader threads, while later pages are in
+# flight: the service digests them there instead of after the whole read. With list hints the pages
+# come from several threads at once, out of order, possibly cut short or from segments the result does
+# not use; so a sink keys what it keeps by object and is reused only for the very objects returned.
+# A listing that is repeated (a retried read) pages again.
 PageSink = Callable[[Sequence[LiveAssistant]], None]
 
 
@@ -76,7 +78,8 @@ class Target(Protocol):
 
     def list_hints(self, live: LiveState, kinds: Collection[Kind]) -> dict[str, tuple[str, ...]]:
         """Cursors a later `read(hints=...)` can start its pages from, learnt from a read of `kinds`;
-        the store keeps them between runs."""
+        the store keeps them between runs. Hints change how many round trips a read takes, never what
+        it returns."""
         ...
 
     def close(self) -> None: ...
