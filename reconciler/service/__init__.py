@@ -233,13 +233,14 @@ def _import_store(ws: Workspace, live: LiveState, platform_id: str, write_dir: P
 
 def _record_import(ws: Workspace, key: ResourceKey, platform_id: str, live_spec: dict[str, Any]) -> None:
     """An adopted object enters the inventory as applied: its live spec is both fingerprint and hash."""
+    applied = fingerprint(live_spec)
     ws.store.upsert_inventory(
         ws.name,
         InventoryRecord(
             key=key,
             platform_id=platform_id,
-            fingerprint=fingerprint(live_spec),
-            live_hash=fingerprint(live_spec),
+            fingerprint=applied,
+            live_hash=applied,
             attributes={"spec": live_spec, "imported": True},
         ),
     )

@@ -262,3 +262,27 @@ def test_cli_drift_exits_2_after_an_out_of_band_edit(
     assert f"~ Assistant/CorporateAssist ({assistant.id})" in out
     assert "instructions" in out
     assert run(["plan", str(project), "--detailed-exitcode"]) == 2
+
+
+@pytest.mark.parametrize("command", [["plan"], ["apply", "--auto-approve"], ["drift"]])
+def test_the_cli_plans_with_the_collector_paused_and_gives_it_back(
+    project: Path, command: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CLI owns its process, so it pauses the cyclic collector while it plans (library calls do
+    not); collection is on again when the command returns."""
+    import gc
+
+    from reconciler.service import planning
+
+    during: list[bool] = []
+    real = planning._make_plan
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        during.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(planning, "_make_plan", spy)
+    gc.enable()
+    assert run([command[0], str(project), *command[1:]]) == 0
+    assert during == [False]
+    assert gc.isenabled()

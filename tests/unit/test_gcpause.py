@@ -70,9 +70,3 @@ def test_make_plan_pauses_collection_only_when_asked(monkeypatch: pytest.MonkeyP
     planning.make_plan(None, pause_gc=True)  # type: ignore[arg-type]
     assert seen == [True, False]
     assert gc.isenabled()
-
-
-def test_the_cli_asks_for_the_pause() -> None:
-    from reconciler.cli import plan
-
-    assert plan.PAUSE_GC is True
