@@ -356,6 +356,8 @@ class Steps:
                 admin=True,
                 recover=lambda: self._find_alert(spec),
             )
+            with self.ids.lock:
+                self.known_ids.add(live.id)  # an identical alert's lost create must not find this one
         else:
             live = self._call(
                 lambda: self.target.update_spend_alert(change.platform_id or "", spec), admin=True
@@ -370,9 +372,10 @@ class Steps:
         self.pacer.wait()
         self.pacer.wait()
         state = self.target.read([Kind.SPEND_ALERT])
-        claimed: set[str] = set()
+        with self.ids.lock:
+            owned = set(self.known_ids)  # alerts have no label: the inventory's (and this run's) are taken
         for alert in state.spend_alerts.values():
-            if alert.id not in claimed and normalise.spend_alert_spec(alert) == spec:
+            if alert.id not in owned and normalise.spend_alert_spec(alert) == spec:
                 return alert
         return None
 

@@ -221,3 +221,41 @@ def test_an_admin_429_while_planning_spend_controls_is_waited_out(tmp_path: Path
     assert script[0].fired
     assert report is not None and report.ok
     assert len(app.storage.all("assistant")) == 1
+
+
+def test_a_lost_alert_create_never_adopts_an_identical_alert_another_manifest_owns(tmp_path: Path) -> None:
+    """Spend alerts carry no label: a lost create is found again by content. Two manifests may ask for
+    identical alerts; the look-up must not take the one the inventory already records for the other, or
+    one platform alert would belong to both names and the one really made would be orphaned."""
+    clock = FakeClock()
+    app = _faulty_app(FaultConfig(), clock)
+    try:
+        root = make_project(tmp_path / "project", spend=True, retry=RETRY)
+        _, report = apply_project(root, transport(app), sleep=clock.sleep)
+        assert report is not None and report.ok
+        spend = root / "manifests" / "spend.yaml"
+        text = spend.read_text(encoding="utf-8")
+        spend.write_text(text + "---\n" + text.replace("corporate-assist-monthly", "twin"), encoding="utf-8")
+
+        app.faults = FaultInjector(
+            FaultConfig(seed=7, lost_rate=1.0, only=("admin",), writes_only=True),
+            clock=clock.time,
+            sleep=clock.sleep,
+        )
+        _, report = apply_project(root, transport(app), sleep=clock.sleep)
+        assert report is not None and report.ok, [s.error for s in report.steps if s.error]
+        assert report.retries > 0  # the create's response really was lost
+
+        app.faults = FaultInjector(FaultConfig(), clock=clock.time, sleep=clock.sleep)
+        alerts = {
+            r.key.name: r.platform_id
+            for r in inventory(root, transport(app))
+            if r.key.kind is Kind.SPEND_ALERT
+        }
+        assert set(alerts) == {"corporate-assist-monthly", "twin"}
+        assert alerts["corporate-assist-monthly"] != alerts["twin"]
+        on_platform = {a["id"] for a in app.storage.all("project.spend_alert", parent=None)}
+        assert set(alerts.values()) == on_platform  # nothing orphaned
+        assert not plan_project(root, transport(app)).has_changes
+    finally:
+        app.close()
