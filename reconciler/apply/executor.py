@@ -15,9 +15,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reconciler.apply.outputs import Ids, StepOutput
 from reconciler.apply.report import ApplyReport, Outcome, StepResult
 from reconciler.apply.retry import Pacer, Retrier
-from reconciler.apply.steps import Ids, IngestionFailed, StepOutput, Steps, find_upload
+from reconciler.apply.steps import IngestionFailed, Steps, find_upload
 from reconciler.config import RetrySettings
 from reconciler.errors import PlatformError, ReconcilerError, StalePlan
 from reconciler.model.desired import Kind

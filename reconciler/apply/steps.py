@@ -11,13 +11,14 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from threading import Lock
 from typing import Any
 
+from reconciler.apply.outputs import Ids, StepOutput, inventory_record
 from reconciler.apply.retry import Pacer, Retrier
+from reconciler.apply.spend_steps import SpendSteps
 from reconciler.errors import NotFound, RateLimited, StalePlan, TemporaryPlatformError
 from reconciler.model import labels
-from reconciler.model.canonical import fingerprint, sha256_hex
+from reconciler.model.canonical import sha256_hex
 from reconciler.model.desired import Kind, ResourceKey
 from reconciler.model.live import LiveAssistant, LiveFile, LiveVectorStore
 from reconciler.model.stored import InventoryRecord, VersionRecord
@@ -29,32 +30,7 @@ INGESTION_POLL_SECONDS = 0.2
 
 
 @dataclass
-class StepOutput:
-    platform_id: str | None
-    upserts: list[InventoryRecord] = field(default_factory=list)
-    deletes: list[tuple[ResourceKey, str | None]] = field(default_factory=list)
-    note: str | None = None
-    version: VersionRecord | None = None  # a new (or adopted) assistant version to record
-    pointer: tuple[str, int, str] | None = None  # (assistant, version, reason): move `stable` there
-
-
-@dataclass
-class Ids:
-    """Name -> platform id for what this apply and the inventory know, filled as steps finish."""
-
-    stores: dict[str, str] = field(default_factory=dict)
-    files: dict[str, str] = field(default_factory=dict)
-    lock: Lock = field(default_factory=Lock)
-
-    def store_names(self) -> dict[str, str]:
-        return {v: k for k, v in self.stores.items()}
-
-    def file_paths(self) -> dict[str, str]:
-        return {v: k for k, v in self.files.items()}
-
-
-@dataclass
-class Steps:
+class Steps(SpendSteps):
     target: Target
     root: Path
     retrier: Retrier
@@ -92,19 +68,6 @@ class Steps:
 
         return self.retrier.run(attempt, before_retry=before_retry, admin=admin)
 
-    @staticmethod
-    def _record(
-        kind: Kind, name: str, platform_id: str, change: ResourceChange, live_spec: dict[str, Any]
-    ) -> InventoryRecord:
-        return InventoryRecord(
-            key=ResourceKey(kind=kind, name=name),
-            platform_id=platform_id,
-            fingerprint=change.fingerprint or "",
-            live_hash=fingerprint(live_spec),
-            protect=change.protect,
-            attributes={"spec": live_spec},
-        )
-
     # ---- vector stores -----------------------------------------------------------------------------
 
     def _vectorstore(self, change: ResourceChange) -> StepOutput:
@@ -128,7 +91,7 @@ class Steps:
             self.ids.stores[change.name] = live.id
         live_spec = normalise.vector_store_spec(live, spec["chunking"])
         return StepOutput(
-            live.id, upserts=[self._record(Kind.VECTOR_STORE, change.name, live.id, change, live_spec)]
+            live.id, upserts=[inventory_record(Kind.VECTOR_STORE, change.name, live.id, change, live_spec)]
         )
 
     # ---- uploads -----------------------------------------------------------------------------------
@@ -288,7 +251,7 @@ class Steps:
             )
         live_spec = normalise.assistant_spec(live, self.ids.store_names(), self.ids.file_paths())
         output = StepOutput(
-            live.id, upserts=[self._record(Kind.ASSISTANT, change.name, live.id, change, live_spec)]
+            live.id, upserts=[inventory_record(Kind.ASSISTANT, change.name, live.id, change, live_spec)]
         )
         return self._versioned(change, output, live.id)
 
@@ -341,57 +304,6 @@ class Steps:
         output = StepOutput(change.platform_id, upserts=[record], note="adopted")
         return self._versioned(change, output, change.platform_id)
 
-    # ---- spend controls ----------------------------------------------------------------------------
-
-    def _spendalert(self, change: ResourceChange) -> StepOutput:
-        key = ResourceKey(kind=Kind.SPEND_ALERT, name=change.name)
-        spec = change.spec or {}
-        if change.action is Action.DELETE:
-            scope = _scope_of(change)
-            self._call(lambda: self.target.delete_spend_alert(change.platform_id or "", scope), admin=True)
-            return StepOutput(change.platform_id, deletes=[(key, None)])
-        if change.action is Action.CREATE:
-            live = self._call(
-                lambda: self.target.create_spend_alert(spec),
-                admin=True,
-                recover=lambda: self._find_alert(spec),
-            )
-            with self.ids.lock:
-                self.known_ids.add(live.id)  # an identical alert's lost create must not find this one
-        else:
-            live = self._call(
-                lambda: self.target.update_spend_alert(change.platform_id or "", spec), admin=True
-            )
-        live_spec = normalise.spend_alert_spec(live)
-        return StepOutput(
-            live.id, upserts=[self._record(Kind.SPEND_ALERT, change.name, live.id, change, live_spec)]
-        )
-
-    def _find_alert(self, spec: dict[str, Any]) -> Any:
-        # Reading alerts lists the project's and the organization's: two admin requests.
-        self.pacer.wait()
-        self.pacer.wait()
-        state = self.target.read([Kind.SPEND_ALERT])
-        with self.ids.lock:
-            owned = set(self.known_ids)  # alerts have no label: the inventory's (and this run's) are taken
-        for alert in state.spend_alerts.values():
-            if alert.id not in owned and normalise.spend_alert_spec(alert) == spec:
-                return alert
-        return None
-
-    def _spendlimit(self, change: ResourceChange) -> StepOutput:
-        key = ResourceKey(kind=Kind.SPEND_LIMIT, name=change.name)
-        if change.action is Action.DELETE:
-            scope = change.platform_id or ""
-            self._call(lambda: self.target.delete_spend_limit(scope), admin=True)
-            return StepOutput(change.platform_id, deletes=[(key, None)])
-        spec = change.spec or {}
-        live = self._call(lambda: self.target.set_spend_limit(spec), admin=True)
-        live_spec = normalise.spend_limit_spec(live)
-        return StepOutput(
-            live.scope, upserts=[self._record(Kind.SPEND_LIMIT, change.name, live.scope, change, live_spec)]
-        )
-
 
 class IngestionFailed(Exception):
     """A file the platform could not index; the executor reports it by name."""
@@ -412,9 +324,3 @@ def find_upload(
 
 def _first(items: list[Any]) -> Any:
     return items[0] if items else None
-
-
-def _scope_of(change: ResourceChange) -> str:
-    changes = {c.path: c.before for c in change.changes}
-    scope = changes.get("scope")
-    return str(scope) if scope else "organization"

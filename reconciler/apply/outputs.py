@@ -1,0 +1,51 @@
+"""What a step leaves behind: its output, the ids an apply learns as it goes, and inventory records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from threading import Lock
+from typing import Any
+
+from reconciler.model.canonical import fingerprint
+from reconciler.model.desired import Kind, ResourceKey
+from reconciler.model.stored import InventoryRecord, VersionRecord
+from reconciler.plan.definition import ResourceChange
+
+
+@dataclass
+class StepOutput:
+    platform_id: str | None
+    upserts: list[InventoryRecord] = field(default_factory=list)
+    deletes: list[tuple[ResourceKey, str | None]] = field(default_factory=list)
+    note: str | None = None
+    version: VersionRecord | None = None  # a new (or adopted) assistant version to record
+    pointer: tuple[str, int, str] | None = None  # (assistant, version, reason): move `stable` there
+
+
+@dataclass
+class Ids:
+    """Name -> platform id for what this apply and the inventory know, filled as steps finish."""
+
+    stores: dict[str, str] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+    lock: Lock = field(default_factory=Lock)
+
+    def store_names(self) -> dict[str, str]:
+        return {v: k for k, v in self.stores.items()}
+
+    def file_paths(self) -> dict[str, str]:
+        return {v: k for k, v in self.files.items()}
+
+
+def inventory_record(
+    kind: Kind, name: str, platform_id: str, change: ResourceChange, live_spec: dict[str, Any]
+) -> InventoryRecord:
+    """The record of an object a step made or changed, as the platform now has it."""
+    return InventoryRecord(
+        key=ResourceKey(kind=kind, name=name),
+        platform_id=platform_id,
+        fingerprint=change.fingerprint or "",
+        live_hash=fingerprint(live_spec),
+        protect=change.protect,
+        attributes={"spec": live_spec},
+    )
