@@ -146,7 +146,8 @@ class StateStore(StateReader, Protocol):
         ...
 
     def save_list_hints(self, workspace: str, hints: Mapping[str, Sequence[str]], *, now: float) -> None:
-        """Replace the cursors of each list named in `hints`; lists not named keep theirs."""
+        """Replace the cursors of each list named in `hints`; lists not named keep theirs. Waits only
+        briefly for another writer (StateError then): hints are optional, and a plan saves them."""
         ...
 
     # -- leases ------------------------------------------------------------------------------------

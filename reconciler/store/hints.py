@@ -20,6 +20,9 @@ __all__ = ["HintTable"]
 _log = logging.getLogger(__name__)
 
 MAX_CURSORS = 10_000  # as many pages as a list walk may take (targets.paging.MAX_PAGES)
+# Hints are saved at the end of a plan: a store busy with another writer (an apply's transaction) must
+# cost the next plan its hints, not this plan the store's full busy timeout (30 s for SQLite).
+WRITE_WAIT_SECONDS = 1.0
 
 
 class HintTable(SqlCore):
@@ -48,7 +51,7 @@ class HintTable(SqlCore):
             if len(cursors) > MAX_CURSORS:
                 raise StateError(f"list hints of {listing!r}: more than {MAX_CURSORS} cursors")
             rows.append((listing, check_text(json.dumps(list(cursors)), what=f"list hints of {listing!r}")))
-        with self.transaction():
+        with self.brief_transaction(WRITE_WAIT_SECONDS):
             for listing, text in rows:
                 self._exec(
                     "INSERT INTO list_hints (workspace, listing, cursors, updated_at) "

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -93,6 +93,17 @@ class PostgresStore(SqlStore):
 
     def _serialize(self, topic: str) -> None:
         self._query("SELECT pg_advisory_xact_lock(?)", (_topic_key(topic),))
+
+    @contextmanager
+    def _lock_waits_at_most(self, seconds: float) -> Iterator[None]:
+        # Session-wide (autocommit), so it also covers the BEGIN that follows; RESET restores the value
+        # the DSN's options gave, if any. lock_timeout 0 would mean "wait forever": at least 1 ms.
+        self._exec(f"SET lock_timeout = {max(1, round(seconds * 1000))}")
+        try:
+            yield
+        finally:
+            with suppress(StateError):  # a broken connection: the error that broke it is what matters
+                self._exec("RESET lock_timeout")
 
     def migration_lock(self) -> AbstractContextManager[None]:
         return self._migration_lock()

@@ -63,6 +63,10 @@ class SqlCore:
         """Inside a write transaction, wait for any other writer on `topic` (a row that may not exist
         yet). SQLite needs nothing: BEGIN IMMEDIATE already admits one writer at a time."""
 
+    def _lock_waits_at_most(self, seconds: float) -> AbstractContextManager[None]:
+        """Inside it, a statement waiting for another writer's lock gives up after `seconds`."""
+        return nullcontext()
+
     def migration_lock(self) -> AbstractContextManager[None]:
         """Held while migrating so two processes opening a fresh database do not both create tables."""
         return nullcontext()
@@ -83,6 +87,14 @@ class SqlCore:
     # -- transactions ------------------------------------------------------------------------------
     def transaction(self) -> AbstractContextManager[None]:
         return self._transaction(self.dialect.begin_write)
+
+    @contextmanager
+    def brief_transaction(self, seconds: float) -> Iterator[None]:
+        """A write transaction that waits at most `seconds` for other writers, then fails (StateError):
+        for writes worth making only when they are cheap. The guard is held throughout, so no other
+        thread's statement on this store runs with the shortened wait."""
+        with self._guard, self._lock_waits_at_most(seconds), self.transaction():
+            yield
 
     def _snapshot(self) -> AbstractContextManager[None]:
         return self._transaction(self.dialect.begin_read)

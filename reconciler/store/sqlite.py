@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,16 @@ class SqliteStore(SqlStore):
                 if not locked or time.monotonic() >= deadline:
                     raise StateError(f"SQLite state at {self.path}: {exc}") from exc
                 time.sleep(0.005)
+
+    @contextmanager
+    def _lock_waits_at_most(self, seconds: float) -> Iterator[None]:
+        # The busy handler is per connection: shorten it, and put the store's own back afterwards.
+        ((before,),) = self._query("PRAGMA busy_timeout")
+        self._query(f"PRAGMA busy_timeout = {max(0, round(seconds * 1000))}")
+        try:
+            yield
+        finally:
+            self._query(f"PRAGMA busy_timeout = {int(before)}")
 
     def _run(self, sql: str, params: Sequence[Any]) -> tuple[list[Row], int]:
         cursor = self._conn.cursor()

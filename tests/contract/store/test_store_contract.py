@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from reconciler.errors import LockHeld, StateError
 from reconciler.model.desired import Kind, ResourceKey
 from reconciler.model.stored import InventoryRecord, VersionRecord
 from reconciler.store import ApplyStatus, StateReader, StateStore, StepStatus, open_store, wait_for_lock
+from reconciler.store import hints as hint_table
 from reconciler.store.sqlstore import SqlStore
 from tests.contract.store.conftest import Backend, FakeClock
 from tests.contract.store.race import process_worker, race_rounds
@@ -369,6 +371,47 @@ def test_a_second_handle_sees_saved_list_hints(backend: Backend) -> None:
     assert other.list_hints("prod") == {"assistants": ("asst_2", "asst_1")}
     other.save_list_hints("prod", {"assistants": ("asst_3",)}, now=2.0)
     assert backend.store.list_hints("prod") == {"assistants": ("asst_3",)}
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite-file", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_saving_list_hints_gives_up_soon_while_another_writer_holds_the_store(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan saves hints last: a store busy with an apply's transaction must cost it the hints, not the
+    store's whole busy timeout. (An in-memory database has one handle, so no other writer.)"""
+    monkeypatch.setattr(hint_table, "WRITE_WAIT_SECONDS", 0.2)
+    store, other = backend.store, backend.connect()
+    store.save_list_hints("prod", {"assistants": ("asst_1",)}, now=1.0)
+    with other.transaction():
+        other._exec("UPDATE list_hints SET updated_at = ? WHERE listing = ?", (5.0, "assistants"))
+        started = time.monotonic()
+        with pytest.raises(StateError):
+            store.save_list_hints("prod", {"assistants": ("asst_2",)}, now=2.0)
+        assert time.monotonic() - started < 5.0
+    assert store.list_hints("prod") == {"assistants": ("asst_1",)}  # the refused save changed nothing
+
+    # Only the hints were impatient: the store's other writes still wait for a writer to finish.
+    holding = threading.Event()
+
+    def hold() -> None:
+        with other.transaction():
+            other.upsert_inventory("prod", _record(ASSISTANT, "asst_9"))
+            holding.set()
+            time.sleep(0.6)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert holding.wait(5.0)
+    started = time.monotonic()
+    store.upsert_inventory("prod", _record(ASSISTANT, "asst_8"))
+    waited = time.monotonic() - started
+    holder.join()
+    assert waited >= 0.3  # it waited out the holder instead of giving up after 0.2 s
+    assert store.read("prod").record(ASSISTANT) == _record(ASSISTANT, "asst_8")
+    store.save_list_hints("prod", {"assistants": ("asst_3",)}, now=3.0)
+    assert store.list_hints("prod") == {"assistants": ("asst_3",)}
 
 
 # -- leases ----------------------------------------------------------------------------------------
