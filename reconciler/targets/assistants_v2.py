@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 import openai
@@ -78,9 +78,11 @@ class AssistantsV2Target(SpendControls):
         `store_ids` names stores whose files may be listed before the store list arrives (the ones the
         inventory records): that takes one round trip off the longest chain. Only listings of stores the
         list then shows as ours are used. `on_assistants` sees each page of assistants as it arrives.
-        `hints` are the cursors of the last read (`list_hints`): with them every page is requested at once.
+        `hints` are the cursors of the last read (`list_hints`): with them every page of a list (the
+        assistants, and each store's files) is requested at once.
         """
         wanted = set(kinds)
+        known = hints or {}
         with (
             ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="read") as pool,
             ThreadPoolExecutor(max_workers=FILE_LIST_WORKERS, thread_name_prefix="read-files") as files,
@@ -90,11 +92,16 @@ class AssistantsV2Target(SpendControls):
             alerts: Future[list[LiveSpendAlert]] | None = None
             limits: Future[list[LiveSpendLimit]] | None = None
             if Kind.ASSISTANT in wanted:
-                cursors = tuple((hints or {}).get(self._hints_name, ()))
+                cursors = tuple(known.get(self._hints_name, ()))
                 assistants = pool.submit(run, partial(self._list_assistants, on_assistants, cursors))
             if Kind.VECTOR_STORE in wanted:
-                early = files.submit(self._prefetch_files, files, run, store_ids) if store_ids else None
-                stores = pool.submit(self._list_vector_stores, files, run, early)
+                list_files = partial(self._list_store_files, hints=known)
+                early = (
+                    files.submit(self._prefetch_files, files, run, store_ids, list_files)
+                    if store_ids
+                    else None
+                )
+                stores = pool.submit(self._list_vector_stores, files, run, early, list_files)
             if Kind.SPEND_ALERT in wanted:
                 alerts = pool.submit(self._list_spend_alerts, pool, run)
             if Kind.SPEND_LIMIT in wanted:
@@ -115,17 +122,30 @@ class AssistantsV2Target(SpendControls):
         return pipelined(fetch, wire.live_assistant, "list assistants", on_page)
 
     def list_hints(self, live: LiveState, kinds: Collection[Kind]) -> dict[str, tuple[str, ...]]:
-        """Where the pages of the lists read for `kinds` began (their listing order is kept in `live`)."""
-        if Kind.ASSISTANT not in kinds:
-            return {}
-        return {self._hints_name: page_cursors(list(live.assistants), PAGE)}
+        """Where the pages of the lists read for `kinds` began (their listing order is kept in `live`):
+        the assistants, and the files of each store whose files were listed. A list of one page has no
+        cursors; its empty entry lets a store that shrank to one page drop its old ones."""
+        hints: dict[str, tuple[str, ...]] = {}
+        if Kind.ASSISTANT in kinds:
+            hints[self._hints_name] = page_cursors(list(live.assistants), PAGE)
+        if Kind.VECTOR_STORE in kinds:
+            for store in live.vector_stores.values():
+                if store.files:
+                    hints[self._files_hints_name(store.id)] = page_cursors([f.id for f in store.files], PAGE)
+        return hints
 
     @property
     def _hints_name(self) -> str:
+        return f"assistants@{self._where}"
+
+    def _files_hints_name(self, vector_store_id: str) -> str:
+        return f"vector_store_files@{self._where}/{vector_store_id}"
+
+    @cached_property
+    def _where(self) -> str:
         # Cursors belong to one platform project: a workspace pointed at another base URL or project
         # must not start from the old one's ids (some platforms answer an unknown cursor from the top).
-        where = fingerprint({"base_url": str(self.client.base_url), "project": self.project_id}, length=12)
-        return f"assistants@{where}"
+        return fingerprint({"base_url": str(self.client.base_url), "project": self.project_id}, length=12)
 
     def find_assistants(self, label_name: str) -> list[LiveAssistant]:
         return [
@@ -135,20 +155,26 @@ class AssistantsV2Target(SpendControls):
         ]
 
     def _prefetch_files(
-        self, pool: ThreadPoolExecutor, run: ReadRunner, store_ids: Callable[[], Collection[str]]
+        self,
+        pool: ThreadPoolExecutor,
+        run: ReadRunner,
+        store_ids: Callable[[], Collection[str]],
+        list_files: Callable[[str], list[LiveVectorStoreFile]],
     ) -> dict[str, Future[list[LiveVectorStoreFile]]]:
-        return {i: pool.submit(run, partial(self._list_store_files, i)) for i in store_ids()}
+        return {i: pool.submit(run, partial(list_files, i)) for i in store_ids()}
 
     def _list_vector_stores(
         self,
         pool: ThreadPoolExecutor,
         run: ReadRunner,
         early: Future[dict[str, Future[list[LiveVectorStoreFile]]]] | None = None,
+        list_files: Callable[[str], list[LiveVectorStoreFile]] | None = None,
     ) -> list[LiveVectorStore]:
         stores = run(self._all_vector_stores)
         started = early.result() if early is not None else {}
+        list_files = list_files or self._list_store_files
         files = {
-            s.id: started.get(s.id) or pool.submit(run, partial(self._list_store_files, s.id))
+            s.id: started.get(s.id) or pool.submit(run, partial(list_files, s.id))
             for s in stores
             if labels.is_managed(s.metadata)
         }
@@ -157,17 +183,20 @@ class AssistantsV2Target(SpendControls):
             for s in stores
         ]
 
-    def _list_store_files(self, vector_store_id: str) -> list[LiveVectorStoreFile]:
+    def _list_store_files(
+        self, vector_store_id: str, hints: Mapping[str, Sequence[str]] | None = None
+    ) -> list[LiveVectorStoreFile]:
         # Raw pages, like the other cursor lists: a 100-store project lists 100 of these at once, and
         # the SDK's model parsing (~0.6 ms each) competed for the GIL with the assistant page chain.
         fetch = _cursor_pages(
             partial(self.client.vector_stores.files.with_raw_response.list, vector_store_id)
         )
-        return pipelined(
-            fetch,
-            partial(wire.live_vector_store_file, vector_store_id=vector_store_id),
-            f"list files of vector store {vector_store_id}",
-        )
+        convert = partial(wire.live_vector_store_file, vector_store_id=vector_store_id)
+        what = f"list files of vector store {vector_store_id}"
+        cursors = tuple((hints or {}).get(self._files_hints_name(vector_store_id), ()))
+        if cursors:
+            return from_cursors(fetch, convert, what, cursors)
+        return pipelined(fetch, convert, what)
 
     def _all_vector_stores(self) -> list[LiveVectorStore]:
         fetch = _cursor_pages(self.client.vector_stores.with_raw_response.list)

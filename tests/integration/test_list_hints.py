@@ -1,9 +1,11 @@
-"""Plans keep the cursors their assistant pages began at, and the next plan requests every page at once;
-hints that went stale (objects deleted or added since) cost requests, never a wrong plan."""
+"""Plans keep the cursors their list pages began at (the assistants', and each store's files'), and the
+next plan requests every page at once; hints that went stale (objects deleted or added since) cost
+requests, never a wrong plan."""
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from reconciler.emulator.transport import EmulatorTransport
 from reconciler.errors import StateError
 from reconciler.model.desired import Kind
 from reconciler.model.live import LiveAssistant, LiveState
+from reconciler.targets import assistants_v2
 from reconciler.targets.assistants_v2 import AssistantsV2Target
 from reconciler.targets.paging import page_cursors
 from tests.integration.support import apply_project, sdk, transport
@@ -27,16 +30,17 @@ OTHERS = 250  # unmanaged assistants of another team: with ours, three pages of 
 
 
 class _Watching(EmulatorTransport):
-    """Records the `after` cursor of every assistant-list request; with `meet` set, each such request
+    """Records the `after` cursor of every list request to `path`; with `meet` set, each such request
     waits there until that many are in flight, so a walk that fetched them one by one would fail."""
 
-    def __init__(self, app: EmulatorApp) -> None:
+    def __init__(self, app: EmulatorApp, path: str = "/v1/assistants") -> None:
         super().__init__(app)
+        self.path = re.compile(path)
         self.afters: list[str | None] = []
         self.meet: threading.Barrier | None = None
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        if request.method == "GET" and request.url.path == "/v1/assistants":
+        if request.method == "GET" and self.path.fullmatch(request.url.path):
             self.afters.append(request.url.params.get("after"))
             if self.meet is not None:
                 self.meet.wait(timeout=10)
@@ -140,3 +144,51 @@ def test_hints_belong_to_one_platform_project() -> None:
         finally:
             client.close()
     assert len(names) == 3
+
+
+def _store_files(app: EmulatorApp) -> tuple[str, list[str]]:
+    client = sdk(app)
+    try:
+        (store,) = client.vector_stores.list(limit=100)
+        return store.id, [f.id for f in client.vector_stores.files.list(store.id, limit=100, order="asc")]
+    finally:
+        client.close()
+
+
+def test_the_next_plan_requests_every_page_of_a_stores_files_at_once(
+    project: Path, app: EmulatorApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(assistants_v2, "PAGE", 1)  # the example store's two files take two pages
+    apply_project(project, transport(app))
+    store_id, files = _store_files(app)
+    watching = _Watching(app, r"/v1/vector_stores/[^/]+/files")
+    changes, hints = _plan(project, watching)
+    assert not changes
+    ((name, cursors),) = [(n, c) for n, c in hints.items() if n.startswith("vector_store_files@")]
+    assert name.endswith(f"/{store_id}") and cursors == (files[0],)
+
+    watching.afters.clear()
+    watching.meet = threading.Barrier(2)  # both pages in flight together, or this plan fails
+    changes, again = _plan(project, watching)
+    assert not changes and again == hints
+    assert sorted(watching.afters, key=str) == sorted([None, files[0]], key=str)
+
+
+def test_a_hinted_file_detached_out_of_band_is_planned_back_and_the_other_is_kept(
+    project: Path, app: EmulatorApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(assistants_v2, "PAGE", 1)
+    apply_project(project, transport(app))
+    store_id, files = _store_files(app)
+    watching = _Watching(app, r"/v1/vector_stores/[^/]+/files")
+    _plan(project, watching)  # hints: the second page begins after files[0]
+    client = sdk(app)
+    try:
+        client.vector_stores.files.delete(files[0], vector_store_id=store_id)
+    finally:
+        client.close()
+
+    with service.open_workspace(project, transport=watching) as ws:
+        plan, _ = service.make_plan(ws)
+    changed = {(c.kind, c.action.value) for c in plan.changes if c.action.value != "no-op"}
+    assert changed == {("VectorStoreFile", "create")}  # the detached one goes back; the other is seen
