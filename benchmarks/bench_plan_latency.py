@@ -21,6 +21,9 @@ Setups, measured in the same run:
 
 Plans run as `reconcile plan` runs them: with the cyclic garbage collector paused (`pause_gc`).
 
+Last, unjudged: a project of one vector store with 1,000 files, whose ten file pages are its chain (the
+list hints cover each store's files too), warm and cold.
+
 Also printed: the same plan with no latency (CPU: planner, SDK, and in-process the emulator too), and
 the CPU our process spent in the 50 ms plan: a plan whose own CPU exceeds 1.5x the chain cannot meet the
 goal on that machine whatever it overlaps.
@@ -57,6 +60,7 @@ GOAL = 1.5
 # This machine's speed varies by tens of percent from one second to the next (a shared 2-core VM), and
 # a plan at N = 1,000 is CPU-bound on it: one plan is one sample of that noise, a median of five is not.
 REPEAT = 5
+BIG_STORE = 1_000  # files in the one store of the last, unjudged table
 
 
 def chain_pages(shape: Shape) -> int:
@@ -167,9 +171,9 @@ def measure(n: int, repeat: int) -> Row:
         emulator.close()
 
 
-def measure_served(n: int, repeat: int, *, warm: bool = True) -> Row:
+def measure_served(n: int, repeat: int, *, warm: bool = True, shape: Shape | None = None) -> Row:
     """The same measurement against an emulator server in another process, over loopback HTTP."""
-    shape = shape_for(n)
+    shape = shape or shape_for(n)
     os.environ.setdefault("OPENAI_API_KEY", "sk-local-emulator")  # the emulator accepts any key
     with tempfile.TemporaryDirectory(prefix="bench-plan-served-") as tmp:
         root = Path(tmp) / "project"
@@ -241,6 +245,15 @@ def main(argv: list[str] | None = None) -> int:
         "in-process, warm (emulator CPU counted in the plan): for comparison",
         [measure(n, repeat) for n in sizes],
     )
+    if not args.quick:
+        _table(
+            f"one vector store of {BIG_STORE:,} files, served (its file pages are the chain):"
+            " warm, then cold",
+            [
+                measure_served(1, repeat, warm=warm, shape=Shape(vector_stores=1, files_per_store=BIG_STORE))
+                for warm in (True, False)
+            ],
+        )
     print("pages = pages a reader without hints fetches one after another on the longest chain;")
     print("chain s = pages x 50 ms (a warm plan requests those pages at once);")
     print("walked s = that chain fetched by a bare HTTP client (adds the server's own time per page);")
