@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from threading import Lock
 from typing import Any
 
 from reconciler.apply.outputs import Ids, StepOutput, inventory_record
@@ -40,7 +41,9 @@ class Steps(SpendSteps):
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     interrupted_uploads: dict[str, float] = field(default_factory=dict)  # address -> when it was started
-    known_ids: set[str] = field(default_factory=set)  # platform ids the inventory already owns
+    # Platform ids already taken: the inventory's, and the spend alerts this apply created (under ids.lock).
+    known_ids: set[str] = field(default_factory=set)
+    spec_locks: dict[str, Lock] = field(default_factory=dict)  # spend-alert spec -> its creates' lock
 
     def run(self, change: ResourceChange) -> StepOutput:
         if change.action is Action.NOOP:
@@ -67,6 +70,10 @@ class Steps(SpendSteps):
             return self.retrier.run(recover)
 
         return self.retrier.run(attempt, before_retry=before_retry, admin=admin)
+
+    def _owned(self) -> set[str]:
+        with self.ids.lock:
+            return set(self.known_ids)
 
     # ---- vector stores -----------------------------------------------------------------------------
 
@@ -108,7 +115,7 @@ class Steps(SpendSteps):
         filename = Path(change.name).name
         started = self.interrupted_uploads.get(change.address)
         found = (
-            find_upload(self.target, {"filename": filename, "size": len(content)}, started, self.known_ids)
+            find_upload(self.target, {"filename": filename, "size": len(content)}, started, self._owned())
             if started is not None
             else []
         )

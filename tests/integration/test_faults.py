@@ -5,6 +5,7 @@ the same fake clock, so a Retry-After wait really frees it without the test wait
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -257,5 +258,53 @@ def test_a_lost_alert_create_never_adopts_an_identical_alert_another_manifest_ow
         on_platform = {a["id"] for a in app.storage.all("project.spend_alert", parent=None)}
         assert set(alerts.values()) == on_platform  # nothing orphaned
         assert not plan_project(root, transport(app)).has_changes
+    finally:
+        app.close()
+
+
+class _RecoveriesMeet(EmulatorTransport):
+    """Once alerts are being created, logs each create and read of the project's spend alerts and holds
+    each read until another is in flight (or a second passes), so two recoveries of lost creates that
+    could run together do. (The plan's read, before any create, passes straight through.)"""
+
+    ALERTS = re.compile(r"/v1/organization/projects/[^/]+/spend_alerts")
+
+    def __init__(self, app: EmulatorApp) -> None:
+        super().__init__(app)
+        self.meet = threading.Barrier(2, timeout=1.0)
+        self.log: list[str] = []
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        if self.ALERTS.fullmatch(request.url.path) and (request.method == "POST" or self.log):
+            self.log.append(request.method)
+            if request.method == "GET":
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    self.meet.wait()
+        return super().handle_request(request)
+
+
+def test_two_identical_new_alerts_with_lost_creates_end_as_two_alerts(tmp_path: Path) -> None:
+    """Both creates' responses are lost and both alerts are found again by content. Had the two
+    recoveries run together, each could take the same alert (both names on one, the other orphaned):
+    identical alerts are created one at a time, each found and claimed before the next is sent."""
+    clock = FakeClock()
+    app = _faulty_app(FaultConfig(seed=8, lost_rate=1.0, only=("admin",), writes_only=True), clock)
+    try:
+        root = make_project(tmp_path / "project", spend=True, retry=RETRY)
+        spend = root / "manifests" / "spend.yaml"
+        text = spend.read_text(encoding="utf-8")
+        spend.write_text(text + "---\n" + text.replace("corporate-assist-monthly", "twin"), encoding="utf-8")
+        watching = _RecoveriesMeet(app)
+        _, report = apply_project(root, watching, sleep=clock.sleep)
+        assert report is not None and report.ok, [s.error for s in report.steps if s.error]
+        assert report.retries == 2  # both creates were lost, and each was found on the first look
+        assert watching.log == ["POST", "GET", "POST", "GET"]  # one create and its recovery at a time
+
+        app.faults = FaultInjector(FaultConfig(), clock=clock.time, sleep=clock.sleep)
+        records = inventory(root, transport(app))
+        alerts = {r.key.name: r.platform_id for r in records if r.key.kind is Kind.SPEND_ALERT}
+        assert set(alerts) == {"corporate-assist-monthly", "twin"}
+        on_platform = {a["id"] for a in app.storage.all("project.spend_alert", parent=None)}
+        assert sorted(alerts.values()) == sorted(on_platform)  # two alerts, each owned once
     finally:
         app.close()
