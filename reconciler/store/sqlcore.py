@@ -92,9 +92,16 @@ class SqlCore:
     def brief_transaction(self, seconds: float) -> Iterator[None]:
         """A write transaction that waits at most `seconds` for other writers, then fails (StateError):
         for writes worth making only when they are cheap. The guard is held throughout, so no other
-        thread's statement on this store runs with the shortened wait."""
-        with self._guard, self._lock_waits_at_most(seconds), self.transaction():
-            yield
+        thread's statement on this store runs with the shortened wait. Inside a caller's transaction it
+        joins that one with the usual waits: a wait given up there would abort the caller's whole
+        transaction (PostgreSQL), whose COMMIT would then silently roll back."""
+        with self._guard:
+            if self._depth:
+                with self.transaction():
+                    yield
+                return
+            with self._lock_waits_at_most(seconds), self.transaction():
+                yield
 
     def _snapshot(self) -> AbstractContextManager[None]:
         return self._transaction(self.dialect.begin_read)

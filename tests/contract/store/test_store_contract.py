@@ -3,6 +3,7 @@ executor, rollout and CLI may rely on, whichever DSN the project names."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import multiprocessing
 import threading
@@ -393,25 +394,69 @@ def test_saving_list_hints_gives_up_soon_while_another_writer_holds_the_store(
     assert store.list_hints("prod") == {"assistants": ("asst_1",)}  # the refused save changed nothing
 
     # Only the hints were impatient: the store's other writes still wait for a writer to finish.
-    holding = threading.Event()
+    holding, releasing = threading.Event(), threading.Event()
 
     def hold() -> None:
         with other.transaction():
             other.upsert_inventory("prod", _record(ASSISTANT, "asst_9"))
             holding.set()
-            time.sleep(0.6)
+            time.sleep(0.6)  # three times the hints' wait
+            releasing.set()
 
     holder = threading.Thread(target=hold)
     holder.start()
     assert holding.wait(5.0)
-    started = time.monotonic()
-    store.upsert_inventory("prod", _record(ASSISTANT, "asst_8"))
-    waited = time.monotonic() - started
+    store.upsert_inventory("prod", _record(ASSISTANT, "asst_8"))  # a StateError if it gave up
+    assert releasing.is_set()  # it returned only once the holder was done
     holder.join()
-    assert waited >= 0.3  # it waited out the holder instead of giving up after 0.2 s
     assert store.read("prod").record(ASSISTANT) == _record(ASSISTANT, "asst_8")
     store.save_list_hints("prod", {"assistants": ("asst_3",)}, now=3.0)
     assert store.list_hints("prod") == {"assistants": ("asst_3",)}
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite-file", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_hints_saved_inside_a_callers_transaction_never_cost_its_other_writes(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inside a transaction the hints wait like any write: a wait given up there would abort the
+    caller's transaction (PostgreSQL), and its COMMIT would silently roll its own writes back."""
+    monkeypatch.setattr(hint_table, "WRITE_WAIT_SECONDS", 0.1)
+    store, other = backend.store, backend.connect()
+    store.save_list_hints("prod", {"assistants": ("asst_1",)}, now=1.0)
+    holding = threading.Event()
+
+    def hold() -> None:
+        with other.transaction():
+            other._exec("UPDATE list_hints SET updated_at = ? WHERE listing = ?", (5.0, "assistants"))
+            holding.set()
+            time.sleep(0.5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert holding.wait(5.0)
+    with store.transaction():
+        store.upsert_inventory("prod", _record(ASSISTANT, "asst_1"))
+        with contextlib.suppress(StateError):  # as a plan does: hints are optional
+            store.save_list_hints("prod", {"assistants": ("asst_2",)}, now=2.0)
+    holder.join()
+    assert store.read("prod").record(ASSISTANT) == _record(ASSISTANT, "asst_1")
+    assert store.list_hints("prod") == {"assistants": ("asst_2",)}
+
+
+def test_saving_list_hints_can_forget_lists(store: SqlStore) -> None:
+    store.save_list_hints("prod", {"assistants": ("asst_1",), "files@a/vs_1": ("f_1",)}, now=1.0)
+    store.save_list_hints("staging", {"files@a/vs_1": ("f_9",)}, now=1.0)
+    store.save_list_hints("prod", {"files@a/vs_2": ("f_2",)}, now=2.0, drop=["files@a/vs_1", "never-saved"])
+    assert store.list_hints("prod") == {"assistants": ("asst_1",), "files@a/vs_2": ("f_2",)}
+    assert store.list_hints("staging") == {"files@a/vs_1": ("f_9",)}  # another workspace's are kept
+    store.save_list_hints("prod", {"assistants": ("asst_3",)}, now=3.0, drop=["assistants"])
+    assert store.list_hints("prod")["assistants"] == ("asst_3",)  # named in both: saved, not dropped
+    key = "sk-proj-" + "A1b2C3d4" * 6
+    with pytest.raises(StateError) as caught:
+        store.save_list_hints("prod", {}, now=4.0, drop=[key])
+    assert key not in str(caught.value)
 
 
 # -- leases ----------------------------------------------------------------------------------------
