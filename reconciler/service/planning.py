@@ -68,9 +68,9 @@ def _make_plan(
 ) -> tuple[Plan, StoredState]:
     reads = Reads(Retrier(ws.project.config.retry, clock=clock, sleep=sleep), pacer)
     desired = ws.project.desired
-    # The platform read (network-bound) starts once the list hints are read (one small row), and the
-    # store read overlaps it; the inventory's vector stores then have their files listed without waiting
-    # for the store list. Kinds that only the inventory mentions (every manifest of a kind deleted) are
+    # The platform read (network-bound) starts once the list hints are read (one query: a row per list
+    # longer than a page), and the store read overlaps it; the inventory's vector stores then have
+    # their files listed without waiting for the store list. Kinds that only the inventory mentions (every manifest of a kind deleted) are
     # read afterwards, which is rare. Planner work that needs one object at a time (specs, fingerprints)
     # is done while pages travel: desired digests here, live ones on reader threads as each page of
     # assistants arrives. The plan's only write is the hints, after the plan is made.
@@ -112,7 +112,7 @@ def _make_plan(
 
 
 def _known_hints(ws: Workspace) -> dict[str, tuple[str, ...]]:
-    """The cursors the last read saw (one small row): with them every page of a list goes at once."""
+    """The cursors the last read saw (one query): with them every page of a list goes at once."""
     try:
         return ws.store.list_hints(ws.name)
     except StateError as exc:
@@ -124,13 +124,15 @@ def _remember_hints(
     ws: Workspace, fresh: Mapping[str, tuple[str, ...]], known: Mapping[str, tuple[str, ...]]
 ) -> None:
     """Keep the cursors this read saw for the next one, when they moved (a steady project writes
-    nothing). They are only hints: a store that refuses the write (locked past its busy timeout, say)
-    costs the next plan round trips, and must not fail this one."""
-    changed = {name: cursors for name, cursors in fresh.items() if known.get(name, ()) != cursors}
-    if not changed:
+    nothing), and forget the rest: lists of one page, stores gone or no longer ours, another base URL's
+    lists. So the rows are what the last plan saw, no more. They are only hints: a store that refuses
+    the write (busy with another writer, say) costs the next plan round trips, and must not fail this one."""
+    changed = {name: cursors for name, cursors in fresh.items() if cursors and known.get(name) != cursors}
+    gone = [name for name in known if not fresh.get(name)]
+    if not changed and not gone:
         return
     try:
-        ws.store.save_list_hints(ws.name, changed, now=time.time())
+        ws.store.save_list_hints(ws.name, changed, now=time.time(), drop=gone)
     except StateError as exc:
         _log.warning("list hints not saved (the next plan starts from older ones, or none): %s", exc)
 

@@ -11,7 +11,7 @@ whose JSON payloads contain something shaped like an OpenAI key are refused (see
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
@@ -145,8 +145,16 @@ class StateStore(StateReader, Protocol):
         that cannot be read back counts as none (they are hints)."""
         ...
 
-    def save_list_hints(self, workspace: str, hints: Mapping[str, Sequence[str]], *, now: float) -> None:
-        """Replace the cursors of each list named in `hints`; lists not named keep theirs. Waits only
+    def save_list_hints(
+        self,
+        workspace: str,
+        hints: Mapping[str, Sequence[str]],
+        *,
+        now: float,
+        drop: Collection[str] = (),
+    ) -> None:
+        """Replace the cursors of each list named in `hints` and forget the lists named in `drop`
+        (unless `hints` names them too); other lists keep theirs. One transaction, which waits only
         briefly for another writer (StateError then): hints are optional, and a plan saves them."""
         ...
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from reconciler.errors import StateError
 from reconciler.store.guard import check_text
@@ -40,7 +40,14 @@ class HintTable(SqlCore):
                 hints[str(listing)] = cursors
         return hints
 
-    def save_list_hints(self, workspace: str, hints: Mapping[str, Sequence[str]], *, now: float) -> None:
+    def save_list_hints(
+        self,
+        workspace: str,
+        hints: Mapping[str, Sequence[str]],
+        *,
+        now: float,
+        drop: Collection[str] = (),
+    ) -> None:
         rows = []
         for listing, cursors in hints.items():
             # Names and cursors are checked before either is named in an error: a refused value that
@@ -51,7 +58,13 @@ class HintTable(SqlCore):
             if len(cursors) > MAX_CURSORS:
                 raise StateError(f"list hints of {listing!r}: more than {MAX_CURSORS} cursors")
             rows.append((listing, check_text(json.dumps(list(cursors)), what=f"list hints of {listing!r}")))
+        gone = [check_text(listing, what="a list-hints name") for listing in drop if listing not in hints]
         with self.brief_transaction(WRITE_WAIT_SECONDS):
+            for listing in gone:
+                self._exec(
+                    "DELETE FROM list_hints WHERE workspace = ? AND listing = ?",
+                    (self._workspace(workspace), listing),
+                )
             for listing, text in rows:
                 self._exec(
                     "INSERT INTO list_hints (workspace, listing, cursors, updated_at) "

@@ -123,14 +123,14 @@ class AssistantsV2Target(SpendControls):
 
     def list_hints(self, live: LiveState, kinds: Collection[Kind]) -> dict[str, tuple[str, ...]]:
         """Where the pages of the lists read for `kinds` began (their listing order is kept in `live`):
-        the assistants, and the files of each store whose files were listed. A list of one page has no
-        cursors; its empty entry lets a store that shrank to one page drop its old ones."""
+        the assistants, and the files of each managed store (the stores whose files are listed). A list
+        of one page has no cursors: its empty entry tells the caller to drop any it kept."""
         hints: dict[str, tuple[str, ...]] = {}
         if Kind.ASSISTANT in kinds:
             hints[self._hints_name] = page_cursors(list(live.assistants), PAGE)
         if Kind.VECTOR_STORE in kinds:
             for store in live.vector_stores.values():
-                if store.files:
+                if labels.is_managed(store.metadata):
                     hints[self._files_hints_name(store.id)] = page_cursors([f.id for f in store.files], PAGE)
         return hints
 

@@ -192,3 +192,26 @@ def test_a_hinted_file_detached_out_of_band_is_planned_back_and_the_other_is_kep
         plan, _ = service.make_plan(ws)
     changed = {(c.kind, c.action.value) for c in plan.changes if c.action.value != "no-op"}
     assert changed == {("VectorStoreFile", "create")}  # the detached one goes back; the other is seen
+
+
+def test_hints_a_plan_no_longer_sees_are_forgotten(
+    project: Path, app: EmulatorApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows are what the last plan saw: a store's files that fit one page now, and another
+    platform's lists, leave nothing behind."""
+    monkeypatch.setattr(assistants_v2, "PAGE", 1)
+    apply_project(project, transport(app))
+    store_id, files = _store_files(app)
+    watching = _Watching(app, r"/v1/vector_stores/[^/]+/files")
+    _, hints = _plan(project, watching)
+    assert any(name.startswith("vector_store_files@") for name in hints)
+    with service.open_workspace(project, transport=watching) as ws:
+        ws.store.save_list_hints(ws.name, {"assistants@another-platform": ("asst_x",)}, now=1.0)
+    client = sdk(app)
+    try:
+        client.vector_stores.files.delete(files[0], vector_store_id=store_id)  # one page now
+    finally:
+        client.close()
+
+    _, after = _plan(project, watching)
+    assert after == {}  # and our one assistant is one page: no cursors to keep
