@@ -21,8 +21,8 @@ Setups, measured in the same run:
 
 Plans run as `reconcile plan` runs them: with the cyclic garbage collector paused (`pause_gc`).
 
-Last, unjudged: a project of one vector store with 1,000 files, whose ten file pages are its chain (the
-list hints cover each store's files too), warm and cold.
+Last, unjudged: a project of one vector store with 1,000 files, whose chain is eleven pages (the store
+list, then the store's ten file pages; the list hints cover each store's files too), warm and cold.
 
 Also printed: the same plan with no latency (CPU: planner, SDK, and in-process the emulator too), and
 the CPU our process spent in the 50 ms plan: a plan whose own CPU exceeds 1.5x the chain cannot meet the
@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if not args.quick:
         _table(
-            f"one vector store of {BIG_STORE:,} files, served (its file pages are the chain):"
+            f"one vector store of {BIG_STORE:,} files, served (chain: the store list, then its files):"
             " warm, then cold",
             [
                 measure_served(1, repeat, warm=warm, shape=Shape(vector_stores=1, files_per_store=BIG_STORE))
