@@ -70,10 +70,11 @@ def _make_plan(
     desired = ws.project.desired
     # The platform read (network-bound) starts once the list hints are read (one query: a row per list
     # longer than a page), and the store read overlaps it; the inventory's vector stores then have
-    # their files listed without waiting for the store list. Kinds that only the inventory mentions (every manifest of a kind deleted) are
-    # read afterwards, which is rare. Planner work that needs one object at a time (specs, fingerprints)
-    # is done while pages travel: desired digests here, live ones on reader threads as each page of
-    # assistants arrives. The plan's only write is the hints, after the plan is made.
+    # their files listed without waiting for the store list. Kinds that only the inventory mentions
+    # (every manifest of a kind deleted) are read afterwards, which is rare. Planner work that needs one
+    # object at a time (specs, fingerprints) is done while pages travel: desired digests here, live ones
+    # on reader threads as each page of assistants arrives. The plan's only write is the hints, after
+    # the plan is made.
     first = kinds_to_read(desired, StoredState(workspace=ws.name))
     hints = _known_hints(ws)
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="plan") as pool:
