@@ -27,7 +27,6 @@ class SpendSteps:
     pacer: Pacer
     ids: Ids
     known_ids: set[str]
-
     spec_locks: dict[str, Lock]
 
     def _call(

@@ -101,7 +101,7 @@ class AssistantsV2Target(SpendControls):
                     if store_ids
                     else None
                 )
-                stores = pool.submit(self._list_vector_stores, files, run, early, list_files)
+                stores = pool.submit(self._list_vector_stores, files, run, list_files, early)
             if Kind.SPEND_ALERT in wanted:
                 alerts = pool.submit(self._list_spend_alerts, pool, run)
             if Kind.SPEND_LIMIT in wanted:
@@ -167,12 +167,11 @@ class AssistantsV2Target(SpendControls):
         self,
         pool: ThreadPoolExecutor,
         run: ReadRunner,
-        early: Future[dict[str, Future[list[LiveVectorStoreFile]]]] | None = None,
-        list_files: Callable[[str], list[LiveVectorStoreFile]] | None = None,
+        list_files: Callable[[str], list[LiveVectorStoreFile]],
+        early: Future[dict[str, Future[list[LiveVectorStoreFile]]]] | None,
     ) -> list[LiveVectorStore]:
         stores = run(self._all_vector_stores)
         started = early.result() if early is not None else {}
-        list_files = list_files or self._list_store_files
         files = {
             s.id: started.get(s.id) or pool.submit(run, partial(list_files, s.id))
             for s in stores
