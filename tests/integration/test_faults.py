@@ -224,6 +224,13 @@ def test_an_admin_429_while_planning_spend_controls_is_waited_out(tmp_path: Path
     assert len(app.storage.all("assistant")) == 1
 
 
+def _add_twin_alert(root: Path) -> None:
+    """A second manifest, `twin`, asking for exactly the alert `corporate-assist-monthly` asks for."""
+    spend = root / "manifests" / "spend.yaml"
+    text = spend.read_text(encoding="utf-8")
+    spend.write_text(text + "---\n" + text.replace("corporate-assist-monthly", "twin"), encoding="utf-8")
+
+
 def test_a_lost_alert_create_never_adopts_an_identical_alert_another_manifest_owns(tmp_path: Path) -> None:
     """Spend alerts carry no label: a lost create is found again by content. Two manifests may ask for
     identical alerts; the look-up must not take the one the inventory already records for the other, or
@@ -234,9 +241,7 @@ def test_a_lost_alert_create_never_adopts_an_identical_alert_another_manifest_ow
         root = make_project(tmp_path / "project", spend=True, retry=RETRY)
         _, report = apply_project(root, transport(app), sleep=clock.sleep)
         assert report is not None and report.ok
-        spend = root / "manifests" / "spend.yaml"
-        text = spend.read_text(encoding="utf-8")
-        spend.write_text(text + "---\n" + text.replace("corporate-assist-monthly", "twin"), encoding="utf-8")
+        _add_twin_alert(root)
 
         app.faults = FaultInjector(
             FaultConfig(seed=7, lost_rate=1.0, only=("admin",), writes_only=True),
@@ -291,9 +296,7 @@ def test_two_identical_new_alerts_with_lost_creates_end_as_two_alerts(tmp_path: 
     app = _faulty_app(FaultConfig(seed=8, lost_rate=1.0, only=("admin",), writes_only=True), clock)
     try:
         root = make_project(tmp_path / "project", spend=True, retry=RETRY)
-        spend = root / "manifests" / "spend.yaml"
-        text = spend.read_text(encoding="utf-8")
-        spend.write_text(text + "---\n" + text.replace("corporate-assist-monthly", "twin"), encoding="utf-8")
+        _add_twin_alert(root)
         watching = _RecoveriesMeet(app)
         _, report = apply_project(root, watching, sleep=clock.sleep)
         assert report is not None and report.ok, [s.error for s in report.steps if s.error]
