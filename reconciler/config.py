@@ -47,6 +47,8 @@ class ProjectConfig(_Settings):
     """The parsed project file. `root` is the directory holding `reconcile.yaml`."""
 
     root: Path = Path(".")
+    # `metadata.name` of the project file: with the target it names the owner in our ownership labels.
+    name: str = ""
     targets: dict[str, TargetConfig] = Field(default_factory=lambda: {"local": TargetConfig()})
     default_target: str = Field(default="local", alias="defaultTarget")
     state: str = f"sqlite:///{STATE_DIR}/state.db"
@@ -59,6 +61,11 @@ class ProjectConfig(_Settings):
             known = ", ".join(sorted(self.targets)) or "none"
             raise ConfigError(f"unknown target {chosen!r} (known: {known})")
         return chosen, self.targets[chosen]
+
+    @property
+    def project_name(self) -> str:
+        """The project's name; without a project file, its directory's."""
+        return self.name or self.root.resolve().name or "project"
 
     def state_dsn(self) -> str:
         """The state DSN with a relative SQLite path made absolute against the project root."""

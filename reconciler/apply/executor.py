@@ -92,6 +92,7 @@ class Executor:
             self.retrier,
             self.pacer,
             ids,
+            owner=plan.owner,
             ingestion_deadline_seconds=self.options.ingestion_deadline_seconds,
             clock=self.clock,
             sleep=self.sleep,

@@ -37,6 +37,7 @@ class Steps(SpendSteps):
     retrier: Retrier
     pacer: Pacer
     ids: Ids
+    owner: str = ""  # the plan's owner label: what we label, and the only label look-ups take as ours
     ingestion_deadline_seconds: float = 300.0
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
@@ -84,11 +85,13 @@ class Steps(SpendSteps):
             self._call(lambda: self.target.delete_vector_store(change.platform_id or ""))
             return StepOutput(change.platform_id, deletes=[(key, None)])
         spec = change.spec or {}
-        metadata = labels.with_labels(spec["metadata"], name=change.name, fingerprint=change.fingerprint)
+        metadata = labels.with_labels(
+            spec["metadata"], owner=self.owner, name=change.name, fingerprint=change.fingerprint
+        )
         if change.action is Action.CREATE:
             live: LiveVectorStore = self._call(
                 lambda: self.target.create_vector_store(spec, metadata=metadata),
-                recover=lambda: _first(self.target.find_vector_stores(change.name)),
+                recover=lambda: _first(self.target.find_vector_stores(change.name, self.owner)),
             )
         else:
             live = self._call(
@@ -223,6 +226,7 @@ class Steps(SpendSteps):
         keep = change.attributes.get("keep_labels") or {}
         metadata = labels.with_labels(
             spec["metadata"],
+            owner=self.owner,
             name=change.name,
             fingerprint=change.fingerprint,
             version=str(number) if number else keep.get("version"),
@@ -242,7 +246,7 @@ class Steps(SpendSteps):
                 lambda: self.target.create_assistant(
                     spec, metadata=metadata, vector_store_ids=stores, code_interpreter_file_ids=files
                 ),
-                recover=lambda: mine(self.target.find_assistants(change.name)),
+                recover=lambda: mine(self.target.find_assistants(change.name, self.owner)),
             )
         elif version.get("reuse") and not change.attributes.get("metadata_changes"):
             live = self._live_after_pointer_move(change)
@@ -267,10 +271,11 @@ class Steps(SpendSteps):
 
     def _live_after_pointer_move(self, change: ResourceChange) -> LiveAssistant:
         """Reusing a version changes nothing on the platform; read it back for the inventory."""
-        found = [a for a in self.target.find_assistants(change.name) if a.id == change.platform_id]
-        if not found:
+        # By id, not by label: the version is ours because the store records it (it may predate owners).
+        found = self.target.read([Kind.ASSISTANT]).assistants.get(change.platform_id or "")
+        if found is None:
             raise StalePlan(f"{change.address}: version object {change.platform_id} is gone; plan again")
-        return found[0]
+        return found
 
     def _versioned(self, change: ResourceChange, output: StepOutput, platform_id: str) -> StepOutput:
         version = change.attributes.get("version") or {}

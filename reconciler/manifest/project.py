@@ -60,6 +60,7 @@ def read_config(root: Path, collector: Collector) -> ProjectConfig:
         return ProjectConfig.model_validate(
             {
                 "root": root,
+                "name": doc.name,
                 "targets": spec.targets,
                 "defaultTarget": spec.default_target,
                 "state": spec.state,

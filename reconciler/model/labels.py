@@ -2,6 +2,11 @@
 
 The platform allows 16 metadata pairs (keys <= 64 chars, values <= 512). We reserve RESERVED_KEYS for
 ourselves, so a user's own metadata may hold at most USER_PAIR_BUDGET pairs.
+
+`managed-by` says reconciler made an object; `reconciler/owner` says which project and workspace did
+(`corporate-assist/production`), so two projects, or two workspaces of one project, sharing a platform
+never take each other's objects. Objects labelled before the owner label existed carry none: they stay
+ours only where our inventory records them.
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ NAME = "reconciler/name"
 FINGERPRINT = "reconciler/fingerprint"
 VERSION = "reconciler/version"
 PARENT = "reconciler/parent"
+OWNER = "reconciler/owner"
 
-RESERVED_KEYS: tuple[str, ...] = (MANAGED_BY, NAME, FINGERPRINT, VERSION, PARENT)
+RESERVED_KEYS: tuple[str, ...] = (MANAGED_BY, OWNER, NAME, FINGERPRINT, VERSION, PARENT)
 RESERVED_PREFIX = "reconciler/"
 USER_PAIR_BUDGET = MAX_PAIRS - len(RESERVED_KEYS)
 
@@ -32,16 +38,39 @@ def is_managed(metadata: Mapping[str, str] | None) -> bool:
     return bool(metadata) and metadata is not None and metadata.get(MANAGED_BY) == MANAGED_BY_VALUE
 
 
+def owner_value(project: str, workspace: str) -> str:
+    """The owner label of a project's workspace (a target): `project/workspace`, cut to the value limit."""
+    return f"{project}/{workspace}"[:MAX_VALUE_LENGTH]
+
+
+def owner_of(metadata: Mapping[str, str] | None) -> str | None:
+    """The owner a managed object names; None for unmanaged objects and for those labelled before owners."""
+    return (metadata or {}).get(OWNER) if is_managed(metadata) else None
+
+
+def is_ours(metadata: Mapping[str, str] | None, owner: str) -> bool:
+    """Labelled by this owner: the only objects a look-up (recovery, adoption) may take as ours."""
+    return bool(owner) and owner_of(metadata) == owner
+
+
+def foreign_owner(metadata: Mapping[str, str] | None, owner: str) -> str | None:
+    """The other owner an object names, when it names one that is not `owner`."""
+    other = owner_of(metadata)
+    return other if other is not None and other != owner else None
+
+
 def user_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
     """The user's own pairs, with ours removed."""
     return {k: v for k, v in (metadata or {}).items() if not is_reserved(k)}
 
 
-def with_labels(user: Mapping[str, str], **labels: str | None) -> dict[str, str]:
+def with_labels(user: Mapping[str, str], *, owner: str, **labels: str | None) -> dict[str, str]:
     """User metadata plus our labels (keywords: name=, fingerprint=, version=, parent=)."""
     keys = {"name": NAME, "fingerprint": FINGERPRINT, "version": VERSION, "parent": PARENT}
     out = dict(user)
     out[MANAGED_BY] = MANAGED_BY_VALUE
+    if owner:
+        out[OWNER] = owner
     for arg, value in labels.items():
         if value is not None:
             out[keys[arg]] = value

@@ -35,6 +35,7 @@ class Context:
     records: Mapping[str, InventoryRecord]  # assistant name -> inventory record (the stable object)
     versions: Mapping[str, list[VersionRecord]] = field(default_factory=dict)  # by assistant, not deleted
     _hashes: dict[str, str] = field(default_factory=dict)  # live spec fingerprints, computed once
+    owner: str = ""  # our owner label: only assistants carrying it are adopted
 
     def live_hash(self, platform_id: str) -> str:
         """Fingerprint of a live assistant's spec; drift and the plan's live_hash share it."""
@@ -52,13 +53,14 @@ class Context:
         records: Mapping[str, InventoryRecord],
         *,
         hashes: Mapping[str, str] | None = None,
+        owner: str = "",
     ) -> Context:
         # Indexed once: scanning every version per assistant made a 1,000-assistant plan quadratic.
         versions: dict[str, list[VersionRecord]] = {}
         for version in stored.versions:
             if not version.deleted:
                 versions.setdefault(version.assistant, []).append(version)
-        return cls(stored, live, live_specs, records, versions, dict(hashes or {}))
+        return cls(stored, live, live_specs, records, versions, dict(hashes or {}), owner)
 
 
 def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceChange:
@@ -242,7 +244,9 @@ def _next(versions: list[VersionRecord]) -> int:
 def _labelled(name: str, behaviour: str, ctx: Context) -> str | None:
     """The oldest live assistant labelled as ours with this name, preferring one with this behaviour."""
     candidates = [
-        a for a in ctx.live.values() if labels.is_managed(a.metadata) and a.metadata.get(labels.NAME) == name
+        a
+        for a in ctx.live.values()
+        if labels.is_ours(a.metadata, ctx.owner) and a.metadata.get(labels.NAME) == name
     ]
     claimed = {r.platform_id for r in ctx.records.values()} | {v.platform_id for v in ctx.stored.versions}
     candidates = [a for a in candidates if a.id not in claimed]

@@ -17,7 +17,7 @@ from pydantic import Field
 from reconciler.model.canonical import sha256_hex
 from reconciler.model.desired import Frozen
 
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"  # 1.1: `owner`
 
 
 class Action(StrEnum):
@@ -116,6 +116,7 @@ class Plan(Frozen):
     format_version: str = FORMAT_VERSION
     plan_id: str = ""
     workspace: str
+    owner: str = ""  # the owner label the plan's objects carry (`model.labels.owner_value`)
     created_at: float = 0.0
     changes: tuple[ResourceChange, ...] = ()
     drift: tuple[Drift, ...] = ()

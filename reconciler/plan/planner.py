@@ -4,8 +4,10 @@ For each resource it decides create | update | replace | delete | no-op and says
 (live objects changed outside the tool since the last apply) separately; and it refuses plans that would
 delete a protected object or, without `allow_empty`, every managed object.
 
-Ownership: only objects in the inventory are updated or deleted. A labelled object missing from the
-inventory (its create response was lost, or the state was reset) is adopted rather than created twice.
+Ownership: only objects in the inventory are updated or deleted. An object labelled with our owner (this
+project's workspace) but missing from the inventory (its create response was lost, or the state was reset)
+is adopted rather than created twice; one labelled by another owner, or by hand without an owner, never
+is. An inventory record whose platform object names another owner is a conflict: the plan stops.
 """
 
 from __future__ import annotations
@@ -37,10 +39,13 @@ def build_plan(
     allow_empty: bool = False,
     created_at: float = 0.0,
     prepared: Prepared | None = None,
+    owner: str,
 ) -> Plan:
     """`prepared` holds digests computed while the platform was read (`plan.prepare`); entries that do
-    not match these inputs are recomputed, so it changes how long planning takes, never the plan."""
+    not match these inputs are recomputed, so it changes how long planning takes, never the plan.
+    `owner` is our owner label's value (`model.labels.owner_value`): only objects carrying it are adopted."""
     records = {r.key: r for r in stored.inventory if "path" not in r.attributes}
+    _refuse_foreign(live, stored, records, owner)
     names = Names.of(stored)
     if prepared is None:
         prepared = Prepared(names)
@@ -64,12 +69,13 @@ def build_plan(
             i: (
                 s.metadata,
                 normalise.vector_store_spec(
-                    s, store_chunking.get(_label(s.metadata) or "", {"type": "auto"})
+                    s, store_chunking.get(_label(s.metadata, owner) or "", {"type": "auto"})
                 ),
             )
             for i, s in live_stores.items()
         },
         drift,
+        owner=owner,
     ):
         changes.append(change)
         if change.platform_id:
@@ -79,7 +85,7 @@ def build_plan(
     changes.extend(plan_attachments(desired, live, stored, store_ids))
 
     # Assistants: versions, reuse and compatibility verdicts live in plan.assistants.
-    changes.extend(_assistants(desired, live, stored, records, prepared, drift))
+    changes.extend(_assistants(desired, live, stored, records, prepared, drift, owner))
 
     # Spend controls: alerts carry no metadata, so identity comes from the inventory alone.
     changes.extend(
@@ -110,7 +116,13 @@ def build_plan(
     _refuse_unsafe(changes, records, allow_empty)
     order = {stage: i for i, stage in enumerate(STAGE_ORDER)}
     changes.sort(key=lambda c: (order[c.stage], c.address))
-    plan = Plan(workspace=stored.workspace, created_at=created_at, changes=tuple(changes), drift=tuple(drift))
+    plan = Plan(
+        workspace=stored.workspace,
+        owner=owner,
+        created_at=created_at,
+        changes=tuple(changes),
+        drift=tuple(drift),
+    )
     return plan.with_id()
 
 
@@ -121,12 +133,18 @@ def _assistants(
     records: Mapping[ResourceKey, InventoryRecord],
     prepared: Prepared,
     drift: list[Drift],
+    owner: str,
 ) -> list[ResourceChange]:
     named = {k.name: r for k, r in records.items() if k.kind is Kind.ASSISTANT}
     digests = {i: prepared.live_for(a) for i, a in live.assistants.items()}
     live_specs = {i: d.spec for i, d in digests.items()}
     ctx = assistants.Context.build(
-        stored, live.assistants, live_specs, named, hashes={i: d.hash for i, d in digests.items()}
+        stored,
+        live.assistants,
+        live_specs,
+        named,
+        hashes={i: d.hash for i, d in digests.items()},
+        owner=owner,
     )
     out: list[ResourceChange] = []
     for name, assistant in sorted(desired.assistants.items()):
@@ -163,8 +181,35 @@ def _assistants(
     return out
 
 
-def _label(metadata: Mapping[str, str]) -> str | None:
-    return metadata.get(labels.NAME) if labels.is_managed(metadata) else None
+def _label(metadata: Mapping[str, str], owner: str) -> str | None:
+    """The name our label gives an object, when the label is this owner's."""
+    return metadata.get(labels.NAME) if labels.is_ours(metadata, owner) else None
+
+
+def _refuse_foreign(
+    live: LiveState, stored: StoredState, records: Mapping[ResourceKey, InventoryRecord], owner: str
+) -> None:
+    """Stop before touching an object our state records but another owner's label claims (state copied
+    between projects, or an adoption by a reconciler that had no owner labels)."""
+    if not owner:
+        return
+    metadata: dict[str, Mapping[str, str]] = {a.id: a.metadata for a in live.assistants.values()}
+    metadata.update((s.id, s.metadata) for s in live.vector_stores.values())
+    ours = {rec.platform_id: f"{key.kind.value}/{key.name}" for key, rec in records.items()}
+    for version in stored.versions:
+        if not version.deleted:
+            ours.setdefault(version.platform_id, f"Assistant/{version.assistant} v{version.number}")
+    conflicts = []
+    for platform_id, address in sorted(ours.items(), key=lambda item: item[1]):
+        other = labels.foreign_owner(metadata.get(platform_id), owner)
+        if other is not None:
+            conflicts.append(f"{address} ({platform_id} is owned by {other!r})")
+    if conflicts:
+        raise PlanRejected(
+            f"objects in this workspace's state are owned by another project or workspace: "
+            f"{', '.join(conflicts)}; they are never updated or deleted from here (is this the state of "
+            "another project or target? `metadata.name` in reconcile.yaml and the target name make the owner)"
+        )
 
 
 def _plan_kind(
@@ -177,6 +222,7 @@ def _plan_kind(
     drift: list[Drift],
     *,
     adopt_by_spec: bool = False,
+    owner: str = "",
 ) -> list[ResourceChange]:
     """Plan one kind. `live` maps platform id to (metadata, neutral spec)."""
     out: list[ResourceChange] = []
@@ -201,7 +247,7 @@ def _plan_kind(
             else:
                 out.append(make(Action.NOOP, "in sync", rec.platform_id, live_spec, ()))
             continue
-        adoptable = _adoptable(name, spec, live, claimed, adopt_by_spec)
+        adoptable = _adoptable(name, spec, live, claimed, adopt_by_spec, owner)
         if adoptable is not None:
             claimed.add(adoptable)
             live_spec = live[adoptable][1]
@@ -279,6 +325,7 @@ def _adoptable(
     live: Mapping[str, tuple[Mapping[str, str], LiveSpec]],
     claimed: set[str],
     by_spec: bool,
+    owner: str,
 ) -> str | None:
     """The oldest unclaimed live object labelled with this name (or, for kinds without metadata, equal
     to the desired spec). Duplicates beyond the first are left alone: they are not ours to delete."""
@@ -287,7 +334,7 @@ def _adoptable(
             continue
         if by_spec and live_spec == spec:
             return platform_id
-        if not by_spec and _label(metadata) == name:
+        if not by_spec and _label(metadata, owner) == name:
             return platform_id
     return None
 

@@ -76,6 +76,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "format_version": FORMAT_VERSION,
         "plan_id": plan.plan_id,
         "workspace": plan.workspace,
+        "owner": plan.owner,
         "created_at": plan.created_at,
         "has_changes": plan.has_changes,
         "summary": {
@@ -239,6 +240,9 @@ def plan_json_schema() -> dict[str, Any]:
             },
             "plan_id": _str("Content hash of the plan; equal plans share an id. Empty if not assigned."),
             "workspace": _str("Workspace (environment) the plan was made for."),
+            "owner": _str(
+                "Owner label (`project/workspace`) of the plan's objects; only objects with it are adopted."
+            ),
             "created_at": {"type": "number", "description": "Unix time the plan was made."},
             "has_changes": {"type": "boolean", "description": "True when summary.changed > 0."},
             "summary": _obj(counts, "Counts per action."),

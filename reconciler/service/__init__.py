@@ -10,7 +10,7 @@ import getpass
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -192,8 +192,9 @@ def _import_assistant(
     obj = live.assistants.get(platform_id)
     if obj is None:
         raise UserError(f"no assistant {platform_id} on target {ws.name!r}")
+    _refuse_foreign(ws, platform_id, obj.metadata)
     name = export.document_name(obj.name, platform_id)
-    metadata = labels.with_labels(labels.user_metadata(obj.metadata), name=name)
+    metadata = labels.with_labels(labels.user_metadata(obj.metadata), owner=ws.owner, name=name)
     spec = normalise.assistant_spec(obj, store_names, file_paths)
     labelled = ws.target.update_assistant(
         platform_id,
@@ -215,11 +216,12 @@ def _import_store(ws: Workspace, live: LiveState, platform_id: str, write_dir: P
     obj = live.vector_stores.get(platform_id)
     if obj is None:
         raise UserError(f"no vector store {platform_id} on target {ws.name!r}")
+    _refuse_foreign(ws, platform_id, obj.metadata)
     name = export.document_name(obj.name, platform_id)
     user_metadata = labels.user_metadata(obj.metadata)
     spec = {"name": obj.name or name, "expires_after_days": obj.expires_after_days, "metadata": user_metadata}
     labelled = ws.target.update_vector_store(
-        platform_id, spec, metadata=labels.with_labels(user_metadata, name=name)
+        platform_id, spec, metadata=labels.with_labels(user_metadata, owner=ws.owner, name=name)
     )
     live_spec = normalise.vector_store_spec(labelled, {"type": "auto"})
     _record_import(ws, ResourceKey(kind=Kind.VECTOR_STORE, name=name), platform_id, live_spec)
@@ -229,6 +231,12 @@ def _import_store(ws: Workspace, live: LiveState, platform_id: str, write_dir: P
         written = export.write_documents(write_dir, f"{name}.yaml", documents, root=ws.root)
     note = f"{len(obj.files)} attached files stay unmanaged" if obj.files else ""
     return Imported(Kind.VECTOR_STORE, platform_id, name, written, note)
+
+
+def _refuse_foreign(ws: Workspace, platform_id: str, metadata: Mapping[str, str]) -> None:
+    other = labels.foreign_owner(metadata, ws.owner)
+    if other is not None:
+        raise UserError(f"{platform_id} is owned by {other!r}, not by {ws.owner!r}; not imported")
 
 
 def _record_import(ws: Workspace, key: ResourceKey, platform_id: str, live_spec: dict[str, Any]) -> None:

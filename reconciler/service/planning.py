@@ -106,7 +106,13 @@ def _make_plan(
         live = live.merged(ws.target.read(rest, run=reads))
     prepared = collector.prepared(ready)
     plan = build_plan(
-        desired, live, stored, allow_empty=allow_empty, created_at=time.time(), prepared=prepared
+        desired,
+        live,
+        stored,
+        allow_empty=allow_empty,
+        created_at=time.time(),
+        prepared=prepared,
+        owner=ws.owner,
     )
     _remember_hints(ws, seen, hints)
     return plan, stored
@@ -142,6 +148,9 @@ def check_fresh(saved: Plan, fresh: Plan) -> None:
     """A saved plan is applied exactly, or not at all: every object it touches must be as it saw it."""
     if saved.workspace != fresh.workspace:
         raise StalePlan(f"the plan was made for target {saved.workspace!r}, not {fresh.workspace!r}")
+    if saved.owner != fresh.owner:
+        # A plan from another project, or from a reconciler before owner labels: it would label for them.
+        raise StalePlan(f"the plan was made for owner {saved.owner or '(none)'!r}, not {fresh.owner!r}")
     now = fresh.by_address()
     moved = []
     for change in saved.actionable():

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from reconciler.config import TargetConfig
 from reconciler.manifest import Project, load_project
+from reconciler.model import labels
 from reconciler.model.desired import DesiredState
 from reconciler.store import open_store
 from reconciler.store.base import StateStore
@@ -31,6 +32,11 @@ class Workspace:
     @property
     def root(self) -> Path:
         return self.project.config.root
+
+    @property
+    def owner(self) -> str:
+        """The value of our owner label on this workspace's objects."""
+        return labels.owner_value(self.project.config.project_name, self.name)
 
     def close(self) -> None:
         self.target.close()

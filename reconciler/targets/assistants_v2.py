@@ -147,11 +147,11 @@ class AssistantsV2Target(SpendControls):
         # must not start from the old one's ids (some platforms answer an unknown cursor from the top).
         return fingerprint({"base_url": str(self.client.base_url), "project": self.project_id}, length=12)
 
-    def find_assistants(self, label_name: str) -> list[LiveAssistant]:
+    def find_assistants(self, label_name: str, owner: str) -> list[LiveAssistant]:
         return [
             a
             for a in self._list_assistants()
-            if labels.is_managed(a.metadata) and a.metadata.get(labels.NAME) == label_name
+            if labels.is_ours(a.metadata, owner) and a.metadata.get(labels.NAME) == label_name
         ]
 
     def _prefetch_files(
@@ -201,11 +201,11 @@ class AssistantsV2Target(SpendControls):
         fetch = _cursor_pages(self.client.vector_stores.with_raw_response.list)
         return pipelined(fetch, wire.live_vector_store, "list vector stores")
 
-    def find_vector_stores(self, label_name: str) -> list[LiveVectorStore]:
+    def find_vector_stores(self, label_name: str, owner: str) -> list[LiveVectorStore]:
         return [
             s
             for s in self._all_vector_stores()
-            if labels.is_managed(s.metadata) and s.metadata.get(labels.NAME) == label_name
+            if labels.is_ours(s.metadata, owner) and s.metadata.get(labels.NAME) == label_name
         ]
 
     # ---- assistants ----------------------------------------------------------------------------------

@@ -154,8 +154,12 @@ class FakeTarget:
         self._enter("delete_assistant")
         self.assistants.pop(assistant_id, None)
 
-    def find_assistants(self, label_name: str) -> list[LiveAssistant]:
-        return [a for a in self.assistants.values() if a.metadata.get(labels.NAME) == label_name]
+    def find_assistants(self, label_name: str, owner: str) -> list[LiveAssistant]:
+        return [
+            a
+            for a in self.assistants.values()
+            if a.metadata.get(labels.NAME) == label_name and labels.is_ours(a.metadata, owner)
+        ]
 
     # ---- files ---------------------------------------------------------------------------------------
 
@@ -208,8 +212,12 @@ class FakeTarget:
         self.stores.pop(vector_store_id, None)
         self.attached.pop(vector_store_id, None)
 
-    def find_vector_stores(self, label_name: str) -> list[LiveVectorStore]:
-        return [s for s in self.stores.values() if s.metadata.get(labels.NAME) == label_name]
+    def find_vector_stores(self, label_name: str, owner: str) -> list[LiveVectorStore]:
+        return [
+            s
+            for s in self.stores.values()
+            if s.metadata.get(labels.NAME) == label_name and labels.is_ours(s.metadata, owner)
+        ]
 
     def attach_file(
         self,

@@ -26,12 +26,12 @@ from reconciler.model.desired import (
     VectorStore,
 )
 from reconciler.plan.definition import Action, Plan
-from reconciler.plan.planner import build_plan
 from reconciler.service import kinds_to_read
 from reconciler.store import StateStore, open_store
 from reconciler.store.records import ApplyStatus, StepStatus
 from reconciler.targets.base import Target
 from tests.unit.apply.fake_target import FakeTarget
+from tests.unit.plan.support import plan_for
 
 WS = "local"
 RULES = b"Rule 1: keep receipts.\n"
@@ -103,7 +103,7 @@ def target() -> FakeTarget:
 
 def _plan(desired: DesiredState, target: Target, store: StateStore, *, allow_empty: bool = False) -> Plan:
     stored = store.read(WS)
-    return build_plan(desired, target.read(kinds_to_read(desired, stored)), stored, allow_empty=allow_empty)
+    return plan_for(desired, target.read(kinds_to_read(desired, stored)), stored, allow_empty=allow_empty)
 
 
 def _executor(target: Target, store: StateStore, root: Path, *, dry_run: bool = False) -> Executor:

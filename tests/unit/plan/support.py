@@ -6,13 +6,16 @@ from typing import Any
 
 from reconciler.model import labels
 from reconciler.model.canonical import fingerprint
-from reconciler.model.desired import Assistant, FunctionTool, Kind, ResourceKey
-from reconciler.model.live import LiveAssistant
+from reconciler.model.desired import Assistant, DesiredState, FunctionTool, Kind, ResourceKey
+from reconciler.model.live import LiveAssistant, LiveState
 from reconciler.model.specs import assistant_spec, behaviour_fingerprint
-from reconciler.model.stored import InventoryRecord, VersionRecord
+from reconciler.model.stored import InventoryRecord, StoredState, VersionRecord
 from reconciler.plan import normalise
+from reconciler.plan.definition import Plan
+from reconciler.plan.planner import build_plan
 
 WS = "local"
+OWNER = labels.owner_value("tests", WS)
 NAME = "Helper"
 
 MEETING_PARAMS: dict[str, Any] = {
@@ -21,6 +24,11 @@ MEETING_PARAMS: dict[str, Any] = {
     "properties": {"title": {"type": "string"}, "start": {"type": "string"}},
     "required": ["title", "start"],
 }
+
+
+def plan_for(desired: DesiredState, live: LiveState, stored: StoredState, **options: Any) -> Plan:
+    """`build_plan` as this suite's workspace (owner `OWNER`) makes it."""
+    return build_plan(desired, live, stored, owner=OWNER, **options)
 
 
 def meeting(params: dict[str, Any] | None = None) -> FunctionTool:
@@ -62,6 +70,7 @@ def live_assistant(
     if managed:
         metadata = labels.with_labels(
             metadata,
+            owner=OWNER,
             name=desired.name,
             fingerprint=behaviour_fingerprint(spec),
             version=str(version) if version is not None else None,

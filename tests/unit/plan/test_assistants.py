@@ -11,7 +11,6 @@ from reconciler.model.live import LiveState
 from reconciler.model.specs import assistant_spec, behaviour_fingerprint
 from reconciler.model.stored import StoredState
 from reconciler.plan.definition import Action, Plan, ResourceChange
-from reconciler.plan.planner import build_plan
 from tests.unit.plan.support import (
     NAME,
     WS,
@@ -19,6 +18,7 @@ from tests.unit.plan.support import (
     assistant_record,
     live_assistant,
     meeting,
+    plan_for,
     version,
     with_location,
 )
@@ -28,7 +28,7 @@ V2 = assistant(functions=(meeting(with_location()),))
 
 
 def _plan(desired: Assistant, live: LiveState, stored: StoredState) -> Plan:
-    return build_plan(DesiredState(assistants={desired.name: desired}), live, stored)
+    return plan_for(DesiredState(assistants={desired.name: desired}), live, stored)
 
 
 def _only(plan: Plan) -> ResourceChange:
@@ -317,7 +317,7 @@ def test_removed_assistant_deletes_every_version() -> None:
     other_live = live_assistant(other, "asst_5", version=1)
     stored = stored.model_copy(update={"inventory": (*stored.inventory, assistant_record(other_live))})
     live = LiveState(assistants={**live.assistants, other_live.id: other_live})
-    plan = build_plan(DesiredState(assistants={"Other": other}), live, stored)
+    plan = plan_for(DesiredState(assistants={"Other": other}), live, stored)
     delete = plan.by_address()[f"Assistant/{NAME}"]
     assert delete.action is Action.DELETE
     assert delete.platform_id == "asst_2"

@@ -22,8 +22,7 @@ from reconciler.model.specs import spend_alert_spec, vector_store_spec
 from reconciler.model.stored import InventoryRecord, StoredState
 from reconciler.plan import normalise
 from reconciler.plan.definition import STAGE_ORDER, Action, Plan
-from reconciler.plan.planner import build_plan
-from tests.unit.plan.support import WS, assistant, assistant_record, live_assistant
+from tests.unit.plan.support import OWNER, WS, assistant, assistant_record, live_assistant, plan_for
 
 STORE = VectorStore(name="Policies", metadata={"owner": "finance"})
 ALERT = SpendAlert(name="monthly", scope="proj_1", threshold_cents=10_000, emails=("a@example.com",))
@@ -34,7 +33,7 @@ def _live_store(store: VectorStore, platform_id: str, **changes: object) -> Live
     live = LiveVectorStore(
         id=platform_id,
         name=store.name,
-        metadata=labels.with_labels(store.metadata, name=store.name, fingerprint="x"),
+        metadata=labels.with_labels(store.metadata, owner=OWNER, name=store.name, fingerprint="x"),
         expires_after_days=store.expires_after_days,
     )
     return live.model_copy(update=changes)
@@ -80,14 +79,14 @@ def _actions(plan: Plan) -> dict[str, Action]:
 
 
 def test_empty_everything_is_an_empty_plan() -> None:
-    plan = build_plan(DesiredState(), LiveState(), EMPTY)
+    plan = plan_for(DesiredState(), LiveState(), EMPTY)
     assert plan.changes == ()
     assert not plan.has_changes
     assert plan.workspace == WS
 
 
 def test_new_vector_store_is_created_with_its_spec() -> None:
-    plan = build_plan(DesiredState(vector_stores={"Policies": STORE}), LiveState(), EMPTY)
+    plan = plan_for(DesiredState(vector_stores={"Policies": STORE}), LiveState(), EMPTY)
     (change,) = plan.changes
     assert (change.address, change.action, change.reason) == (
         "VectorStore/Policies",
@@ -103,7 +102,7 @@ def test_new_vector_store_is_created_with_its_spec() -> None:
 
 def test_applied_vector_store_is_a_no_op() -> None:
     live = _live_store(STORE, "vs_1")
-    plan = build_plan(
+    plan = plan_for(
         DesiredState(vector_stores={"Policies": STORE}),
         LiveState(vector_stores={"vs_1": live}),
         StoredState(workspace=WS, inventory=(_store_record(live),)),
@@ -117,7 +116,7 @@ def test_applied_vector_store_is_a_no_op() -> None:
 def test_changed_vector_store_field_is_an_update_naming_the_field() -> None:
     live = _live_store(STORE, "vs_1")
     desired = STORE.model_copy(update={"expires_after_days": 30, "metadata": {"owner": "legal"}})
-    plan = build_plan(
+    plan = plan_for(
         DesiredState(vector_stores={"Policies": desired}),
         LiveState(vector_stores={"vs_1": live}),
         StoredState(workspace=WS, inventory=(_store_record(live),)),
@@ -135,7 +134,7 @@ def test_changed_vector_store_field_is_an_update_naming_the_field() -> None:
 
 def test_recorded_object_gone_from_the_platform_is_recreated() -> None:
     live = _live_store(STORE, "vs_1")
-    plan = build_plan(
+    plan = plan_for(
         DesiredState(vector_stores={"Policies": STORE}),
         LiveState(),
         StoredState(workspace=WS, inventory=(_store_record(live),)),
@@ -150,7 +149,7 @@ def test_recorded_object_gone_from_the_platform_is_recreated() -> None:
 
 def test_labelled_store_missing_from_inventory_is_adopted_never_created() -> None:
     live = _live_store(STORE, "vs_9")
-    plan = build_plan(
+    plan = plan_for(
         DesiredState(vector_stores={"Policies": STORE}), LiveState(vector_stores={"vs_9": live}), EMPTY
     )
     (change,) = plan.changes
@@ -162,7 +161,7 @@ def test_labelled_store_missing_from_inventory_is_adopted_never_created() -> Non
 
 def test_adoption_takes_only_one_of_two_labelled_duplicates() -> None:
     a, b = _live_store(STORE, "vs_a"), _live_store(STORE, "vs_b")
-    plan = build_plan(
+    plan = plan_for(
         DesiredState(vector_stores={"Policies": STORE}),
         LiveState(vector_stores={"vs_a": a, "vs_b": b}),
         EMPTY,
@@ -176,7 +175,7 @@ def test_adoption_takes_only_one_of_two_labelled_duplicates() -> None:
 def test_unmanaged_objects_are_never_touched() -> None:
     stranger = LiveVectorStore(id="vs_x", name="Policies", metadata={"owner": "finance"})
     unmanaged_assistant = live_assistant(assistant(name="Theirs"), "asst_x", managed=False)
-    plan = build_plan(
+    plan = plan_for(
         DesiredState(vector_stores={"Policies": STORE}),
         LiveState(vector_stores={"vs_x": stranger}, assistants={"asst_x": unmanaged_assistant}),
         EMPTY,
@@ -186,7 +185,7 @@ def test_unmanaged_objects_are_never_touched() -> None:
 
 
 def test_spend_alert_is_adopted_by_equal_spec() -> None:
-    plan = build_plan(
+    plan = plan_for(
         DesiredState(spend_alerts={"monthly": ALERT}),
         LiveState(spend_alerts={"spa_1": _live_alert(ALERT, "spa_1")}),
         EMPTY,
@@ -197,7 +196,7 @@ def test_spend_alert_is_adopted_by_equal_spec() -> None:
 
 def test_spend_alert_with_a_different_spec_is_not_adopted() -> None:
     other = ALERT.model_copy(update={"threshold_cents": 5_000})
-    plan = build_plan(
+    plan = plan_for(
         DesiredState(spend_alerts={"monthly": ALERT}),
         LiveState(spend_alerts={"spa_1": _live_alert(other, "spa_1")}),
         EMPTY,
@@ -207,7 +206,7 @@ def test_spend_alert_with_a_different_spec_is_not_adopted() -> None:
 
 
 def test_one_live_alert_is_adopted_once_for_two_equal_desired_alerts() -> None:
-    plan = build_plan(
+    plan = plan_for(
         DesiredState(spend_alerts={"a": ALERT, "b": ALERT}),
         LiveState(spend_alerts={"spa_1": _live_alert(ALERT, "spa_1")}),
         EMPTY,
@@ -218,7 +217,7 @@ def test_one_live_alert_is_adopted_once_for_two_equal_desired_alerts() -> None:
 
 
 def test_spend_alert_recorded_under_another_name_is_not_adopted() -> None:
-    plan = build_plan(
+    plan = plan_for(
         DesiredState(spend_alerts={"new": ALERT, "old": ALERT}),
         LiveState(spend_alerts={"spa_1": _live_alert(ALERT, "spa_1")}),
         StoredState(workspace=WS, inventory=(_alert_record("old", "spa_1", ALERT),)),
@@ -233,7 +232,7 @@ def test_spend_limit_update_is_keyed_by_scope() -> None:
     limit = SpendLimit(name="cap", scope="proj_1", amount_cents=50_000)
     live = LiveSpendLimit(scope="proj_1", amount_cents=20_000)
     rec = InventoryRecord(key=ResourceKey(kind=Kind.SPEND_LIMIT, name="cap"), platform_id="proj_1")
-    plan = build_plan(
+    plan = plan_for(
         DesiredState(spend_limits={"cap": limit}),
         LiveState(spend_limits={"proj_1": live}),
         StoredState(workspace=WS, inventory=(rec,)),
@@ -249,8 +248,10 @@ def test_spend_limit_update_is_keyed_by_scope() -> None:
 
 def test_out_of_band_edit_is_reported_as_drift_with_the_changed_field() -> None:
     applied = _live_store(STORE, "vs_1")
-    edited = _live_store(STORE, "vs_1", metadata=labels.with_labels({"owner": "mallory"}, name="Policies"))
-    plan = build_plan(
+    edited = _live_store(
+        STORE, "vs_1", metadata=labels.with_labels({"owner": "mallory"}, owner=OWNER, name="Policies")
+    )
+    plan = plan_for(
         DesiredState(vector_stores={"Policies": STORE}),
         LiveState(vector_stores={"vs_1": edited}),
         StoredState(workspace=WS, inventory=(_store_record(applied),)),
@@ -268,7 +269,7 @@ def test_assistant_drift_is_reported() -> None:
     desired = assistant()
     applied = live_assistant(desired, "asst_1", version=1)
     edited = applied.model_copy(update={"instructions": "Be rude."})
-    plan = build_plan(
+    plan = plan_for(
         DesiredState(assistants={desired.name: desired}),
         LiveState(assistants={"asst_1": edited}),
         StoredState(workspace=WS, inventory=(assistant_record(applied),)),
@@ -282,7 +283,7 @@ def test_record_without_live_hash_never_reports_drift() -> None:
     applied = _live_store(STORE, "vs_1")
     edited = _live_store(STORE, "vs_1", expires_after_days=9)
     rec = _store_record(applied).model_copy(update={"live_hash": ""})
-    plan = build_plan(
+    plan = plan_for(
         DesiredState(vector_stores={"Policies": STORE}),
         LiveState(vector_stores={"vs_1": edited}),
         StoredState(workspace=WS, inventory=(rec,)),
@@ -303,7 +304,7 @@ def _two_stores() -> tuple[LiveState, StoredState]:
 
 def test_resource_removed_from_manifests_is_deleted() -> None:
     live, stored = _two_stores()
-    plan = build_plan(DesiredState(vector_stores={"Policies": STORE}), live, stored)
+    plan = plan_for(DesiredState(vector_stores={"Policies": STORE}), live, stored)
     delete = plan.by_address()["VectorStore/Other"]
     assert (delete.action, delete.platform_id, delete.reason) == (
         Action.DELETE,
@@ -318,7 +319,7 @@ def test_resource_removed_from_manifests_is_deleted() -> None:
 def test_deleted_resource_already_gone_says_so() -> None:
     live, stored = _two_stores()
     live = LiveState(vector_stores={"vs_1": live.vector_stores["vs_1"]})
-    plan = build_plan(DesiredState(vector_stores={"Policies": STORE}), live, stored)
+    plan = plan_for(DesiredState(vector_stores={"Policies": STORE}), live, stored)
     assert plan.by_address()["VectorStore/Other"].reason.endswith("(already gone)")
 
 
@@ -327,23 +328,23 @@ def test_protected_resource_cannot_be_deleted_even_after_its_manifest_is() -> No
     protected = stored.inventory[1].model_copy(update={"protect": True})
     stored = stored.model_copy(update={"inventory": (stored.inventory[0], protected)})
     with pytest.raises(PlanRejected, match="VectorStore/Other"):
-        build_plan(DesiredState(vector_stores={"Policies": STORE}), live, stored)
+        plan_for(DesiredState(vector_stores={"Policies": STORE}), live, stored)
     with pytest.raises(PlanRejected, match="protected"):  # allow_empty does not lift protection
-        build_plan(DesiredState(vector_stores={"Policies": STORE}), live, stored, allow_empty=True)
+        plan_for(DesiredState(vector_stores={"Policies": STORE}), live, stored, allow_empty=True)
 
 
 def test_deleting_every_managed_object_needs_allow_empty() -> None:
     live, stored = _two_stores()
     with pytest.raises(PlanRejected, match="every managed object"):
-        build_plan(DesiredState(), live, stored)
-    plan = build_plan(DesiredState(), live, stored, allow_empty=True)
+        plan_for(DesiredState(), live, stored)
+    plan = plan_for(DesiredState(), live, stored, allow_empty=True)
     assert _actions(plan) == {"VectorStore/Other": Action.DELETE, "VectorStore/Policies": Action.DELETE}
 
 
 def test_renaming_is_not_a_delete_everything_plan() -> None:
     live, stored = _two_stores()
     desired = DesiredState(vector_stores={"Renamed": STORE.model_copy(update={"name": "Renamed"})})
-    plan = build_plan(desired, live, stored)
+    plan = plan_for(desired, live, stored)
     assert plan.summary.create == 1 and plan.summary.delete == 2
 
 
@@ -357,7 +358,7 @@ def test_changes_are_in_stage_order_and_assistants_depend_on_their_stores() -> N
         vector_stores={"Policies": STORE.model_copy(update={"files": (source,)})},
         spend_alerts={"monthly": ALERT},
     )
-    plan = build_plan(desired, LiveState(), EMPTY)
+    plan = plan_for(desired, LiveState(), EMPTY)
     stages = [c.stage for c in plan.changes]
     assert stages == sorted(stages, key=STAGE_ORDER.index)
     assert [c.address for c in plan.changes] == [
@@ -372,10 +373,10 @@ def test_changes_are_in_stage_order_and_assistants_depend_on_their_stores() -> N
 
 def test_plan_id_is_a_content_hash_without_creation_time() -> None:
     desired = DesiredState(vector_stores={"Policies": STORE})
-    first = build_plan(desired, LiveState(), EMPTY, created_at=1.0)
-    second = build_plan(desired, LiveState(), EMPTY, created_at=2.0)
+    first = plan_for(desired, LiveState(), EMPTY, created_at=1.0)
+    second = plan_for(desired, LiveState(), EMPTY, created_at=2.0)
     assert first.plan_id and first.plan_id == second.plan_id
-    other = build_plan(
+    other = plan_for(
         DesiredState(vector_stores={"P": STORE.model_copy(update={"name": "P"})}), LiveState(), EMPTY
     )
     assert other.plan_id != first.plan_id

@@ -11,9 +11,8 @@ from reconciler.model.desired import DesiredState, Kind, ResourceKey
 from reconciler.model.live import LiveState
 from reconciler.model.stored import InventoryRecord, StoredState
 from reconciler.plan import prepare
-from reconciler.plan.planner import build_plan
 from reconciler.plan.prepare import LiveCollector, Names, Prepared, prepare_desired
-from tests.unit.plan.support import WS, assistant, assistant_record, live_assistant
+from tests.unit.plan.support import WS, assistant, assistant_record, live_assistant, plan_for
 
 
 def _state() -> tuple[DesiredState, LiveState, StoredState]:
@@ -39,8 +38,8 @@ def _prepared(desired: DesiredState, live: LiveState, stored: StoredState) -> Pr
 
 def test_a_prepared_plan_equals_the_plan_made_from_scratch() -> None:
     desired, live, stored = _state()
-    plain = build_plan(desired, live, stored)
-    assert build_plan(desired, live, stored, prepared=_prepared(desired, live, stored)) == plain
+    plain = plan_for(desired, live, stored)
+    assert plan_for(desired, live, stored, prepared=_prepared(desired, live, stored)) == plain
     actions = {c.name: c.action.value for c in plain.changes if c.kind == "Assistant"}
     assert actions == {"Same": "no-op", "Changed": "update"}
 
@@ -51,7 +50,7 @@ def test_digests_made_ahead_are_used_not_recomputed(monkeypatch: pytest.MonkeyPa
     calls: list[str] = []
     monkeypatch.setattr(prepare, "live_digest", lambda *a: calls.append("live"))
     monkeypatch.setattr(prepare, "desired_digest", lambda *a: calls.append("desired"))
-    build_plan(desired, live, stored, prepared=prepared)
+    plan_for(desired, live, stored, prepared=prepared)
     assert calls == []
 
 
@@ -61,8 +60,8 @@ def test_a_digest_of_another_object_with_the_same_id_is_ignored() -> None:
     prepared = _prepared(desired, live, stored)
     edited = live.assistants["asst_1"].model_copy(update={"instructions": "Be rude."})
     reread = LiveState(assistants={**live.assistants, "asst_1": edited})
-    plan = build_plan(desired, reread, stored, prepared=prepared)
-    assert plan == build_plan(desired, reread, stored)
+    plan = plan_for(desired, reread, stored, prepared=prepared)
+    assert plan == plan_for(desired, reread, stored)
     assert [d.address for d in plan.drift] == ["Assistant/Same"]  # the stale digest would hide it
 
 
@@ -72,7 +71,7 @@ def test_a_desired_digest_of_another_manifest_is_ignored() -> None:
     edited = desired.model_copy(
         update={"assistants": {**desired.assistants, "Same": assistant(name="Same", model="gpt-5")}}
     )
-    assert build_plan(edited, live, stored, prepared=prepared) == build_plan(edited, live, stored)
+    assert plan_for(edited, live, stored, prepared=prepared) == plan_for(edited, live, stored)
 
 
 def test_digests_made_with_other_inventory_names_are_ignored() -> None:
@@ -85,8 +84,8 @@ def test_digests_made_with_other_inventory_names_are_ignored() -> None:
     collector.add(list(live.assistants.values()))
     stale = collector.prepared(prepare_desired(desired))
     assert stale.live["asst_1"].spec["file_search_vector_stores"] == ["Renamed"]
-    plain = build_plan(desired, live, stored)
-    assert build_plan(desired, live, stored, prepared=stale) == plain
+    plain = plan_for(desired, live, stored)
+    assert plan_for(desired, live, stored, prepared=stale) == plain
     (change,) = [c for c in plain.changes if c.name == "Same"]
     assert [(c.path, c.before) for c in change.changes] == [("file_search_vector_stores[0]", "Docs")]
 

@@ -8,7 +8,6 @@ from reconciler.errors import PlanRejected, StalePlan
 from reconciler.model.desired import DesiredState, Kind, ResourceKey, SpendAlert, VectorStore
 from reconciler.model.live import LiveState, LiveVectorStore
 from reconciler.model.stored import InventoryRecord, StoredState
-from reconciler.plan.planner import build_plan
 from reconciler.service import check_fresh, kinds_to_read, refuse_violations
 from tests.unit.plan.support import (
     NAME,
@@ -17,6 +16,7 @@ from tests.unit.plan.support import (
     assistant_record,
     live_assistant,
     meeting,
+    plan_for,
     version,
     with_location,
 )
@@ -39,33 +39,33 @@ def _live(expires: int | None = None) -> LiveVectorStore:
 def test_fresh_plan_passes() -> None:
     desired = DesiredState(vector_stores={"Policies": STORE.model_copy(update={"expires_after_days": 7})})
     live, stored = _state(_live())
-    saved = build_plan(desired, live, stored)
-    check_fresh(saved, build_plan(desired, live, stored))
+    saved = plan_for(desired, live, stored)
+    check_fresh(saved, plan_for(desired, live, stored))
 
 
 def test_plan_is_stale_when_a_touched_object_changed() -> None:
     desired = DesiredState(vector_stores={"Policies": STORE.model_copy(update={"expires_after_days": 7})})
     live, stored = _state(_live())
-    saved = build_plan(desired, live, stored)
+    saved = plan_for(desired, live, stored)
     moved_live, _ = _state(_live(expires=3))
     with pytest.raises(StalePlan, match="VectorStore/Policies"):
-        check_fresh(saved, build_plan(desired, moved_live, stored))
+        check_fresh(saved, plan_for(desired, moved_live, stored))
 
 
 def test_plan_is_stale_when_someone_already_made_the_change() -> None:
     desired = DesiredState(vector_stores={"Policies": STORE.model_copy(update={"expires_after_days": 7})})
     live, stored = _state(_live())
-    saved = build_plan(desired, live, stored)
+    saved = plan_for(desired, live, stored)
     done_live, _ = _state(_live(expires=7))
     with pytest.raises(StalePlan):
-        check_fresh(saved, build_plan(desired, done_live, stored))
+        check_fresh(saved, plan_for(desired, done_live, stored))
 
 
 def test_plan_for_another_workspace_is_refused() -> None:
     desired = DesiredState(vector_stores={"Policies": STORE})
-    saved = build_plan(desired, LiveState(), StoredState(workspace="staging"))
+    saved = plan_for(desired, LiveState(), StoredState(workspace="staging"))
     with pytest.raises(StalePlan, match="staging"):
-        check_fresh(saved, build_plan(desired, LiveState(), StoredState(workspace=WS)))
+        check_fresh(saved, plan_for(desired, LiveState(), StoredState(workspace=WS)))
 
 
 def test_refuse_violations_names_tool_pointer_and_the_way_out() -> None:
@@ -78,12 +78,12 @@ def test_refuse_violations_names_tool_pointer_and_the_way_out() -> None:
         pointers={NAME: {"stable": 1}},
     )
     v2 = assistant(functions=(meeting(with_location()),))
-    plan = build_plan(DesiredState(assistants={NAME: v2}), LiveState(assistants={live.id: live}), stored)
+    plan = plan_for(DesiredState(assistants={NAME: v2}), LiveState(assistants={live.id: live}), stored)
     with pytest.raises(PlanRejected, match=r"create_meeting.*/properties/location.*acceptBreaking"):
         refuse_violations(plan)
     accepted = v2.model_copy(update={"accept_breaking": "ok"})
     state = LiveState(assistants={live.id: live})
-    refuse_violations(build_plan(DesiredState(assistants={NAME: accepted}), state, stored))
+    refuse_violations(plan_for(DesiredState(assistants={NAME: accepted}), state, stored))
 
 
 def test_kinds_to_read_follow_manifests_and_inventory_only() -> None:

@@ -75,7 +75,7 @@ def test_format_version_and_summary() -> None:
 def test_key_order_is_stable_and_spec_keys_sorted() -> None:
     doc = plan_document(FIXTURES["update_assistant"]())
     assert list(doc) == [
-        "format_version", "plan_id", "workspace", "created_at", "has_changes",
+        "format_version", "plan_id", "workspace", "owner", "created_at", "has_changes",
         "summary", "changes", "drift", "warnings",
     ]  # fmt: skip
     spec = doc["changes"][0]["spec"]
@@ -119,9 +119,9 @@ def test_a_real_planner_plan_validates_and_renders() -> None:
     )
     from reconciler.model.live import LiveState
     from reconciler.model.stored import StoredState
-    from reconciler.plan.planner import build_plan
     from reconciler.render.markdown import render_markdown
     from reconciler.render.text import render_text
+    from tests.unit.plan.support import plan_for
 
     desired = DesiredState(
         assistants={
@@ -141,7 +141,7 @@ def test_a_real_planner_plan_validates_and_renders() -> None:
         },
         spend_alerts={"monthly": SpendAlert(name="monthly", scope="proj_1", threshold_cents=5000)},
     )
-    plan = build_plan(desired, LiveState(), StoredState(workspace="default"), created_at=1.0)
+    plan = plan_for(desired, LiveState(), StoredState(workspace="default"), created_at=1.0)
     validator().validate(json.loads(render_json(plan)))
     text = render_text(plan)
     assert "  + Assistant/CorporateAssist" in text and "+ model" in text

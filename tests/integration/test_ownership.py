@@ -1,0 +1,134 @@
+"""Ownership across projects and workspaces sharing one platform (issue 12, item 4): each takes only the
+objects its own owner label names, never rewrites or deletes another's, and stops when its state records
+an object another owner's label claims. Everything is checked through the real SDK."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler import service
+from reconciler.emulator import EmulatorApp
+from reconciler.errors import PlanRejected
+from reconciler.plan.definition import Action
+from tests.integration.support import (
+    apply_project,
+    make_project,
+    plan_project,
+    platform_state,
+    sdk,
+    transport,
+)
+
+pytestmark = pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")
+
+TWO_TARGETS = "  targets:\n    staging:\n      type: local\n    production:\n      type: local\n"
+
+
+def _named(root: Path, name: str) -> Path:
+    """The example project under another `metadata.name` (another repository of another team)."""
+    path = root / "reconcile.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("name: corporate-assist", f"name: {name}", 1), encoding="utf-8")
+    return root
+
+
+def _snapshot(app: EmulatorApp) -> dict[str, Any]:
+    """Every assistant and vector store as the platform holds it: id -> (instructions/name, metadata)."""
+    state = platform_state(app)
+    out: dict[str, Any] = {a.id: (a.instructions, dict(a.metadata or {})) for a in state.assistants}
+    out.update({s.id: (s.name, dict(s.metadata or {})) for s in state.vector_stores})
+    return out
+
+
+def _edit(root: Path, old: str, new: str) -> None:
+    path = root / "manifests" / "corporate-assist.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_two_projects_with_colliding_names_never_touch_each_other(tmp_path: Path, app: EmulatorApp) -> None:
+    first = _named(make_project(tmp_path / "team-a"), "team-a")
+    second = _named(make_project(tmp_path / "team-b"), "team-b")
+    apply_project(first, transport(app))
+    before = _snapshot(app)
+
+    # The second project has the same assistant and store names: it creates its own, adopting nothing.
+    plan, _ = apply_project(second, transport(app))
+    assert not [c.address for c in plan.changes if c.adopt]
+    assert {k: before[k] for k in before} == {k: _snapshot(app)[k] for k in before}
+    assert len(platform_state(app).assistants) == 2
+
+    # A behaviour change and then the manifests' removal in the second leave the first's objects alone.
+    _edit(second, "You are CorporateAssist", "You are the B team's CorporateAssist")
+    apply_project(second, transport(app))
+    shutil.rmtree(second / "manifests")
+    (second / "manifests").mkdir()
+    apply_project(second, transport(app), allow_empty=True)
+    after = _snapshot(app)
+    assert {k: after.get(k) for k in before} == before
+    assert not plan_project(first, transport(app)).has_changes
+
+
+def test_two_workspaces_of_one_project_keep_apart(tmp_path: Path, app: EmulatorApp) -> None:
+    root = make_project(tmp_path / "project", target_yaml=TWO_TARGETS)
+    config = root / "reconcile.yaml"
+    config.write_text(config.read_text().replace("defaultTarget: local", "defaultTarget: staging"))
+    with service.open_workspace(root, target="staging", transport=transport(app)) as ws:
+        service.apply(ws, sleep=lambda _: None)
+    staging = _snapshot(app)
+    with service.open_workspace(root, target="production", transport=transport(app)) as ws:
+        plan, _ = service.apply(ws, sleep=lambda _: None)
+    assert not [c.address for c in plan.changes if c.adopt]
+    assert {k: _snapshot(app)[k] for k in staging} == staging
+    owners = {m.get("reconciler/owner") for _, m in _snapshot(app).values()}
+    assert owners == {"corporate-assist/staging", "corporate-assist/production"}
+
+
+def test_an_object_labelled_by_hand_is_never_adopted_nor_deleted(project: Path, app: EmulatorApp) -> None:
+    client = sdk(app)
+    hand = client.beta.assistants.create(
+        model="gpt-4.1-2025-04-14",
+        name="CorporateAssist",
+        instructions="made by hand",
+        metadata={"managed-by": "reconciler", "reconciler/name": "CorporateAssist"},
+    )
+    plan, _ = apply_project(project, transport(app))
+    assert not [c.address for c in plan.changes if c.adopt]
+    shutil.rmtree(project / "manifests")
+    (project / "manifests").mkdir()
+    apply_project(project, transport(app), allow_empty=True)
+    kept = client.beta.assistants.retrieve(hand.id)
+    assert kept.instructions == "made by hand"
+    assert dict(kept.metadata or {}) == {"managed-by": "reconciler", "reconciler/name": "CorporateAssist"}
+
+
+def test_state_recording_another_owners_object_stops_the_plan(tmp_path: Path, app: EmulatorApp) -> None:
+    first = _named(make_project(tmp_path / "team-a"), "team-a")
+    second = _named(make_project(tmp_path / "team-b"), "team-b")
+    apply_project(first, transport(app))
+    before = _snapshot(app)
+    # The second team starts from a copy of the first one's state: every record names team-a's objects.
+    shutil.copytree(first / ".reconcile", second / ".reconcile")
+    with pytest.raises(PlanRejected, match="owned by 'team-a/local'"):
+        apply_project(second, transport(app))
+    assert _snapshot(app) == before
+
+
+def test_our_own_labelled_object_missing_from_the_state_is_adopted(project: Path, app: EmulatorApp) -> None:
+    """The other side of the rule: a state lost or reset finds its own labelled objects again."""
+    apply_project(project, transport(app))
+    before = _snapshot(app)
+    shutil.rmtree(project / ".reconcile")
+    plan = plan_project(project, transport(app))
+    adopted = {c.address for c in plan.changes if c.adopt}
+    assert {"Assistant/CorporateAssist", "VectorStore/ExpensePolicy2026"} <= adopted
+    assert not [
+        c for c in plan.changes if c.kind in ("Assistant", "VectorStore") and c.action is Action.CREATE
+    ]
+    apply_project(project, transport(app))
+    assert _snapshot(app).keys() == before.keys()
