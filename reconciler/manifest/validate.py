@@ -16,7 +16,7 @@ from reconciler.manifest.build import Builder
 from reconciler.manifest.documents import Document, manifest_files, read_file
 from reconciler.manifest.lint import lint
 from reconciler.manifest.problems import Collector
-from reconciler.manifest.project import find_root, read_config
+from reconciler.manifest.project import find_root, manifests_directory, read_config
 from reconciler.model.desired import DesiredState
 
 
@@ -63,12 +63,13 @@ def validate_project(path: Path, *, strict: bool = False, as_of: date | None = N
     directory = directory.resolve()
     root = find_root(directory) or directory
     config = read_config(root, collector)
+    read: Path | None = directory
     if directory == root and config.manifests != ".":
-        directory = (root / config.manifests).resolve()
+        read = manifests_directory(config)  # None when it leaves the root, a problem already
     docs: list[Document] = []
     files = 0
-    if directory.is_dir():
-        for file in manifest_files(directory, root):
+    if read is not None and read.is_dir():
+        for file in manifest_files(read, root, collector):
             files += 1
             docs += read_file(file, root, collector)
     desired = Builder(root, collector).build(docs)
