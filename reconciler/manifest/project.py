@@ -2,7 +2,8 @@
 that file, and say where its manifests live.
 
 `reconcile.yaml` holds one document of kind `Project`; without one, the directory itself is the root and
-every setting takes its default.
+every setting takes its default. A project is always planned whole: `covers` tells a path naming the
+project (its root, its manifests directory, or a directory between them) from one naming part of it.
 """
 
 from __future__ import annotations
@@ -42,6 +43,13 @@ def manifests_directory(config: ProjectConfig) -> Path | None:
         return None
     real = Path(os.path.realpath(root / config.manifests))
     return real if is_inside(str(real), str(root)) else None
+
+
+def covers(directory: Path, config: ProjectConfig) -> bool:
+    """Whether `directory` names the whole project: its root, or a directory holding its manifests."""
+    real = os.path.realpath(directory)
+    manifests = manifests_directory(config) or config.root.resolve()
+    return real == str(config.root.resolve()) or is_inside(str(manifests), real)
 
 
 def read_config(root: Path, collector: Collector) -> ProjectConfig:
