@@ -1,4 +1,8 @@
-"""`reconcile plan`, `apply`, `drift` and `state unlock`: parse options, call the service, render."""
+"""`reconcile plan`, `apply`, `drift` and `state unlock`: parse options, call the service, render.
+
+Without a DIR argument a command works on the project containing the working directory; a DIR must name
+the whole project (its root or its manifests directory): the service refuses a part of it.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import click
 from reconciler import service
 from reconciler.apply.report import StepResult
 from reconciler.cli.main import cli
-from reconciler.errors import ExitCode
+from reconciler.errors import ExitCode, UserError
 from reconciler.model.desired import Kind
 from reconciler.plan.definition import Plan
 from reconciler.render.json import render_json
@@ -36,7 +40,7 @@ def _render(plan: Plan, fmt: str, *, color: bool) -> str:
 
 
 @cli.command("plan")
-@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @_target
 @click.option(
     "-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan for `apply`."
@@ -45,7 +49,7 @@ def _render(plan: Plan, fmt: str, *, color: bool) -> str:
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
 @click.option("--allow-empty", is_flag=True, help="Allow a plan that deletes every managed object.")
 def plan_command(
-    directory: Path,
+    directory: Path | None,
     target: str | None,
     out: Path | None,
     fmt: str,
@@ -71,7 +75,7 @@ def plan_command(
 
 
 @cli.command("apply")
-@click.argument("source", default=".", type=click.Path(path_type=Path))
+@click.argument("source", required=False, type=click.Path(path_type=Path))
 @_target
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
 @click.option("--allow-empty", is_flag=True, help="Allow a plan that deletes every managed object.")
@@ -80,7 +84,7 @@ def plan_command(
     "--lock-timeout", type=float, default=0.0, show_default=True, help="Seconds to wait for the state lock."
 )
 def apply_command(
-    source: Path,
+    source: Path | None,
     target: str | None,
     auto_approve: bool,
     allow_empty: bool,
@@ -88,8 +92,8 @@ def apply_command(
     lock_timeout: float,
 ) -> int:
     """Make the platform match the manifests (DIR), or apply a saved plan (PLANFILE) exactly."""
-    saved = Plan.from_json(source.read_text(encoding="utf-8")) if source.is_file() else None
-    directory = Path(".") if saved is not None else source
+    saved = _saved_plan(source) if source is not None and source.is_file() else None
+    directory = None if saved is not None else source
     color = should_color(sys.stdout)
 
     def confirm(plan: Plan) -> bool:
@@ -123,6 +127,20 @@ def apply_command(
     return int(ExitCode.OK if report.ok else ExitCode.ERROR)
 
 
+def _saved_plan(source: Path) -> Plan:
+    """The plan `plan -o` saved at `source`; a manifest or any other file is refused in one line."""
+    try:
+        return Plan.from_json(source.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:  # pydantic's ValidationError and UnicodeDecodeError included
+        if source.suffix in (".yaml", ".yml"):
+            raise UserError(
+                f"{source} is a manifest, not a saved plan: reconcile plans the whole project: run it "
+                "without a path from anywhere inside the project"
+            ) from error
+        reason = str(error).splitlines()[0]
+        raise UserError(f"{source} is not a plan saved by `reconcile plan -o` ({reason})") from error
+
+
 def _progress_bar(result: StepResult, finished: int, total: int) -> None:
     """One redrawn line on stderr: how far the apply is, and what it just did (uploads included)."""
     width = 24
@@ -133,10 +151,10 @@ def _progress_bar(result: StepResult, finished: int, total: int) -> None:
 
 
 @cli.command("drift")
-@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @_target
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-def drift_command(directory: Path, target: str | None, fmt: str) -> int:
+def drift_command(directory: Path | None, target: str | None, fmt: str) -> int:
     """Exit 2 when managed objects changed outside reconciler since the last apply (for scheduled CI)."""
     with service.open_workspace(directory, target=target) as ws:
         plan = service.drift(ws, pause_gc=PAUSE_GC)
@@ -159,9 +177,9 @@ def state_group() -> None:
 
 @state_group.command("unlock")
 @click.argument("lock_id")
-@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @_target
-def unlock_command(lock_id: str, directory: Path, target: str | None) -> int:
+def unlock_command(lock_id: str, directory: Path | None, target: str | None) -> int:
     """Remove a stuck apply lock by its id (shown in the LockHeld error)."""
     with service.open_workspace(directory, target=target) as ws:
         holder = service.unlock(ws, lock_id)
@@ -172,13 +190,13 @@ def unlock_command(lock_id: str, directory: Path, target: str | None) -> int:
 @cli.command("import")
 @click.argument("kind", type=click.Choice(["assistant", "vector-store"]))
 @click.argument("ids", nargs=-1, required=True)
-@click.option("--dir", "directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--dir", "directory", default=None, type=click.Path(file_okay=False, path_type=Path))
 @_target
 @click.option(
     "--write", "write_dir", type=click.Path(file_okay=False, path_type=Path), help="Write manifests here."
 )
 def import_command(
-    kind: str, ids: tuple[str, ...], directory: Path, target: str | None, write_dir: Path | None
+    kind: str, ids: tuple[str, ...], directory: Path | None, target: str | None, write_dir: Path | None
 ) -> int:
     """Adopt unmanaged assistants or vector stores: label them, record them, write their manifests."""
     chosen = Kind.ASSISTANT if kind == "assistant" else Kind.VECTOR_STORE

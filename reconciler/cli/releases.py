@@ -36,11 +36,11 @@ _SQLITE = "sqlite:///"
 _target = click.option(
     "--target", "-t", default=None, help="Target name from reconcile.yaml (default: defaultTarget)."
 )
-_directory = click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+_directory = click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 _reason = click.option("--reason", default="", help="Why; recorded in the pointer's history.")
 
 
-def open_state(directory: Path, target: str | None) -> tuple[StateStore, str]:
+def open_state(directory: Path | None, target: str | None) -> tuple[StateStore, str]:
     """The state store and workspace (target name) of the project at or above `directory`, read from
     reconcile.yaml alone. Refuses to create a store that does not exist yet."""
     config = _project_config(directory)
@@ -51,7 +51,8 @@ def open_state(directory: Path, target: str | None) -> tuple[StateStore, str]:
     return open_store(dsn), workspace
 
 
-def _project_config(directory: Path) -> ProjectConfig:
+def _project_config(directory: Path | None) -> ProjectConfig:
+    directory = Path.cwd() if directory is None else directory
     if not directory.is_dir():
         raise UserError(f"{directory}: not a directory")
     directory = directory.resolve()
@@ -115,7 +116,7 @@ def _moved(move: PointerMove, platform_id: str, verb: str) -> str:
 @_directory
 @_target
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-def versions_command(name: str, directory: Path, target: str | None, fmt: str) -> int:
+def versions_command(name: str, directory: Path | None, target: str | None, fmt: str) -> int:
     """List NAME's versions: pointers, compatibility with the parent, creation time, fingerprint."""
     store, workspace = open_state(directory, target)
     with store:
@@ -134,7 +135,9 @@ def versions_command(name: str, directory: Path, target: str | None, fmt: str) -
 @_target
 @click.option("--to", "to", type=int, default=None, help="Version number (default: what stable held before).")
 @_reason
-def rollback_command(name: str, directory: Path, target: str | None, to: int | None, reason: str) -> int:
+def rollback_command(
+    name: str, directory: Path | None, target: str | None, to: int | None, reason: str
+) -> int:
     """Point NAME's stable pointer back at an earlier version, instantly, without a platform call."""
     store, workspace = open_state(directory, target)
     with store:
@@ -150,7 +153,7 @@ def rollback_command(name: str, directory: Path, target: str | None, to: int | N
 @_target
 @click.option("--to", "to", type=int, required=True, help="Version number to point stable at.")
 @_reason
-def promote_command(name: str, directory: Path, target: str | None, to: int, reason: str) -> int:
+def promote_command(name: str, directory: Path | None, target: str | None, to: int, reason: str) -> int:
     """Point NAME's stable pointer at version N, instantly, without a platform call."""
     store, workspace = open_state(directory, target)
     with store:
@@ -165,7 +168,7 @@ def promote_command(name: str, directory: Path, target: str | None, to: int, rea
 @_directory
 @_target
 @click.option("--pointer", default=STABLE, show_default=True, help="Release pointer to read.")
-def resolve_command(name: str, directory: Path, target: str | None, pointer: str) -> int:
+def resolve_command(name: str, directory: Path | None, target: str | None, pointer: str) -> int:
     """Print the platform assistant id that NAME's pointer names (nothing else, for scripts)."""
     store, workspace = open_state(directory, target)
     with store:
@@ -185,7 +188,7 @@ def resolve_command(name: str, directory: Path, target: str | None, pointer: str
     show_default=True,
     help="Newest versions kept per assistant (versions a pointer holds are always kept).",
 )
-def gc_command(directory: Path, target: str | None, dry_run: bool, keep: int) -> int:
+def gc_command(directory: Path | None, target: str | None, dry_run: bool, keep: int) -> int:
     """Delete platform assistants of old versions beyond the retention, best effort."""
     who = _who()
     with service.open_workspace(directory, target=target) as ws:

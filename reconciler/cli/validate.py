@@ -1,4 +1,8 @@
-"""`reconcile validate [DIR]`: every problem in the project's manifests, one per line; exit 0 valid, 1 not."""
+"""`reconcile validate [DIR]`: every problem in the project's manifests, one per line; exit 0 valid, 1 not.
+
+A DIR inside the manifests still validates the whole project, and shows all of its problems: references
+cross files, and a subtree that is fine alone can still break the project that plan and apply read.
+"""
 
 from __future__ import annotations
 
@@ -23,15 +27,21 @@ def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> d
 
 
 @cli.command()
-@click.argument("directory", required=False, default=".", type=click.Path(path_type=Path))
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
 @click.option("--strict", is_flag=True, help="Treat lint warnings as errors.")
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option(
     "--as-of", "as_of", callback=_as_of, metavar="DATE", help="Judge model deprecations as of DATE."
 )
-def validate(directory: Path, strict: bool, output: str, as_of: date | None) -> int:
-    """Check manifests under DIRECTORY (default: the current directory) without touching any platform."""
+def validate(directory: Path | None, strict: bool, output: str, as_of: date | None) -> int:
+    """Check the whole project containing DIRECTORY (default: the current directory), no platform call."""
     report = validate_project(directory, strict=strict, as_of=as_of)
+    if report.narrowed:
+        click.echo(
+            f"note: {directory} is part of the project at {report.config.root}; "
+            "validated the whole project, every file included",
+            err=True,
+        )
     if output == "json":
         payload = {
             "valid": report.ok,

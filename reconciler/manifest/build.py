@@ -17,6 +17,7 @@ from reconciler.manifest.paths import (
     FILE_SEARCH_EXTENSIONS,
     PathIssue,
     ResolvedFile,
+    read_text_confined,
     resolve,
     sha256,
 )
@@ -132,11 +133,11 @@ class Builder:
         if isinstance(found, PathIssue):
             self.c.at(doc.file, doc.root, path, found.code, found.message)
             return None
-        try:
-            return found[0].path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            self.c.at(doc.file, doc.root, path, "file.encoding", f"{raw!r} is not UTF-8 text")
+        text = read_text_confined(found[0].path, self.root)
+        if isinstance(text, PathIssue):
+            self.c.at(doc.file, doc.root, path, text.code, f"{raw!r}: {text.message}")
             return None
+        return text
 
     # --- kinds ---------------------------------------------------------------------------------------
 

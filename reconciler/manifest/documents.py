@@ -1,7 +1,8 @@
 """Finds manifest files and splits them into documents: `apiVersion`, `kind`, `metadata.name`, `spec`.
 
-A directory is read recursively in sorted order (hidden directories and the project file skipped); each
-file may hold several documents. The envelope is checked here; each kind's `spec` is checked by `specs.py`.
+A directory is read recursively in sorted order (hidden entries and the project file skipped); each file
+may hold several documents. Files are read through `paths.read_confined`: inside the project root, regular,
+bounded in size. The envelope is checked here; each kind's `spec` is checked by `specs.py`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from reconciler.config import PROJECT_FILE
+from reconciler.manifest.paths import PathIssue, is_inside, read_text_confined
 from reconciler.manifest.problems import Collector
 from reconciler.manifest.specs import API_VERSION, NAME_PATTERN, SPECS, Spec
 from reconciler.manifest.yaml_loader import Pos, YMap, load_documents
@@ -47,15 +49,51 @@ class Document:
         return f"{self.file}:{self.pos[0]}"
 
 
-def manifest_files(directory: Path, root: Path) -> Iterator[Path]:
-    """YAML files below `directory`, sorted, skipping hidden directories and the root's project file."""
-    project_file = root / PROJECT_FILE
-    for current, dirs, files in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            path = Path(current) / name
-            if name.endswith(MANIFEST_SUFFIXES) and not name.startswith(".") and path != project_file:
-                yield path
+def manifest_files(directory: Path, root: Path, collector: Collector) -> Iterator[Path]:
+    """YAML files below `directory`: a directory's files in sorted order, then its subdirectories.
+
+    Hidden entries and the root's project file are skipped. A symlinked subdirectory is followed when its
+    real path stays inside the root, and refused (a problem) when it leads out. Each real directory and
+    file is visited once, so a link can neither loop nor read a file twice.
+    """
+    real_root = os.path.realpath(root)
+    seen = {os.path.realpath(root / PROJECT_FILE)}
+    stack = [directory]
+    while stack:
+        current = stack.pop()
+        real = os.path.realpath(current)
+        if real in seen:
+            continue
+        seen.add(real)
+        try:
+            entries = sorted(os.scandir(current), key=lambda e: e.name)
+        except OSError as error:
+            collector.add(relative(current, root), None, "file.unreadable", f"cannot read: {error.strerror}")
+            continue
+        subdirectories: list[Path] = []
+        for entry in entries:
+            path = current / entry.name
+            if entry.name.startswith("."):
+                continue
+            if _is_directory(entry):
+                if is_inside(os.path.realpath(path), real_root):
+                    subdirectories.append(path)
+                else:
+                    message = "directory symlink leads outside the project root; manifests stay inside it"
+                    collector.add(relative(path, root), None, "path.symlink-escape", message)
+            elif entry.name.endswith(MANIFEST_SUFFIXES):
+                real_file = os.path.realpath(path)
+                if real_file not in seen:
+                    seen.add(real_file)
+                    yield path
+        stack.extend(reversed(subdirectories))
+
+
+def _is_directory(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()  # follows a symlink; stat, never open, so a FIFO cannot block it
+    except OSError:
+        return False
 
 
 def relative(path: Path, root: Path) -> str:
@@ -65,13 +103,9 @@ def relative(path: Path, root: Path) -> str:
 def read_file(path: Path, root: Path, collector: Collector, *, project_file: bool = False) -> list[Document]:
     """The valid documents of one file; every problem goes to `collector`."""
     file = relative(path, root)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        collector.add(file, (1, 1), "file.encoding", f"not UTF-8 text ({error.reason})")
-        return []
-    except OSError as error:
-        collector.add(file, None, "file.unreadable", f"cannot read: {error.strerror}")
+    text = read_text_confined(path, root)
+    if isinstance(text, PathIssue):
+        collector.add(file, (1, 1), text.code, text.message)
         return []
     docs, issues = load_documents(text)
     for issue in issues:

@@ -1,7 +1,9 @@
-"""The project: find its root (nearest `reconcile.yaml` at or above a directory) and read that file.
+"""The project: find its root (nearest `reconcile.yaml` at or above a directory, as git finds `.git`), read
+that file, and say where its manifests live.
 
 `reconcile.yaml` holds one document of kind `Project`; without one, the directory itself is the root and
-every setting takes its default.
+every setting takes its default. A project is always planned whole: `covers` tells a path naming the
+project (its root, its manifests directory, or a directory between them) from one naming part of it.
 """
 
 from __future__ import annotations
@@ -13,23 +15,47 @@ from pydantic import ValidationError
 
 from reconciler.config import PROJECT_FILE, ProjectConfig
 from reconciler.manifest.documents import read_file
+from reconciler.manifest.paths import is_inside
 from reconciler.manifest.problems import Collector
 from reconciler.manifest.specs import ProjectSpec
 
 
 def find_root(directory: Path) -> Path | None:
-    """The nearest directory at or above `directory` holding the project file."""
+    """The nearest directory at or above `directory` holding the project file.
+
+    Any entry of that name counts, a FIFO or a dangling link included, so that reading it reports the
+    problem instead of the search climbing on to some other project above.
+    """
     current = directory.resolve()
     for candidate in (current, *current.parents):
-        if (candidate / PROJECT_FILE).is_file():
+        if os.path.lexists(candidate / PROJECT_FILE):
             return candidate
     return None
+
+
+def manifests_directory(config: ProjectConfig) -> Path | None:
+    """The real path of the project's manifests directory; None when it leaves the root (by text or by a
+    symlink), which `read_config` reports."""
+    root = config.root.resolve()
+    if Path(config.manifests).is_absolute():
+        return None
+    if not is_inside(os.path.normpath(root / config.manifests), str(root)):
+        return None
+    real = Path(os.path.realpath(root / config.manifests))
+    return real if is_inside(str(real), str(root)) else None
+
+
+def covers(directory: Path, config: ProjectConfig) -> bool:
+    """Whether `directory` names the whole project: its root, or a directory holding its manifests."""
+    real = os.path.realpath(directory)
+    manifests = manifests_directory(config) or config.root.resolve()
+    return real == str(config.root.resolve()) or is_inside(str(manifests), real)
 
 
 def read_config(root: Path, collector: Collector) -> ProjectConfig:
     """The project file's settings; defaults (and problems in the collector) when it is absent or wrong."""
     path = root / PROJECT_FILE
-    if not path.is_file():
+    if not os.path.lexists(path):
         return ProjectConfig(root=root)
     docs = read_file(path, root, collector, project_file=True)
     if len(docs) > 1:
@@ -46,15 +72,21 @@ def read_config(root: Path, collector: Collector) -> ProjectConfig:
         message = f"spec.defaultTarget: no target named {spec.default_target!r} (known: {known})"
         collector.at(PROJECT_FILE, doc.root, ["spec", "defaultTarget"], "project.default-target", message)
     manifests = os.path.normpath(root / spec.manifests)
-    if Path(spec.manifests).is_absolute() or not (
-        manifests == str(root) or manifests.startswith(f"{root}{os.sep}")
-    ):
+    if Path(spec.manifests).is_absolute() or not is_inside(manifests, str(root)):
         collector.at(
             PROJECT_FILE,
             doc.root,
             ["spec", "manifests"],
             "path.escape",
             f"spec.manifests: {spec.manifests!r} leaves the project root",
+        )
+    elif not is_inside(os.path.realpath(manifests), os.path.realpath(root)):
+        collector.at(
+            PROJECT_FILE,
+            doc.root,
+            ["spec", "manifests"],
+            "path.symlink-escape",
+            f"spec.manifests: {spec.manifests!r} leads outside the project root through a symlink",
         )
     try:
         return ProjectConfig.model_validate(

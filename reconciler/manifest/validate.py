@@ -1,22 +1,25 @@
 """Validation end to end: project file, manifests, references, files, schemas and lint, every problem at once.
 
 `validate_project` never raises for bad input: it returns a report. `load_project` is what later stages
-call: the same work, raising `ManifestError` with every error when there is one.
+call: the same work, raising `ManifestError` with every error when there is one. Both read the whole
+project containing the path they are given, never a part of it: a plan made from part of the manifests
+would destroy the rest. `load_project` refuses a path naming only a part (`project.covers`).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from reconciler.config import ProjectConfig
-from reconciler.errors import Location, ManifestError, Problem, Severity
+from reconciler.errors import Location, ManifestError, Problem, Severity, UserError
 from reconciler.manifest.build import Builder
 from reconciler.manifest.documents import Document, manifest_files, read_file
 from reconciler.manifest.lint import lint
 from reconciler.manifest.problems import Collector
-from reconciler.manifest.project import find_root, read_config
+from reconciler.manifest.project import covers, find_root, manifests_directory, read_config
 from reconciler.model.desired import DesiredState
 
 
@@ -31,13 +34,15 @@ class Project:
 
 @dataclass(frozen=True)
 class ValidationReport:
-    """Every problem found (errors and warnings, in file order); `desired` is None when there are errors."""
+    """Every problem found (errors and warnings, in file order); `desired` is None when there are errors.
+    `narrowed`: the path asked for names only part of the project (the whole of it was validated)."""
 
     config: ProjectConfig
     problems: list[Problem]
     desired: DesiredState | None
     files: int = 0
     documents: int = 0
+    narrowed: bool = False
 
     @property
     def errors(self) -> list[Problem]:
@@ -52,10 +57,13 @@ class ValidationReport:
         return not self.errors
 
 
-def validate_project(path: Path, *, strict: bool = False, as_of: date | None = None) -> ValidationReport:
-    """Validate the project containing `path` (a directory). `strict` turns lint warnings into errors."""
+def validate_project(
+    path: Path | None = None, *, strict: bool = False, as_of: date | None = None
+) -> ValidationReport:
+    """Validate the whole project containing the directory `path` (default: the working directory).
+    `strict` turns lint warnings into errors."""
     collector = Collector()
-    directory = Path(path)
+    directory = Path.cwd() if path is None else Path(path)
     if not directory.is_dir():
         where = Location(str(path))
         problem = Problem(where, "project.not-a-directory", f"{path}: not a directory")
@@ -63,12 +71,11 @@ def validate_project(path: Path, *, strict: bool = False, as_of: date | None = N
     directory = directory.resolve()
     root = find_root(directory) or directory
     config = read_config(root, collector)
-    if directory == root and config.manifests != ".":
-        directory = (root / config.manifests).resolve()
+    manifests = manifests_directory(config)
     docs: list[Document] = []
     files = 0
-    if directory.is_dir():
-        for file in manifest_files(directory, root):
+    if manifests is not None and manifests.is_dir():
+        for file in manifest_files(manifests, root, collector):
             files += 1
             docs += read_file(file, root, collector)
     desired = Builder(root, collector).build(docs)
@@ -78,12 +85,21 @@ def validate_project(path: Path, *, strict: bool = False, as_of: date | None = N
         problems = [Problem(p.location, p.code, p.message, Severity.ERROR) for p in problems]
     problems = sorted(problems, key=lambda p: (p.location, p.code))
     has_errors = any(p.severity is Severity.ERROR for p in problems)
-    return ValidationReport(config, problems, None if has_errors else desired, files, len(docs))
+    narrowed = path is not None and not covers(directory, config)
+    return ValidationReport(config, problems, None if has_errors else desired, files, len(docs), narrowed)
 
 
-def load_project(path: Path, *, as_of: date | None = None) -> Project:
-    """The project at `path`, or `ManifestError` carrying every problem (warnings included)."""
+def load_project(path: Path | None = None, *, as_of: date | None = None) -> Project:
+    """The project at `path` (default: the one containing the working directory), or `ManifestError`
+    carrying every problem (warnings included). `UserError` when `path` names only part of a project."""
     report = validate_project(path, strict=False, as_of=as_of)
+    if report.narrowed:
+        config = report.config
+        manifests = os.path.normpath(config.root / config.manifests)
+        raise UserError(
+            f"{path} is only part of the project at {config.root} (manifests in {manifests}): reconcile "
+            "plans the whole project: run it without a path from anywhere inside the project"
+        )
     if report.desired is None:
         raise ManifestError(problems=report.problems)
     return Project(report.config, report.desired, report.warnings)

@@ -1,4 +1,4 @@
-"""A workspace: one project bound to one target and its state store, opened from a project directory."""
+"""A workspace: one whole project bound to one target and its state store, opened from inside the project."""
 
 from __future__ import annotations
 
@@ -49,7 +49,11 @@ class Workspace:
         self.close()
 
 
-def open_workspace(path: Path, *, target: str | None = None, transport: Transport | None = None) -> Workspace:
+def open_workspace(
+    path: Path | None = None, *, target: str | None = None, transport: Transport | None = None
+) -> Workspace:
+    """The whole project containing the working directory (found as git finds a repository), or the one
+    whose root or manifests directory `path` names; a path naming only part of one is refused."""
     project = load_project(path)
     name, target_config = project.config.target(target)
     stats = RequestStats()

@@ -66,3 +66,25 @@ def test_missing_directory_is_reported_without_traceback(
 def test_schema_prints_the_committed_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["schema"]) == 0
     assert capsys.readouterr().out == (REPO / "schemas" / "reconciler.schema.json").read_text()
+
+
+def test_a_directory_inside_the_manifests_validates_the_whole_project(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run(["validate", str(BROKEN / "files")]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[:-1] == (BROKEN / "expected.txt").read_text().splitlines()
+    assert captured.err == (
+        f"note: {BROKEN / 'files'} is part of the project at {BROKEN}; "
+        "validated the whole project, every file included\n"
+    )
+
+
+def test_without_a_directory_validates_the_project_above(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO / "manifests" / "files")
+    assert run(["validate", "--strict", "--as-of", "2026-11-25"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "valid: 5 documents in 5 files, 0 errors, 0 warnings\n"
+    assert captured.err == ""

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.errors import ManifestError
+from reconciler.errors import ManifestError, UserError
 from reconciler.manifest import load_project, validate_project
+from reconciler.manifest.project import covers
 from reconciler.model.desired import BuiltinTool
 
 from .conftest import REPO, Write, doc
@@ -72,11 +73,44 @@ def test_without_a_project_file_the_directory_is_the_root(tmp_path: Path) -> Non
     assert project.desired.spend_limits["cap"].amount_cents == 1234
 
 
-def test_subdirectory_finds_the_root_above(project: Path, write: Write) -> None:
+def test_a_subdirectory_loads_the_whole_project(
+    project: Path, write: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write("top.yaml", doc("SpendLimit", "top", "scope: organization\namountUSD: 2"))
     write("deep/er/t.yaml", doc("SpendLimit", "cap", "scope: organization\namountUSD: 1"))
-    loaded = load_project(project / "deep")
+    monkeypatch.chdir(project / "deep" / "er")
+    loaded = load_project()
     assert loaded.config.root == project.resolve()
-    assert loaded.desired.sources == {"SpendLimit/cap": "deep/er/t.yaml:1"}
+    assert loaded.desired.sources == {"SpendLimit/cap": "deep/er/t.yaml:1", "SpendLimit/top": "top.yaml:1"}
+    assert validate_project().narrowed is False
+
+
+def test_a_path_naming_part_of_the_project_validates_the_whole_but_does_not_load(
+    project: Path, write: Write
+) -> None:
+    write("top.yaml", doc("SpendLimit", "top", "scope: organization\namountUSD: 2"))
+    write("deep/er/t.yaml", doc("SpendLimit", "cap", "scope: organization\namountUSD: 1"))
+    report = validate_project(project / "deep")
+    assert (report.narrowed, report.documents, report.ok) == (True, 2, True)
+    with pytest.raises(UserError, match="run it without a path from anywhere inside the project"):
+        load_project(project / "deep")
+    assert set(load_project(project).desired.spend_limits) == {"top", "cap"}
+
+
+@pytest.mark.parametrize(
+    ("where", "whole"),
+    [(".", True), ("a", True), ("a/m", True), ("a/m/sub", False), ("other", False), ("a/m/../m", True)],
+)
+def test_covers_the_root_and_directories_holding_the_manifests(
+    project: Path, write: Write, where: str, whole: bool
+) -> None:
+    write("reconcile.yaml", doc("Project", "p", "manifests: a/m"))
+    write("a/m/sub/t.yaml", doc("SpendLimit", "cap", "scope: organization\namountUSD: 1"))
+    (project / "other").mkdir()
+    report = validate_project(project / where)
+    assert report.narrowed is not whole
+    assert report.documents == 1
+    assert covers(project / where, report.config) is whole
 
 
 def test_hidden_directories_and_other_files_are_skipped(project: Path, write: Write) -> None:
