@@ -6,7 +6,8 @@ ReconcilerError
 │   ├── ManifestError              every Problem found, each with file:line:col
 │   ├── ConfigError                reconcile.yaml or environment (e.g. a missing API key variable)
 │   ├── PlanRejected               a policy refused the plan (compatibility, protect, empty plan)
-│   └── StalePlan                  a saved plan no longer matches the platform
+│   ├── StalePlan                  a saved plan no longer matches the platform
+│   └── PlanFileError              a saved plan is unreadable, or its content does not hash to its id
 ├── PlatformError                  something the platform said or failed to say
 │   ├── TemporaryPlatformError     retry with backoff; honour retry_after
 │   │   └── RateLimited
@@ -108,6 +109,11 @@ class PlanRejected(UserError):
 
 class StalePlan(UserError):
     """A saved plan touches objects that changed since it was made."""
+
+
+class PlanFileError(UserError):
+    """A saved plan cannot be read as a plan, or was edited after it was saved (its content no longer
+    hashes to its `plan_id`): it is refused whole, before anything is sent."""
 
 
 class PlatformError(ReconcilerError):

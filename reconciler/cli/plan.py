@@ -10,7 +10,7 @@ import click
 from reconciler import service
 from reconciler.apply.report import StepResult
 from reconciler.cli.main import cli
-from reconciler.errors import ExitCode
+from reconciler.errors import ExitCode, PlanFileError
 from reconciler.model.desired import Kind
 from reconciler.plan.definition import Plan
 from reconciler.render.json import render_json
@@ -88,7 +88,7 @@ def apply_command(
     lock_timeout: float,
 ) -> int:
     """Make the platform match the manifests (DIR), or apply a saved plan (PLANFILE) exactly."""
-    saved = Plan.from_json(source.read_text(encoding="utf-8")) if source.is_file() else None
+    saved = Plan.load(_read_plan_file(source), source=str(source)) if source.is_file() else None
     directory = Path(".") if saved is not None else source
     color = should_color(sys.stdout)
 
@@ -121,6 +121,13 @@ def apply_command(
         return int(ExitCode.ERROR)
     click.echo(render_apply_report(report, color=color), nl=False)
     return int(ExitCode.OK if report.ok else ExitCode.ERROR)
+
+
+def _read_plan_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise PlanFileError(f"{path}: cannot read the saved plan: {exc.strerror or exc}") from None
 
 
 def _progress_bar(result: StepResult, finished: int, total: int) -> None:

@@ -63,7 +63,10 @@ def apply(
     pause_gc: bool = False,
 ) -> tuple[Plan, ApplyReport | None]:
     """Plan (or check a saved plan) and execute it under the workspace lock. `confirm` sees the plan
-    first; returning False stops before anything is written. `pause_gc` is `make_plan`'s."""
+    first; returning False stops before anything is written. `pause_gc` is `make_plan`'s. A `saved_plan`
+    whose content does not hash to its id (edited after it was made) is refused before anything else."""
+    if saved_plan is not None:
+        saved_plan.verify_id()
     lease = None
     if not dry_run:
         lease = wait_for_lock(
