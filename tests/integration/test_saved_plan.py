@@ -76,7 +76,9 @@ def test_library_apply_refuses_a_saved_plan_whose_content_does_not_match_its_id(
     _edit_instructions(document)
     forged = Plan.model_validate(document)  # plan_id kept from the original
     assert forged.plan_id == plan.plan_id
-    with service.open_workspace(project, transport=transport(app)) as ws:
-        with pytest.raises(PlanFileError, match=plan.plan_id):
-            service.apply(ws, saved_plan=forged)
+    with (
+        service.open_workspace(project, transport=transport(app)) as ws,
+        pytest.raises(PlanFileError, match=plan.plan_id),
+    ):
+        service.apply(ws, saved_plan=forged)
     assert platform_state(app).counts()["assistants"] == 0

@@ -100,7 +100,7 @@ def test_creation_time_is_not_covered_since_nothing_acts_on_it() -> None:
     ],
 )
 def test_a_file_that_is_not_a_plan_is_one_clear_line(text: str | bytes, says: str) -> None:
-    with pytest.raises(PlanFileError, match="plan.json: not a saved plan") as caught:
+    with pytest.raises(PlanFileError, match=r"plan\.json: not a saved plan") as caught:
         Plan.load(text, source="plan.json")
     assert says in str(caught.value) and "\n" not in caught.value.one_line()
 
