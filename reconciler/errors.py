@@ -15,7 +15,8 @@ ReconcilerError
 │       ├── AuthenticationFailed
 │       └── NotFound
 └── StateError                     the state store
-    └── LockHeld                   another apply holds the lease
+    ├── LockHeld                   another apply holds the lease
+    └── LeaseLost                  this apply's lease was taken over, removed or let expire: it stops
 ```
 
 Messages never contain secrets: platform errors are built from status codes and the platform's own
@@ -167,3 +168,8 @@ class LockHeld(StateError):
         super().__init__(message)
         self.holder = holder
         self.lock_id = lock_id
+
+
+class LeaseLost(StateError):
+    """The apply no longer holds its state lease (another apply took it over, `state unlock` removed it,
+    or it expired without a renewal): it stops before its next platform call or store write."""

@@ -60,6 +60,7 @@ class Steps(SpendSteps):
         def attempt() -> Any:
             if admin:
                 self.pacer.wait()
+                self.retrier.check()  # the pacer may have waited most of a minute: still ours to send?
             return fn()
 
         def before_retry(error: TemporaryPlatformError) -> Any:
@@ -267,6 +268,7 @@ class Steps(SpendSteps):
 
     def _live_after_pointer_move(self, change: ResourceChange) -> LiveAssistant:
         """Reusing a version changes nothing on the platform; read it back for the inventory."""
+        self.retrier.check()
         found = [a for a in self.target.find_assistants(change.name) if a.id == change.platform_id]
         if not found:
             raise StalePlan(f"{change.address}: version object {change.platform_id} is gone; plan again")

@@ -17,6 +17,7 @@ from reconciler.render.json import render_json
 from reconciler.render.markdown import render_markdown
 from reconciler.render.report import render_apply_report
 from reconciler.render.text import render_text, should_color
+from reconciler.render.values import sanitize
 
 # A CLI run is its own process, one plan at a time: pausing the cyclic collector while it plans is safe
 # here, and saves a 1,000-resource plan 0.05-0.2 s (service.gcpause).
@@ -112,6 +113,7 @@ def apply_command(
             confirm=confirm,
             progress=progress,
             pause_gc=PAUSE_GC,
+            notice=lambda line: click.echo(sanitize(f"note: {line}"), err=True),
         )
     if report is None:
         if not plan.has_changes:
