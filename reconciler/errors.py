@@ -6,7 +6,8 @@ ReconcilerError
 │   ├── ManifestError              every Problem found, each with file:line:col
 │   ├── ConfigError                reconcile.yaml or environment (e.g. a missing API key variable)
 │   ├── PlanRejected               a policy refused the plan (compatibility, protect, empty plan)
-│   └── StalePlan                  a saved plan no longer matches the platform
+│   ├── StalePlan                  a saved plan no longer matches the platform
+│   └── PlanFileError              a saved plan is unreadable, or its content does not hash to its id
 ├── PlatformError                  something the platform said or failed to say
 │   ├── TemporaryPlatformError     retry with backoff; honour retry_after
 │   │   └── RateLimited
@@ -14,7 +15,8 @@ ReconcilerError
 │       ├── AuthenticationFailed
 │       └── NotFound
 └── StateError                     the state store
-    └── LockHeld                   another apply holds the lease
+    ├── LockHeld                   another apply holds the lease
+    └── LeaseLost                  this apply's lease was taken over, removed or let expire: it stops
 ```
 
 Messages never contain secrets: platform errors are built from status codes and the platform's own
@@ -110,6 +112,11 @@ class StalePlan(UserError):
     """A saved plan touches objects that changed since it was made."""
 
 
+class PlanFileError(UserError):
+    """A saved plan cannot be read as a plan, or was edited after it was saved (its content no longer
+    hashes to its `plan_id`): it is refused whole, before anything is sent."""
+
+
 class PlatformError(ReconcilerError):
     """The platform failed a request. `status` is the HTTP status when there was a response."""
 
@@ -161,3 +168,8 @@ class LockHeld(StateError):
         super().__init__(message)
         self.holder = holder
         self.lock_id = lock_id
+
+
+class LeaseLost(StateError):
+    """The apply no longer holds its state lease (another apply took it over, `state unlock` removed it,
+    or it expired without a renewal): it stops before its next platform call or store write."""

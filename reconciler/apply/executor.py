@@ -5,6 +5,10 @@ Creates and updates run stage by stage (files, vector stores, attachments, assis
 afterwards in the reverse order, so nothing is deleted while something still points at it. Store writes
 happen on the calling thread only; workers do platform calls. A dry run walks the same plan and writes
 nothing.
+
+An apply that loses its state lease (`ExecutorOptions.lease_check` raises LeaseLost) stops: no step sends
+another platform call, nothing more is scheduled or written to the store, and the journal is left open,
+as a crash would leave it, for the apply that holds the lock now.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from reconciler.apply.report import ApplyReport, Outcome, StepResult
 from reconciler.apply.retry import Pacer, Retrier
 from reconciler.apply.steps import IngestionFailed, Steps, find_upload
 from reconciler.config import RetrySettings
-from reconciler.errors import PlatformError, ReconcilerError, StalePlan
+from reconciler.errors import LeaseLost, PlatformError, ReconcilerError, StalePlan
 from reconciler.model.desired import Kind
 from reconciler.model.stored import StoredState
 from reconciler.plan.definition import STAGE_ORDER, Action, Plan, ResourceChange
@@ -39,8 +43,9 @@ class ExecutorOptions:
     # Called after each finished step with (result, steps finished, steps in the plan): the CLI draws a
     # progress bar on a TTY from it.
     progress: Callable[[StepResult, int, int], None] | None = None
-    # Called before each wave: the service renews the state lease, so a long apply keeps its lock.
-    heartbeat: Callable[[], None] | None = None
+    # Raises LeaseLost once the apply no longer holds its state lease (the service's LeaseKeeper renews
+    # it in the background). Called on any thread: before every platform call and every store write.
+    lease_check: Callable[[], None] | None = None
 
 
 class Executor:
@@ -61,7 +66,7 @@ class Executor:
         self.root = root
         self.options = options or ExecutorOptions()
         self.wall_clock = wall_clock
-        self.retrier = Retrier(self.options.retry, clock=clock, sleep=sleep)
+        self.retrier = Retrier(self.options.retry, clock=clock, sleep=sleep, guard=self.options.lease_check)
         # Shared with the plan's reads when the service passes one: their admin calls count too.
         self.pacer = pacer or Pacer(self.options.retry.admin_requests_per_minute, clock=clock, sleep=sleep)
         self.clock = clock
@@ -75,6 +80,7 @@ class Executor:
             return self._dry_run(plan)
         workspace = self._workspace = plan.workspace
         known = {r.platform_id for r in stored.inventory}
+        self.retrier.check()
         self._abandon_interrupted(plan.plan_id, known)
         unfinished = self.store.unfinished_apply(workspace, plan.plan_id)
         apply_id = (
@@ -109,8 +115,7 @@ class Executor:
         self._finished = 0
         failed = False
         for wave in waves:
-            if self.options.heartbeat is not None:
-                self.options.heartbeat()
+            self.retrier.check()
             if failed:
                 report.steps.extend(
                     StepResult(c.address, c.action.value, Outcome.SKIPPED, note="an earlier stage failed")
@@ -119,6 +124,7 @@ class Executor:
                 continue
             failed = self._run_wave(wave, steps, apply_id, done, report)
         report.retries = self.retrier.retries
+        self.retrier.check()
         self.store.finish_apply(apply_id, "failed" if failed else "succeeded", now=self.wall_clock())
         return report
 
@@ -155,31 +161,44 @@ class Executor:
             futures: list[tuple[ResourceChange, Future[StepOutput]]] = [
                 (c, pool.submit(steps.run, c)) for c in todo
             ]
-            for change, future in futures:
-                try:
-                    output = future.result()
-                except (PlatformError, IngestionFailed, StalePlan) as error:
-                    failed = True
-                    message = error.one_line() if isinstance(error, ReconcilerError) else str(error)
-                    self.store.record_step(
-                        apply_id, change.address, StepStatus.FAILED, {"error": message}, now=self.wall_clock()
-                    )
-                    self._report(
-                        report, StepResult(change.address, change.action.value, Outcome.FAILED, error=message)
-                    )
-                    continue
-                self._commit(change, output, apply_id)
-                self._report(
-                    report,
-                    StepResult(
-                        change.address,
-                        change.action.value,
-                        Outcome.DONE,
-                        platform_id=output.platform_id,
-                        note=output.note,
-                    ),
-                )
+            try:
+                for change, future in futures:
+                    failed = not self._settle(change, future, apply_id, report) or failed
+            except LeaseLost:
+                for _, queued in futures:  # the running ones stop at their next platform call
+                    queued.cancel()
+                raise
         return failed
+
+    def _settle(
+        self, change: ResourceChange, future: Future[StepOutput], apply_id: str, report: ApplyReport
+    ) -> bool:
+        """Wait for one step and record how it ended; False when it failed. A step that ends after the
+        lease was lost is not recorded: the store belongs to the apply that holds the lock now."""
+        try:
+            output = future.result()
+        except (PlatformError, IngestionFailed, StalePlan) as error:
+            self.retrier.check()
+            message = error.one_line() if isinstance(error, ReconcilerError) else str(error)
+            self.store.record_step(
+                apply_id, change.address, StepStatus.FAILED, {"error": message}, now=self.wall_clock()
+            )
+            failure = StepResult(change.address, change.action.value, Outcome.FAILED, error=message)
+            self._report(report, failure)
+            return False
+        self.retrier.check()
+        self._commit(change, output, apply_id)
+        self._report(
+            report,
+            StepResult(
+                change.address,
+                change.action.value,
+                Outcome.DONE,
+                platform_id=output.platform_id,
+                note=output.note,
+            ),
+        )
+        return True
 
     def _report(self, report: ApplyReport, result: StepResult) -> None:
         report.steps.append(result)

@@ -33,6 +33,13 @@ class Retrier:
     sleep: Sleeper = time.sleep
     rng: random.Random = field(default_factory=random.Random)  # jitter, not crypto
     retries: int = 0  # how many retries this apply needed (reported)
+    # Called before every attempt; raises to stop the call unsent (an apply that lost its state lease).
+    guard: Callable[[], None] | None = None
+
+    def check(self) -> None:
+        """Run the guard: before a platform call that did not come through `run`, or after a long wait."""
+        if self.guard is not None:
+            self.guard()
 
     def delay(self, attempt: int, error: TemporaryPlatformError, *, admin: bool = False) -> float:
         backoff = float(min(self.settings.max_delay_seconds, self.settings.base_delay_seconds * 2.0**attempt))
@@ -57,11 +64,13 @@ class Retrier:
         """Call `fn` until it succeeds, a permanent error escapes, or attempts/deadline run out.
 
         `before_retry` runs after a temporary failure and before the next attempt; returning a value
-        ends the loop with it. Creates use it to look for the object a lost response did create.
+        ends the loop with it. Creates use it to look for the object a lost response did create. The
+        guard runs before each attempt, so a step stops unsent once it raises.
         """
         deadline = self.clock() + self.settings.deadline_seconds
         attempt = 0
         while True:
+            self.check()
             try:
                 return fn()
             except TemporaryPlatformError as error:

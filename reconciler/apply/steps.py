@@ -61,6 +61,7 @@ class Steps(SpendSteps):
         def attempt() -> Any:
             if admin:
                 self.pacer.wait()
+                self.retrier.check()  # the pacer may have waited most of a minute: still ours to send?
             return fn()
 
         def before_retry(error: TemporaryPlatformError) -> Any:
@@ -271,6 +272,7 @@ class Steps(SpendSteps):
 
     def _live_after_pointer_move(self, change: ResourceChange) -> LiveAssistant:
         """Reusing a version changes nothing on the platform; read it back for the inventory."""
+        self.retrier.check()
         # By id, not by label: the version is ours because the store records it (it may predate owners).
         found = self.target.read([Kind.ASSISTANT]).assistants.get(change.platform_id or "")
         if found is None:

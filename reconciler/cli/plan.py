@@ -14,13 +14,14 @@ import click
 from reconciler import service
 from reconciler.apply.report import StepResult
 from reconciler.cli.main import cli
-from reconciler.errors import ExitCode, UserError
+from reconciler.errors import ExitCode, PlanFileError, UserError
 from reconciler.model.desired import Kind
 from reconciler.plan.definition import Plan
 from reconciler.render.json import render_json
 from reconciler.render.markdown import render_markdown
 from reconciler.render.report import render_apply_report
 from reconciler.render.text import render_text, should_color
+from reconciler.render.values import sanitize
 
 # A CLI run is its own process, one plan at a time: pausing the cyclic collector while it plans is safe
 # here, and saves a 1,000-resource plan 0.05-0.2 s (service.gcpause).
@@ -116,6 +117,7 @@ def apply_command(
             confirm=confirm,
             progress=progress,
             pause_gc=PAUSE_GC,
+            notice=lambda line: click.echo(sanitize(f"note: {line}"), err=True),
         )
     if report is None:
         if not plan.has_changes:
@@ -128,17 +130,18 @@ def apply_command(
 
 
 def _saved_plan(source: Path) -> Plan:
-    """The plan `plan -o` saved at `source`; a manifest or any other file is refused in one line."""
+    """The plan `plan -o` saved at `source`, refused unless its content still hashes to its id; a
+    manifest or any other file is refused in one line."""
+    if source.suffix in (".yaml", ".yml"):
+        raise UserError(
+            f"{source} is a manifest, not a saved plan: reconcile plans the whole project: run it "
+            "without a path from anywhere inside the project"
+        )
     try:
-        return Plan.from_json(source.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:  # pydantic's ValidationError and UnicodeDecodeError included
-        if source.suffix in (".yaml", ".yml"):
-            raise UserError(
-                f"{source} is a manifest, not a saved plan: reconcile plans the whole project: run it "
-                "without a path from anywhere inside the project"
-            ) from error
-        reason = str(error).splitlines()[0]
-        raise UserError(f"{source} is not a plan saved by `reconcile plan -o` ({reason})") from error
+        text = source.read_bytes()
+    except OSError as exc:
+        raise PlanFileError(f"{source}: cannot read the saved plan: {exc.strerror or exc}") from None
+    return Plan.load(text, source=str(source))
 
 
 def _progress_bar(result: StepResult, finished: int, total: int) -> None:

@@ -3,7 +3,8 @@
 A plan is a list of resource changes in dependency-ordered stages (files -> vector stores -> vector-store
 files -> assistants -> spend), plus a separate drift section. Each change carries the *neutral* spec the
 executor sends (references by name, resolved to platform ids at apply time) and the hash of the live object
-it saw, so a saved plan can be refused as stale when the platform moved underneath it.
+it saw, so a saved plan can be refused as stale when the platform moved underneath it. Its `plan_id` hashes
+everything the executor acts on, so a saved plan edited afterwards is refused on load (`Plan.load`).
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import json
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
+from reconciler.errors import PlanFileError
 from reconciler.model.canonical import sha256_hex
 from reconciler.model.desired import Frozen
 
@@ -165,13 +167,51 @@ class Plan(Frozen):
 
     @classmethod
     def from_json(cls, text: str) -> Plan:
+        """Parse a plan, trusting it: for plans this process made. Files a user hands in go through `load`."""
         return cls.model_validate_json(text)
 
-    def with_id(self) -> Plan:
-        """The same plan with `plan_id` set from its content (creation time excluded).
+    @classmethod
+    def load(cls, text: str | bytes, *, source: str) -> Plan:
+        """A saved plan file (`reconcile plan -o`), refused (PlanFileError naming `source`) unless it is
+        a plan whose content still hashes to its `plan_id`."""
+        try:
+            plan = cls.model_validate_json(text)
+        except ValidationError as exc:
+            # The first error's place and message only: never the input, which may be a whole file.
+            first = exc.errors(include_url=False, include_input=False, include_context=False)[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise PlanFileError(
+                f"{source}: not a saved plan: {where + ': ' if where else ''}{first['msg']}"
+            ) from None
+        plan.verify_id(source)
+        return plan
+
+    def content_id(self) -> str:
+        """The hash of every field but `plan_id` and `created_at` (which nothing acts on): the changes with
+        their specs, attributes and live hashes, the workspace, drift, warnings and format version.
 
         The hash is over pydantic's own JSON, not canonical JSON: the planner is deterministic, so equal
         inputs give byte-equal plans, and for 1,000 resources this is ~10x cheaper than canonicalising.
+        A saved plan survives the trip through `to_json` and `load` with the same bytes.
         """
         content = self.model_dump_json(exclude={"plan_id", "created_at"})
-        return self.model_copy(update={"plan_id": sha256_hex(content)[:20]})
+        return sha256_hex(content)[:20]
+
+    def with_id(self) -> Plan:
+        """The same plan with `plan_id` set from its content."""
+        return self.model_copy(update={"plan_id": self.content_id()})
+
+    def verify_id(self, source: str = "the saved plan") -> None:
+        """Refuse a plan whose content does not hash to its `plan_id`: it was changed after it was made.
+
+        This catches a plan edited by hand or by a tool that kept the id; the hash is not keyed, so it
+        is no defence against someone who recomputes the id as well (the stale-plan check, which compares
+        every touched object with the platform, still applies to such a plan).
+        """
+        actual = self.content_id()
+        if self.plan_id != actual:
+            raise PlanFileError(
+                f"{source}: its content does not hash to its plan_id {self.plan_id or '(none)'} "
+                f"(it hashes to {actual}): the plan was edited after it was saved; make a new plan "
+                "with `reconcile plan -o FILE` and apply that"
+            )

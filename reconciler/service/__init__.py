@@ -7,6 +7,7 @@ executor -> ApplyReport. A library user calls these functions directly, never th
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 import socket
 import time
@@ -29,7 +30,9 @@ from reconciler.plan import normalise
 from reconciler.plan.definition import Plan
 from reconciler.service.planning import check_fresh, kinds_to_read, make_plan
 from reconciler.service.workspace import Workspace, open_workspace
-from reconciler.store.lease import SystemClock, system_sleep, wait_for_lock
+from reconciler.store.holder import HolderProcess, gone_reason
+from reconciler.store.keeper import LeaseKeeper
+from reconciler.store.lease import SystemClock, system_sleep, takeover_notice, wait_for_lock
 from reconciler.store.records import Lease
 
 __all__ = [
@@ -48,6 +51,8 @@ __all__ = [
 
 LOCK_TTL_SECONDS = 900.0
 
+_log = logging.getLogger(__name__)
+
 
 def apply(
     ws: Workspace,
@@ -61,23 +66,22 @@ def apply(
     clock: Callable[[], float] = time.monotonic,
     progress: Callable[[StepResult, int, int], None] | None = None,
     pause_gc: bool = False,
+    notice: Callable[[str], None] | None = None,
 ) -> tuple[Plan, ApplyReport | None]:
     """Plan (or check a saved plan) and execute it under the workspace lock. `confirm` sees the plan
-    first; returning False stops before anything is written. `pause_gc` is `make_plan`'s."""
-    lease = None
-    if not dry_run:
-        lease = wait_for_lock(
-            ws.store,
-            ws.name,
-            owner=_user(),
-            host=socket.gethostname(),
-            ttl_seconds=LOCK_TTL_SECONDS,
-            timeout=lock_timeout,
-            clock=SystemClock(),
-            sleeper=system_sleep,
-        )
-    held: list[Lease | None] = [lease]  # the heartbeat swaps in each renewed lease
+    first; returning False stops before anything is written. `pause_gc` is `make_plan`'s. A `saved_plan`
+    whose content does not hash to its id (edited after it was made) is refused before anything else.
+
+    The lock is renewed in the background while the apply runs; an apply that loses it all the same
+    (taken over, `state unlock`) raises LeaseLost before its next platform call. A lock left by an apply
+    on this host whose process is gone is taken over at once; `notice` (default: a logged warning) is
+    told so in one line."""
+    if saved_plan is not None:
+        saved_plan.verify_id()
+    keeper = None if dry_run else LeaseKeeper(ws.store, _lock(ws, lock_timeout, notice or _log.warning))
     try:
+        if keeper is not None:
+            keeper.start()  # renews the lease however long any one step takes
         pacer = Pacer(ws.project.config.retry.admin_requests_per_minute, clock=clock, sleep=sleep)
         plan, stored = make_plan(
             ws,
@@ -95,26 +99,41 @@ def apply(
             return plan, None
         if confirm is not None and not confirm(plan):
             return plan, None
-
-        def heartbeat() -> None:
-            if held[0] is not None:
-                held[0] = ws.store.renew_lock(held[0], now=time.time())
-
         options = ExecutorOptions(
             retry=ws.project.config.retry,
             dry_run=dry_run,
             user=_user(),
             host=socket.gethostname(),
             progress=progress,
-            heartbeat=heartbeat,
+            lease_check=keeper.check if keeper is not None else None,
         )
         executor = Executor(
             ws.target, ws.store, root=ws.root, options=options, clock=clock, sleep=sleep, pacer=pacer
         )
         return plan, executor.execute(plan, stored)
     finally:
-        if lease is not None:
-            ws.store.release_lock(held[0] or lease)
+        if keeper is not None:
+            # A lease taken over meanwhile has another id now: releasing ours leaves the new holder's.
+            ws.store.release_lock(keeper.stop())
+
+
+def _lock(ws: Workspace, timeout: float, notice: Callable[[str], None]) -> Lease:
+    """Take the workspace lock, waiting up to `timeout` seconds. A lock whose holder ran on this host
+    and is provably gone (killed, say) is taken over at once, and `notice` is told so."""
+    host = socket.gethostname()
+    return wait_for_lock(
+        ws.store,
+        ws.name,
+        owner=_user(),
+        host=host,
+        ttl_seconds=LOCK_TTL_SECONDS,
+        timeout=timeout,
+        clock=SystemClock(),
+        sleeper=system_sleep,
+        process=HolderProcess.current(),
+        holder_gone=lambda lease: gone_reason(lease, host=host),
+        on_takeover=lambda dead, reason: notice(takeover_notice(dead, reason)),
+    )
 
 
 def refuse_violations(plan: Plan) -> None:

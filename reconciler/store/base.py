@@ -159,14 +159,41 @@ class StateStore(StateReader, Protocol):
         ...
 
     # -- leases ------------------------------------------------------------------------------------
-    def acquire_lock(self, workspace: str, *, owner: str, host: str, ttl_seconds: float, now: float) -> Lease:
-        """Take the workspace lease. Raises LockHeld naming the holder while an unexpired lease exists
-        (leases are not re-entrant: the holder renews its Lease); an expired lease is taken over."""
+    def acquire_lock(
+        self,
+        workspace: str,
+        *,
+        owner: str,
+        host: str,
+        ttl_seconds: float,
+        now: float,
+        pid: int | None = None,
+        process_start: str = "",
+    ) -> Lease:
+        """Take the workspace lease, recording the holding process when given. Raises LockHeld naming the
+        holder while an unexpired lease exists (leases are not re-entrant: the holder renews its Lease);
+        an expired lease is taken over."""
+        ...
+
+    def take_over_lock(
+        self,
+        dead: Lease,
+        *,
+        owner: str,
+        host: str,
+        ttl_seconds: float,
+        now: float,
+        pid: int | None = None,
+        process_start: str = "",
+    ) -> Lease:
+        """Replace the lease `dead` (whose holder the caller proved gone) with a new one, atomically: only
+        while `dead` is still the current lease (same lock id), so of two callers only one succeeds; the
+        other gets LockHeld naming the winner. Acquires normally when no lease is left."""
         ...
 
     def renew_lock(self, lease: Lease, *, now: float) -> Lease:
         """Extend a lease we still hold by its ttl. Raises LockHeld if another holder took it over, or
-        StateError if it was released or force-unlocked."""
+        LeaseLost (a StateError) if it was released or force-unlocked."""
         ...
 
     def release_lock(self, lease: Lease) -> None:

@@ -1,18 +1,20 @@
 """Waiting for the state lease: `wait_for_lock` retries `acquire_lock` until a timeout, on an injected
-clock and sleeper so tests never sleep.
+clock and sleeper so tests never sleep, and takes over a lease whose holder the caller proves gone.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 from reconciler.errors import LockHeld
 from reconciler.store.base import StateStore
+from reconciler.store.holder import HolderProcess
 from reconciler.store.records import Lease
 
-__all__ = ["Clock", "Sleeper", "SystemClock", "system_sleep", "wait_for_lock"]
+__all__ = ["Clock", "Sleeper", "SystemClock", "system_sleep", "takeover_notice", "wait_for_lock"]
 
 
 class Clock(Protocol):
@@ -34,6 +36,14 @@ def system_sleep(seconds: float, /) -> None:
     time.sleep(seconds)
 
 
+def takeover_notice(dead: Lease, reason: str) -> str:
+    """What an apply says when it took over the lock of a holder proved gone."""
+    return (
+        f"took over the lock {dead.lock_id} of {dead.owner}'s apply by pid {dead.pid} on {dead.host}: "
+        f"{reason}"
+    )
+
+
 def wait_for_lock(
     store: StateStore,
     workspace: str,
@@ -45,24 +55,59 @@ def wait_for_lock(
     clock: Clock,
     sleeper: Sleeper,
     poll_seconds: float = 1.0,
+    process: HolderProcess | None = None,
+    holder_gone: Callable[[Lease], str | None] | None = None,
+    on_takeover: Callable[[Lease, str], None] | None = None,
 ) -> Lease:
     """Acquire the workspace lease, retrying every `poll_seconds` for up to `timeout` seconds.
 
     The loop is bounded by an attempt count as well as by the clock, so a clock that never advances (a
     misconfigured fake) still ends. On timeout the last LockHeld is re-raised with the wait added, so the
     message still names the holder and its lock id.
+
+    `process` is recorded in the lease. With `holder_gone`, a held lease is taken over (atomically, in
+    the store) when it returns why its holder is provably gone (`store.holder.gone_reason`);
+    `on_takeover` then hears of it, with that reason.
     """
     if poll_seconds <= 0:
         raise ValueError("poll_seconds must be positive")
     deadline = clock.now() + max(timeout, 0.0)
     attempts = 1 + math.ceil(max(timeout, 0.0) / poll_seconds)
+    pid, start = (process.pid, process.start) if process is not None else (None, "")
     last: LockHeld | None = None
     for attempt in range(attempts):
         now = clock.now()
         try:
-            return store.acquire_lock(workspace, owner=owner, host=host, ttl_seconds=ttl_seconds, now=now)
+            return store.acquire_lock(
+                workspace,
+                owner=owner,
+                host=host,
+                ttl_seconds=ttl_seconds,
+                now=now,
+                pid=pid,
+                process_start=start,
+            )
         except LockHeld as held:
             last = held
+        current = store.current_lock(workspace) if holder_gone is not None else None
+        reason = holder_gone(current) if holder_gone is not None and current is not None else None
+        if current is not None and reason is not None:
+            try:
+                lease = store.take_over_lock(
+                    current,
+                    owner=owner,
+                    host=host,
+                    ttl_seconds=ttl_seconds,
+                    now=now,
+                    pid=pid,
+                    process_start=start,
+                )
+            except LockHeld as held:  # another rerun took it over first: it is a live holder now
+                last = held
+            else:
+                if on_takeover is not None:
+                    on_takeover(current, reason)
+                return lease
         remaining = deadline - clock.now()
         if remaining <= 0 or attempt == attempts - 1:
             break

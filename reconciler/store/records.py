@@ -63,7 +63,9 @@ class Lease:
     """The state lock of one workspace, held until `expires_at` unless renewed.
 
     `lock_id` is what `reconcile state unlock ID` takes; renewing or releasing needs the same id, so an
-    apply whose lease expired and was taken over can never release the new holder's lock.
+    apply whose lease expired and was taken over can never release the new holder's lock. `pid` and
+    `process_start` name the holding process (`store.holder`), so a rerun on the same host can tell
+    that it is gone; a lease an older reconciler wrote has neither.
     """
 
     workspace: str
@@ -73,6 +75,8 @@ class Lease:
     acquired_at: float
     expires_at: float
     ttl_seconds: float
+    pid: int | None = None
+    process_start: str = ""
 
     @property
     def holder(self) -> str:
@@ -84,4 +88,5 @@ class Lease:
     def describe(self) -> str:
         """One line naming the holder, the lock id and the expiry, for messages."""
         expiry = datetime.fromtimestamp(self.expires_at, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-        return f"{self.holder} (lock id {self.lock_id}, expires {expiry})"
+        process = f"pid {self.pid}, " if self.pid is not None else ""
+        return f"{self.holder} ({process}lock id {self.lock_id}, expires {expiry})"

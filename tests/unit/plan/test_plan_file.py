@@ -1,0 +1,112 @@
+"""Loading a saved plan file: an unedited file loads as the plan it was, and a file edited afterwards (any
+field the executor acts on, with `plan_id` kept) or one that is not a plan is refused in one line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from reconciler.errors import PlanFileError, UserError
+from reconciler.model.desired import DesiredState, SourceFile, SpendAlert, VectorStore
+from reconciler.model.live import LiveState
+from reconciler.model.stored import StoredState
+from reconciler.plan.definition import Plan
+from reconciler.plan.planner import build_plan
+from tests.unit.plan.support import WS, assistant
+
+Edit = Callable[[dict[str, Any]], None]
+
+
+def _plan() -> Plan:
+    source = SourceFile(path="docs/rules.md", sha256="a" * 64, size=3)
+    desired = DesiredState(
+        assistants={"Helper": assistant(file_search_vector_stores=("Policies",))},
+        vector_stores={"Policies": VectorStore(name="Policies", files=(source,))},
+        spend_alerts={
+            "monthly": SpendAlert(
+                name="monthly", scope="proj_1", threshold_cents=10_000, emails=("a@example.com",)
+            )
+        },
+    )
+    return build_plan(desired, LiveState(), StoredState(workspace=WS), created_at=1_700_000_000.5)
+
+
+def _change(document: dict[str, Any], address: str) -> dict[str, Any]:
+    return next(c for c in document["changes"] if c["address"] == address)
+
+
+def _set(document: dict[str, Any], address: str, key: str, value: Any) -> None:
+    _change(document, address)[key] = value
+
+
+EDITS: dict[str, Edit] = {
+    "instructions": lambda d: _change(d, "Assistant/Helper")["spec"].update(instructions="Obey me."),
+    "file hash": lambda d: _change(d, "File/docs/rules.md")["spec"].update(sha256="b" * 64),
+    "alert threshold": lambda d: _change(d, "SpendAlert/monthly")["spec"].update(threshold_cents=1),
+    "action": lambda d: _set(d, "VectorStore/Policies", "action", "delete"),
+    "platform id": lambda d: _set(d, "VectorStore/Policies", "platform_id", "vs_someone_elses"),
+    "live hash": lambda d: _set(d, "VectorStore/Policies", "live_hash", "0" * 16),
+    "protect": lambda d: _set(d, "Assistant/Helper", "protect", True),
+    "attributes": lambda d: _change(d, "Assistant/Helper")["attributes"].update(verdict={"accepted": "x"}),
+    "a change dropped": lambda d: d.update(changes=d["changes"][1:]),
+    "workspace": lambda d: d.update(workspace="prod"),
+    "format version": lambda d: d.update(format_version="9.9"),
+}
+
+
+def test_an_unedited_saved_plan_loads_as_the_plan_it_was() -> None:
+    plan = _plan()
+    loaded = Plan.load(plan.to_json(), source="plan.json")
+    assert loaded == plan and loaded.plan_id == plan.plan_id
+    assert Plan.load(plan.to_json().encode(), source="plan.json") == plan
+    # Reformatting the file (indentation, whitespace) changes nothing the hash covers.
+    assert Plan.load(json.dumps(json.loads(plan.to_json())), source="plan.json") == plan
+
+
+@pytest.mark.parametrize("edit", sorted(EDITS))
+def test_a_saved_plan_edited_with_its_id_kept_is_refused(edit: str) -> None:
+    plan = _plan()
+    document = json.loads(plan.to_json())
+    EDITS[edit](document)
+    assert document["plan_id"] == plan.plan_id
+    with pytest.raises(PlanFileError) as caught:
+        Plan.load(json.dumps(document, indent=2), source="ci/plan.json")
+    assert isinstance(caught.value, UserError)
+    message = caught.value.one_line()
+    assert message.startswith("PlanFileError: ci/plan.json: ") and plan.plan_id in message
+    assert "edited after it was saved" in message
+    # The same refusal for a plan built in memory (a library caller of service.apply).
+    with pytest.raises(PlanFileError):
+        Plan.model_validate(document).verify_id()
+
+
+def test_creation_time_is_not_covered_since_nothing_acts_on_it() -> None:
+    plan = _plan()
+    document = json.loads(plan.to_json())
+    document["created_at"] = 1.0
+    assert Plan.load(json.dumps(document), source="plan.json").plan_id == plan.plan_id
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (b"\xff\xfe{", "Invalid JSON"),
+        ("{", "Invalid JSON"),
+        ("[]", "Input should be an object"),
+        ('{"workspace": "x", "plan_id": "", "run": "rm -rf /"}', "run: Extra inputs"),
+    ],
+)
+def test_a_file_that_is_not_a_plan_is_one_clear_line(text: str | bytes, says: str) -> None:
+    with pytest.raises(PlanFileError, match=r"plan\.json: not a saved plan") as caught:
+        Plan.load(text, source="plan.json")
+    assert says in str(caught.value) and "\n" not in caught.value.one_line()
+
+
+def test_a_plan_without_an_id_is_refused() -> None:
+    document = json.loads(_plan().to_json())
+    document["plan_id"] = ""
+    with pytest.raises(PlanFileError, match=r"plan_id \(none\)"):
+        Plan.load(json.dumps(document), source="plan.json")
