@@ -132,6 +132,6 @@ def test_apply_of_a_manifest_file_is_refused_in_one_line(
     (applied / "notes.txt").write_text("not a plan")
     assert run(["apply", "notes.txt"]) == 1
     captured = capsys.readouterr()
-    assert captured.err.startswith("error: UserError: notes.txt is not a plan saved by `reconcile plan -o`")
+    assert captured.err.startswith("error: PlanFileError: notes.txt: not a saved plan")
     assert len(captured.err.splitlines()) == 1
     assert run(["plan", "--detailed-exitcode"]) == 0

@@ -17,11 +17,11 @@ from reconciler.errors import LeaseLost
 from reconciler.model.canonical import sha256_hex
 from reconciler.model.desired import DesiredState, SourceFile, VectorStore
 from reconciler.model.live import LiveVectorStoreFile
-from reconciler.plan.planner import build_plan
 from reconciler.service import kinds_to_read
 from reconciler.store import StateStore, open_store
 from reconciler.store.records import ApplyStatus, StepStatus
 from tests.unit.apply.fake_target import FakeTarget
+from tests.unit.plan.support import plan_for
 
 WS = "local"
 RULES = b"Rule 1: keep receipts.\n"
@@ -67,7 +67,7 @@ def test_a_step_that_lost_the_lease_sends_nothing_more_and_writes_nothing(
     desired = DesiredState(vector_stores={"Policies": VectorStore(name="Policies", files=(source,))})
     target = _LosingTarget()
     stored = store.read(WS)
-    plan = build_plan(desired, target.read(kinds_to_read(desired, stored)), stored)
+    plan = plan_for(desired, target.read(kinds_to_read(desired, stored)), stored)
     checks: list[bool] = []
 
     def lease_check() -> None:

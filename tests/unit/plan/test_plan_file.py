@@ -14,8 +14,7 @@ from reconciler.model.desired import DesiredState, SourceFile, SpendAlert, Vecto
 from reconciler.model.live import LiveState
 from reconciler.model.stored import StoredState
 from reconciler.plan.definition import Plan
-from reconciler.plan.planner import build_plan
-from tests.unit.plan.support import WS, assistant
+from tests.unit.plan.support import WS, assistant, plan_for
 
 Edit = Callable[[dict[str, Any]], None]
 
@@ -31,7 +30,7 @@ def _plan() -> Plan:
             )
         },
     )
-    return build_plan(desired, LiveState(), StoredState(workspace=WS), created_at=1_700_000_000.5)
+    return plan_for(desired, LiveState(), StoredState(workspace=WS), created_at=1_700_000_000.5)
 
 
 def _change(document: dict[str, Any], address: str) -> dict[str, Any]:
