@@ -102,6 +102,7 @@ class Executor:
                 k: s.updated_at for k, s in unfinished.steps.items() if s.status == StepStatus.STARTED
             }
         steps.known_ids = known
+        steps.records = {r.key: r for r in stored.inventory if "path" not in r.attributes}
         report = ApplyReport(plan_id=plan.plan_id, apply_id=apply_id)
         waves = _waves(plan)
         self._total = sum(len(w) for w in waves)

@@ -44,10 +44,14 @@ class Steps(SpendSteps):
     # Platform ids already taken: the inventory's, and the spend alerts this apply created (under ids.lock).
     known_ids: set[str] = field(default_factory=set)
     spec_locks: dict[str, Lock] = field(default_factory=dict)  # spend-alert spec -> its creates' lock
+    # The inventory as this apply found it: what a store-only update (protect) rewrites.
+    records: Mapping[ResourceKey, InventoryRecord] = field(default_factory=dict)
 
     def run(self, change: ResourceChange) -> StepOutput:
         if change.action is Action.NOOP:
             return self._adopt(change)
+        if change.store_only:
+            return self._record_settings(change)
         handler = getattr(self, f"_{change.kind.lower()}")
         result: StepOutput = handler(change)
         return result
@@ -293,6 +297,15 @@ class Steps(SpendSteps):
             reason += f"; breaking change accepted: {accepted}"
         output.pointer = (change.name, int(number), reason)
         return output
+
+    def _record_settings(self, change: ResourceChange) -> StepOutput:
+        """Only store-held settings changed: rewrite the record with them, everything else as it was."""
+        key = ResourceKey(kind=Kind(change.kind), name=change.name)
+        recorded = self.records.get(key)
+        if recorded is None:
+            raise StalePlan(f"{change.address} is no longer in the state's inventory; plan again")
+        record = recorded.model_copy(update={"protect": change.protect})
+        return StepOutput(recorded.platform_id, upserts=[record], note="recorded in the state")
 
     def _adopt(self, change: ResourceChange) -> StepOutput:
         """A no-op that must still be written down: adopting an object equal to the desired spec."""

@@ -19,7 +19,14 @@ from reconciler.model.desired import Assistant, Kind
 from reconciler.model.live import LiveAssistant
 from reconciler.model.specs import behaviour_fingerprint
 from reconciler.model.stored import InventoryRecord, StoredState, VersionRecord
-from reconciler.plan.definition import Action, FieldChange, ResourceChange, Stage
+from reconciler.plan.definition import (
+    SETTINGS_ONLY,
+    Action,
+    FieldChange,
+    ResourceChange,
+    Stage,
+    setting_changes,
+)
 from reconciler.plan.diff import field_changes
 from reconciler.plan.prepare import DesiredDigest
 from reconciler.schema.compat import classify_tools
@@ -68,6 +75,8 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
     stable_number = ctx.stored.pointers.get(name, {}).get(STABLE)
     stable = next((v for v in versions if v.number == stable_number), None)
     rec = ctx.records.get(name)
+    # protect lives only in the store: a change to it is a change even when the platform is in sync.
+    settings = setting_changes(rec.protect if rec else None, assistant.protect)
     current_id = stable.platform_id if stable else (rec.platform_id if rec else None)
     current_spec = ctx.live_specs.get(current_id) if current_id else None
     base = {
@@ -90,15 +99,15 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
             return _adopt(base, spec, adopted, ctx, "a labelled assistant")
         assert current_id is not None  # current_spec was found under it
         diff = field_changes(current_spec, spec)
-        action = Action.UPDATE if diff else Action.NOOP
+        action = Action.UPDATE if diff or settings else Action.NOOP
         reason = "manifest differs from the platform (versioning: in-place)" if diff else "in sync"
         return ResourceChange(
             **base,
             action=action,
-            reason=reason,
+            reason=reason if diff or not settings else SETTINGS_ONLY,
             platform_id=current_id,
             live_hash=ctx.live_hash(current_id),
-            changes=diff,
+            changes=diff + settings,
         )
 
     if current_spec is None:
@@ -122,10 +131,11 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
         if not diff:
             return ResourceChange(
                 **base,
-                action=Action.NOOP,
-                reason="in sync",
+                action=Action.UPDATE if settings else Action.NOOP,
+                reason=SETTINGS_ONLY if settings else "in sync",
                 platform_id=current_id,
                 live_hash=ctx.live_hash(current_id),
+                changes=settings,
             )
         behavioural = behaviour_fingerprint(current_spec) != behaviour
         reason = (
@@ -139,7 +149,7 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
             reason=reason,
             platform_id=current_id,
             live_hash=ctx.live_hash(current_id),
-            changes=diff,
+            changes=diff + settings,
         )
 
     verdict = _verdict(current_spec, spec, assistant)
@@ -155,7 +165,7 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
             reason=f"behaviour equals version {reuse.number}: moving stable back to it, nothing is created",
             platform_id=reuse.platform_id,
             live_hash=ctx.live_hash(reuse.platform_id),
-            changes=field_changes(current_spec, spec),
+            changes=field_changes(current_spec, spec) + settings,
             attributes={
                 "version": {
                     "number": reuse.number,
@@ -168,7 +178,13 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
             },
         )
     return _create(
-        base, spec, _next(versions), parent, verdict, assistant, changes=field_changes(current_spec, spec)
+        base,
+        spec,
+        _next(versions),
+        parent,
+        verdict,
+        assistant,
+        changes=field_changes(current_spec, spec) + settings,
     )
 
 
