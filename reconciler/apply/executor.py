@@ -41,6 +41,9 @@ class ExecutorOptions:
     progress: Callable[[StepResult, int, int], None] | None = None
     # Called before each wave: the service renews the state lease, so a long apply keeps its lock.
     heartbeat: Callable[[], None] | None = None
+    # Called with (workspace, assistant) once a step's commit moved or cleared that assistant's pointers:
+    # the service tells this process's routers (`rollout.events`), which apply cannot import.
+    pointers_changed: Callable[[str, str], None] | None = None
 
 
 class Executor:
@@ -199,9 +202,14 @@ class Executor:
                 v.number == output.version.number for v in self.store.versions(self._workspace, change.name)
             ):
                 self.store.add_version(self._workspace, output.version)
+            moved: str | None = None
+            if output.destroyed is not None:
+                self._retire(output.destroyed, change.reason)
+                moved = output.destroyed
             if output.pointer is not None:
                 assistant, number, reason = output.pointer
                 if self.store.pointers(self._workspace, assistant).get("stable") != number:
+                    moved = assistant
                     self.store.move_pointer(
                         self._workspace,
                         assistant,
@@ -219,6 +227,23 @@ class Executor:
                 {"platform_id": output.platform_id},
                 now=self.wall_clock(),
             )
+        if moved is not None and self.options.pointers_changed is not None:
+            self.options.pointers_changed(self._workspace, moved)
+
+    def _retire(self, assistant: str, reason: str) -> None:
+        """A destroyed assistant serves nothing: clear its pointers (the history says who, where, why)
+        and flag its versions deleted, since their platform objects went with it."""
+        self.store.clear_pointers(
+            self._workspace,
+            assistant,
+            user=self.options.user,
+            host=self.options.host,
+            reason=f"destroyed: {reason}",
+            now=self.wall_clock(),
+        )
+        for version in self.store.versions(self._workspace, assistant):
+            if not version.deleted:
+                self.store.mark_version_deleted(self._workspace, assistant, version.number)
 
     def _abandon_interrupted(self, plan_id: str, known: set[str]) -> None:
         """Close the journals of earlier applies that died, deleting uploads they sent but never recorded

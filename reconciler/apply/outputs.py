@@ -20,6 +20,9 @@ class StepOutput:
     note: str | None = None
     version: VersionRecord | None = None  # a new (or adopted) assistant version to record
     pointer: tuple[str, int, str] | None = None  # (assistant, version, reason): move `stable` there
+    # An assistant this step destroyed, every version with it: its pointers are cleared (with history)
+    # and its versions flagged deleted, so nothing resolves to an object that is gone.
+    destroyed: str | None = None
 
 
 @dataclass

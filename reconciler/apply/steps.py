@@ -220,7 +220,7 @@ class Steps(SpendSteps):
             # Every recorded version goes with the assistant; its history stays in the store.
             for platform_id in [change.platform_id or "", *change.attributes.get("versions", [])]:
                 self._delete_assistant(platform_id)
-            return StepOutput(change.platform_id, deletes=[(key, None)])
+            return StepOutput(change.platform_id, deletes=[(key, None)], destroyed=change.name)
         spec = change.spec or {}
         version = change.attributes.get("version") or {}
         number = version.get("number")

@@ -44,16 +44,23 @@ class VersionRecord(Frozen):
 
 
 class PointerMove(Frozen):
-    """One entry of a release pointer's history: who moved `pointer` from one version to another, and why."""
+    """One entry of a release pointer's history: who moved `pointer` from one version to another, and why.
+
+    `to_version` is None when the pointer was cleared (its assistant was destroyed): after that entry the
+    pointer names no version until an apply deploys one again."""
 
     assistant: str
     pointer: str
     from_version: int | None
-    to_version: int
+    to_version: int | None
     at: float
     user: str
     host: str
     reason: str = ""
+
+    @property
+    def cleared(self) -> bool:
+        return self.to_version is None
 
 
 class StoredState(Frozen):

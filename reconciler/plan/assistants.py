@@ -42,6 +42,12 @@ class Context:
     records: Mapping[str, InventoryRecord]  # assistant name -> inventory record (the stable object)
     versions: Mapping[str, list[VersionRecord]] = field(default_factory=dict)  # by assistant, not deleted
     _hashes: dict[str, str] = field(default_factory=dict)  # live spec fingerprints, computed once
+    # Highest version number per assistant, deleted ones included: numbers are never reused, also after
+    # gc or a destroy deleted the newest versions.
+    last_numbers: Mapping[str, int] = field(default_factory=dict)
+
+    def next_number(self, name: str) -> int:
+        return self.last_numbers.get(name, 0) + 1
 
     def live_hash(self, platform_id: str) -> str:
         """Fingerprint of a live assistant's spec; drift and the plan's live_hash share it."""
@@ -62,10 +68,12 @@ class Context:
     ) -> Context:
         # Indexed once: scanning every version per assistant made a 1,000-assistant plan quadratic.
         versions: dict[str, list[VersionRecord]] = {}
+        last: dict[str, int] = {}
         for version in stored.versions:
+            last[version.assistant] = max(last.get(version.assistant, 0), version.number)
             if not version.deleted:
                 versions.setdefault(version.assistant, []).append(version)
-        return cls(stored, live, live_specs, records, versions, dict(hashes or {}))
+        return cls(stored, live, live_specs, records, versions, dict(hashes or {}), last)
 
 
 def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceChange:
@@ -113,7 +121,7 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
     if current_spec is None:
         adopted = _labelled(name, behaviour, ctx)
         if adopted is not None and stable is None:
-            number = _label_number(ctx.live[adopted].metadata) or _next(versions)
+            number = _label_number(ctx.live[adopted].metadata) or ctx.next_number(name)
             version = {"number": number, "parent": None, "strategy": "immutable", "record": True}
             return _adopt(base, spec, adopted, ctx, "a labelled version", {"version": version})
         parent = stable.number if stable else None
@@ -122,7 +130,7 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
             if stable is None
             else f"version {parent}'s object is gone from the platform"
         )
-        return _create(base, spec, _next(versions), parent, None, assistant, reason=reason)
+        return _create(base, spec, ctx.next_number(name), parent, None, assistant, reason=reason)
 
     assert (stable is not None or rec is not None) and current_id is not None
     current_behaviour = stable.fingerprint if stable else behaviour_fingerprint(current_spec)
@@ -180,7 +188,7 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
     return _create(
         base,
         spec,
-        _next(versions),
+        ctx.next_number(name),
         parent,
         verdict,
         assistant,
@@ -249,10 +257,6 @@ def _dependencies(assistant: Assistant) -> tuple[str, ...]:
     deps = [f"{Kind.VECTOR_STORE.value}/{n}" for n in assistant.file_search_vector_stores]
     deps += [f"{Kind.FILE.value}/{f.path}" for f in assistant.code_interpreter_files]
     return tuple(sorted(deps))
-
-
-def _next(versions: list[VersionRecord]) -> int:
-    return max((v.number for v in versions), default=0) + 1
 
 
 def _labelled(name: str, behaviour: str, ctx: Context) -> str | None:

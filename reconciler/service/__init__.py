@@ -27,6 +27,7 @@ from reconciler.model.live import LiveState
 from reconciler.model.stored import InventoryRecord
 from reconciler.plan import normalise
 from reconciler.plan.definition import Plan
+from reconciler.rollout import events
 from reconciler.service.planning import check_fresh, kinds_to_read, make_plan
 from reconciler.service.workspace import Workspace, open_workspace
 from reconciler.store.lease import SystemClock, system_sleep, wait_for_lock
@@ -107,6 +108,7 @@ def apply(
             host=socket.gethostname(),
             progress=progress,
             heartbeat=heartbeat,
+            pointers_changed=events.notify,  # routers in this process drop their cached answers
         )
         executor = Executor(
             ws.target, ws.store, root=ws.root, options=options, clock=clock, sleep=sleep, pacer=pacer

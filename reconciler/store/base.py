@@ -110,6 +110,13 @@ class StateStore(StateReader, Protocol):
         """Point `pointer` at an existing, undeleted version; append the move to its history, atomically."""
         ...
 
+    def clear_pointers(
+        self, workspace: str, assistant: str, *, user: str, host: str, reason: str, now: float
+    ) -> tuple[PointerMove, ...]:
+        """Remove every pointer of `assistant` (its assistant was destroyed), appending one history row
+        per pointer (`to_version` None), atomically; returns those rows (none when no pointer was set)."""
+        ...
+
     # -- apply journal -----------------------------------------------------------------------------
     def begin_apply(self, workspace: str, plan_id: str, *, now: float) -> str:
         """Open a journal for executing `plan_id`; returns the new apply id."""

@@ -1,5 +1,5 @@
 """Assistant versions and release pointers: immutable version rows, the pointer each name holds, and the
-append-only history of every pointer move (from, to, when, user, host, why).
+append-only history of every pointer move (from, to, when, user, host, why), clears included.
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ def _to_version(row: Row) -> VersionRecord:
 
 
 def _to_move(row: Row) -> PointerMove:
-    assistant, pointer, from_version, to_version, at, user, host, reason = row
+    assistant, pointer, from_version, to_version, at, user, host, reason, cleared = row
     return PointerMove(
         assistant=assistant,
         pointer=pointer,
         from_version=None if from_version is None else int(from_version),
-        to_version=int(to_version),
+        to_version=None if cleared else int(to_version),
         at=float(at),
         user=user,
         host=host,
@@ -85,7 +85,7 @@ class ReleaseTables(SqlCore):
     def pointer_history(self, workspace: str, assistant: str) -> tuple[PointerMove, ...]:
         rows = self._query(
             "SELECT assistant, pointer, from_version, to_version, moved_at, moved_by_user, moved_by_host, "
-            "reason "
+            "reason, cleared "
             "FROM pointer_history "
             "WHERE workspace = ? AND assistant = ? "
             "ORDER BY id",
@@ -196,4 +196,37 @@ class ReleaseTables(SqlCore):
             user=user,
             host=host,
             reason=reason,
+        )
+
+    def clear_pointers(
+        self, workspace: str, assistant: str, *, user: str, host: str, reason: str, now: float
+    ) -> tuple[PointerMove, ...]:
+        check_text(reason, what="the reason of a pointer move")
+        with self.transaction():
+            self._serialize(f"pointers/{workspace}/{assistant}")
+            held = self._query(
+                "SELECT pointer, version FROM pointers WHERE workspace = ? AND assistant = ? "
+                "ORDER BY pointer",
+                (self._workspace(workspace), assistant),
+            )
+            self._exec("DELETE FROM pointers WHERE workspace = ? AND assistant = ?", (workspace, assistant))
+            for pointer, version in held:
+                self._exec(
+                    "INSERT INTO pointer_history (workspace, assistant, pointer, from_version, to_version, "
+                    "moved_at, moved_by_user, moved_by_host, reason, cleared) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                    (workspace, assistant, pointer, version, version, now, user, host, reason),
+                )
+        return tuple(
+            PointerMove(
+                assistant=assistant,
+                pointer=str(pointer),
+                from_version=int(version),
+                to_version=None,
+                at=now,
+                user=user,
+                host=host,
+                reason=reason,
+            )
+            for pointer, version in held
         )

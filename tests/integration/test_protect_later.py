@@ -11,7 +11,6 @@ import pytest
 from reconciler.cli.main import run
 from reconciler.emulator import EmulatorApp
 from reconciler.errors import PlanRejected
-from reconciler.model.desired import Kind
 from reconciler.plan.definition import Action
 from tests.integration.support import (
     CLEAN_COUNTS,
@@ -82,7 +81,8 @@ def test_protect_on_a_vector_store_through_the_cli(project: Path, capsys: pytest
 
     # The store's manifest goes (and the assistant stops using it): the plan refuses to delete it.
     (project / POLICY).unlink()
-    _edit(project, ASSISTANT, "  toolResources:\n    fileSearch:\n      vectorStores: [ExpensePolicy2026]\n", "")
+    resources = "  toolResources:\n    fileSearch:\n      vectorStores: [ExpensePolicy2026]\n"
+    _edit(project, ASSISTANT, resources, "")
     _edit(project, ASSISTANT, "    - file_search\n", "")
     capsys.readouterr()
     assert run(["plan", str(project)]) == 1

@@ -77,9 +77,7 @@ def test_protect_turned_on_later_is_an_update_recorded_without_a_platform_call(
         _plan(_without(protected, kind), target, store, allow_empty=True)
 
 
-def test_protect_with_a_real_change_is_recorded_by_the_platform_update(
-    store: StateStore, root: Path
-) -> None:
+def test_protect_with_a_real_change_is_recorded_by_the_platform_update(store: StateStore, root: Path) -> None:
     target = FakeTarget()
     _apply(_desired(), target, store, root)
     changed = _protected(_desired(), "vector_stores")
