@@ -219,6 +219,7 @@ class Executor:
                         host=self.options.host,
                         reason=reason,
                         now=self.wall_clock(),
+                        accepted=output.accepted,
                     )
             self.store.record_step(
                 apply_id,

@@ -22,7 +22,7 @@ from reconciler.model import labels
 from reconciler.model.canonical import sha256_hex
 from reconciler.model.desired import Kind, ResourceKey
 from reconciler.model.live import LiveAssistant, LiveFile, LiveVectorStore
-from reconciler.model.stored import InventoryRecord, VersionRecord
+from reconciler.model.stored import Acceptance, InventoryRecord, VersionRecord
 from reconciler.plan import normalise
 from reconciler.plan.definition import Action, ResourceChange
 from reconciler.targets.base import Target
@@ -292,9 +292,12 @@ class Steps(SpendSteps):
                 verdict=change.attributes.get("verdict") or {},
             )
         reason = change.reason
-        accepted = (change.attributes.get("verdict") or {}).get("accepted")
+        verdict = change.attributes.get("verdict") or {}
+        accepted = verdict.get("accepted")
         if accepted:
             reason += f"; breaking change accepted: {accepted}"
+        if verdict.get("acceptance"):
+            output.accepted = Acceptance.model_validate(verdict["acceptance"])
         output.pointer = (change.name, int(number), reason)
         return output
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field
 
-from reconciler.model.desired import Frozen, ResourceKey
+from reconciler.model.desired import BreakingFinding, Frozen, ResourceKey
 
 
 class InventoryRecord(Frozen):
@@ -43,6 +43,18 @@ class VersionRecord(Frozen):
     deleted: bool = False
 
 
+class Acceptance(Frozen):
+    """An `acceptBreaking` reason as an apply used it: the change it let through (behaviour fingerprints
+    before and after) and that change's breaking findings. A reason without listed findings accepts
+    nothing beyond what it was first used for."""
+
+    assistant: str
+    reason: str
+    from_fingerprint: str
+    to_fingerprint: str
+    findings: tuple[BreakingFinding, ...] = ()
+
+
 class PointerMove(Frozen):
     """One entry of a release pointer's history: who moved `pointer` from one version to another, and why.
 
@@ -57,6 +69,7 @@ class PointerMove(Frozen):
     user: str
     host: str
     reason: str = ""
+    accepted: Acceptance | None = None  # the breaking change this move shipped, when one was accepted
 
     @property
     def cleared(self) -> bool:
@@ -70,6 +83,7 @@ class StoredState(Frozen):
     inventory: tuple[InventoryRecord, ...] = ()
     versions: tuple[VersionRecord, ...] = ()
     pointers: dict[str, dict[str, int]] = Field(default_factory=dict)  # assistant -> pointer -> version
+    acceptances: tuple[Acceptance, ...] = ()  # from the release history, oldest first
 
     def record(self, key: ResourceKey) -> InventoryRecord | None:
         for rec in self.inventory:

@@ -15,10 +15,12 @@ from typing import Any
 
 from reconciler.model import labels
 from reconciler.model.canonical import fingerprint
-from reconciler.model.desired import Assistant, Kind
+from reconciler.model.desired import Assistant, BreakingFinding, Kind
 from reconciler.model.live import LiveAssistant
 from reconciler.model.specs import behaviour_fingerprint
 from reconciler.model.stored import InventoryRecord, StoredState, VersionRecord
+from reconciler.plan import acceptance
+from reconciler.plan.acceptance import prior_acceptances
 from reconciler.plan.definition import (
     SETTINGS_ONLY,
     Action,
@@ -160,7 +162,7 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
             changes=diff + settings,
         )
 
-    verdict = _verdict(current_spec, spec, assistant)
+    verdict = _verdict(current_spec, spec, assistant, (current_behaviour, behaviour), ctx.stored)
     parent = stable.number if stable else None
     reuse = next(
         (v for v in versions if v.fingerprint == behaviour and v.platform_id in ctx.live_specs), None
@@ -284,21 +286,30 @@ def _tools(spec: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _verdict(
-    old_spec: Mapping[str, Any], new_spec: Mapping[str, Any], assistant: Assistant
+    old_spec: Mapping[str, Any],
+    new_spec: Mapping[str, Any],
+    assistant: Assistant,
+    change: tuple[str, str],
+    stored: StoredState,
 ) -> dict[str, Any]:
-    """Per-tool verdicts in both directions, and whether the assistant's policy accepts them."""
+    """Per-tool verdicts in both directions, and whether the policy, or an acceptBreaking bound to this
+    change (`plan.acceptance`), lets the change through. `change` is the behaviour fingerprints before
+    and after."""
+    policy = assistant.compatibility
     verdicts = classify_tools(_tools(old_spec), _tools(new_spec))
     tools: dict[str, Any] = {}
     satisfied = True
     violations: list[str] = []
+    breaking: list[BreakingFinding] = []
     for tool, verdict in sorted(verdicts.items()):
         if not verdict.findings and verdict.full:
             continue
-        ok = verdict.satisfies(assistant.compatibility)
+        ok = verdict.satisfies(policy)
         satisfied = satisfied and ok
         if not ok:
-            for finding in verdict.breaking_findings(assistant.compatibility) or verdict.findings:
+            for finding in verdict.breaking_findings(policy) or verdict.findings:
                 violations.append(f"tool {tool}: {finding}")
+                breaking.append(BreakingFinding(tool=tool, pointer=finding.pointer, rule=finding.rule))
         tools[tool] = {
             "backward": verdict.backward.value,
             "forward": verdict.forward.value,
@@ -313,10 +324,18 @@ def _verdict(
                 for f in verdict.findings
             ],
         }
-    return {
-        "policy": assistant.compatibility,
+    prior = prior_acceptances(stored, assistant.name) if breaking and assistant.accept_breaking else []
+    judgement = acceptance.judge(assistant, breaking, change, prior)
+    out: dict[str, Any] = {
+        "policy": policy,
         "satisfied": satisfied,
-        "accepted": assistant.accept_breaking,
+        "accepted": assistant.accept_breaking if judgement.accepted else None,
         "tools": tools,
         "violations": violations,
+        "breaking": [f.model_dump() for f in breaking],
     }
+    if judgement.record is not None:
+        out["acceptance"] = judgement.record.model_dump(mode="json")
+    if judgement.note is not None:
+        out["acceptance_note"] = judgement.note
+    return out

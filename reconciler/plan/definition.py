@@ -181,6 +181,17 @@ class Plan(Frozen):
                 out.extend(f"{change.address}: {v} (policy: {policy})" for v in verdict.get("violations", []))
         return out
 
+    def acceptance_notes(self) -> list[str]:
+        """Why an `acceptBreaking` an assistant carries does not cover its violations (it was written for
+        another change, or does not list them): what the user must change to ship the plan."""
+        out: list[str] = []
+        for change in self.changes:
+            verdict = change.attributes.get("verdict")
+            note = verdict.get("acceptance_note") if isinstance(verdict, dict) else None
+            if note:
+                out.append(f"{change.address}: {note}")
+        return out
+
     def by_address(self) -> dict[str, ResourceChange]:
         return {c.address: c for c in self.changes}
 

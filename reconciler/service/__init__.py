@@ -123,10 +123,13 @@ def refuse_violations(plan: Plan) -> None:
     """A tool-schema change that breaks the assistant's compatibility policy needs `acceptBreaking`."""
     violations = plan.violations()
     if violations:
+        # A reason that was written for another change says so; otherwise say how to accept the break.
+        hint = 'set acceptBreaking: "<reason>" on the assistant to ship it anyway'
+        notes = plan.acceptance_notes() or [hint]
         raise PlanRejected(
             f"{violations[0]}"
             + (f" (+{len(violations) - 1} more)" if len(violations) > 1 else "")
-            + '; set acceptBreaking: "<reason>" on the assistant to ship it anyway'
+            + f"; {notes[0]}"
         )
 
 

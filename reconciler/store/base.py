@@ -17,7 +17,13 @@ from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
 
 from reconciler.model.desired import ResourceKey
-from reconciler.model.stored import InventoryRecord, PointerMove, StoredState, VersionRecord
+from reconciler.model.stored import (
+    Acceptance,
+    InventoryRecord,
+    PointerMove,
+    StoredState,
+    VersionRecord,
+)
 from reconciler.store.records import ApplyRecord, ApplyStatus, Lease, StepRecord, StepStatus
 
 __all__ = ["StateReader", "StateStore"]
@@ -106,8 +112,10 @@ class StateStore(StateReader, Protocol):
         host: str,
         reason: str,
         now: float,
+        accepted: Acceptance | None = None,
     ) -> PointerMove:
-        """Point `pointer` at an existing, undeleted version; append the move to its history, atomically."""
+        """Point `pointer` at an existing, undeleted version; append the move to its history, atomically.
+        `accepted` is the breaking change the move ships under acceptBreaking, kept with the move."""
         ...
 
     def clear_pointers(

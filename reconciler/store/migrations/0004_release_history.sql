@@ -3,3 +3,8 @@
 -- version the pointer let go (equal to `from_version`; the column stays NOT NULL); readers see no target.
 
 ALTER TABLE pointer_history ADD COLUMN cleared INTEGER NOT NULL DEFAULT 0;
+
+-- And which breaking change a move shipped under acceptBreaking (JSON: reason, behaviour fingerprints
+-- before and after, the breaking findings), '{}' for none: the planner binds a reason to what it accepted.
+
+ALTER TABLE pointer_history ADD COLUMN accepted TEXT NOT NULL DEFAULT '{}';
