@@ -10,8 +10,9 @@ assistant_id = router.assistant_id("CorporateAssist")  # what `stable` names, as
 Answers are cached for `ttl_seconds` (2 s by default) so a busy application does not read the store on
 every request. Staleness is bounded two ways:
 
-* in this process, a pointer move made through `reconciler.rollout` (rollback, promote) invalidates the
-  cached answer immediately (`rollout.events`);
+* in this process, a pointer move made through `reconciler.rollout` (rollback, promote) or by an apply run
+  through `reconciler.service` (a new version, or an assistant destroyed, which clears its pointers)
+  invalidates the cached answer immediately (`rollout.events`);
 * in other processes - a `reconcile rollback` run from a shell, or an apply on a CI runner - nothing is
   signalled, so a router keeps serving the old id for at most `ttl_seconds` after the move commits.
   Choose the TTL as the longest you accept serving the old version after a rollback (0 disables caching).
@@ -27,11 +28,11 @@ from types import TracebackType
 from typing import Self
 
 from reconciler.rollout import events
-from reconciler.rollout.releases import STABLE, resolve
+from reconciler.rollout.releases import STABLE, AssistantNotDeployed, resolve
 from reconciler.store import open_store
 from reconciler.store.base import StateReader
 
-__all__ = ["Router", "resolve_assistant"]
+__all__ = ["AssistantNotDeployed", "Router", "resolve_assistant"]
 
 DEFAULT_TTL_SECONDS = 2.0
 
@@ -74,8 +75,10 @@ class Router:
         self._unsubscribe = weakref.finalize(self, events.subscribe(listener))
 
     def assistant_id(self, name: str, pointer: str = STABLE) -> str:
-        """The platform id of the version `pointer` holds for assistant `name`. Raises a `UserError`
-        (`rollout.releases.UnknownAssistant` / `UnknownVersion`) when there is none."""
+        """The platform id of the version `pointer` holds for assistant `name`. Raises
+        `AssistantNotDeployed` when the pointer names no version (never deployed, or the assistant was
+        destroyed), `rollout.releases.UnknownAssistant` for a name the store has never seen; both are
+        `UserError`s. Failures are never cached."""
         key = (name, pointer)
         now = self._clock()
         with self._lock:

@@ -46,6 +46,9 @@ class ExecutorOptions:
     # Raises LeaseLost once the apply no longer holds its state lease (the service's LeaseKeeper renews
     # it in the background). Called on any thread: before every platform call and every store write.
     lease_check: Callable[[], None] | None = None
+    # Called with (workspace, assistant) once a step's commit moved or cleared that assistant's pointers:
+    # the service tells this process's routers (`rollout.events`), which apply cannot import.
+    pointers_changed: Callable[[str, str], None] | None = None
 
 
 class Executor:
@@ -109,6 +112,7 @@ class Executor:
                 k: s.updated_at for k, s in unfinished.steps.items() if s.status == StepStatus.STARTED
             }
         steps.known_ids = known
+        steps.records = {r.key: r for r in stored.inventory if "path" not in r.attributes}
         report = ApplyReport(plan_id=plan.plan_id, apply_id=apply_id)
         waves = _waves(plan)
         self._total = sum(len(w) for w in waves)
@@ -218,9 +222,14 @@ class Executor:
                 v.number == output.version.number for v in self.store.versions(self._workspace, change.name)
             ):
                 self.store.add_version(self._workspace, output.version)
+            moved: str | None = None
+            if output.destroyed is not None:
+                self._retire(output.destroyed, change.reason)
+                moved = output.destroyed
             if output.pointer is not None:
                 assistant, number, reason = output.pointer
                 if self.store.pointers(self._workspace, assistant).get("stable") != number:
+                    moved = assistant
                     self.store.move_pointer(
                         self._workspace,
                         assistant,
@@ -230,6 +239,7 @@ class Executor:
                         host=self.options.host,
                         reason=reason,
                         now=self.wall_clock(),
+                        accepted=output.accepted,
                     )
             self.store.record_step(
                 apply_id,
@@ -238,6 +248,23 @@ class Executor:
                 {"platform_id": output.platform_id},
                 now=self.wall_clock(),
             )
+        if moved is not None and self.options.pointers_changed is not None:
+            self.options.pointers_changed(self._workspace, moved)
+
+    def _retire(self, assistant: str, reason: str) -> None:
+        """A destroyed assistant serves nothing: clear its pointers (the history says who, where, why)
+        and flag its versions deleted, since their platform objects went with it."""
+        self.store.clear_pointers(
+            self._workspace,
+            assistant,
+            user=self.options.user,
+            host=self.options.host,
+            reason=f"destroyed: {reason}",
+            now=self.wall_clock(),
+        )
+        for version in self.store.versions(self._workspace, assistant):
+            if not version.deleted:
+                self.store.mark_version_deleted(self._workspace, assistant, version.number)
 
     def _abandon_interrupted(self, plan_id: str, known: set[str]) -> None:
         """Close the journals of earlier applies that died, deleting uploads they sent but never recorded

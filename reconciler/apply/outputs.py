@@ -8,7 +8,7 @@ from typing import Any
 
 from reconciler.model.canonical import fingerprint
 from reconciler.model.desired import Kind, ResourceKey
-from reconciler.model.stored import InventoryRecord, VersionRecord
+from reconciler.model.stored import Acceptance, InventoryRecord, VersionRecord
 from reconciler.plan.definition import ResourceChange
 
 
@@ -20,6 +20,10 @@ class StepOutput:
     note: str | None = None
     version: VersionRecord | None = None  # a new (or adopted) assistant version to record
     pointer: tuple[str, int, str] | None = None  # (assistant, version, reason): move `stable` there
+    accepted: Acceptance | None = None  # the breaking change that move ships, recorded with it
+    # An assistant this step destroyed, every version with it: its pointers are cleared (with history)
+    # and its versions flagged deleted, so nothing resolves to an object that is gone.
+    destroyed: str | None = None
 
 
 @dataclass

@@ -22,7 +22,7 @@ from reconciler.model import labels
 from reconciler.model.canonical import sha256_hex
 from reconciler.model.desired import Kind, ResourceKey
 from reconciler.model.live import LiveAssistant, LiveFile, LiveVectorStore
-from reconciler.model.stored import InventoryRecord, VersionRecord
+from reconciler.model.stored import Acceptance, InventoryRecord, VersionRecord
 from reconciler.plan import normalise
 from reconciler.plan.definition import Action, ResourceChange
 from reconciler.targets.base import Target
@@ -45,10 +45,14 @@ class Steps(SpendSteps):
     # Platform ids already taken: the inventory's, and the spend alerts this apply created (under ids.lock).
     known_ids: set[str] = field(default_factory=set)
     spec_locks: dict[str, Lock] = field(default_factory=dict)  # spend-alert spec -> its creates' lock
+    # The inventory as this apply found it: what a store-only update (protect) rewrites.
+    records: Mapping[ResourceKey, InventoryRecord] = field(default_factory=dict)
 
     def run(self, change: ResourceChange) -> StepOutput:
         if change.action is Action.NOOP:
             return self._adopt(change)
+        if change.store_only:
+            return self._record_settings(change)
         handler = getattr(self, f"_{change.kind.lower()}")
         result: StepOutput = handler(change)
         return result
@@ -220,7 +224,7 @@ class Steps(SpendSteps):
             # Every recorded version goes with the assistant; its history stays in the store.
             for platform_id in [change.platform_id or "", *change.attributes.get("versions", [])]:
                 self._delete_assistant(platform_id)
-            return StepOutput(change.platform_id, deletes=[(key, None)])
+            return StepOutput(change.platform_id, deletes=[(key, None)], destroyed=change.name)
         spec = change.spec or {}
         version = change.attributes.get("version") or {}
         number = version.get("number")
@@ -295,11 +299,23 @@ class Steps(SpendSteps):
                 verdict=change.attributes.get("verdict") or {},
             )
         reason = change.reason
-        accepted = (change.attributes.get("verdict") or {}).get("accepted")
+        verdict = change.attributes.get("verdict") or {}
+        accepted = verdict.get("accepted")
         if accepted:
             reason += f"; breaking change accepted: {accepted}"
+        if verdict.get("acceptance"):
+            output.accepted = Acceptance.model_validate(verdict["acceptance"])
         output.pointer = (change.name, int(number), reason)
         return output
+
+    def _record_settings(self, change: ResourceChange) -> StepOutput:
+        """Only store-held settings changed: rewrite the record with them, everything else as it was."""
+        key = ResourceKey(kind=Kind(change.kind), name=change.name)
+        recorded = self.records.get(key)
+        if recorded is None:
+            raise StalePlan(f"{change.address} is no longer in the state's inventory; plan again")
+        record = recorded.model_copy(update={"protect": change.protect})
+        return StepOutput(recorded.platform_id, upserts=[record], note="recorded in the state")
 
     def _adopt(self, change: ResourceChange) -> StepOutput:
         """A no-op that must still be written down: adopting an object equal to the desired spec."""

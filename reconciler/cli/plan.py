@@ -67,8 +67,12 @@ def plan_command(
     violations = plan.violations()
     for violation in violations:
         click.echo(f"error: compatibility: {violation}", err=True)
+    notes = plan.acceptance_notes() if violations else []
+    for note in notes:
+        click.echo(f"error: compatibility: {note}", err=True)
     if violations:
-        click.echo("error: the plan breaks a compatibility policy; set acceptBreaking to ship it", err=True)
+        hint = "write an acceptBreaking for this change" if notes else "set acceptBreaking"
+        click.echo(f"error: the plan breaks a compatibility policy; {hint} to ship it", err=True)
         return int(ExitCode.ERROR)
     if detailed_exitcode and plan.has_changes:
         return int(ExitCode.CHANGES)

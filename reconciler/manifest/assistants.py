@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.manifest import checks
 from reconciler.manifest.documents import Document
 from reconciler.manifest.paths import CODE_INTERPRETER_EXTENSIONS
-from reconciler.manifest.specs import AssistantSpec, JsonSchemaFormat
+from reconciler.manifest.specs import AcceptBreakingSpec, AssistantSpec, JsonSchemaFormat
 from reconciler.model import desired as d
 
 if TYPE_CHECKING:
@@ -186,9 +186,21 @@ def build_assistant(builder: Builder, doc: Document, tools: dict[str, d.Function
         metadata=dict(spec.metadata),
         versioning=spec.versioning,
         compatibility=spec.compatibility,
-        accept_breaking=spec.accept_breaking,
+        accept_breaking=_reason(spec.accept_breaking),
+        accept_findings=_findings(spec.accept_breaking),
         rollout=rollout,
     )
+
+
+def _reason(accept: str | AcceptBreakingSpec | None) -> str | None:
+    return accept.reason if isinstance(accept, AcceptBreakingSpec) else accept
+
+
+def _findings(accept: str | AcceptBreakingSpec | None) -> tuple[d.BreakingFinding, ...] | None:
+    """The findings a mapping-form acceptBreaking lists; None for the string form (see plan.acceptance)."""
+    if not isinstance(accept, AcceptBreakingSpec):
+        return None
+    return tuple(d.BreakingFinding(tool=f.tool, pointer=f.pointer, rule=f.rule) for f in accept.findings)
 
 
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -140,6 +140,29 @@ class RolloutSpec(Spec):
     steps: list[CanaryStepSpec] = Field(default_factory=list)
 
 
+class AcceptedFinding(Spec):
+    """One breaking finding `acceptBreaking` accepts, as a refused plan names it: `tool create_meeting:
+    OBJ-06 at /properties/location` is `{tool: create_meeting, pointer: /properties/location, rule: OBJ-06}`
+    (the schema root is the pointer `""`)."""
+
+    tool: str = Field(min_length=1)
+    pointer: str
+    rule: str = Field(min_length=1)
+
+
+class AcceptBreakingSpec(Spec):
+    """`acceptBreaking` naming exactly the findings it accepts; any other breaking finding is refused."""
+
+    reason: str = Field(min_length=1)
+    findings: list[AcceptedFinding] = Field(min_length=1)
+
+
+AcceptBreaking = Annotated[
+    Annotated[str, Tag("text")] | Annotated[AcceptBreakingSpec, Tag("object")],
+    Discriminator(_string_or_object),
+]
+
+
 class AssistantSpec(Spec):
     model: str = Field(min_length=1)
     instructions: str | None = None
@@ -154,7 +177,8 @@ class AssistantSpec(Spec):
     metadata: Metadata = Field(default_factory=dict)
     versioning: Literal["immutable", "in-place"] = "immutable"
     compatibility: Literal["backward", "forward", "full", "none"] = "backward"
-    accept_breaking: str | None = None
+    # A string accepts the breaking findings of the change it is first applied with; a mapping lists them.
+    accept_breaking: AcceptBreaking | None = None
     rollout: RolloutSpec | None = None
     protect: bool = False
 

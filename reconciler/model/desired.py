@@ -96,6 +96,19 @@ class VectorStore(Resource):
     metadata: dict[str, str] = Field(default_factory=dict)
 
 
+class BreakingFinding(Frozen):
+    """One finding of a breaking tool-schema change, as `acceptBreaking` names it: the function tool, the
+    JSON pointer into its parameters schema (`""` is the root; `tool:NAME` when a whole tool was added,
+    removed or renamed) and the compatibility rule id (e.g. `OBJ-06`)."""
+
+    tool: str
+    pointer: str
+    rule: str
+
+    def __str__(self) -> str:
+        return f"{self.tool} {self.pointer or '/'} {self.rule}"
+
+
 class Assistant(Resource):
     model: str
     instructions: str = ""
@@ -111,7 +124,10 @@ class Assistant(Resource):
     metadata: dict[str, str] = Field(default_factory=dict)
     versioning: Literal["immutable", "in-place"] = "immutable"
     compatibility: Literal["backward", "forward", "full", "none"] = "backward"
-    accept_breaking: str | None = None
+    accept_breaking: str | None = None  # the reason
+    # acceptBreaking's mapping form: it accepts exactly these findings. None is the string form, which
+    # accepts the findings of the change it is first applied with (see plan.acceptance).
+    accept_findings: tuple[BreakingFinding, ...] | None = None
     rollout: Rollout = Rollout()
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field
 
-from reconciler.model.desired import Frozen, ResourceKey
+from reconciler.model.desired import BreakingFinding, Frozen, ResourceKey
 
 
 class InventoryRecord(Frozen):
@@ -43,17 +43,37 @@ class VersionRecord(Frozen):
     deleted: bool = False
 
 
+class Acceptance(Frozen):
+    """An `acceptBreaking` reason as an apply used it: the change it let through (behaviour fingerprints
+    before and after) and that change's breaking findings. A reason without listed findings accepts
+    nothing beyond what it was first used for."""
+
+    assistant: str
+    reason: str
+    from_fingerprint: str
+    to_fingerprint: str
+    findings: tuple[BreakingFinding, ...] = ()
+
+
 class PointerMove(Frozen):
-    """One entry of a release pointer's history: who moved `pointer` from one version to another, and why."""
+    """One entry of a release pointer's history: who moved `pointer` from one version to another, and why.
+
+    `to_version` is None when the pointer was cleared (its assistant was destroyed): after that entry the
+    pointer names no version until an apply deploys one again."""
 
     assistant: str
     pointer: str
     from_version: int | None
-    to_version: int
+    to_version: int | None
     at: float
     user: str
     host: str
     reason: str = ""
+    accepted: Acceptance | None = None  # the breaking change this move shipped, when one was accepted
+
+    @property
+    def cleared(self) -> bool:
+        return self.to_version is None
 
 
 class StoredState(Frozen):
@@ -63,6 +83,7 @@ class StoredState(Frozen):
     inventory: tuple[InventoryRecord, ...] = ()
     versions: tuple[VersionRecord, ...] = ()
     pointers: dict[str, dict[str, int]] = Field(default_factory=dict)  # assistant -> pointer -> version
+    acceptances: tuple[Acceptance, ...] = ()  # from the release history, oldest first
 
     def record(self, key: ResourceKey) -> InventoryRecord | None:
         for rec in self.inventory:

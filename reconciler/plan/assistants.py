@@ -15,11 +15,20 @@ from typing import Any
 
 from reconciler.model import labels
 from reconciler.model.canonical import fingerprint
-from reconciler.model.desired import Assistant, Kind
+from reconciler.model.desired import Assistant, BreakingFinding, Kind
 from reconciler.model.live import LiveAssistant
 from reconciler.model.specs import behaviour_fingerprint
 from reconciler.model.stored import InventoryRecord, StoredState, VersionRecord
-from reconciler.plan.definition import Action, FieldChange, ResourceChange, Stage
+from reconciler.plan import acceptance
+from reconciler.plan.acceptance import prior_acceptances
+from reconciler.plan.definition import (
+    SETTINGS_ONLY,
+    Action,
+    FieldChange,
+    ResourceChange,
+    Stage,
+    setting_changes,
+)
 from reconciler.plan.diff import field_changes
 from reconciler.plan.prepare import DesiredDigest
 from reconciler.schema.compat import classify_tools
@@ -36,6 +45,12 @@ class Context:
     versions: Mapping[str, list[VersionRecord]] = field(default_factory=dict)  # by assistant, not deleted
     _hashes: dict[str, str] = field(default_factory=dict)  # live spec fingerprints, computed once
     owner: str = ""  # our owner label: only assistants carrying it are adopted
+    # Highest version number per assistant, deleted ones included: numbers are never reused, also after
+    # gc or a destroy deleted the newest versions.
+    last_numbers: Mapping[str, int] = field(default_factory=dict)
+
+    def next_number(self, name: str) -> int:
+        return self.last_numbers.get(name, 0) + 1
 
     def live_hash(self, platform_id: str) -> str:
         """Fingerprint of a live assistant's spec; drift and the plan's live_hash share it."""
@@ -57,10 +72,14 @@ class Context:
     ) -> Context:
         # Indexed once: scanning every version per assistant made a 1,000-assistant plan quadratic.
         versions: dict[str, list[VersionRecord]] = {}
+        last: dict[str, int] = {}
         for version in stored.versions:
+            last[version.assistant] = max(last.get(version.assistant, 0), version.number)
             if not version.deleted:
                 versions.setdefault(version.assistant, []).append(version)
-        return cls(stored, live, live_specs, records, versions, dict(hashes or {}), owner)
+        return cls(
+            stored, live, live_specs, records, versions, dict(hashes or {}), owner=owner, last_numbers=last
+        )
 
 
 def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceChange:
@@ -70,6 +89,8 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
     stable_number = ctx.stored.pointers.get(name, {}).get(STABLE)
     stable = next((v for v in versions if v.number == stable_number), None)
     rec = ctx.records.get(name)
+    # protect lives only in the store: a change to it is a change even when the platform is in sync.
+    settings = setting_changes(rec.protect if rec else None, assistant.protect)
     current_id = stable.platform_id if stable else (rec.platform_id if rec else None)
     current_spec = ctx.live_specs.get(current_id) if current_id else None
     base = {
@@ -92,21 +113,21 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
             return _adopt(base, spec, adopted, ctx, "a labelled assistant")
         assert current_id is not None  # current_spec was found under it
         diff = field_changes(current_spec, spec)
-        action = Action.UPDATE if diff else Action.NOOP
+        action = Action.UPDATE if diff or settings else Action.NOOP
         reason = "manifest differs from the platform (versioning: in-place)" if diff else "in sync"
         return ResourceChange(
             **base,
             action=action,
-            reason=reason,
+            reason=reason if diff or not settings else SETTINGS_ONLY,
             platform_id=current_id,
             live_hash=ctx.live_hash(current_id),
-            changes=diff,
+            changes=diff + settings,
         )
 
     if current_spec is None:
         adopted = _labelled(name, behaviour, ctx)
         if adopted is not None and stable is None:
-            number = _label_number(ctx.live[adopted].metadata) or _next(versions)
+            number = _label_number(ctx.live[adopted].metadata) or ctx.next_number(name)
             version = {"number": number, "parent": None, "strategy": "immutable", "record": True}
             return _adopt(base, spec, adopted, ctx, "a labelled version", {"version": version})
         parent = stable.number if stable else None
@@ -115,7 +136,7 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
             if stable is None
             else f"version {parent}'s object is gone from the platform"
         )
-        return _create(base, spec, _next(versions), parent, None, assistant, reason=reason)
+        return _create(base, spec, ctx.next_number(name), parent, None, assistant, reason=reason)
 
     assert (stable is not None or rec is not None) and current_id is not None
     current_behaviour = stable.fingerprint if stable else behaviour_fingerprint(current_spec)
@@ -124,10 +145,11 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
         if not diff:
             return ResourceChange(
                 **base,
-                action=Action.NOOP,
-                reason="in sync",
+                action=Action.UPDATE if settings else Action.NOOP,
+                reason=SETTINGS_ONLY if settings else "in sync",
                 platform_id=current_id,
                 live_hash=ctx.live_hash(current_id),
+                changes=settings,
             )
         behavioural = behaviour_fingerprint(current_spec) != behaviour
         reason = (
@@ -141,10 +163,10 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
             reason=reason,
             platform_id=current_id,
             live_hash=ctx.live_hash(current_id),
-            changes=diff,
+            changes=diff + settings,
         )
 
-    verdict = _verdict(current_spec, spec, assistant)
+    verdict = _verdict(current_spec, spec, assistant, (current_behaviour, behaviour), ctx.stored)
     parent = stable.number if stable else None
     reuse = next(
         (v for v in versions if v.fingerprint == behaviour and v.platform_id in ctx.live_specs), None
@@ -157,7 +179,7 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
             reason=f"behaviour equals version {reuse.number}: moving stable back to it, nothing is created",
             platform_id=reuse.platform_id,
             live_hash=ctx.live_hash(reuse.platform_id),
-            changes=field_changes(current_spec, spec),
+            changes=field_changes(current_spec, spec) + settings,
             attributes={
                 "version": {
                     "number": reuse.number,
@@ -170,7 +192,13 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
             },
         )
     return _create(
-        base, spec, _next(versions), parent, verdict, assistant, changes=field_changes(current_spec, spec)
+        base,
+        spec,
+        ctx.next_number(name),
+        parent,
+        verdict,
+        assistant,
+        changes=field_changes(current_spec, spec) + settings,
     )
 
 
@@ -237,10 +265,6 @@ def _dependencies(assistant: Assistant) -> tuple[str, ...]:
     return tuple(sorted(deps))
 
 
-def _next(versions: list[VersionRecord]) -> int:
-    return max((v.number for v in versions), default=0) + 1
-
-
 def _labelled(name: str, behaviour: str, ctx: Context) -> str | None:
     """The oldest live assistant labelled as ours with this name, preferring one with this behaviour."""
     candidates = [
@@ -268,21 +292,30 @@ def _tools(spec: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _verdict(
-    old_spec: Mapping[str, Any], new_spec: Mapping[str, Any], assistant: Assistant
+    old_spec: Mapping[str, Any],
+    new_spec: Mapping[str, Any],
+    assistant: Assistant,
+    change: tuple[str, str],
+    stored: StoredState,
 ) -> dict[str, Any]:
-    """Per-tool verdicts in both directions, and whether the assistant's policy accepts them."""
+    """Per-tool verdicts in both directions, and whether the policy, or an acceptBreaking bound to this
+    change (`plan.acceptance`), lets the change through. `change` is the behaviour fingerprints before
+    and after."""
+    policy = assistant.compatibility
     verdicts = classify_tools(_tools(old_spec), _tools(new_spec))
     tools: dict[str, Any] = {}
     satisfied = True
     violations: list[str] = []
+    breaking: list[BreakingFinding] = []
     for tool, verdict in sorted(verdicts.items()):
         if not verdict.findings and verdict.full:
             continue
-        ok = verdict.satisfies(assistant.compatibility)
+        ok = verdict.satisfies(policy)
         satisfied = satisfied and ok
         if not ok:
-            for finding in verdict.breaking_findings(assistant.compatibility) or verdict.findings:
+            for finding in verdict.breaking_findings(policy) or verdict.findings:
                 violations.append(f"tool {tool}: {finding}")
+                breaking.append(BreakingFinding(tool=tool, pointer=finding.pointer, rule=finding.rule))
         tools[tool] = {
             "backward": verdict.backward.value,
             "forward": verdict.forward.value,
@@ -297,10 +330,18 @@ def _verdict(
                 for f in verdict.findings
             ],
         }
-    return {
-        "policy": assistant.compatibility,
+    prior = prior_acceptances(stored, assistant.name) if breaking and assistant.accept_breaking else []
+    judgement = acceptance.judge(assistant, breaking, change, prior)
+    out: dict[str, Any] = {
+        "policy": policy,
         "satisfied": satisfied,
-        "accepted": assistant.accept_breaking,
+        "accepted": assistant.accept_breaking if judgement.accepted else None,
         "tools": tools,
         "violations": violations,
+        "breaking": [f.model_dump() for f in breaking],
     }
+    if judgement.record is not None:
+        out["acceptance"] = judgement.record.model_dump(mode="json")
+    if judgement.note is not None:
+        out["acceptance_note"] = judgement.note
+    return out

@@ -42,6 +42,12 @@ class Stage(StrEnum):
 
 STAGE_ORDER: tuple[Stage, ...] = tuple(Stage)
 
+# Settings only the state store holds (the platform never sees them). A change to one of them alone is
+# an update that apply records in the inventory without a platform call: `protect` decides whether a
+# later plan may delete the object, so it must be recorded when it changes, not only when the object does.
+STORE_ONLY_FIELDS: frozenset[str] = frozenset({"protect"})
+SETTINGS_ONLY = "protect changed: recorded in the state, no platform call"
+
 SYMBOLS: dict[Action, str] = {
     Action.CREATE: "+",
     Action.UPDATE: "~",
@@ -88,6 +94,25 @@ class ResourceChange(Frozen):
     @property
     def symbol(self) -> str:
         return SYMBOLS[self.action]
+
+    @property
+    def store_only(self) -> bool:
+        """An update of store-only settings alone (`protect`): apply records it and calls no platform
+        API. It creates no version and moves no pointer."""
+        return (
+            self.action is Action.UPDATE
+            and bool(self.changes)
+            and all(c.path in STORE_ONLY_FIELDS for c in self.changes)
+            and "version" not in self.attributes
+        )
+
+
+def setting_changes(recorded_protect: bool | None, protect: bool) -> tuple[FieldChange, ...]:
+    """The store-only settings that differ from what the inventory recorded (`None`: nothing recorded,
+    so nothing to compare): they are changes too, though no platform object differs."""
+    if recorded_protect is None or recorded_protect == protect:
+        return ()
+    return (FieldChange(path="protect", before=recorded_protect, after=protect),)
 
 
 class Drift(Frozen):
@@ -157,6 +182,17 @@ class Plan(Frozen):
             ):
                 policy = verdict.get("policy", "?")
                 out.extend(f"{change.address}: {v} (policy: {policy})" for v in verdict.get("violations", []))
+        return out
+
+    def acceptance_notes(self) -> list[str]:
+        """Why an `acceptBreaking` an assistant carries does not cover its violations (it was written for
+        another change, or does not list them): what the user must change to ship the plan."""
+        out: list[str] = []
+        for change in self.changes:
+            verdict = change.attributes.get("verdict")
+            note = verdict.get("acceptance_note") if isinstance(verdict, dict) else None
+            if note:
+                out.append(f"{change.address}: {note}")
         return out
 
     def by_address(self) -> dict[str, ResourceChange]:

@@ -23,7 +23,16 @@ from reconciler.model.live import LiveState
 from reconciler.model.specs import spend_alert_spec, spend_limit_spec, vector_store_spec
 from reconciler.model.stored import InventoryRecord, StoredState
 from reconciler.plan import assistants, normalise
-from reconciler.plan.definition import STAGE_ORDER, Action, Drift, Plan, ResourceChange, Stage
+from reconciler.plan.definition import (
+    SETTINGS_ONLY,
+    STAGE_ORDER,
+    Action,
+    Drift,
+    Plan,
+    ResourceChange,
+    Stage,
+    setting_changes,
+)
 from reconciler.plan.diff import field_changes
 from reconciler.plan.files import plan_attachments, plan_uploads
 from reconciler.plan.prepare import Names, Prepared
@@ -238,12 +247,10 @@ def _plan_kind(
             live_spec = live[rec.platform_id][1]
             _note_drift(address, rec, live_spec, drift)
             diff = field_changes(live_spec, spec)
-            if diff:
-                out.append(
-                    make(
-                        Action.UPDATE, "manifest differs from the platform", rec.platform_id, live_spec, diff
-                    )
-                )
+            settings = setting_changes(rec.protect, protect.get(name, False))
+            if diff or settings:
+                reason = "manifest differs from the platform" if diff else SETTINGS_ONLY
+                out.append(make(Action.UPDATE, reason, rec.platform_id, live_spec, diff + settings))
             else:
                 out.append(make(Action.NOOP, "in sync", rec.platform_id, live_spec, ()))
             continue

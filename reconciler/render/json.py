@@ -167,6 +167,24 @@ def _verdict_schema() -> dict[str, Any]:
             "policy": {"enum": ["backward", "forward", "full", "none"]},
             "satisfied": {"type": "boolean", "description": "Whether every tool meets the policy."},
             "accepted": _nullable_str("Why a violation is accepted (`acceptBreaking`), or null."),
+            "breaking": {
+                "type": "array",
+                "description": "The findings that break the policy: what an acceptance is bound to.",
+                "items": {
+                    "type": "object",
+                    "required": ["tool", "pointer", "rule"],
+                    "properties": {
+                        "tool": {"type": "string"},
+                        "pointer": {"type": "string"},
+                        "rule": {"type": "string"},
+                    },
+                },
+            },
+            "acceptance": {
+                "type": "object",
+                "description": "What apply records when `acceptBreaking` lets the change through.",
+            },
+            "acceptance_note": _str("Why the manifest's `acceptBreaking` does not cover this change."),
         },
         "additionalProperties": True,
     }

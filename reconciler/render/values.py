@@ -147,6 +147,7 @@ class Verdict:
     satisfied: bool
     accepted: str | None
     tools: tuple[ToolVerdict, ...]
+    note: str | None = None  # why the manifest's acceptBreaking does not cover this change
 
 
 @dataclass(frozen=True)
@@ -184,11 +185,13 @@ def parse_verdict(attributes: dict[str, Any]) -> Verdict | None:
             )
         )
     accepted = raw.get("accepted")
+    note = raw.get("acceptance_note")
     return Verdict(
         policy=_text(raw.get("policy"), "backward"),
         satisfied=raw.get("satisfied") is True,
         accepted=None if accepted is None else str(accepted),
         tools=tuple(tools),
+        note=None if not note else str(note),
     )
 
 
@@ -211,6 +214,8 @@ def verdict_status(verdict: Verdict) -> str:
         return f"compatible under the {verdict.policy} policy"
     if verdict.accepted is not None:
         return f"breaks the {verdict.policy} policy; accepted: {verdict.accepted}"
+    if verdict.note is not None:
+        return f"violates the {verdict.policy} policy; {verdict.note}"
     return f"violates the {verdict.policy} policy"
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.errors import UserError
@@ -20,6 +21,7 @@ from reconciler.store.base import StateReader, StateStore
 __all__ = [
     "STABLE",
     "AlreadyThere",
+    "AssistantNotDeployed",
     "NothingToRollBack",
     "ReleaseError",
     "UnknownAssistant",
@@ -46,6 +48,12 @@ class UnknownAssistant(ReleaseError):
 
 class UnknownVersion(ReleaseError):
     """The assistant has no such version, it was deleted, or the pointer holds nothing."""
+
+
+class AssistantNotDeployed(UnknownVersion):
+    """The assistant has versions but the pointer names none: it was never deployed through it, or it
+    was destroyed (its manifest removed and applied), which clears every pointer. What applications
+    resolving a name (`reconciler.runtime`) get instead of the id of an object that is gone."""
 
 
 class NothingToRollBack(ReleaseError):
@@ -143,11 +151,24 @@ def resolve(store: StateReader, workspace: str, assistant: str, pointer: str = S
     versions = _versions(store, workspace, assistant)
     number = store.pointers(workspace, assistant).get(pointer)
     if number is None:
-        raise UnknownVersion(f"{assistant} has no {pointer!r} pointer in {workspace} yet; apply first")
+        raise AssistantNotDeployed(_not_deployed(store, workspace, assistant, pointer))
     for v in versions:
         if v.number == number:
             return v
     raise UnknownVersion(f"{assistant}'s {pointer!r} pointer names version {number}, which the store lacks")
+
+
+def _not_deployed(store: StateReader, workspace: str, assistant: str, pointer: str) -> str:
+    history = store.pointer_history(workspace, assistant)
+    last = next((m for m in reversed(history) if m.pointer == pointer), None)
+    if last is None or not last.cleared:
+        return f"{assistant} has no {pointer!r} pointer in {workspace} yet; apply first"
+    when = datetime.fromtimestamp(last.at, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    return (
+        f"{assistant} is not deployed in {workspace}: it was destroyed at {when} by {last.user}@{last.host} "
+        f"({last.reason}), which cleared its {pointer!r} pointer (version {last.from_version}); "
+        "restore its manifest and apply to deploy it again"
+    )
 
 
 def rollback(
@@ -223,7 +244,10 @@ def _move(
         known = ", ".join(str(v.number) for v in versions)
         raise UnknownVersion(f"{assistant} has no version {to} in {workspace} (versions: {known})")
     if target.deleted:
-        raise UnknownVersion(f"{assistant} version {to} was deleted by gc; it cannot serve traffic")
+        raise UnknownVersion(
+            f"{assistant} version {to} was deleted from the platform (by gc, or when the assistant was "
+            "destroyed); it cannot serve traffic"
+        )
     if current == to:
         raise AlreadyThere(f"{assistant}'s {pointer!r} pointer already holds version {to}")
     # The store re-checks existence and deletion inside its transaction, so a concurrent gc cannot

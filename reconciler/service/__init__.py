@@ -28,6 +28,7 @@ from reconciler.model.live import LiveState
 from reconciler.model.stored import InventoryRecord
 from reconciler.plan import normalise
 from reconciler.plan.definition import Plan
+from reconciler.rollout import events
 from reconciler.service.planning import check_fresh, kinds_to_read, make_plan
 from reconciler.service.workspace import Workspace, open_workspace
 from reconciler.store.holder import HolderProcess, gone_reason
@@ -106,6 +107,7 @@ def apply(
             host=socket.gethostname(),
             progress=progress,
             lease_check=keeper.check if keeper is not None else None,
+            pointers_changed=events.notify,  # routers in this process drop their cached answers
         )
         executor = Executor(
             ws.target, ws.store, root=ws.root, options=options, clock=clock, sleep=sleep, pacer=pacer
@@ -140,10 +142,13 @@ def refuse_violations(plan: Plan) -> None:
     """A tool-schema change that breaks the assistant's compatibility policy needs `acceptBreaking`."""
     violations = plan.violations()
     if violations:
+        # A reason that was written for another change says so; otherwise say how to accept the break.
+        hint = 'set acceptBreaking: "<reason>" on the assistant to ship it anyway'
+        notes = plan.acceptance_notes() or [hint]
         raise PlanRejected(
             f"{violations[0]}"
             + (f" (+{len(violations) - 1} more)" if len(violations) > 1 else "")
-            + '; set acceptBreaking: "<reason>" on the assistant to ship it anyway'
+            + f"; {notes[0]}"
         )
 
 

@@ -17,7 +17,13 @@ from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
 
 from reconciler.model.desired import ResourceKey
-from reconciler.model.stored import InventoryRecord, PointerMove, StoredState, VersionRecord
+from reconciler.model.stored import (
+    Acceptance,
+    InventoryRecord,
+    PointerMove,
+    StoredState,
+    VersionRecord,
+)
 from reconciler.store.records import ApplyRecord, ApplyStatus, Lease, StepRecord, StepStatus
 
 __all__ = ["StateReader", "StateStore"]
@@ -106,8 +112,17 @@ class StateStore(StateReader, Protocol):
         host: str,
         reason: str,
         now: float,
+        accepted: Acceptance | None = None,
     ) -> PointerMove:
-        """Point `pointer` at an existing, undeleted version; append the move to its history, atomically."""
+        """Point `pointer` at an existing, undeleted version; append the move to its history, atomically.
+        `accepted` is the breaking change the move ships under acceptBreaking, kept with the move."""
+        ...
+
+    def clear_pointers(
+        self, workspace: str, assistant: str, *, user: str, host: str, reason: str, now: float
+    ) -> tuple[PointerMove, ...]:
+        """Remove every pointer of `assistant` (its assistant was destroyed), appending one history row
+        per pointer (`to_version` None), atomically; returns those rows (none when no pointer was set)."""
         ...
 
     # -- apply journal -----------------------------------------------------------------------------

@@ -1,11 +1,13 @@
 """Assistant versions and release pointers: immutable version rows, the pointer each name holds, and the
-append-only history of every pointer move (from, to, when, user, host, why).
+append-only history of every pointer move (from, to, when, user, host, why), clears included.
 """
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 from reconciler.errors import StateError
-from reconciler.model.stored import PointerMove, VersionRecord
+from reconciler.model.stored import Acceptance, PointerMove, VersionRecord
 from reconciler.store.guard import check_text, dump_json, load_json
 from reconciler.store.sqlcore import Row, SqlCore
 
@@ -26,17 +28,30 @@ def _to_version(row: Row) -> VersionRecord:
     )
 
 
+def _to_acceptance(text: str | None) -> Acceptance | None:
+    raw = load_json(text)
+    if not raw:
+        return None
+    try:
+        return Acceptance.model_validate(raw)
+    except ValidationError as exc:
+        raise StateError(
+            f"a pointer-history row holds an unreadable acceptance: {exc.errors()[0]['msg']}"
+        ) from exc
+
+
 def _to_move(row: Row) -> PointerMove:
-    assistant, pointer, from_version, to_version, at, user, host, reason = row
+    assistant, pointer, from_version, to_version, at, user, host, reason, cleared, accepted = row
     return PointerMove(
         assistant=assistant,
         pointer=pointer,
         from_version=None if from_version is None else int(from_version),
-        to_version=int(to_version),
+        to_version=None if cleared else int(to_version),
         at=float(at),
         user=user,
         host=host,
         reason=reason,
+        accepted=_to_acceptance(accepted),
     )
 
 
@@ -85,13 +100,20 @@ class ReleaseTables(SqlCore):
     def pointer_history(self, workspace: str, assistant: str) -> tuple[PointerMove, ...]:
         rows = self._query(
             "SELECT assistant, pointer, from_version, to_version, moved_at, moved_by_user, moved_by_host, "
-            "reason "
+            "reason, cleared, accepted "
             "FROM pointer_history "
             "WHERE workspace = ? AND assistant = ? "
             "ORDER BY id",
             (self._workspace(workspace), assistant),
         )
         return tuple(_to_move(row) for row in rows)
+
+    def _all_acceptances(self, workspace: str) -> tuple[Acceptance, ...]:
+        rows = self._query(
+            "SELECT accepted FROM pointer_history WHERE workspace = ? AND accepted <> '{}' ORDER BY id",
+            (self._workspace(workspace),),
+        )
+        return tuple(a for (text,) in rows if (a := _to_acceptance(text)) is not None)
 
     # -- writes ------------------------------------------------------------------------------------
     def add_version(self, workspace: str, version: VersionRecord) -> None:
@@ -154,10 +176,14 @@ class ReleaseTables(SqlCore):
         host: str,
         reason: str,
         now: float,
+        accepted: Acceptance | None = None,
     ) -> PointerMove:
         if not pointer:
             raise StateError("a release pointer needs a name")
         check_text(reason, what="the reason of a pointer move")
+        accepted_json = dump_json(
+            accepted.model_dump(mode="json") if accepted else {}, what="the acceptance of a pointer move"
+        )
         with self.transaction():
             # Serialise movers of this assistant's pointers so `from_version` is the value we replace,
             # even when the pointer row does not exist yet (nothing to SELECT ... FOR UPDATE).
@@ -183,9 +209,20 @@ class ReleaseTables(SqlCore):
             )
             self._exec(
                 "INSERT INTO pointer_history (workspace, assistant, pointer, from_version, to_version, "
-                "moved_at, moved_by_user, moved_by_host, reason) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (workspace, assistant, pointer, from_version, to_version, now, user, host, reason),
+                "moved_at, moved_by_user, moved_by_host, reason, accepted) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    workspace,
+                    assistant,
+                    pointer,
+                    from_version,
+                    to_version,
+                    now,
+                    user,
+                    host,
+                    reason,
+                    accepted_json,
+                ),
             )
         return PointerMove(
             assistant=assistant,
@@ -196,4 +233,38 @@ class ReleaseTables(SqlCore):
             user=user,
             host=host,
             reason=reason,
+            accepted=accepted,
+        )
+
+    def clear_pointers(
+        self, workspace: str, assistant: str, *, user: str, host: str, reason: str, now: float
+    ) -> tuple[PointerMove, ...]:
+        check_text(reason, what="the reason of a pointer move")
+        with self.transaction():
+            self._serialize(f"pointers/{workspace}/{assistant}")
+            held = self._query(
+                "SELECT pointer, version FROM pointers WHERE workspace = ? AND assistant = ? "
+                "ORDER BY pointer",
+                (self._workspace(workspace), assistant),
+            )
+            self._exec("DELETE FROM pointers WHERE workspace = ? AND assistant = ?", (workspace, assistant))
+            for pointer, version in held:
+                self._exec(
+                    "INSERT INTO pointer_history (workspace, assistant, pointer, from_version, to_version, "
+                    "moved_at, moved_by_user, moved_by_host, reason, cleared) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                    (workspace, assistant, pointer, version, version, now, user, host, reason),
+                )
+        return tuple(
+            PointerMove(
+                assistant=assistant,
+                pointer=str(pointer),
+                from_version=int(version),
+                to_version=None,
+                at=now,
+                user=user,
+                host=host,
+                reason=reason,
+            )
+            for pointer, version in held
         )

@@ -23,6 +23,7 @@ class SqlStore(InventoryTable, ReleaseTables, JournalTables, LockTable, HintTabl
                 inventory=self.inventory(workspace),
                 versions=self._all_versions(workspace),
                 pointers=self._all_pointers(workspace),
+                acceptances=self._all_acceptances(workspace),
             )
 
     def migrate(self, migrations: tuple[Migration, ...] | None = None) -> list[int]:

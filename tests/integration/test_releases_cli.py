@@ -134,7 +134,7 @@ def test_release_commands_work_while_the_manifests_are_broken(
         (["rollback", NAME, "--to", "9"], "UnknownVersion: CorporateAssist has no version 9"),
         (["promote", NAME, "--to", "3"], "AlreadyThere: CorporateAssist's 'stable' pointer already holds"),
         (["versions", "Nobody"], "UnknownAssistant: 'Nobody' has no versions in local"),
-        (["resolve", NAME, "--pointer", "canary"], "UnknownVersion: CorporateAssist has no 'canary'"),
+        (["resolve", NAME, "--pointer", "canary"], "AssistantNotDeployed: CorporateAssist has no 'canary'"),
         (["rollback", NAME, "--target", "prod"], "ConfigError: unknown target 'prod'"),
     ],
 )

@@ -132,8 +132,13 @@ def test_breaking_change_is_refused_then_accepted_as_version_2_and_a_revert_reus
     assert run(["plan", str(root)]) == 1
     err = capsys.readouterr().err
     assert "create_meeting" in err and "/properties/location" in err
-    # ... and with it, apply returns stable to version 1 without creating anything.
+    # ... and the reason written for version 2's break does not cover this one (issue 12 item 10) ...
     _accept_breaking(root)
+    assert run(["apply", str(root), "--auto-approve"]) == 1
+    err = capsys.readouterr().err
+    assert "OBJ-07 at /properties/location" in err and f'acceptBreaking "{REASON}" was already used' in err
+    # ... but a reason written for it does: apply returns stable to version 1 without creating anything.
+    _edit(root / "manifests" / "corporate-assist.yaml", REASON, "back to the calendar without rooms")
     assert run(["apply", str(root), "--auto-approve"]) == 0
     capsys.readouterr()
     versions, pointers, history = _releases(root)

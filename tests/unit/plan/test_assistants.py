@@ -332,3 +332,17 @@ def test_in_place_assistant_missing_from_state_is_adopted_not_created() -> None:
     assert change.adopt is True
     assert change.platform_id == "asst_7"
     assert change.action is not Action.CREATE
+
+
+def test_a_destroyed_assistant_deployed_again_gets_a_new_number() -> None:
+    """Every version of a destroyed assistant is flagged deleted; their numbers are never given again."""
+    stored = StoredState(
+        workspace=WS,
+        versions=(
+            version(V1, 1, "asst_1").model_copy(update={"deleted": True}),
+            version(V2, 2, "asst_2", parent=1).model_copy(update={"deleted": True}),
+        ),
+    )
+    change = _only(_plan(V1, LiveState(), stored))
+    assert change.action is Action.CREATE
+    assert change.attributes["version"] == {"number": 3, "parent": None, "strategy": "immutable"}

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import StateError
+from reconciler.model.stored import VersionRecord
 from reconciler.store.migrate import Migration, applied_migrations, bundled_migrations, parse_migrations
 from reconciler.store.sqlite import SQLITE, SqliteStore
 
@@ -57,6 +58,7 @@ def test_bundled_migrations_are_numbered_and_render_for_both_dialects() -> None:
         "0002_versions.sql",
         "0003_list_hints.sql",
         "0004_lease_holder_process.sql",
+        "0005_release_history.sql",
     ]
     postgres = pytest.importorskip("reconciler.store.postgres")
     for dialect in (SQLITE, postgres.POSTGRES):
@@ -124,7 +126,7 @@ def test_two_openers_of_a_fresh_file_migrate_it_once(tmp_path: Path) -> None:
     with SqliteStore(path) as store:
         rows = store._query("SELECT number FROM schema_migrations ORDER BY number")
         assert [r[0] for r in rows] == [m.number for m in bundled_migrations()]
-        assert store.schema_version() == 4
+        assert store.schema_version() == 5
 
 
 def test_a_file_that_is_not_a_database_is_our_error(tmp_path: Path) -> None:
@@ -132,3 +134,18 @@ def test_a_file_that_is_not_a_database_is_our_error(tmp_path: Path) -> None:
     path.write_bytes(b"this is not a SQLite database, just bytes long enough to have a header" * 4)
     with pytest.raises(StateError, match="not a database"):
         SqliteStore(path)
+
+
+def test_pointer_history_written_before_0005_reads_back_as_moves(tmp_path: Path) -> None:
+    """A store written by a reconciler without 0005: its history rows stay plain moves after migrating."""
+    path = tmp_path / "state.db"
+    with SqliteStore(path, migrations=bundled_migrations()[:4]) as old:
+        old.add_version("prod", VersionRecord(assistant="A", number=1, platform_id="asst_1", fingerprint="f"))
+        old._exec(
+            "INSERT INTO pointer_history (workspace, assistant, pointer, from_version, to_version, "
+            "moved_at, moved_by_user, moved_by_host, reason) "
+            "VALUES ('prod', 'A', 'stable', NULL, 1, 1.0, 'u', 'h', 'r')"
+        )
+    with SqliteStore(path) as store:
+        (move,) = store.pointer_history("prod", "A")
+        assert (move.from_version, move.to_version, move.cleared) == (None, 1, False)
