@@ -191,6 +191,15 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
                 "metadata_changes": [c.model_dump() for c in field_changes(target_spec, spec)],
             },
         )
+    interrupted = _labelled(name, behaviour, ctx)
+    if interrupted is not None and ctx.live[interrupted].metadata.get(labels.FINGERPRINT) == behaviour:
+        # This very version was created by an apply that died before recording it: take it, not a twin.
+        number = _label_number(ctx.live[interrupted].metadata) or ctx.next_number(name)
+        version = {"number": number, "parent": parent, "strategy": "immutable", "record": True}
+        attributes = {"version": version, "verdict": verdict}
+        return _adopt(
+            base, spec, interrupted, ctx, f"version {number}, created but never recorded,", attributes
+        )
     return _create(
         base,
         spec,

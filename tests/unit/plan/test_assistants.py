@@ -346,3 +346,31 @@ def test_a_destroyed_assistant_deployed_again_gets_a_new_number() -> None:
     change = _only(_plan(V1, LiveState(), stored))
     assert change.action is Action.CREATE
     assert change.attributes["version"] == {"number": 3, "parent": None, "strategy": "immutable"}
+
+
+def test_a_new_version_created_but_never_recorded_is_adopted_not_created_twice() -> None:
+    """An apply killed between creating version 2 and recording it: the next plan takes that object."""
+    live, stored = _applied_v1()
+    accepted = V2.model_copy(update={"accept_breaking": "needs a room"})
+    orphan = live_assistant(accepted, "asst_2", version=2)
+    live = LiveState(assistants={**live.assistants, orphan.id: orphan})
+    change = _only(_plan(accepted, live, stored))
+    assert change.adopt is True
+    assert change.platform_id == "asst_2"
+    assert change.attributes["version"] == {"number": 2, "parent": 1, "strategy": "immutable", "record": True}
+    assert change.attributes["verdict"]["satisfied"] is False  # the policy is still judged
+
+
+def test_a_labelled_object_of_another_behaviour_is_not_taken_for_the_new_version() -> None:
+    live, stored = _applied_v1()
+    other = live_assistant(assistant(instructions="Something else."), "asst_3", version=2)
+    live = LiveState(assistants={**live.assistants, other.id: other})
+    change = _only(_plan(V2.model_copy(update={"accept_breaking": "x"}), live, stored))
+    assert change.action is Action.CREATE and change.adopt is False
+
+
+def test_another_owners_labelled_assistant_is_never_adopted() -> None:
+    theirs = live_assistant(V1, "asst_8", version=1)
+    theirs = theirs.model_copy(update={"metadata": {**theirs.metadata, labels.OWNER: "other/local"}})
+    change = _only(_plan(V1, LiveState(assistants={theirs.id: theirs}), StoredState(workspace=WS)))
+    assert change.action is Action.CREATE and change.adopt is False
