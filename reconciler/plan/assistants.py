@@ -22,12 +22,13 @@ from reconciler.model.stored import InventoryRecord, StoredState, VersionRecord
 from reconciler.plan import acceptance
 from reconciler.plan.acceptance import prior_acceptances
 from reconciler.plan.definition import (
-    SETTINGS_ONLY,
     Action,
     FieldChange,
     ResourceChange,
     Stage,
+    owner_label_changes,
     setting_changes,
+    settings_reason,
 )
 from reconciler.plan.diff import field_changes
 from reconciler.plan.prepare import DesiredDigest
@@ -93,6 +94,8 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
     settings = setting_changes(rec.protect if rec else None, assistant.protect)
     current_id = stable.platform_id if stable else (rec.platform_id if rec else None)
     current_spec = ctx.live_specs.get(current_id) if current_id else None
+    if current_id is not None and current_id in ctx.live:
+        settings += owner_label_changes(ctx.live[current_id].metadata, ctx.owner)
     base = {
         "address": f"{Kind.ASSISTANT.value}/{name}",
         "kind": Kind.ASSISTANT.value,
@@ -118,7 +121,7 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
         return ResourceChange(
             **base,
             action=action,
-            reason=reason if diff or not settings else SETTINGS_ONLY,
+            reason=reason if diff or not settings else settings_reason(settings),
             platform_id=current_id,
             live_hash=ctx.live_hash(current_id),
             changes=diff + settings,
@@ -146,10 +149,11 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
             return ResourceChange(
                 **base,
                 action=Action.UPDATE if settings else Action.NOOP,
-                reason=SETTINGS_ONLY if settings else "in sync",
+                reason=settings_reason(settings) if settings else "in sync",
                 platform_id=current_id,
                 live_hash=ctx.live_hash(current_id),
                 changes=settings,
+                attributes={"keep_labels": _kept_labels(ctx, current_id)} if settings else {},
             )
         behavioural = behaviour_fingerprint(current_spec) != behaviour
         reason = (
@@ -164,6 +168,7 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
             platform_id=current_id,
             live_hash=ctx.live_hash(current_id),
             changes=diff + settings,
+            attributes={"keep_labels": _kept_labels(ctx, current_id)},
         )
 
     verdict = _verdict(current_spec, spec, assistant, (current_behaviour, behaviour), ctx.stored)
@@ -285,6 +290,14 @@ def _labelled(name: str, behaviour: str, ctx: Context) -> str | None:
     candidates = [a for a in candidates if a.id not in claimed]
     candidates.sort(key=lambda a: (a.metadata.get(labels.FINGERPRINT) != behaviour, a.created_at))
     return candidates[0].id if candidates else None
+
+
+def _kept_labels(ctx: Context, platform_id: str) -> dict[str, str]:
+    """The version labels an update in place must send again: the platform replaces metadata whole."""
+    live = ctx.live.get(platform_id)
+    metadata = live.metadata if live is not None else {}
+    wanted = {"version": labels.VERSION, "parent": labels.PARENT}
+    return {arg: metadata[key] for arg, key in wanted.items() if key in metadata}
 
 
 def _label_number(metadata: Mapping[str, str]) -> int | None:

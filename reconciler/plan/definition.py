@@ -10,12 +10,14 @@ everything the executor acts on, so a saved plan edited afterwards is refused on
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
 from pydantic import Field, ValidationError
 
 from reconciler.errors import PlanFileError
+from reconciler.model import labels
 from reconciler.model.canonical import sha256_hex
 from reconciler.model.desired import Frozen
 
@@ -113,6 +115,23 @@ def setting_changes(recorded_protect: bool | None, protect: bool) -> tuple[Field
     if recorded_protect is None or recorded_protect == protect:
         return ()
     return (FieldChange(path="protect", before=recorded_protect, after=protect),)
+
+
+OWNER_LABEL_PATH = f"labels.{labels.OWNER}"
+OWNER_LABEL_ONLY = "labelled before owner labels existed: our owner label is added"
+
+
+def owner_label_changes(metadata: Mapping[str, str] | None, owner: str) -> tuple[FieldChange, ...]:
+    """An object our state records that was labelled before owner labels existed gets ours at the next
+    apply, so that a state lost later can still find it (look-ups take only our owner's objects)."""
+    if not owner or not labels.is_managed(metadata) or labels.owner_of(metadata) is not None:
+        return ()
+    return (FieldChange(path=OWNER_LABEL_PATH, before=None, after=owner, kind="added"),)
+
+
+def settings_reason(changes: tuple[FieldChange, ...]) -> str:
+    """Why an update that changes no manifest field is planned."""
+    return OWNER_LABEL_ONLY if any(c.path == OWNER_LABEL_PATH for c in changes) else SETTINGS_ONLY
 
 
 class Drift(Frozen):

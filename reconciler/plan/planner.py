@@ -24,14 +24,15 @@ from reconciler.model.specs import spend_alert_spec, spend_limit_spec, vector_st
 from reconciler.model.stored import InventoryRecord, StoredState
 from reconciler.plan import assistants, normalise
 from reconciler.plan.definition import (
-    SETTINGS_ONLY,
     STAGE_ORDER,
     Action,
     Drift,
     Plan,
     ResourceChange,
     Stage,
+    owner_label_changes,
     setting_changes,
+    settings_reason,
 )
 from reconciler.plan.diff import field_changes
 from reconciler.plan.files import plan_attachments, plan_uploads
@@ -68,6 +69,9 @@ def build_plan(
     # Vector stores
     live_stores = {s.id: s for s in live.vector_stores.values()}
     store_chunking = {n: vector_store_spec(s)["chunking"] for n, s in desired.vector_stores.items()}
+    # Which manifest a live store is: the state's record, else our label (labels predating owners count
+    # for the stores the state records).
+    store_names = {r.platform_id: k.name for k, r in records.items() if k.kind is Kind.VECTOR_STORE}
     for change in _plan_kind(
         Kind.VECTOR_STORE,
         Stage.VECTOR_STORES,
@@ -78,7 +82,10 @@ def build_plan(
             i: (
                 s.metadata,
                 normalise.vector_store_spec(
-                    s, store_chunking.get(_label(s.metadata, owner) or "", {"type": "auto"})
+                    s,
+                    store_chunking.get(
+                        store_names.get(i) or _label(s.metadata, owner) or "", {"type": "auto"}
+                    ),
                 ),
             )
             for i, s in live_stores.items()
@@ -248,8 +255,9 @@ def _plan_kind(
             _note_drift(address, rec, live_spec, drift)
             diff = field_changes(live_spec, spec)
             settings = setting_changes(rec.protect, protect.get(name, False))
+            settings += owner_label_changes(live[rec.platform_id][0], owner)
             if diff or settings:
-                reason = "manifest differs from the platform" if diff else SETTINGS_ONLY
+                reason = "manifest differs from the platform" if diff else settings_reason(settings)
                 out.append(make(Action.UPDATE, reason, rec.platform_id, live_spec, diff + settings))
             else:
                 out.append(make(Action.NOOP, "in sync", rec.platform_id, live_spec, ()))

@@ -132,3 +132,41 @@ def test_our_own_labelled_object_missing_from_the_state_is_adopted(project: Path
     ]
     apply_project(project, transport(app))
     assert _snapshot(app).keys() == before.keys()
+
+
+def test_objects_labelled_before_owner_labels_get_ours_at_the_next_apply(
+    project: Path, app: EmulatorApp
+) -> None:
+    """A project upgraded from a reconciler without owner labels: its recorded objects are labelled at
+    the next apply (so a later state loss finds them), keeping their version labels."""
+    apply_project(project, transport(app))
+    client = sdk(app)
+    state = platform_state(app)
+    (assistant,) = state.assistants
+    (store,) = state.vector_stores
+    for obj, update in ((assistant, client.beta.assistants.update), (store, client.vector_stores.update)):
+        legacy = {k: v for k, v in (obj.metadata or {}).items() if k != "reconciler/owner"}
+        update(obj.id, metadata=legacy)
+    plan = plan_project(project, transport(app))
+    relabel = {c.address: [f.path for f in c.changes] for c in plan.changes if c.action is Action.UPDATE}
+    assert relabel == {
+        "Assistant/CorporateAssist": ["labels.reconciler/owner"],
+        "VectorStore/ExpensePolicy2026": ["labels.reconciler/owner"],
+    }
+    apply_project(project, transport(app))
+    relabelled = client.beta.assistants.retrieve(assistant.id).metadata or {}
+    assert relabelled["reconciler/owner"] == "corporate-assist/local"
+    assert relabelled["reconciler/version"] == "1"
+    assert (client.vector_stores.retrieve(store.id).metadata or {})[
+        "reconciler/owner"
+    ] == "corporate-assist/local"
+    assert not plan_project(project, transport(app)).has_changes
+
+
+def test_an_update_in_place_keeps_the_version_labels(project: Path, app: EmulatorApp) -> None:
+    apply_project(project, transport(app))
+    _edit(project, "  description: Schedules meetings,", "  description: Books meetings,")
+    plan, _ = apply_project(project, transport(app))
+    assert [c.action for c in plan.changes if c.kind == "Assistant"] == [Action.UPDATE]
+    (assistant,) = platform_state(app).assistants
+    assert (assistant.metadata or {})["reconciler/version"] == "1"
