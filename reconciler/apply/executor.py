@@ -13,12 +13,14 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from reconciler.apply.outputs import Ids, StepOutput
 from reconciler.apply.report import ApplyReport, Outcome, StepResult
 from reconciler.apply.retry import Pacer, Retrier
-from reconciler.apply.steps import IngestionFailed, Steps, find_upload
+from reconciler.apply.steps import IngestionFailed, Steps
+from reconciler.apply.uploads import find_upload, upload_detail
 from reconciler.config import RetrySettings
 from reconciler.errors import PlatformError, ReconcilerError, StalePlan
 from reconciler.model.desired import Kind
@@ -74,7 +76,10 @@ class Executor:
         if self.options.dry_run:
             return self._dry_run(plan)
         workspace = self._workspace = plan.workspace
-        known = {r.platform_id for r in stored.inventory}
+        # Ours beyond doubt: what the inventory records and what this plan names (an adopted upload).
+        known = {r.platform_id for r in stored.inventory} | {
+            c.platform_id for c in plan.changes if c.platform_id
+        }
         self._abandon_interrupted(plan.plan_id, known)
         unfinished = self.store.unfinished_apply(workspace, plan.plan_id)
         apply_id = (
@@ -97,11 +102,10 @@ class Executor:
             clock=self.clock,
             sleep=self.sleep,
         )
-        if unfinished is not None:
-            # Uploads the dead run sent but never recorded: found again by name, size and time, not re-sent.
-            steps.interrupted_uploads = {
-                k: s.updated_at for k, s in unfinished.steps.items() if s.status == StepStatus.STARTED
-            }
+        started = unfinished.steps.items() if unfinished is not None else ()
+        interrupted = {k: s.detail for k, s in started if s.status == StepStatus.STARTED}
+        # Uploads the dead run may have sent but never recorded: found again by their tagged name.
+        steps.interrupted_uploads = {k for k in interrupted if k.startswith(f"{Kind.FILE.value}/")}
         steps.known_ids = known
         report = ApplyReport(plan_id=plan.plan_id, apply_id=apply_id)
         waves = _waves(plan)
@@ -145,7 +149,7 @@ class Executor:
                 apply_id,
                 change.address,
                 StepStatus.STARTED,
-                _started_detail(change, self.root),
+                _started_detail(change, steps.owner),
                 now=self.wall_clock(),
             )
         failed = False
@@ -222,14 +226,17 @@ class Executor:
 
     def _abandon_interrupted(self, plan_id: str, known: set[str]) -> None:
         """Close the journals of earlier applies that died, deleting uploads they sent but never recorded
-        (the journal proves they are ours; nothing else does, since files carry no labels)."""
+        (their tagged names prove they are ours: a look-up retried like any call)."""
         for _ in range(100):  # bounded: each pass closes one journal
             prior = self.store.unfinished_apply(self._workspace)
             if prior is None or prior.plan_id == plan_id:
                 return
             for key, step in prior.steps.items():
-                if step.status == StepStatus.STARTED and key.startswith("File/"):
-                    for orphan in find_upload(self.target, step.detail, step.updated_at, known):
+                if step.status != StepStatus.STARTED:
+                    continue
+                if key.startswith(f"{Kind.FILE.value}/"):
+                    look = partial(find_upload, self.target, step.detail, known)
+                    for orphan in self.retrier.run(look):
                         self._delete_file(orphan.id)
             self.store.finish_apply(prior.apply_id, "abandoned", now=self.wall_clock())
 
@@ -246,11 +253,10 @@ class Executor:
         return report
 
 
-def _started_detail(change: ResourceChange, root: Path) -> dict[str, object]:
+def _started_detail(change: ResourceChange, owner: str) -> dict[str, object]:
     detail: dict[str, object] = {"action": change.action.value}
     if change.kind == Kind.FILE.value and change.spec:
-        detail["filename"] = Path(change.name).name
-        detail["size"] = change.spec.get("size")
+        detail.update(upload_detail(change, owner))
     return detail
 
 

@@ -81,8 +81,10 @@ def build_plan(
         if change.platform_id:
             store_ids[change.name] = change.platform_id
 
-    changes.extend(plan_uploads(desired, stored))
-    changes.extend(plan_attachments(desired, live, stored, store_ids))
+    uploads = plan_uploads(desired, stored, live, owner=owner, store_ids=store_ids)
+    changes.extend(uploads)
+    kept = {c.name: c.platform_id for c in uploads if c.action is Action.NOOP and c.platform_id}
+    changes.extend(plan_attachments(desired, live, stored, store_ids, kept))
 
     # Assistants: versions, reuse and compatibility verdicts live in plan.assistants.
     changes.extend(_assistants(desired, live, stored, records, prepared, drift, owner))
