@@ -16,13 +16,13 @@ from typing import Any
 
 from reconciler.apply.outputs import Ids, StepOutput, inventory_record
 from reconciler.apply.retry import Pacer, Retrier
-from reconciler.apply.spend_steps import SpendSteps
+from reconciler.apply.spend_steps import AlertCreate, SpendSteps
 from reconciler.apply.uploads import PURPOSE, find_upload, upload_detail, upload_record
 from reconciler.errors import NotFound, RateLimited, StalePlan, TemporaryPlatformError
 from reconciler.model import labels
 from reconciler.model.canonical import sha256_hex
 from reconciler.model.desired import Kind, ResourceKey
-from reconciler.model.live import LiveAssistant, LiveFile, LiveVectorStore
+from reconciler.model.live import LiveAssistant, LiveFile, LiveSpendAlert, LiveVectorStore
 from reconciler.model.stored import InventoryRecord, VersionRecord
 from reconciler.plan import normalise
 from reconciler.plan.definition import Action, ResourceChange
@@ -47,6 +47,9 @@ class Steps(SpendSteps):
     # Platform ids already taken: the inventory's, and the spend alerts this apply created (under ids.lock).
     known_ids: set[str] = field(default_factory=set)
     spec_locks: dict[str, Lock] = field(default_factory=dict)  # spend-alert spec -> its creates' lock
+    interrupted_alerts: dict[str, AlertCreate] = field(default_factory=dict)  # see apply.spend_steps
+    alert_snapshots: dict[str, AlertCreate] = field(default_factory=dict)
+    alerts_listed: dict[str, list[LiveSpendAlert]] = field(default_factory=dict)
 
     def run(self, change: ResourceChange) -> StepOutput:
         if change.action is Action.NOOP:
