@@ -13,16 +13,21 @@ as a crash would leave it, for the apply that holds the lock now.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from reconciler.apply.outputs import Ids, StepOutput
 from reconciler.apply.report import ApplyReport, Outcome, StepResult
 from reconciler.apply.retry import Pacer, Retrier
-from reconciler.apply.steps import IngestionFailed, Steps, find_upload
+from reconciler.apply.spend_steps import AlertCreate, is_alert_create
+from reconciler.apply.steps import IngestionFailed, Steps
+from reconciler.apply.uploads import find_upload, upload_detail
 from reconciler.config import RetrySettings
 from reconciler.errors import LeaseLost, PlatformError, ReconcilerError, StalePlan
 from reconciler.model.desired import Kind
@@ -31,6 +36,8 @@ from reconciler.plan.definition import STAGE_ORDER, Action, Plan, ResourceChange
 from reconciler.store.base import StateStore
 from reconciler.store.records import StepStatus
 from reconciler.targets.base import Target
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -82,9 +89,12 @@ class Executor:
         if self.options.dry_run:
             return self._dry_run(plan)
         workspace = self._workspace = plan.workspace
-        known = {r.platform_id for r in stored.inventory}
+        # Ours beyond doubt: what the inventory records and what this plan names (an adopted upload).
+        known = {r.platform_id for r in stored.inventory} | {
+            c.platform_id for c in plan.changes if c.platform_id
+        }
         self.retrier.check()
-        self._abandon_interrupted(plan.plan_id, known)
+        abandoned = self._abandon_interrupted(plan.plan_id, known)
         unfinished = self.store.unfinished_apply(workspace, plan.plan_id)
         apply_id = (
             unfinished.apply_id
@@ -106,11 +116,11 @@ class Executor:
             clock=self.clock,
             sleep=self.sleep,
         )
-        if unfinished is not None:
-            # Uploads the dead run sent but never recorded: found again by name, size and time, not re-sent.
-            steps.interrupted_uploads = {
-                k: s.updated_at for k, s in unfinished.steps.items() if s.status == StepStatus.STARTED
-            }
+        started = unfinished.steps.items() if unfinished is not None else ()
+        interrupted = {k: s.detail for k, s in started if s.status == StepStatus.STARTED}
+        # Uploads the dead run may have sent but never recorded: found again by their tagged name.
+        steps.interrupted_uploads = {k for k in interrupted if k.startswith(f"{Kind.FILE.value}/")}
+        steps.interrupted_alerts = _alert_creates(plan, abandoned, interrupted)
         steps.known_ids = known
         steps.records = {r.key: r for r in stored.inventory if "path" not in r.attributes}
         report = ApplyReport(plan_id=plan.plan_id, apply_id=apply_id)
@@ -150,12 +160,23 @@ class Executor:
                 )
             else:
                 todo.append(change)
+        # Before anything is journalled: which alerts each scope already holds (a lost create's alert is
+        # then the one that was not there). A listing that fails fails the wave, before any create.
+        try:
+            snapshots = steps.snapshot_alerts(todo)
+        except PlatformError as error:
+            for change in todo:
+                self._report(
+                    report,
+                    StepResult(change.address, change.action.value, Outcome.FAILED, error=error.one_line()),
+                )
+            return True
         for change in todo:
             self.store.record_step(
                 apply_id,
                 change.address,
                 StepStatus.STARTED,
-                _started_detail(change, self.root),
+                {**_started_detail(change, steps.owner), **snapshots.get(change.address, {})},
                 now=self.wall_clock(),
             )
         failed = False
@@ -266,18 +287,26 @@ class Executor:
             if not version.deleted:
                 self.store.mark_version_deleted(self._workspace, assistant, version.number)
 
-    def _abandon_interrupted(self, plan_id: str, known: set[str]) -> None:
+    def _abandon_interrupted(self, plan_id: str, known: set[str]) -> dict[str, AlertCreate]:
         """Close the journals of earlier applies that died, deleting uploads they sent but never recorded
-        (the journal proves they are ours; nothing else does, since files carry no labels)."""
+        (their tagged names prove they are ours). Alert creates they journalled are returned: an alert
+        carries no label, so the snapshot is what lets this plan's equal create find one that landed."""
+        creates: dict[str, AlertCreate] = {}
         for _ in range(100):  # bounded: each pass closes one journal
             prior = self.store.unfinished_apply(self._workspace)
             if prior is None or prior.plan_id == plan_id:
-                return
+                return creates
             for key, step in prior.steps.items():
-                if step.status == StepStatus.STARTED and key.startswith("File/"):
-                    for orphan in find_upload(self.target, step.detail, step.updated_at, known):
+                if step.status != StepStatus.STARTED:
+                    continue
+                if key.startswith(f"{Kind.FILE.value}/"):
+                    look = partial(find_upload, self.target, step.detail, known)
+                    for orphan in self.retrier.run(look):
                         self._delete_file(orphan.id)
+                elif (create := AlertCreate.from_detail(step.detail)) is not None:
+                    creates.setdefault(key, create)
             self.store.finish_apply(prior.apply_id, "abandoned", now=self.wall_clock())
+        return creates
 
     def _delete_file(self, file_id: str) -> None:
         self.retrier.run(lambda: self.target.delete_file(file_id))
@@ -292,12 +321,38 @@ class Executor:
         return report
 
 
-def _started_detail(change: ResourceChange, root: Path) -> dict[str, object]:
+def _started_detail(change: ResourceChange, owner: str) -> dict[str, object]:
     detail: dict[str, object] = {"action": change.action.value}
     if change.kind == Kind.FILE.value and change.spec:
-        detail["filename"] = Path(change.name).name
-        detail["size"] = change.spec.get("size")
+        detail.update(upload_detail(change, owner))
     return detail
+
+
+def _alert_creates(
+    plan: Plan, abandoned: Mapping[str, AlertCreate], interrupted: Mapping[str, Mapping[str, Any]]
+) -> dict[str, AlertCreate]:
+    """The journalled alert creates of dead runs, by the address in this plan that creates the same
+    alert: this plan's own (a resume), else an abandoned plan's with the same spec (under any name).
+    One an abandoned plan made that this plan does not create again is left alone, and said so: with no
+    label, deleting it could delete an alert someone made by hand meanwhile."""
+    pending = dict(abandoned)
+    pending.update((k, c) for k, d in interrupted.items() if (c := AlertCreate.from_detail(d)) is not None)
+    out: dict[str, AlertCreate] = {}
+    for change in sorted((c for c in plan.changes if is_alert_create(c)), key=lambda c: c.address):
+        match = pending.get(change.address)
+        if match is None or not match.same_spec(change.spec):
+            match = next((p for p in pending.values() if p.same_spec(change.spec)), None)
+        if match is not None:
+            out[change.address] = match
+            pending = {k: p for k, p in pending.items() if p is not match}
+    for address, left in sorted(pending.items()):
+        _log.warning(
+            "%s: an apply that died while creating this alert may have left it at %s; reconciler does not "
+            "manage it (alerts carry no label): delete it if it is an alert nobody made by hand",
+            address,
+            left.scope,
+        )
+    return out
 
 
 def _waves(plan: Plan) -> list[list[ResourceChange]]:

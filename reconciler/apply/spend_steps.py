@@ -1,23 +1,74 @@
 """The spend-control steps (alerts and limits, through the Admin API): a mixin of `apply.steps.Steps`.
 
-Spend alerts carry no metadata, so a create whose response was lost is found again by content, among the
-alerts no inventory record (and no earlier step of this run) owns; creates of identical alerts run one
-at a time, so two recoveries never race for the same alert.
+Spend alerts carry no metadata, so nothing on the platform says an alert is ours. What proves it is a
+snapshot: before a wave creates alerts, the executor lists each scope once (`snapshot_alerts`) and journals
+the ids that existed, with the spec, in each create's step record, before the call is sent. A create
+whose response was lost (or whose process died) is then recovered only as the ONE alert equal to the spec
+that appeared after the snapshot and that no inventory record, nor an earlier step of this run, owns.
+None: the create is sent (again). Several: the step fails naming them, rather than guess which is a
+hand-made twin. Identical alerts are created one at a time, each found and claimed before the next.
+
+Deletes go to the scope the inventory recorded (the plan carries it), never a guessed one: a 404 there
+means our alert is gone; a 404 at another scope meant nothing and left ours in place.
+
+A spend limit is a singleton per scope (set, read and deleted by scope, no id): there is nothing to
+duplicate or to take by mistake, and setting it again is idempotent, so it needs no recovery. Declaring a
+limit for a scope takes over the scope's limit (the plan says so when one was set outside reconciler).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from functools import partial
 from threading import Lock
 from typing import Any
 
 from reconciler.apply.outputs import Ids, StepOutput, inventory_record
 from reconciler.apply.retry import Pacer
+from reconciler.errors import PermanentPlatformError, StalePlan
 from reconciler.model.canonical import canonical_json
 from reconciler.model.desired import Kind, ResourceKey
+from reconciler.model.live import LiveSpendAlert
 from reconciler.plan import normalise
 from reconciler.plan.definition import Action, ResourceChange
 from reconciler.targets.base import Target
+
+
+class AmbiguousAlert(PermanentPlatformError):
+    """A lost create cannot be told apart from identical alerts made elsewhere meanwhile."""
+
+
+@dataclass(frozen=True)
+class AlertCreate:
+    """What an alert create's journal record holds before the call: the spec, and which alerts its scope
+    held before (the ids of the snapshot). An alert is this create's only if it is not among them."""
+
+    spec: Mapping[str, Any]
+    before: frozenset[str]
+
+    @property
+    def scope(self) -> str:
+        return str(self.spec["scope"])
+
+    def detail(self) -> dict[str, object]:
+        return {"action": "create", "spec": dict(self.spec), "before": sorted(self.before)}
+
+    def same_spec(self, spec: Mapping[str, Any] | None) -> bool:
+        return spec is not None and canonical_json(dict(self.spec)) == canonical_json(dict(spec))
+
+    @classmethod
+    def from_detail(cls, detail: Mapping[str, Any]) -> AlertCreate | None:
+        """The create a journal record describes; None for other steps and for records written before
+        snapshots were journalled (those prove nothing)."""
+        spec, before = detail.get("spec"), detail.get("before")
+        if not isinstance(spec, dict) or "scope" not in spec or not isinstance(before, list):
+            return None
+        return cls(spec=spec, before=frozenset(str(i) for i in before))
+
+
+def is_alert_create(change: ResourceChange) -> bool:
+    return change.kind == Kind.SPEND_ALERT.value and change.action is Action.CREATE
 
 
 class SpendSteps:
@@ -28,6 +79,10 @@ class SpendSteps:
     ids: Ids
     known_ids: set[str]
     spec_locks: dict[str, Lock]
+    # address -> the create a dead run journalled for it (this plan's, or an abandoned plan's equal one)
+    interrupted_alerts: dict[str, AlertCreate]
+    alert_snapshots: dict[str, AlertCreate]  # address -> this run's journalled create
+    alerts_listed: dict[str, list[LiveSpendAlert]]  # scope -> the alerts the snapshot listed
 
     def _call(
         self, fn: Callable[[], Any], *, admin: bool = False, recover: Callable[[], Any] | None = None
@@ -37,28 +92,42 @@ class SpendSteps:
     def _owned(self) -> set[str]:
         raise NotImplementedError  # `Steps._owned`: a copy of the platform ids already taken
 
-    def _one_at_a_time(self, spec: dict[str, Any]) -> Lock:
+    def _one_at_a_time(self, spec: Mapping[str, Any]) -> Lock:
         with self.ids.lock:
-            return self.spec_locks.setdefault(canonical_json(spec), Lock())
+            return self.spec_locks.setdefault(canonical_json(dict(spec)), Lock())
+
+    # ---- the snapshot --------------------------------------------------------------------------------
+
+    def snapshot_alerts(self, changes: Collection[ResourceChange]) -> dict[str, dict[str, object]]:
+        """Before a wave's alert creates are journalled: one listing per scope they create in (paced and
+        retried), and, per create, the journal detail that proves which alert will be its own. A create a
+        dead run started keeps that run's snapshot: its alert may already be on the platform."""
+        creates = [c for c in changes if is_alert_create(c)]
+        for scope in sorted({str((c.spec or {})["scope"]) for c in creates}):
+            self.alerts_listed[scope] = self._call(partial(self.target.list_spend_alerts, scope), admin=True)
+        details: dict[str, dict[str, object]] = {}
+        for change in creates:
+            spec = change.spec or {}
+            earlier = self.interrupted_alerts.get(change.address)
+            if earlier is not None and earlier.same_spec(spec):
+                create = AlertCreate(spec=spec, before=earlier.before)
+            else:
+                create = AlertCreate(
+                    spec=spec, before=frozenset(a.id for a in self.alerts_listed[spec["scope"]])
+                )
+            self.alert_snapshots[change.address] = create
+            details[change.address] = create.detail()
+        return details
+
+    # ---- alerts --------------------------------------------------------------------------------------
 
     def _spendalert(self, change: ResourceChange) -> StepOutput:
         key = ResourceKey(kind=Kind.SPEND_ALERT, name=change.name)
         spec = change.spec or {}
         if change.action is Action.DELETE:
-            scope = _scope_of(change)
-            self._call(lambda: self.target.delete_spend_alert(change.platform_id or "", scope), admin=True)
-            return StepOutput(change.platform_id, deletes=[(key, None)])
+            return self._delete_alert(change, key)
         if change.action is Action.CREATE:
-            # Identical alerts are created one at a time: a lost create is found again by content, so two
-            # in flight together could each find the other's, or both the same one.
-            with self._one_at_a_time(spec):
-                live = self._call(
-                    lambda: self.target.create_spend_alert(spec),
-                    admin=True,
-                    recover=lambda: self._find_alert(spec),
-                )
-                with self.ids.lock:
-                    self.known_ids.add(live.id)  # an identical alert's lost create must not find this one
+            live = self._create_alert(change, spec)
         else:
             live = self._call(
                 lambda: self.target.update_spend_alert(change.platform_id or "", spec), admin=True
@@ -68,16 +137,68 @@ class SpendSteps:
             live.id, upserts=[inventory_record(Kind.SPEND_ALERT, change.name, live.id, change, live_spec)]
         )
 
-    def _find_alert(self, spec: dict[str, Any]) -> Any:
-        # Reading alerts lists the project's and the organization's: two admin requests.
-        self.pacer.wait()
-        self.pacer.wait()
-        state = self.target.read([Kind.SPEND_ALERT])
-        owned = self._owned()  # alerts have no label: the inventory's (and this run's) are taken
-        for alert in state.spend_alerts.values():
-            if alert.id not in owned and normalise.spend_alert_spec(alert) == spec:
-                return alert
-        return None
+    def _create_alert(self, change: ResourceChange, spec: Mapping[str, Any]) -> LiveSpendAlert:
+        # Identical alerts are created one at a time: two recoveries in flight together could each find
+        # the other's alert, or both the same one.
+        with self._one_at_a_time(spec):
+            create = self.alert_snapshots.get(change.address)
+            if create is None:  # a step run without the executor's snapshot takes its own
+                listed = self._call(lambda: self.target.list_spend_alerts(spec["scope"]), admin=True)
+                create = AlertCreate(spec=spec, before=frozenset(a.id for a in listed))
+            live: LiveSpendAlert | None = None
+            earlier = self.interrupted_alerts.get(change.address)
+            if earlier is not None and earlier.same_spec(spec):
+                # A dead run journalled this create: the snapshot's own listing shows whether it landed.
+                live = self._new_alert(change, create, self.alerts_listed.get(create.scope))
+            if live is None:
+                live = self._call(
+                    lambda: self.target.create_spend_alert(spec),
+                    admin=True,
+                    recover=lambda: self._new_alert(change, create),
+                )
+            assert live is not None
+            with self.ids.lock:
+                self.known_ids.add(live.id)  # an identical alert's lost create must not find this one
+            return live
+
+    def _new_alert(
+        self, change: ResourceChange, create: AlertCreate, listed: list[LiveSpendAlert] | None = None
+    ) -> LiveSpendAlert | None:
+        """The one alert equal to the spec that appeared after the create's snapshot and nothing owns."""
+        if listed is None:
+            self.pacer.wait()  # a look-up is an admin call too (its retries come from the caller)
+            listed = self.target.list_spend_alerts(create.scope)
+        owned = self._owned()
+        new = sorted(
+            (
+                a
+                for a in listed
+                if a.id not in create.before
+                and a.id not in owned
+                and create.same_spec(normalise.spend_alert_spec(a))
+            ),
+            key=lambda a: a.id,
+        )
+        if len(new) > 1:
+            raise AmbiguousAlert(
+                f"{change.address}: the create's response was lost and {len(new)} identical alerts "
+                f"appeared at {create.scope} since it was sent ({', '.join(a.id for a in new)}); alerts "
+                "carry no label, so reconciler cannot tell which is its own and takes neither: delete the "
+                "one not made by hand (or both) and apply again"
+            )
+        return new[0] if new else None
+
+    def _delete_alert(self, change: ResourceChange, key: ResourceKey) -> StepOutput:
+        scope = change.attributes.get("scope")
+        if not isinstance(scope, str) or not scope:
+            if change.live_hash is not None:
+                # A plan that saw the alert but not where it lives (made before scopes were recorded).
+                raise StalePlan(f"{change.address}: the plan does not say the alert's scope; plan again")
+            return StepOutput(change.platform_id, deletes=[(key, None)], note="already gone")
+        self._call(lambda: self.target.delete_spend_alert(change.platform_id or "", scope), admin=True)
+        return StepOutput(change.platform_id, deletes=[(key, None)])
+
+    # ---- limits --------------------------------------------------------------------------------------
 
     def _spendlimit(self, change: ResourceChange) -> StepOutput:
         key = ResourceKey(kind=Kind.SPEND_LIMIT, name=change.name)
@@ -91,9 +212,3 @@ class SpendSteps:
             Kind.SPEND_LIMIT, change.name, live.scope, change, normalise.spend_limit_spec(live)
         )
         return StepOutput(live.scope, upserts=[record])
-
-
-def _scope_of(change: ResourceChange) -> str:
-    changes = {c.path: c.before for c in change.changes}
-    scope = changes.get("scope")
-    return str(scope) if scope else "organization"

@@ -16,18 +16,20 @@ from typing import Any
 
 from reconciler.apply.outputs import Ids, StepOutput, inventory_record
 from reconciler.apply.retry import Pacer, Retrier
-from reconciler.apply.spend_steps import SpendSteps
+from reconciler.apply.spend_steps import AlertCreate, SpendSteps
+from reconciler.apply.uploads import PURPOSE, find_upload, upload_detail, upload_record
 from reconciler.errors import NotFound, RateLimited, StalePlan, TemporaryPlatformError
 from reconciler.model import labels
 from reconciler.model.canonical import sha256_hex
 from reconciler.model.desired import Kind, ResourceKey
-from reconciler.model.live import LiveAssistant, LiveFile, LiveVectorStore
+from reconciler.model.live import LiveAssistant, LiveFile, LiveSpendAlert, LiveVectorStore
 from reconciler.model.stored import Acceptance, InventoryRecord, VersionRecord
 from reconciler.plan import normalise
 from reconciler.plan.definition import Action, ResourceChange
 from reconciler.targets.base import Target
 
 INGESTION_POLL_SECONDS = 0.2
+ATTACHMENT = "VectorStoreFile"  # the plan's kind for a file in a vector store (no manifest kind of its own)
 
 
 @dataclass
@@ -41,12 +43,15 @@ class Steps(SpendSteps):
     ingestion_deadline_seconds: float = 300.0
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
-    interrupted_uploads: dict[str, float] = field(default_factory=dict)  # address -> when it was started
+    interrupted_uploads: set[str] = field(default_factory=set)  # file steps a dead run of this plan started
     # Platform ids already taken: the inventory's, and the spend alerts this apply created (under ids.lock).
     known_ids: set[str] = field(default_factory=set)
     spec_locks: dict[str, Lock] = field(default_factory=dict)  # spend-alert spec -> its creates' lock
     # The inventory as this apply found it: what a store-only update (protect) rewrites.
     records: Mapping[ResourceKey, InventoryRecord] = field(default_factory=dict)
+    interrupted_alerts: dict[str, AlertCreate] = field(default_factory=dict)  # see apply.spend_steps
+    alert_snapshots: dict[str, AlertCreate] = field(default_factory=dict)
+    alerts_listed: dict[str, list[LiveSpendAlert]] = field(default_factory=dict)
 
     def run(self, change: ResourceChange) -> StepOutput:
         if change.action is Action.NOOP:
@@ -120,40 +125,33 @@ class Steps(SpendSteps):
         content = (self.root / change.name).read_bytes()
         if sha256_hex(content) != spec["sha256"]:
             raise StalePlan(f"{change.name} changed on disk since the plan was made; plan again")
-        filename = Path(change.name).name
-        started = self.interrupted_uploads.get(change.address)
-        found = (
-            find_upload(self.target, {"filename": filename, "size": len(content)}, started, self._owned())
-            if started is not None
-            else []
-        )
-        live = (
-            found[0]
-            if found
-            else self._call(
-                lambda: self.target.upload_file(filename=filename, content=content, purpose="assistants"),
-                recover=lambda: _first(
-                    [
-                        f
-                        for f in self.target.find_files(
-                            filename=filename, size=len(content), purpose="assistants"
-                        )
-                        if f.id not in self.ids.files.values()
-                    ]
-                ),
+        detail = upload_detail(change, self.owner)
+        filename = str(detail["filename"])
+
+        def ours() -> LiveFile | None:
+            # Only the file named with this very tag (owner, path, content) that nothing else records.
+            found = find_upload(self.target, detail, self._taken_files())
+            return found[0] if found else None
+
+        # A dead run may have sent this upload: look first, retried like any call.
+        live: LiveFile | None = self.retrier.run(ours) if change.address in self.interrupted_uploads else None
+        if live is None:
+            live = self._call(
+                lambda: self.target.upload_file(filename=filename, content=content, purpose=PURPOSE),
+                recover=ours,
             )
-        )
+        assert live is not None
         with self.ids.lock:
             self.ids.files[change.name] = live.id
-        record = InventoryRecord(
-            key=key,
-            platform_id=live.id,
-            fingerprint=spec["sha256"][:16],
-            attributes={"sha256": spec["sha256"]},
-        )
         # A replaced upload's old file is deleted by the attachment step that stops using it.
         note = f"previous upload {change.platform_id} retired" if change.action is Action.REPLACE else None
+        record = upload_record(change.name, live.id, spec["sha256"], live.filename)
         return StepOutput(live.id, upserts=[record], note=note)
+
+    def _taken_files(self) -> set[str]:
+        """Files the inventory, the plan or this run's earlier steps already hold."""
+        with self.ids.lock:
+            return set(self.known_ids) | set(self.ids.files.values())
 
     # ---- attachments -------------------------------------------------------------------------------
 
@@ -171,6 +169,8 @@ class Steps(SpendSteps):
         attributes = spec["attributes"]
         if change.action is Action.UPDATE:
             self._call(lambda: self.target.update_file_attributes(store_id, file_id, attributes))
+            if change.adopt and change.attributes.get("status") != "completed":
+                self._await_ingestion(store_id, file_id, path)
         else:
             if change.action is Action.REPLACE and change.platform_id and change.platform_id != file_id:
                 old = change.platform_id
@@ -183,13 +183,7 @@ class Steps(SpendSteps):
                 recover=lambda: self._attached(store_id, file_id),
             )
             self._await_ingestion(store_id, file_id, path)
-        record = InventoryRecord(
-            key=key,
-            platform_id=file_id,
-            fingerprint=spec["sha256"][:16],
-            attributes={"path": path, "store_id": store_id, "sha256": spec["sha256"]},
-        )
-        return StepOutput(file_id, upserts=[record])
+        return StepOutput(file_id, upserts=[_attachment_record(store_name, path, store_id, file_id, spec)])
 
     def _attached(self, store_id: str, file_id: str) -> Any:
         try:
@@ -320,6 +314,10 @@ class Steps(SpendSteps):
     def _adopt(self, change: ResourceChange) -> StepOutput:
         """A no-op that must still be written down: adopting an object equal to the desired spec."""
         assert change.platform_id is not None
+        if change.kind == Kind.FILE.value:
+            return self._adopt_upload(change, change.platform_id)
+        if change.kind == ATTACHMENT:
+            return self._adopt_attachment(change, change.platform_id)
         record = InventoryRecord(
             key=ResourceKey(kind=Kind(change.kind), name=change.name),
             platform_id=change.platform_id,
@@ -334,22 +332,41 @@ class Steps(SpendSteps):
         output = StepOutput(change.platform_id, upserts=[record], note="adopted")
         return self._versioned(change, output, change.platform_id)
 
+    def _adopt_upload(self, change: ResourceChange, platform_id: str) -> StepOutput:
+        """One of our uploads the inventory lost: its tag (or our store's attributes) proved its content."""
+        spec = change.spec or {}
+        with self.ids.lock:
+            self.ids.files[change.name] = platform_id
+        filename = change.attributes.get("filename")
+        record = upload_record(
+            change.name, platform_id, spec["sha256"], filename if isinstance(filename, str) else None
+        )
+        return StepOutput(platform_id, upserts=[record], note="adopted")
+
+    def _adopt_attachment(self, change: ResourceChange, platform_id: str) -> StepOutput:
+        """An attachment in our store whose attributes name this path and content, as we attached it
+        (a killed apply's, still being indexed maybe: then it is waited for, as after attaching)."""
+        store_name, _, path = change.name.partition("/")
+        store_id = self.ids.stores[store_name]
+        if change.attributes.get("status") != "completed":
+            self._await_ingestion(store_id, platform_id, path)
+        record = _attachment_record(store_name, path, store_id, platform_id, change.spec or {})
+        return StepOutput(platform_id, upserts=[record], note="adopted")
+
 
 class IngestionFailed(Exception):
     """A file the platform could not index; the executor reports it by name."""
 
 
-def find_upload(
-    target: Target, detail: Mapping[str, Any], started_at: float, known: set[str]
-) -> list[LiveFile]:
-    """Uploads matching a journalled upload step: same name and size, made after the step started, and
-    owned by no inventory record."""
-    filename, size = detail.get("filename"), detail.get("size")
-    if not isinstance(filename, str) or not isinstance(size, int):
-        return []
-    found = target.find_files(filename=filename, size=size, purpose="assistants")
-    # created_at has one-second resolution on the platform.
-    return [f for f in found if f.id not in known and f.created_at >= int(started_at) - 1]
+def _attachment_record(
+    store_name: str, path: str, store_id: str, file_id: str, spec: Mapping[str, Any]
+) -> InventoryRecord:
+    return InventoryRecord(
+        key=ResourceKey(kind=Kind.VECTOR_STORE, name=store_name),
+        platform_id=file_id,
+        fingerprint=spec["sha256"][:16],
+        attributes={"path": path, "store_id": store_id, "sha256": spec["sha256"]},
+    )
 
 
 def _first(items: list[Any]) -> Any:

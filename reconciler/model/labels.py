@@ -7,11 +7,22 @@ ourselves, so a user's own metadata may hold at most USER_PAIR_BUDGET pairs.
 (`corporate-assist/production`), so two projects, or two workspaces of one project, sharing a platform
 never take each other's objects. Objects labelled before the owner label existed carry none: they stay
 ours only where our inventory records them.
+
+Uploaded files have no metadata (OpenAI's File object holds id, bytes, created_at, filename and purpose,
+and files of purpose `assistants` cannot be downloaded), so their one label is their name: we upload
+`policy.md` as `policy.rcl-<tag>.md`, the tag a hash of (owner, project path, content SHA-256), the
+extension kept last so ingestion still knows the type. A file is taken as one of our uploads only when
+its name carries exactly the tag expected: that proves owner, path and content at once, where a name and
+a size proved nothing (two `policy.md` of 34 bytes swapped; a user's own copy was taken and deleted).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from pathlib import PurePosixPath
+
+from reconciler.model.canonical import fingerprint
 
 MAX_PAIRS = 16
 MAX_KEY_LENGTH = 64
@@ -83,3 +94,27 @@ FILE_SHA256 = "reconciler_sha256"
 FILE_PATH = "reconciler_path"
 FILE_ATTRIBUTE_KEYS: tuple[str, ...] = (FILE_SHA256, FILE_PATH)
 MAX_FILE_ATTRIBUTES = 16
+
+
+# ---- uploads: the identity tag in a file's name ------------------------------------------------------
+
+FILE_TAG_MARK = "rcl-"
+FILE_TAG_LENGTH = 16
+_TAGGED = re.compile(rf"\.{FILE_TAG_MARK}([0-9a-f]{{{FILE_TAG_LENGTH}}})(\.[^./]*)?$")
+
+
+def file_tag(owner: str, path: str, sha256: str) -> str:
+    """The identity of one upload: which owner uploaded which project path with which content."""
+    return fingerprint({"owner": owner, "path": path, "sha256": sha256}, length=FILE_TAG_LENGTH)
+
+
+def tagged_filename(path: str, tag: str) -> str:
+    """The name a project file is uploaded under: `docs/policy.md` -> `policy.rcl-<tag>.md`."""
+    name = PurePosixPath(path)
+    return f"{name.stem}.{FILE_TAG_MARK}{tag}{name.suffix}"
+
+
+def tag_of(filename: str) -> str | None:
+    """The tag a file's name carries; None for names we did not give (a user's files, older uploads)."""
+    match = _TAGGED.search(filename)
+    return match.group(1) if match else None

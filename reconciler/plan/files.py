@@ -6,12 +6,12 @@ A changed file is uploaded anew and the attachment replaced; an unchanged one co
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from reconciler.model import labels
 from reconciler.model.desired import DesiredState, Kind, SourceFile, VectorStore
-from reconciler.model.live import LiveState, LiveVectorStore
+from reconciler.model.live import LiveFile, LiveState, LiveVectorStore, LiveVectorStoreFile
 from reconciler.model.specs import vector_store_spec
 from reconciler.model.stored import InventoryRecord, StoredState
 from reconciler.plan.definition import Action, FieldChange, ResourceChange, Stage
@@ -33,15 +33,36 @@ def wanted_files(desired: DesiredState) -> dict[str, SourceFile]:
     return out
 
 
-def plan_uploads(desired: DesiredState, stored: StoredState) -> list[ResourceChange]:
+def plan_uploads(
+    desired: DesiredState,
+    stored: StoredState,
+    live: LiveState | None = None,
+    *,
+    owner: str = "",
+    store_ids: Mapping[str, str] | None = None,
+) -> list[ResourceChange]:
+    """Upload, keep, replace or delete each project file. A file the inventory does not record is
+    adopted, not uploaded again, when the platform holds our upload of that very content (`_ours`)."""
     wanted = wanted_files(desired)
     records = {r.key.name: r for r in stored.inventory if r.key.kind is Kind.FILE}
+    ours = _Ours(live or LiveState(), stored, owner, store_ids or {})
     changes: list[ResourceChange] = []
     for path, source in sorted(wanted.items()):
         rec = records.get(path)
         spec = {"path": path, "sha256": source.sha256, "size": source.size}
         address = f"File/{path}"
-        if rec is None:
+        found = ours.upload(source) if rec is None else None
+        if found is not None:
+            changes.append(
+                _upload(address, path, spec, Action.NOOP, ADOPT_UPLOAD, None).model_copy(
+                    update={
+                        "platform_id": found.id,
+                        "adopt": True,
+                        "attributes": {"filename": found.filename},
+                    }
+                )
+            )
+        elif rec is None:
             changes.append(_upload(address, path, spec, Action.CREATE, "new file", None))
         elif rec.attributes.get("sha256") != source.sha256:
             change = FieldChange(path="sha256", before=rec.attributes.get("sha256"), after=source.sha256)
@@ -63,6 +84,47 @@ def plan_uploads(desired: DesiredState, stored: StoredState) -> list[ResourceCha
                 )
             )
     return changes
+
+
+ADOPT_UPLOAD = "adopting our upload of this content, which the inventory does not record (a lost state?)"
+
+
+class _Ours:
+    """Our uploads the inventory does not record: a file named with the tag of (owner, path, content),
+    or, for uploads named before tags, a file our own store holds with attributes naming that path and
+    content. Never a file by its plain name and size: that may be a user's, or our other file's."""
+
+    def __init__(
+        self, live: LiveState, stored: StoredState, owner: str, store_ids: Mapping[str, str]
+    ) -> None:
+        self.files = live.files
+        self.owner = owner
+        claimed = {r.platform_id for r in stored.inventory}
+        self.tagged: dict[tuple[str, int], str] = {}  # (name, size) -> the oldest such file
+        for f in sorted(live.files.values(), key=lambda f: (f.created_at, f.id)):
+            if f.id not in claimed and labels.tag_of(f.filename) is not None:
+                self.tagged.setdefault((f.filename, f.bytes), f.id)
+        ours = set(store_ids.values())
+        self.attached: dict[tuple[object, object], str] = {}  # (path, sha256) attributes -> file id
+        for store in live.vector_stores.values():
+            for attached in store.files if store.id in ours else ():
+                if attached.id not in claimed:
+                    names = attached.attributes
+                    key = (names.get(labels.FILE_PATH), names.get(labels.FILE_SHA256))
+                    self.attached.setdefault(key, attached.id)
+        self.taken: set[str] = set()
+
+    def upload(self, source: SourceFile) -> LiveFile | None:
+        name = labels.tagged_filename(source.path, labels.file_tag(self.owner, source.path, source.sha256))
+        for candidate in (
+            self.tagged.get((name, source.size)),
+            self.attached.get((source.path, source.sha256)),
+        ):
+            found = self.files.get(candidate or "")
+            if found is not None and found.bytes == source.size and found.id not in self.taken:
+                self.taken.add(found.id)
+                return found
+        return None
 
 
 def _upload(
@@ -88,9 +150,15 @@ def _upload(
 
 
 def plan_attachments(
-    desired: DesiredState, live: LiveState, stored: StoredState, store_ids: dict[str, str]
+    desired: DesiredState,
+    live: LiveState,
+    stored: StoredState,
+    store_ids: dict[str, str],
+    file_ids: Mapping[str, str] | None = None,
 ) -> list[ResourceChange]:
-    """Attach, re-attach (content changed), update attributes, or detach, per store and path."""
+    """Attach, re-attach (content changed), update attributes, or detach, per store and path. An
+    attachment the inventory does not record is adopted when our store holds the upload planned for
+    the path (`file_ids`: kept or adopted) with attributes naming that path and content."""
     live_by_id = {s.id: s for s in live.vector_stores.values()}
     changes: list[ResourceChange] = []
     by_store: dict[str, dict[str, InventoryRecord]] = {}
@@ -100,7 +168,8 @@ def plan_attachments(
         store = desired.vector_stores.get(name)
         records = by_store.get(name, {})
         live_store = live_by_id.get(store_ids.get(name, ""))
-        changes.extend(_store_attachments(name, store.files if store else (), records, live_store, store))
+        files = store.files if store else ()
+        changes.extend(_store_attachments(name, files, records, live_store, store, file_ids or {}))
     return changes
 
 
@@ -114,6 +183,7 @@ def _store_attachments(
     records: dict[str, InventoryRecord],
     live_store: LiveVectorStore | None,
     store: object,
+    file_ids: Mapping[str, str],
 ) -> list[ResourceChange]:
     live_files = {f.id: f for f in live_store.files} if live_store else {}
     out: list[ResourceChange] = []
@@ -133,9 +203,27 @@ def _store_attachments(
         }
         rec = records.get(path)
         live_file = live_files.get(rec.platform_id) if rec else None
+        adopt = rec is None and _attached_as_ours(live_files.get(file_ids.get(path, "")), source)
+        if adopt:
+            live_file = live_files[file_ids[path]]
         deps = (f"File/{path}", f"VectorStore/{name}")
         base = {"address": address, "kind": "VectorStoreFile", "name": f"{name}/{path}", "spec": spec}
-        if rec is None or live_file is None:
+        if adopt and live_file is not None:
+            same = dict(live_file.attributes) == attributes
+            out.append(
+                ResourceChange(
+                    **base,
+                    stage=Stage.VECTOR_STORE_FILES,
+                    action=Action.NOOP if same else Action.UPDATE,
+                    reason=ADOPT_ATTACHMENT,
+                    platform_id=live_file.id,
+                    changes=() if same else _attribute_changes(live_file, attributes),
+                    depends_on=deps,
+                    adopt=True,
+                    attributes={"status": live_file.status},  # not `completed`: apply waits for it
+                )
+            )
+        elif rec is None or live_file is None:
             reason = "new file in the store" if rec is None else "attachment is gone from the platform"
             out.append(
                 ResourceChange(
@@ -162,13 +250,6 @@ def _store_attachments(
                 )
             )
         elif dict(live_file.attributes) != attributes:
-            changes = tuple(
-                FieldChange(
-                    path=f"attributes.{k}", before=live_file.attributes.get(k), after=attributes.get(k)
-                )
-                for k in sorted(set(live_file.attributes) | set(attributes))
-                if live_file.attributes.get(k) != attributes.get(k)
-            )
             out.append(
                 ResourceChange(
                     **base,
@@ -176,7 +257,7 @@ def _store_attachments(
                     action=Action.UPDATE,
                     reason="attributes changed",
                     platform_id=rec.platform_id,
-                    changes=changes,
+                    changes=_attribute_changes(live_file, attributes),
                     depends_on=deps,
                 )
             )
@@ -205,3 +286,25 @@ def _store_attachments(
                 )
             )
     return out
+
+
+ADOPT_ATTACHMENT = "adopting our attachment of this content, which the inventory does not record"
+
+
+def _attached_as_ours(live_file: LiveVectorStoreFile | None, source: SourceFile) -> bool:
+    """The upload planned for this path sits in our store with the attributes we attach it with."""
+    return (
+        live_file is not None
+        and live_file.attributes.get(labels.FILE_PATH) == source.path
+        and live_file.attributes.get(labels.FILE_SHA256) == source.sha256
+    )
+
+
+def _attribute_changes(
+    live_file: LiveVectorStoreFile, attributes: Mapping[str, str | float | bool]
+) -> tuple[FieldChange, ...]:
+    return tuple(
+        FieldChange(path=f"attributes.{k}", before=live_file.attributes.get(k), after=attributes.get(k))
+        for k in sorted(set(live_file.attributes) | set(attributes))
+        if live_file.attributes.get(k) != attributes.get(k)
+    )

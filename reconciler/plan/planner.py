@@ -13,6 +13,7 @@ is. An inventory record whose platform object names another owner is a conflict:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from enum import Enum
 from typing import Any
 
 from reconciler.errors import PlanRejected
@@ -37,8 +38,17 @@ from reconciler.plan.definition import (
 from reconciler.plan.diff import field_changes
 from reconciler.plan.files import plan_attachments, plan_uploads
 from reconciler.plan.prepare import Names, Prepared
+from reconciler.plan.spend import recorded_scope, spend_warnings
 
 LiveSpec = dict[str, Any]
+
+
+class Adoption(Enum):
+    """Which live object missing from the inventory a desired one takes, instead of creating another."""
+
+    LABEL = "label"  # the oldest carrying our owner label and this name (assistants, vector stores)
+    NEVER = "never"  # none: without metadata nothing proves an object is ours (spend alerts)
+    SCOPE = "scope"  # the scope's own: a singleton per scope, keyed by it (spend limits)
 
 
 def build_plan(
@@ -97,37 +107,41 @@ def build_plan(
         if change.platform_id:
             store_ids[change.name] = change.platform_id
 
-    changes.extend(plan_uploads(desired, stored))
-    changes.extend(plan_attachments(desired, live, stored, store_ids))
+    uploads = plan_uploads(desired, stored, live, owner=owner, store_ids=store_ids)
+    changes.extend(uploads)
+    kept = {c.name: c.platform_id for c in uploads if c.action is Action.NOOP and c.platform_id}
+    changes.extend(plan_attachments(desired, live, stored, store_ids, kept))
 
     # Assistants: versions, reuse and compatibility verdicts live in plan.assistants.
     changes.extend(_assistants(desired, live, stored, records, prepared, drift, owner))
 
-    # Spend controls: alerts carry no metadata, so identity comes from the inventory alone.
-    changes.extend(
-        _plan_kind(
-            Kind.SPEND_ALERT,
-            Stage.SPEND,
-            {n: spend_alert_spec(a) for n, a in desired.spend_alerts.items()},
-            {n: a.protect for n, a in desired.spend_alerts.items()},
-            records,
-            {i: ({}, normalise.spend_alert_spec(a)) for i, a in live.spend_alerts.items()},
-            drift,
-            adopt_by_spec=True,
-        )
+    # Spend controls: alerts carry no metadata, so identity comes from the inventory alone (an equal
+    # alert nothing records is never adopted); a limit is one per scope, so declaring it takes it over.
+    live_alerts: dict[str, tuple[Mapping[str, str], LiveSpec]] = {
+        i: ({}, normalise.spend_alert_spec(a)) for i, a in live.spend_alerts.items()
+    }
+    spend = _plan_kind(
+        Kind.SPEND_ALERT,
+        Stage.SPEND,
+        {n: spend_alert_spec(a) for n, a in desired.spend_alerts.items()},
+        {n: a.protect for n, a in desired.spend_alerts.items()},
+        records,
+        live_alerts,
+        drift,
+        adoption=Adoption.NEVER,
     )
-    changes.extend(
-        _plan_kind(
-            Kind.SPEND_LIMIT,
-            Stage.SPEND,
-            {n: spend_limit_spec(s) for n, s in desired.spend_limits.items()},
-            {n: s.protect for n, s in desired.spend_limits.items()},
-            records,
-            {scope: ({}, normalise.spend_limit_spec(s)) for scope, s in live.spend_limits.items()},
-            drift,
-            adopt_by_spec=True,
-        )
+    spend += _plan_kind(
+        Kind.SPEND_LIMIT,
+        Stage.SPEND,
+        {n: spend_limit_spec(s) for n, s in desired.spend_limits.items()},
+        {n: s.protect for n, s in desired.spend_limits.items()},
+        records,
+        {scope: ({}, normalise.spend_limit_spec(s)) for scope, s in live.spend_limits.items()},
+        drift,
+        adoption=Adoption.SCOPE,
     )
+    changes.extend(spend)
+    warnings = spend_warnings(spend, live_alerts, stored.inventory)
 
     _refuse_unsafe(changes, records, allow_empty)
     order = {stage: i for i, stage in enumerate(STAGE_ORDER)}
@@ -138,6 +152,7 @@ def build_plan(
         created_at=created_at,
         changes=tuple(changes),
         drift=tuple(drift),
+        warnings=tuple(warnings),
     )
     return plan.with_id()
 
@@ -237,7 +252,7 @@ def _plan_kind(
     live: Mapping[str, tuple[Mapping[str, str], LiveSpec]],
     drift: list[Drift],
     *,
-    adopt_by_spec: bool = False,
+    adoption: Adoption = Adoption.LABEL,
     owner: str = "",
 ) -> list[ResourceChange]:
     """Plan one kind. `live` maps platform id to (metadata, neutral spec)."""
@@ -262,13 +277,15 @@ def _plan_kind(
             else:
                 out.append(make(Action.NOOP, "in sync", rec.platform_id, live_spec, ()))
             continue
-        adoptable = _adoptable(name, spec, live, claimed, adopt_by_spec, owner)
+        adoptable = _adoptable(name, spec, live, claimed, adoption, owner)
         if adoptable is not None:
             claimed.add(adoptable)
             live_spec = live[adoptable][1]
             diff = field_changes(live_spec, spec)
             reason = (
                 "adopting an object we labelled that the inventory does not record (an interrupted apply?)"
+                if adoption is Adoption.LABEL
+                else "taking over the one spend limit of this scope, set outside reconciler"
             )
             action = Action.UPDATE if diff else Action.NOOP
             out.append(make(action, reason, adoptable, live_spec, diff, adopt=True))
@@ -298,9 +315,20 @@ def _plan_kind(
                 live_hash=fingerprint(live[rec.platform_id][1]) if present else None,
                 changes=field_changes(live[rec.platform_id][1], None) if present else (),
                 protect=rec.protect,
+                attributes=_where(kind, rec, live),
             )
         )
     return out
+
+
+def _where(
+    kind: Kind, rec: InventoryRecord, live: Mapping[str, tuple[Mapping[str, str], LiveSpec]]
+) -> dict[str, Any]:
+    """What a delete needs beyond the id: an alert's scope (its id alone does not say where it lives)."""
+    if kind is not Kind.SPEND_ALERT:
+        return {}
+    scope = recorded_scope(rec, live)
+    return {"scope": scope} if scope else {}
 
 
 def _change_factory(
@@ -339,17 +367,18 @@ def _adoptable(
     spec: Mapping[str, Any],
     live: Mapping[str, tuple[Mapping[str, str], LiveSpec]],
     claimed: set[str],
-    by_spec: bool,
+    adoption: Adoption,
     owner: str,
 ) -> str | None:
-    """The oldest unclaimed live object labelled with this name (or, for kinds without metadata, equal
-    to the desired spec). Duplicates beyond the first are left alone: they are not ours to delete."""
-    for platform_id, (metadata, live_spec) in live.items():
-        if platform_id in claimed:
-            continue
-        if by_spec and live_spec == spec:
-            return platform_id
-        if not by_spec and _label(metadata, owner) == name:
+    """The live object to adopt, if any. Duplicates beyond the first are left alone: they are not ours
+    to delete."""
+    if adoption is Adoption.SCOPE:
+        scope = str(spec.get("scope"))
+        return scope if scope in live and scope not in claimed else None
+    if adoption is Adoption.NEVER:
+        return None
+    for platform_id, (metadata, _) in live.items():
+        if platform_id not in claimed and _label(metadata, owner) == name:
             return platform_id
     return None
 

@@ -15,6 +15,7 @@ from reconciler.errors import StalePlan, StateError
 from reconciler.model.desired import DesiredState, Kind
 from reconciler.model.stored import StoredState
 from reconciler.plan.definition import Action, Plan
+from reconciler.plan.files import wanted_files
 from reconciler.plan.planner import build_plan
 from reconciler.plan.prepare import LiveCollector, Names, prepare_desired
 from reconciler.service.gcpause import collection_paused
@@ -36,6 +37,13 @@ def kinds_to_read(desired: DesiredState, stored: StoredState) -> set[Kind]:
         kinds.add(Kind.SPEND_LIMIT)
     kinds.discard(Kind.FILE)
     return kinds
+
+
+def uploads_unrecorded(desired: DesiredState, stored: StoredState) -> bool:
+    """Some file the manifests use has no upload in the inventory: a new file, or a state that lost it.
+    Only then are the platform's files listed (one request): a steady project never pays for it."""
+    recorded = {r.key.name for r in stored.inventory if r.key.kind is Kind.FILE}
+    return any(path not in recorded for path in wanted_files(desired))
 
 
 def make_plan(
@@ -102,6 +110,8 @@ def _make_plan(
         stored = storing.result()
     seen = ws.target.list_hints(live, first)
     rest = kinds_to_read(desired, stored) - first
+    if uploads_unrecorded(desired, stored):
+        rest.add(Kind.FILE)  # our uploads the inventory lost are adopted, not sent again: list them
     if rest:
         live = live.merged(ws.target.read(rest, run=reads))
     prepared = collector.prepared(ready)

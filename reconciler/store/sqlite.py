@@ -8,6 +8,8 @@ BEGIN IMMEDIATE (so the lease check and the lease write happen under SQLite's si
 
 from __future__ import annotations
 
+import os
+import secrets
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -33,8 +35,20 @@ SQLITE = Dialect(
 )
 
 
+# What to do with a state file that cannot be used: a fresh state would upload every file again beside
+# the old copies, so it is never started in place of one that exists.
+_ADVICE = (
+    "restore it from a backup; if the state is lost for good, delete the file and plan: objects labelled "
+    "as this project's are adopted again (spend alerts, which carry no label, are created anew)"
+)
+
+
 class SqliteStore(SqlStore):
-    """A state store in one SQLite database. `path` is a file path or `:memory:`."""
+    """A state store in one SQLite database. `path` is a file path or `:memory:`.
+
+    A missing file is a fresh state. An existing one that is empty (0 bytes: truncated) or unreadable is
+    an error, never a fresh start. A new file is made whole beside its path and linked into place, so no
+    opener ever sees a half-made (0-byte) file where a state should be."""
 
     def __init__(
         self, path: str | Path, *, busy_timeout: float = 30.0, migrations: tuple[Migration, ...] | None = None
@@ -42,14 +56,14 @@ class SqliteStore(SqlStore):
         super().__init__(SQLITE)
         self.path = str(path)
         if self.path != MEMORY:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            _create_if_missing(Path(self.path))
         try:
             # isolation_level=None: the module issues no implicit BEGIN/COMMIT; SqlCore does it explicitly.
             self._conn = sqlite3.connect(
                 self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
             )
         except sqlite3.Error as exc:
-            raise StateError(f"cannot open SQLite state at {self.path}: {exc}") from exc
+            raise StateError(f"cannot open SQLite state at {self.path}: {exc}; {_ADVICE}") from exc
         try:
             self._exec("PRAGMA foreign_keys = ON")
             if self.path != MEMORY:
@@ -70,7 +84,9 @@ class SqliteStore(SqlStore):
                 return
             except sqlite3.Error as exc:  # not a database, unreadable, ...: our error, not sqlite3's
                 locked = isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
-                if not locked or time.monotonic() >= deadline:
+                if not locked:
+                    raise StateError(f"SQLite state at {self.path} is unreadable ({exc}): {_ADVICE}") from exc
+                if time.monotonic() >= deadline:
                     raise StateError(f"SQLite state at {self.path}: {exc}") from exc
                 time.sleep(0.005)
 
@@ -97,3 +113,33 @@ class SqliteStore(SqlStore):
 
     def _close_connection(self) -> None:
         self._conn.close()
+
+
+def _create_if_missing(path: Path) -> None:
+    """Make a new state file whole (an SQLite header in WAL mode) and link it into place; refuse an
+    existing empty one. Two processes creating at once both succeed: the second link finds the first's."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            fresh = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.new")
+            try:
+                conn = sqlite3.connect(fresh, isolation_level=None)
+                try:
+                    conn.execute("PRAGMA journal_mode = WAL").fetchall()
+                finally:
+                    conn.close()
+                try:
+                    os.link(fresh, path)
+                except FileExistsError:
+                    pass  # another opener made it first: use theirs
+                except OSError:
+                    if not path.exists():  # a filesystem without hard links
+                        os.replace(fresh, path)
+            finally:
+                for leftover in (fresh, *(fresh.with_name(fresh.name + s) for s in ("-wal", "-shm"))):
+                    leftover.unlink(missing_ok=True)
+        empty = path.stat().st_size == 0
+    except (OSError, sqlite3.Error) as exc:
+        raise StateError(f"cannot create SQLite state at {path}: {exc}") from exc
+    if empty:
+        raise StateError(f"SQLite state at {path} is empty (0 bytes), not a new state: {_ADVICE}")

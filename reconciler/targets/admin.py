@@ -56,6 +56,16 @@ class SpendControls:
             wire.live_spend_alert(a, "organization") for a in org
         ]
 
+    def list_spend_alerts(self, scope: str) -> list[LiveSpendAlert]:
+        admin = self._admin()
+        if scope == "organization":
+            what = "list organization spend alerts"
+            pages = call(what, lambda: admin.spend_alerts.list(limit=PAGE))
+        else:
+            what = "list project spend alerts"
+            pages = call(what, lambda: admin.projects.spend_alerts.list(scope, limit=PAGE))
+        return [wire.live_spend_alert(a, scope) for a in walk(pages, what)]
+
     def _read_spend_limits(self, pool: ThreadPoolExecutor, run: ReadRunner) -> list[LiveSpendLimit]:
         admin = self._admin()
 

@@ -72,7 +72,8 @@ class AssistantsV2Target(SpendControls):
         on_assistants: PageSink | None = None,
         hints: Mapping[str, Sequence[str]] | None = None,
     ) -> LiveState:
-        """One concurrent read of every kind asked for; vector-store files only for stores we manage.
+        """One concurrent read of every kind asked for; vector-store files only for stores we manage;
+        uploads (`Kind.FILE`, one listing of the `assistants` files) only when asked for.
 
         Each listing (all its pages) goes through `run`, so a failed one is repeated alone, not the read.
         `store_ids` names stores whose files may be listed before the store list arrives (the ones the
@@ -91,6 +92,7 @@ class AssistantsV2Target(SpendControls):
             stores: Future[list[LiveVectorStore]] | None = None
             alerts: Future[list[LiveSpendAlert]] | None = None
             limits: Future[list[LiveSpendLimit]] | None = None
+            uploads: Future[list[LiveFile]] | None = None
             if Kind.ASSISTANT in wanted:
                 cursors = tuple(known.get(self._hints_name, ()))
                 assistants = pool.submit(run, partial(self._list_assistants, on_assistants, cursors))
@@ -106,8 +108,11 @@ class AssistantsV2Target(SpendControls):
                 alerts = pool.submit(self._list_spend_alerts, pool, run)
             if Kind.SPEND_LIMIT in wanted:
                 limits = pool.submit(self._read_spend_limits, pool, run)
+            if Kind.FILE in wanted:
+                uploads = pool.submit(run, self._all_files)
             return LiveState(
                 assistants={a.id: a for a in (assistants.result() if assistants else [])},
+                files={f.id: f for f in (uploads.result() if uploads else [])},
                 vector_stores={v.id: v for v in (stores.result() if stores else [])},
                 spend_alerts={a.id: a for a in (alerts.result() if alerts else [])},
                 spend_limits={lim.scope: lim for lim in (limits.result() if limits else [])},
@@ -257,10 +262,12 @@ class AssistantsV2Target(SpendControls):
         )
         return wire.live_file(raw)
 
-    def find_files(self, *, filename: str, size: int, purpose: str) -> list[LiveFile]:
+    def _all_files(self, purpose: str = "assistants") -> list[LiveFile]:
         pages = call("list files", lambda: self.client.files.list(purpose=purpose, limit=10_000, order="asc"))
-        found = [wire.live_file(f) for f in walk(pages, "list files")]
-        return [f for f in found if f.filename == filename and f.bytes == size]
+        return [wire.live_file(f) for f in walk(pages, "list files")]
+
+    def find_files(self, *, filename: str, size: int, purpose: str) -> list[LiveFile]:
+        return [f for f in self._all_files(purpose) if f.filename == filename and f.bytes == size]
 
     def delete_file(self, file_id: str) -> None:
         ignore_missing(lambda: call(f"delete file {file_id}", lambda: self.client.files.delete(file_id)))

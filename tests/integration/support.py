@@ -3,20 +3,23 @@ snapshot of the platform's objects read back through the real SDK."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import openai
+import pytest
 
 from reconciler import service
 from reconciler.apply.report import ApplyReport
 from reconciler.emulator import EmulatorApp
 from reconciler.emulator.transport import EmulatorTransport, http_client
+from reconciler.model.desired import Kind
 from reconciler.model.stored import InventoryRecord
 from reconciler.plan.definition import Plan
 from reconciler.targets.client import Transport
@@ -147,3 +150,83 @@ def transport(app: EmulatorApp) -> EmulatorTransport:
 
 
 CLEAN_COUNTS = {"assistants": 1, "vector_stores": 1, "files": 2, "attached": 2}
+
+
+# ---- uploads by content (issue 12): files with one name and one size, and checks by content ------------
+
+# Same name, same size (34 bytes), different content, in different directories.
+TWINS = {
+    "a/policy.md": b"Policy A: keep every receipt now.\n",
+    "b/policy.md": b"Policy B: no receipts are needed.\n",
+}
+TWINS_YAML = """\
+apiVersion: reconciler.dev/v1
+kind: VectorStore
+metadata:
+  name: Twins
+spec:
+  files:
+    - path: a/policy.md
+    - path: b/policy.md
+"""
+
+
+def with_twins(root: Path) -> Path:
+    """Add a vector store `Twins` holding TWINS to a project made by `make_project`."""
+    for path, content in TWINS.items():
+        (root / "manifests" / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / "manifests" / path).write_bytes(content)
+    (root / "manifests" / "twins.yaml").write_text(TWINS_YAML, encoding="utf-8")
+    return root
+
+
+def wanted_uploads(root: Path) -> dict[str, bytes]:
+    """Every file the project uploads (the example's, and TWINS when added), by project path."""
+    twins = (root / "manifests" / "twins.yaml").exists()
+    out = {f"manifests/{path}": content for path, content in TWINS.items() if twins}
+    for name in ("expense-rules.md", "per-diem-2026.md"):
+        out[f"manifests/files/{name}"] = (root / "manifests" / "files" / name).read_bytes()
+    return out
+
+
+def file_content(app: EmulatorApp, file_id: str) -> bytes:
+    """A file's bytes, through the SDK (the emulator serves `assistants` files; OpenAI does not)."""
+    client = sdk(app)
+    try:
+        return client.files.content(file_id).read()
+    finally:
+        client.close()
+
+
+def assert_uploads_hold_their_content(root: Path, app: EmulatorApp) -> None:
+    """Through the SDK: every upload the inventory records, and every attachment, holds the content of
+    the path it stands for, and the platform holds no other file (no duplicate, no orphan)."""
+    wanted = wanted_uploads(root)
+    uploads = {r.key.name: r.platform_id for r in inventory(root, transport(app)) if r.key.kind is Kind.FILE}
+    assert set(uploads) == set(wanted)
+    for path, file_id in uploads.items():
+        assert file_content(app, file_id) == wanted[path], (
+            f"{path} records {file_id}, which holds another file"
+        )
+    state = platform_state(app)
+    assert sorted(f.id for f in state.files) == sorted(uploads.values())
+    client = sdk(app)
+    try:
+        for store in state.vector_stores:
+            for attached in client.vector_stores.files.list(store.id, limit=100):
+                path = str((attached.attributes or {})["reconciler_path"])
+                content = file_content(app, attached.id)
+                assert content == wanted[path], f"{store.name}: {path} holds another file"
+    finally:
+        client.close()
+
+
+@contextlib.contextmanager
+def plain_names() -> Iterator[None]:
+    """Upload as reconciler did before names carried an identity tag (`policy.md`, not
+    `policy.rcl-<tag>.md`): leaving the block is the upgrade."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            "reconciler.apply.uploads.upload_name", lambda owner, path, sha256: PurePosixPath(path).name
+        )
+        yield

@@ -257,6 +257,10 @@ class FakeTarget:
 
     # ---- spend controls ------------------------------------------------------------------------------
 
+    def list_spend_alerts(self, scope: str) -> list[LiveSpendAlert]:
+        self.stats.count("GET", "list_spend_alerts")
+        return [a for a in self.alerts.values() if a.scope == scope]
+
     def create_spend_alert(self, spec: Mapping[str, Any]) -> LiveSpendAlert:
         self._enter("create_spend_alert")
         live = LiveSpendAlert(

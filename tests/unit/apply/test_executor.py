@@ -312,3 +312,52 @@ def test_version_and_pointer_are_written_in_one_transaction(
         _apply(_desired(), target, store, root)
     assert store.versions(WS, "Helper") == ()  # rolled back with the failed pointer move
     assert "Assistant/Helper" not in {str(r.key) for r in store.inventory(WS)}
+
+
+# ---- spend alerts: the snapshot that proves which alert a lost create made (issue 12, item 5) ---------
+
+
+def _alerts(*scopes: str) -> DesiredState:
+    return DesiredState(
+        spend_alerts={
+            f"a{i}": SpendAlert(name=f"a{i}", scope=scope, threshold_cents=100 + i, emails=("a@b.c",))
+            for i, scope in enumerate(scopes)
+        }
+    )
+
+
+def test_alert_creates_list_each_scope_once_and_journal_what_was_there(
+    target: FakeTarget, store: StateStore, root: Path
+) -> None:
+    before = target.create_spend_alert(
+        {"scope": "proj_1", "threshold_cents": 1, "interval": "month", "emails": ["x@y.z"]}
+    )
+    target.stats.by_route.clear()
+    # Every create dies: the journal keeps each step as `started`, with what it recorded before the call.
+    target.fail = {"create_spend_alert": [RuntimeError("process killed") for _ in range(3)]}
+    plan = _plan(_alerts("proj_1", "proj_1", "organization"), target, store)
+    with pytest.raises(RuntimeError):
+        _executor(target, store, root).execute(plan, store.read(WS))
+    assert target.stats.by_route["GET list_spend_alerts"] == 2  # one listing per scope, not per alert
+    crashed = store.unfinished_apply(WS, plan.plan_id)
+    assert crashed is not None
+    steps = crashed.steps
+    assert steps["SpendAlert/a0"].detail["before"] == [before.id]
+    assert steps["SpendAlert/a2"].detail["before"] == []
+    assert steps["SpendAlert/a0"].detail["spec"]["threshold_cents"] == 100
+
+
+def test_a_lost_alert_create_is_recovered_as_the_new_alert_never_an_equal_older_one(
+    target: FakeTarget, store: StateStore, root: Path
+) -> None:
+    desired = _alerts("proj_1")
+    hand = target.create_spend_alert(
+        {"scope": "proj_1", "threshold_cents": 100, "interval": "month", "emails": ["a@b.c"]}
+    )
+    target.lose = ["create_spend_alert"]
+    plan, report = _apply(desired, target, store, root)
+    assert plan.by_address()["SpendAlert/a0"].action is Action.CREATE  # the equal one is not adopted
+    assert report.ok and report.retries == 1
+    (record,) = store.inventory(WS)
+    assert record.platform_id != hand.id and set(target.alerts) == {hand.id, record.platform_id}
+    assert not _plan(desired, target, store).has_changes

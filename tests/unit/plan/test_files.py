@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from reconciler.model import labels
 from reconciler.model.desired import DesiredState, Kind, ResourceKey, SourceFile, VectorStore
-from reconciler.model.live import LiveState, LiveVectorStore, LiveVectorStoreFile
+from reconciler.model.live import LiveFile, LiveState, LiveVectorStore, LiveVectorStoreFile
 from reconciler.model.stored import InventoryRecord, StoredState
 from reconciler.plan.definition import Action, Stage
 from reconciler.plan.files import file_attributes, plan_attachments, plan_uploads, wanted_files
@@ -161,3 +163,87 @@ def test_same_path_in_two_stores_is_uploaded_once() -> None:
         "VectorStoreFile/A/docs/rules.md",
         "VectorStoreFile/B/docs/rules.md",
     ]
+
+
+# ---- a state that lost its records finds our uploads again, by content (issue 12, items 2 and 7) --------
+
+OWNER = "tests/local"
+
+
+def _file(file_id: str, filename: str, size: int = 10, created_at: int = 0) -> LiveFile:
+    return LiveFile(id=file_id, filename=filename, bytes=size, purpose="assistants", created_at=created_at)
+
+
+def _tagged(source: SourceFile, owner: str = OWNER) -> str:
+    return labels.tagged_filename(source.path, labels.file_tag(owner, source.path, source.sha256))
+
+
+def test_an_unrecorded_upload_named_with_its_tag_is_adopted() -> None:
+    live = LiveState(files={"file-9": _file("file-9", _tagged(RULES))})
+    (change,) = plan_uploads(_desired(RULES), StoredState(workspace=WS), live, owner=OWNER)
+    assert (change.action, change.adopt, change.platform_id) == (Action.NOOP, True, "file-9")
+    assert change.attributes == {"filename": _tagged(RULES)}
+
+
+@pytest.mark.parametrize(
+    "filename",
+    [
+        "rules.md",  # the plain name: a user's file, or our other rules.md
+        _tagged(RULES, owner="another/project"),
+        labels.tagged_filename("docs/rules.md", labels.file_tag(OWNER, "docs/rules.md", "0" * 64)),
+        labels.tagged_filename("other/rules.md", labels.file_tag(OWNER, "other/rules.md", RULES.sha256)),
+    ],
+    ids=["plain-name", "another-owner", "other-content", "other-path"],
+)
+def test_a_file_with_another_identity_is_never_adopted(filename: str) -> None:
+    live = LiveState(files={"file-9": _file("file-9", filename)})
+    (change,) = plan_uploads(_desired(RULES), StoredState(workspace=WS), live, owner=OWNER)
+    assert (change.action, change.adopt, change.platform_id) == (Action.CREATE, False, None)
+
+
+def test_an_upload_named_before_tags_is_adopted_only_from_our_stores_attributes() -> None:
+    live = _live_store(("file-7", file_attributes(RULES))).model_copy(
+        update={"files": {"file-7": _file("file-7", "rules.md")}}
+    )
+    (ours,) = plan_uploads(
+        _desired(RULES), StoredState(workspace=WS), live, owner=OWNER, store_ids={"Policies": "vs_1"}
+    )
+    assert (ours.action, ours.adopt, ours.platform_id) == (Action.NOOP, True, "file-7")
+    (theirs,) = plan_uploads(_desired(RULES), StoredState(workspace=WS), live, owner=OWNER, store_ids={})
+    assert theirs.action is Action.CREATE  # the store is not ours: its attributes prove nothing
+
+
+def test_an_unrecorded_attachment_of_the_planned_upload_is_adopted() -> None:
+    live = _live_store(("file-9", file_attributes(RULES)))
+    (change,) = plan_attachments(
+        _desired(RULES), live, StoredState(workspace=WS), {"Policies": "vs_1"}, {"docs/rules.md": "file-9"}
+    )
+    assert (change.action, change.adopt, change.platform_id) == (Action.NOOP, True, "file-9")
+    assert change.attributes == {"status": "completed"}
+
+
+def test_an_unrecorded_attachment_with_other_user_attributes_is_adopted_and_updated() -> None:
+    live = _live_store(("file-9", {**file_attributes(RULES), "year": 2025}))
+    (change,) = plan_attachments(
+        _desired(RULES), live, StoredState(workspace=WS), {"Policies": "vs_1"}, {"docs/rules.md": "file-9"}
+    )
+    assert (change.action, change.adopt) == (Action.UPDATE, True)
+    assert [(c.path, c.before, c.after) for c in change.changes] == [("attributes.year", 2025, 2026)]
+
+
+@pytest.mark.parametrize(
+    ("file_id", "attributes"),
+    [
+        ("file-8", file_attributes(RULES)),  # not the upload planned for the path
+        ("file-9", {**file_attributes(RULES), labels.FILE_SHA256: "0" * 64}),  # other content
+    ],
+    ids=["other-file", "other-content"],
+)
+def test_an_attachment_that_is_not_the_planned_uploads_is_never_adopted(
+    file_id: str, attributes: dict[str, str | float | bool]
+) -> None:
+    live = _live_store((file_id, attributes))
+    (change,) = plan_attachments(
+        _desired(RULES), live, StoredState(workspace=WS), {"Policies": "vs_1"}, {"docs/rules.md": "file-9"}
+    )
+    assert (change.action, change.adopt) == (Action.CREATE, False)

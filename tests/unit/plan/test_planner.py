@@ -184,14 +184,17 @@ def test_unmanaged_objects_are_never_touched() -> None:
     assert all(c.platform_id is None for c in plan.changes)
 
 
-def test_spend_alert_is_adopted_by_equal_spec() -> None:
+def test_an_equal_spend_alert_nothing_records_is_never_adopted_and_the_plan_says_so() -> None:
+    """Issue 12, item 5: alerts carry no label, so an equal one may be a hand-made twin."""
     plan = plan_for(
         DesiredState(spend_alerts={"monthly": ALERT}),
         LiveState(spend_alerts={"spa_1": _live_alert(ALERT, "spa_1")}),
         EMPTY,
     )
     (change,) = plan.changes
-    assert (change.action, change.adopt, change.platform_id) == (Action.NOOP, True, "spa_1")
+    assert (change.action, change.adopt, change.platform_id) == (Action.CREATE, False, None)
+    (warning,) = plan.warnings
+    assert warning.startswith("SpendAlert/monthly: identical alert spa_1 exists")
 
 
 def test_spend_alert_with_a_different_spec_is_not_adopted() -> None:
@@ -205,15 +208,15 @@ def test_spend_alert_with_a_different_spec_is_not_adopted() -> None:
     assert (change.action, change.adopt, change.platform_id) == (Action.CREATE, False, None)
 
 
-def test_one_live_alert_is_adopted_once_for_two_equal_desired_alerts() -> None:
+def test_two_equal_desired_alerts_are_both_created_beside_an_unrecorded_one() -> None:
     plan = plan_for(
         DesiredState(spend_alerts={"a": ALERT, "b": ALERT}),
         LiveState(spend_alerts={"spa_1": _live_alert(ALERT, "spa_1")}),
         EMPTY,
     )
     by = plan.by_address()
-    assert (by["SpendAlert/a"].adopt, by["SpendAlert/a"].platform_id) == (True, "spa_1")
-    assert (by["SpendAlert/b"].action, by["SpendAlert/b"].adopt) == (Action.CREATE, False)
+    assert {(by[a].action, by[a].adopt) for a in ("SpendAlert/a", "SpendAlert/b")} == {(Action.CREATE, False)}
+    assert len(plan.warnings) == 2
 
 
 def test_spend_alert_recorded_under_another_name_is_not_adopted() -> None:
@@ -241,6 +244,50 @@ def test_spend_limit_update_is_keyed_by_scope() -> None:
     assert change.action is Action.UPDATE
     assert change.platform_id == "proj_1"
     assert [(c.path, c.before, c.after) for c in change.changes] == [("amount_cents", 20_000, 50_000)]
+
+
+def test_a_deleted_alert_carries_the_scope_its_record_names() -> None:
+    """Issue 12, item 3: the delete goes where the alert lives, not to a scope guessed from its changes."""
+    plan = plan_for(
+        DesiredState(),
+        LiveState(spend_alerts={"spa_1": _live_alert(ALERT, "spa_1")}),
+        StoredState(workspace=WS, inventory=(_alert_record("monthly", "spa_1", ALERT),)),
+        allow_empty=True,
+    )
+    (change,) = plan.changes
+    assert (change.action, change.platform_id, change.attributes) == (
+        Action.DELETE,
+        "spa_1",
+        {"scope": "proj_1"},
+    )
+
+
+def test_a_deleted_alert_whose_record_lacks_its_spec_takes_the_scope_it_is_listed_under() -> None:
+    org = ALERT.model_copy(update={"scope": "organization"})
+    bare = InventoryRecord(key=ResourceKey(kind=Kind.SPEND_ALERT, name="monthly"), platform_id="spa_1")
+    plan = plan_for(
+        DesiredState(),
+        LiveState(spend_alerts={"spa_1": _live_alert(org, "spa_1")}),
+        StoredState(workspace=WS, inventory=(bare,)),
+        allow_empty=True,
+    )
+    (change,) = plan.changes
+    assert change.attributes == {"scope": "organization"}
+
+
+def test_a_spend_limit_set_outside_is_taken_over_and_the_plan_says_so() -> None:
+    """A scope has one limit: there is no other to create, so declaring one takes it over, visibly."""
+    limit = SpendLimit(name="cap", scope="proj_1", amount_cents=50_000)
+    plan = plan_for(
+        DesiredState(spend_limits={"cap": limit}),
+        LiveState(spend_limits={"proj_1": LiveSpendLimit(scope="proj_1", amount_cents=20_000)}),
+        EMPTY,
+    )
+    (change,) = plan.changes
+    assert (change.action, change.adopt, change.platform_id) == (Action.UPDATE, True, "proj_1")
+    assert [(c.path, c.before, c.after) for c in change.changes] == [("amount_cents", 20_000, 50_000)]
+    (warning,) = plan.warnings
+    assert warning.startswith("SpendLimit/cap: takes over the spend limit set for proj_1")
 
 
 # ---- drift -----------------------------------------------------------------------------------------
