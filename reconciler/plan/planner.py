@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import Any
 
-from reconciler.errors import PlanRejected
 from reconciler.model import labels
 from reconciler.model.canonical import fingerprint
 from reconciler.model.desired import DesiredState, Kind, ResourceKey
@@ -38,6 +37,7 @@ from reconciler.plan.definition import (
 from reconciler.plan.diff import field_changes
 from reconciler.plan.files import plan_attachments, plan_uploads
 from reconciler.plan.prepare import Names, Prepared
+from reconciler.plan.safety import refuse_foreign, refuse_unsafe
 from reconciler.plan.spend import recorded_scope, spend_warnings
 
 LiveSpec = dict[str, Any]
@@ -65,7 +65,7 @@ def build_plan(
     not match these inputs are recomputed, so it changes how long planning takes, never the plan.
     `owner` is our owner label's value (`model.labels.owner_value`): only objects carrying it are adopted."""
     records = {r.key: r for r in stored.inventory if "path" not in r.attributes}
-    _refuse_foreign(live, stored, records, owner)
+    refuse_foreign(live, stored, records, owner)
     names = Names.of(stored)
     if prepared is None:
         prepared = Prepared(names)
@@ -143,7 +143,7 @@ def build_plan(
     changes.extend(spend)
     warnings = spend_warnings(spend, live_alerts, stored.inventory)
 
-    _refuse_unsafe(changes, records, allow_empty)
+    refuse_unsafe(changes, records, allow_empty)
     order = {stage: i for i, stage in enumerate(STAGE_ORDER)}
     changes.sort(key=lambda c: (order[c.stage], c.address))
     plan = Plan(
@@ -215,32 +215,6 @@ def _assistants(
 def _label(metadata: Mapping[str, str], owner: str) -> str | None:
     """The name our label gives an object, when the label is this owner's."""
     return metadata.get(labels.NAME) if labels.is_ours(metadata, owner) else None
-
-
-def _refuse_foreign(
-    live: LiveState, stored: StoredState, records: Mapping[ResourceKey, InventoryRecord], owner: str
-) -> None:
-    """Stop before touching an object our state records but another owner's label claims (state copied
-    between projects, or an adoption by a reconciler that had no owner labels)."""
-    if not owner:
-        return
-    metadata: dict[str, Mapping[str, str]] = {a.id: a.metadata for a in live.assistants.values()}
-    metadata.update((s.id, s.metadata) for s in live.vector_stores.values())
-    ours = {rec.platform_id: f"{key.kind.value}/{key.name}" for key, rec in records.items()}
-    for version in stored.versions:
-        if not version.deleted:
-            ours.setdefault(version.platform_id, f"Assistant/{version.assistant} v{version.number}")
-    conflicts = []
-    for platform_id, address in sorted(ours.items(), key=lambda item: item[1]):
-        other = labels.foreign_owner(metadata.get(platform_id), owner)
-        if other is not None:
-            conflicts.append(f"{address} ({platform_id} is owned by {other!r})")
-    if conflicts:
-        raise PlanRejected(
-            f"objects in this workspace's state are owned by another project or workspace: "
-            f"{', '.join(conflicts)}; they are never updated or deleted from here (is this the state of "
-            "another project or target? `metadata.name` in reconcile.yaml and the target name make the owner)"
-        )
 
 
 def _plan_kind(
@@ -398,22 +372,3 @@ def _note_drift(
             changes=changes,
         )
     )
-
-
-def _refuse_unsafe(
-    changes: list[ResourceChange], records: Mapping[ResourceKey, InventoryRecord], allow_empty: bool
-) -> None:
-    protected = [c.address for c in changes if c.action in (Action.DELETE, Action.REPLACE) and c.protect]
-    if protected:
-        raise PlanRejected(
-            f"refusing to delete protected resources: {', '.join(protected)} "
-            "(protection is recorded in the state; set protect: false and apply before removing them)"
-        )
-    kinds = {k.value for k in Kind} - {Kind.FILE.value}
-    managed = [c for c in changes if c.kind in kinds]
-    deleting = [c for c in managed if c.action is Action.DELETE]
-    if records and deleting and len(deleting) == len(managed) and not allow_empty:
-        raise PlanRejected(
-            f"this plan would delete every managed object ({len(deleting)}); "
-            "pass --allow-empty if that is what you mean"
-        )
