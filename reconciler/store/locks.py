@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 from reconciler.errors import LockHeld, StateError
+from reconciler.store import rows
 from reconciler.store.records import Lease
 from reconciler.store.sqlcore import Row, SqlCore
 
@@ -18,14 +19,18 @@ __all__ = ["LockTable"]
 
 def _to_lease(row: Row) -> Lease:
     workspace, lock_id, owner, host, acquired_at, expires_at, ttl_seconds = row
-    return Lease(
-        workspace=workspace,
-        lock_id=lock_id,
-        owner=owner,
-        host=host,
-        acquired_at=float(acquired_at),
-        expires_at=float(expires_at),
-        ttl_seconds=float(ttl_seconds),
+    return rows.decode(
+        "locks",
+        lambda: rows.row_key(workspace=workspace),
+        lambda: Lease(
+            workspace=rows.text(workspace, "workspace"),
+            lock_id=rows.text(lock_id, "lock_id"),
+            owner=rows.text(owner, "owner"),
+            host=rows.text(host, "host"),
+            acquired_at=rows.timestamp(acquired_at, "acquired_at"),
+            expires_at=rows.timestamp(expires_at, "expires_at"),
+            ttl_seconds=rows.number(ttl_seconds, "ttl_seconds"),
+        ),
     )
 
 
