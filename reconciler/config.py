@@ -1,13 +1,15 @@
 """Project settings: targets, state DSN and retry numbers from `reconcile.yaml`, secrets from the environment.
 
-Secrets are never values in a file: a target names the *environment variables* that hold its keys. URLs
-and DSNs are checked when the file is read, so a bad one is an error at its line rather than a failure
-deep inside the HTTP or database client.
+Secrets are never values in a file: a target names the *environment variables* that hold its keys. A key
+read from one is registered with `reconciler.redact` before anything else happens to it, and refused when
+it holds a character no HTTP header may carry. URLs and DSNs are checked when the file is read, so a bad
+one is an error at its line rather than a failure deep inside the HTTP or database client.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
@@ -15,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from reconciler import redact
 from reconciler.errors import AuthenticationFailed, ConfigError
 
 PROJECT_FILE = "reconcile.yaml"
@@ -23,6 +26,8 @@ LOCAL_API_KEY = "sk-local-emulator"  # the embedded emulator accepts any bearer 
 
 
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+# A key is a bearer token in an HTTP header: printable ASCII, no spaces (RFC 9110 token68 and then some).
+_KEY_CHARS = re.compile(r"[\x21-\x7e]+")
 
 
 def check_base_url(value: str | None) -> str | None:
@@ -124,8 +129,18 @@ class ProjectConfig(_Settings):
 
 
 def secret_from_env(variable: str, *, what: str, env: Mapping[str, str] | None = None) -> str:
-    """Read a key from the environment. The error names the variable, never a value."""
+    """Read a key from the environment and register it for redaction. Errors name the variable, never a
+    value: a missing key is AuthenticationFailed, a key with a control, space or non-ASCII character (a
+    pasted line break, say) a ConfigError, raised before the key is sent anywhere."""
     value = (os.environ if env is None else env).get(variable, "")
-    if not value.strip():
+    if value:
+        redact.register(value)
+    key = value.strip()
+    if not key:
         raise AuthenticationFailed(f"{what} is not set: export {variable}")
-    return value.strip()
+    if not _KEY_CHARS.fullmatch(key):
+        raise ConfigError(
+            f"{what} in {variable} contains a control character, a space or a non-ASCII character; "
+            f"set {variable} to the key alone"
+        )
+    return key

@@ -17,6 +17,7 @@ from reconciler.render.json import render_json
 from reconciler.render.markdown import render_markdown
 from reconciler.render.report import render_apply_report
 from reconciler.render.text import render_text, should_color
+from reconciler.render.values import sanitize
 
 # A CLI run is its own process, one plan at a time: pausing the cyclic collector while it plans is safe
 # here, and saves a 1,000-resource plan 0.05-0.2 s (service.gcpause).
@@ -61,7 +62,7 @@ def plan_command(
         click.echo(f"\nSaved the plan to {out}; apply it exactly with: reconcile apply {out}", err=True)
     violations = plan.violations()
     for violation in violations:
-        click.echo(f"error: compatibility: {violation}", err=True)
+        click.echo(sanitize(f"error: compatibility: {violation}"), err=True)
     if violations:
         click.echo("error: the plan breaks a compatibility policy; set acceptBreaking to ship it", err=True)
         return int(ExitCode.ERROR)
@@ -144,9 +145,9 @@ def drift_command(directory: Path, target: str | None, fmt: str) -> int:
         click.echo(render_json(plan), nl=False)
     elif plan.drift:
         for entry in plan.drift:
-            click.echo(f"~ {entry.address} ({entry.platform_id}): {entry.reason}")
+            click.echo(sanitize(f"~ {entry.address} ({entry.platform_id}): {entry.reason}"))
             for change in entry.changes:
-                click.echo(f"    {change.path}: {change.before!r} -> {change.after!r}")
+                click.echo(sanitize(f"    {change.path}: {change.before!r} -> {change.after!r}"))
     else:
         click.echo("No drift: every managed object is as the last apply left it.")
     return int(ExitCode.CHANGES if plan.drift else ExitCode.OK)
@@ -165,7 +166,7 @@ def unlock_command(lock_id: str, directory: Path, target: str | None) -> int:
     """Remove a stuck apply lock by its id (shown in the LockHeld error)."""
     with service.open_workspace(directory, target=target) as ws:
         holder = service.unlock(ws, lock_id)
-    click.echo(f"Released lock {lock_id} held by {holder}.")
+    click.echo(sanitize(f"Released lock {lock_id} held by {holder}."))
     return int(ExitCode.OK)
 
 
@@ -188,6 +189,8 @@ def import_command(
         where = f" -> {item.written}" if item.written else ""
         note = f" ({item.note})" if item.note else ""
         click.echo(
-            f"imported {chosen.value}/{item.name or item.platform_id} [{item.platform_id}]{where}{note}"
+            sanitize(
+                f"imported {chosen.value}/{item.name or item.platform_id} [{item.platform_id}]{where}{note}"
+            )
         )
     return int(ExitCode.OK)
