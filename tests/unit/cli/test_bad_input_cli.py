@@ -196,3 +196,19 @@ def test_in_a_child_process(name: str, tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert case.where in _one_line(done.stderr)
+
+
+def test_error_lines_show_bidi_and_control_characters_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 12 item 16: an error quoting manifest text cannot reorder the line it is printed on."""
+    manifest = HEADER + 'kind: FunctionTool\nmetadata: {name: t}\nspec:\n  "na\\u202eme\\x1b[2J": 1\n'
+    _write(tmp_path, {"manifests/t.yaml": manifest})
+    monkeypatch.chdir(tmp_path)
+    assert run(["plan"]) == 1
+    err = capsys.readouterr().err
+    assert "spec.na\\u202eme\\x1b[2J: unknown field" in _one_line(err)
+    assert run(["validate"]) == 1
+    out = capsys.readouterr().out
+    assert "spec.na\\u202eme\\x1b[2J: unknown field" in out
+    assert "\u202e" not in out + err and "\x1b" not in out + err
