@@ -1,22 +1,75 @@
 """Project settings: targets, state DSN and retry numbers from `reconcile.yaml`, secrets from the environment.
 
-Secrets are never values in a file: a target names the *environment variables* that hold its keys.
+Secrets are never values in a file: a target names the *environment variables* that hold its keys. A key
+read from one is registered with `reconciler.redact` before anything else happens to it, and refused when
+it holds a character no HTTP header may carry. URLs and DSNs are checked when the file is read, so a bad
+one is an error at its line rather than a failure deep inside the HTTP or database client.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from reconciler import redact
 from reconciler.errors import AuthenticationFailed, ConfigError
 
 PROJECT_FILE = "reconcile.yaml"
 STATE_DIR = ".reconcile"
 LOCAL_API_KEY = "sk-local-emulator"  # the embedded emulator accepts any bearer key; this is not a secret
+
+
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+# A key is a bearer token in an HTTP header: printable ASCII, no spaces (RFC 9110 token68 and then some).
+_KEY_CHARS = re.compile(r"[\x21-\x7e]+")
+
+
+def check_base_url(value: str | None) -> str | None:
+    """An http(s) URL with a host and, if any, a numeric port; the HTTP client would fail on anything else
+    at the first request, with an error that does not say which setting was wrong."""
+    if value is None:
+        return None
+    if not value.isprintable() or any(ch.isspace() for ch in value):
+        raise ValueError("must be a URL without spaces or control characters")
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # parsed lazily: an invalid port raises only here
+    except ValueError as error:
+        raise ValueError(f"not a valid URL ({error})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http:// or https:// URL with a host, e.g. https://api.openai.com/v1")
+    if port == 0:
+        raise ValueError("port 0 is not a port a server listens on")
+    return value
+
+
+def check_state_dsn(value: str) -> str:
+    """A DSN the state store can open. Messages never quote it: it may hold a password."""
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    if value.startswith(_POSTGRES_SCHEMES):
+        try:
+            parts = urlsplit(value)
+        except ValueError as error:
+            raise ValueError(f"not a valid PostgreSQL URL ({error})") from None
+        for piece in (parts.netloc, parts.path, parts.query):
+            try:
+                unquote(piece, errors="strict")
+            except UnicodeDecodeError:
+                raise ValueError(
+                    "a %-escape in the PostgreSQL URL (user, password, host, database or options) is not "
+                    "UTF-8 once decoded; percent-encode the UTF-8 bytes of each character"
+                ) from None
+    return value
+
+
+StateDSN = Annotated[str, AfterValidator(check_state_dsn)]
 
 
 class _Settings(BaseModel):
@@ -27,7 +80,7 @@ class TargetConfig(_Settings):
     """Where to reconcile. `local` is the embedded emulator; `openai` is any Assistants-v2 base URL."""
 
     type: Literal["local", "openai"] = "local"
-    base_url: str | None = Field(default=None, alias="baseURL")
+    base_url: Annotated[str | None, AfterValidator(check_base_url)] = Field(default=None, alias="baseURL")
     api_key_env: str = Field(default="OPENAI_API_KEY", alias="apiKeyEnv", pattern=r"^[A-Z_][A-Z0-9_]*$")
     admin_key_env: str = Field(default="OPENAI_ADMIN_KEY", alias="adminKeyEnv", pattern=r"^[A-Z_][A-Z0-9_]*$")
     project_id: str = Field(default="proj_local", alias="projectId")
@@ -51,7 +104,7 @@ class ProjectConfig(_Settings):
     name: str = ""
     targets: dict[str, TargetConfig] = Field(default_factory=lambda: {"local": TargetConfig()})
     default_target: str = Field(default="local", alias="defaultTarget")
-    state: str = f"sqlite:///{STATE_DIR}/state.db"
+    state: StateDSN = f"sqlite:///{STATE_DIR}/state.db"
     retry: RetrySettings = RetrySettings()
     manifests: str = "."  # where manifests live, relative to root; `reconcile validate ROOT` reads this
 
@@ -83,8 +136,18 @@ class ProjectConfig(_Settings):
 
 
 def secret_from_env(variable: str, *, what: str, env: Mapping[str, str] | None = None) -> str:
-    """Read a key from the environment. The error names the variable, never a value."""
+    """Read a key from the environment and register it for redaction. Errors name the variable, never a
+    value: a missing key is AuthenticationFailed, a key with a control, space or non-ASCII character (a
+    pasted line break, say) a ConfigError, raised before the key is sent anywhere."""
     value = (os.environ if env is None else env).get(variable, "")
-    if not value.strip():
+    if value:
+        redact.register(value)
+    key = value.strip()
+    if not key:
         raise AuthenticationFailed(f"{what} is not set: export {variable}")
-    return value.strip()
+    if not _KEY_CHARS.fullmatch(key):
+        raise ConfigError(
+            f"{what} in {variable} contains a control character, a space or a non-ASCII character; "
+            f"set {variable} to the key alone"
+        )
+    return key

@@ -20,7 +20,7 @@ ReconcilerError
 ```
 
 Messages never contain secrets: platform errors are built from status codes and the platform's own
-error message, never from request headers.
+error message (redacted, `reconciler.redact`), never from request headers.
 """
 
 from __future__ import annotations

@@ -1,20 +1,29 @@
 """The `reconcile` entry point: the command group and the one place errors become exit codes and lines.
 
 Commands return an int exit code (plan returns 2 for changes under --detailed-exitcode); everything that
-goes wrong ends here as one line on stderr and exit 1. Click's usage errors also exit 1, not click's 2,
-because 2 means "changes present" in our (and Terraform's) convention.
+goes wrong ends here as one line on stderr and exit 1, an unexpected exception too ("internal error").
+Click's usage errors also exit 1, not click's 2, because 2 means "changes present" in our (and
+Terraform's) convention.
+
+Everything the CLI writes passes through `reconciler.redact` here, once: stdout loses the secret values
+this run read and anything shaped like a key; stderr (errors, `--debug` tracebacks, warnings) also loses
+bearer tokens and passwords in URLs and DSNs. Error lines have control and bidi characters escaped.
 """
 
 from __future__ import annotations
 
+import io
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TextIO
 
 import click
 
-from reconciler import __version__
+from reconciler import __version__, redact
 from reconciler.errors import ExitCode, ReconcilerError
+from reconciler.render.values import sanitize
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,27 +35,94 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.meta["reconciler.debug"] = debug
 
 
+class _Redacting(io.TextIOBase):
+    """A text stream that scrubs each write before passing it on; everything else is the wrapped stream's.
+
+    It has no `buffer`, so click writes through it rather than around it to the bytes underneath.
+    """
+
+    def __init__(self, stream: TextIO, scrub: Callable[[str], str]) -> None:
+        super().__init__()
+        self._stream = stream
+        self._scrub = scrub
+
+    def write(self, text: str) -> int:
+        self._stream.write(self._scrub(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]  # io.TextIOBase declares it read-only
+        return getattr(self._stream, "encoding", None) or "utf-8"
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return getattr(self._stream, "errors", None)
+
+
+@contextmanager
+def _redacted_output() -> Iterator[None]:
+    out, err = sys.stdout, sys.stderr
+    sys.stdout = _Redacting(out, redact.redact_secrets)
+    sys.stderr = _Redacting(err, redact.redact)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _error_line(text: str) -> None:
+    """One line on stderr: whitespace folded, control and bidi characters escaped (redacted on the way)."""
+    click.echo(f"error: {sanitize(' '.join(text.split()))}", err=True)
+
+
+def _traceback() -> None:
+    """The current exception's traceback, for --debug (sanitised; redacted on the way out)."""
+    click.echo(sanitize(traceback.format_exc()), err=True, nl=False)
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (tests call this; `main` exits with it)."""
     from reconciler.cli import commands  # noqa: F401  (registers every command on `cli`)
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
-    try:
-        result = cli.main(args=args, prog_name="reconcile", standalone_mode=False)
-    except ReconcilerError as error:
-        if debug:
-            traceback.print_exc()
-        click.echo(f"error: {error.one_line()}", err=True)
-        return int(error.exit_code)
-    except click.exceptions.Exit as done:
-        return int(done.exit_code)
-    except click.ClickException as error:
-        error.show()
-        return int(ExitCode.ERROR)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        return int(ExitCode.ERROR)
+    redact.clear()  # this run's secrets are registered as they are read
+    with _redacted_output():
+        try:
+            result = cli.main(args=args, prog_name="reconcile", standalone_mode=False)
+        except ReconcilerError as error:
+            if debug:
+                _traceback()
+            _error_line(error.one_line())
+            return int(error.exit_code)
+        except click.exceptions.Exit as done:
+            return int(done.exit_code)
+        except click.ClickException as error:
+            shown = io.StringIO()
+            error.show(file=shown)
+            click.echo(sanitize(shown.getvalue()), err=True, nl=False)
+            return int(ExitCode.ERROR)
+        except click.exceptions.Abort:
+            click.echo("aborted", err=True)
+            return int(ExitCode.ERROR)
+        except Exception as error:  # a bug: still one line without --debug, never a bare traceback
+            if debug:
+                _traceback()
+            detail = f"{type(error).__name__}: {error}"
+            _error_line(f"internal error: {detail[:300]} (run with --debug for the traceback)")
+            return int(ExitCode.ERROR)
     return result if isinstance(result, int) else int(ExitCode.OK)
 
 

@@ -66,10 +66,10 @@ def plan_command(
         click.echo(f"\nSaved the plan to {out}; apply it exactly with: reconcile apply {out}", err=True)
     violations = plan.violations()
     for violation in violations:
-        click.echo(f"error: compatibility: {violation}", err=True)
+        click.echo(sanitize(f"error: compatibility: {violation}"), err=True)
     notes = plan.acceptance_notes() if violations else []
     for note in notes:
-        click.echo(f"error: compatibility: {note}", err=True)
+        click.echo(sanitize(f"error: compatibility: {note}"), err=True)
     if violations:
         hint = "write an acceptBreaking for this change" if notes else "set acceptBreaking"
         click.echo(f"error: the plan breaks a compatibility policy; {hint} to ship it", err=True)
@@ -169,9 +169,9 @@ def drift_command(directory: Path | None, target: str | None, fmt: str) -> int:
         click.echo(render_json(plan), nl=False)
     elif plan.drift:
         for entry in plan.drift:
-            click.echo(f"~ {entry.address} ({entry.platform_id}): {entry.reason}")
+            click.echo(sanitize(f"~ {entry.address} ({entry.platform_id}): {entry.reason}"))
             for change in entry.changes:
-                click.echo(f"    {change.path}: {change.before!r} -> {change.after!r}")
+                click.echo(sanitize(f"    {change.path}: {change.before!r} -> {change.after!r}"))
     else:
         click.echo("No drift: every managed object is as the last apply left it.")
     return int(ExitCode.CHANGES if plan.drift else ExitCode.OK)
@@ -190,7 +190,7 @@ def unlock_command(lock_id: str, directory: Path | None, target: str | None) -> 
     """Remove a stuck apply lock by its id (shown in the LockHeld error)."""
     with service.open_workspace(directory, target=target) as ws:
         holder = service.unlock(ws, lock_id)
-    click.echo(f"Released lock {lock_id} held by {holder}.")
+    click.echo(sanitize(f"Released lock {lock_id} held by {holder}."))
     return int(ExitCode.OK)
 
 
@@ -213,6 +213,8 @@ def import_command(
         where = f" -> {item.written}" if item.written else ""
         note = f" ({item.note})" if item.note else ""
         click.echo(
-            f"imported {chosen.value}/{item.name or item.platform_id} [{item.platform_id}]{where}{note}"
+            sanitize(
+                f"imported {chosen.value}/{item.name or item.platform_id} [{item.platform_id}]{where}{note}"
+            )
         )
     return int(ExitCode.OK)

@@ -15,6 +15,7 @@ import click
 from reconciler.cli.main import cli
 from reconciler.errors import ExitCode
 from reconciler.manifest import validate_project
+from reconciler.render.values import sanitize
 
 
 def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
@@ -63,7 +64,7 @@ def validate(directory: Path | None, strict: bool, output: str, as_of: date | No
         click.echo(json.dumps(payload, indent=2))
     else:
         for problem in report.problems:
-            click.echo(str(problem))
+            click.echo(sanitize(str(problem)))  # messages quote manifest text: no raw control/bidi chars
         errors, warnings = len(report.errors), len(report.warnings)
         verdict = "valid" if report.ok else "invalid"
         click.echo(

@@ -65,6 +65,8 @@ def resolve(raw: str, base: Path, root: Path, *, allow_glob: bool = False) -> li
     """The files `raw` names (several for a glob), or why it is refused."""
     if not raw.strip():
         return PathIssue("path.empty", "empty path")
+    if "\x00" in raw:  # the OS refuses such a path with an exception, not an answer
+        return PathIssue("path.invalid", "a path must not contain a NUL character")
     if PurePosixPath(raw).is_absolute() or PureWindowsPath(raw).is_absolute() or PureWindowsPath(raw).drive:
         return PathIssue(
             "path.absolute", f"absolute path {raw!r} is not allowed; write it relative to the manifest"

@@ -8,13 +8,14 @@ can point at the exact line. Field names are camelCase in YAML (aliases), snake_
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 from pydantic.alias_generators import to_camel
 
-from reconciler.config import RetrySettings, TargetConfig
+from reconciler.config import RetrySettings, StateDSN, TargetConfig
 
 API_VERSION = "reconciler.dev/v1"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -22,6 +23,8 @@ FUNCTION_NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
 SCOPE_PATTERN = r"^(organization|project|proj_[A-Za-z0-9]+)$"  # "project": the target's own project
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 PAUSE_PATTERN = r"^(indefinite|[1-9][0-9]*[smhd])$"
+# A bound far above any budget, so that the amount in cents always fits the platform's 64-bit integers.
+MAX_USD = 1_000_000_000_000
 
 
 class Spec(BaseModel):
@@ -34,8 +37,12 @@ Metadata = dict[str, str]
 
 def _money(value: float) -> float:
     """Dollars must be positive and whole cents: the Admin API counts cents."""
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
     if value <= 0:
         raise ValueError("must be greater than 0")
+    if value > MAX_USD:
+        raise ValueError(f"must be at most {MAX_USD:,}")
     if Decimal(repr(float(value))).as_tuple().exponent < -2:  # type: ignore[operator]
         raise ValueError(f"{value!r} has more precision than a cent")
     return value
@@ -223,7 +230,7 @@ class ProjectSpec(Spec):
     model_config = ConfigDict(strict=False)  # TargetConfig/RetrySettings come from config.py as they are
     targets: dict[str, TargetConfig] = Field(default_factory=lambda: {"local": TargetConfig()})
     default_target: str = "local"
-    state: str = "sqlite:///.reconcile/state.db"
+    state: StateDSN = "sqlite:///.reconcile/state.db"
     manifests: str = "."
     retry: RetrySettings = RetrySettings()
 

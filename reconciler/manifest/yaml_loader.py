@@ -5,10 +5,15 @@ is; mappings and sequences are `YMap`/`YSeq` (dict/list subclasses) carrying the
 themselves, of each key and of each value. We build from parser *events* rather than nodes because only
 events tell an explicit tag (`!!python/object`, `!!str 1`) from an implicit one, and every tag is refused.
 Duplicate keys, anchors/aliases (a way to blow up memory later) and non-scalar keys are refused too.
+
+Limits, so that hostile input is one problem at its line rather than a crash later: nesting deeper than
+`MAX_DEPTH` mappings and sequences (64; a document's root is level 1), NaN and infinite numbers (JSON has
+neither), integers outside the signed 64-bit range, and NUL characters in any key or value.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +33,12 @@ _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
 
 Pos = tuple[int, int]  # 1-based (line, column)
+
+MAX_DEPTH = 64
+_INT_RANGE = (-(2**63), 2**63 - 1)
+# Longer integer literals cannot be in range; they are refused before Python converts them (a 5,000-digit
+# literal exceeds Python's int-from-string limit and would raise rather than be reported).
+_MAX_INT_CHARS = 100
 
 
 class YMap(dict[str, Any]):
@@ -111,6 +122,8 @@ _IMPLICIT_FIRST = frozenset(_RESOLVER.yaml_implicit_resolvers) | {""}
 
 def _scalar(event: Any) -> Any:
     value: str = event.value
+    if "\x00" in value:
+        raise _refuse(event, "yaml.nul", "NUL characters (\\0) are not allowed in manifests")
     if not event.implicit[0] or (value[:1] not in _IMPLICIT_FIRST):
         return value  # quoted, or cannot be anything but a string
     tag: str = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
@@ -118,10 +131,21 @@ def _scalar(event: Any) -> Any:
         return value
     if tag == _NULL:
         return None
+    if tag == _INT and len(value) > _MAX_INT_CHARS:
+        raise _refuse(event, "yaml.number", _OUT_OF_RANGE)
     if tag in (_BOOL, _INT, _FLOAT):
-        return _CONSTRUCTOR.construct_object(yaml.ScalarNode(tag, value))
+        number = _CONSTRUCTOR.construct_object(yaml.ScalarNode(tag, value))
+        if tag == _INT and not _INT_RANGE[0] <= number <= _INT_RANGE[1]:
+            raise _refuse(event, "yaml.number", _OUT_OF_RANGE)
+        if tag == _FLOAT and not math.isfinite(number):
+            message = f"{value[:40]} is not a finite number; JSON has no NaN or infinity"
+            raise _refuse(event, "yaml.number", message)
+        return number
     # Timestamps, merge keys, "=" values: keep the text; manifests are JSON-shaped.
     return value
+
+
+_OUT_OF_RANGE = "integer out of range: integers must lie between -2**63 and 2**63-1"
 
 
 class _Builder:
@@ -129,6 +153,7 @@ class _Builder:
 
     def __init__(self, get: Any) -> None:
         self._get = get
+        self.depth = 0  # mappings and sequences open around the current event
 
     def value(self, event: Any) -> Any:
         cls = type(event)
@@ -141,10 +166,13 @@ class _Builder:
         tag = getattr(event, "tag", None)
         if tag is not None and tag != "!":
             raise _refuse(event, "yaml.tag", f"YAML tags are not allowed (found {_tag_text(tag)})")
-        if cls is events.SequenceStartEvent:
-            return self._sequence(event)
-        if cls is events.MappingStartEvent:
-            return self._mapping(event)
+        if cls is events.SequenceStartEvent or cls is events.MappingStartEvent:
+            if self.depth >= MAX_DEPTH:
+                raise _refuse(event, "yaml.depth", f"nested more than {MAX_DEPTH} levels deep; flatten it")
+            self.depth += 1
+            built = self._sequence(event) if cls is events.SequenceStartEvent else self._mapping(event)
+            self.depth -= 1
+            return built
         raise _refuse(event, "yaml.syntax", f"unexpected YAML event {cls.__name__}")
 
     def _sequence(self, start: Any) -> YSeq:
@@ -174,6 +202,8 @@ class _Builder:
                 raise _refuse(key_event, "yaml.anchor", "YAML anchors (&name) are not supported")
             # Keys stay text: `on:` or `200:` mean the strings, as in JSON.
             key: str = key_event.value
+            if "\x00" in key:
+                raise _refuse(key_event, "yaml.nul", "NUL characters (\\0) are not allowed in manifests")
             if key == "<<" and key_event.implicit[0]:
                 raise _refuse(key_event, "yaml.merge", "YAML merge keys (<<) are not supported")
             if key in mapping:
@@ -217,6 +247,7 @@ def load_documents(text: str) -> tuple[list[YamlDocument], list[YamlIssue]]:
                 _skip_document(get)  # an empty document (e.g. after a trailing `---`) is no document
                 continue
             try:
+                builder.depth = 0  # a refused document may have left it raised
                 root = builder.value(first)
                 docs.append(YamlDocument(root, _pos(first.start_mark)))
             except _Refused as refused:

@@ -8,6 +8,7 @@ the document, its schema and docs/plan-format.md cannot drift apart silently.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from reconciler.plan.definition import (
@@ -20,6 +21,7 @@ from reconciler.plan.definition import (
     ResourceChange,
     Stage,
 )
+from reconciler.render.values import INVISIBLE
 
 SCHEMA_ID = "https://github.com/reconciler/reconciler/schemas/plan.schema.json"
 FIELD_KINDS = ("changed", "added", "removed")
@@ -94,9 +96,20 @@ def plan_document(plan: Plan) -> dict[str, Any]:
     }
 
 
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # JSON spells a character beyond the BMP as a UTF-16 surrogate pair
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
 def render_json(plan: Plan) -> str:
-    """The plan as indented JSON text ending in a newline; UTF-8 kept as is."""
-    return json.dumps(plan_document(plan), indent=2, ensure_ascii=False) + "\n"
+    """The plan as indented JSON text ending in a newline; UTF-8 kept as is, except that control and
+    invisible characters (bidi controls among them, see render.values) are written as \\u escapes: the
+    same data to a JSON parser, but nothing that reorders or hides text where the document is shown."""
+    text = json.dumps(plan_document(plan), indent=2, ensure_ascii=False) + "\n"
+    return INVISIBLE.sub(_json_escape, text)
 
 
 # --- the schema -------------------------------------------------------------------------------------------

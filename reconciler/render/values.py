@@ -18,15 +18,36 @@ from reconciler.plan.definition import Action, FieldChange, ResourceChange
 INLINE_LIMIT = 72
 # Context lines kept around each hunk of a long-value diff: enough to place the edit, short enough to scan.
 DIFF_CONTEXT = 2
+# Changed lines beyond which a diff is one replacing hunk rather than difflib's (superlinear) matching.
+DIFF_MAX_LINES = 2_000
 
-# C0 and C1 control characters (bar tab) and DEL: a manifest string must never drive the reader's terminal.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Characters a manifest string must never put in front of a reader raw: C0 and C1 controls (bar tab and
+# newline, which callers split on) and DEL, which drive terminals; and the invisible "format" characters
+# (Unicode category Cf) with the line and paragraph separators, among them the bidi controls (U+061C,
+# U+200E/F, U+202A-E, U+2066-9) that make text display in another order than it is read, zero-width
+# characters and tag characters. A name like "prod\u202e1gnp.exe" must not pass for something else in a
+# terminal or a PR comment.
+INVISIBLE = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
+    r"\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    r"\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
 _PATH_HEAD = re.compile(r"[.\[]")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def escape_char(char: str) -> str:
+    """`\\x1b`, `\\u202e` or `\\U000e0041`: how an invisible character is shown."""
+    code = ord(char)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def sanitize(text: str) -> str:
-    """Replace control characters with visible escapes, so user strings cannot emit terminal sequences."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """Replace control and invisible characters with visible escapes, so user strings can neither emit
+    terminal sequences nor reorder or hide what a reader sees."""
+    return INVISIBLE.sub(lambda m: escape_char(m.group()), text)
 
 
 def inline(value: Any) -> str:
@@ -45,20 +66,61 @@ def is_block(value: Any) -> bool:
 def block_lines(value: Any) -> list[str]:
     """A long value as lines: text as written, structures as indented JSON with sorted keys."""
     if isinstance(value, str):
-        return [sanitize(line) for line in value.splitlines()] or [""]
+        return [sanitize(line) for line in _lines(value)] or [""]
     text = json.dumps(value, ensure_ascii=False, sort_keys=True, indent=2)
-    return [sanitize(line) for line in text.splitlines()]
+    return [sanitize(line) for line in _lines(text)]
+
+
+def _lines(text: str) -> list[str]:
+    """Lines as editors break them. Not str.splitlines: it also breaks at U+0085, U+2028 and other
+    separators, which must show as escapes (sanitize) instead of silently starting a line."""
+    lines = _LINE_BREAK.split(text)
+    return lines[:-1] if lines and lines[-1] == "" else lines
 
 
 def diff_lines(before: Any, after: Any) -> list[str]:
     """A compact unified diff (hunk headers and changed lines with a little context, no file header).
 
-    Every line starts with ` `, `-`, `+` or `@`, which is what a Markdown ```diff block colours.
+    Every line starts with ` `, `-`, `+` or `@`, which is what a Markdown ```diff block colours. Past
+    DIFF_MAX_LINES lines between the common head and tail, the middle is shown as one replacing hunk:
+    difflib's matcher takes time quadratic (or worse) in the lines when many look alike, as the lines of
+    a large JSON schema do, and a plan must render in time proportional to its size.
     """
     old = block_lines(before) if before is not None else []
     new = block_lines(after) if after is not None else []
+    head = 0
+    while head < min(len(old), len(new)) and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(old), len(new)) - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    if (len(old) - head - tail) + (len(new) - head - tail) > DIFF_MAX_LINES:
+        return _replacing_hunk(old, new, head, tail)
     lines = list(difflib.unified_diff(old, new, n=DIFF_CONTEXT, lineterm=""))
     return lines[2:]  # drop the ---/+++ header: the field name already says what is compared
+
+
+def _replacing_hunk(old: list[str], new: list[str], head: int, tail: int) -> list[str]:
+    """One unified-diff hunk: every line between the common head and tail removed, then added."""
+    start = max(0, head - DIFF_CONTEXT)
+    old_stop = len(old) - tail + min(tail, DIFF_CONTEXT)
+    new_stop = len(new) - tail + min(tail, DIFF_CONTEXT)
+    header = f"@@ -{_hunk_range(start, old_stop)} +{_hunk_range(start, new_stop)} @@"
+    return [
+        header,
+        *(f" {line}" for line in old[start:head]),
+        *(f"-{line}" for line in old[head : len(old) - tail]),
+        *(f"+{line}" for line in new[head : len(new) - tail]),
+        *(f" {line}" for line in old[len(old) - tail : old_stop]),
+    ]
+
+
+def _hunk_range(start: int, stop: int) -> str:
+    """`start,length` as unified diffs count lines (1-based; an empty range names the line before)."""
+    length = stop - start
+    if length == 1:
+        return str(start + 1)
+    return f"{start + 1 if length else start},{length}"
 
 
 def top_field(path: str) -> str:

@@ -7,7 +7,8 @@ from __future__ import annotations
 from reconciler.errors import StateError
 from reconciler.model.desired import ResourceKey
 from reconciler.model.stored import InventoryRecord
-from reconciler.store.guard import check_text, dump_json, load_json
+from reconciler.store import rows
+from reconciler.store.guard import check_text, dump_json
 from reconciler.store.sqlcore import Row, SqlCore
 
 __all__ = ["InventoryTable"]
@@ -20,29 +21,33 @@ def _path_of(record: InventoryRecord) -> str:
     return path
 
 
-def _to_record(row: Row) -> InventoryRecord:
-    kind, name, _path, platform_id, fingerprint, live_hash, protect, attributes, updated_at = row
-    return InventoryRecord(
-        key=ResourceKey.parse(f"{kind}/{name}"),
-        platform_id=platform_id,
-        fingerprint=fingerprint,
-        live_hash=live_hash,
-        protect=bool(protect),
-        attributes=load_json(attributes),
-        updated_at=float(updated_at),
+def _to_record(workspace: str, row: Row) -> InventoryRecord:
+    kind, name, path, platform_id, fingerprint, live_hash, protect, attributes, updated_at = row
+    return rows.decode(
+        "inventory",
+        lambda: rows.row_key(workspace=workspace, kind=kind, name=name, path=path),
+        lambda: InventoryRecord(
+            key=ResourceKey.parse(f"{rows.text(kind, 'kind')}/{rows.text(name, 'name')}"),
+            platform_id=rows.text(platform_id, "platform_id"),
+            fingerprint=rows.text(fingerprint, "fingerprint"),
+            live_hash=rows.text(live_hash, "live_hash"),
+            protect=rows.flag(protect, "protect"),
+            attributes=rows.json_object(attributes, "attributes"),
+            updated_at=rows.timestamp(updated_at, "updated_at"),
+        ),
     )
 
 
 class InventoryTable(SqlCore):
     def inventory(self, workspace: str) -> tuple[InventoryRecord, ...]:
-        rows = self._query(
+        found = self._query(
             "SELECT kind, name, path, platform_id, fingerprint, live_hash, protect, attributes, updated_at "
             "FROM inventory "
             "WHERE workspace = ? "
             "ORDER BY kind, name, path",
             (self._workspace(workspace),),
         )
-        return tuple(_to_record(row) for row in rows)
+        return tuple(_to_record(workspace, row) for row in found)
 
     def upsert_inventory(self, workspace: str, record: InventoryRecord) -> None:
         path = _path_of(record)

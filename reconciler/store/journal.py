@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from reconciler.errors import StateError
+from reconciler.store import rows
 from reconciler.store.guard import dump_json, load_json
 from reconciler.store.records import ApplyRecord, ApplyStatus, StepRecord, StepStatus
 from reconciler.store.sqlcore import Row, SqlCore
@@ -24,20 +26,38 @@ def _status(value: StepStatus | str) -> StepStatus:
         raise StateError(f"unknown step status {value!r} (expected one of {allowed})") from None
 
 
+def _to_step(apply_id: str, row: Row) -> StepRecord:
+    key, status, detail, updated_at, attempts = row
+    return rows.decode(
+        "apply_steps",
+        lambda: rows.row_key(apply_id=apply_id, step_key=key),
+        lambda: StepRecord(
+            step_key=rows.text(key, "step_key"),
+            status=StepStatus(rows.text(status, "status")),
+            detail=rows.json_object(detail, "detail"),
+            updated_at=rows.timestamp(updated_at, "updated_at"),
+            attempts=rows.integer(attempts, "attempts"),
+        ),
+    )
+
+
 class JournalTables(SqlCore):
     def begin_apply(self, workspace: str, plan_id: str, *, now: float) -> str:
         apply_id = f"apply-{uuid.uuid4().hex}"
         with self.transaction():
             self._serialize(f"applies/{workspace}")
             # `seq` orders applies that started in the same second (a fake clock does that).
-            seq = self._query(
-                "SELECT COALESCE(MAX(seq), 0) + 1 FROM applies WHERE workspace = ?", (workspace,)
+            last = self._query("SELECT COALESCE(MAX(seq), 0) FROM applies WHERE workspace = ?", (workspace,))
+            seq = rows.decode(
+                "applies",
+                lambda: rows.row_key(workspace=workspace),
+                lambda: rows.integer(last[0][0], "seq") + 1,
             )
             self._exec(
                 "INSERT INTO applies (seq, apply_id, workspace, plan_id, status, started_at, finished_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, NULL)",
                 (
-                    int(seq[0][0]),
+                    seq,
                     apply_id,
                     self._workspace(workspace),
                     plan_id,
@@ -61,7 +81,7 @@ class JournalTables(SqlCore):
         started = int(step_status is StepStatus.STARTED)
         with self.transaction():
             self._require_running(apply_id)
-            rows = self._query(
+            returned = self._query(
                 "INSERT INTO apply_steps (apply_id, step_key, status, detail, attempts, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (apply_id, step_key) DO UPDATE SET "
                 "status = excluded.status, detail = excluded.detail, updated_at = excluded.updated_at, "
@@ -74,7 +94,7 @@ class JournalTables(SqlCore):
             status=step_status,
             detail=load_json(text),
             updated_at=now,
-            attempts=int(rows[0][0]),
+            attempts=int(returned[0][0]),
         )
 
     def steps(self, apply_id: str) -> dict[str, StepRecord]:
@@ -83,21 +103,13 @@ class JournalTables(SqlCore):
             return self._steps(apply_id)
 
     def _steps(self, apply_id: str) -> dict[str, StepRecord]:
-        rows = self._query(
+        found = self._query(
             "SELECT step_key, status, detail, updated_at, attempts FROM apply_steps "
             "WHERE apply_id = ? ORDER BY step_key",
             (apply_id,),
         )
-        return {
-            str(key): StepRecord(
-                step_key=str(key),
-                status=StepStatus(status),
-                detail=load_json(detail),
-                updated_at=float(updated_at),
-                attempts=int(attempts),
-            )
-            for key, status, detail, updated_at, attempts in rows
-        }
+        steps = (_to_step(apply_id, row) for row in found)
+        return {step.step_key: step for step in steps}
 
     def finish_apply(self, apply_id: str, status: ApplyStatus | str, *, now: float | None = None) -> None:
         try:
@@ -130,20 +142,20 @@ class JournalTables(SqlCore):
             sql += " AND plan_id = ?"
             params.append(plan_id)
         with self._snapshot():
-            rows = self._query(sql + " ORDER BY seq DESC LIMIT 1", params)
-            return self._record(rows[0]) if rows else None
+            found = self._query(sql + " ORDER BY seq DESC LIMIT 1", params)
+            return self._record(found[0]) if found else None
 
     # -- helpers -----------------------------------------------------------------------------------
     def _apply_row(self, apply_id: str) -> Row:
-        rows = self._query(
+        found = self._query(
             "SELECT apply_id, workspace, plan_id, status, started_at, finished_at "
             "FROM applies "
             "WHERE apply_id = ?",
             (apply_id,),
         )
-        if not rows:
+        if not found:
             raise StateError(f"no apply with id {apply_id!r} in the journal")
-        return rows[0]
+        return found[0]
 
     def _require_running(self, apply_id: str) -> None:
         status = self._apply_row(apply_id)[3]
@@ -152,12 +164,16 @@ class JournalTables(SqlCore):
 
     def _record(self, row: Row) -> ApplyRecord:
         apply_id, workspace, plan_id, status, started_at, finished_at = row
-        return ApplyRecord(
-            apply_id=apply_id,
-            workspace=workspace,
-            plan_id=plan_id,
-            status=ApplyStatus(status),
-            started_at=float(started_at),
-            finished_at=None if finished_at is None else float(finished_at),
-            steps=self._steps(apply_id),
+        record = rows.decode(
+            "applies",
+            lambda: rows.row_key(apply_id=apply_id),
+            lambda: ApplyRecord(
+                apply_id=rows.text(apply_id, "apply_id"),
+                workspace=rows.text(workspace, "workspace"),
+                plan_id=rows.text(plan_id, "plan_id"),
+                status=ApplyStatus(rows.text(status, "status")),
+                started_at=rows.timestamp(started_at, "started_at"),
+                finished_at=rows.optional_timestamp(finished_at, "finished_at"),
+            ),
         )
+        return replace(record, steps=self._steps(record.apply_id))

@@ -13,6 +13,7 @@ import dataclasses
 import uuid
 
 from reconciler.errors import LeaseLost, LockHeld, StateError
+from reconciler.store import rows
 from reconciler.store.records import Lease
 from reconciler.store.sqlcore import Row, SqlCore
 
@@ -21,16 +22,20 @@ __all__ = ["LockTable"]
 
 def _to_lease(row: Row) -> Lease:
     workspace, lock_id, owner, host, acquired_at, expires_at, ttl_seconds, pid, process_start = row
-    return Lease(
-        workspace=workspace,
-        lock_id=lock_id,
-        owner=owner,
-        host=host,
-        acquired_at=float(acquired_at),
-        expires_at=float(expires_at),
-        ttl_seconds=float(ttl_seconds),
-        pid=None if pid is None else int(pid),
-        process_start=str(process_start or ""),
+    return rows.decode(
+        "locks",
+        lambda: rows.row_key(workspace=workspace),
+        lambda: Lease(
+            workspace=rows.text(workspace, "workspace"),
+            lock_id=rows.text(lock_id, "lock_id"),
+            owner=rows.text(owner, "owner"),
+            host=rows.text(host, "host"),
+            acquired_at=rows.timestamp(acquired_at, "acquired_at"),
+            expires_at=rows.timestamp(expires_at, "expires_at"),
+            ttl_seconds=rows.number(ttl_seconds, "ttl_seconds"),
+            pid=rows.optional_integer(pid, "pid"),
+            process_start="" if process_start is None else rows.text(process_start, "process_start"),
+        ),
     )
 
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import psycopg
 
+from reconciler import redact
 from reconciler.errors import StateError
 from reconciler.store.migrate import Migration
 from reconciler.store.sqlcore import Dialect, Row
@@ -28,6 +30,7 @@ __all__ = ["POSTGRES", "PostgresStore", "redact_dsn"]
 # A fixed advisory-lock key for migrations ("reconcil" as a big-endian integer): every process migrating
 # any schema of the database waits for the others, which is rare and brief.
 _MIGRATION_LOCK_KEY = int.from_bytes(b"reconcil", "big", signed=True)
+_PASSWORD_PARAM = re.compile(r"(?i)((?:^|&)password=)([^&]*)")
 
 
 @functools.lru_cache(maxsize=256)
@@ -47,16 +50,29 @@ POSTGRES = Dialect(
 )
 
 
+def _passwords(dsn: str) -> list[str]:
+    """Every password the DSN carries (`user:password@`, `?password=`), as written and %-decoded."""
+    try:
+        parts = urlsplit(dsn)
+    except ValueError:
+        return []
+    found = [parts.password] if parts.password else []
+    found += [match.group(2) for match in _PASSWORD_PARAM.finditer(parts.query)]
+    found += [unquote(value, errors="replace") for value in found]
+    return [value for value in found if value]
+
+
 def redact_dsn(dsn: str) -> str:
     """The DSN with any password replaced, for messages: the store never echoes a secret."""
     try:
         parts = urlsplit(dsn)
     except ValueError:
         return "<unparsable DSN>"
-    if parts.password is None:
-        return dsn
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+    query = _PASSWORD_PARAM.sub(r"\1***", parts.query)
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def _topic_key(topic: str) -> int:
@@ -66,12 +82,18 @@ def _topic_key(topic: str) -> int:
 class PostgresStore(SqlStore):
     def __init__(self, dsn: str, *, migrations: tuple[Migration, ...] | None = None) -> None:
         super().__init__(POSTGRES)
+        for password in _passwords(dsn):
+            redact.register(password)  # libpq's messages may quote it; the CLI blanks it from anything
         self._where = redact_dsn(dsn)
         try:
             self._conn = psycopg.connect(dsn, autocommit=True)
         except psycopg.Error as exc:
             raise StateError(
                 f"cannot connect to PostgreSQL state at {self._where}: {self._clean(exc, dsn)}"
+            ) from None
+        except UnicodeError:  # libpq hands psycopg the %-decoded bytes; they must be UTF-8
+            raise StateError(
+                f"cannot connect to PostgreSQL state at {self._where}: a %-escape in the DSN is not UTF-8"
             ) from None
         try:
             self.migrate(migrations)
@@ -86,7 +108,7 @@ class PostgresStore(SqlStore):
                 rows: list[Row] = cursor.fetchall() if cursor.description is not None else []
                 return rows, cursor.rowcount
         except psycopg.Error as exc:
-            raise StateError(f"PostgreSQL state at {self._where}: {exc}") from exc
+            raise StateError(f"PostgreSQL state at {self._where}: {redact.redact(str(exc))}") from exc
 
     def _close_connection(self) -> None:
         self._conn.close()
@@ -119,5 +141,6 @@ class PostgresStore(SqlStore):
     @staticmethod
     def _clean(exc: Exception, dsn: str) -> str:
         text = " ".join(str(exc).split())
-        password = urlsplit(dsn).password if "://" in dsn else None
-        return text.replace(password, "***") if password else text
+        for password in _passwords(dsn):
+            text = text.replace(password, "***")
+        return redact.redact(text)

@@ -8,7 +8,8 @@ from pydantic import ValidationError
 
 from reconciler.errors import StateError
 from reconciler.model.stored import Acceptance, PointerMove, VersionRecord
-from reconciler.store.guard import check_text, dump_json, load_json
+from reconciler.store import rows
+from reconciler.store.guard import check_text, dump_json
 from reconciler.store.sqlcore import Row, SqlCore
 
 __all__ = ["ReleaseTables"]
@@ -16,76 +17,99 @@ __all__ = ["ReleaseTables"]
 
 def _to_version(row: Row) -> VersionRecord:
     assistant, number, platform_id, fingerprint, parent, created_at, verdict, deleted = row
-    return VersionRecord(
-        assistant=assistant,
-        number=int(number),
-        platform_id=platform_id,
-        fingerprint=fingerprint,
-        parent=None if parent is None else int(parent),
-        created_at=float(created_at),
-        verdict=load_json(verdict),
-        deleted=bool(deleted),
+    return rows.decode(
+        "versions",
+        lambda: rows.row_key(assistant=assistant, number=number),
+        lambda: VersionRecord(
+            assistant=rows.text(assistant, "assistant"),
+            number=rows.integer(number, "number"),
+            platform_id=rows.text(platform_id, "platform_id"),
+            fingerprint=rows.text(fingerprint, "fingerprint"),
+            parent=rows.optional_integer(parent, "parent"),
+            created_at=rows.timestamp(created_at, "created_at"),
+            verdict=rows.json_object(verdict, "verdict"),
+            deleted=rows.flag(deleted, "deleted"),
+        ),
     )
 
 
-def _to_acceptance(text: str | None) -> Acceptance | None:
-    raw = load_json(text)
+def _to_acceptance(value: object) -> Acceptance | None:
+    raw = rows.json_object(value, "accepted")
     if not raw:
         return None
     try:
         return Acceptance.model_validate(raw)
     except ValidationError as exc:
         raise StateError(
-            f"a pointer-history row holds an unreadable acceptance: {exc.errors()[0]['msg']}"
-        ) from exc
+            "the state store's pointer_history table holds an unreadable acceptance: "
+            f"{exc.errors()[0]['msg']}"
+        ) from None
 
 
 def _to_move(row: Row) -> PointerMove:
     assistant, pointer, from_version, to_version, at, user, host, reason, cleared, accepted = row
-    return PointerMove(
-        assistant=assistant,
-        pointer=pointer,
-        from_version=None if from_version is None else int(from_version),
-        to_version=None if cleared else int(to_version),
-        at=float(at),
-        user=user,
-        host=host,
-        reason=reason,
-        accepted=_to_acceptance(accepted),
+    return rows.decode(
+        "pointer_history",
+        lambda: rows.row_key(assistant=assistant, pointer=pointer, moved_at=at),
+        lambda: PointerMove(
+            assistant=rows.text(assistant, "assistant"),
+            pointer=rows.text(pointer, "pointer"),
+            from_version=rows.optional_integer(from_version, "from_version"),
+            to_version=None if rows.flag(cleared, "cleared") else rows.integer(to_version, "to_version"),
+            at=rows.timestamp(at, "moved_at"),
+            user=rows.text(user, "moved_by_user"),
+            host=rows.text(host, "moved_by_host"),
+            reason=rows.text(reason, "reason"),
+            accepted=_to_acceptance(accepted),
+        ),
+    )
+
+
+def _to_pointer(row: Row) -> tuple[str, str, int]:
+    assistant, pointer, version = row
+    return rows.decode(
+        "pointers",
+        lambda: rows.row_key(assistant=assistant, pointer=pointer),
+        lambda: (
+            rows.text(assistant, "assistant"),
+            rows.text(pointer, "pointer"),
+            rows.integer(version, "version"),
+        ),
     )
 
 
 class ReleaseTables(SqlCore):
     # -- reads -------------------------------------------------------------------------------------
     def versions(self, workspace: str, assistant: str) -> tuple[VersionRecord, ...]:
-        rows = self._query(
+        found = self._query(
             "SELECT assistant, number, platform_id, fingerprint, parent, created_at, verdict, deleted "
             "FROM versions "
             "WHERE workspace = ? AND assistant = ? "
             "ORDER BY number",
             (self._workspace(workspace), assistant),
         )
-        return tuple(_to_version(row) for row in rows)
+        return tuple(_to_version(row) for row in found)
 
     def _all_versions(self, workspace: str) -> tuple[VersionRecord, ...]:
-        rows = self._query(
+        found = self._query(
             "SELECT assistant, number, platform_id, fingerprint, parent, created_at, verdict, deleted "
             "FROM versions "
             "WHERE workspace = ? "
             "ORDER BY assistant, number",
             (self._workspace(workspace),),
         )
-        return tuple(_to_version(row) for row in rows)
+        return tuple(_to_version(row) for row in found)
 
     def pointers(self, workspace: str, assistant: str) -> dict[str, int]:
-        rows = self._query(
-            "SELECT pointer, version FROM pointers WHERE workspace = ? AND assistant = ? ORDER BY pointer",
+        found = self._query(
+            "SELECT assistant, pointer, version FROM pointers WHERE workspace = ? AND assistant = ? "
+            "ORDER BY pointer",
             (self._workspace(workspace), assistant),
         )
-        return {str(pointer): int(version) for pointer, version in rows}
+        return {pointer: version for _, pointer, version in map(_to_pointer, found)}
 
     def _all_pointers(self, workspace: str) -> dict[str, dict[str, int]]:
-        rows = self._query(
+        found = self._query(
             "SELECT assistant, pointer, version "
             "FROM pointers "
             "WHERE workspace = ? "
@@ -93,12 +117,12 @@ class ReleaseTables(SqlCore):
             (self._workspace(workspace),),
         )
         result: dict[str, dict[str, int]] = {}
-        for assistant, pointer, version in rows:
-            result.setdefault(str(assistant), {})[str(pointer)] = int(version)
+        for assistant, pointer, version in map(_to_pointer, found):
+            result.setdefault(assistant, {})[pointer] = version
         return result
 
     def pointer_history(self, workspace: str, assistant: str) -> tuple[PointerMove, ...]:
-        rows = self._query(
+        found = self._query(
             "SELECT assistant, pointer, from_version, to_version, moved_at, moved_by_user, moved_by_host, "
             "reason, cleared, accepted "
             "FROM pointer_history "
@@ -106,14 +130,14 @@ class ReleaseTables(SqlCore):
             "ORDER BY id",
             (self._workspace(workspace), assistant),
         )
-        return tuple(_to_move(row) for row in rows)
+        return tuple(_to_move(row) for row in found)
 
     def _all_acceptances(self, workspace: str) -> tuple[Acceptance, ...]:
-        rows = self._query(
+        found = self._query(
             "SELECT accepted FROM pointer_history WHERE workspace = ? AND accepted <> '{}' ORDER BY id",
             (self._workspace(workspace),),
         )
-        return tuple(a for (text,) in rows if (a := _to_acceptance(text)) is not None)
+        return tuple(a for (text,) in found if (a := _to_acceptance(text)) is not None)
 
     # -- writes ------------------------------------------------------------------------------------
     def add_version(self, workspace: str, version: VersionRecord) -> None:
@@ -197,10 +221,11 @@ class ReleaseTables(SqlCore):
             if target[0][0]:
                 raise StateError(f"{assistant} version {to_version} was deleted; it cannot serve traffic")
             current = self._query(
-                "SELECT version FROM pointers WHERE workspace = ? AND assistant = ? AND pointer = ?",
+                "SELECT assistant, pointer, version FROM pointers "
+                "WHERE workspace = ? AND assistant = ? AND pointer = ?",
                 (workspace, assistant, pointer),
             )
-            from_version = int(current[0][0]) if current else None
+            from_version = _to_pointer(current[0])[2] if current else None
             self._exec(
                 "INSERT INTO pointers (workspace, assistant, pointer, version, updated_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (workspace, assistant, pointer) DO UPDATE SET "

@@ -14,7 +14,7 @@ import httpx2
 import openai
 
 from reconciler.config import LOCAL_API_KEY, TargetConfig, secret_from_env
-from reconciler.errors import AuthenticationFailed
+from reconciler.errors import AuthenticationFailed, ConfigError
 from reconciler.targets.base import RequestStats
 
 # The SDK marks the Assistants v2 surface deprecated (the API was sunset on 2026-08-26); the warning is
@@ -64,11 +64,15 @@ def build_client(
             admin_key = ""
         base_url = config.base_url or "https://api.openai.com/v1"
     http_client = httpx2.Client(transport=transport, timeout=TIMEOUT_SECONDS, event_hooks=hooks)
-    return openai.OpenAI(
-        api_key=api_key,
-        admin_api_key=admin_key or None,
-        base_url=base_url,
-        max_retries=0,
-        http_client=http_client,
-        timeout=TIMEOUT_SECONDS,
-    )
+    try:
+        return openai.OpenAI(
+            api_key=api_key,
+            admin_api_key=admin_key or None,
+            base_url=base_url,
+            max_retries=0,
+            http_client=http_client,
+            timeout=TIMEOUT_SECONDS,
+        )
+    except httpx2.InvalidURL as error:  # config checks the URL when it is read; this is the client's word
+        http_client.close()
+        raise ConfigError(f"the target's baseURL is not a valid URL: {error}") from None

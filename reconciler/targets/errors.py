@@ -1,6 +1,7 @@
 """SDK and transport errors translated into our tree at the boundary (httpx-style: callers never see
 `openai.*` or `httpx2.*` exceptions). Messages carry the status, the route and the platform's own message,
-never headers, so a key cannot leak through an error."""
+never headers, and the platform's message is redacted (`reconciler.redact`), so a key cannot leak through
+an error even when the platform echoes it."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from reconciler.errors import (
     RateLimited,
     TemporaryPlatformError,
 )
+from reconciler.redact import redact
 
 T = TypeVar("T")
 
@@ -47,12 +49,13 @@ def retry_after(headers: object) -> float | None:
 
 
 def _platform_message(error: openai.APIStatusError) -> str:
+    """The platform's own words, redacted: a proxy or the platform may echo the Authorization header."""
     body = error.body
     if isinstance(body, dict):
         inner = body.get("error", body)
         if isinstance(inner, dict) and isinstance(inner.get("message"), str):
-            return str(inner["message"])
-    return error.message
+            return redact(str(inner["message"]))
+    return redact(error.message)
 
 
 def translate(error: Exception, what: str) -> PlatformError:

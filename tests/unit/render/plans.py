@@ -402,6 +402,45 @@ def hostile() -> Plan:
     )
 
 
+# Bidi controls (right-to-left override, isolates, marks), zero-width and tag characters: invisible or
+# reordering text, so a name could read as another name in a terminal or a PR comment.
+RLO = "\u202e"
+SPOOF = f"invoice{RLO}fdp.exe \u2066isolated\u2069 zero\u200bwidth \u061cmark tag\U000e0041 c1\x85"
+
+
+def spoofing() -> Plan:
+    """Names and text carrying invisible characters: each must show as an escape, never raw."""
+    return Plan(
+        workspace=f"prod{RLO}dorp",
+        plan_id="p-spoofing",
+        created_at=CREATED_AT,
+        changes=(
+            change(
+                f"Assistant/Support{RLO}troppuS",
+                Stage.ASSISTANTS,
+                Action.UPDATE,
+                SPOOF,
+                platform_id="asst_s",
+                spec=assistant_spec(name=f"Support{RLO}troppuS", description=SPOOF),
+                changes=(
+                    FieldChange(path="description", before="Helpdesk", after=SPOOF),
+                    FieldChange(path="instructions", before=INSTRUCTIONS, after=f"{INSTRUCTIONS}\n{SPOOF}"),
+                    FieldChange(path=f"metadata.owner{RLO}", after=f"team{RLO}", kind="added"),
+                ),
+            ),
+            change(
+                f"VectorStore/policies{RLO}",
+                Stage.VECTOR_STORES,
+                Action.CREATE,
+                "new",
+                spec={"name": f"policies{RLO}", "metadata": {"note": SPOOF}},
+            ),
+        ),
+        drift=(Drift(address=f"Assistant/a{RLO}b", platform_id="asst_d", reason=SPOOF),),
+        warnings=(f"warning about {SPOOF}",),
+    )
+
+
 FIXTURES = {
     "empty": empty,
     "noop_only": noop_only,
@@ -410,4 +449,5 @@ FIXTURES = {
     "mixed": mixed,
     "drift_only": drift_only,
     "hostile": hostile,
+    "spoofing": spoofing,
 }
