@@ -34,7 +34,7 @@ ROLLBACK = ("rollback", "CorporateAssist")
 RUNNING = (
     "UPDATE applies SET status = 'running', finished_at = NULL WHERE seq = (SELECT MAX(seq) FROM applies)"
 )
-LOCKED = "INSERT INTO locks VALUES ('local', 'lock1', 'me', 'here', 1000, 4102444800, 900)"
+LOCKED = "INSERT INTO locks VALUES ('local', 'lock1', 'me', 'here', 1000, 4102444800, 900, NULL, '')"
 CASES = {
     "inventory-json": Case(
         ("UPDATE inventory SET attributes = '{bad'",), ("plan",), "inventory", "attributes"

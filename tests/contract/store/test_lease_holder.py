@@ -85,7 +85,7 @@ def test_a_lease_written_before_the_holder_columns_existed_reads_with_no_pid(
         assert older.migrate(upto_3) == []
         older._exec(
             "INSERT INTO locks (workspace, lock_id, owner, host, acquired_at, expires_at, ttl_seconds) "
-            "VALUES ('prod', 'old-lock', 'ana', ?, 1.0, 9e12, 900.0)",
+            "VALUES ('prod', 'old-lock', 'ana', ?, 1.0, 9e10, 900.0)",
             (HOST,),
         )
     with open_store(dsn) as store:
