@@ -329,7 +329,8 @@ def _one_each(
             found.duplicates.append(f"{kind} {name} exists {len(ids)} times: {ids}")
         elif not ids:
             found.missing.append(f"{kind} {name}: not on the platform")
-    return {name: ids[0] for name, ids in by_name.items() if ids}
+    # Of several, the one the inventory records is checked further.
+    return {name: next((i for i in ids if i in inventory_ids), ids[0]) for name, ids in by_name.items()}
 
 
 def swap_contents(root: Path, expected: Expected, names: tuple[str, ...]) -> Expected:
