@@ -210,7 +210,7 @@ def audit(
         f"file {f.id} ({f.filename}): neither attached nor referenced" for f in files if f.id not in used
     ]
     objects = {a.id for a in assistants} | {s.id for s in stores}
-    _check_inventory(found, expected, inventory, digest, objects)
+    _check_inventory(found, expected, inventory, digest, path_of, objects)
     return found
 
 
@@ -272,22 +272,32 @@ def _check_inventory(
     expected: Expected,
     inventory: Sequence[InventoryRecord],
     digest: Mapping[str, str],
+    path_of: Mapping[str, str],
     objects: set[str],
 ) -> None:
-    """Every record names an object the platform holds; a file's record, the bytes its path has."""
+    """Every record names an object the platform holds, each upload is one path's, and what a file's record
+    names holds that path's bytes (what the inventory records must be what the platform holds)."""
+    claims = Counter(r.platform_id for r in inventory if r.key.kind is Kind.FILE)
+    found.duplicates += [
+        f"inventory: {n} files record one upload {i}: "
+        + ", ".join(sorted(r.key.name for r in inventory if r.key.kind is Kind.FILE and r.platform_id == i))
+        for i, n in claims.items()
+        if n > 1
+    ]
     for rec in inventory:
         path = rec.key.name if rec.key.kind is Kind.FILE else rec.attributes.get("path")
         if path is None:
             if rec.platform_id not in objects:
                 found.missing.append(f"inventory {rec.key.kind.value}/{rec.key.name}: {rec.platform_id} gone")
             continue
+        what = "File" if rec.key.kind is Kind.FILE else f"attachment {rec.key.name}"
         want = sha256(expected.files[str(path)]) if str(path) in expected.files else None
         if rec.platform_id not in digest:
-            found.missing.append(f"inventory {rec.key.kind.value} {path}: file {rec.platform_id} is gone")
+            found.missing.append(f"inventory {what} {path}: file {rec.platform_id} is gone")
         elif digest[rec.platform_id] != want or rec.attributes.get("sha256") != want:
+            holds = path_of.get(digest[rec.platform_id], "unknown bytes")
             found.wrong_contents.append(
-                f"inventory {rec.key.kind.value} {path}: records {rec.platform_id}, which holds "
-                f"{next((p for p, b in expected.files.items() if sha256(b) == digest[rec.platform_id]), '?')}"
+                f"inventory {what} {path}: records {rec.platform_id}, holding {holds}"
             )
 
 

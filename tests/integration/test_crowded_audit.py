@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.emulator import EmulatorApp
+from reconciler.model.desired import Kind
 from reconciler.store import open_store
 from tests.integration.crowded import FILES_DIR, Expected, Findings, audit, write_project
 from tests.integration.support import apply_project, sdk, transport
@@ -45,7 +46,6 @@ def test_the_audit_is_clean_after_a_fault_free_apply_and_reports_each_broken_inv
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         stores = {s.name: s.id for s in client.vector_stores.list()}
-        uploads = {f.id: f for f in client.files.list()}
         attached = {
             str((f.attributes or {}).get("reconciler_path")): f.id
             for f in client.vector_stores.files.list(stores["Policies"], limit=100)
@@ -55,27 +55,34 @@ def test_the_audit_is_clean_after_a_fault_free_apply_and_reports_each_broken_inv
         # Duplicate: a second upload of a/policy.md's bytes, attached nowhere (so an orphan too).
         extra = client.files.create(file=("policy.md", expected.files[a_policy]), purpose="assistants")
         # Labelled ours, outside the inventory, and a second `Faq`.
-        client.vector_stores.create(
-            name="Faq", metadata={"managed-by": "reconciler", "reconciler/name": "Faq"}
-        )
+        labels = {"managed-by": "reconciler", "reconciler/name": "Faq"}
+        client.vector_stores.create(name="Faq", metadata=labels)
         # Missing: d/policy.md detached from its store (and now used by nothing).
         client.vector_stores.files.delete(
             attached[f"{FILES_DIR}/d/policy.md"], vector_store_id=stores["Policies"]
         )
     client.close()
-    assert extra.id not in uploads
+    # Two paths claiming one upload: the state says c/rates.md is d/rates.md's upload.
+    with open_store(f"sqlite:///{root / '.reconcile' / 'state.db'}") as store:
+        records = {r.key.name: r for r in store.inventory("served") if r.key.kind is Kind.FILE}
+        c_rates, d_rates = (records[f"{FILES_DIR}/{d}/rates.md"] for d in ("c", "d"))
+        store.upsert_inventory("served", c_rates.model_copy(update={"platform_id": d_rates.platform_id}))
 
     found = _audit(root, app, expected)
     summary = found.summary()
-    assert any("b/policy.md: attached" in w and "holds the content of" in w for w in found.wrong_contents), (
-        summary
-    )
-    assert any("inventory File manifests/files/b/policy.md" in w for w in found.wrong_contents), summary
+
+    def has(findings: list[str], *parts: str) -> bool:
+        return any(all(part in finding for part in parts) for finding in findings)
+
+    assert has(found.wrong_contents, "b/policy.md: attached", "holds the content of"), summary
+    assert has(found.wrong_contents, "inventory File manifests/files/b/policy.md: records"), summary
+    assert has(found.wrong_contents, "inventory File manifests/files/c/rates.md: records"), summary
     # Three: its own upload, the extra one, and the tampered upload of b/policy.md.
-    assert any("a/policy.md uploaded 3 times" in d for d in found.duplicates), summary
-    assert any("vector store Faq exists 2 times" in d for d in found.duplicates), summary
-    assert any("labelled ours, not in the inventory" in o for o in found.orphans), summary
-    assert any(extra.id in o and "neither attached nor referenced" in o for o in found.orphans), summary
-    assert any("d/policy.md: not attached" in m for m in found.missing), summary
-    assert any("b/policy.md: no upload holds its content" in m for m in found.missing), summary
-    assert not any("Faq/" in m for m in found.missing), summary  # the recorded Faq is the one checked
+    assert has(found.duplicates, "a/policy.md uploaded 3 times"), summary
+    assert has(found.duplicates, "vector store Faq exists 2 times"), summary
+    assert has(found.duplicates, "2 files record one upload", "c/rates.md", "d/rates.md"), summary
+    assert has(found.orphans, "labelled ours, not in the inventory"), summary
+    assert has(found.orphans, extra.id, "neither attached nor referenced"), summary
+    assert has(found.missing, "d/policy.md: not attached"), summary
+    assert has(found.missing, "b/policy.md: no upload holds its content"), summary
+    assert not has(found.missing, "Faq/"), summary  # of the two, the Faq the inventory records is checked

@@ -234,7 +234,7 @@ class Launcher:
     def plan_changes(self, number: int) -> str:
         """A plan's change lines and its summary, from a child's stdout."""
         out = self._log(number)[0].read_text(encoding="utf-8", errors="replace").splitlines()
-        return " | ".join(line for line in out if line.startswith(("+ ", "- ", "~ ", "-/+ ", "Plan:")))
+        return " | ".join(line for line in out if re.match(r"(-/\+|[-+~]) [A-Za-z]+/|Plan:", line))
 
     def close(self) -> None:
         assert self._zygote.stdin is not None and self._zygote.stdout is not None
