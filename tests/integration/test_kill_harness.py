@@ -299,6 +299,13 @@ def _audit(root: Path, server: EmulatorServer, expected: Expected) -> Findings:
         client.close()
 
 
+# UNTIL fix/files MERGES: on main, recovery matches an interrupted or lost upload by name and size (issue 12
+# item 2), and this harness finds it with most seeds (seed 1 every time). Delete the marker with that merge;
+# being strict, an unexpected pass fails, so it cannot be forgotten.
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 12 item 2 (fix/files): uploads matched by name and size swap and share contents",
+)
 def test_kill_9_at_random_points_converges_with_no_duplicate_orphan_or_wrong_content(
     tmp_path: Path, server: EmulatorServer
 ) -> None:
