@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import random
 import re
-import select
 import signal
 import subprocess
 import sys
@@ -187,13 +187,22 @@ class Launcher:
             stderr=subprocess.DEVNULL,
             text=True,
         )
+        # The parent's lines, read on a thread: a pid and an exit code may arrive in one read.
+        self._lines: queue.Queue[str] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, name="launcher-lines", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self._zygote.stdout is not None
+        for line in self._zygote.stdout:
+            self._lines.put(line)
+        self._lines.put("")  # end of output: the parent is gone
 
     def _line(self, timeout: float) -> str | None:
-        assert self._zygote.stdout is not None
-        ready, _, _ = select.select([self._zygote.stdout], [], [], timeout)
-        if not ready:
+        try:
+            line = self._lines.get(timeout=timeout) if timeout > 0 else self._lines.get_nowait()
+        except queue.Empty:
             return None
-        line = self._zygote.stdout.readline()
         assert line, "the launcher died"
         return line
 
@@ -244,6 +253,7 @@ class Launcher:
         except subprocess.TimeoutExpired:
             self._zygote.kill()
             self._zygote.wait(timeout=10)
+        self._reader.join(timeout=10)  # it ends at the parent's end of output
         self._zygote.stdout.close()
 
 
