@@ -7,6 +7,7 @@ connection, a 5xx), the object is looked for by our label (or content) before th
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -176,6 +177,9 @@ class Steps(SpendSteps):
                 old = change.platform_id
                 self._call(lambda: self.target.detach_file(store_id, old))
                 self._call(lambda: self.target.delete_file(old))
+            retire = change.attributes.get("retire")
+            if isinstance(retire, str) and retire != file_id:
+                self._delete_retired(retire)
             self._call(
                 lambda: self.target.attach_file(
                     store_id, file_id, attributes=attributes, chunking=spec.get("chunking", {"type": "auto"})
@@ -184,6 +188,11 @@ class Steps(SpendSteps):
             )
             self._await_ingestion(store_id, file_id, path)
         return StepOutput(file_id, upserts=[_attachment_record(store_name, path, store_id, file_id, spec)])
+
+    def _delete_retired(self, file_id: str) -> None:
+        """An old upload a killed replace detached but never deleted; gone already is as good."""
+        with contextlib.suppress(NotFound):
+            self._call(lambda: self.target.delete_file(file_id))
 
     def _attached(self, store_id: str, file_id: str) -> Any:
         try:

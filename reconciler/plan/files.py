@@ -164,13 +164,38 @@ def plan_attachments(
     by_store: dict[str, dict[str, InventoryRecord]] = {}
     for rec in _attachment_records(stored):  # indexed once: per-store scans made large plans quadratic
         by_store.setdefault(rec.key.name, {})[str(rec.attributes.get("path"))] = rec
+    retirable = _retirable(stored, by_store, live_by_id, store_ids)
     for name in sorted(set(desired.vector_stores) | set(by_store)):
         store = desired.vector_stores.get(name)
         records = by_store.get(name, {})
         live_store = live_by_id.get(store_ids.get(name, ""))
         files = store.files if store else ()
-        changes.extend(_store_attachments(name, files, records, live_store, store, file_ids or {}))
+        changes.extend(_store_attachments(name, files, records, live_store, store, file_ids or {}, retirable))
     return changes
+
+
+def _retirable(
+    stored: StoredState,
+    by_store: Mapping[str, Mapping[str, InventoryRecord]],
+    live_by_id: Mapping[str, LiveVectorStore],
+    store_ids: Mapping[str, str],
+) -> frozenset[str]:
+    """Uploads only a vanished attachment still records: a replace detached the old upload and died
+    before deleting it (the new one is already recorded for the path). Nothing else uses them, so the
+    attachment planned in their place deletes them; otherwise they would stay orphans for good."""
+    upload_of = {r.key.name: r.platform_id for r in stored.inventory if r.key.kind is Kind.FILE}
+    attached: set[str] = set()
+    superseded: set[str] = set()
+    for name, records in by_store.items():
+        live_store = live_by_id.get(store_ids.get(name, ""))
+        present = {f.id for f in live_store.files} if live_store else set()
+        attached.update(r.platform_id for r in records.values() if r.platform_id in present)
+        superseded.update(
+            r.platform_id
+            for path, r in records.items()
+            if upload_of.get(path, r.platform_id) != r.platform_id
+        )
+    return frozenset(superseded - attached - set(upload_of.values()))
 
 
 def _attachment_records(stored: StoredState) -> Iterable[InventoryRecord]:
@@ -184,6 +209,7 @@ def _store_attachments(
     live_store: LiveVectorStore | None,
     store: object,
     file_ids: Mapping[str, str],
+    retirable: frozenset[str] = frozenset(),
 ) -> list[ResourceChange]:
     live_files = {f.id: f for f in live_store.files} if live_store else {}
     out: list[ResourceChange] = []
@@ -225,13 +251,15 @@ def _store_attachments(
             )
         elif rec is None or live_file is None:
             reason = "new file in the store" if rec is None else "attachment is gone from the platform"
+            retire = rec.platform_id if rec is not None and rec.platform_id in retirable else None
             out.append(
                 ResourceChange(
                     **base,
                     stage=Stage.VECTOR_STORE_FILES,
                     action=Action.CREATE,
-                    reason=reason,
+                    reason=reason if retire is None else f"{reason}; its old upload {retire} is deleted",
                     depends_on=deps,
+                    attributes={"retire": retire} if retire else {},
                 )
             )
         elif live_file.attributes.get(labels.FILE_SHA256) != source.sha256:

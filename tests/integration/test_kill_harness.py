@@ -277,15 +277,6 @@ def _run_until_killed(launcher: Launcher, pid: int, switch: KillSwitch) -> int |
         switch.release()
 
 
-def _release_lock_of_killed_apply(root: Path) -> None:
-    """Until fix/lease merges: a killed apply leaves its 900 s lease behind, so `reconcile state unlock`
-    does here what the rerun will do itself once a dead holder's lock is taken over."""
-    with open_store(f"sqlite:///{root / '.reconcile' / 'state.db'}") as store:
-        lease = store.current_lock(WORKSPACE)
-        if lease is not None:
-            store.force_unlock(WORKSPACE, lease.lock_id)
-
-
 def _downloader(client: openai.OpenAI, server: EmulatorServer) -> Callable[[str], bytes]:
     """Through the SDK (`files.content`). OpenAI refuses to download `assistants` files; should the
     emulator ever refuse too, the bytes come from the emulator's own storage instead."""
@@ -309,16 +300,6 @@ def _audit(root: Path, server: EmulatorServer, expected: Expected) -> Findings:
         client.close()
 
 
-# UNTIL BOTH ARE FIXED, then delete this marker (strict: an unexpected pass fails, so it cannot be forgotten):
-# - issue 12 item 2 (fix/files): recovery matches an interrupted or lost upload by name and size, so paths
-#   share or swap uploads (seed 1 on main, every time);
-# - a replaced attachment's old upload is detached, then deleted: killed in between, the next plan sees the
-#   attachment gone and attaches the new upload, and nothing ever deletes the old one (orphans in 11 of 12
-#   runs on fix/files at 43b4cc6, all in the phase after the first swap).
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 item 2 (fix/files) and the orphaned old upload of a killed attachment replace",
-)
 def test_kill_9_at_random_points_converges_with_no_duplicate_orphan_or_wrong_content(
     tmp_path: Path, server: EmulatorServer
 ) -> None:
@@ -359,7 +340,6 @@ def test_kill_9_at_random_points_converges_with_no_duplicate_orphan_or_wrong_con
             if code is None:
                 point.writes = list(switch.writes)
                 kills.append(point)
-                _release_lock_of_killed_apply(root)  # UNTIL fix/lease MERGES: delete this line and the helper
                 continue
             if code != 0:
                 log.append(f"run {point.run}: exit {code}: {launcher.tail(number)}")

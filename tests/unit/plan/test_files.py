@@ -247,3 +247,34 @@ def test_an_attachment_that_is_not_the_planned_uploads_is_never_adopted(
         _desired(RULES), live, StoredState(workspace=WS), {"Policies": "vs_1"}, {"docs/rules.md": "file-9"}
     )
     assert (change.action, change.adopt) == (Action.CREATE, False)
+
+
+def test_an_old_upload_a_killed_replace_detached_is_deleted_by_the_new_attachment() -> None:
+    """Killed between detaching the old upload and deleting it: the path records the new upload, the
+    attachment record still names the old one, which no store holds. The re-attach deletes it."""
+    stored = StoredState(
+        workspace=WS,
+        inventory=(_upload_record(RULES, "file-new"), _attachment_record(RULES, "file-old")),
+    )
+    changes = plan_attachments(_desired(RULES), _live_store(), stored, {"Policies": "vs_1"})
+    (change,) = changes
+    assert change.action is Action.CREATE
+    assert change.attributes == {"retire": "file-old"}
+
+
+def test_an_upload_still_attached_elsewhere_or_recorded_is_never_retired() -> None:
+    # The same upload is attached (live) to the store's other record, or is still the path's upload.
+    shared = SourceFile(path="docs/shared.md", sha256="c" * 64, size=5)
+    stored = StoredState(
+        workspace=WS,
+        inventory=(
+            _upload_record(RULES, "file-1"),
+            _attachment_record(RULES, "file-1"),
+            _upload_record(shared, "file-new"),
+            _attachment_record(shared, "file-2"),
+            _attachment_record(RATES, "file-2"),
+        ),
+    )
+    live = _live_store(("file-2", file_attributes(RATES)))
+    changes = plan_attachments(_desired(RULES, shared, RATES), live, stored, {"Policies": "vs_1"})
+    assert all("retire" not in c.attributes for c in changes)
