@@ -79,6 +79,10 @@ class ReconcilerError(Exception):
         text = " ".join(str(self).split())
         return f"{type(self).__name__}: {text}"
 
+    def details(self) -> list[str]:
+        """Lines the CLI prints before `one_line` (one per problem, where there are several)."""
+        return []
+
 
 class UserError(ReconcilerError):
     """Bad input the user can correct."""
@@ -98,6 +102,10 @@ class ManifestError(UserError):
         if len(errors) == 1:
             return str(errors[0])
         return f"{len(errors)} problems in manifests"
+
+    def details(self) -> list[str]:
+        errors = [p for p in self.problems if p.severity is Severity.ERROR]
+        return [str(p) for p in errors] if len(errors) > 1 else []
 
 
 class ConfigError(UserError):

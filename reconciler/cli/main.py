@@ -105,6 +105,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         except ReconcilerError as error:
             if debug:
                 _traceback()
+            for line in error.details():  # every problem with its file:line:col, as validate shows them
+                click.echo(sanitize(line), err=True)
             _error_line(error.one_line())
             return int(error.exit_code)
         except click.exceptions.Exit as done:

@@ -88,3 +88,14 @@ def test_without_a_directory_validates_the_project_above(
     captured = capsys.readouterr()
     assert captured.out == "valid: 5 documents in 5 files, 0 errors, 0 warnings\n"
     assert captured.err == ""
+
+
+def test_plan_of_broken_manifests_lists_every_problem_with_its_location(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`plan` used to print only "N problems in manifests": the user had to run validate to learn where."""
+    assert run(["plan", str(BROKEN)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    expected = [line for line in (BROKEN / "expected.txt").read_text().splitlines() if ": error: " in line]
+    assert err[:-1] == expected
+    assert err[-1] == f"error: ManifestError: {len(expected)} problems in manifests"
