@@ -144,7 +144,10 @@ class Steps(SpendSteps):
         assert live is not None
         with self.ids.lock:
             self.ids.files[change.name] = live.id
-        # A replaced upload's old file is deleted by the attachment step that stops using it.
+        retire = change.attributes.get("retire")
+        if isinstance(retire, str) and retire != live.id:
+            self._delete_retired(retire)
+        # Otherwise a replaced upload's old file is deleted by the attachment step that stops using it.
         note = f"previous upload {change.platform_id} retired" if change.action is Action.REPLACE else None
         record = upload_record(change.name, live.id, spec["sha256"], live.filename)
         return StepOutput(live.id, upserts=[record], note=note)
@@ -161,6 +164,13 @@ class Steps(SpendSteps):
         key = ResourceKey(kind=Kind.VECTOR_STORE, name=store_name)
         if change.action is Action.DELETE:
             store_id = str(change.attributes.get("store_id") or self.ids.stores.get(store_name, ""))
+            if change.attributes.get("unrecorded"):
+                # Nothing records it, so nothing is forgotten; gone already is as good as detached.
+                with contextlib.suppress(NotFound):
+                    self._call(lambda: self.target.detach_file(store_id, change.platform_id or ""))
+                if change.attributes.get("delete_upload"):
+                    self._delete_retired(change.platform_id or "")
+                return StepOutput(change.platform_id)
             if store_id:
                 self._call(lambda: self.target.detach_file(store_id, change.platform_id or ""))
             return StepOutput(change.platform_id, deletes=[(key, path)])

@@ -46,6 +46,8 @@ def plan_uploads(
     wanted = wanted_files(desired)
     records = {r.key.name: r for r in stored.inventory if r.key.kind is Kind.FILE}
     ours = _Ours(live or LiveState(), stored, owner, store_ids or {})
+    attached = {r.platform_id for r in _attachment_records(stored)}
+    interpreted = {f.path for a in desired.assistants.values() for f in a.code_interpreter_files}
     changes: list[ResourceChange] = []
     for path, source in sorted(wanted.items()):
         rec = records.get(path)
@@ -66,7 +68,12 @@ def plan_uploads(
             changes.append(_upload(address, path, spec, Action.CREATE, "new file", None))
         elif rec.attributes.get("sha256") != source.sha256:
             change = FieldChange(path="sha256", before=rec.attributes.get("sha256"), after=source.sha256)
-            changes.append(_upload(address, path, spec, Action.REPLACE, "content changed", rec, (change,)))
+            replace = _upload(address, path, spec, Action.REPLACE, "content changed", rec, (change,))
+            if rec.platform_id not in attached and path not in interpreted:
+                # No attachment records the old upload (an apply died between uploading and attaching
+                # it), so no attachment step will delete it: this step does, once the new one is sent.
+                replace = replace.model_copy(update={"attributes": {"retire": rec.platform_id}})
+            changes.append(replace)
         else:
             changes.append(_upload(address, path, spec, Action.NOOP, "content unchanged", rec))
     for path, rec in sorted(records.items()):
@@ -313,6 +320,42 @@ def _store_attachments(
                     attributes={"store_id": rec.attributes.get("store_id", "")},
                 )
             )
+    claimed = {rec.platform_id for rec in records.values()} | {c.platform_id for c in out if c.adopt}
+    out.extend(_unrecorded(name, live_store, claimed, set(file_ids.values())))
+    return out
+
+
+UNRECORDED = "attached by an apply that died before recording it"
+
+
+def _unrecorded(
+    name: str, live_store: LiveVectorStore | None, claimed: set[str | None], kept: set[str]
+) -> list[ResourceChange]:
+    """Attachments in our store that nothing records but our attributes name (a path and a content):
+    an apply killed between attaching an upload and recording it, whose plan then changed. They are
+    detached, and their upload deleted unless this plan keeps it for its path; else the store would
+    serve stale content that no plan shows."""
+    out: list[ResourceChange] = []
+    for live_file in live_store.files if live_store else ():
+        path = live_file.attributes.get(labels.FILE_PATH)
+        if live_file.id in claimed or not isinstance(path, str) or not path:
+            continue
+        out.append(
+            ResourceChange(
+                address=f"VectorStoreFile/{name}/{path}#{live_file.id}",
+                kind="VectorStoreFile",
+                name=f"{name}/{path}",
+                stage=Stage.VECTOR_STORE_FILES,
+                action=Action.DELETE,
+                reason=UNRECORDED,
+                platform_id=live_file.id,
+                attributes={
+                    "store_id": live_file.vector_store_id,
+                    "unrecorded": True,
+                    "delete_upload": live_file.id not in kept,
+                },
+            )
+        )
     return out
 
 

@@ -243,10 +243,13 @@ def test_an_attachment_that_is_not_the_planned_uploads_is_never_adopted(
     file_id: str, attributes: dict[str, str | float | bool]
 ) -> None:
     live = _live_store((file_id, attributes))
-    (change,) = plan_attachments(
+    change, stale = plan_attachments(
         _desired(RULES), live, StoredState(workspace=WS), {"Policies": "vs_1"}, {"docs/rules.md": "file-9"}
     )
     assert (change.action, change.adopt) == (Action.CREATE, False)
+    # Ours (our attributes) but recorded nowhere: detached; its upload is deleted unless it is the kept one.
+    assert (stale.action, stale.platform_id) == (Action.DELETE, file_id)
+    assert stale.attributes["delete_upload"] is (file_id != "file-9")
 
 
 def test_an_old_upload_a_killed_replace_detached_is_deleted_by_the_new_attachment() -> None:
@@ -278,3 +281,32 @@ def test_an_upload_still_attached_elsewhere_or_recorded_is_never_retired() -> No
     live = _live_store(("file-2", file_attributes(RATES)))
     changes = plan_attachments(_desired(RULES, shared, RATES), live, stored, {"Policies": "vs_1"})
     assert all("retire" not in c.attributes for c in changes)
+
+
+def test_a_replaced_upload_no_attachment_records_is_retired_by_the_upload_step() -> None:
+    """An apply died after uploading version two and before attaching it: the attachment record still
+    names version one, so only the next replace of the upload can delete version two."""
+    stored = StoredState(
+        workspace=WS,
+        inventory=(_upload_record(RULES, "file-2", sha256="0" * 64), _attachment_record(RULES, "file-1")),
+    )
+    (change,) = plan_uploads(_desired(RULES), stored)
+    assert (change.action, change.attributes) == (Action.REPLACE, {"retire": "file-2"})
+    attached = StoredState(
+        workspace=WS,
+        inventory=(_upload_record(RULES, "file-1", sha256="0" * 64), _attachment_record(RULES, "file-1")),
+    )
+    (change,) = plan_uploads(_desired(RULES), attached)
+    assert change.attributes == {}  # the attachment's replace deletes it
+
+
+def test_an_unrecorded_attachment_of_ours_is_detached_and_its_upload_deleted() -> None:
+    stored = StoredState(
+        workspace=WS, inventory=(_upload_record(RULES, "file-1"), _attachment_record(RULES, "file-1"))
+    )
+    stale = {**file_attributes(RULES), labels.FILE_SHA256: "9" * 64}
+    live = _live_store(("file-1", file_attributes(RULES)), ("file-9", stale), ("file-user", {}))
+    changes = plan_attachments(_desired(RULES), live, stored, {"Policies": "vs_1"}, {RULES.path: "file-1"})
+    (detach,) = [c for c in changes if c.action is Action.DELETE]
+    assert detach.address == "VectorStoreFile/Policies/docs/rules.md#file-9"
+    assert detach.attributes == {"store_id": "vs_1", "unrecorded": True, "delete_upload": True}
