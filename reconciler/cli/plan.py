@@ -186,11 +186,17 @@ def state_group() -> None:
 @click.argument("lock_id")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @_target
-def unlock_command(lock_id: str, directory: Path | None, target: str | None) -> int:
+@click.option("--force", is_flag=True, help="Release it even when its holder is still running on this host.")
+def unlock_command(lock_id: str, directory: Path | None, target: str | None, force: bool) -> int:
     """Remove a stuck apply lock by its id (shown in the LockHeld error)."""
     with service.open_workspace(directory, target=target) as ws:
-        holder = service.unlock(ws, lock_id)
-    click.echo(sanitize(f"Released lock {lock_id} held by {holder}."))
+        unlocked = service.unlock(ws, lock_id, force=force)
+    gone = f" ({unlocked.gone})" if unlocked.gone else ""
+    click.echo(sanitize(f"Released lock {lock_id} held by {unlocked.lease.holder}{gone}."))
+    caution = unlocked.caution()
+    if caution is not None:
+        label = "warning" if unlocked.holder is service.HolderState.RUNNING_HERE else "note"
+        click.echo(sanitize(f"{label}: {caution}"), err=True)
     return int(ExitCode.OK)
 
 

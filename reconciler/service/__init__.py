@@ -30,6 +30,7 @@ from reconciler.plan import normalise
 from reconciler.plan.definition import Plan
 from reconciler.rollout import events
 from reconciler.service.planning import check_fresh, kinds_to_read, make_plan
+from reconciler.service.unlock import HolderState, Unlocked, unlock
 from reconciler.service.workspace import Workspace, open_workspace
 from reconciler.store.holder import HolderProcess, gone_reason
 from reconciler.store.keeper import LeaseKeeper
@@ -37,7 +38,9 @@ from reconciler.store.lease import SystemClock, system_sleep, takeover_notice, w
 from reconciler.store.records import Lease
 
 __all__ = [
+    "HolderState",
     "Imported",
+    "Unlocked",
     "Workspace",
     "apply",
     "check_fresh",
@@ -155,11 +158,6 @@ def refuse_violations(plan: Plan) -> None:
 def drift(ws: Workspace, *, pause_gc: bool = False) -> Plan:
     plan, _ = make_plan(ws, allow_empty=True, pause_gc=pause_gc)
     return plan
-
-
-def unlock(ws: Workspace, lock_id: str) -> str:
-    lease = ws.store.force_unlock(ws.name, lock_id)
-    return lease.holder
 
 
 def _user() -> str:

@@ -13,6 +13,10 @@ time, read from /proc. A holder is provably gone only when all of these hold:
 
 Without /proc (macOS, say) the token is empty on both sides: a pid no process has still proves the holder
 gone, but a reused pid looks alive, so such a lock waits for its expiry; that errs on the safe side.
+
+The converse, `running_here`, is what `state unlock` asks before releasing a lock by hand: it holds only
+when the same checks prove the holder still running (its pid alive, not a zombie, started at the recorded
+time). Anything it cannot check (another host, no pid, no /proc) is not proof of a live holder.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from pathlib import Path
 
 from reconciler.store.records import Lease
 
-__all__ = ["HolderProcess", "gone_reason", "start_token"]
+__all__ = ["HolderProcess", "gone_reason", "running_here", "start_token"]
 
 _PROC = Path("/proc")
 
@@ -103,3 +107,18 @@ def gone_reason(lease: Lease, *, host: str) -> str | None:
     if start_token(pid) not in ("", lease.process_start):
         return f"that process is gone (pid {pid} now belongs to a process started later)"
     return None
+
+
+def running_here(lease: Lease, *, host: str) -> bool:
+    """Whether the holder of `lease` is provably still running: on our host, boot and pid namespace, its
+    pid alive and started at the time the lease recorded."""
+    pid = lease.pid
+    namespace = _namespace()
+    if lease.host != host or pid is None or pid <= 0 or not namespace:
+        return False
+    if lease.process_start.rpartition("/")[0] != namespace or _no_such_process(pid):
+        return False
+    fields = _stat_fields(pid)
+    if fields is None or fields[0] == "Z":
+        return False
+    return start_token(pid) == lease.process_start

@@ -1,9 +1,13 @@
 """Two applies never interleave: the second fails with LockHeld naming the holder (or waits with
---lock-timeout), and `reconcile state unlock ID` releases a stuck lease. The platform is checked after
-each."""
+--lock-timeout), and `reconcile state unlock ID` releases a stuck lease, but not one whose holder still
+runs on this host without --force. The platform is checked after each."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -16,15 +20,37 @@ from reconciler.cli.main import run
 from reconciler.emulator import EmulatorApp, EmulatorConfig
 from reconciler.emulator.transport import EmulatorTransport
 from reconciler.errors import LockHeld
+from reconciler.store.holder import start_token
 from reconciler.store.records import Lease
 from tests.integration.support import CLEAN_COUNTS, apply_project, platform_state, transport
 
 pytestmark = pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")
 
 
-def _hold(root: Path, app: EmulatorApp, *, owner: str = "alice", host: str = "ci-runner-7") -> Lease:
+def _hold(
+    root: Path,
+    app: EmulatorApp,
+    *,
+    owner: str = "alice",
+    host: str = "ci-runner-7",
+    pid: int | None = None,
+    process_start: str = "",
+) -> Lease:
     with service.open_workspace(root, transport=transport(app)) as ws:
-        return ws.store.acquire_lock(ws.name, owner=owner, host=host, ttl_seconds=900, now=time.time())
+        return ws.store.acquire_lock(
+            ws.name,
+            owner=owner,
+            host=host,
+            ttl_seconds=900,
+            now=time.time(),
+            pid=pid,
+            process_start=process_start,
+        )
+
+
+def _current(root: Path, app: EmulatorApp) -> Lease | None:
+    with service.open_workspace(root, transport=transport(app)) as ws:
+        return ws.store.current_lock(ws.name)
 
 
 def _release(root: Path, app: EmulatorApp, lease: Lease) -> None:
@@ -128,3 +154,68 @@ def test_cli_lock_timeout_gives_up_naming_the_holder_then_unlock_releases(
         assert capsys.readouterr().err.count("\n") == 1
     finally:
         local.close()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to prove a holder alive")
+def test_cli_unlock_refuses_a_lock_whose_holder_runs_here_until_forced(
+    project: Path, app: EmulatorApp, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The holder is this very test process: alive, so a plain unlock is one error line and keeps the lock;
+    --force releases it with a warning that the holder stops only at its next renewal."""
+    me = os.getpid()
+    lease = _hold(project, app, owner="ana", host=socket.gethostname(), pid=me, process_start=start_token(me))
+    capsys.readouterr()
+
+    assert run(["state", "unlock", lease.lock_id, str(project)]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and err.startswith("error: UserError:")
+    assert f"lock {lease.lock_id} is held by pid {me} (ana@{socket.gethostname()}, since " in err
+    assert "still running on this host" in err and f"state unlock {lease.lock_id} --force" in err
+    assert _current(project, app) == lease
+
+    assert run(["state", "unlock", lease.lock_id, str(project), "--force"]) == 0
+    out, err = capsys.readouterr()
+    assert out == f"Released lock {lease.lock_id} held by ana@{socket.gethostname()}.\n"
+    assert err.count("\n") == 1 and err.startswith(f"warning: pid {me} (ana@")
+    assert "may still be running; it stops at its next lease renewal, at most 30 s from now" in err
+    assert _current(project, app) is None
+
+
+def test_cli_unlock_releases_a_lock_whose_holder_is_gone_without_force(
+    project: Path, app: EmulatorApp, capsys: pytest.CaptureFixture[str]
+) -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        token = start_token(child.pid)
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(timeout=30)
+    lease = _hold(project, app, owner="ana", host=socket.gethostname(), pid=child.pid, process_start=token)
+    capsys.readouterr()
+
+    assert run(["state", "unlock", lease.lock_id, str(project)]) == 0
+    out, err = capsys.readouterr()
+    assert (
+        out == f"Released lock {lease.lock_id} held by ana@{socket.gethostname()} (that process is gone).\n"
+    )
+    assert err == ""
+    assert _current(project, app) is None
+
+
+def test_cli_unlock_releases_a_lock_held_elsewhere_with_a_note(
+    project: Path, app: EmulatorApp, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Another host's holder cannot be checked from here: released as before, saying when it would stop."""
+    lease = _hold(
+        project, app, owner="bob", host="laptop", pid=os.getpid(), process_start=start_token(os.getpid())
+    )
+    capsys.readouterr()
+
+    assert run(["state", "unlock", lease.lock_id, str(project)]) == 0
+    out, err = capsys.readouterr()
+    assert out == f"Released lock {lease.lock_id} held by bob@laptop.\n"
+    assert err == (
+        "note: if bob@laptop is still running, it stops at its next lease renewal, at most 30 s from now\n"
+    )
+    assert _current(project, app) is None

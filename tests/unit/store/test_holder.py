@@ -1,6 +1,7 @@
 """When is the holder of a lease provably gone? Only for a lease of our host, in our boot and pid
 namespace, whose pid no process has, or has as a zombie, or has for a process started later. Real
-processes, no mocks: a child that exited, a child killed and not yet reaped, this test process."""
+processes, no mocks: a child that exited, a child killed and not yet reaped, this test process. And the
+converse `state unlock` asks: is it provably still running here?"""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.store.holder import HolderProcess, gone_reason, start_token
+from reconciler.store.holder import HolderProcess, gone_reason, running_here, start_token
 from reconciler.store.records import Lease
 
 HOST = "ci-runner-7"
@@ -110,3 +111,23 @@ def test_a_pid_from_another_boot_or_pid_namespace_is_not_ours_to_judge() -> None
 def test_a_lease_without_a_usable_pid_is_never_gone(pid: int | None) -> None:
     # kill(0, 0) and kill(-1, 0) would ask about whole process groups, not one process.
     assert gone_reason(_lease(pid, HolderProcess.current().start), host=HOST) is None
+
+
+@needs_proc
+def test_only_a_live_holder_of_our_host_boot_and_namespace_is_running_here() -> None:
+    me = HolderProcess.current()
+    assert running_here(_lease(me.pid, me.start), host=HOST)
+    gone = _exited()
+    scope, _, ticks = me.start.rpartition("/")
+    boot, namespace = scope.split("/")
+    for not_proved in (
+        _lease(gone.pid, gone.start),  # exited
+        _lease(me.pid, f"{scope}/{int(ticks) - 1}"),  # our pid, but an earlier process wrote the lease
+        _lease(me.pid, me.start, host="another-host"),
+        _lease(me.pid, f"other-boot/{namespace}/{ticks}"),
+        _lease(me.pid, f"{boot}/1/{ticks}"),
+        _lease(me.pid, ""),  # an older lease, or one written without /proc
+        _lease(None, me.start),
+        _lease(0, me.start),
+    ):
+        assert not running_here(not_proved, host=HOST), not_proved
