@@ -198,6 +198,7 @@ def gc_command(directory: Path | None, target: str | None, dry_run: bool, keep: 
             ws.name,
             keep=keep,
             dry_run=dry_run,
+            label_owner=ws.owner,
             owner=who["user"],
             host=who["host"],
             retrier=Retrier(ws.project.config.retry),

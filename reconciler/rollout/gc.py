@@ -12,16 +12,22 @@ never leave `stable` naming an assistant that no longer exists. The price: when 
 gc finds such leftovers (flagged versions whose labelled object is still listed) and deletes them, so a
 failed run is resumed rather than left for manual cleanup. gc also holds the workspace lease, so an apply
 cannot reuse a version while gc removes it.
+
+Ownership: before deleting anything, gc lists the assistants once and refuses the whole run when any
+version it would delete names an object another owner's label claims (a state copied from another
+project or target), as the planner does. Objects without an owner label (made before owner labels, or
+recorded by hand) stay deletable because our store records them. Without that listing gc deletes nothing.
 """
 
 from __future__ import annotations
 
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from reconciler.apply.retry import Retrier
-from reconciler.errors import NotFound, ReconcilerError
+from reconciler.errors import NotFound, PlanRejected, ReconcilerError
 from reconciler.model import labels
 from reconciler.model.desired import Kind
 from reconciler.model.stored import StoredState, VersionRecord
@@ -119,17 +125,22 @@ def collect_garbage(
     *,
     keep: int = DEFAULT_KEEP,
     dry_run: bool = False,
+    label_owner: str = "",
     owner: str = "reconcile-gc",
     host: str = "",
     clock: Clock | None = None,
     retrier: Retrier | None = None,
 ) -> GcReport:
     """Delete what `plan_gc` names, and the leftovers of earlier runs; temporary platform errors are
-    retried through `retrier`; a failure that remains is recorded on its item and gc carries on."""
+    retried through `retrier`; a failure that remains is recorded on its item and gc carries on.
+
+    `label_owner` is this workspace's owner label (`Workspace.owner`); `owner` names the lease holder.
+    Raises PlanRejected, deleting nothing, when a version to delete is another owner's object (without
+    `label_owner`, every owner-labelled object counts as another's)."""
     report = GcReport(workspace=workspace, keep=keep, dry_run=dry_run)
     if dry_run:
         doomed, report.kept = plan_gc(store, workspace, keep=keep)
-        left = _leftovers(store, target, workspace, retrier, report)
+        left = _checked(store, target, workspace, doomed, label_owner, retrier, report)
         report.items = [_item(v, GcOutcome.WOULD_DELETE) for v in [*doomed, *left]]
         return report
     wall = clock or SystemClock()
@@ -145,7 +156,7 @@ def collect_garbage(
     )
     try:
         doomed, report.kept = plan_gc(store, workspace, keep=keep)
-        for version in _leftovers(store, target, workspace, retrier, report):
+        for version in _checked(store, target, workspace, doomed, label_owner, retrier, report):
             lease = store.renew_lock(lease, now=wall.now())  # retried deletes can outlast one lease
             report.items.append(_delete_object(target, version, retrier))
         for version in doomed:
@@ -156,19 +167,48 @@ def collect_garbage(
     return report
 
 
-def _leftovers(
-    store: StateStore, target: Target, workspace: str, retrier: Retrier | None, report: GcReport
+def _checked(
+    store: StateStore,
+    target: Target,
+    workspace: str,
+    doomed: list[VersionRecord],
+    label_owner: str,
+    retrier: Retrier | None,
+    report: GcReport,
 ) -> list[VersionRecord]:
+    """The leftovers of earlier runs, once nothing gc would delete (`doomed` or a leftover) is labelled
+    by another owner. One listing of the assistants; none when no platform object is at stake."""
     stored = store.read(workspace)
-    if not target.versions_on_platform or not any(v.deleted for v in stored.versions):
-        return []  # nothing flagged: no list call
+    if not target.versions_on_platform or not (doomed or any(v.deleted for v in stored.versions)):
+        return []
     try:
         live = target.read([Kind.ASSISTANT], run=retrier.read if retrier else run_once)
     except ReconcilerError as error:
-        # The sweep only finishes earlier runs' work: without the list, gc still does this run's.
+        if doomed:
+            raise  # without the listing nobody can tell whose objects these are: delete nothing
+        # The sweep only finishes earlier runs' work: without the list there is nothing else to do.
         report.warnings.append(f"leftovers of earlier gc runs not checked: {error.one_line()}")
         return []
-    return leftovers(stored, {a.id for a in live.assistants.values() if labels.is_managed(a.metadata)})
+    metadata = {a.id: a.metadata for a in live.assistants.values()}
+    left = leftovers(stored, {i for i, m in metadata.items() if labels.is_managed(m)})
+    _refuse_foreign([*doomed, *left], metadata, label_owner)
+    return left
+
+
+def _refuse_foreign(
+    versions: list[VersionRecord], metadata: Mapping[str, Mapping[str, str]], label_owner: str
+) -> None:
+    conflicts = [
+        f"{v.assistant} v{v.number} ({v.platform_id} is owned by {other!r})"
+        for v in versions
+        if (other := labels.foreign_owner(metadata.get(v.platform_id), label_owner)) is not None
+    ]
+    if conflicts:
+        raise PlanRejected(
+            "gc deleted nothing: versions in this workspace's state are owned by another project or "
+            f"workspace: {', '.join(conflicts)} (is this the state of another project or target? "
+            "`metadata.name` in reconcile.yaml and the target name make the owner)"
+        )
 
 
 def _delete(

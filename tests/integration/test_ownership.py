@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from reconciler import service
+from reconciler.cli.main import run
 from reconciler.emulator import EmulatorApp
 from reconciler.errors import PlanRejected
 from reconciler.plan.definition import Action
@@ -170,3 +171,39 @@ def test_an_update_in_place_keeps_the_version_labels(project: Path, app: Emulato
     assert [c.action for c in plan.changes if c.kind == "Assistant"] == [Action.UPDATE]
     (assistant,) = platform_state(app).assistants
     assert (assistant.metadata or {})["reconciler/version"] == "1"
+
+
+def _four_versions(root: Path, app: EmulatorApp) -> None:
+    """Versions 1-4 of CorporateAssist: each apply after a behaviour change makes a new one."""
+    apply_project(root, transport(app))
+    for n in (2, 3, 4):
+        _edit(root, "You are CorporateAssist", f"You are CorporateAssist ({n})")
+        apply_project(root, transport(app))
+
+
+def test_gc_from_a_copied_state_refuses_and_deletes_nothing(
+    tmp_path: Path, app: EmulatorApp, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = make_project(tmp_path / "corporate-assist")
+    second = _named(make_project(tmp_path / "other-project"), "other-project")
+    _four_versions(first, app)
+    before = _snapshot(app)
+    (second / ".reconcile").mkdir()
+    shutil.copy(first / ".reconcile" / "state.db", second / ".reconcile" / "state.db")
+    opened = service.open_workspace
+    monkeypatch.setattr(
+        service, "open_workspace", lambda *a, **k: opened(*a, **{**k, "transport": transport(app)})
+    )
+
+    for dry in ([], ["--dry-run"]):
+        assert run(["gc", str(second), "--keep", "1", *dry]) == 1
+        err = capsys.readouterr().err
+        assert "gc deleted nothing" in err and "owned by 'corporate-assist/local'" in err
+        assert all(f"CorporateAssist v{n} (" in err for n in (1, 2, 3))
+    assert _snapshot(app) == before
+    with service.open_workspace(second) as ws:
+        assert not any(v.deleted for v in ws.store.versions(ws.name, "CorporateAssist"))
+
+    # The owner's own gc still deletes its old versions.
+    assert run(["gc", str(first), "--keep", "1"]) == 0
+    assert len(before) - len(_snapshot(app)) == 3

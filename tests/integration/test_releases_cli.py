@@ -18,6 +18,7 @@ from reconciler.cli.main import run
 from reconciler.config import RetrySettings
 from reconciler.emulator import EmulatorApp, EmulatorConfig
 from reconciler.errors import PermanentPlatformError
+from reconciler.model.live import LiveState
 from reconciler.model.stored import VersionRecord
 from reconciler.store import StateStore, open_store
 from tests.integration.support import make_project, sdk
@@ -227,6 +228,7 @@ class _FakeWorkspace:
     store: StateStore
     target: Any
     name: str = WS
+    owner: str = "corporate-assist/local"
     project: Any = field(
         default_factory=lambda: SimpleNamespace(config=SimpleNamespace(retry=RetrySettings()))
     )
@@ -248,6 +250,9 @@ class _FlakyTarget:
         if assistant_id == "asst_two":
             raise PermanentPlatformError("delete assistant asst_two: 500 internal error", status=500)
         self.deleted.append(assistant_id)
+
+    def read(self, kinds: Any, *, run: Any = None) -> LiveState:
+        return LiveState()  # nothing listed: no owner label stands in the way
 
 
 def test_gc_reports_a_failed_deletion_carries_on_and_exits_1(

@@ -10,7 +10,13 @@ import pytest
 
 from reconciler.apply.retry import Retrier
 from reconciler.config import RetrySettings
-from reconciler.errors import LockHeld, NotFound, PermanentPlatformError, TemporaryPlatformError
+from reconciler.errors import (
+    LockHeld,
+    NotFound,
+    PermanentPlatformError,
+    PlanRejected,
+    TemporaryPlatformError,
+)
 from reconciler.model import labels
 from reconciler.model.desired import Kind, ResourceKey
 from reconciler.model.live import LiveAssistant, LiveState
@@ -39,6 +45,7 @@ class FakeTarget:
         self.gone = gone or set()
         self.flaky = flaky or set()
         self.listed = listed or set()
+        self.owners: dict[str, str] = {}  # id -> the owner label a listed assistant carries
         self.reads = 0
         self.read_error: Exception | None = None
         self.read_failures = 0  # how many reads still fail with read_error (retried ones count)
@@ -68,9 +75,12 @@ class FakeTarget:
         return self._listing()
 
     def _listing(self) -> LiveState:
-        managed = {labels.MANAGED_BY: labels.MANAGED_BY_VALUE}
+        def metadata(i: str) -> dict[str, str]:
+            owner = {labels.OWNER: self.owners[i]} if i in self.owners else {}
+            return {labels.MANAGED_BY: labels.MANAGED_BY_VALUE, **owner}
+
         return LiveState(
-            assistants={i: LiveAssistant(id=i, model="gpt-4o", metadata=managed) for i in self.listed}
+            assistants={i: LiveAssistant(id=i, model="gpt-4o", metadata=metadata(i)) for i in self.listed}
         )
 
 
@@ -255,13 +265,19 @@ def _flagged_v1_listed_and_failing(store: StateStore, *, versions: int, failures
     return target
 
 
-def test_a_failing_leftover_listing_is_a_warning_and_this_runs_deletes_still_happen(
-    store: StateStore,
-) -> None:
+def test_without_the_listing_gc_deletes_nothing(store: StateStore) -> None:
     target = _flagged_v1_listed_and_failing(store, versions=3, failures=100)
+    with pytest.raises(TemporaryPlatformError, match="503"):
+        collect_garbage(store, cast(Target, target), WS, keep=1, retrier=_retrier())
+    assert target.deleted == []
+    assert [v.number for v in store.versions(WS, NAME) if v.deleted] == [1]  # only the earlier run's
+    assert store.current_lock(WS) is None
+
+
+def test_a_failing_listing_with_only_leftovers_at_stake_is_a_warning(store: StateStore) -> None:
+    target = _flagged_v1_listed_and_failing(store, versions=2, failures=100)
     report = collect_garbage(store, cast(Target, target), WS, keep=1, retrier=_retrier())
-    assert target.deleted == ["asst_v2"]
-    assert report.ok and [(i.number, i.outcome) for i in report.items] == [(2, GcOutcome.DELETED)]
+    assert target.deleted == [] and report.ok and report.items == []
     assert len(report.warnings) == 1 and "not checked" in report.warnings[0] and "503" in report.warnings[0]
 
 
@@ -287,3 +303,45 @@ def test_the_lease_is_renewed_before_each_deletion(
     monkeypatch.setattr(store, "renew_lock", counting)
     collect_garbage(store, cast(Target, FakeTarget()), WS, keep=1)
     assert len(renewals) == 2  # versions 1 and 2
+
+
+OURS = "corporate-assist/local"
+
+
+def test_a_version_another_owner_labels_stops_gc_before_any_deletion(store: StateStore) -> None:
+    for n in (1, 2, 3, 4):
+        add(store, n)
+    move(store, 4)
+    target = FakeTarget(listed={"asst_v1", "asst_v2", "asst_v3", "asst_v4"})
+    target.owners = {"asst_v1": OURS, "asst_v2": "other-project/local", "asst_v3": OURS, "asst_v4": OURS}
+    for dry_run in (True, False):
+        with pytest.raises(
+            PlanRejected, match=r"CorporateAssist v2 \(asst_v2 is owned by 'other-project/local'\)"
+        ):
+            collect_garbage(store, cast(Target, target), WS, keep=1, dry_run=dry_run, label_owner=OURS)
+    assert target.deleted == [] and target.reads == 2
+    assert not any(v.deleted for v in store.versions(WS, NAME))
+    assert store.current_lock(WS) is None
+
+
+def test_ours_and_unlabelled_legacy_versions_are_deleted_with_one_listing(store: StateStore) -> None:
+    for n in (1, 2, 3):
+        add(store, n)
+    move(store, 3)
+    # v1 carries our owner label, v2 predates owner labels, v3 (kept) is someone else's: not at stake
+    target = FakeTarget(listed={"asst_v1", "asst_v2", "asst_v3"})
+    target.owners = {"asst_v1": OURS, "asst_v3": "other-project/local"}
+    report = collect_garbage(store, cast(Target, target), WS, keep=1, label_owner=OURS)
+    assert target.deleted == ["asst_v1", "asst_v2"] and report.ok and target.reads == 1
+
+
+def test_a_leftover_another_owner_labels_is_refused_too(store: StateStore) -> None:
+    add(store, 1)
+    add(store, 2)
+    move(store, 2)
+    store.mark_version_deleted(WS, NAME, 1)
+    target = FakeTarget(listed={"asst_v1", "asst_v2"})
+    target.owners = {"asst_v1": "other-project/local"}
+    with pytest.raises(PlanRejected, match="asst_v1 is owned by 'other-project/local'"):
+        collect_garbage(store, cast(Target, target), WS, keep=1, label_owner=OURS)
+    assert target.deleted == []
