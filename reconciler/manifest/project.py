@@ -33,6 +33,29 @@ def find_root(directory: Path) -> Path | None:
     return None
 
 
+SAFE_DIRECTORY_ENV = "RECONCILE_SAFE_DIRECTORY"
+
+
+def foreign_owner(path: Path) -> str | None:
+    """Why the project file at `path` is not to be trusted: another user owns it (git's "dubious
+    ownership"). A project file names the URL the API key is sent to, so one planted in a shared parent
+    directory would collect the key of anyone running reconcile below it. `RECONCILE_SAFE_DIRECTORY`
+    (a project root, or `*`) trusts it anyway, like git's safe.directory."""
+    if not hasattr(os, "getuid"):
+        return None
+    owner = os.lstat(path).st_uid
+    if owner == os.getuid():
+        return None
+    trusted = os.environ.get(SAFE_DIRECTORY_ENV, "")
+    if trusted == "*" or (trusted and os.path.realpath(trusted) == os.path.realpath(path.parent)):
+        return None
+    return (
+        f"{path} is owned by uid {owner}, not by you (uid {os.getuid()}): a project file written by someone "
+        "else decides where your API keys are sent, so it is not read; if you trust it, set "
+        f"{SAFE_DIRECTORY_ENV}={path.parent}"
+    )
+
+
 def manifests_directory(config: ProjectConfig) -> Path | None:
     """The real path of the project's manifests directory; None when it leaves the root (by text or by a
     symlink), which `read_config` reports."""
@@ -56,6 +79,10 @@ def read_config(root: Path, collector: Collector) -> ProjectConfig:
     """The project file's settings; defaults (and problems in the collector) when it is absent or wrong."""
     path = root / PROJECT_FILE
     if not os.path.lexists(path):
+        return ProjectConfig(root=root)
+    stranger = foreign_owner(path)
+    if stranger is not None:
+        collector.add(PROJECT_FILE, (1, 1), "project.unsafe-owner", stranger)
         return ProjectConfig(root=root)
     docs = read_file(path, root, collector, project_file=True)
     if len(docs) > 1:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from reconciler.config import ProjectConfig
 from reconciler.errors import ManifestError, UserError
 from reconciler.manifest import load_project, validate_project
 from reconciler.manifest.project import covers
@@ -179,3 +181,24 @@ def test_strict_violation_in_a_parameters_file_is_located_in_that_file(project: 
         "p.json:3:23: error: parameters/properties/q: list 'q' in required; "
         'to keep it optional make it nullable (add "null" to its type) [strict.required]',
     ]
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid") or os.getuid() != 0, reason="chown needs root")
+def test_a_project_file_owned_by_another_user_is_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reconcile.yaml planted in a shared parent directory would receive the API key of whoever runs
+    reconcile below it (found by the review of issue 12): like git, refuse one another user owns."""
+    planted = tmp_path / "shared"
+    (planted / "victim" / "work").mkdir(parents=True)
+    (planted / "reconcile.yaml").write_text(
+        "apiVersion: reconciler.dev/v1\nkind: Project\nmetadata: {name: trap}\nspec:\n"
+        "  defaultTarget: trap\n  targets: {trap: {type: openai, baseURL: 'http://127.0.0.1:9/v1'}}\n"
+    )
+    os.chown(planted / "reconcile.yaml", 12345, 12345)
+    monkeypatch.delenv("RECONCILE_SAFE_DIRECTORY", raising=False)
+    report = validate_project(planted / "victim" / "work")
+    assert [p.code for p in report.errors] == ["project.unsafe-owner"]
+    assert report.config.targets == ProjectConfig().targets  # nothing of the planted file was taken
+    monkeypatch.setenv("RECONCILE_SAFE_DIRECTORY", str(planted))
+    assert validate_project(planted / "victim" / "work").config.default_target == "trap"
