@@ -21,7 +21,7 @@ from reconciler.model import labels
 from reconciler.model.canonical import sha256_hex
 from reconciler.model.desired import Frozen
 
-FORMAT_VERSION = "1.1"  # 1.1: `owner`
+FORMAT_VERSION = "1.2"  # 1.1: `owner`; 1.2: `summary.adopt`
 
 
 class Action(StrEnum):
@@ -144,16 +144,24 @@ class Drift(Frozen):
 
 
 class Summary(Frozen):
+    """Counts per action; every change is in exactly one of create, update, replace, delete, adopt, noop.
+
+    `adopt` counts adoptions that are otherwise no-ops: apply writes them to the inventory, so they are
+    changes (`--detailed-exitcode` exits 2 for them). An adoption that also updates the object counts
+    once, as an update, as its `~` line shows.
+    """
+
     create: int = 0
     update: int = 0
     replace: int = 0
     delete: int = 0
+    adopt: int = 0
     noop: int = 0
     drift: int = 0
 
     @property
     def changed(self) -> int:
-        return self.create + self.update + self.replace + self.delete
+        return self.create + self.update + self.replace + self.delete + self.adopt
 
 
 class Plan(Frozen):
@@ -171,19 +179,25 @@ class Plan(Frozen):
     @property
     def summary(self) -> Summary:
         counts = {a: 0 for a in Action}
+        adopt = 0
         for change in self.changes:
-            counts[change.action] += 1
+            if change.action is Action.NOOP and change.adopt:
+                adopt += 1
+            else:
+                counts[change.action] += 1
         return Summary(
             create=counts[Action.CREATE],
             update=counts[Action.UPDATE],
             replace=counts[Action.REPLACE],
             delete=counts[Action.DELETE],
+            adopt=adopt,
             noop=counts[Action.NOOP],
             drift=len(self.drift),
         )
 
     @property
     def has_changes(self) -> bool:
+        """Anything for apply to do, adoptions included (they are written to the state)."""
         return self.summary.changed > 0
 
     def actionable(self) -> tuple[ResourceChange, ...]:

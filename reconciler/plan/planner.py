@@ -39,6 +39,7 @@ from reconciler.plan.files import plan_attachments, plan_uploads
 from reconciler.plan.prepare import Names, Prepared
 from reconciler.plan.safety import refuse_foreign, refuse_unsafe
 from reconciler.plan.spend import recorded_scope, spend_warnings
+from reconciler.plan.unowned import unowned_warnings
 
 LiveSpec = dict[str, Any]
 
@@ -112,7 +113,14 @@ def build_plan(
     kept = {c.name: c.platform_id for c in uploads if c.action is Action.NOOP and c.platform_id}
     changes.extend(plan_attachments(desired, live, stored, store_ids, kept))
 
-    # Assistants: versions, reuse and compatibility verdicts live in plan.assistants.
+    # Assistants: versions, reuse and compatibility verdicts live in plan.assistants. Stores and uploads
+    # adopted above are named too, so an adopted assistant's references read back as names, not ids.
+    adopted = Names(
+        stores={**{i: n for n, i in store_ids.items()}, **names.stores},
+        files={**{i: p for p, i in kept.items() if i}, **names.files},
+    )
+    if adopted != prepared.names:
+        prepared = Prepared(adopted, prepared.desired)
     changes.extend(_assistants(desired, live, stored, records, prepared, drift, owner))
 
     # Spend controls: alerts carry no metadata, so identity comes from the inventory alone (an equal
@@ -141,7 +149,7 @@ def build_plan(
         adoption=Adoption.SCOPE,
     )
     changes.extend(spend)
-    warnings = spend_warnings(spend, live_alerts, stored.inventory)
+    warnings = unowned_warnings(changes, live, stored) + spend_warnings(spend, live_alerts, stored.inventory)
 
     refuse_unsafe(changes, records, allow_empty)
     order = {stage: i for i, stage in enumerate(STAGE_ORDER)}

@@ -86,6 +86,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
             "update": summary.update,
             "replace": summary.replace,
             "delete": summary.delete,
+            "adopt": summary.adopt,
             "noop": summary.noop,
             "drift": summary.drift,
             "changed": summary.changed,
@@ -258,9 +259,14 @@ def plan_json_schema() -> dict[str, Any]:
             ("update", "Resources changed in place."),
             ("replace", "Resources destroyed and created again."),
             ("delete", "Resources to destroy."),
-            ("noop", "Resources already up to date."),
+            (
+                "adopt",
+                "Objects taken into the inventory and otherwise unchanged (an adoption that also "
+                "updates counts as an update).",
+            ),
+            ("noop", "Resources already up to date (adoptions not included)."),
             ("drift", "Objects changed outside reconciler since the last apply."),
-            ("changed", "create + update + replace + delete."),
+            ("changed", "create + update + replace + delete + adopt."),
         )
     }
     document = _obj(
@@ -275,7 +281,10 @@ def plan_json_schema() -> dict[str, Any]:
                 "Owner label (`project/workspace`) of the plan's objects; only objects with it are adopted."
             ),
             "created_at": {"type": "number", "description": "Unix time the plan was made."},
-            "has_changes": {"type": "boolean", "description": "True when summary.changed > 0."},
+            "has_changes": {
+                "type": "boolean",
+                "description": "True when summary.changed > 0 (adoptions included).",
+            },
             "summary": _obj(counts, "Counts per action."),
             "changes": {"type": "array", "items": {"$ref": "#/$defs/resource_change"}},
             "drift": {"type": "array", "items": {"$ref": "#/$defs/drift"}},

@@ -11,7 +11,7 @@ import html
 import re
 from typing import Any
 
-from reconciler.plan.definition import Action, Drift, FieldChange, Plan, ResourceChange
+from reconciler.plan.definition import Action, Drift, FieldChange, Plan, ResourceChange, Summary
 from reconciler.render import values as v
 from reconciler.render.text import DRIFT_HEADING, summary_line
 
@@ -63,6 +63,22 @@ def render_markdown(plan: Plan, *, max_chars: int = MAX_COMMENT_CHARS) -> str:
     return full if len(full) <= max_chars else _render(plan, diffs=False)
 
 
+def _summary_table(summary: Summary) -> list[str]:
+    """Counts per action; the Adopt column only when something is adopted, as in the summary line."""
+    heads = ["Add", "Change", "Replace", "Destroy"]
+    counts = [summary.create, summary.update, summary.replace, summary.delete]
+    if summary.adopt:
+        heads.append("Adopt")
+        counts.append(summary.adopt)
+    heads.append("Drift")
+    counts.append(summary.drift)
+    return [
+        "| " + " | ".join(heads) + " |",
+        "|" + "---:|" * len(heads),
+        "| " + " | ".join(str(n) for n in counts) + " |",
+    ]
+
+
 def _render(plan: Plan, *, diffs: bool) -> str:
     summary = plan.summary
     out = [
@@ -71,9 +87,7 @@ def _render(plan: Plan, *, diffs: bool) -> str:
         "",
         f"**{summary_line(summary)}**",
         "",
-        "| Add | Change | Replace | Destroy | Drift |",
-        "|---:|---:|---:|---:|---:|",
-        f"| {summary.create} | {summary.update} | {summary.replace} | {summary.delete} | {summary.drift} |",
+        *_summary_table(summary),
         "",
     ]
     for warning in plan.warnings:

@@ -68,6 +68,9 @@ def render_apply_report(report: ApplyReport, *, color: bool = False) -> str:
         out.append("")
     counts = report.counts()
     resources = ", ".join(f"{counts.get(action.value, 0)} {word}" for action, word in _COUNT_WORDS)
+    adopted = counts.get(Action.NOOP.value, 0)  # the only no-ops a plan hands the executor: adoptions
+    if adopted:
+        resources += f", {adopted} adopted"  # named only when there are some, as in the plan's line
     if report.retries:
         out.append(f"{report.retries} temporary error{'s' if report.retries != 1 else ''} retried.")
     failed = len(report.failed)

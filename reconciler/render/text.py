@@ -55,11 +55,13 @@ def paint(text: str, code: str, color: bool) -> str:
 
 
 def summary_line(summary: Summary) -> str:
+    """Terraform's line; adoptions (its "to import") are named only when there are some."""
     if summary.changed == 0:
         return NO_CHANGES
+    adopt = f", {summary.adopt} to adopt" if summary.adopt else ""
     return (
         f"Plan: {summary.create} to add, {summary.update} to change, "
-        f"{summary.replace} to replace, {summary.delete} to destroy."
+        f"{summary.replace} to replace, {summary.delete} to destroy{adopt}."
     )
 
 

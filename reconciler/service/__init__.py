@@ -99,7 +99,7 @@ def apply(
             check_fresh(saved_plan, plan)
             plan = saved_plan
         refuse_violations(plan)
-        if not plan.has_changes and not any(c.adopt for c in plan.changes):
+        if not plan.has_changes:
             return plan, None
         if confirm is not None and not confirm(plan):
             return plan, None

@@ -4,6 +4,8 @@ an object another owner's label claims. Everything is checked through the real S
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -207,3 +209,54 @@ def test_gc_from_a_copied_state_refuses_and_deletes_nothing(
     # The owner's own gc still deletes its old versions.
     assert run(["gc", str(first), "--keep", "1"]) == 0
     assert len(before) - len(_snapshot(app)) == 3
+
+
+def test_a_plan_that_only_adopts_is_a_change_for_ci(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`rm .reconcile/state.db && reconcile plan --detailed-exitcode`: the adoptions apply will record
+    are changes (exit 2, "N to adopt"), not "No changes", or a CI gate never records them."""
+    from reconciler.cli.main import run
+
+    monkeypatch.chdir(project)
+    assert run(["apply", "--auto-approve"]) == 0
+    for leftover in (project / ".reconcile").glob("state.db*"):  # the local target's platform stays
+        leftover.unlink()
+    capsys.readouterr()
+    assert run(["plan", "--detailed-exitcode"]) == 2
+    out = capsys.readouterr().out
+    assert "No changes" not in out and "<= Assistant/CorporateAssist" in out
+    assert re.search(r"Plan: 0 to add, 0 to change, 0 to replace, 0 to destroy, [1-9]\d* to adopt\.", out)
+    assert run(["plan", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["has_changes"] is True and doc["summary"]["adopt"] == doc["summary"]["changed"] > 0
+    assert run(["apply", "--auto-approve"]) == 0
+    capsys.readouterr()
+    assert run(["plan", "--detailed-exitcode"]) == 0  # recorded: converged
+
+
+def test_a_lost_state_after_an_upgrade_warns_about_objects_labelled_without_an_owner(
+    project: Path, app: EmulatorApp
+) -> None:
+    """Objects a reconciler without owner labels made are not adopted after a state loss (a hand label
+    looks the same), but the plan names each one and the import that would adopt it."""
+    apply_project(project, transport(app))
+    client = sdk(app)
+    state = platform_state(app)
+    (assistant,) = state.assistants
+    (store,) = state.vector_stores
+    for obj, update in ((assistant, client.beta.assistants.update), (store, client.vector_stores.update)):
+        legacy = {k: v for k, v in (obj.metadata or {}).items() if k != "reconciler/owner"}
+        update(obj.id, metadata=legacy)
+    shutil.rmtree(project / ".reconcile")
+    plan = plan_project(project, transport(app))
+    created = {c.address for c in plan.changes if c.action is Action.CREATE}
+    assert {"Assistant/CorporateAssist", "VectorStore/ExpensePolicy2026"} <= created
+    assert [w for w in plan.warnings if "names no owner" in w] == [
+        f"VectorStore/ExpensePolicy2026: {store.id} is labelled reconciler/name ExpensePolicy2026 by an "
+        "earlier reconciler (or by hand) but names no owner, so it is not adopted; if it is this "
+        f"project's, adopt it with `reconcile import vector-store {store.id}`",
+        f"Assistant/CorporateAssist: {assistant.id} is labelled reconciler/name CorporateAssist by an "
+        "earlier reconciler (or by hand) but names no owner, so it is not adopted; if it is this "
+        f"project's, adopt it with `reconcile import assistant {assistant.id}`",
+    ]

@@ -374,3 +374,49 @@ def test_another_owners_labelled_assistant_is_never_adopted() -> None:
     theirs = theirs.model_copy(update={"metadata": {**theirs.metadata, labels.OWNER: "other/local"}})
     change = _only(_plan(V1, LiveState(assistants={theirs.id: theirs}), StoredState(workspace=WS)))
     assert change.action is Action.CREATE and change.adopt is False
+
+
+def _legacy(live: Any) -> Any:
+    """`live` as a reconciler before owner labels left it: managed-by and name, no owner."""
+    legacy = {k: v for k, v in live.metadata.items() if k != labels.OWNER}
+    return live.model_copy(update={"metadata": legacy})
+
+
+def test_an_assistant_labelled_without_an_owner_is_created_and_the_plan_warns() -> None:
+    """Upgraded from a reconciler without owner labels and the state lost: the old objects are not ours
+    to adopt (a hand label looks the same), but the plan must not create the twin silently."""
+    old_v1 = _legacy(live_assistant(V1, "asst_1", version=1))
+    old_v2 = _legacy(live_assistant(V2, "asst_2", version=2))
+    plan = _plan(V1, LiveState(assistants={old_v1.id: old_v1, old_v2.id: old_v2}), StoredState(workspace=WS))
+    change = _only(plan)
+    assert change.action is Action.CREATE and change.adopt is False
+    (warning,) = plan.warnings
+    assert warning.startswith(f"Assistant/{NAME}: asst_1, asst_2 are labelled reconciler/name {NAME}")
+    assert "no owner" in warning and "not adopted" in warning
+    assert "`reconcile import assistant ID`" in warning
+
+
+def test_one_in_place_assistant_labelled_without_an_owner_names_its_import_command() -> None:
+    desired = V1.model_copy(update={"versioning": "in-place"})
+    old = _legacy(live_assistant(V1, "asst_5"))
+    plan = _plan(desired, LiveState(assistants={old.id: old}), StoredState(workspace=WS))
+    assert _only(plan).action is Action.CREATE
+    assert plan.warnings == (
+        f"Assistant/{NAME}: asst_5 is labelled reconciler/name {NAME} by an earlier reconciler (or by "
+        "hand) but names no owner, so it is not adopted; if it is this project's, adopt it with "
+        "`reconcile import assistant asst_5`",
+    )
+
+
+def test_no_warning_for_unlabelled_or_other_owners_or_recorded_assistants() -> None:
+    stranger = live_assistant(V1, "asst_9", managed=False)
+    theirs = live_assistant(V1, "asst_8", version=1)
+    theirs = theirs.model_copy(update={"metadata": {**theirs.metadata, labels.OWNER: "other/local"}})
+    others = LiveState(assistants={stranger.id: stranger, theirs.id: theirs})
+    plan = _plan(V1, others, StoredState(workspace=WS))
+    assert _only(plan).action is Action.CREATE and plan.warnings == ()
+    # A new version beside a legacy object the state records: that one is ours, nothing to say.
+    live, stored = _applied_v1()
+    legacy = {i: _legacy(a) for i, a in live.assistants.items()}
+    plan = _plan(V2.model_copy(update={"accept_breaking": "x"}), LiveState(assistants=legacy), stored)
+    assert plan.warnings == ()

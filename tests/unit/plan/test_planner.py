@@ -159,6 +159,61 @@ def test_labelled_store_missing_from_inventory_is_adopted_never_created() -> Non
     assert "adopting" in change.reason
 
 
+def test_an_adoption_alone_is_a_change_the_summary_counts() -> None:
+    """Apply writes an adoption to the state, so `--detailed-exitcode` must see it (exit 2)."""
+    live = _live_store(STORE, "vs_9")
+    plan = plan_for(
+        DesiredState(vector_stores={"Policies": STORE}), LiveState(vector_stores={"vs_9": live}), EMPTY
+    )
+    assert plan.has_changes
+    assert (plan.summary.adopt, plan.summary.noop, plan.summary.changed) == (1, 0, 1)
+
+
+def test_an_adoption_that_also_updates_counts_once_as_an_update() -> None:
+    live = _live_store(STORE, "vs_9", name="Policies", expires_after_days=7)
+    plan = plan_for(
+        DesiredState(vector_stores={"Policies": STORE}), LiveState(vector_stores={"vs_9": live}), EMPTY
+    )
+    (change,) = plan.changes
+    assert (change.action, change.adopt) == (Action.UPDATE, True)
+    assert (plan.summary.update, plan.summary.adopt, plan.summary.changed) == (1, 0, 1)
+
+
+def test_an_adopted_assistant_reads_an_adopted_stores_id_as_its_name() -> None:
+    """After a state loss the store is known by its label only: the assistant referencing it is still
+    in sync (a pure adoption), not an update from `id:vs_9` to `Policies`."""
+    desired = assistant(file_search_vector_stores=("Policies",))
+    helper = live_assistant(desired, "asst_1", version=1)
+    helper = helper.model_copy(update={"file_search_vector_store_ids": ("vs_9",)})
+    plan = plan_for(
+        DesiredState(vector_stores={"Policies": STORE}, assistants={desired.name: desired}),
+        LiveState(vector_stores={"vs_9": _live_store(STORE, "vs_9")}, assistants={"asst_1": helper}),
+        EMPTY,
+    )
+    assert {(c.address, c.action, c.adopt) for c in plan.changes} == {
+        ("VectorStore/Policies", Action.NOOP, True),
+        (f"Assistant/{desired.name}", Action.NOOP, True),
+    }
+    assert plan.summary.adopt == 2 and plan.summary.update == 0
+
+
+def test_a_store_labelled_without_an_owner_is_created_and_the_plan_warns() -> None:
+    """A store labelled by a reconciler before owner labels (or by hand): never adopted, but said."""
+    live = _live_store(STORE, "vs_old")
+    legacy = live.model_copy(
+        update={"metadata": {k: v for k, v in live.metadata.items() if k != labels.OWNER}}
+    )
+    plan = plan_for(
+        DesiredState(vector_stores={"Policies": STORE}), LiveState(vector_stores={"vs_old": legacy}), EMPTY
+    )
+    assert _actions(plan) == {"VectorStore/Policies": Action.CREATE}
+    assert plan.warnings == (
+        "VectorStore/Policies: vs_old is labelled reconciler/name Policies by an earlier reconciler (or "
+        "by hand) but names no owner, so it is not adopted; if it is this project's, adopt it with "
+        "`reconcile import vector-store vs_old`",
+    )
+
+
 def test_adoption_takes_only_one_of_two_labelled_duplicates() -> None:
     a, b = _live_store(STORE, "vs_a"), _live_store(STORE, "vs_b")
     plan = plan_for(

@@ -114,6 +114,43 @@ def noop_only() -> Plan:
     )
 
 
+def adopt_only() -> Plan:
+    """A plan after the state was lost: labelled objects are adopted, nothing else changes."""
+    return Plan(
+        workspace="default",
+        plan_id="p-adopt",
+        created_at=CREATED_AT,
+        changes=(
+            change(
+                "VectorStore/Policies",
+                Stage.VECTOR_STORES,
+                Action.NOOP,
+                "adopting an object we labelled that the inventory does not record",
+                platform_id="vs_1",
+                spec=vector_store_spec(),
+                adopt=True,
+            ),
+            change(
+                "VectorStore/Archive",
+                Stage.VECTOR_STORES,
+                Action.NOOP,
+                "up to date",
+                platform_id="vs_2",
+                spec=vector_store_spec("Archive"),
+            ),
+            change(
+                "Assistant/CorporateAssist",
+                Stage.ASSISTANTS,
+                Action.NOOP,
+                "adopting a labelled assistant the state does not record",
+                platform_id="asst_1",
+                spec=assistant_spec(),
+                adopt=True,
+            ),
+        ),
+    )
+
+
 def create_all() -> Plan:
     """A first apply: files, a vector store, its files, an assistant with tools, a spend alert."""
     return Plan(
@@ -444,6 +481,7 @@ def spoofing() -> Plan:
 FIXTURES = {
     "empty": empty,
     "noop_only": noop_only,
+    "adopt_only": adopt_only,
     "create_all": create_all,
     "update_assistant": update_assistant,
     "mixed": mixed,

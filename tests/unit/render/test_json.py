@@ -66,7 +66,8 @@ def test_format_version_and_summary() -> None:
     doc = plan_document(FIXTURES["mixed"]())
     assert doc["format_version"] == FORMAT_VERSION
     assert doc["summary"] == {
-        "create": 1, "update": 2, "replace": 2, "delete": 2, "noop": 2, "drift": 2, "changed": 7,
+        "create": 1, "update": 2, "replace": 2, "delete": 2, "adopt": 1, "noop": 1, "drift": 2,
+        "changed": 8,
     }  # fmt: skip
     assert doc["has_changes"] is True
     assert [d["address"] for d in doc["drift"]] == ["Assistant/CorporateAssist", "VectorStore/Policies"]
@@ -85,6 +86,14 @@ def test_key_order_is_stable_and_spec_keys_sorted() -> None:
     first = plan.changes[0]
     shuffled = first.model_copy(update={"spec": dict(reversed(list((first.spec or {}).items())))})
     assert render_json(plan.model_copy(update={"changes": (shuffled,)})) == render_json(plan)
+
+
+def test_an_adopt_only_plan_has_changes() -> None:
+    """Adoptions are written to the state at apply: a plan of adoptions alone is not "no changes"."""
+    doc = plan_document(FIXTURES["adopt_only"]())
+    assert doc["has_changes"] is True
+    assert doc["summary"]["adopt"] == 2 and doc["summary"]["noop"] == 1 and doc["summary"]["changed"] == 2
+    validator().validate(doc)
 
 
 def test_empty_plan() -> None:

@@ -38,9 +38,21 @@ def test_marker_cannot_be_closed_by_the_workspace_name() -> None:
 
 def test_summary_table() -> None:
     md = render_markdown(plans.mixed())
-    assert "| Add | Change | Replace | Destroy | Drift |" in md
-    assert "| 1 | 2 | 2 | 2 | 2 |" in md
-    assert "**Plan: 1 to add, 2 to change, 2 to replace, 2 to destroy.**" in md
+    assert "| Add | Change | Replace | Destroy | Adopt | Drift |" in md
+    assert "| 1 | 2 | 2 | 2 | 1 | 2 |" in md
+    assert "**Plan: 1 to add, 2 to change, 2 to replace, 2 to destroy, 1 to adopt.**" in md
+
+
+def test_summary_table_without_adoptions_has_no_adopt_column() -> None:
+    md = render_markdown(plans.update_assistant())
+    assert "| Add | Change | Replace | Destroy | Drift |" in md and "to adopt" not in md
+
+
+def test_an_adopt_only_plan_is_not_no_changes() -> None:
+    md = render_markdown(plans.adopt_only())
+    assert "No changes" not in md
+    assert "**Plan: 0 to add, 0 to change, 0 to replace, 0 to destroy, 2 to adopt.**" in md
+    assert "| 0 | 0 | 0 | 0 | 2 | 0 |" in md
 
 
 def test_verdict_table_per_tool() -> None:

@@ -113,12 +113,21 @@ def test_adopted_noop_is_shown() -> None:
     assert "VectorStore/Archive" not in text
 
 
+def test_an_adopt_only_plan_counts_its_adoptions_and_is_not_no_changes() -> None:
+    text = render_text(plans.adopt_only())
+    assert NO_CHANGES not in text
+    assert " <= Assistant/CorporateAssist" in text and "(1 unchanged resource not shown)" in text
+    assert text.endswith("Plan: 0 to add, 0 to change, 0 to replace, 0 to destroy, 2 to adopt.\n")
+
+
 def test_empty_plan_is_one_line() -> None:
     assert render_text(plans.empty()) == NO_CHANGES + "\n"
 
 
 def test_summary_line() -> None:
-    assert render_text(plans.mixed()).endswith("Plan: 1 to add, 2 to change, 2 to replace, 2 to destroy.\n")
+    assert render_text(plans.mixed()).endswith(
+        "Plan: 1 to add, 2 to change, 2 to replace, 2 to destroy, 1 to adopt.\n"
+    )
 
 
 def test_drift_section() -> None:
@@ -201,6 +210,13 @@ def test_apply_report_success_and_colour() -> None:
     assert "-/+ A/b: replaced (x)" in text
     assert text.endswith("Apply complete! Resources: 0 added, 0 changed, 1 replaced, 0 destroyed.\n")
     assert "\x1b[32mApply complete!\x1b[0m" in render_apply_report(ok, color=True)
+
+
+def test_apply_report_counts_adoptions() -> None:
+    steps = [StepResult("A/b", "no-op", Outcome.DONE, "x", note="adopted")]
+    text = render_apply_report(ApplyReport(plan_id="p", apply_id=None, steps=steps))
+    assert "  * A/b: adopted (x)" in text
+    assert text.endswith("Resources: 0 added, 0 changed, 0 replaced, 0 destroyed, 1 adopted.\n")
 
 
 def test_apply_report_dry_run() -> None:

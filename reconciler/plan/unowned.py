@@ -1,0 +1,57 @@
+"""Warnings about live objects our labels name but no owner claims, beside which the plan creates anew.
+
+A reconciler from before owner labels labelled its objects `managed-by: reconciler` and `reconciler/name`
+only. After such a project loses its state, those objects cannot be adopted: a label written by hand looks
+the same, and a hand-labelled object must never be taken over (issue 12, item 5). Creating their twins in
+silence would orphan them, so the plan names each one and the `reconcile import` that adopts it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from reconciler.model import labels
+from reconciler.model.desired import Kind
+from reconciler.model.live import LiveState
+from reconciler.model.stored import StoredState
+from reconciler.plan.definition import Action, ResourceChange
+
+# The kinds that carry labels, and the `reconcile import` argument for each.
+IMPORT_KIND: dict[str, str] = {Kind.ASSISTANT.value: "assistant", Kind.VECTOR_STORE.value: "vector-store"}
+
+
+def _unowned(metadata: Mapping[str, str], name: str) -> bool:
+    managed = labels.is_managed(metadata)
+    return managed and labels.owner_of(metadata) is None and metadata.get(labels.NAME) == name
+
+
+def unowned_warnings(changes: Iterable[ResourceChange], live: LiveState, stored: StoredState) -> list[str]:
+    """One line per assistant or vector store to create while objects labelled with its name, but with
+    no owner, exist that neither the inventory nor the versions record."""
+    claimed = {r.platform_id for r in stored.inventory} | {v.platform_id for v in stored.versions}
+    metadata: dict[str, dict[str, Mapping[str, str]]] = {
+        Kind.ASSISTANT.value: {i: a.metadata for i, a in live.assistants.items()},
+        Kind.VECTOR_STORE.value: {i: s.metadata for i, s in live.vector_stores.items()},
+    }
+    out: list[str] = []
+    for change in changes:
+        if change.action is not Action.CREATE or change.kind not in IMPORT_KIND:
+            continue
+        found = sorted(
+            i for i, m in metadata[change.kind].items() if i not in claimed and _unowned(m, change.name)
+        )
+        if not found:
+            continue
+        command = f"reconcile import {IMPORT_KIND[change.kind]}"
+        label = f"reconciler/name {change.name} by an earlier reconciler (or by hand)"
+        if len(found) == 1:
+            out.append(
+                f"{change.address}: {found[0]} is labelled {label} but names no owner, so it is not "
+                f"adopted; if it is this project's, adopt it with `{command} {found[0]}`"
+            )
+        else:
+            out.append(
+                f"{change.address}: {', '.join(found)} are labelled {label} but name no owner, so they "
+                f"are not adopted; if one is this project's, adopt it with `{command} ID`"
+            )
+    return out
