@@ -42,9 +42,9 @@ def spend_warnings(
             )
             if twins:
                 out.append(
-                    f"{change.address}: identical alert {', '.join(twins)} exists but nothing records it as "
-                    "ours (alerts carry no label), so a new one is created beside it; delete the old one if "
-                    "an earlier state of this project made it"
+                    f"{change.address}: {_identical(twins)} but nothing records "
+                    f"{'it' if len(twins) == 1 else 'them'} as ours (alerts carry no label), so a new one is "
+                    "created beside it; delete the old one if an earlier state of this project made it"
                 )
         elif change.kind == Kind.SPEND_LIMIT.value and change.adopt:
             scope = (change.spec or {}).get("scope")
@@ -53,3 +53,9 @@ def spend_warnings(
                 "(a scope has one limit); removing the manifest later deletes it"
             )
     return out
+
+
+def _identical(twins: list[str]) -> str:
+    if len(twins) == 1:
+        return f"identical alert {twins[0]} exists"
+    return f"identical alerts {', '.join(twins)} exist"

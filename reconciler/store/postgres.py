@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 import psycopg
 
@@ -68,11 +68,14 @@ def redact_dsn(dsn: str) -> str:
         parts = urlsplit(dsn)
     except ValueError:
         return "<unparsable DSN>"
-    netloc = parts.netloc
+    # Edited as text: urlunsplit would drop the `//` of a DSN with no host (`postgresql:///db`).
+    shown = dsn
     if parts.password is not None:
-        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+        shown = shown.replace(f":{parts.password}@", ":***@", 1)
     query = _PASSWORD_PARAM.sub(r"\1***", parts.query)
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
+    if query != parts.query:
+        shown = shown.replace(f"?{parts.query}", f"?{query}", 1)
+    return shown
 
 
 def _topic_key(topic: str) -> int:

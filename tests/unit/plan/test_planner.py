@@ -249,7 +249,16 @@ def test_an_equal_spend_alert_nothing_records_is_never_adopted_and_the_plan_says
     (change,) = plan.changes
     assert (change.action, change.adopt, change.platform_id) == (Action.CREATE, False, None)
     (warning,) = plan.warnings
-    assert warning.startswith("SpendAlert/monthly: identical alert spa_1 exists")
+    assert warning.startswith("SpendAlert/monthly: identical alert spa_1 exists but nothing records it as")
+
+
+def test_two_equal_spend_alerts_nothing_records_are_named_in_one_warning() -> None:
+    live = {i: _live_alert(ALERT, i) for i in ("spa_1", "spa_2")}
+    plan = plan_for(DesiredState(spend_alerts={"monthly": ALERT}), LiveState(spend_alerts=live), EMPTY)
+    (warning,) = plan.warnings
+    assert warning.startswith(
+        "SpendAlert/monthly: identical alerts spa_1, spa_2 exist but nothing records them"
+    )
 
 
 def test_spend_alert_with_a_different_spec_is_not_adopted() -> None:
