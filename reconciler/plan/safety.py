@@ -9,7 +9,7 @@ from reconciler.errors import PlanRejected
 from reconciler.model import labels
 from reconciler.model.desired import Kind, ResourceKey
 from reconciler.model.live import LiveState
-from reconciler.model.stored import InventoryRecord, StoredState
+from reconciler.model.stored import InventoryRecord, StoredState, VersionRecord
 from reconciler.plan.definition import Action, ResourceChange
 
 
@@ -25,15 +25,27 @@ def refuse_foreign(
     ours = {rec.platform_id: f"{key.kind.value}/{key.name}" for key, rec in records.items()}
     for version in stored.versions:
         if not version.deleted:
-            ours.setdefault(version.platform_id, f"Assistant/{version.assistant} v{version.number}")
-    conflicts = []
-    for platform_id, address in sorted(ours.items(), key=lambda item: item[1]):
-        other = labels.foreign_owner(metadata.get(platform_id), owner)
-        if other is not None:
-            conflicts.append(f"{address} ({platform_id} is owned by {other!r})")
+            ours.setdefault(version.platform_id, version_address(version))
+    refuse_owned_by_others(ours, metadata, owner)
+
+
+def version_address(version: VersionRecord) -> str:
+    return f"{Kind.ASSISTANT.value}/{version.assistant} v{version.number}"
+
+
+def refuse_owned_by_others(
+    ours: Mapping[str, str], metadata: Mapping[str, Mapping[str, str]], owner: str, *, outcome: str = ""
+) -> None:
+    """Raise PlanRejected naming every object of `ours` (platform id -> address) whose live `metadata`
+    carries another owner's label; `outcome` says what the refusal left undone (gc: nothing deleted)."""
+    conflicts = [
+        f"{address} ({platform_id} is owned by {other!r})"
+        for platform_id, address in sorted(ours.items(), key=lambda item: item[1])
+        if (other := labels.foreign_owner(metadata.get(platform_id), owner)) is not None
+    ]
     if conflicts:
         raise PlanRejected(
-            f"objects in this workspace's state are owned by another project or workspace: "
+            f"{outcome}objects in this workspace's state are owned by another project or workspace: "
             f"{', '.join(conflicts)}; they are never updated or deleted from here (is this the state of "
             "another project or target? `metadata.name` in reconcile.yaml and the target name make the owner)"
         )

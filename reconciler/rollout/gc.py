@@ -22,15 +22,15 @@ recorded by hand) stay deletable because our store records them. Without that li
 from __future__ import annotations
 
 import socket
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from reconciler.apply.retry import Retrier
-from reconciler.errors import NotFound, PlanRejected, ReconcilerError
+from reconciler.errors import NotFound, ReconcilerError
 from reconciler.model import labels
 from reconciler.model.desired import Kind
 from reconciler.model.stored import StoredState, VersionRecord
+from reconciler.plan.safety import refuse_owned_by_others, version_address
 from reconciler.store.base import StateStore
 from reconciler.store.lease import Clock, SystemClock, system_sleep, wait_for_lock
 from reconciler.targets.base import Target, run_once
@@ -191,24 +191,9 @@ def _checked(
         return []
     metadata = {a.id: a.metadata for a in live.assistants.values()}
     left = leftovers(stored, {i for i, m in metadata.items() if labels.is_managed(m)})
-    _refuse_foreign([*doomed, *left], metadata, label_owner)
+    at_stake = {v.platform_id: version_address(v) for v in [*doomed, *left]}
+    refuse_owned_by_others(at_stake, metadata, label_owner, outcome="gc deleted nothing: ")
     return left
-
-
-def _refuse_foreign(
-    versions: list[VersionRecord], metadata: Mapping[str, Mapping[str, str]], label_owner: str
-) -> None:
-    conflicts = [
-        f"{v.assistant} v{v.number} ({v.platform_id} is owned by {other!r})"
-        for v in versions
-        if (other := labels.foreign_owner(metadata.get(v.platform_id), label_owner)) is not None
-    ]
-    if conflicts:
-        raise PlanRejected(
-            "gc deleted nothing: versions in this workspace's state are owned by another project or "
-            f"workspace: {', '.join(conflicts)} (is this the state of another project or target? "
-            "`metadata.name` in reconcile.yaml and the target name make the owner)"
-        )
 
 
 def _delete(
