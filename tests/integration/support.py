@@ -4,8 +4,13 @@ snapshot of the platform's objects read back through the real SDK."""
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -49,6 +54,14 @@ def make_project(
         text += "  retry:\n" + "".join(f"    {k}: {v}\n" for k, v in retry.items())
     (dest / "reconcile.yaml").write_text(text, encoding="utf-8")
     return dest
+
+
+def edit_file(root: Path, relative: str, old: str, new: str) -> None:
+    """Replace the first `old` in a project file by `new`; the test fails if `old` is not there."""
+    path = root / relative
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {relative}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def no_sleep(seconds: float) -> None:
@@ -230,3 +243,32 @@ def plain_names() -> Iterator[None]:
             "reconciler.apply.uploads.upload_name", lambda owner, path, sha256: PurePosixPath(path).name
         )
         yield
+
+
+def sigkill_apply_when(root: Path, ready: Callable[[], bool], log: Path, env: dict[str, str]) -> int:
+    """Run `reconcile apply --auto-approve` in `root` as a child process, SIGKILL it as soon as `ready()`
+    holds (polled for at most 60 s; the test fails if the apply ends first), and return its pid."""
+    with log.open("wb") as out:
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from reconciler.cli.main import main; main()",
+                "apply",
+                ".",
+                "--auto-approve",
+            ],
+            cwd=root,
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and child.poll() is None and not ready():
+                time.sleep(0.02)
+            assert child.poll() is None, log.read_text(encoding="utf-8")
+            os.kill(child.pid, signal.SIGKILL)
+        finally:
+            child.wait(timeout=30)
+    return child.pid

@@ -14,6 +14,7 @@ import pytest
 from reconciler.cli.main import run
 from reconciler.model.desired import BreakingFinding
 from reconciler.store import open_store
+from tests.integration.support import edit_file
 
 pytestmark = pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")
 
@@ -38,16 +39,9 @@ def project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     return root
 
 
-def _edit(root: Path, relative: str, old: str, new: str) -> None:
-    path = root / relative
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} not in {relative}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
 def _require(root: Path, prop: str) -> None:
     """A new required string property of create_meeting: breaks old callers (OBJ-06 under `backward`)."""
-    _edit(root, TOOL, "      attendees:\n", f"      {prop}:\n        type: string\n      attendees:\n")
+    edit_file(root, TOOL, "      attendees:\n", f"      {prop}:\n        type: string\n      attendees:\n")
     text = (root / TOOL).read_text(encoding="utf-8")
     head, required, tail = text.rpartition("    required: [")
     assert required, "create_meeting has no required list"

@@ -20,6 +20,7 @@ from reconciler.plan.definition import Action
 from tests.integration.support import (
     CLEAN_COUNTS,
     apply_project,
+    edit_file,
     inventory,
     plan_project,
     platform_state,
@@ -31,13 +32,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")
 
 MANIFEST = "manifests/corporate-assist.yaml"
 POLICY = "manifests/expense-policy.yaml"
-
-
-def _edit(root: Path, relative: str, old: str, new: str) -> None:
-    path = root / relative
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} not in {relative}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def _actions(plan: object) -> dict[str, str]:
@@ -141,10 +135,10 @@ def test_cli_apply_then_plan_detailed_exitcode(project: Path, capsys: pytest.Cap
 
 def test_changing_one_field_plans_exactly_one_update(project: Path, app: EmulatorApp) -> None:
     # `versioning: immutable` (the example's) would create a new version; in place, it is an update.
-    _edit(project, MANIFEST, "versioning: immutable", "versioning: in-place")
+    edit_file(project, MANIFEST, "versioning: immutable", "versioning: in-place")
     apply_project(project, transport(app))
     (before,) = platform_state(app).assistants
-    _edit(project, MANIFEST, "temperature: 0.2", "temperature: 0.7")
+    edit_file(project, MANIFEST, "temperature: 0.2", "temperature: 0.7")
 
     plan = plan_project(project, transport(app))
     assert _actions(plan) == {"Assistant/CorporateAssist": "update"}
@@ -166,7 +160,7 @@ def test_removing_a_file_from_the_vector_store_detaches_and_deletes_it(
 ) -> None:
     apply_project(project, transport(app))
     kept = {f.id for f in platform_state(app).files if f.filename.startswith("expense-rules.rcl-")}
-    _edit(
+    edit_file(
         project,
         POLICY,
         "    - path: files/per-diem-2026.md\n      attributes: {year: 2026, kind: per-diem}\n",
@@ -205,7 +199,7 @@ def test_removing_everything_is_refused_without_allow_empty(project: Path, app: 
 
 
 def test_protect_refuses_deletion_even_after_the_manifest_is_gone(project: Path, app: EmulatorApp) -> None:
-    _edit(project, MANIFEST, "  versioning: immutable\n", "  versioning: immutable\n  protect: true\n")
+    edit_file(project, MANIFEST, "  versioning: immutable\n", "  versioning: immutable\n  protect: true\n")
     apply_project(project, transport(app))
     records = inventory(project, transport(app))
     assert [r.protect for r in records if r.key.kind is Kind.ASSISTANT] == [True]
@@ -219,7 +213,7 @@ def test_protect_refuses_deletion_even_after_the_manifest_is_gone(project: Path,
 
 
 def test_out_of_band_edit_is_drift_and_an_update(project: Path, app: EmulatorApp) -> None:
-    _edit(project, MANIFEST, "versioning: immutable", "versioning: in-place")
+    edit_file(project, MANIFEST, "versioning: immutable", "versioning: in-place")
     apply_project(project, transport(app))
     (assistant,) = platform_state(app).assistants
     with warnings.catch_warnings():

@@ -5,11 +5,7 @@ and no upload behind (found by the review of issue 12; the kill harness's swaps 
 from __future__ import annotations
 
 import hashlib
-import os
 import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,8 +15,8 @@ from reconciler.cli.main import run
 from reconciler.emulator import EmulatorConfig
 from reconciler.emulator.server import EmulatorServer
 from reconciler.model import labels
-from tests.integration.support import CLEAN_COUNTS, platform_state, sdk
-from tests.integration.test_lease import API_KEY, CLI, _served_project
+from tests.integration.support import CLEAN_COUNTS, platform_state, sdk, sigkill_apply_when
+from tests.integration.test_lease import API_KEY, _served_project
 
 pytestmark = [pytest.mark.server, pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")]
 
@@ -50,23 +46,13 @@ def test_a_replace_killed_after_attaching_leaves_no_stale_content(
     before = _attached_ids(server)
 
     (root / RULES).write_text("# Expense rules\n\nVersion two: a rule that must not survive.\n")
-    log = (tmp_path / "killed.log").open("wb")
-    killed = subprocess.Popen(
-        [sys.executable, "-c", CLI, "apply", ".", "--auto-approve"],
-        cwd=root,
-        env={**os.environ, "OPENAI_API_KEY": API_KEY},
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    # Killed while the new upload is attached and ingesting, before the apply records it.
+    sigkill_apply_when(
+        root,
+        lambda: bool(_attached_ids(server) - before),
+        tmp_path / "killed.log",
+        {"OPENAI_API_KEY": API_KEY},
     )
-    try:  # killed while the new upload is attached and ingesting, before the apply records it
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and killed.poll() is None and not _attached_ids(server) - before:
-            time.sleep(0.02)
-        assert killed.poll() is None, (tmp_path / "killed.log").read_text(encoding="utf-8")
-        os.kill(killed.pid, signal.SIGKILL)
-    finally:
-        killed.wait(timeout=30)
-        log.close()
 
     final = "# Expense rules\n\nVersion three: the rule that holds.\n"
     (root / RULES).write_text(final)

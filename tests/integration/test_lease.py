@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import getpass
 import logging
-import os
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -32,6 +29,7 @@ from tests.integration.support import (
     apply_project,
     make_project,
     platform_state,
+    sigkill_apply_when,
     transport,
 )
 
@@ -135,7 +133,6 @@ def test_an_apply_whose_lock_was_taken_stops_before_its_next_platform_call(
 # -- a killed apply, rerun without `state unlock` -----------------------------------------------------
 
 API_KEY = "sk-local-lease-test"
-CLI = "from reconciler.cli.main import main; main()"
 
 
 class _Clock:
@@ -186,26 +183,13 @@ def test_a_rerun_takes_over_the_lock_of_an_apply_killed_with_sigkill(
     server, clock = slow_server
     root = _served_project(tmp_path, server)
     monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
-    log = (tmp_path / "killed.log").open("wb")
-    killed = subprocess.Popen(
-        [sys.executable, "-c", CLI, "apply", ".", "--auto-approve"],
-        cwd=root,
-        env={**os.environ, "OPENAI_API_KEY": API_KEY},
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    # Killed mid-stage: both files attached, the apply waiting for their ingestion.
+    pid = sigkill_apply_when(
+        root,
+        lambda: platform_state(server.app).counts()["attached"] == 2,
+        tmp_path / "killed.log",
+        {"OPENAI_API_KEY": API_KEY},
     )
-    try:
-        # Killed mid-stage: both files attached, the apply waiting for their ingestion.
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and killed.poll() is None:
-            if platform_state(server.app).counts()["attached"] == 2:
-                break
-            time.sleep(0.05)
-        assert killed.poll() is None, (tmp_path / "killed.log").read_text(encoding="utf-8")
-        os.kill(killed.pid, signal.SIGKILL)
-    finally:
-        killed.wait(timeout=30)
-        log.close()
     with open_store(f"sqlite:///{root}/.reconcile/state.db") as store:
         stuck = store.current_lock("remote")
     assert stuck is not None and stuck.expires_at > time.time() + 600  # it would hold on for 15 minutes
@@ -217,10 +201,10 @@ def test_a_rerun_takes_over_the_lock_of_an_apply_killed_with_sigkill(
     user = getpass.getuser()
     host = socket.gethostname()
     assert (
-        f"note: took over the lock {stuck.lock_id} of {user}'s apply by pid {killed.pid} on {host}: "
+        f"note: took over the lock {stuck.lock_id} of {user}'s apply by pid {pid} on {host}: "
         "that process is gone"
     ) in err
-    assert stuck.pid == killed.pid
+    assert stuck.pid == pid
     state = platform_state(server.app)
     assert state.counts() == CLEAN_COUNTS  # converged: nothing twice, nothing missing
     assert state.orphan_files == []

@@ -19,12 +19,15 @@ from reconciler.errors import PlanRejected
 from reconciler.plan.definition import Action
 from tests.integration.support import (
     apply_project,
+    edit_file,
     make_project,
     plan_project,
     platform_state,
     sdk,
     transport,
 )
+
+ASSISTANT = "manifests/corporate-assist.yaml"
 
 pytestmark = pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")
 
@@ -47,13 +50,6 @@ def _snapshot(app: EmulatorApp) -> dict[str, Any]:
     return out
 
 
-def _edit(root: Path, old: str, new: str) -> None:
-    path = root / "manifests" / "corporate-assist.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
 def test_two_projects_with_colliding_names_never_touch_each_other(tmp_path: Path, app: EmulatorApp) -> None:
     first = _named(make_project(tmp_path / "team-a"), "team-a")
     second = _named(make_project(tmp_path / "team-b"), "team-b")
@@ -67,7 +63,7 @@ def test_two_projects_with_colliding_names_never_touch_each_other(tmp_path: Path
     assert len(platform_state(app).assistants) == 2
 
     # A behaviour change and then the manifests' removal in the second leave the first's objects alone.
-    _edit(second, "You are CorporateAssist", "You are the B team's CorporateAssist")
+    edit_file(second, ASSISTANT, "You are CorporateAssist", "You are the B team's CorporateAssist")
     apply_project(second, transport(app))
     shutil.rmtree(second / "manifests")
     (second / "manifests").mkdir()
@@ -137,12 +133,9 @@ def test_our_own_labelled_object_missing_from_the_state_is_adopted(project: Path
     assert _snapshot(app).keys() == before.keys()
 
 
-def test_objects_labelled_before_owner_labels_get_ours_at_the_next_apply(
-    project: Path, app: EmulatorApp
-) -> None:
-    """A project upgraded from a reconciler without owner labels: its recorded objects are labelled at
-    the next apply (so a later state loss finds them), keeping their version labels."""
-    apply_project(project, transport(app))
+def _as_labelled_before_owners(app: EmulatorApp) -> tuple[Any, Any]:
+    """Take our owner label off the one assistant and store, as a reconciler before owner labels left
+    them; returns both as they were."""
     client = sdk(app)
     state = platform_state(app)
     (assistant,) = state.assistants
@@ -150,6 +143,17 @@ def test_objects_labelled_before_owner_labels_get_ours_at_the_next_apply(
     for obj, update in ((assistant, client.beta.assistants.update), (store, client.vector_stores.update)):
         legacy = {k: v for k, v in (obj.metadata or {}).items() if k != "reconciler/owner"}
         update(obj.id, metadata=legacy)
+    return assistant, store
+
+
+def test_objects_labelled_before_owner_labels_get_ours_at_the_next_apply(
+    project: Path, app: EmulatorApp
+) -> None:
+    """A project upgraded from a reconciler without owner labels: its recorded objects are labelled at
+    the next apply (so a later state loss finds them), keeping their version labels."""
+    apply_project(project, transport(app))
+    client = sdk(app)
+    assistant, store = _as_labelled_before_owners(app)
     plan = plan_project(project, transport(app))
     relabel = {c.address: [f.path for f in c.changes] for c in plan.changes if c.action is Action.UPDATE}
     assert relabel == {
@@ -168,7 +172,7 @@ def test_objects_labelled_before_owner_labels_get_ours_at_the_next_apply(
 
 def test_an_update_in_place_keeps_the_version_labels(project: Path, app: EmulatorApp) -> None:
     apply_project(project, transport(app))
-    _edit(project, "  description: Schedules meetings,", "  description: Books meetings,")
+    edit_file(project, ASSISTANT, "  description: Schedules meetings,", "  description: Books meetings,")
     plan, _ = apply_project(project, transport(app))
     assert [c.action for c in plan.changes if c.kind == "Assistant"] == [Action.UPDATE]
     (assistant,) = platform_state(app).assistants
@@ -179,7 +183,7 @@ def _four_versions(root: Path, app: EmulatorApp) -> None:
     """Versions 1-4 of CorporateAssist: each apply after a behaviour change makes a new one."""
     apply_project(root, transport(app))
     for n in (2, 3, 4):
-        _edit(root, "You are CorporateAssist", f"You are CorporateAssist ({n})")
+        edit_file(root, ASSISTANT, "You are CorporateAssist", f"You are CorporateAssist ({n})")
         apply_project(root, transport(app))
 
 
@@ -241,13 +245,7 @@ def test_a_lost_state_after_an_upgrade_warns_about_objects_labelled_without_an_o
     """Objects a reconciler without owner labels made are not adopted after a state loss (a hand label
     looks the same), but the plan names each one and the import that would adopt it."""
     apply_project(project, transport(app))
-    client = sdk(app)
-    state = platform_state(app)
-    (assistant,) = state.assistants
-    (store,) = state.vector_stores
-    for obj, update in ((assistant, client.beta.assistants.update), (store, client.vector_stores.update)):
-        legacy = {k: v for k, v in (obj.metadata or {}).items() if k != "reconciler/owner"}
-        update(obj.id, metadata=legacy)
+    assistant, store = _as_labelled_before_owners(app)
     shutil.rmtree(project / ".reconcile")
     plan = plan_project(project, transport(app))
     created = {c.address for c in plan.changes if c.action is Action.CREATE}

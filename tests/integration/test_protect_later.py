@@ -15,6 +15,7 @@ from reconciler.plan.definition import Action
 from tests.integration.support import (
     CLEAN_COUNTS,
     apply_project,
+    edit_file,
     inventory,
     plan_project,
     platform_state,
@@ -25,13 +26,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")
 
 ASSISTANT = "manifests/corporate-assist.yaml"
 POLICY = "manifests/expense-policy.yaml"
-
-
-def _edit(root: Path, relative: str, old: str, new: str) -> None:
-    path = root / relative
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} not in {relative}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def _protected(root: Path, app: EmulatorApp) -> dict[str, bool]:
@@ -45,7 +39,7 @@ def test_protect_added_to_an_applied_assistant_is_planned_recorded_and_then_refu
     before = platform_state(app)
     assert _protected(project, app)["Assistant/CorporateAssist"] is False
 
-    _edit(project, ASSISTANT, "  versioning: immutable\n", "  versioning: immutable\n  protect: true\n")
+    edit_file(project, ASSISTANT, "  versioning: immutable\n", "  versioning: immutable\n  protect: true\n")
     plan = plan_project(project, transport(app))
     change = plan.by_address()["Assistant/CorporateAssist"]
     assert change.action is Action.UPDATE
@@ -69,7 +63,7 @@ def test_protect_added_to_an_applied_assistant_is_planned_recorded_and_then_refu
 
 def test_protect_on_a_vector_store_through_the_cli(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["apply", str(project), "--auto-approve"]) == 0
-    _edit(project, POLICY, "spec:\n", "spec:\n  protect: true\n")
+    edit_file(project, POLICY, "spec:\n", "spec:\n  protect: true\n")
     capsys.readouterr()
     assert run(["plan", str(project), "--detailed-exitcode"]) == 2
     out = capsys.readouterr().out
@@ -82,8 +76,8 @@ def test_protect_on_a_vector_store_through_the_cli(project: Path, capsys: pytest
     # The store's manifest goes (and the assistant stops using it): the plan refuses to delete it.
     (project / POLICY).unlink()
     resources = "  toolResources:\n    fileSearch:\n      vectorStores: [ExpensePolicy2026]\n"
-    _edit(project, ASSISTANT, resources, "")
-    _edit(project, ASSISTANT, "    - file_search\n", "")
+    edit_file(project, ASSISTANT, resources, "")
+    edit_file(project, ASSISTANT, "    - file_search\n", "")
     capsys.readouterr()
     assert run(["plan", str(project)]) == 1
     err = capsys.readouterr().err

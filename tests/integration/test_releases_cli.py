@@ -21,7 +21,7 @@ from reconciler.errors import PermanentPlatformError
 from reconciler.model.live import LiveState
 from reconciler.model.stored import VersionRecord
 from reconciler.store import StateStore, open_store
-from tests.integration.support import make_project, sdk
+from tests.integration.support import edit_file, make_project, sdk
 
 pytestmark = pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")
 
@@ -273,31 +273,24 @@ def test_gc_reports_a_failed_deletion_carries_on_and_exits_1(
 # -- the scenario, with apply making the versions ----------------------------------------------
 
 
-def _edit(root: Path, relative: str, old: str, new: str) -> None:
-    path = root / relative
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} not in {relative}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
 def test_breaking_change_then_one_command_rollback_leaves_the_platform_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = make_project(tmp_path / "project")
     assert run(["apply", str(root), "--auto-approve"]) == 0
-    _edit(
+    edit_file(
         root,
         "manifests/create-meeting.yaml",
         "      attendees:\n",
         "      location:\n        type: string\n      attendees:\n",
     )
-    _edit(
+    edit_file(
         root,
         "manifests/create-meeting.yaml",
         "duration_minutes, attendees]",
         "duration_minutes, location, attendees]",
     )
-    _edit(
+    edit_file(
         root,
         "manifests/corporate-assist.yaml",
         "  versioning: immutable\n",
