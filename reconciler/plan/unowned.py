@@ -20,26 +20,24 @@ from reconciler.plan.definition import Action, ResourceChange
 IMPORT_KIND: dict[str, str] = {Kind.ASSISTANT.value: "assistant", Kind.VECTOR_STORE.value: "vector-store"}
 
 
-def _unowned(metadata: Mapping[str, str], name: str) -> bool:
-    managed = labels.is_managed(metadata)
-    return managed and labels.owner_of(metadata) is None and metadata.get(labels.NAME) == name
-
-
 def unowned_warnings(changes: Iterable[ResourceChange], live: LiveState, stored: StoredState) -> list[str]:
     """One line per assistant or vector store to create while objects labelled with its name, but with
     no owner, exist that neither the inventory nor the versions record."""
     claimed = {r.platform_id for r in stored.inventory} | {v.platform_id for v in stored.versions}
-    metadata: dict[str, dict[str, Mapping[str, str]]] = {
-        Kind.ASSISTANT.value: {i: a.metadata for i, a in live.assistants.items()},
-        Kind.VECTOR_STORE.value: {i: s.metadata for i, s in live.vector_stores.items()},
-    }
+    objects: list[tuple[str, str, Mapping[str, str]]] = [
+        (Kind.ASSISTANT.value, i, a.metadata) for i, a in live.assistants.items()
+    ]
+    objects += [(Kind.VECTOR_STORE.value, i, s.metadata) for i, s in live.vector_stores.items()]
+    # Indexed once by (kind, name): another project's thousand objects must not be scanned per create.
+    unowned: dict[tuple[str, str], list[str]] = {}
+    for kind, platform_id, metadata in objects:
+        if platform_id not in claimed and labels.is_managed(metadata) and labels.owner_of(metadata) is None:
+            unowned.setdefault((kind, metadata.get(labels.NAME, "")), []).append(platform_id)
     out: list[str] = []
     for change in changes:
         if change.action is not Action.CREATE or change.kind not in IMPORT_KIND:
             continue
-        found = sorted(
-            i for i, m in metadata[change.kind].items() if i not in claimed and _unowned(m, change.name)
-        )
+        found = sorted(unowned.get((change.kind, change.name), ()))
         if not found:
             continue
         command = f"reconcile import {IMPORT_KIND[change.kind]}"
