@@ -249,7 +249,7 @@ def _constraints(kind: str, raw: Mapping[str, Any], kinds: Mapping[str, Any], fm
             s.min_len = raw["minLength"]
         if _is_count(raw.get("maxLength")):
             s.max_len = raw["maxLength"]
-        if isinstance(raw.get("pattern"), str) and raw["pattern"] not in ("", ".*", "^.*$", "[\\s\\S]*"):
+        if isinstance(raw.get("pattern"), str) and raw["pattern"] not in ("", ".*", "[\\s\\S]*"):
             s.pattern = raw["pattern"]
         if fmt and isinstance(raw.get("format"), str):
             s.fmt = raw["format"]

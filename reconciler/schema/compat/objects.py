@@ -8,6 +8,7 @@ the edit (the same id in both directions); changes inside a kept property are re
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from reconciler.schema.compat.normal import Node, ObjC, canonical, escape
@@ -76,7 +77,10 @@ class _Namer:
         return "OBJ-06" if req_new else "OBJ-07"
 
 
-def object_sub(check: Check, an: Node, bn: Node, x: ObjC, y: ObjC) -> Compat:
+def object_sub(
+    check: Check, an: Node, bn: Node, x: ObjC, y: ObjC, override: Mapping[str, Node] | None = None
+) -> Compat:
+    """V(x) ⊆ V(y); `override` replaces some of x's property schemas (one part of a discriminator split)."""
     a_doc, b_doc = check.a_doc, check.b_doc
     namer = _Namer(check, an, bn, x, y) if check.a_is_old else _Namer(check, bn, an, y, x)
     new_ptr = an.pointer if not check.a_is_old else bn.pointer
@@ -101,7 +105,10 @@ def object_sub(check: Check, an: Node, bn: Node, x: ObjC, y: ObjC) -> Compat:
                 check.report(at(key), namer.rule(key), Compat.NO, f"`{key}` required by the {side} schema")
             )
     for key, raw in x.props.items():
-        na = a_doc.node(raw, f"{an.pointer}/properties/{escape(key)}")
+        if override is not None and key in override:
+            na = override[key]
+        else:
+            na = a_doc.node(raw, f"{an.pointer}/properties/{escape(key)}")
         if na.is_false:
             continue
         if key in y.props:

@@ -1,5 +1,5 @@
-"""Subset checks for the scalar kinds: numbers (bounds, exclusivity, multipleOf, integrality) and strings
-(length, pattern, format). Each returns the issues found as (rule, result, message); an empty list means ⊆.
+"""Subset check for numbers (bounds, exclusivity, multipleOf, integrality); strings are in `strings`.
+It returns the issues found as (rule, result, message); an empty list means ⊆.
 
 Rules are named after the *change* (old → new), whichever direction is being checked, so that the backward and
 forward runs report the same rule id for the same edit.
@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from reconciler.schema.compat.normal import NumC, StrC
-from reconciler.schema.compat.values import num_member, pattern_match
+from reconciler.schema.compat.normal import NumC
+from reconciler.schema.compat.values import num_member
 from reconciler.schema.compat.verdict import Compat
 
 Issue = tuple[str, Compat, str]
@@ -166,57 +166,3 @@ def _fmt(value: Fraction | None) -> str:
     if value is None:
         return "none"
     return str(value.numerator) if value.denominator == 1 else str(float(value))
-
-
-def str_subset(a: StrC, b: StrC, a_is_old: bool) -> list[Issue]:
-    a_max = a.max_len
-    if a_max is not None and a.min_len > a_max:
-        return []  # a admits no string
-    old, new = (a, b) if a_is_old else (b, a)
-    issues: list[Issue] = []
-    # A pattern or format on a may itself bound the lengths, so length failures are only proven without them.
-    sure = Compat.NO if a.pattern is None and a.fmt is None else Compat.UNKNOWN
-    if a.min_len < b.min_len:
-        if a_is_old:
-            rule = "STR-07" if old.min_len == 0 else "STR-05"
-        else:
-            rule = "STR-08" if new.min_len == 0 else "STR-06"
-        issues.append((rule, sure, f"minLength {old.min_len} -> {new.min_len}"))
-    if b.max_len is not None and (a_max is None or a_max > b.max_len):
-        if a_is_old:
-            rule = "STR-03" if old.max_len is None else "STR-02"
-        else:
-            rule = "STR-04" if new.max_len is None else "STR-01"
-        issues.append((rule, sure, f"maxLength {old.max_len} -> {new.max_len}"))
-    if b.pattern is not None and a.pattern != b.pattern:
-        if a.pattern is None:
-            rule = "PAT-01" if a_is_old else "PAT-02"
-            found = a.fmt is None and _pattern_witness(b.pattern, a)
-            issues.append(
-                (rule, Compat.NO if found else Compat.UNKNOWN, f"pattern {old.pattern!r} -> {new.pattern!r}")
-            )
-        else:
-            issues.append(
-                ("PAT-03", Compat.UNKNOWN, f"pattern {old.pattern!r} -> {new.pattern!r}: not decided")
-            )
-    if b.fmt is not None and a.fmt != b.fmt:
-        if a.fmt is None:
-            rule = "FMT-01" if a_is_old else "FMT-02"
-            result = Compat.NO if a.pattern is None else Compat.UNKNOWN
-            issues.append((rule, result, f"format {old.fmt!r} -> {new.fmt!r} (format read as an assertion)"))
-        else:
-            issues.append(("FMT-03", Compat.UNKNOWN, f"format {old.fmt!r} -> {new.fmt!r}: not decided"))
-    return issues
-
-
-_PROBES = ("", " ", "a", "0", "-", "~", "\n", "zz", "00", "A-1", " x ")
-
-
-def _pattern_witness(pattern: str, a: StrC) -> bool:
-    """Is there an obviously admitted string (by a's length window) that the new pattern rejects?"""
-    for probe in (*_PROBES, "a" * a.min_len, "~" * max(a.min_len, 1), "0" * max(a.min_len, 1)):
-        if len(probe) < a.min_len or (a.max_len is not None and len(probe) > a.max_len):
-            continue
-        if pattern_match(pattern, probe) is Compat.NO:
-            return True
-    return False

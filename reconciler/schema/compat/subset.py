@@ -14,9 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.schema.compat.normal import KINDS, ArrC, Document, Node, NumC, ObjC, StrC, json_key
-from reconciler.schema.compat.scalars import num_empty, num_subset, num_values, str_subset
+from reconciler.schema.compat.scalars import num_empty, num_subset, num_values
+from reconciler.schema.compat.strings import str_subset
+from reconciler.schema.compat.unions import covered, in_one_of, refuted
 from reconciler.schema.compat.values import disjoint, finite_values, kind_of, member
 from reconciler.schema.compat.verdict import Compat, best, weaken, worst
+from reconciler.schema.compat.witness import counterexample
 
 _MAX_DEPTH = 200
 _SMALL_RANGE = 256
@@ -99,6 +102,8 @@ class Check:
             pieces = [p for p in self.conjuncts(a, self.a_doc) if isinstance(p, Node)]
             if any(self.quietly(p, b) is Compat.YES for p in pieces):
                 return Compat.YES
+            if refuted(self, a, b, [b], self.where(a, b), "CMP-04", "combined schema"):
+                return Compat.NO
             return self.report(
                 self.where(a, b),
                 "CMP-04",
@@ -113,24 +118,12 @@ class Check:
             return self.sub(a, piece)
         word, value = piece
         if word == "oneOf":
-            return self.in_one_of(a, value)
+            return in_one_of(self, a, value)
         # An unmodelled keyword on b holds for a only if a repeats it verbatim at the same place.
         if isinstance(a.raw, dict) and word in a.raw and a.raw[word] == value and "$ref" not in repr(value):
             return Compat.YES
         return self.report(
             self.where(a, Node(a.pointer, None, {})), RULE_OPAQUE, Compat.UNKNOWN, f"`{word}` not modelled"
-        )
-
-    def in_one_of(self, a: Node, branches: tuple[Node, ...]) -> Compat:
-        """a ⊆ oneOf[...]: a inside one branch and provably disjoint from all the others."""
-        for i, branch in enumerate(branches):
-            if self.quietly(a, branch) is Compat.YES and all(
-                disjoint(a, other, self.a_doc, self.b_doc) for j, other in enumerate(branches) if j != i
-            ):
-                return Compat.YES
-        pointer = a.pointer if not self.a_is_old else branches[0].pointer.rsplit("/", 2)[0]
-        return self.report(
-            pointer, "CMP-07", Compat.UNKNOWN, "oneOf branches may overlap; exclusivity not proven"
         )
 
     def conjuncts(self, node: Node, doc: Document) -> list[Node | tuple[str, Any]]:
@@ -239,11 +232,23 @@ class Check:
             if self.quietly_atom(x, cands[0]) is Compat.YES:
                 return Compat.YES
             mark = self.mark()
-            return self.weakened(mark, self.atom_sub(x, cands[0]))
+            result = self.atom_sub(x, cands[0])
+            # The finite branch might hold what the other rejects: NO stands only with a counterexample.
+            if result is Compat.NO and counterexample(x.node, self.a_doc, b, self.b_doc, [b])[0]:
+                return result
+            return self.weakened(mark, result)
         if best(self.quietly_atom(x, y) for y in cands) is Compat.YES:
             return Compat.YES
+        joint = covered(self, x, cands)
+        if joint is Compat.YES or joint is Compat.NO:
+            return joint
+        where = self.where(x.node, b)
+        if refuted(self, x.node, b, [b], where, "CMP-04", "no branch of the union holds it"):
+            return Compat.NO
+        if joint is not None:
+            return joint
         message = f"{x.kind} fits no single one of {len(cands)} branches; union coverage not decided"
-        return self.report(self.where(x.node, b), "CMP-04", Compat.UNKNOWN, message)
+        return self.report(where, "CMP-04", Compat.UNKNOWN, message)
 
     def quietly_atom(self, x: Atom, y: Atom) -> Compat:
         saved, self.out = self.out, None
@@ -330,7 +335,9 @@ class Check:
         self.assumed.add(key)
         try:
             if isinstance(x.c, ArrC) and isinstance(y.c, ArrC):
-                return self.array_sub(x, y, x.c, y.c)
+                from reconciler.schema.compat.arrays import array_sub
+
+                return array_sub(self, x.node, y.node, x.c, y.c)
             if isinstance(x.c, ObjC) and isinstance(y.c, ObjC):
                 from reconciler.schema.compat.objects import object_sub
 
@@ -338,32 +345,6 @@ class Check:
         finally:
             self.assumed.discard(key)
         return self.report(pointer, "TYP-06", Compat.UNKNOWN, "kinds not comparable")
-
-    def array_sub(self, x: Atom, y: Atom, a: ArrC, b: ArrC) -> Compat:
-        pointer = self.where(x.node, y.node)
-        if a.max_items is not None and a.min_items > a.max_items:
-            return Compat.YES
-        old, new = (a, b) if self.a_is_old else (b, a)
-        results: list[Compat] = []
-        if a.min_items < b.min_items:
-            rule = "ARR-04" if self.a_is_old else "ARR-05"
-            results.append(
-                self.report(pointer, rule, Compat.NO, f"minItems {old.min_items} -> {new.min_items}")
-            )
-        if b.max_items is not None and (a.max_items is None or a.max_items > b.max_items):
-            rule = "ARR-06" if self.a_is_old else "ARR-07"
-            results.append(
-                self.report(pointer, rule, Compat.NO, f"maxItems {old.max_items} -> {new.max_items}")
-            )
-        if b.unique and not a.unique and (a.max_items is None or a.max_items >= 2):
-            results.append(
-                self.report(pointer, "ARR-08", Compat.NO, f"uniqueItems {old.unique} -> {new.unique}")
-            )
-        if a.max_items != 0:
-            ia = self.a_doc.node(a.items, f"{x.node.pointer}/items")
-            ib = self.b_doc.node(b.items, f"{y.node.pointer}/items")
-            results.append(self.sub(ia, ib))
-        return worst(results)
 
 
 _Kinds = tuple[set[str], set[str], bool]

@@ -1,18 +1,17 @@
 """Membership of one JSON value in a normalised schema, and cheap disjointness of schema pieces.
 
 Membership decides finite sets exactly (enum/const, null, boolean, small integer ranges): a finite set is a
-subset of S exactly when every member is in V(S). Anything not decided (formats, regular expressions the two
-regex dialects read differently, unmodelled keywords) is UNKNOWN, never YES.
+subset of S exactly when every member is in V(S). Anything not decided (formats at their validators' edges,
+patterns outside the regular subset of ECMA-262, unmodelled keywords) is UNKNOWN, never YES.
 """
 
 from __future__ import annotations
 
-import re
 from fractions import Fraction
-from functools import lru_cache
 from typing import Any
 
 from reconciler.schema.compat.normal import ArrC, Document, Node, NumC, ObjC, StrC, escape, json_key, num
+from reconciler.schema.compat.strings import str_disjoint, str_member
 from reconciler.schema.compat.verdict import Compat, best, worst
 
 _MAX_DEPTH = 64
@@ -30,26 +29,6 @@ def kind_of(value: Any) -> str:
     if isinstance(value, list):
         return "array"
     return "object"
-
-
-@lru_cache(maxsize=512)
-def _compiled(pattern: str) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
-    try:
-        return re.compile(pattern), re.compile(pattern, re.ASCII)
-    except re.error:
-        return None
-
-
-def pattern_match(pattern: str, text: str) -> Compat:
-    """`pattern` is an unanchored search. ECMA-262 classes are ASCII for \\d and \\w but Unicode for \\s;
-    Python's are Unicode for all, so we only trust an answer both readings agree on."""
-    compiled = _compiled(pattern)
-    if compiled is None:
-        return Compat.UNKNOWN
-    uni, ascii_ = (c.search(text) is not None for c in compiled)
-    if uni != ascii_:
-        return Compat.UNKNOWN
-    return Compat.YES if uni else Compat.NO
 
 
 def num_member(value: Fraction, c: NumC) -> bool:
@@ -96,15 +75,7 @@ def _base(value: Any, kind: str, c: Any, node: Node, doc: Document, depth: int) 
         n = num(value)
         return Compat.UNKNOWN if n is None else (Compat.YES if num_member(n, c) else Compat.NO)
     if isinstance(c, StrC):
-        length = len(value)
-        if length < c.min_len or (c.max_len is not None and length > c.max_len):
-            return Compat.NO
-        parts = [Compat.YES]
-        if c.pattern is not None:
-            parts.append(pattern_match(c.pattern, value))
-        if c.fmt is not None:
-            parts.append(Compat.UNKNOWN)  # format checkers differ between validators; not decided here
-        return worst(parts)
+        return str_member(value, c)
     if isinstance(c, ArrC):
         if len(value) < c.min_items or (c.max_items is not None and len(value) > c.max_items):
             return Compat.NO
@@ -137,11 +108,12 @@ def finite_values(node: Node, doc: Document) -> tuple[Any, ...] | None:
 
 
 def disjoint(a: Node, b: Node, a_doc: Document, b_doc: Document, depth: int = 0) -> bool:
-    """Provably no common instance? Cheap and incomplete: kinds, finite sets and required discriminators."""
+    """Provably no common instance? Incomplete: kinds, finite sets, number intervals, string languages and
+    required discriminators."""
     if depth > 3 or a.ref is not None or b.ref is not None:
         return False
     if not set(a.kinds).intersection(b.kinds):
-        return True
+        return True  # (also caught below; kept first because it is the cheapest answer)
     if (
         a.enum is not None
         and b.enum is not None
@@ -153,15 +125,25 @@ def disjoint(a: Node, b: Node, a_doc: Document, b_doc: Document, depth: int = 0)
             member(v, two, b_doc if d1 is a_doc else a_doc) is Compat.NO for v in one.enum
         ):
             return True
-    oa, ob = a.kinds.get("object"), b.kinds.get("object")
-    if (
-        set(a.kinds) == {"object"}
-        and set(b.kinds) == {"object"}
-        and isinstance(oa, ObjC)
-        and isinstance(ob, ObjC)
-    ):
-        return objects_disjoint(a, b, oa, ob, a_doc, b_doc, depth)
+    return all(_kind_disjoint(kind, a, b, a_doc, b_doc, depth) for kind in set(a.kinds) & set(b.kinds))
+
+
+def _kind_disjoint(kind: str, a: Node, b: Node, a_doc: Document, b_doc: Document, depth: int) -> bool:
+    ca, cb = a.kinds[kind], b.kinds[kind]
+    if isinstance(ca, NumC) and isinstance(cb, NumC):
+        return _below(ca, cb) or _below(cb, ca)
+    if isinstance(ca, StrC) and isinstance(cb, StrC):
+        return str_disjoint(ca, cb)
+    if isinstance(ca, ObjC) and isinstance(cb, ObjC):
+        return objects_disjoint(a, b, ca, cb, a_doc, b_doc, depth)
     return False
+
+
+def _below(x: NumC, y: NumC) -> bool:
+    """Every number x admits is below every number y admits."""
+    if x.hi is None or y.lo is None:
+        return False
+    return x.hi < y.lo or (x.hi == y.lo and (x.hi_excl or y.lo_excl))
 
 
 def objects_disjoint(
