@@ -84,6 +84,8 @@ def str_disjoint(a: StrC, b: StrC) -> bool:
     hi = min(highs) if highs else None
     if hi is not None and lo > hi:
         return True
+    if a.pattern is None and b.pattern is None and a.fmt is None and b.fmt is None:
+        return False  # overlapping windows of unconstrained strings
     both = language(a).patterns + language(b).patterns
     try:
         return gap(Lang(both, lo, hi), []) is None
@@ -93,6 +95,12 @@ def str_disjoint(a: StrC, b: StrC) -> bool:
 
 def _refute(a: StrC, pattern: str | None, lo: int, hi: int | None) -> tuple[Compat, str | None]:
     """Is every string of `a` inside Lang(pattern, lo, hi)? NO comes with a witness."""
+    if a.pattern is None and a.fmt is None and pattern is None:  # windows alone: no automata needed
+        for n in (a.min_len, None if hi is None else hi + 1):
+            inside_a = n is not None and (a.max_len is None or n <= a.max_len)
+            if inside_a and n is not None and (n < lo or (hi is not None and n > hi)):
+                return Compat.NO, "a" * n
+        return Compat.YES, None
     from reconciler.schema.compat.automata import Lang, gap
 
     try:

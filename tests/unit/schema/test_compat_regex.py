@@ -4,6 +4,8 @@ refused (UNKNOWN upstream), and an automaton too large to build is refused inste
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import pytest
@@ -103,3 +105,15 @@ def test_format_membership_at_the_edges() -> None:
     assert format_member("2024-02-30", "date") is Compat.UNKNOWN  # the month-length rule is not regular here
     assert format_member("no-at-sign", "email") is Compat.NO
     assert format_member("anything", "x-custom") is Compat.UNKNOWN
+
+
+def test_the_automata_library_is_imported_only_when_a_pattern_is_judged() -> None:
+    code = (
+        "import sys\n"
+        "from reconciler.schema.compat import classify\n"
+        "classify({'type': 'string', 'maxLength': 3}, {'anyOf': [{'type': 'string'}, {'type': 'null'}]})\n"
+        "assert 'greenery' not in sys.modules\n"
+        "classify({'type': 'string', 'pattern': 'a'}, {'type': 'string', 'pattern': 'b'})\n"
+        "assert 'greenery' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
