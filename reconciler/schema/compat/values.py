@@ -149,15 +149,17 @@ def _below(x: NumC, y: NumC) -> bool:
 def objects_disjoint(
     a: Node, b: Node, oa: ObjC, ob: ObjC, a_doc: Document, b_doc: Document, depth: int
 ) -> bool:
-    """No shared instance if some key both require has disjoint value schemas (discriminators)."""
+    """No shared instance if some key both require has disjoint value schemas (discriminators), or one
+    side requires a key the other forbids (closed, or its property schema is false)."""
     for key in oa.required & ob.required:
         if key in oa.props and key in ob.props:
             ca = a_doc.node(oa.props[key], f"{a.pointer}/properties/{escape(key)}")
             cb = b_doc.node(ob.props[key], f"{b.pointer}/properties/{escape(key)}")
             if disjoint(ca, cb, a_doc, b_doc, depth + 1):
                 return True
-        elif (key in oa.props and ob.additional is False and key not in ob.props) or (
-            key in ob.props and oa.additional is False and key not in oa.props
-        ):
-            return True
+    for one, other in ((oa, ob), (ob, oa)):
+        for key in one.required:
+            schema = other.props.get(key, other.additional)
+            if schema is False:
+                return True
     return False

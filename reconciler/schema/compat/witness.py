@@ -189,10 +189,13 @@ def _objects(
             out.append({**base, key: value})
             full.setdefault(key, value)
     out.append(full)
-    key = "extra"
-    while key in c.props:
-        key += "_"
-    extra = values(key) if c.additional is not False else []
-    if extra:
-        out.append({**base, key: extra[0]})
-    return out[:_PER_NODE]
+    # Keys only the other side names (a key it requires lets an instance reach into its branches).
+    other_keys = [k for _, h_c in h_objs for k in (*sorted(h_c.required), *h_c.props) if k not in c.props]
+    if c.additional is not False:
+        key = "extra"
+        while key in c.props:
+            key += "_"
+        other_keys.append(key)
+    for key in list(dict.fromkeys(other_keys))[:_KEYS]:
+        out += [{**base, key: value} for value in values(key)]
+    return out[: 3 * _PER_NODE]
