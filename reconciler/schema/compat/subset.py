@@ -2,8 +2,9 @@
 
 Both schemas are read as unions of *atoms* (one kind with its constraints, or a finite set of values). An atom
 of a must fit the union of b's atoms of the same kind: exactly when one candidate remains after dropping
-the provably disjoint ones, speculatively (YES or UNKNOWN, never NO) when several do. Conjunctions on the b
-side are exact (a ⊆ x ∩ y iff a ⊆ x and a ⊆ y); on the a side one fitting conjunct suffices, else UNKNOWN.
+the provably disjoint ones; when several do, by union coverage (`unions`), and NO only with a counterexample
+(`witness`). Conjunctions on the b side are exact (a ⊆ x ∩ y iff a ⊆ x and a ⊆ y); on the a side one
+fitting conjunct suffices, else a counterexample, else UNKNOWN.
 Recursion through `$ref` is coinductive: a pair of object/array locations met again on the current path is
 assumed to hold, which is sound because every such cycle passes through a property or an item.
 """
