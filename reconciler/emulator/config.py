@@ -23,7 +23,6 @@ class EmulatorConfig:
     project_id: str = "proj_local"
     organization_id: str = "org_local"
     faults: FaultConfig = field(default_factory=FaultConfig)
-    unindexable_suffixes: tuple[str, ...] = (".bin", ".exe", ".zip", ".png", ".jpg")
     # Runs (resources/runs.py): seconds queued, seconds in progress per model step, seconds a cancel
     # takes, and the run's lifetime before a non-terminal run expires (the platform's is 10 minutes).
     run_queued_seconds: float = 0.0
