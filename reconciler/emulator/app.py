@@ -11,7 +11,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.wrappers import Request, Response
 
 from reconciler.emulator.config import EmulatorConfig
-from reconciler.emulator.faults import ConnectionDropped, FaultInjector, Outcome
+from reconciler.emulator.faults import ConnectionDropped, FaultInjector, Outcome, ResetBeforeHandling
 from reconciler.emulator.http import ApiError, json_response, new_id
 from reconciler.emulator.resources import register_all
 from reconciler.emulator.router import Context, Route, Router
@@ -64,7 +64,7 @@ class EmulatorApp:
             if outcome is Outcome.SERVER_ERROR:
                 raise self._server_error()
             if outcome is Outcome.RESET:
-                raise ConnectionDropped("reset before handling")
+                raise ResetBeforeHandling("reset before handling")
             response = route.handler(self.context, request, **params)
             if outcome is Outcome.LOST:
                 raise ConnectionDropped("handled, response lost")

@@ -7,6 +7,7 @@ Rates are fractions of requests per route group; `only=` limits faults to route 
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
@@ -24,8 +25,16 @@ class Outcome(Enum):
     LOST = "lost"  # request handled, then the connection dropped: the client never sees the response
 
 
+# The route groups faults and rate limits apply to (`Router.add` refuses any other).
+GROUPS = ("assistants", "files", "vector_stores", "threads", "conversations", "responses", "admin")
+_RATES = ("error_rate", "reset_rate", "lost_rate")
+_BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+
+
 @dataclass(frozen=True)
 class FaultConfig:
+    """Faults in force. Checked when made: a bad value is a one-line `ValueError` naming the option."""
+
     seed: int = 0
     latency_ms: float = 0.0
     jitter_ms: float = 0.0
@@ -37,23 +46,54 @@ class FaultConfig:
     only: tuple[str, ...] = ()  # route groups the random faults apply to; empty = all
     writes_only: bool = False  # random faults only on POST/DELETE
 
+    def __post_init__(self) -> None:
+        for name in ("seed", "rpm", "admin_rpm"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"fault option {name}: expected a whole number, got {value!r}")
+        for name in ("rpm", "admin_rpm"):
+            if getattr(self, name) < 0:
+                raise ValueError(
+                    f"fault option {name}: expected 0 (no limit) or more, got {getattr(self, name)}"
+                )
+        for name in ("latency_ms", "jitter_ms", *_RATES):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise ValueError(f"fault option {name}: expected a number, got {value!r}")
+            if value < 0:
+                raise ValueError(f"fault option {name}: expected 0 or more, got {_number(value)}")
+        for name in _RATES:
+            if getattr(self, name) > 1:
+                raise ValueError(
+                    f"fault option {name}: a rate is a fraction of requests from 0 to 1, "
+                    f"got {_number(getattr(self, name))}"
+                )
+        total = sum(getattr(self, name) for name in _RATES)
+        if total > 1 + 1e-9:
+            raise ValueError(
+                f"fault options error_rate + reset_rate + lost_rate add up to {total:g}; they share one roll "
+                "per request, so their sum must be at most 1"
+            )
+        unknown = [group for group in self.only if group not in GROUPS]
+        if unknown:
+            raise ValueError(
+                f"fault option only: unknown route group {unknown[0]!r} (known: {', '.join(GROUPS)})"
+            )
+
     @classmethod
     def parse(cls, text: str) -> FaultConfig:
+        """`key=value` pairs separated by commas; `only` takes `;`-separated route groups."""
         values: dict[str, object] = {}
-        known = {f.name: f for f in fields(cls)}
+        known = {f.name for f in fields(cls)}
         for part in filter(None, (p.strip() for p in text.split(","))):
-            key, _, value = part.partition("=")
-            key = key.strip()
+            key, equals, value = (s.strip() for s in part.partition("="))
             if key not in known:
                 raise ValueError(f"unknown fault option {key!r} (known: {', '.join(sorted(known))})")
-            if key == "only":
-                values[key] = tuple(v for v in value.split(";") if v)
-            elif key == "writes_only":
-                values[key] = value.lower() in ("1", "true", "yes")
-            elif key in ("seed", "rpm", "admin_rpm"):
-                values[key] = int(value)
-            else:
-                values[key] = float(value)
+            if not equals or not value:
+                raise ValueError(f"fault option {key} has no value (write {key}=VALUE)")
+            if key in values:
+                raise ValueError(f"fault option {key} is given twice")
+            values[key] = _value(key, value)
         return cls(**values)  # type: ignore[arg-type]
 
     @property
@@ -61,6 +101,45 @@ class FaultConfig:
         return any(
             (self.latency_ms, self.jitter_ms, self.error_rate, self.reset_rate, self.lost_rate, self.rpm)
         ) or bool(self.admin_rpm)
+
+    def describe(self) -> str:
+        """The faults in force, in `--faults` syntax (`none` when there are none)."""
+        if not self.active:
+            return "none"
+        parts = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value == f.default and f.name != "seed":
+                continue
+            if f.name == "only":
+                parts.append("only=" + ";".join(value))
+            elif isinstance(value, bool):
+                parts.append(f"{f.name}={'true' if value else 'false'}")
+            else:
+                parts.append(f"{f.name}={_number(value)}")
+        return ",".join(parts)
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _value(key: str, text: str) -> object:
+    if key == "only":
+        return tuple(v.strip() for v in text.split(";") if v.strip())
+    if key == "writes_only":
+        if text.lower() not in _BOOLEANS:
+            raise ValueError(f"fault option writes_only: expected true or false, got {text!r}")
+        return _BOOLEANS[text.lower()]
+    if key in ("seed", "rpm", "admin_rpm"):
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError(f"fault option {key}: expected a whole number, got {text!r}") from None
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"fault option {key}: expected a number, got {text!r}") from None
 
 
 class FaultInjector:
@@ -128,5 +207,10 @@ class FaultInjector:
 
 
 class ConnectionDropped(Exception):
-    """Raised inside the app to drop the connection: the in-process transport turns it into a
-    transport error; the real server closes the socket mid-response."""
+    """Raised inside the app to drop the connection after handling (a lost response): the in-process
+    transport turns it into a transport error; the real server closes the socket mid-response."""
+
+
+class ResetBeforeHandling(ConnectionDropped):
+    """The connection drops before the request is handled: the real server closes the socket without
+    sending a status line, so the client cannot mistake it for a response that was sent and lost."""

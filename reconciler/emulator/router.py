@@ -10,6 +10,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from reconciler.emulator.config import EmulatorConfig
+from reconciler.emulator.faults import GROUPS
 from reconciler.emulator.storage import Storage
 
 
@@ -42,6 +43,9 @@ class Router:
 
     def add(self, method: str, path: str, handler: Handler, *, group: str, admin: bool = False) -> None:
         """Register a handler. `path` uses werkzeug syntax: `/assistants/<assistant_id>`."""
+        if group not in GROUPS:
+            # `only=` is checked against GROUPS: a group outside it could never be named there.
+            raise ValueError(f"route group {group!r} is not in faults.GROUPS")
         endpoint = f"{method} {path}"
         self.routes[endpoint] = Route(method, path, handler, group, admin)
         self._map.add(Rule(path, methods=[method], endpoint=endpoint))

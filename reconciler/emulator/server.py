@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 from waitress import wasyncore
+from waitress.channel import HTTPChannel
 from waitress.server import create_server
+from waitress.task import WSGITask
 
 from reconciler.emulator.app import EmulatorApp
 from reconciler.emulator.config import EmulatorConfig
-from reconciler.emulator.faults import ConnectionDropped
+from reconciler.emulator.faults import ConnectionDropped, ResetBeforeHandling
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 
 class _DroppingApp:
-    """Turns ConnectionDropped into a response that promises more body than it sends: waitress then
-    closes the socket, and the client sees the connection die mid-response (no status it could trust)."""
+    """Turns a lost response (ConnectionDropped after handling) into a response that promises more body
+    than it sends: waitress then closes the socket, and the client sees the connection die mid-response.
+    A reset before handling (ResetBeforeHandling) passes through to `_ResettingTask`."""
 
     def __init__(self, app: EmulatorApp) -> None:
         self.app = app
@@ -29,9 +35,31 @@ class _DroppingApp:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         try:
             return self.app(environ, start_response)
+        except ResetBeforeHandling:
+            raise
         except ConnectionDropped:
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "1048576")])
             return _truncated()
+
+
+class _ResettingTask(WSGITask):
+    """A waitress task that can abort: on ResetBeforeHandling it writes nothing, not even a status line,
+    and the channel closes the socket with a TCP reset (SO_LINGER 0), as a dropped connection looks.
+    Anything written first (say `200 OK` headers) would make it look like a lost response instead."""
+
+    def service(self) -> None:
+        try:
+            super().service()
+        except ResetBeforeHandling:
+            self.close_on_finish = True
+            sock = self.channel.socket
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
+class _Channel(HTTPChannel):
+    task_class = _ResettingTask
 
 
 def _truncated() -> Iterator[bytes]:
@@ -62,6 +90,7 @@ class EmulatorServer:
             threads=threads,
             ident="reconciler-emulator",
         )
+        cast(Any, self._server).channel_class = _Channel
         # waitress keeps its channels in a per-server socket map; shutdown must close them all.
         self._socket_map: dict[int, Any] = cast(Any, self._server)._map
         self.host = host

@@ -51,7 +51,11 @@ def build_client(
 
         db = root / config.platform_db
         db.parent.mkdir(parents=True, exist_ok=True)
-        transport = EmulatorTransport(EmulatorApp(EmulatorConfig.from_env(db_path=str(db))))
+        try:
+            settings = EmulatorConfig.from_env(db_path=str(db))
+        except ValueError as exc:  # a malformed EMULATOR_* variable
+            raise ConfigError(f"the local platform's settings: {exc}") from None
+        transport = EmulatorTransport(EmulatorApp(settings))
     if config.type == "local":
         api_key, admin_key = LOCAL_API_KEY, LOCAL_API_KEY
         base_url = "http://127.0.0.1/v1"

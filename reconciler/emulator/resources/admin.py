@@ -3,6 +3,8 @@
 
 Every route needs the admin key (checked in app.py) and shares the "admin" rate-limit group. The
 project named by `config.project_id` always exists (created on first use, so a SQLite file keeps it).
+"Archived projects cannot be used or updated" (archive-project's summary): modifying an archived project,
+or writing its spend alerts or spend limit, is a 400; reading them still works.
 """
 
 from __future__ import annotations
@@ -45,7 +47,9 @@ def _scoped(scope: str, handler: Handler) -> Handler:
 
     def bound(ctx: Context, request: Request, project_id: str | None = None, **params: Any) -> Response:
         if project_id is not None:
-            _project(ctx, project_id)
+            project = _project(ctx, project_id)
+            if request.method != "GET":
+                _refuse_archived(project)
         return handler(ctx, request, scope, project_id or ORG_PARENT, **params)
 
     return bound
@@ -82,6 +86,15 @@ def _project(ctx: Context, project_id: str) -> JSON:
     return project
 
 
+def _refuse_archived(project: JSON) -> None:
+    if project["archived_at"] is not None:
+        raise ApiError(
+            400,
+            f"Project '{project['id']}' is archived; archived projects cannot be used or updated.",
+            param="project_id",
+        )
+
+
 def list_projects(ctx: Context, request: Request) -> Response:
     _ensure_default(ctx)
     archived = request.args.get("include_archived", "false").lower() == "true"
@@ -108,6 +121,7 @@ def modify_project(ctx: Context, request: Request, project_id: str) -> Response:
     data = body(request)
     with ctx.storage.atomic():
         project = _project(ctx, project_id)
+        _refuse_archived(project)
         if "name" in data and data["name"] is not None:
             if not isinstance(data["name"], str) or not data["name"]:
                 raise ApiError(400, "Invalid 'name': expected a non-empty string.", param="name")

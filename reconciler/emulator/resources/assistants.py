@@ -17,6 +17,7 @@ from reconciler.emulator.http import (
     now,
     paginate,
 )
+from reconciler.emulator.resources import rules
 from reconciler.emulator.router import Context, Router
 from reconciler.emulator.storage import JSON
 
@@ -69,7 +70,7 @@ def create_assistant(ctx: Context, request: Request) -> Response:
         "reasoning_effort": None,
         "response_format": "auto",
     }
-    _apply(assistant, data)
+    _apply(ctx, assistant, data)
     ctx.storage.insert(KIND, assistant)
     return json_response(assistant)
 
@@ -80,7 +81,7 @@ def get_assistant(ctx: Context, request: Request, assistant_id: str) -> Response
 
 def modify_assistant(ctx: Context, request: Request, assistant_id: str) -> Response:
     assistant = _load(ctx, assistant_id)
-    _apply(assistant, body(request))
+    _apply(ctx, assistant, body(request))
     ctx.storage.put(KIND, assistant)
     return json_response(assistant)
 
@@ -98,11 +99,13 @@ def _load(ctx: Context, assistant_id: str) -> JSON:
     return assistant
 
 
-def _apply(assistant: JSON, data: JSON) -> None:
+def _apply(ctx: Context, assistant: JSON, data: JSON) -> None:
     """Validate and copy the writable fields; unknown fields are the platform's 400."""
     for key in data:
         if key not in _FIELDS:
             raise ApiError(400, f"Unrecognized request argument supplied: {key}", param=key)
+    rules.check_model(ctx, data.get("model"), assistants=True)
+    rules.check_function_tools(data.get("tools"), nested=True)
     if "name" in data and data["name"] is not None and len(str(data["name"])) > 256:
         raise ApiError(
             400, "Invalid 'name': string too long. Expected a maximum length of 256.", param="name"
@@ -113,6 +116,8 @@ def _apply(assistant: JSON, data: JSON) -> None:
         assistant["tools"] = _tools(data["tools"])
     if "metadata" in data:
         assistant["metadata"] = check_metadata(data["metadata"]) or {}
+    if "tool_resources" in data:
+        assistant["tool_resources"] = rules.tool_resources(ctx, data["tool_resources"])
     if "temperature" in data and data["temperature"] is not None:
         _bounded(data["temperature"], 0, 2, "temperature")
     if "top_p" in data and data["top_p"] is not None:
@@ -122,7 +127,6 @@ def _apply(assistant: JSON, data: JSON) -> None:
         "description",
         "instructions",
         "model",
-        "tool_resources",
         "temperature",
         "top_p",
         "response_format",

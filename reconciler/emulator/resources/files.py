@@ -1,12 +1,15 @@
 """Files: `/files` multipart upload and list, `/files/{id}` get/delete, `/files/{id}/content` download.
 
 Contents live as blobs in Storage; the object follows `OpenAIFile` (`status` is deprecated but required).
+An upload's extension must be on its purpose's allow-list (`filetypes.BY_PURPOSE`): `batch`,
+`fine-tune` and `evals` take JSONL, `assistants` what file search and code interpreter read.
 """
 
 from __future__ import annotations
 
 from werkzeug.wrappers import Request, Response
 
+from reconciler.emulator import filetypes
 from reconciler.emulator.http import ApiError, json_response, new_id, not_found, paginate
 from reconciler.emulator.router import Context, Router
 from reconciler.emulator.storage import JSON
@@ -39,6 +42,10 @@ def create_file(ctx: Context, request: Request) -> Response:
             f"Invalid value for 'purpose': '{purpose}'. Expected one of {', '.join(PURPOSES)}.",
             param="purpose",
         )
+    filename = upload.filename or "upload"
+    refused = filetypes.upload_refusal(filename, purpose)
+    if refused is not None:
+        raise ApiError(400, refused, param="file", code="invalid_file_format")
     content = upload.read()
     created_at = int(ctx.clock())
     file: JSON = {
@@ -46,7 +53,7 @@ def create_file(ctx: Context, request: Request) -> Response:
         "object": "file",
         "bytes": len(content),
         "created_at": created_at,
-        "filename": upload.filename or "upload",
+        "filename": filename,
         "purpose": purpose,
         "status": "processed",
     }

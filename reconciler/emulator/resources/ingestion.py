@@ -1,16 +1,17 @@
 """Vector-store ingestion, driven by the clock rather than threads: states, counts and attaching files.
 
 A vector-store file keeps a float `_t0` (when it was attached). It is `in_progress` until
-`_t0 + ingestion_seconds`, then `completed`, or `failed` when the file cannot be indexed (empty, or a
-suffix in `unindexable_suffixes`). Cancelling freezes in-progress files as `cancelled`. Every count and
-status is computed on read, so nothing has to run in the background. Keys starting with `_` are
-internal and stripped by `public`.
+`_t0 + ingestion_seconds`, then `completed`, or `failed` when the file cannot be indexed (empty, or an
+extension outside file search's allow-list, `filetypes.FILE_SEARCH`). Cancelling freezes in-progress
+files as `cancelled`. Every count and status is computed on read, so nothing has to run in the
+background. Keys starting with `_` are internal and stripped by `public`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from reconciler.emulator import filetypes
 from reconciler.emulator.http import ApiError
 from reconciler.emulator.router import Context
 from reconciler.emulator.storage import JSON
@@ -157,21 +158,23 @@ def attach(
             "attributes": checked or {},
             "_t0": now,
             "_bytes": file["bytes"],
-            "_failure": _failure(ctx, file),
+            "_failure": _failure(file),
             "_batches": [batch_id] if batch_id else [],
         }
         ctx.storage.insert(VS_FILE, vs_file, parent=vs_id)
     return vs_file
 
 
-def _failure(ctx: Context, file: JSON) -> JSON | None:
+def _failure(file: JSON) -> JSON | None:
     if file["bytes"] == 0:
         return {"code": "invalid_file", "message": "The file is empty and cannot be indexed."}
-    if str(file["filename"]).lower().endswith(ctx.config.unindexable_suffixes):
-        suffix = str(file["filename"]).rsplit(".", 1)[-1]
+    filename = str(file["filename"])
+    if not filetypes.searchable(filename):
+        # What the platform says (the same words as its 400 for such a file on a message attachment).
+        suffix = filetypes.extension(filename) or "(none)"
         return {
             "code": "unsupported_file",
-            "message": f"Files of type .{suffix} are not supported for retrieval.",
+            "message": f"Files with extensions [{suffix}] are not supported for retrieval.",
         }
     return None
 

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Request, Response
 
 from reconciler.emulator import model, usage
 from reconciler.emulator.http import ApiError, body, check_metadata, json_response, new_id, paginate
-from reconciler.emulator.resources import conversations, items
+from reconciler.emulator.resources import conversations, items, rules
 from reconciler.emulator.resources.items import INPUT_ITEM
 from reconciler.emulator.router import Context, Router
 from reconciler.emulator.storage import JSON
@@ -51,6 +51,8 @@ def create_response(ctx: Context, request: Request) -> Response:
         raise ApiError(400, "streaming not supported by the emulator", param="stream")
     if not isinstance(data.get("model"), str) or not data["model"]:
         raise ApiError(400, "Missing required parameter: 'model'.", param="model")
+    rules.check_model(ctx, data["model"], assistants=False)
+    rules.check_function_tools(data.get("tools"), nested=False)
     conversation_id = _conversation_id(data.get("conversation"))
     previous_id = data.get("previous_response_id")
     if conversation_id and previous_id:
@@ -79,6 +81,7 @@ def create_response(ctx: Context, request: Request) -> Response:
         context = _chain(ctx, str(previous_id))
     else:
         context = []
+    rules.check_call_outputs(context, new_items)
     answer = model.answer(
         items.to_turns(context + new_items), instructions=instructions, tools=_callable(tools, tool_choice)
     )

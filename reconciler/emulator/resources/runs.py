@@ -20,7 +20,7 @@ from reconciler.emulator.http import (
     not_found,
     paginate,
 )
-from reconciler.emulator.resources import run_states
+from reconciler.emulator.resources import rules, run_states
 from reconciler.emulator.resources.run_states import ACTIVE, KIND, public
 from reconciler.emulator.resources.threads import load_thread, message_from_request
 from reconciler.emulator.router import Context, Router
@@ -93,6 +93,10 @@ def create_run(ctx: Context, request: Request, thread_id: str) -> Response:
     assistant = ctx.storage.get("assistant", assistant_id)
     if assistant is None:
         raise not_found("assistant", assistant_id, param="assistant_id")
+    rules.check_model(ctx, data.get("model"), assistants=True)
+    rules.check_function_tools(data.get("tools"), nested=True)
+    # The assistant's limit on instructions holds for the run's override and its addition.
+    rules.check_instructions(data, "instructions", "additional_instructions")
     active = active_run(ctx, thread_id)
     if active is not None:
         raise ApiError(400, f"Thread {thread_id} already has an active run {active['id']}.", param=None)

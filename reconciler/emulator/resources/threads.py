@@ -17,6 +17,7 @@ from reconciler.emulator.http import (
     not_found,
     paginate,
 )
+from reconciler.emulator.resources import rules
 from reconciler.emulator.router import Context, Router
 from reconciler.emulator.storage import JSON
 
@@ -57,7 +58,7 @@ def create_thread(ctx: Context, request: Request) -> Response:
         "id": new_id("thread_"),
         "object": "thread",
         "created_at": int(ctx.clock()),
-        "tool_resources": _tool_resources(data.get("tool_resources"), creating=True),
+        "tool_resources": rules.tool_resources(ctx, data.get("tool_resources")),
         "metadata": check_metadata(data.get("metadata")) or {},
     }
     # Validate every message before writing anything: a bad message must not leave a half-made thread.
@@ -82,7 +83,7 @@ def modify_thread(ctx: Context, request: Request, thread_id: str) -> Response:
     if "metadata" in data:
         thread["metadata"] = check_metadata(data["metadata"]) or {}
     if "tool_resources" in data:
-        thread["tool_resources"] = _tool_resources(data["tool_resources"], creating=False)
+        thread["tool_resources"] = rules.tool_resources(ctx, data["tool_resources"])
     ctx.storage.put(THREAD, thread)
     return json_response(thread)
 
@@ -230,23 +231,6 @@ def _content(content: Any, param: str) -> list[JSON]:
         else:
             raise ApiError(400, f"Invalid value for '{param}[{index}]'.", param=f"{param}[{index}]")
     return parts
-
-
-def _tool_resources(value: Any, *, creating: bool) -> JSON:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ApiError(400, "Invalid type for 'tool_resources': expected an object.", param="tool_resources")
-    file_search = value.get("file_search")
-    if isinstance(file_search, dict) and "vector_stores" in file_search:
-        # Creating a vector store inline is a shortcut the emulator does not take; say so plainly.
-        raise ApiError(
-            400,
-            "tool_resources.file_search.vector_stores is not supported by the emulator: "
-            "create the vector store first and pass vector_store_ids.",
-            param="tool_resources.file_search.vector_stores",
-        )
-    return dict(value)
 
 
 def _only(data: JSON, allowed: tuple[str, ...], *, prefix: str = "") -> None:

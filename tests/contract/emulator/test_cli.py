@@ -14,7 +14,7 @@ import pytest
 
 pytestmark = [
     pytest.mark.server,
-    pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:.*deprecated:DeprecationWarning"),
 ]
 LAUNCH = "from reconciler.cli.main import main; main()"
 
@@ -60,6 +60,53 @@ def test_bad_fault_option_is_a_usage_error() -> None:
     )
     assert result.returncode == 1
     assert "unknown fault option" in result.stderr
+
+
+def test_serve_prints_the_faults_and_timings_in_force_and_applies_them() -> None:
+    process, base_url = _start(
+        "--faults",
+        "seed=7,error_rate=0.1,only=files",
+        "--run-queued-seconds",
+        "60",
+        "--run-expires-seconds",
+        "900",
+    )
+    try:
+        assert process.stdout is not None
+        printed = [process.stdout.readline() for _ in range(3)]
+        assert printed[1] == "faults: seed=7,error_rate=0.1,only=files\n"
+        assert "run_queued_seconds=60" in printed[2] and "run_expires_seconds=900" in printed[2]
+        client = openai.OpenAI(api_key="sk-anything", base_url=base_url, max_retries=0, timeout=10)
+        assistant = client.beta.assistants.create(model="gpt-4o")
+        thread = client.beta.threads.create()
+        run = client.beta.threads.runs.create(thread.id, assistant_id=assistant.id)
+        assert client.beta.threads.runs.retrieve(run.id, thread_id=thread.id).status == "queued"
+        assert run.expires_at == run.created_at + 900
+        client.close()
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=15)
+
+
+@pytest.mark.parametrize(
+    ("faults", "message"),
+    [
+        ("seed=x", "fault option seed: expected a whole number, got 'x'"),
+        ("error_rate=2", "fault option error_rate: a rate is a fraction of requests from 0 to 1, got 2"),
+        ("only=file", "fault option only: unknown route group 'file'"),
+    ],
+)
+def test_bad_faults_are_one_line(faults: str, message: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", LAUNCH, "emulator", "serve", "--port", "0", "--faults", faults],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert message in result.stderr
 
 
 def test_db_file_survives_a_restart(tmp_path: object) -> None:

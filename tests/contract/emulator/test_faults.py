@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 
 import openai
@@ -9,6 +10,7 @@ import pytest
 
 from reconciler.emulator import EmulatorConfig, FaultConfig
 from reconciler.emulator.faults import FaultInjector, Outcome
+from reconciler.emulator.server import EmulatorServer
 from tests.contract.emulator.conftest import ClientFactory
 
 pytestmark = pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")
@@ -133,3 +135,44 @@ def test_fault_string_parses_every_option() -> None:
     )
     with pytest.raises(ValueError, match="unknown fault option"):
         FaultConfig.parse("nonsense=1")
+
+
+def _raw_exchange(port: int) -> bytes:
+    """One request over a plain socket; everything the server sent before closing (a reset ends it too)."""
+    received = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"GET /v1/assistants HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer sk-x\r\n\r\n")
+        try:
+            while chunk := sock.recv(65536):
+                received += chunk
+        except ConnectionResetError:
+            pass
+    return received
+
+
+@pytest.mark.server
+def test_a_reset_closes_the_socket_before_any_status_line() -> None:
+    server = EmulatorServer(EmulatorConfig(faults=FaultConfig(reset_rate=1.0))).start()
+    try:
+        received = _raw_exchange(server.port)
+    finally:
+        server.close()
+    # Not `200 OK` headers and a cut body: that is what a lost response looks like (below).
+    assert received == b""
+
+
+@pytest.mark.server
+def test_a_lost_response_sends_its_status_then_dies_mid_body() -> None:
+    server = EmulatorServer(EmulatorConfig(faults=FaultConfig(lost_rate=1.0))).start()
+    try:
+        received = _raw_exchange(server.port)
+    finally:
+        server.close()
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK")
+    declared = int(
+        next(
+            line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")
+        )
+    )
+    assert len(body) < declared
