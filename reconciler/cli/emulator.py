@@ -7,8 +7,6 @@ import sqlite3
 import click
 
 from reconciler.cli.main import cli
-from reconciler.emulator import EmulatorConfig, FaultConfig
-from reconciler.emulator.server import EmulatorServer
 from reconciler.errors import ConfigError, ExitCode
 
 
@@ -44,6 +42,10 @@ def serve(
     consistency_lag_seconds: float | None,
 ) -> int:
     """Serve the emulator until Ctrl-C. Options override the EMULATOR_* environment variables."""
+    # werkzeug and waitress: only for the command that serves.
+    from reconciler.emulator import EmulatorConfig, FaultConfig
+    from reconciler.emulator.server import EmulatorServer
+
     overrides: dict[str, object] = {}
     if db is not None:
         overrides["db_path"] = db
