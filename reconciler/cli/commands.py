@@ -40,13 +40,16 @@ class LazyGroup(click.Group):
         return sorted(set(super().list_commands(ctx)) | COMMAND_MODULES.keys())
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        module = COMMAND_MODULES.get(cmd_name)
-        if module is not None and cmd_name not in self.commands:
-            importlib.import_module(module)  # registers its commands on this group
+        if cmd_name not in self.commands:
+            module = COMMAND_MODULES.get(cmd_name)
+            if module is not None:
+                importlib.import_module(module)  # registers its commands on this group
+            else:
+                load_all()  # an unknown name: click suggests the registered command it resembles
         return super().get_command(ctx, cmd_name)
 
 
 def load_all() -> None:
-    """Import every command module (tests that need the complete group, e.g. to compare it to the table)."""
+    """Import every command module, so the group holds every command."""
     for module in sorted(set(COMMAND_MODULES.values())):
         importlib.import_module(module)
