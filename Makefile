@@ -30,8 +30,16 @@ layers: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q
 
+# Every script runs even when an earlier one misses its goal (one noisy miss must not hide the later
+# figures); then a summary names each script's verdict, and the target fails if any missed.
 bench: $(STAMP)
-	for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	@status=0; summary=""; \
+	for f in benchmarks/bench_*.py; do \
+		echo "== $$f"; \
+		if $(BIN)/python $$f; then verdict="met"; else verdict="MISSED (exit $$?)"; status=1; fi; \
+		summary="$$summary$$(printf '%-16s %s' "$$verdict" "$$f")\n"; \
+	done; \
+	echo "== summary"; printf '%b' "$$summary"; exit $$status
 
 clean:
 	rm -rf $(VENV) .reconcile .mypy_cache .ruff_cache .pytest_cache

@@ -1,9 +1,55 @@
-"""Imports every command module so that each registers itself on the `cli` group."""
+"""Which module defines each top-level command, and the group that imports a command's module only when
+that command is looked up.
+
+Start-up time is import time: `reconcile --version` should not pay for `plan`'s SDK, nor `validate` for the
+emulator's web server. A command module registers its commands on `cli` when imported (`@cli.command`);
+the group imports it the first time one of its names is asked for (to run it, or to list it in `--help`).
+Command modules keep their own top-level imports light (click and the standard library) and import the
+service, renderers and clients inside the functions that use them, so `--help` can import every one.
+"""
 
 from __future__ import annotations
 
-from reconciler.cli import emulator as _emulator  # noqa: F401
-from reconciler.cli import plan as _plan  # noqa: F401
-from reconciler.cli import releases as _releases  # noqa: F401
-from reconciler.cli import schema as _schema  # noqa: F401
-from reconciler.cli import validate as _validate  # noqa: F401
+import importlib
+
+import click
+
+# Every top-level command and group, by name; `tests/unit/cli/test_lazy_commands.py` checks the table
+# against what the modules register.
+COMMAND_MODULES: dict[str, str] = {
+    "apply": "reconciler.cli.plan",
+    "drift": "reconciler.cli.plan",
+    "emulator": "reconciler.cli.emulator",
+    "gc": "reconciler.cli.releases",
+    "import": "reconciler.cli.plan",
+    "plan": "reconciler.cli.plan",
+    "promote": "reconciler.cli.releases",
+    "resolve": "reconciler.cli.releases",
+    "rollback": "reconciler.cli.releases",
+    "schema": "reconciler.cli.schema",
+    "state": "reconciler.cli.plan",
+    "validate": "reconciler.cli.validate",
+    "versions": "reconciler.cli.releases",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose commands register themselves when `COMMAND_MODULES` names their module."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | COMMAND_MODULES.keys())
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            module = COMMAND_MODULES.get(cmd_name)
+            if module is not None:
+                importlib.import_module(module)  # registers its commands on this group
+            else:
+                load_all()  # an unknown name: click suggests the registered command it resembles
+        return super().get_command(ctx, cmd_name)
+
+
+def load_all() -> None:
+    """Import every command module, so the group holds every command."""
+    for module in sorted(set(COMMAND_MODULES.values())):
+        importlib.import_module(module)

@@ -8,9 +8,7 @@ from collections.abc import Callable
 import click
 
 from reconciler.cli.main import cli
-from reconciler.emulator import EmulatorConfig, FaultConfig
 from reconciler.emulator.config import TIMINGS
-from reconciler.emulator.server import EmulatorServer
 from reconciler.errors import ConfigError, ExitCode
 
 
@@ -68,6 +66,10 @@ def serve(
     **timings: float | None,
 ) -> int:
     """Serve the emulator until Ctrl-C. Options override the EMULATOR_* environment variables."""
+    # werkzeug and waitress: only for the command that serves.
+    from reconciler.emulator import EmulatorConfig, FaultConfig
+    from reconciler.emulator.server import EmulatorServer
+
     overrides: dict[str, object] = {k: v for k, v in timings.items() if v is not None}
     if db is not None:
         overrides["db_path"] = db

@@ -5,6 +5,10 @@ goes wrong ends here as one line on stderr and exit 1, an unexpected exception t
 Click's usage errors also exit 1, not click's 2, because 2 means "changes present" in our (and
 Terraform's) convention.
 
+The group finds its commands through `cli.commands`, which imports a command's module only when that
+command is looked up, so a run imports what its own command needs and no more (`--version` loads neither
+the SDK nor pydantic).
+
 Everything the CLI writes passes through `reconciler.redact` here, once: stdout loses the secret values
 this run read and anything shaped like a key; stderr (errors, `--debug` tracebacks, warnings) also loses
 bearer tokens and passwords in URLs and DSNs. Error lines have control and bidi characters escaped.
@@ -22,11 +26,12 @@ from typing import TextIO
 import click
 
 from reconciler import __version__, redact
+from reconciler.cli.commands import LazyGroup
 from reconciler.errors import ExitCode, ReconcilerError
-from reconciler.render.values import sanitize
+from reconciler.render.escape import sanitize
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reconcile")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.pass_context
@@ -94,8 +99,6 @@ def _traceback() -> None:
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (tests call this; `main` exits with it)."""
-    from reconciler.cli import commands  # noqa: F401  (registers every command on `cli`)
-
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     redact.clear()  # this run's secrets are registered as they are read

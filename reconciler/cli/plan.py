@@ -8,20 +8,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from reconciler import service
-from reconciler.apply.report import StepResult
 from reconciler.cli.main import cli
 from reconciler.errors import ExitCode, PlanFileError, UserError
-from reconciler.model.desired import Kind
-from reconciler.plan.definition import Plan
-from reconciler.render.json import render_json
-from reconciler.render.markdown import render_markdown
-from reconciler.render.report import render_apply_report
-from reconciler.render.text import render_text, should_color
-from reconciler.render.values import sanitize
+from reconciler.render.escape import sanitize
+
+# The service (and through it the SDK), the plan model and the renderers are imported by the functions
+# that use them, so `reconcile --help` and the other commands do not load them (cli.commands).
+if TYPE_CHECKING:
+    from reconciler.apply.report import StepResult
+    from reconciler.plan.definition import Plan
 
 # A CLI run is its own process, one plan at a time: pausing the cyclic collector while it plans is safe
 # here, and saves a 1,000-resource plan 0.05-0.2 s (service.gcpause).
@@ -33,6 +32,10 @@ _target = click.option(
 
 
 def _render(plan: Plan, fmt: str, *, color: bool) -> str:
+    from reconciler.render.json import render_json
+    from reconciler.render.markdown import render_markdown
+    from reconciler.render.text import render_text
+
     if fmt == "json":
         return render_json(plan)
     if fmt == "markdown":
@@ -58,6 +61,9 @@ def plan_command(
     allow_empty: bool,
 ) -> int:
     """Show what apply would change on the platform."""
+    from reconciler import service
+    from reconciler.render.text import should_color
+
     with service.open_workspace(directory, target=target) as ws:
         plan, _ = service.make_plan(ws, allow_empty=allow_empty, pause_gc=PAUSE_GC)
     click.echo(_render(plan, fmt, color=should_color(sys.stdout)), nl=False)
@@ -97,6 +103,10 @@ def apply_command(
     lock_timeout: float,
 ) -> int:
     """Make the platform match the manifests (DIR), or apply a saved plan (PLANFILE) exactly."""
+    from reconciler import service
+    from reconciler.render.report import render_apply_report
+    from reconciler.render.text import render_text, should_color
+
     saved = _saved_plan(source) if source is not None and source.is_file() else None
     directory = None if saved is not None else source
     color = should_color(sys.stdout)
@@ -136,6 +146,8 @@ def apply_command(
 def _saved_plan(source: Path) -> Plan:
     """The plan `plan -o` saved at `source`, refused unless its content still hashes to its id; a
     manifest or any other file is refused in one line."""
+    from reconciler.plan.definition import Plan
+
     if source.suffix in (".yaml", ".yml"):
         raise UserError(
             f"{source} is a manifest, not a saved plan: reconcile plans the whole project: run it "
@@ -163,6 +175,9 @@ def _progress_bar(result: StepResult, finished: int, total: int) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def drift_command(directory: Path | None, target: str | None, fmt: str) -> int:
     """Exit 2 when managed objects changed outside reconciler since the last apply (for scheduled CI)."""
+    from reconciler import service
+    from reconciler.render.json import render_json
+
     with service.open_workspace(directory, target=target) as ws:
         plan = service.drift(ws, pause_gc=PAUSE_GC)
     if fmt == "json":
@@ -189,6 +204,8 @@ def state_group() -> None:
 @click.option("--force", is_flag=True, help="Release it even when its holder is still running on this host.")
 def unlock_command(lock_id: str, directory: Path | None, target: str | None, force: bool) -> int:
     """Remove a stuck apply lock by its id (shown in the LockHeld error)."""
+    from reconciler import service
+
     with service.open_workspace(directory, target=target) as ws:
         unlocked = service.unlock(ws, lock_id, force=force)
     gone = f" ({unlocked.gone})" if unlocked.gone else ""
@@ -212,6 +229,9 @@ def import_command(
     kind: str, ids: tuple[str, ...], directory: Path | None, target: str | None, write_dir: Path | None
 ) -> int:
     """Adopt unmanaged assistants or vector stores: label them, record them, write their manifests."""
+    from reconciler import service
+    from reconciler.model.desired import Kind
+
     chosen = Kind.ASSISTANT if kind == "assistant" else Kind.VECTOR_STORE
     with service.open_workspace(directory, target=target) as ws:
         results = service.import_objects(ws, chosen, list(ids), write_dir=write_dir)

@@ -15,21 +15,22 @@ import time
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from reconciler import service
-from reconciler.apply.retry import Retrier
 from reconciler.cli.main import cli
-from reconciler.config import ProjectConfig
 from reconciler.errors import ExitCode, ManifestError, Severity, UserError
-from reconciler.manifest.problems import Collector
-from reconciler.manifest.project import find_root, read_config
-from reconciler.model.stored import PointerMove
-from reconciler.render.values import sanitize
-from reconciler.rollout.gc import DEFAULT_KEEP, GcOutcome, collect_garbage
-from reconciler.rollout.releases import STABLE, VersionView, list_versions, promote, resolve, rollback
-from reconciler.store import StateStore, open_store
+from reconciler.render.escape import sanitize
+from reconciler.rollout.defaults import DEFAULT_KEEP, STABLE
+
+# The store, the models, the project reader and (for gc) the service are imported by the functions that
+# use them, so `reconcile --help` does not load them (cli.commands).
+if TYPE_CHECKING:
+    from reconciler.config import ProjectConfig
+    from reconciler.model.stored import PointerMove
+    from reconciler.rollout.releases import VersionView
+    from reconciler.store import StateStore
 
 _SQLITE = "sqlite:///"
 
@@ -43,6 +44,8 @@ _reason = click.option("--reason", default="", help="Why; recorded in the pointe
 def open_state(directory: Path | None, target: str | None) -> tuple[StateStore, str]:
     """The state store and workspace (target name) of the project at or above `directory`, read from
     reconcile.yaml alone. Refuses to create a store that does not exist yet."""
+    from reconciler.store import open_store
+
     config = _project_config(directory)
     workspace, _ = config.target(target)
     dsn = config.state_dsn()
@@ -52,6 +55,9 @@ def open_state(directory: Path | None, target: str | None) -> tuple[StateStore, 
 
 
 def _project_config(directory: Path | None) -> ProjectConfig:
+    from reconciler.manifest.problems import Collector
+    from reconciler.manifest.project import find_root, read_config
+
     directory = Path.cwd() if directory is None else directory
     if not directory.is_dir():
         raise UserError(f"{directory}: not a directory")
@@ -118,6 +124,8 @@ def _moved(move: PointerMove, platform_id: str, verb: str) -> str:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def versions_command(name: str, directory: Path | None, target: str | None, fmt: str) -> int:
     """List NAME's versions: pointers, compatibility with the parent, creation time, fingerprint."""
+    from reconciler.rollout.releases import list_versions
+
     store, workspace = open_state(directory, target)
     with store:
         views = list_versions(store, workspace, name)
@@ -139,6 +147,8 @@ def rollback_command(
     name: str, directory: Path | None, target: str | None, to: int | None, reason: str
 ) -> int:
     """Point NAME's stable pointer back at an earlier version, instantly, without a platform call."""
+    from reconciler.rollout.releases import resolve, rollback
+
     store, workspace = open_state(directory, target)
     with store:
         move = rollback(store, workspace, name, to=to, reason=reason, now=time.time(), **_who())
@@ -155,6 +165,8 @@ def rollback_command(
 @_reason
 def promote_command(name: str, directory: Path | None, target: str | None, to: int, reason: str) -> int:
     """Point NAME's stable pointer at version N, instantly, without a platform call."""
+    from reconciler.rollout.releases import promote, resolve
+
     store, workspace = open_state(directory, target)
     with store:
         move = promote(store, workspace, name, to=to, reason=reason, now=time.time(), **_who())
@@ -170,6 +182,8 @@ def promote_command(name: str, directory: Path | None, target: str | None, to: i
 @click.option("--pointer", default=STABLE, show_default=True, help="Release pointer to read.")
 def resolve_command(name: str, directory: Path | None, target: str | None, pointer: str) -> int:
     """Print the platform assistant id that NAME's pointer names (nothing else, for scripts)."""
+    from reconciler.rollout.releases import resolve
+
     store, workspace = open_state(directory, target)
     with store:
         record = resolve(store, workspace, name, pointer)
@@ -190,6 +204,10 @@ def resolve_command(name: str, directory: Path | None, target: str | None, point
 )
 def gc_command(directory: Path | None, target: str | None, dry_run: bool, keep: int) -> int:
     """Delete platform assistants of old versions beyond the retention, best effort."""
+    from reconciler import service
+    from reconciler.apply.retry import Retrier
+    from reconciler.rollout.gc import GcOutcome, collect_garbage
+
     who = _who()
     with service.open_workspace(directory, target=target) as ws:
         report = collect_garbage(

@@ -14,8 +14,7 @@ import click
 
 from reconciler.cli.main import cli
 from reconciler.errors import ExitCode
-from reconciler.manifest import validate_project
-from reconciler.render.values import sanitize
+from reconciler.render.escape import sanitize
 
 
 def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
@@ -36,6 +35,8 @@ def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> d
 )
 def validate(directory: Path | None, strict: bool, output: str, as_of: date | None) -> int:
     """Check the whole project containing DIRECTORY (default: the current directory), no platform call."""
+    from reconciler.manifest import validate_project  # pydantic, YAML and jsonschema: only when it runs
+
     report = validate_project(directory, strict=strict, as_of=as_of)
     if report.narrowed:
         click.echo(

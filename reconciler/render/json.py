@@ -21,7 +21,7 @@ from reconciler.plan.definition import (
     ResourceChange,
     Stage,
 )
-from reconciler.render.values import INVISIBLE
+from reconciler.render.escape import INVISIBLE
 
 SCHEMA_ID = "https://github.com/reconciler/reconciler/schemas/plan.schema.json"
 FIELD_KINDS = ("changed", "added", "removed")
@@ -107,7 +107,7 @@ def _json_escape(match: re.Match[str]) -> str:
 
 def render_json(plan: Plan) -> str:
     """The plan as indented JSON text ending in a newline; UTF-8 kept as is, except that control and
-    invisible characters (bidi controls among them, see render.values) are written as \\u escapes: the
+    invisible characters (bidi controls among them, see render.escape) are written as \\u escapes: the
     same data to a JSON parser, but nothing that reorders or hides text where the document is shown."""
     text = json.dumps(plan_document(plan), indent=2, ensure_ascii=False) + "\n"
     return INVISIBLE.sub(_json_escape, text)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.plan.definition import Action, FieldChange, ResourceChange
+from reconciler.render.escape import sanitize as sanitize  # noqa: PLC0414  (re-exported: renderers call v.sanitize)
 
 # A value longer than this, or spanning lines, is shown as a block (heredoc or diff) instead of inline.
 INLINE_LIMIT = 72
@@ -21,33 +22,8 @@ DIFF_CONTEXT = 2
 # Changed lines beyond which a diff is one replacing hunk rather than difflib's (superlinear) matching.
 DIFF_MAX_LINES = 2_000
 
-# Characters a manifest string must never put in front of a reader raw: C0 and C1 controls (bar tab and
-# newline, which callers split on) and DEL, which drive terminals; and the invisible "format" characters
-# (Unicode category Cf) with the line and paragraph separators, among them the bidi controls (U+061C,
-# U+200E/F, U+202A-E, U+2066-9) that make text display in another order than it is read, zero-width
-# characters and tag characters. A name like "prod\u202e1gnp.exe" must not pass for something else in a
-# terminal or a PR comment.
-INVISIBLE = re.compile(
-    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
-    r"\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
-    r"\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
-)
 _PATH_HEAD = re.compile(r"[.\[]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-
-
-def escape_char(char: str) -> str:
-    """`\\x1b`, `\\u202e` or `\\U000e0041`: how an invisible character is shown."""
-    code = ord(char)
-    if code <= 0xFF:
-        return f"\\x{code:02x}"
-    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
-
-
-def sanitize(text: str) -> str:
-    """Replace control and invisible characters with visible escapes, so user strings can neither emit
-    terminal sequences nor reorder or hide what a reader sees."""
-    return INVISIBLE.sub(lambda m: escape_char(m.group()), text)
 
 
 def inline(value: Any) -> str:

@@ -31,13 +31,13 @@ from reconciler.model import labels
 from reconciler.model.desired import Kind
 from reconciler.model.stored import StoredState, VersionRecord
 from reconciler.plan.safety import refuse_owned_by_others, version_address
+from reconciler.rollout.defaults import DEFAULT_KEEP
 from reconciler.store.base import StateStore
 from reconciler.store.lease import Clock, SystemClock, system_sleep, wait_for_lock
 from reconciler.targets.base import Target, run_once
 
 __all__ = ["DEFAULT_KEEP", "GcItem", "GcOutcome", "GcReport", "collect_garbage", "leftovers", "plan_gc"]
 
-DEFAULT_KEEP = 5
 _LEASE_SECONDS = 900.0
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from reconciler.errors import UserError
 from reconciler.model.stored import PointerMove, VersionRecord
 from reconciler.rollout import events
+from reconciler.rollout.defaults import STABLE
 from reconciler.store.base import StateReader, StateStore
 
 __all__ = [
@@ -34,7 +35,6 @@ __all__ = [
     "rollback",
 ]
 
-STABLE = "stable"
 _DIRECTIONS = ("backward", "forward")
 
 

@@ -1,7 +1,9 @@
 """The schema-issue record, and validation of a schema against the JSON Schema 2020-12 meta-schema.
 
 `SchemaIssue` lives here (and is re-exported by `reconciler.schema.strict`) so that both checks share one
-record without an import cycle.
+record without an import cycle. A schema made of the common keywords is proven valid by
+`schema.quickmeta` without jsonschema, which is imported only for the others (it costs a `validate` run
+about 50 ms to import and set up).
 """
 
 from __future__ import annotations
@@ -10,11 +12,10 @@ import json
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-# jsonschema ships no type information and types-jsonschema is not a dependency; the validator is used
-# through three calls, so Any at this one boundary is acceptable.
-from jsonschema import Draft202012Validator
+from reconciler.schema.quickmeta import plainly_valid
 
 __all__ = ["SchemaIssue", "check_metaschema", "json_pointer"]
 
@@ -37,12 +38,18 @@ def json_pointer(parts: Iterable[object]) -> str:
     return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
 
 
-# Built once: creating a validator resolves the meta-schema's vocabularies, which is the expensive part and
-# is the same for every schema. The format checker makes `pattern` values that are not regexes an error,
-# as `Draft202012Validator.check_schema` does.
-_META_VALIDATOR = Draft202012Validator(
-    Draft202012Validator.META_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER
-)
+@cache
+def _meta_validator() -> Any:
+    """Built once, when a schema first needs it: creating a validator resolves the meta-schema's
+    vocabularies, which is the expensive part and is the same for every schema. The format checker makes
+    `pattern` values that are not regexes an error, as `Draft202012Validator.check_schema` does."""
+    # jsonschema ships no type information and types-jsonschema is not a dependency; the validator is used
+    # through three calls, so Any at this one boundary is acceptable.
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(
+        Draft202012Validator.META_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
 
 
 def _one_line(text: str) -> str:
@@ -70,8 +77,10 @@ _cache: OrderedDict[str, tuple[SchemaIssue, ...]] = OrderedDict()
 
 
 def _validate(schema: Mapping[str, Any]) -> tuple[SchemaIssue, ...]:
+    if plainly_valid(schema):
+        return ()
     try:
-        errors = list(_META_VALIDATOR.iter_errors(schema))
+        errors = list(_meta_validator().iter_errors(schema))
     except RecursionError:
         # A pathologically deep document must become a user error, not a traceback.
         return (SchemaIssue("", "schema.invalid", "schema is nested too deeply to validate; flatten it"),)

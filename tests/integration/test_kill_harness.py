@@ -62,10 +62,14 @@ RUN_SECONDS = 60.0  # one child process, start to exit
 BUDGET_SECONDS = 180.0  # the whole harness (about 40 s on an idle 2-core machine)
 # The launcher's parent process (see Launcher): imports the CLI once, then per job line forks a child that
 # runs `reconcile ARGV` and prints the child's pid, then its exit code (negative: the signal that ended it).
+# Commands import the service, the SDK and the renderers when they run (cli.commands), so the parent
+# imports them itself: otherwise every child would pay for them.
 ZYGOTE = """
 import json, os, sys, traceback
+import reconciler.render.report, reconciler.render.text, reconciler.service
 from reconciler.cli import commands
 from reconciler.cli.main import run
+commands.load_all()
 for line in sys.stdin:
     job = json.loads(line)
     pid = os.fork()

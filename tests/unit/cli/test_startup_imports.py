@@ -1,0 +1,135 @@
+"""What a command imports before it answers: start-up time is import time, so the light commands must not
+load the SDK or the libraries only other commands need (issue 13, item 1).
+
+Each case runs `reconcile` in a fresh interpreter, as a user does, and lists the heavy modules present when
+the command has finished. Behaviour, not timing: `benchmarks/bench_startup.py` shows the seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reconciler.cli.commands import COMMAND_MODULES
+
+REPO = Path(__file__).resolve().parents[3]
+
+# The entry point's own code (`reconcile` is `reconciler.cli.main:main`), then the heavy modules loaded.
+PROBE = """
+import json, sys
+from reconciler.cli.main import run
+code = run(sys.argv[1:])
+heavy = ("openai", "httpx2", "pydantic", "jsonschema", "deepdiff", "yaml", "werkzeug", "waitress", "psycopg",
+         "reconciler.service", "reconciler.targets", "reconciler.emulator", "reconciler.plan",
+         "reconciler.store", "reconciler.render.text")
+print(json.dumps({"code": code, "loaded": [m for m in heavy if m in sys.modules]}))
+"""
+
+# Never needed before a command talks to a platform, a store or a plan.
+PLATFORM = {
+    "openai",
+    "httpx2",
+    "deepdiff",
+    "werkzeug",
+    "waitress",
+    "psycopg",
+    "reconciler.service",
+    "reconciler.targets",
+    "reconciler.emulator",
+    "reconciler.plan",
+    "reconciler.store",
+    "reconciler.render.text",
+}
+# Needed only to read manifests (jsonschema only for a schema beyond schema.quickmeta's common keywords).
+MANIFESTS = {"pydantic", "jsonschema", "yaml"}
+
+
+def _example(tmp: Path) -> Path:
+    """The repository's example project (reconcile.yaml and manifests/), copied so nothing can touch it."""
+    project = tmp / "example"
+    project.mkdir()
+    shutil.copy(REPO / "reconcile.yaml", project / "reconcile.yaml")
+    shutil.copytree(REPO / "manifests", project / "manifests")
+    return project
+
+
+def _loaded(cwd: Path, *argv: str) -> tuple[set[str], str]:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    *printed, last = done.stdout.splitlines()
+    report = json.loads(last)
+    assert report["code"] == 0, done.stderr[-2000:]
+    return set(report["loaded"]), "\n".join(printed)
+
+
+HELP = [["--help"], *([name, "--help"] for name in sorted(COMMAND_MODULES)), ["emulator", "serve", "--help"]]
+
+
+def test_version_loads_neither_the_sdk_nor_the_manifest_libraries(tmp_path: Path) -> None:
+    loaded, out = _loaded(tmp_path, "--version")
+    assert out == "reconcile, version 0.1.0"
+    assert loaded == set(), f"reconcile --version imported {sorted(loaded)}"
+
+
+@pytest.mark.parametrize("argv", HELP, ids=" ".join)
+def test_help_loads_neither_the_sdk_nor_the_manifest_libraries(tmp_path: Path, argv: list[str]) -> None:
+    loaded, out = _loaded(tmp_path, *argv)
+    assert out.startswith("Usage: reconcile")
+    assert loaded == set(), f"reconcile {' '.join(argv)} imported {sorted(loaded)}"
+
+
+def test_help_lists_every_command(tmp_path: Path) -> None:
+    _, out = _loaded(tmp_path, "--help")
+    listed = {line.split()[0] for line in out.split("Commands:")[1].splitlines() if line.strip()}
+    assert listed == {
+        "apply",
+        "drift",
+        "emulator",
+        "gc",
+        "import",
+        "plan",
+        "promote",
+        "resolve",
+        "rollback",
+        "schema",
+        "state",
+        "validate",
+        "versions",
+    }
+
+
+def test_validate_of_the_example_loads_the_manifest_libraries_only(tmp_path: Path) -> None:
+    loaded, out = _loaded(_example(tmp_path), "validate")
+    assert out == "valid: 5 documents in 5 files, 0 errors, 0 warnings"
+    assert not loaded & PLATFORM, f"reconcile validate imported {sorted(loaded & PLATFORM)}"
+    # The example's two parameter schemas use common keywords only: checked without jsonschema.
+    assert loaded & MANIFESTS == {"pydantic", "yaml"}
+
+
+def test_validate_loads_jsonschema_for_a_schema_beyond_the_common_keywords(tmp_path: Path) -> None:
+    project = _example(tmp_path)
+    tool = project / "manifests" / "list-expenses.yaml"
+    text = tool.read_text()
+    text = text.replace(
+        "      from:\n        type: string\n        format: date\n",
+        '      from:\n        $ref: "#/$defs/day"\n',
+    )
+    text += "    $defs:\n      day:\n        type: string\n        format: date\n"
+    tool.write_text(text)
+    loaded, out = _loaded(project, "validate")
+    assert out == "valid: 5 documents in 5 files, 0 errors, 0 warnings"
+    assert "jsonschema" in loaded  # `$ref` is left to jsonschema
