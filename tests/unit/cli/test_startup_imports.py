@@ -26,7 +26,7 @@ import json, sys
 from reconciler.cli.main import run
 code = run(sys.argv[1:])
 heavy = ("openai", "httpx2", "pydantic", "jsonschema", "deepdiff", "yaml", "werkzeug", "waitress", "psycopg",
-         "reconciler.service", "reconciler.targets", "reconciler.emulator", "reconciler.plan",
+         "reconciler.service", "reconciler.targets", "reconciler.emulator.app", "reconciler.plan",
          "reconciler.store", "reconciler.render.text")
 print(json.dumps({"code": code, "loaded": [m for m in heavy if m in sys.modules]}))
 """
@@ -41,7 +41,7 @@ PLATFORM = {
     "psycopg",
     "reconciler.service",
     "reconciler.targets",
-    "reconciler.emulator",
+    "reconciler.emulator.app",
     "reconciler.plan",
     "reconciler.store",
     "reconciler.render.text",
