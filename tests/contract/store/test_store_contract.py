@@ -44,7 +44,7 @@ def _version(number: int, fingerprint: str = "", **extra: object) -> VersionReco
 def test_backend_satisfies_both_protocols(store: SqlStore) -> None:
     assert isinstance(store, StateStore)
     assert isinstance(store, StateReader)
-    assert store.schema_version() == 5
+    assert store.schema_version() == 6
 
 
 # -- inventory -------------------------------------------------------------------------------------
