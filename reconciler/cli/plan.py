@@ -14,6 +14,7 @@ import click
 from reconciler import service
 from reconciler.apply.report import StepResult
 from reconciler.cli.main import cli
+from reconciler.cli.waits import WaitLines
 from reconciler.errors import ExitCode, PlanFileError, UserError
 from reconciler.model.desired import Kind
 from reconciler.plan.definition import Plan
@@ -59,7 +60,9 @@ def plan_command(
 ) -> int:
     """Show what apply would change on the platform."""
     with service.open_workspace(directory, target=target) as ws:
-        plan, _ = service.make_plan(ws, allow_empty=allow_empty, pause_gc=PAUSE_GC)
+        plan, _ = service.make_plan(
+            ws, allow_empty=allow_empty, pause_gc=PAUSE_GC, on_wait=WaitLines(sys.stderr)
+        )
     click.echo(_render(plan, fmt, color=should_color(sys.stdout)), nl=False)
     if out is not None:
         out.write_text(plan.to_json(), encoding="utf-8")
@@ -122,6 +125,7 @@ def apply_command(
             progress=progress,
             pause_gc=PAUSE_GC,
             notice=lambda line: click.echo(sanitize(f"note: {line}"), err=True),
+            on_wait=WaitLines(sys.stderr),
         )
     if report is None:
         if not plan.has_changes:
@@ -164,7 +168,7 @@ def _progress_bar(result: StepResult, finished: int, total: int) -> None:
 def drift_command(directory: Path | None, target: str | None, fmt: str) -> int:
     """Exit 2 when managed objects changed outside reconciler since the last apply (for scheduled CI)."""
     with service.open_workspace(directory, target=target) as ws:
-        plan = service.drift(ws, pause_gc=PAUSE_GC)
+        plan = service.drift(ws, pause_gc=PAUSE_GC, on_wait=WaitLines(sys.stderr))
     if fmt == "json":
         click.echo(render_json(plan), nl=False)
     elif plan.drift:
