@@ -1,5 +1,5 @@
 """Runs at once against one Admin API limit take turns through the state store instead of failing on 429s,
-and a run that waits says so on stderr: what for and for how long.
+and a run that waits (its turn, the state lock) says so on stderr: what for and for how long.
 
 Time is compressed (SPEEDUP emulated seconds per real second) on both sides, the emulator's limiter and
 the applies' clocks and sleeps, as benchmarks/bench_admin_pacing.py does: the Admin API's 10 requests a
@@ -126,3 +126,21 @@ def test_a_plan_waiting_for_its_turn_says_so_on_stderr(
     assert re.search(line, err), err
     assert "\r" not in err
     assert waited >= 1.0  # it did wait for the turn
+
+
+def test_an_apply_waiting_for_the_state_lock_says_who_holds_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = make_project(tmp_path / "project")
+    with open_store(f"sqlite:///{project}/.reconcile/state.db") as store:
+        lease = store.acquire_lock("local", owner="alice", host="ci-7", ttl_seconds=900, now=time.time())
+        releaser = threading.Timer(3.0, store.release_lock, args=(lease,))
+        releaser.start()
+        try:
+            assert run(["apply", str(project), "--auto-approve", "--lock-timeout", "30"]) == 0
+        finally:
+            releaser.join(timeout=30)
+    err = capsys.readouterr().err
+    held = rf"state lock \(held by alice@ci-7, lock {lease.lock_id}\)"
+    assert re.search(rf"^waiting up to 2\d s more \(\d s so far\): {held}$", err, re.MULTILINE), err
+    assert err.count("state lock") == 1  # one line for the whole wait, not one per poll
