@@ -33,11 +33,12 @@ REAL_ADMIN_RPM = 10  # the Admin API's limit, per emulated minute
 R = REAL_ADMIN_RPM * SPEEDUP  # the same limit in requests per real minute
 
 
-START = time.monotonic()
+# Epoch seconds, as the service's clock counts: the pace's slots are kept in the state store.
+START = time.time()
 
 
 def emulated_clock() -> float:
-    return START + (time.monotonic() - START) * SPEEDUP
+    return START + (time.time() - START) * SPEEDUP
 
 
 def emulated_sleep(seconds: float) -> None:

@@ -32,6 +32,7 @@ from reconciler.config import RetrySettings
 from reconciler.errors import LeaseLost, PlatformError, ReconcilerError, StalePlan
 from reconciler.model.desired import Kind
 from reconciler.model.stored import StoredState
+from reconciler.model.waits import WaitObserver
 from reconciler.plan.definition import STAGE_ORDER, Action, Plan, ResourceChange
 from reconciler.store.base import StateStore
 from reconciler.store.records import StepStatus
@@ -56,6 +57,7 @@ class ExecutorOptions:
     # Called with (workspace, assistant) once a step's commit moved or cleared that assistant's pointers:
     # the service tells this process's routers (`rollout.events`), which apply cannot import.
     pointers_changed: Callable[[str, str], None] | None = None
+    on_wait: WaitObserver | None = None  # told what each wait (backoff, turn, ingestion) is for
 
 
 class Executor:
@@ -76,9 +78,14 @@ class Executor:
         self.root = root
         self.options = options or ExecutorOptions()
         self.wall_clock = wall_clock
-        self.retrier = Retrier(self.options.retry, clock=clock, sleep=sleep, guard=self.options.lease_check)
+        retry, observe = self.options.retry, self.options.on_wait
+        self.retrier = Retrier(
+            retry, clock=clock, sleep=sleep, guard=self.options.lease_check, observe=observe
+        )
         # Shared with the plan's reads when the service passes one: their admin calls count too.
-        self.pacer = pacer or Pacer(self.options.retry.admin_requests_per_minute, clock=clock, sleep=sleep)
+        self.pacer = pacer or Pacer(
+            retry.admin_requests_per_minute, clock=clock, sleep=sleep, observe=observe
+        )
         self.clock = clock
         self.sleep = sleep
         self._workspace = ""
@@ -115,6 +122,7 @@ class Executor:
             ingestion_deadline_seconds=self.options.ingestion_deadline_seconds,
             clock=self.clock,
             sleep=self.sleep,
+            on_wait=self.options.on_wait,
         )
         started = unfinished.steps.items() if unfinished is not None else ()
         interrupted = {k: s.detail for k, s in started if s.status == StepStatus.STARTED}

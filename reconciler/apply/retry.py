@@ -1,12 +1,15 @@
 """Retries for temporary platform errors: jittered exponential backoff that honours Retry-After, bounded
 in attempts and time, and a pacer for the Admin API, which rate-limits at ~10 requests/minute and sends
-no rate-limit headers to pace by (a sliding-window budget of 90% of that).
+no rate-limit headers to pace by (a sliding-window budget of 90% of that), kept in this process or, when
+the service hands it one, in the state store so parallel runs share it (`apply.pace`).
 
-Time is injected (Clock, Sleeper) so tests run without sleeping.
+Time is injected (Clock, Sleeper) so tests run without sleeping. Every sleep is announced first to the
+caller's `WaitObserver` (what is waited for, how long); nothing here prints.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 import threading
@@ -14,12 +17,15 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from reconciler.config import RetrySettings
-from reconciler.errors import RateLimited, TemporaryPlatformError
+from reconciler.errors import RateLimited, StateError, TemporaryPlatformError
+from reconciler.model.waits import Wait, WaitObserver, WaitReason
 
 T = TypeVar("T")
+
+_log = logging.getLogger(__name__)
 
 
 Clock = Callable[[], float]
@@ -35,6 +41,7 @@ class Retrier:
     retries: int = 0  # how many retries this apply needed (reported)
     # Called before every attempt; raises to stop the call unsent (an apply that lost its state lease).
     guard: Callable[[], None] | None = None
+    observe: WaitObserver | None = None  # told of each backoff before it is slept
 
     def check(self) -> None:
         """Run the guard: before a platform call that did not come through `run`, or after a long wait."""
@@ -79,11 +86,22 @@ class Retrier:
                 if attempt >= self.settings.max_attempts or self.clock() + wait > deadline:
                     raise
                 self.retries += 1
+                if self.observe is not None:
+                    self.observe(self._backoff(wait, error, attempt, admin=admin))
                 self.sleep(wait)
                 if before_retry is not None:
                     found = before_retry(error)
                     if found is not None:
                         return found
+
+    def _backoff(self, wait: float, error: TemporaryPlatformError, attempt: int, *, admin: bool) -> Wait:
+        reason = WaitReason.TEMPORARY_ERROR
+        if isinstance(error, RateLimited):
+            reason = WaitReason.ADMIN_PACE if admin else WaitReason.RATE_LIMITED
+        status = f"HTTP {error.status}" if error.status is not None else "no response"
+        hint = f", Retry-After {error.retry_after:g} s" if error.retry_after is not None else ""
+        detail = f"{status}{hint}; attempt {attempt + 1} of {self.settings.max_attempts}"
+        return Wait(reason, wait, detail)
 
     def read(self, fn: Callable[[], T], *, admin: bool = False) -> T:
         """A `targets.ReadRunner`: reads are idempotent, so they are simply repeated; an Admin API 429
@@ -93,17 +111,18 @@ class Retrier:
 
 @dataclass
 class Reads:
-    """The read runner the service hands the target: retried reads whose Admin API calls are noted on
-    the apply's pacer (not delayed: a plan alone should not wait), so the writes that follow keep the
-    whole run under the admin rate."""
+    """The read runner the service hands the target: retried reads whose Admin API calls take their
+    turn on the pacer like writes, so the writes that follow, and other runs sharing the pacer's budget,
+    keep the whole under the admin rate. A plan alone sends its few admin reads at once (the window
+    holds 9); several plans at once take turns instead of failing on 429s."""
 
     retrier: Retrier
     pacer: Pacer | None = None
 
     def __call__(self, fn: Callable[[], T], *, admin: bool = False) -> T:
         def attempt() -> T:
-            if admin and self.pacer is not None:
-                self.pacer.note()
+            if admin and self.pacer is not None and self.pacer.wait():
+                self.retrier.check()  # the turn may have come most of a minute later
             return fn()
 
         return self.retrier.run(attempt, admin=admin)
@@ -120,6 +139,15 @@ WINDOW_SECONDS = 60.0
 TRANSIT_MARGIN_SECONDS = 2.0
 
 
+class SharedSlots(Protocol):
+    """A pacing budget kept outside this process (`apply.pace.StoreSlots`: the state store's)."""
+
+    def take(self, limit: int, window_seconds: float) -> float:
+        """Take the first slot at which at most `limit` slots fall in any `window_seconds`; return the
+        seconds until it starts (0 when it is now)."""
+        ...
+
+
 @dataclass
 class Pacer:
     """Admits at most 90% of `per_minute` calls in any 60 s window (a sliding-window log).
@@ -127,12 +155,15 @@ class Pacer:
     A window, not even spacing: a small apply's few admin calls go at once instead of 6.7 s apart (the
     Admin API allows ~10 per minute, not one per 6 s), while a long run still sends 9 a minute. Any
     fixed or sliding minute window, or token bucket of the same limit, the platform may use is then
-    never exceeded. Calls are slotted under a lock, so concurrent workers share the budget.
+    never exceeded. Calls are slotted under a lock, so concurrent workers share the budget; with
+    `shared`, slots are taken there instead, so other processes on the same budget count too.
     """
 
     per_minute: int
     clock: Clock = time.monotonic
     sleep: Sleeper = time.sleep
+    shared: SharedSlots | None = None
+    observe: WaitObserver | None = None  # told of each wait for a turn before it is slept
     _slots: deque[float] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -140,25 +171,34 @@ class Pacer:
     def limit(self) -> int:
         return max(1, math.floor(self.per_minute * PACING_HEADROOM))
 
-    def _take(self, *, fit: bool) -> tuple[float, float]:
-        """Record a slot and return (now, its start): the first time the window has room when `fit`,
-        else now. Slots stay in order, and only the last `limit` are kept."""
+    def _take(self) -> float:
+        """Record a slot at the first time the window has room; return the seconds until then. Slots
+        stay in order, and only the last `limit` are kept."""
+        if self.shared is not None:
+            try:
+                return self.shared.take(self.limit, WINDOW_SECONDS + TRANSIT_MARGIN_SECONDS)
+            except StateError as exc:
+                # A store that refuses the write (read-only, busy past its timeout) must not fail a
+                # plan over pacing: this run paces alone, and a 429 from a parallel run is retried.
+                _log.warning("the shared Admin API pace is unavailable, pacing this run alone: %s", exc)
+                self.shared = None
         with self._lock:
             now = self.clock()
             start = max(now, self._slots[-1]) if self._slots else now
-            if fit and len(self._slots) >= self.limit:
+            if len(self._slots) >= self.limit:
                 start = max(start, self._slots[-self.limit] + WINDOW_SECONDS + TRANSIT_MARGIN_SECONDS)
             self._slots.append(start)
             while len(self._slots) > self.limit:
                 self._slots.popleft()
-            return now, start
+            return start - now
 
-    def wait(self) -> None:
-        """Block until this call fits the window; its slot is taken before sleeping."""
-        now, start = self._take(fit=True)
-        if start > now:
-            self.sleep(start - now)
-
-    def note(self) -> None:
-        """Count a call made now without waiting for it (the plan's reads): later calls fit around it."""
-        self._take(fit=False)
+    def wait(self) -> bool:
+        """Block until this call fits the window; its slot is taken before sleeping. True when it slept."""
+        delay = self._take()
+        if delay <= 0:
+            return False
+        if self.observe is not None:
+            shared = ", shared with other runs on this state store" if self.shared is not None else ""
+            self.observe(Wait(WaitReason.ADMIN_PACE, delay, f"{self.limit} requests a minute{shared}"))
+        self.sleep(delay)
+        return True

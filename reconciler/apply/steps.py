@@ -25,6 +25,7 @@ from reconciler.model.canonical import sha256_hex
 from reconciler.model.desired import Kind, ResourceKey
 from reconciler.model.live import LiveAssistant, LiveFile, LiveSpendAlert, LiveVectorStore
 from reconciler.model.stored import Acceptance, InventoryRecord, VersionRecord
+from reconciler.model.waits import Wait, WaitObserver, WaitReason
 from reconciler.plan import normalise
 from reconciler.plan.definition import Action, ResourceChange
 from reconciler.targets.base import Target
@@ -44,6 +45,7 @@ class Steps(SpendSteps):
     ingestion_deadline_seconds: float = 300.0
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
+    on_wait: WaitObserver | None = None
     interrupted_uploads: set[str] = field(default_factory=set)  # file steps a dead run of this plan started
     # Platform ids already taken: the inventory's, and the spend alerts this apply created (under ids.lock).
     known_ids: set[str] = field(default_factory=set)
@@ -213,7 +215,8 @@ class Steps(SpendSteps):
     def _await_ingestion(self, store_id: str, file_id: str, path: str) -> None:
         """Poll until the file is indexed. A 404 right after attaching is the platform's eventual
         consistency, not an error, until the deadline."""
-        deadline = self.clock() + self.ingestion_deadline_seconds
+        began = self.clock()
+        deadline = began + self.ingestion_deadline_seconds
         while True:
             try:
                 status = self.retrier.run(lambda: self.target.get_vector_store_file(store_id, file_id))
@@ -225,8 +228,13 @@ class Steps(SpendSteps):
                     )
             except NotFound:
                 pass
-            if self.clock() >= deadline:
+            now = self.clock()
+            if now >= deadline:
                 raise IngestionFailed(f"{path}: not indexed within {self.ingestion_deadline_seconds:.0f}s")
+            if self.on_wait is not None:
+                self.on_wait(
+                    Wait(WaitReason.INGESTION, INGESTION_POLL_SECONDS, path, now - began, deadline - now)
+                )
             self.sleep(INGESTION_POLL_SECONDS)
 
     # ---- assistants --------------------------------------------------------------------------------

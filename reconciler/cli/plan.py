@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from reconciler.cli.main import cli
+from reconciler.cli.waits import WaitLines
 from reconciler.errors import ExitCode, PlanFileError, UserError
 from reconciler.render.escape import sanitize
 
@@ -65,7 +66,9 @@ def plan_command(
     from reconciler.render.text import should_color
 
     with service.open_workspace(directory, target=target) as ws:
-        plan, _ = service.make_plan(ws, allow_empty=allow_empty, pause_gc=PAUSE_GC)
+        plan, _ = service.make_plan(
+            ws, allow_empty=allow_empty, pause_gc=PAUSE_GC, on_wait=WaitLines(sys.stderr)
+        )
     click.echo(_render(plan, fmt, color=should_color(sys.stdout)), nl=False)
     if out is not None:
         out.write_text(plan.to_json(), encoding="utf-8")
@@ -132,6 +135,7 @@ def apply_command(
             progress=progress,
             pause_gc=PAUSE_GC,
             notice=lambda line: click.echo(sanitize(f"note: {line}"), err=True),
+            on_wait=WaitLines(sys.stderr),
         )
     if report is None:
         if not plan.has_changes:
@@ -179,7 +183,7 @@ def drift_command(directory: Path | None, target: str | None, fmt: str) -> int:
     from reconciler.render.json import render_json
 
     with service.open_workspace(directory, target=target) as ws:
-        plan = service.drift(ws, pause_gc=PAUSE_GC)
+        plan = service.drift(ws, pause_gc=PAUSE_GC, on_wait=WaitLines(sys.stderr))
     if fmt == "json":
         click.echo(render_json(plan), nl=False)
     elif plan.drift:

@@ -11,6 +11,7 @@ import getpass
 import json
 import os
 import socket
+import sys
 import time
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING
 import click
 
 from reconciler.cli.main import cli
+from reconciler.cli.waits import WaitLines
 from reconciler.errors import ExitCode, ManifestError, Severity, UserError
 from reconciler.render.escape import sanitize
 from reconciler.rollout.defaults import DEFAULT_KEEP, STABLE
@@ -219,7 +221,7 @@ def gc_command(directory: Path | None, target: str | None, dry_run: bool, keep: 
             label_owner=ws.owner,
             owner=who["user"],
             host=who["host"],
-            retrier=Retrier(ws.project.config.retry),
+            retrier=Retrier(ws.project.config.retry, observe=WaitLines(sys.stderr)),
         )
     for warning in report.warnings:
         click.echo(sanitize(f"warning: {warning}"), err=True)

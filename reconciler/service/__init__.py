@@ -18,7 +18,6 @@ from typing import Any
 
 from reconciler.apply.executor import Executor, ExecutorOptions
 from reconciler.apply.report import ApplyReport, StepResult
-from reconciler.apply.retry import Pacer
 from reconciler.errors import PlanRejected, UserError
 from reconciler.manifest import export
 from reconciler.model import labels
@@ -26,10 +25,11 @@ from reconciler.model.canonical import fingerprint
 from reconciler.model.desired import Kind, ResourceKey
 from reconciler.model.live import LiveState
 from reconciler.model.stored import InventoryRecord
+from reconciler.model.waits import WaitObserver
 from reconciler.plan import normalise
 from reconciler.plan.definition import Plan
 from reconciler.rollout import events
-from reconciler.service.planning import check_fresh, kinds_to_read, make_plan
+from reconciler.service.planning import admin_pacer, check_fresh, kinds_to_read, make_plan
 from reconciler.service.unlock import HolderState, Unlocked, unlock
 from reconciler.service.workspace import Workspace, open_workspace
 from reconciler.store.holder import HolderProcess, gone_reason
@@ -42,6 +42,7 @@ __all__ = [
     "Imported",
     "Unlocked",
     "Workspace",
+    "admin_pacer",
     "apply",
     "check_fresh",
     "drift",
@@ -67,10 +68,11 @@ def apply(
     lock_timeout: float = 0.0,
     confirm: Callable[[Plan], bool] | None = None,
     sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
+    clock: Callable[[], float] = time.time,
     progress: Callable[[StepResult, int, int], None] | None = None,
     pause_gc: bool = False,
     notice: Callable[[str], None] | None = None,
+    on_wait: WaitObserver | None = None,
 ) -> tuple[Plan, ApplyReport | None]:
     """Plan (or check a saved plan) and execute it under the workspace lock. `confirm` sees the plan
     first; returning False stops before anything is written. `pause_gc` is `make_plan`'s. A `saved_plan`
@@ -79,14 +81,17 @@ def apply(
     The lock is renewed in the background while the apply runs; an apply that loses it all the same
     (taken over, `state unlock`) raises LeaseLost before its next platform call. A lock left by an apply
     on this host whose process is gone is taken over at once; `notice` (default: a logged warning) is
-    told so in one line."""
+    told so in one line. `on_wait` hears of every wait (the lock, the Admin API's pace, shared through
+    the store with other runs (`admin_pacer`), backoffs, ingestion) before it starts. `clock` and
+    `sleep` time every wait but the lock's; `clock` counts epoch seconds, as the shared pace does."""
     if saved_plan is not None:
         saved_plan.verify_id()
-    keeper = None if dry_run else LeaseKeeper(ws.store, _lock(ws, lock_timeout, notice or _log.warning))
+    lease = None if dry_run else _lock(ws, lock_timeout, notice or _log.warning, on_wait)
+    keeper = None if lease is None else LeaseKeeper(ws.store, lease)
     try:
         if keeper is not None:
             keeper.start()  # renews the lease however long any one step takes
-        pacer = Pacer(ws.project.config.retry.admin_requests_per_minute, clock=clock, sleep=sleep)
+        pacer = admin_pacer(ws, sleep=sleep, clock=clock, on_wait=on_wait)
         plan, stored = make_plan(
             ws,
             allow_empty=allow_empty or bool(saved_plan and saved_plan.has_changes),
@@ -94,6 +99,7 @@ def apply(
             clock=clock,
             pacer=pacer,
             pause_gc=pause_gc,
+            on_wait=on_wait,
         )
         if saved_plan is not None:
             check_fresh(saved_plan, plan)
@@ -111,6 +117,7 @@ def apply(
             progress=progress,
             lease_check=keeper.check if keeper is not None else None,
             pointers_changed=events.notify,  # routers in this process drop their cached answers
+            on_wait=on_wait,
         )
         executor = Executor(
             ws.target, ws.store, root=ws.root, options=options, clock=clock, sleep=sleep, pacer=pacer
@@ -122,9 +129,12 @@ def apply(
             ws.store.release_lock(keeper.stop())
 
 
-def _lock(ws: Workspace, timeout: float, notice: Callable[[str], None]) -> Lease:
-    """Take the workspace lock, waiting up to `timeout` seconds. A lock whose holder ran on this host
-    and is provably gone (killed, say) is taken over at once, and `notice` is told so."""
+def _lock(
+    ws: Workspace, timeout: float, notice: Callable[[str], None], on_wait: WaitObserver | None
+) -> Lease:
+    """Take the workspace lock, waiting up to `timeout` seconds (`on_wait` hears of it). A lock whose
+    holder ran on this host and is provably gone (killed, say) is taken over at once, and `notice` is
+    told so."""
     host = socket.gethostname()
     return wait_for_lock(
         ws.store,
@@ -138,6 +148,7 @@ def _lock(ws: Workspace, timeout: float, notice: Callable[[str], None]) -> Lease
         process=HolderProcess.current(),
         holder_gone=lambda lease: gone_reason(lease, host=host),
         on_takeover=lambda dead, reason: notice(takeover_notice(dead, reason)),
+        observe=on_wait,
     )
 
 
@@ -155,8 +166,8 @@ def refuse_violations(plan: Plan) -> None:
         )
 
 
-def drift(ws: Workspace, *, pause_gc: bool = False) -> Plan:
-    plan, _ = make_plan(ws, allow_empty=True, pause_gc=pause_gc)
+def drift(ws: Workspace, *, pause_gc: bool = False, on_wait: WaitObserver | None = None) -> Plan:
+    plan, _ = make_plan(ws, allow_empty=True, pause_gc=pause_gc, on_wait=on_wait)
     return plan
 
 

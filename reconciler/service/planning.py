@@ -1,6 +1,7 @@
 """Making a plan: read the store and the platform (with the list hints the last read left), then plan.
 
-Also the stale-plan check a saved plan goes through before it is applied.
+Also the stale-plan check a saved plan goes through before it is applied, and the Admin API pacer a
+run's reads and writes take turns on (its budget in the state store, shared with parallel runs).
 """
 
 from __future__ import annotations
@@ -9,11 +10,14 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
+from reconciler.apply.pace import StoreSlots, admin_budget_name
 from reconciler.apply.retry import Pacer, Reads, Retrier
 from reconciler.errors import StalePlan, StateError
 from reconciler.model.desired import DesiredState, Kind
 from reconciler.model.stored import StoredState
+from reconciler.model.waits import WaitObserver
 from reconciler.plan.definition import Action, Plan
 from reconciler.plan.files import wanted_files
 from reconciler.plan.planner import build_plan
@@ -46,35 +50,67 @@ def uploads_unrecorded(desired: DesiredState, stored: StoredState) -> bool:
     return any(path not in recorded for path in wanted_files(desired))
 
 
+def admin_pacer(
+    ws: Workspace,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.time,
+    on_wait: WaitObserver | None = None,
+) -> Pacer:
+    """The pacer of a run's Admin API calls. Its budget is kept in the state store under the target's
+    endpoint, so every run on this store (parallel CI jobs, other targets of the same platform) takes
+    turns within the one limit; `clock` times the slots there, so it counts epoch seconds."""
+    return Pacer(
+        ws.project.config.retry.admin_requests_per_minute,
+        clock=clock,
+        sleep=sleep,
+        shared=StoreSlots(ws.store, admin_budget_name(ws.target_config), clock=clock),
+        observe=on_wait,
+    )
+
+
 def make_plan(
     ws: Workspace,
     *,
     allow_empty: bool = False,
     sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
+    clock: Callable[[], float] = time.time,
     pacer: Pacer | None = None,
     pause_gc: bool = False,
+    on_wait: WaitObserver | None = None,
 ) -> tuple[Plan, StoredState]:
     """Read the store and the platform, and plan. Reads are retried like writes (same bounds): one 503
-    or an Admin API 429 must not fail a plan. `pacer` is the apply's, so the reads count against it.
+    or an Admin API 429 must not fail a plan. Admin reads take turns on `pacer` (the apply's, so the
+    writes that follow count them; by default `admin_pacer`'s, shared with other runs on the store).
+    `on_wait` is told what each wait is for and how long it lasts (the CLI prints it). `clock` counts
+    epoch seconds (a fake one in tests, with `sleep`): the pace's slots are compared across processes.
 
     `pause_gc` pauses Python's cyclic garbage collector while the plan is made (`service.gcpause`): a
     process-wide switch, so only a caller that owns its process turns it on (the CLI does)."""
+    timing = _Timing(sleep, clock, pacer, on_wait)
     if not pause_gc:
-        return _make_plan(ws, allow_empty=allow_empty, sleep=sleep, clock=clock, pacer=pacer)
+        return _make_plan(ws, allow_empty=allow_empty, timing=timing)
     with collection_paused():
-        return _make_plan(ws, allow_empty=allow_empty, sleep=sleep, clock=clock, pacer=pacer)
+        return _make_plan(ws, allow_empty=allow_empty, timing=timing)
 
 
-def _make_plan(
-    ws: Workspace,
-    *,
-    allow_empty: bool,
-    sleep: Callable[[float], None],
-    clock: Callable[[], float],
-    pacer: Pacer | None,
-) -> tuple[Plan, StoredState]:
-    reads = Reads(Retrier(ws.project.config.retry, clock=clock, sleep=sleep), pacer)
+@dataclass(frozen=True)
+class _Timing:
+    """How a plan's reads wait: sleep and clock, the pacer (None: `admin_pacer`'s), who hears of waits."""
+
+    sleep: Callable[[float], None]
+    clock: Callable[[], float]
+    pacer: Pacer | None
+    on_wait: WaitObserver | None
+
+    def reads(self, ws: Workspace) -> Reads:
+        retrier = Retrier(ws.project.config.retry, clock=self.clock, sleep=self.sleep, observe=self.on_wait)
+        pacer = self.pacer or admin_pacer(ws, sleep=self.sleep, clock=self.clock, on_wait=self.on_wait)
+        return Reads(retrier, pacer)
+
+
+def _make_plan(ws: Workspace, *, allow_empty: bool, timing: _Timing) -> tuple[Plan, StoredState]:
+    reads = timing.reads(ws)
     desired = ws.project.desired
     # The platform read (network-bound) starts once the list hints are read (one query: a row per list
     # longer than a page), and the store read overlaps it; the inventory's vector stores then have

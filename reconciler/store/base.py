@@ -173,6 +173,16 @@ class StateStore(StateReader, Protocol):
         briefly for another writer (StateError then): hints are optional, and a plan saves them."""
         ...
 
+    # -- pacing ------------------------------------------------------------------------------------
+    def take_pace_slot(self, budget: str, *, limit: int, window_seconds: float, now: float) -> float:
+        """Take the next request slot of the shared budget `budget` (not scoped by workspace: the Admin
+        API of one endpoint, say) and return its start, in epoch seconds like `now`: the first time, at
+        or after `now` and after every slot already taken, at which fewer than `limit` slots fall in the
+        `window_seconds` before it. The caller sleeps until then. Atomic across processes, so callers on
+        one store never admit more than `limit` a window between them; slots older than a window, or
+        implausibly far ahead (a clock far off), are forgotten, so a crashed caller holds nothing long."""
+        ...
+
     # -- leases ------------------------------------------------------------------------------------
     def acquire_lock(
         self,

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from reconciler.errors import LockHeld
+from reconciler.model.waits import Wait, WaitObserver, WaitReason
 from reconciler.store.base import StateStore
 from reconciler.store.holder import HolderProcess
 from reconciler.store.records import Lease
@@ -58,6 +59,7 @@ def wait_for_lock(
     process: HolderProcess | None = None,
     holder_gone: Callable[[Lease], str | None] | None = None,
     on_takeover: Callable[[Lease, str], None] | None = None,
+    observe: WaitObserver | None = None,
 ) -> Lease:
     """Acquire the workspace lease, retrying every `poll_seconds` for up to `timeout` seconds.
 
@@ -67,11 +69,13 @@ def wait_for_lock(
 
     `process` is recorded in the lease. With `holder_gone`, a held lease is taken over (atomically, in
     the store) when it returns why its holder is provably gone (`store.holder.gone_reason`);
-    `on_takeover` then hears of it, with that reason.
+    `on_takeover` then hears of it, with that reason. `observe` is told of each poll's sleep, with the
+    holder, how long this wait has lasted and how much longer it may.
     """
     if poll_seconds <= 0:
         raise ValueError("poll_seconds must be positive")
-    deadline = clock.now() + max(timeout, 0.0)
+    began = clock.now()
+    deadline = began + max(timeout, 0.0)
     attempts = 1 + math.ceil(max(timeout, 0.0) / poll_seconds)
     pid, start = (process.pid, process.start) if process is not None else (None, "")
     last: LockHeld | None = None
@@ -108,9 +112,15 @@ def wait_for_lock(
                 if on_takeover is not None:
                     on_takeover(current, reason)
                 return lease
-        remaining = deadline - clock.now()
+        now = clock.now()
+        remaining = deadline - now
         if remaining <= 0 or attempt == attempts - 1:
             break
+        if observe is not None and last is not None:
+            held_by = f"held by {last.holder}, lock {last.lock_id}"
+            observe(
+                Wait(WaitReason.STATE_LOCK, min(poll_seconds, remaining), held_by, now - began, remaining)
+            )
         sleeper(min(poll_seconds, remaining))
     assert last is not None  # the loop runs at least once and returns on success
     raise LockHeld(

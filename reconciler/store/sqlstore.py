@@ -1,5 +1,6 @@
 """`SqlStore`: the whole StateStore assembled from its tables (inventory, releases, journal, locks, list
-hints), plus the one-snapshot `read()` the planner uses. Backends subclass it with a connection and a dialect.
+hints, pace budgets), plus the one-snapshot `read()` the planner uses. Backends subclass it with a
+connection and a dialect.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from reconciler.store.inventory import InventoryTable
 from reconciler.store.journal import JournalTables
 from reconciler.store.locks import LockTable
 from reconciler.store.migrate import Migration, applied_migrations, migrate
+from reconciler.store.pace import PaceTable
 from reconciler.store.releases import ReleaseTables
 
 __all__ = ["SqlStore"]
 
 
-class SqlStore(InventoryTable, ReleaseTables, JournalTables, LockTable, HintTable):
+class SqlStore(InventoryTable, ReleaseTables, JournalTables, LockTable, HintTable, PaceTable):
     def read(self, workspace: str) -> StoredState:
         with self._snapshot():
             return StoredState(

@@ -15,6 +15,7 @@ import pytest
 from reconciler.errors import LockHeld, StateError
 from reconciler.model.desired import Kind, ResourceKey
 from reconciler.model.stored import InventoryRecord, VersionRecord
+from reconciler.model.waits import Wait, WaitReason
 from reconciler.store import ApplyStatus, StateReader, StateStore, StepStatus, open_store, wait_for_lock
 from reconciler.store import hints as hint_table
 from reconciler.store.sqlstore import SqlStore
@@ -44,7 +45,7 @@ def _version(number: int, fingerprint: str = "", **extra: object) -> VersionReco
 def test_backend_satisfies_both_protocols(store: SqlStore) -> None:
     assert isinstance(store, StateStore)
     assert isinstance(store, StateReader)
-    assert store.schema_version() == 5
+    assert store.schema_version() == 6
 
 
 # -- inventory -------------------------------------------------------------------------------------
@@ -559,6 +560,26 @@ def test_wait_for_lock_times_out_naming_the_holder(store: SqlStore, clock: FakeC
             clock=frozen,
             sleeper=lambda s: None,
         )
+
+
+def test_wait_for_lock_tells_the_observer_what_it_waits_for(store: SqlStore, clock: FakeClock) -> None:
+    holder = store.acquire_lock("prod", owner="ana", host="ci-1", ttl_seconds=3, now=clock.now())
+    heard: list[Wait] = []
+    wait_for_lock(
+        store,
+        "prod",
+        owner="bo",
+        host="laptop",
+        ttl_seconds=60,
+        timeout=30,
+        clock=clock,
+        sleeper=clock.sleep,
+        observe=heard.append,
+    )
+    assert [w.reason for w in heard] == [WaitReason.STATE_LOCK] * 3
+    assert [w.seconds for w in heard] == clock.sleeps == [1.0] * 3
+    assert [(w.waited, w.at_most) for w in heard] == [(0.0, 30.0), (1.0, 29.0), (2.0, 28.0)]
+    assert {w.detail for w in heard} == {f"held by ana@ci-1, lock {holder.lock_id}"}
 
 
 def test_racing_threads_never_both_win_the_lease(backend: Backend) -> None:

@@ -243,28 +243,29 @@ def test_concurrent_workers_share_one_budget() -> None:
     assert sorted(starts) == [62.0] * 18 + [124.0] * 4
 
 
-def test_noted_calls_count_against_the_budget_without_waiting() -> None:
-    clock = Clock()
-    pacer = Pacer(10, clock=clock, sleep=clock.sleep)
-    for _ in range(9):
-        pacer.note()  # nine reads at t=0, not delayed
-    assert clock.sleeps == []
-    pacer.wait()  # the first write waits for the window to free a slot
-    (slept,) = clock.sleeps
-    assert slept == pytest.approx(62.0)
-
-
-def test_admin_reads_are_noted_on_the_shared_pacer_and_other_reads_are_not() -> None:
+def test_admin_reads_take_their_turn_on_the_pacer_and_other_reads_do_not() -> None:
+    """A plan's admin reads wait for the window like writes (several plans at once must take turns);
+    a plan alone sends its few at once."""
     clock = Clock()
     pacer = Pacer(10, clock=clock, sleep=clock.sleep)
     reads = Reads(_retrier(clock), pacer)
     assert reads(Flaky(0)) == "ok"
     pacer.wait()
     assert clock.sleeps == []  # a non-admin read left the admin budget alone
-    for _ in range(7):
+    for _ in range(8):
         assert reads(Flaky(0), admin=True) == "ok"
-    pacer.wait()
-    assert clock.sleeps == []  # 2 writes + 7 admin reads: the 9 a minute that 10/min allows
+    assert clock.sleeps == []  # 1 write + 8 admin reads: the 9 a minute that 10/min allows, at once
     assert reads(Flaky(0), admin=True) == "ok"
-    pacer.wait()
-    assert clock.sleeps == [pytest.approx(62.0)]
+    assert clock.sleeps == [pytest.approx(62.0)]  # the tenth waited for the window, and was sent
+
+
+def test_a_read_that_waited_for_its_turn_checks_the_guard_before_it_is_sent() -> None:
+    clock = Clock()
+    pacer = Pacer(1, clock=clock, sleep=clock.sleep)
+    guarded: list[float] = []
+    retrier = _retrier(clock)
+    retrier.guard = lambda: guarded.append(clock.now)
+    reads = Reads(retrier, pacer)
+    reads(Flaky(0), admin=True)
+    reads(Flaky(0), admin=True)
+    assert guarded == [0.0, 0.0, 62.0]  # before each attempt, and again after the 62 s turn
