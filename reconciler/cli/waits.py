@@ -15,10 +15,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from reconciler.model.waits import Wait
-from reconciler.render.values import sanitize
+from reconciler.render.escape import sanitize
+
+# Only a type here: importing `reconciler.model` loads pydantic, which `reconcile --help` must not pay for.
+if TYPE_CHECKING:
+    from reconciler.model.waits import Wait
 
 __all__ = ["MIN_SECONDS", "WaitLines", "wait_line"]
 
