@@ -16,6 +16,7 @@ from reconciler.emulator.http import ApiError, json_response, new_id
 from reconciler.emulator.resources import register_all
 from reconciler.emulator.router import Context, Route, Router
 from reconciler.emulator.storage import Storage
+from reconciler.emulator.validation import request_validator, spec_template
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -36,6 +37,12 @@ class EmulatorApp:
         self.context = Context(storage=self.storage, config=self.config, clock=clock)
         self.requests_served = 0
         register_all(self.router)
+        self.validator = request_validator()
+        # Every route is checked against its operation; a route the spec lacks is a bug, found here.
+        self._templates = {key: spec_template(route.path) for key, route in self.router.routes.items()}
+        for key, template in self._templates.items():
+            if not self.validator.knows(self.router.routes[key].method, template):
+                raise LookupError(f"route {key} is not an operation of the OpenAPI spec")
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
@@ -65,6 +72,9 @@ class EmulatorApp:
                 raise self._server_error()
             if outcome is Outcome.RESET:
                 raise ConnectionDropped("reset before handling")
+            self.validator.check(
+                route.method, self._templates[f"{route.method} {route.path}"], request, params
+            )
             response = route.handler(self.context, request, **params)
             if outcome is Outcome.LOST:
                 raise ConnectionDropped("handled, response lost")
