@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.wrappers import Request, Response
 
 from reconciler.emulator.config import EmulatorConfig
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 LOCAL_KEY = "sk-local-emulator"
+_log = logging.getLogger(__name__)
 
 
 class EmulatorApp:
@@ -48,6 +50,13 @@ class EmulatorApp:
         request = Request(environ)
         try:
             response = self.handle(request)
+        except ConnectionDropped:
+            raise
+        except Exception:
+            # A 500 is always a bug, but the client still gets the platform's JSON envelope, never
+            # werkzeug's or waitress's plain-text page.
+            _log.exception("unhandled error in %s %s", request.method, request.path)
+            response = internal_error().response()
         finally:
             request.close()  # releases uploaded files' temporary storage
         return response(environ, start_response)
@@ -82,6 +91,19 @@ class EmulatorApp:
                 response.headers[name] = value
         except ApiError as error:
             response = error.response()
+        except HTTPException as error:
+            # werkzeug's own errors (a malformed multipart body, ...) in the platform's shape.
+            status = error.code or 500
+            if status >= 500:
+                _log.exception("unhandled error in %s %s", request.method, request.path)
+                response = internal_error().response()
+            else:
+                response = ApiError(status, error.description or error.name).response()
+        except ConnectionDropped:
+            raise
+        except Exception:
+            _log.exception("unhandled error in %s %s", request.method, request.path)
+            response = internal_error().response()
         response.headers["x-request-id"] = new_id("req_")
         response.headers["openai-version"] = "2020-10-01"
         return response
@@ -108,7 +130,7 @@ class EmulatorApp:
             return ApiError(
                 503, "The server is overloaded or not ready yet.", type_="server_error", code="overloaded"
             )
-        return ApiError(500, "The server had an error while processing your request.", type_="server_error")
+        return internal_error()
 
     def _is_admin_key(self, key: str) -> bool:
         if self.config.admin_keys:
@@ -141,6 +163,10 @@ class EmulatorApp:
             code="rate_limit_exceeded",
             headers=headers,
         )
+
+
+def internal_error() -> ApiError:
+    return ApiError(500, "The server had an error while processing your request.", type_="server_error")
 
 
 def health(app: EmulatorApp) -> Response:
