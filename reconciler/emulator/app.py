@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.wrappers import Request, Response
 
 from reconciler.emulator.config import EmulatorConfig
@@ -16,11 +17,13 @@ from reconciler.emulator.http import ApiError, json_response, new_id
 from reconciler.emulator.resources import register_all
 from reconciler.emulator.router import Context, Route, Router
 from reconciler.emulator.storage import Storage
+from reconciler.emulator.validation import request_validator, spec_template
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 LOCAL_KEY = "sk-local-emulator"
+_log = logging.getLogger(__name__)
 
 
 class EmulatorApp:
@@ -36,11 +39,24 @@ class EmulatorApp:
         self.context = Context(storage=self.storage, config=self.config, clock=clock)
         self.requests_served = 0
         register_all(self.router)
+        self.validator = request_validator()
+        # Every route is checked against its operation; a route the spec lacks is a bug, found here.
+        self._templates = {key: spec_template(route.path) for key, route in self.router.routes.items()}
+        for key, template in self._templates.items():
+            if not self.validator.knows(self.router.routes[key].method, template):
+                raise LookupError(f"route {key} is not an operation of the OpenAPI spec")
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         try:
             response = self.handle(request)
+        except ConnectionDropped:
+            raise
+        except Exception:
+            # A 500 is always a bug, but the client still gets the platform's JSON envelope, never
+            # werkzeug's or waitress's plain-text page.
+            _log.exception("unhandled error in %s %s", request.method, request.path)
+            response = internal_error().response()
         finally:
             request.close()  # releases uploaded files' temporary storage
         return response(environ, start_response)
@@ -65,6 +81,9 @@ class EmulatorApp:
                 raise self._server_error()
             if outcome is Outcome.RESET:
                 raise ResetBeforeHandling("reset before handling")
+            self.validator.check(
+                route.method, self._templates[f"{route.method} {route.path}"], request, params
+            )
             response = route.handler(self.context, request, **params)
             if outcome is Outcome.LOST:
                 raise ConnectionDropped("handled, response lost")
@@ -72,6 +91,19 @@ class EmulatorApp:
                 response.headers[name] = value
         except ApiError as error:
             response = error.response()
+        except HTTPException as error:
+            # werkzeug's own errors (a malformed multipart body, ...) in the platform's shape.
+            status = error.code or 500
+            if status >= 500:
+                _log.exception("unhandled error in %s %s", request.method, request.path)
+                response = internal_error().response()
+            else:
+                response = ApiError(status, error.description or error.name).response()
+        except ConnectionDropped:
+            raise
+        except Exception:
+            _log.exception("unhandled error in %s %s", request.method, request.path)
+            response = internal_error().response()
         response.headers["x-request-id"] = new_id("req_")
         response.headers["openai-version"] = "2020-10-01"
         return response
@@ -98,7 +130,7 @@ class EmulatorApp:
             return ApiError(
                 503, "The server is overloaded or not ready yet.", type_="server_error", code="overloaded"
             )
-        return ApiError(500, "The server had an error while processing your request.", type_="server_error")
+        return internal_error()
 
     def _is_admin_key(self, key: str) -> bool:
         if self.config.admin_keys:
@@ -131,6 +163,10 @@ class EmulatorApp:
             code="rate_limit_exceeded",
             headers=headers,
         )
+
+
+def internal_error() -> ApiError:
+    return ApiError(500, "The server had an error while processing your request.", type_="server_error")
 
 
 def health(app: EmulatorApp) -> Response:

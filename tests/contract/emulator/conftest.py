@@ -21,30 +21,31 @@ import yaml
 from openapi_core import OpenAPI
 
 from reconciler.emulator import EmulatorApp, EmulatorConfig
+from reconciler.emulator.openapi import SPEC_FILE
 from reconciler.emulator.server import EmulatorServer
 from reconciler.emulator.transport import EmulatorTransport
 from tests.contract.emulator.spec_check import SpecChecker
 
-SPEC_NAME = "openai-subset.oas31-nullable.yaml"
+SPEC_NAME = SPEC_FILE.name
 LOOPBACK_SERVER = {"url": "http://127.0.0.1:{port}/v1", "variables": {"port": {"default": "80"}}}
 API_KEY = "sk-test"
 ADMIN_KEY = "sk-admin-test"
 
 
 def spec_path() -> Path:
+    """The vendored spec the emulator validates with; `RECONCILER_OPENAPI_SPEC` checks against another."""
     override = os.environ.get("RECONCILER_OPENAPI_SPEC")
     if override:
         path = Path(override)
         return path / SPEC_NAME if path.is_dir() else path
-    repo_root = Path(__file__).resolve().parents[3]
-    return repo_root.parent / "shared" / "openapi" / SPEC_NAME
+    return SPEC_FILE
 
 
 @pytest.fixture(scope="session")
 def spec_checker() -> SpecChecker:
     path = spec_path()
     if not path.is_file():
-        message = f"OpenAPI spec not found at {path} (set RECONCILER_OPENAPI_SPEC)"
+        message = f"OpenAPI spec not found at {path} (RECONCILER_OPENAPI_SPEC names a missing file)"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
         pytest.skip(message)
