@@ -3,6 +3,10 @@
 A directory is read recursively in sorted order (hidden entries and the project file skipped); each file
 may hold several documents. Files are read through `paths.read_confined`: inside the project root, regular,
 bounded in size. The envelope is checked here; each kind's `spec` is checked by `specs.py`.
+
+A document that fails to load is still checked as far as it can be read (every problem in one run), and
+is named in a `Broken` record, so that checks across documents neither call a reference to it dangling
+nor warn about what it might have used.
 """
 
 from __future__ import annotations
@@ -49,7 +53,22 @@ class Document:
         return f"{self.file}:{self.pos[0]}"
 
 
-def manifest_files(directory: Path, root: Path, collector: Collector) -> Iterator[Path]:
+@dataclass(frozen=True)
+class Broken:
+    """A document that failed to load, or a file or directory that could not be read (kind None).
+
+    `kind` and `name` are what the document's text says, when it says them as strings; `root` is the
+    data as far as it was read (None for a file or directory)."""
+
+    file: str
+    kind: str | None = None
+    name: str | None = None
+    root: Any = None
+
+
+def manifest_files(
+    directory: Path, root: Path, collector: Collector, broken: list[Broken] | None = None
+) -> Iterator[Path]:
     """YAML files below `directory`: a directory's files in sorted order, then its subdirectories.
 
     Hidden entries and the root's project file are skipped. A symlinked subdirectory is followed when its
@@ -69,6 +88,8 @@ def manifest_files(directory: Path, root: Path, collector: Collector) -> Iterato
             entries = sorted(os.scandir(current), key=lambda e: e.name)
         except OSError as error:
             collector.add(relative(current, root), None, "file.unreadable", f"cannot read: {error.strerror}")
+            if broken is not None:
+                broken.append(Broken(relative(current, root)))
             continue
         subdirectories: list[Path] = []
         for entry in entries:
@@ -81,6 +102,8 @@ def manifest_files(directory: Path, root: Path, collector: Collector) -> Iterato
                 else:
                     message = "directory symlink leads outside the project root; manifests stay inside it"
                     collector.add(relative(path, root), None, "path.symlink-escape", message)
+                    if broken is not None:
+                        broken.append(Broken(relative(path, root)))
             elif entry.name.endswith(MANIFEST_SUFFIXES):
                 real_file = os.path.realpath(path)
                 if real_file not in seen:
@@ -100,22 +123,58 @@ def relative(path: Path, root: Path) -> str:
     return Path(os.path.relpath(path, root)).as_posix()
 
 
-def read_file(path: Path, root: Path, collector: Collector, *, project_file: bool = False) -> list[Document]:
-    """The valid documents of one file; every problem goes to `collector`."""
+def read_file(
+    path: Path,
+    root: Path,
+    collector: Collector,
+    *,
+    project_file: bool = False,
+    broken: list[Broken] | None = None,
+) -> list[Document]:
+    """The valid documents of one file; every problem goes to `collector`, and what failed to load to
+    `broken` (a syntax error or an unreadable file as one record without a kind: what it held is unknown)."""
+    failed: list[Broken] = [] if broken is None else broken
     file = relative(path, root)
     text = read_text_confined(path, root)
     if isinstance(text, PathIssue):
         collector.add(file, (1, 1), text.code, text.message)
+        failed.append(Broken(file))
         return []
     docs, issues = load_documents(text)
     for issue in issues:
         collector.add(file, (issue.line, issue.column), issue.code, issue.message)
+    if any(issue.code == "yaml.syntax" for issue in issues):
+        failed.append(Broken(file))  # text the parser skipped may hold any document
     out: list[Document] = []
     for doc in docs:
-        checked = _document(file, path.parent, doc.root, doc.pos, collector, project_file=project_file)
-        if checked is not None:
-            out.append(checked)
+        if not doc.damaged:
+            checked = _document(file, path.parent, doc.root, doc.pos, collector, project_file=project_file)
+            if checked is not None:
+                out.append(checked)
+                continue
+        else:
+            # Checked for its other problems, except where the YAML problem left no value as written.
+            found = Collector()
+            _document(file, path.parent, doc.root, doc.pos, found, project_file=project_file)
+            collector.problems += [
+                p for p in found.problems if not doc.is_unsure(p.location.line, p.location.column)
+            ]
+        failed.append(_broken(file, doc.root))
     return out
+
+
+def _broken(file: str, root: Any) -> Broken:
+    if not isinstance(root, YMap):
+        return Broken(file)
+    kind = root.get("kind")
+    metadata = root.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, YMap) else None
+    return Broken(
+        file,
+        kind if isinstance(kind, str) else None,
+        name if isinstance(name, str) and _NAME.match(name) else None,
+        root,
+    )
 
 
 def _document(

@@ -1,9 +1,11 @@
 """Validation end to end: project file, manifests, references, files, schemas and lint, every problem at once.
 
 `validate_project` never raises for bad input: it returns a report. `load_project` is what later stages
-call: the same work, raising `ManifestError` with every error when there is one. Both read the whole
-project containing the path they are given, never a part of it: a plan made from part of the manifests
-would destroy the rest. `load_project` refuses a path naming only a part (`project.covers`).
+call: the same work, raising `ManifestError` with every error when there is one. A document that fails to
+load is still checked as far as it can be read, and raises no follow-on problem elsewhere (`Broken`).
+Both read the whole project containing the path they are given, never a part of it: a plan made from
+part of the manifests would destroy the rest. `load_project` refuses a path naming only a part
+(`project.covers`).
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from pathlib import Path
 from reconciler.config import ProjectConfig
 from reconciler.errors import Location, ManifestError, Problem, Severity, UserError
 from reconciler.manifest.build import Builder
-from reconciler.manifest.documents import Document, manifest_files, read_file
+from reconciler.manifest.documents import Broken, Document, manifest_files, read_file
 from reconciler.manifest.lint import lint
 from reconciler.manifest.problems import Collector
 from reconciler.manifest.project import covers, find_root, manifests_directory, read_config
 from reconciler.model.desired import DesiredState
+
+# Kinds that use no other document: one of them failing to load hides no use of a tool or vector store.
+USE_NOTHING = frozenset({"FunctionTool", "VectorStore", "SpendAlert", "SpendLimit", "Project"})
 
 
 @dataclass(frozen=True)
@@ -73,20 +78,23 @@ def validate_project(
     config = read_config(root, collector)
     manifests = manifests_directory(config)
     docs: list[Document] = []
+    broken: list[Broken] = []
     files = 0
     if manifests is not None and manifests.is_dir():
-        for file in manifest_files(manifests, root, collector):
+        for file in manifest_files(manifests, root, collector, broken):
             files += 1
-            docs += read_file(file, root, collector)
-    desired = Builder(root, collector).build(docs)
-    lint(docs, collector, as_of=as_of or date.today())
+            docs += read_file(file, root, collector, broken=broken)
+    desired = Builder(root, collector).build(docs, broken)
+    uses_known = all(b.kind in USE_NOTHING for b in broken)
+    lint(docs, collector, as_of=as_of or date.today(), uses_known=uses_known)
     problems = collector.problems
     if strict:
         problems = [Problem(p.location, p.code, p.message, Severity.ERROR) for p in problems]
     problems = sorted(problems, key=lambda p: (p.location, p.code))
     has_errors = any(p.severity is Severity.ERROR for p in problems)
     narrowed = path is not None and not covers(directory, config)
-    return ValidationReport(config, problems, None if has_errors else desired, files, len(docs), narrowed)
+    documents = len(docs) + sum(1 for b in broken if b.root is not None)  # read, loaded or not
+    return ValidationReport(config, problems, None if has_errors else desired, files, documents, narrowed)
 
 
 def load_project(path: Path | None = None, *, as_of: date | None = None) -> Project:
