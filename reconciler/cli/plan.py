@@ -13,6 +13,7 @@ import click
 
 from reconciler import service
 from reconciler.apply.report import StepResult
+from reconciler.cli.flags import JSON, output_format, target_option
 from reconciler.cli.main import cli
 from reconciler.errors import ExitCode, PlanFileError, UserError
 from reconciler.model.desired import Kind
@@ -27,13 +28,11 @@ from reconciler.render.values import sanitize
 # here, and saves a 1,000-resource plan 0.05-0.2 s (service.gcpause).
 PAUSE_GC = True
 
-_target = click.option(
-    "--target", "-t", default=None, help="Target name from reconcile.yaml (default: defaultTarget)."
-)
+_target = target_option
 
 
 def _render(plan: Plan, fmt: str, *, color: bool) -> str:
-    if fmt == "json":
+    if fmt == JSON:
         return render_json(plan)
     if fmt == "markdown":
         return render_markdown(plan)
@@ -44,9 +43,14 @@ def _render(plan: Plan, fmt: str, *, color: bool) -> str:
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @_target
 @click.option(
-    "-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan for `apply`."
+    "-out",
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Save the plan to FILE for `apply FILE`.",
 )
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text")
+@output_format("text", "json", "markdown", legacy_o=True, saves_to="-out")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
 @click.option("--allow-empty", is_flag=True, help="Allow a plan that deletes every managed object.")
 def plan_command(
@@ -134,7 +138,7 @@ def apply_command(
 
 
 def _saved_plan(source: Path) -> Plan:
-    """The plan `plan -o` saved at `source`, refused unless its content still hashes to its id; a
+    """The plan `plan -out` saved at `source`, refused unless its content still hashes to its id; a
     manifest or any other file is refused in one line."""
     if source.suffix in (".yaml", ".yml"):
         raise UserError(
@@ -160,12 +164,12 @@ def _progress_bar(result: StepResult, finished: int, total: int) -> None:
 @cli.command("drift")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @_target
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@output_format("text", "json")
 def drift_command(directory: Path | None, target: str | None, fmt: str) -> int:
     """Exit 2 when managed objects changed outside reconciler since the last apply (for scheduled CI)."""
     with service.open_workspace(directory, target=target) as ws:
         plan = service.drift(ws, pause_gc=PAUSE_GC)
-    if fmt == "json":
+    if fmt == JSON:
         click.echo(render_json(plan), nl=False)
     elif plan.drift:
         for entry in plan.drift:

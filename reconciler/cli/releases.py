@@ -20,11 +20,10 @@ import click
 
 from reconciler import service
 from reconciler.apply.retry import Retrier
+from reconciler.cli.flags import JSON, output_format, target_option
 from reconciler.cli.main import cli
-from reconciler.config import ProjectConfig
-from reconciler.errors import ExitCode, ManifestError, Severity, UserError
-from reconciler.manifest.problems import Collector
-from reconciler.manifest.project import find_root, read_config
+from reconciler.errors import ExitCode, UserError
+from reconciler.manifest.project import project_config
 from reconciler.model.stored import PointerMove
 from reconciler.render.values import sanitize
 from reconciler.rollout.gc import DEFAULT_KEEP, GcOutcome, collect_garbage
@@ -33,9 +32,7 @@ from reconciler.store import StateStore, open_store
 
 _SQLITE = "sqlite:///"
 
-_target = click.option(
-    "--target", "-t", default=None, help="Target name from reconcile.yaml (default: defaultTarget)."
-)
+_target = target_option
 _directory = click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 _reason = click.option("--reason", default="", help="Why; recorded in the pointer's history.")
 
@@ -43,25 +40,12 @@ _reason = click.option("--reason", default="", help="Why; recorded in the pointe
 def open_state(directory: Path | None, target: str | None) -> tuple[StateStore, str]:
     """The state store and workspace (target name) of the project at or above `directory`, read from
     reconcile.yaml alone. Refuses to create a store that does not exist yet."""
-    config = _project_config(directory)
+    config = project_config(directory)
     workspace, _ = config.target(target)
     dsn = config.state_dsn()
     if dsn.startswith(_SQLITE) and ":memory:" not in dsn and not Path(dsn[len(_SQLITE) :]).is_file():
         raise UserError(f"no state store at {dsn[len(_SQLITE) :]}: nothing was applied to {workspace!r} yet")
     return open_store(dsn), workspace
-
-
-def _project_config(directory: Path | None) -> ProjectConfig:
-    directory = Path.cwd() if directory is None else directory
-    if not directory.is_dir():
-        raise UserError(f"{directory}: not a directory")
-    directory = directory.resolve()
-    collector = Collector()
-    config = read_config(find_root(directory) or directory, collector)
-    errors = [p for p in collector.problems if p.severity is Severity.ERROR]
-    if errors:
-        raise ManifestError(errors)
-    return config
 
 
 def _who() -> dict[str, str]:
@@ -115,13 +99,13 @@ def _moved(move: PointerMove, platform_id: str, verb: str) -> str:
 @click.argument("name")
 @_directory
 @_target
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@output_format("text", "json")
 def versions_command(name: str, directory: Path | None, target: str | None, fmt: str) -> int:
     """List NAME's versions: pointers, compatibility with the parent, creation time, fingerprint."""
     store, workspace = open_state(directory, target)
     with store:
         views = list_versions(store, workspace, name)
-    if fmt == "json":
+    if fmt == JSON:
         payload = {"workspace": workspace, "assistant": name, "versions": [asdict(v) for v in views]}
         click.echo(json.dumps(payload, indent=2, sort_keys=True))
     else:

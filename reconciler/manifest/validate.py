@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from reconciler.config import ProjectConfig
-from reconciler.errors import Location, ManifestError, Problem, Severity, UserError
+from reconciler.config import PROJECT_FILE, ProjectConfig
+from reconciler.errors import Location, ManifestError, Problem, ProjectNotFound, Severity, UserError
 from reconciler.manifest.build import Builder
 from reconciler.manifest.documents import Broken, Document, manifest_files, read_file
 from reconciler.manifest.lint import lint
 from reconciler.manifest.problems import Collector
-from reconciler.manifest.project import covers, find_root, manifests_directory, read_config
+from reconciler.manifest.project import covers, manifests_directory, project_root, read_config
 from reconciler.model.desired import DesiredState
 
 # Kinds that use no other document: one of them failing to load hides no use of a tool or vector store.
@@ -63,10 +63,10 @@ class ValidationReport:
 
 
 def validate_project(
-    path: Path | None = None, *, strict: bool = False, as_of: date | None = None
+    path: Path | None = None, *, strict: bool = False, as_of: date | None = None, target: str | None = None
 ) -> ValidationReport:
     """Validate the whole project containing the directory `path` (default: the working directory).
-    `strict` turns lint warnings into errors."""
+    `strict` turns lint warnings into errors; `target`, when given, must be declared in the project file."""
     collector = Collector()
     directory = Path.cwd() if path is None else Path(path)
     if not directory.is_dir():
@@ -74,8 +74,16 @@ def validate_project(
         problem = Problem(where, "project.not-a-directory", f"{path}: not a directory")
         return ValidationReport(ProjectConfig(root=directory), [problem], None)
     directory = directory.resolve()
-    root = find_root(directory) or directory
+    try:
+        root = project_root(directory)
+    except ProjectNotFound as missing:
+        problem = Problem(Location(PROJECT_FILE), "project.missing", str(missing))
+        return ValidationReport(ProjectConfig(root=directory), [problem], None)
     config = read_config(root, collector)
+    if target is not None and not collector.errors and target not in config.targets:
+        known = ", ".join(sorted(config.targets)) or "none"
+        message = f"no target named {target!r} in {PROJECT_FILE} (known: {known})"
+        collector.add(PROJECT_FILE, None, "project.target", message)
     manifests = manifests_directory(config)
     docs: list[Document] = []
     broken: list[Broken] = []
@@ -99,7 +107,9 @@ def validate_project(
 
 def load_project(path: Path | None = None, *, as_of: date | None = None) -> Project:
     """The project at `path` (default: the one containing the working directory), or `ManifestError`
-    carrying every problem (warnings included). `UserError` when `path` names only part of a project."""
+    carrying every problem (warnings included). `UserError` when `path` names only part of a project,
+    `ProjectNotFound` when no project contains it."""
+    project_root((Path.cwd() if path is None else Path(path)).resolve())  # ProjectNotFound without one
     report = validate_project(path, strict=False, as_of=as_of)
     if report.narrowed:
         config = report.config

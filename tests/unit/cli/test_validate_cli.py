@@ -40,7 +40,7 @@ def test_broken_fixtures_exit_1_listing_every_problem(capsys: pytest.CaptureFixt
 
 
 def test_json_output(capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(["validate", "-o", "json", str(BROKEN)]) == 1
+    assert run(["validate", "-json", str(BROKEN)]) == 1
     payload = json.loads(capsys.readouterr().out)
     assert payload["valid"] is False
     first = payload["problems"][0]
