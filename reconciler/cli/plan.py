@@ -21,7 +21,7 @@ from reconciler.plan.definition import Plan
 from reconciler.render.json import render_json
 from reconciler.render.markdown import render_markdown
 from reconciler.render.report import render_apply_report
-from reconciler.render.text import render_text, should_color
+from reconciler.render.text import render_drift, render_text, should_color
 from reconciler.render.values import sanitize
 
 # A CLI run is its own process, one plan at a time: pausing the cyclic collector while it plans is safe
@@ -171,13 +171,8 @@ def drift_command(directory: Path | None, target: str | None, fmt: str) -> int:
         plan = service.drift(ws, pause_gc=PAUSE_GC)
     if fmt == JSON:
         click.echo(render_json(plan), nl=False)
-    elif plan.drift:
-        for entry in plan.drift:
-            click.echo(sanitize(f"~ {entry.address} ({entry.platform_id}): {entry.reason}"))
-            for change in entry.changes:
-                click.echo(sanitize(f"    {change.path}: {change.before!r} -> {change.after!r}"))
     else:
-        click.echo("No drift: every managed object is as the last apply left it.")
+        click.echo(render_drift(plan, color=should_color(sys.stdout)), nl=False)
     return int(ExitCode.CHANGES if plan.drift else ExitCode.OK)
 
 
@@ -220,6 +215,11 @@ def import_command(
     with service.open_workspace(directory, target=target) as ws:
         results = service.import_objects(ws, chosen, list(ids), write_dir=write_dir)
     for item in results:
+        if item.managed_as is not None:
+            click.echo(
+                sanitize(f"{item.platform_id} is already managed as {item.managed_as}: not imported again")
+            )
+            continue
         where = f" -> {item.written}" if item.written else ""
         note = f" ({item.note})" if item.note else ""
         click.echo(

@@ -29,6 +29,7 @@ from reconciler.render.values import sanitize
 from reconciler.rollout.gc import DEFAULT_KEEP, GcOutcome, collect_garbage
 from reconciler.rollout.releases import STABLE, VersionView, list_versions, promote, resolve, rollback
 from reconciler.store import StateStore, open_store
+from reconciler.words import count
 
 _SQLITE = "sqlite:///"
 
@@ -194,7 +195,7 @@ def gc_command(directory: Path | None, target: str | None, dry_run: bool, keep: 
         if item.error:
             line += f": {item.error}"
         click.echo(sanitize(line), err=item.outcome is GcOutcome.FAILED)
-    counts = f"{len(report.items) - len(report.failed)} of {len(report.items)}"
+    counts = f"{len(report.items) - len(report.failed)} of {count(len(report.items), 'old version')}"
     done = "would be deleted" if dry_run else "deleted"
-    click.echo(f"gc {report.workspace}: {counts} old versions {done}; {report.kept} kept (--keep {keep}).")
+    click.echo(f"gc {report.workspace}: {counts} {done}; {report.kept} kept (--keep {keep}).")
     return int(ExitCode.OK if report.ok else ExitCode.ERROR)

@@ -17,6 +17,7 @@ from reconciler.cli.main import cli
 from reconciler.errors import ExitCode
 from reconciler.manifest import validate_project
 from reconciler.render.values import sanitize
+from reconciler.words import count
 
 
 def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
@@ -68,10 +69,9 @@ def validate(directory: Path | None, strict: bool, fmt: str, as_of: date | None,
     else:
         for problem in report.problems:
             click.echo(sanitize(str(problem)))  # messages quote manifest text: no raw control/bidi chars
-        errors, warnings = len(report.errors), len(report.warnings)
         verdict = "valid" if report.ok else "invalid"
         click.echo(
-            f"{verdict}: {report.documents} documents in {report.files} files, "
-            f"{errors} errors, {warnings} warnings"
+            f"{verdict}: {count(report.documents, 'document')} in {count(report.files, 'file')}, "
+            f"{count(len(report.errors), 'error')}, {count(len(report.warnings), 'warning')}"
         )
     return int(ExitCode.OK if report.ok else ExitCode.ERROR)

@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from reconciler import words
 from reconciler.config import PROJECT_FILE
 from reconciler.manifest.paths import PathIssue, is_inside, read_text_confined
 from reconciler.manifest.problems import Collector
@@ -191,14 +192,15 @@ def _document(
     ok = True
     for key in root:
         if key not in _ENVELOPE:
-            collector.at(file, root, [key], "field.unknown", f"{key}: unknown field", key=True)
+            message = f"{key}: unknown field{words.did_you_mean(key, _ENVELOPE)}"
+            collector.at(file, root, [key], "field.unknown", message, key=True)
             ok = False
     for key in _ENVELOPE:
         if key not in root:
             collector.add(file, root.pos, "field.required", f"{key}: required field is missing")
             ok = False
     if "apiVersion" in root and root["apiVersion"] != API_VERSION:
-        message = f"apiVersion: expected {API_VERSION!r}, got {root['apiVersion']!r}"
+        message = f"apiVersion: expected {API_VERSION!r}, got {words.value(root['apiVersion'])}"
         collector.at(file, root, ["apiVersion"], "document.api-version", message)
         ok = False
     kind = root.get("kind")
@@ -207,7 +209,8 @@ def _document(
         if kind == "Project":
             message = f"kind: Project belongs in {PROJECT_FILE} at the project root"
         else:
-            message = f"kind: unknown kind {kind!r} (expected one of {', '.join(allowed)})"
+            hint = words.did_you_mean(kind, allowed) if isinstance(kind, str) else ""
+            message = f"kind: unknown kind {words.value(kind)} (expected one of {', '.join(allowed)}){hint}"
         collector.at(file, root, ["kind"], "document.kind", message)
         ok = False
     name = _name(file, root, collector)
@@ -221,7 +224,7 @@ def _document(
     try:
         spec = SPECS[kind].model_validate(spec_data)
     except ValidationError as error:
-        collector.pydantic(file, root, ["spec"], error)
+        collector.pydantic(file, root, ["spec"], error, SPECS[kind])
         return None
     if not ok or name is None:
         return None
@@ -237,15 +240,14 @@ def _name(file: str, root: YMap, collector: Collector) -> str | None:
         return None
     for key in metadata:
         if key != "name":
-            collector.at(
-                file, root, ["metadata", key], "field.unknown", f"metadata.{key}: unknown field", key=True
-            )
+            message = f"metadata.{key}: unknown field{words.did_you_mean(key, ['name'])}"
+            collector.at(file, root, ["metadata", key], "field.unknown", message, key=True)
     name = metadata.get("name")
     if "name" not in metadata:
         collector.at(file, root, ["metadata"], "field.required", "metadata.name: required field is missing")
         return None
     if not isinstance(name, str) or not _NAME.match(name):
-        message = f"metadata.name: {name!r} must match {NAME_PATTERN}"
+        message = f"metadata.name: {words.value(name)} must match {NAME_PATTERN}"
         collector.at(file, root, ["metadata", "name"], "document.name", message)
         return None
     return name

@@ -154,5 +154,5 @@ def read_config(root: Path, collector: Collector) -> ProjectConfig:
             }
         )
     except ValidationError as error:  # ProjectSpec mirrors ProjectConfig, so this means they drifted
-        collector.pydantic(PROJECT_FILE, doc.root, ["spec"], error)
+        collector.pydantic(PROJECT_FILE, doc.root, ["spec"], error, ProjectConfig)
         return ProjectConfig(root=root)

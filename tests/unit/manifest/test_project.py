@@ -134,7 +134,10 @@ def test_project_file_problems(project: Path, write: Write) -> None:
         ),
     )
     lines = [str(p) for p in validate_project(project).problems]
-    assert lines == ["reconcile.yaml:9:26: error: spec.targets.local.apiKey: unknown field [field.unknown]"]
+    assert lines == [
+        "reconcile.yaml:9:26: error: spec.targets.local.apiKey: unknown field; did you mean 'apiKeyEnv'? "
+        "[field.unknown]"
+    ]
     write("reconcile.yaml", doc("Project", "p", "defaultTarget: prod\nmanifests: ../elsewhere"))
     lines = [str(p) for p in validate_project(project).problems]
     assert lines == [
