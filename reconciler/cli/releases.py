@@ -11,6 +11,7 @@ import getpass
 import json
 import os
 import socket
+import sys
 import time
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -24,7 +25,7 @@ from reconciler.cli.flags import JSON, output_format, target_option
 from reconciler.cli.main import cli
 from reconciler.errors import ExitCode, UserError
 from reconciler.manifest.project import project_config
-from reconciler.model.stored import PointerMove
+from reconciler.model.stored import PointerMove, VersionRecord
 from reconciler.render.values import sanitize
 from reconciler.rollout.gc import DEFAULT_KEEP, GcOutcome, collect_garbage
 from reconciler.rollout.releases import STABLE, VersionView, list_versions, promote, resolve, rollback
@@ -128,7 +129,10 @@ def rollback_command(
     with store:
         move = rollback(store, workspace, name, to=to, reason=reason, now=time.time(), **_who())
         platform_id = resolve(store, workspace, name).platform_id
-    click.echo(_moved(move, platform_id, "Rolled back"))
+    forward = (
+        move.from_version is not None and move.to_version is not None and move.to_version > move.from_version
+    )
+    click.echo(_moved(move, platform_id, "Moved forward (rollback --to)" if forward else "Rolled back"))
     return int(ExitCode.OK)
 
 
@@ -166,6 +170,7 @@ def resolve_command(name: str, directory: Path | None, target: str | None, point
 @_directory
 @_target
 @click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
+@click.option("--auto-approve", is_flag=True, help="Delete without asking.")
 @click.option(
     "--keep",
     type=click.IntRange(min=0),
@@ -173,9 +178,25 @@ def resolve_command(name: str, directory: Path | None, target: str | None, point
     show_default=True,
     help="Newest versions kept per assistant (versions a pointer holds are always kept).",
 )
-def gc_command(directory: Path | None, target: str | None, dry_run: bool, keep: int) -> int:
-    """Delete platform assistants of old versions beyond the retention, best effort."""
+def gc_command(
+    directory: Path | None, target: str | None, dry_run: bool, auto_approve: bool, keep: int
+) -> int:
+    """Delete platform assistants of old versions beyond the retention, best effort. Asks first, as
+    apply does: without --auto-approve, a run whose stdin is not a terminal deletes nothing."""
     who = _who()
+
+    def confirm(versions: list[VersionRecord]) -> bool:
+        if auto_approve:
+            return True
+        for v in versions:
+            click.echo(sanitize(f"would delete: {v.assistant} version {v.number} ({v.platform_id})"))
+        if not sys.stdin.isatty():
+            click.echo("\nRefusing to delete without --auto-approve when stdin is not a terminal.", err=True)
+            return False
+        return click.confirm(
+            f"\nDelete {count(len(versions), 'old version')} from the platform?", default=False
+        )
+
     with service.open_workspace(directory, target=target) as ws:
         report = collect_garbage(
             ws.store,
@@ -187,9 +208,13 @@ def gc_command(directory: Path | None, target: str | None, dry_run: bool, keep: 
             owner=who["user"],
             host=who["host"],
             retrier=Retrier(ws.project.config.retry),
+            confirm=confirm,
         )
     for warning in report.warnings:
         click.echo(sanitize(f"warning: {warning}"), err=True)
+    if report.cancelled:
+        click.echo("gc cancelled; nothing was deleted.", err=True)
+        return int(ExitCode.ERROR)
     for item in report.items:
         line = f"{item.outcome.value}: {item.assistant} version {item.number} ({item.platform_id})"
         if item.error:
