@@ -5,6 +5,7 @@ ReconcilerError
 ├── UserError                      exit 1; the user can fix it by editing input
 │   ├── ManifestError              every Problem found, each with file:line:col
 │   ├── ConfigError                reconcile.yaml or environment (e.g. a missing API key variable)
+│   │   └── ProjectNotFound        no reconcile.yaml at or above the directory
 │   ├── PlanRejected               a policy refused the plan (compatibility, protect, empty plan)
 │   ├── StalePlan                  a saved plan no longer matches the platform
 │   └── PlanFileError              a saved plan is unreadable, or its content does not hash to its id
@@ -110,6 +111,11 @@ class ManifestError(UserError):
 
 class ConfigError(UserError):
     """reconcile.yaml or the environment is wrong."""
+
+
+class ProjectNotFound(ConfigError):
+    """No reconcile.yaml in the directory or above it: there is no project to work on (and no state
+    store is created in a directory that is not one)."""
 
 
 class PlanRejected(UserError):

@@ -97,10 +97,19 @@ def _traceback() -> None:
     click.echo(sanitize(traceback.format_exc()), err=True, nl=False)
 
 
+def _hoist_debug(args: list[str]) -> tuple[list[str], bool]:
+    """`--debug` is global but may be written anywhere (`reconcile plan --debug`): every one before a
+    `--` moves to the front, where the group's option takes it."""
+    end = args.index("--") if "--" in args else len(args)
+    if "--debug" not in args[:end]:
+        return args, False
+    rest = [a for a in args[:end] if a != "--debug"] + args[end:]
+    return ["--debug", *rest], True
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (tests call this; `main` exits with it)."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args
+    args, debug = _hoist_debug(list(sys.argv[1:] if argv is None else argv))
     redact.clear()  # this run's secrets are registered as they are read
     with _redacted_output():
         try:

@@ -20,25 +20,24 @@ from typing import TYPE_CHECKING
 
 import click
 
+from reconciler.cli.flags import JSON, output_format, target_option
 from reconciler.cli.main import cli
 from reconciler.cli.waits import WaitLines
-from reconciler.errors import ExitCode, ManifestError, Severity, UserError
+from reconciler.errors import ExitCode, UserError
 from reconciler.render.escape import sanitize
 from reconciler.rollout.defaults import DEFAULT_KEEP, STABLE
+from reconciler.words import count
 
 # The store, the models, the project reader and (for gc) the service are imported by the functions that
 # use them, so `reconcile --help` does not load them (cli.commands).
 if TYPE_CHECKING:
-    from reconciler.config import ProjectConfig
-    from reconciler.model.stored import PointerMove
+    from reconciler.model.stored import PointerMove, VersionRecord
     from reconciler.rollout.releases import VersionView
     from reconciler.store import StateStore
 
 _SQLITE = "sqlite:///"
 
-_target = click.option(
-    "--target", "-t", default=None, help="Target name from reconcile.yaml (default: defaultTarget)."
-)
+_target = target_option
 _directory = click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 _reason = click.option("--reason", default="", help="Why; recorded in the pointer's history.")
 
@@ -46,30 +45,15 @@ _reason = click.option("--reason", default="", help="Why; recorded in the pointe
 def open_state(directory: Path | None, target: str | None) -> tuple[StateStore, str]:
     """The state store and workspace (target name) of the project at or above `directory`, read from
     reconcile.yaml alone. Refuses to create a store that does not exist yet."""
+    from reconciler.manifest.project import project_config
     from reconciler.store import open_store
 
-    config = _project_config(directory)
+    config = project_config(directory)
     workspace, _ = config.target(target)
     dsn = config.state_dsn()
     if dsn.startswith(_SQLITE) and ":memory:" not in dsn and not Path(dsn[len(_SQLITE) :]).is_file():
         raise UserError(f"no state store at {dsn[len(_SQLITE) :]}: nothing was applied to {workspace!r} yet")
     return open_store(dsn), workspace
-
-
-def _project_config(directory: Path | None) -> ProjectConfig:
-    from reconciler.manifest.problems import Collector
-    from reconciler.manifest.project import find_root, read_config
-
-    directory = Path.cwd() if directory is None else directory
-    if not directory.is_dir():
-        raise UserError(f"{directory}: not a directory")
-    directory = directory.resolve()
-    collector = Collector()
-    config = read_config(find_root(directory) or directory, collector)
-    errors = [p for p in collector.problems if p.severity is Severity.ERROR]
-    if errors:
-        raise ManifestError(errors)
-    return config
 
 
 def _who() -> dict[str, str]:
@@ -123,7 +107,7 @@ def _moved(move: PointerMove, platform_id: str, verb: str) -> str:
 @click.argument("name")
 @_directory
 @_target
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@output_format("text", "json")
 def versions_command(name: str, directory: Path | None, target: str | None, fmt: str) -> int:
     """List NAME's versions: pointers, compatibility with the parent, creation time, fingerprint."""
     from reconciler.rollout.releases import list_versions
@@ -131,7 +115,7 @@ def versions_command(name: str, directory: Path | None, target: str | None, fmt:
     store, workspace = open_state(directory, target)
     with store:
         views = list_versions(store, workspace, name)
-    if fmt == "json":
+    if fmt == JSON:
         payload = {"workspace": workspace, "assistant": name, "versions": [asdict(v) for v in views]}
         click.echo(json.dumps(payload, indent=2, sort_keys=True))
     else:
@@ -155,7 +139,10 @@ def rollback_command(
     with store:
         move = rollback(store, workspace, name, to=to, reason=reason, now=time.time(), **_who())
         platform_id = resolve(store, workspace, name).platform_id
-    click.echo(_moved(move, platform_id, "Rolled back"))
+    forward = (
+        move.from_version is not None and move.to_version is not None and move.to_version > move.from_version
+    )
+    click.echo(_moved(move, platform_id, "Moved forward (rollback --to)" if forward else "Rolled back"))
     return int(ExitCode.OK)
 
 
@@ -197,6 +184,7 @@ def resolve_command(name: str, directory: Path | None, target: str | None, point
 @_directory
 @_target
 @click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
+@click.option("--auto-approve", is_flag=True, help="Delete without asking.")
 @click.option(
     "--keep",
     type=click.IntRange(min=0),
@@ -204,13 +192,29 @@ def resolve_command(name: str, directory: Path | None, target: str | None, point
     show_default=True,
     help="Newest versions kept per assistant (versions a pointer holds are always kept).",
 )
-def gc_command(directory: Path | None, target: str | None, dry_run: bool, keep: int) -> int:
-    """Delete platform assistants of old versions beyond the retention, best effort."""
+def gc_command(
+    directory: Path | None, target: str | None, dry_run: bool, auto_approve: bool, keep: int
+) -> int:
+    """Delete platform assistants of old versions beyond the retention, best effort. Asks first, as
+    apply does: without --auto-approve, a run whose stdin is not a terminal deletes nothing."""
     from reconciler import service
     from reconciler.apply.retry import Retrier
     from reconciler.rollout.gc import GcOutcome, collect_garbage
 
     who = _who()
+
+    def confirm(versions: list[VersionRecord]) -> bool:
+        if auto_approve:
+            return True
+        for v in versions:
+            click.echo(sanitize(f"would delete: {v.assistant} version {v.number} ({v.platform_id})"))
+        if not sys.stdin.isatty():
+            click.echo("\nRefusing to delete without --auto-approve when stdin is not a terminal.", err=True)
+            return False
+        return click.confirm(
+            f"\nDelete {count(len(versions), 'old version')} from the platform?", default=False
+        )
+
     with service.open_workspace(directory, target=target) as ws:
         report = collect_garbage(
             ws.store,
@@ -222,15 +226,19 @@ def gc_command(directory: Path | None, target: str | None, dry_run: bool, keep: 
             owner=who["user"],
             host=who["host"],
             retrier=Retrier(ws.project.config.retry, observe=WaitLines(sys.stderr)),
+            confirm=confirm,
         )
     for warning in report.warnings:
         click.echo(sanitize(f"warning: {warning}"), err=True)
+    if report.cancelled:
+        click.echo("gc cancelled; nothing was deleted.", err=True)
+        return int(ExitCode.ERROR)
     for item in report.items:
         line = f"{item.outcome.value}: {item.assistant} version {item.number} ({item.platform_id})"
         if item.error:
             line += f": {item.error}"
         click.echo(sanitize(line), err=item.outcome is GcOutcome.FAILED)
-    counts = f"{len(report.items) - len(report.failed)} of {len(report.items)}"
+    counts = f"{len(report.items) - len(report.failed)} of {count(len(report.items), 'old version')}"
     done = "would be deleted" if dry_run else "deleted"
-    click.echo(f"gc {report.workspace}: {counts} old versions {done}; {report.kept} kept (--keep {keep}).")
+    click.echo(f"gc {report.workspace}: {counts} {done}; {report.kept} kept (--keep {keep}).")
     return int(ExitCode.OK if report.ok else ExitCode.ERROR)

@@ -12,9 +12,11 @@ from pathlib import Path
 
 import click
 
+from reconciler.cli.flags import JSON, output_format, target_option
 from reconciler.cli.main import cli
 from reconciler.errors import ExitCode
 from reconciler.render.escape import sanitize
+from reconciler.words import count
 
 
 def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
@@ -29,22 +31,24 @@ def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> d
 @cli.command()
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 @click.option("--strict", is_flag=True, help="Treat lint warnings as errors.")
-@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@output_format("text", "json", legacy_o=True)
 @click.option(
     "--as-of", "as_of", callback=_as_of, metavar="DATE", help="Judge model deprecations as of DATE."
 )
-def validate(directory: Path | None, strict: bool, output: str, as_of: date | None) -> int:
-    """Check the whole project containing DIRECTORY (default: the current directory), no platform call."""
+@target_option
+def validate(directory: Path | None, strict: bool, fmt: str, as_of: date | None, target: str | None) -> int:
+    """Check the whole project containing DIRECTORY (default: the current directory), no platform call.
+    With --target, also check that reconcile.yaml declares that target."""
     from reconciler.manifest import validate_project  # pydantic, YAML and jsonschema: only when it runs
 
-    report = validate_project(directory, strict=strict, as_of=as_of)
+    report = validate_project(directory, strict=strict, as_of=as_of, target=target)
     if report.narrowed:
         click.echo(
             f"note: {directory} is part of the project at {report.config.root}; "
             "validated the whole project, every file included",
             err=True,
         )
-    if output == "json":
+    if fmt == JSON:
         payload = {
             "valid": report.ok,
             "root": str(report.config.root),
@@ -66,10 +70,9 @@ def validate(directory: Path | None, strict: bool, output: str, as_of: date | No
     else:
         for problem in report.problems:
             click.echo(sanitize(str(problem)))  # messages quote manifest text: no raw control/bidi chars
-        errors, warnings = len(report.errors), len(report.warnings)
         verdict = "valid" if report.ok else "invalid"
         click.echo(
-            f"{verdict}: {report.documents} documents in {report.files} files, "
-            f"{errors} errors, {warnings} warnings"
+            f"{verdict}: {count(report.documents, 'document')} in {count(report.files, 'file')}, "
+            f"{count(len(report.errors), 'error')}, {count(len(report.warnings), 'warning')}"
         )
     return int(ExitCode.OK if report.ok else ExitCode.ERROR)

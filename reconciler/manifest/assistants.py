@@ -2,16 +2,19 @@
 
 References to FunctionTool and VectorStore documents must resolve; built-in tools must be present for the
 tool resources they feed; platform limits (tools, vector stores, files, instruction length) are enforced.
+An Assistant document that failed to load has its references checked all the same (`check_references`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from reconciler.manifest import checks
-from reconciler.manifest.documents import Document
+from reconciler.manifest.documents import Broken, Document
 from reconciler.manifest.paths import CODE_INTERPRETER_EXTENSIONS
 from reconciler.manifest.specs import AcceptBreakingSpec, AssistantSpec, JsonSchemaFormat
+from reconciler.manifest.yaml_loader import YMap, YSeq
 from reconciler.model import desired as d
 
 if TYPE_CHECKING:
@@ -73,14 +76,7 @@ def build_assistant(builder: Builder, doc: Document, tools: dict[str, d.Function
                 function_names[tool.name] = name
                 functions.append(tool)
         else:
-            c.at(
-                file,
-                root,
-                path,
-                "ref.dangling",
-                f"spec.tools[{index}]: no FunctionTool named {name!r} "
-                "(built-ins: file_search, code_interpreter)",
-            )
+            _no_tool(builder, file, root, index, name)
     resources = spec.tool_resources
     vector_stores: list[str] = []
     ci_files: list[d.SourceFile] = []
@@ -105,13 +101,7 @@ def build_assistant(builder: Builder, doc: Document, tools: dict[str, d.Function
             )
         for index, name in enumerate(resources.file_search.vector_stores):
             if name not in stores:
-                c.at(
-                    file,
-                    root,
-                    [*base, "vectorStores", index],
-                    "ref.dangling",
-                    f"spec.toolResources.fileSearch.vectorStores[{index}]: no VectorStore named {name!r}",
-                )
+                _no_store(builder, file, root, index, name)
             vector_stores.append(name)
     if resources is not None and resources.code_interpreter is not None:
         base = ["spec", "toolResources", "codeInterpreter"]
@@ -190,6 +180,39 @@ def build_assistant(builder: Builder, doc: Document, tools: dict[str, d.Function
         accept_findings=_findings(spec.accept_breaking),
         rollout=rollout,
     )
+
+
+def check_references(builder: Builder, broken: Broken, tools: Collection[str]) -> None:
+    """The references of an Assistant document that failed to load, as far as its text can be read: each
+    tool and vector store it names must exist. Its other checks wait until it loads: they would judge
+    data the failure may have cut short."""
+    spec = broken.root.get("spec") if isinstance(broken.root, YMap) else None
+    if not isinstance(spec, YMap):
+        return
+    named = spec.get("tools")
+    if isinstance(named, YSeq):
+        for index, name in enumerate(named):
+            if isinstance(name, str) and name not in BUILTINS and name not in tools:
+                _no_tool(builder, broken.file, broken.root, index, name)
+    resources = spec.get("toolResources")
+    file_search = resources.get("fileSearch") if isinstance(resources, YMap) else None
+    stores = file_search.get("vectorStores") if isinstance(file_search, YMap) else None
+    if isinstance(stores, YSeq):
+        for index, name in enumerate(stores):
+            if isinstance(name, str) and name not in builder.stores:
+                _no_store(builder, broken.file, broken.root, index, name)
+
+
+def _no_tool(builder: Builder, file: str, root: YMap, index: int, name: str) -> None:
+    builtins = "built-ins: file_search, code_interpreter"
+    message = f"spec.tools[{index}]: no FunctionTool named {name!r} ({builtins})"
+    builder.c.at(file, root, ["spec", "tools", index], "ref.dangling", message)
+
+
+def _no_store(builder: Builder, file: str, root: YMap, index: int, name: str) -> None:
+    path: list[str | int] = ["spec", "toolResources", "fileSearch", "vectorStores", index]
+    message = f"spec.toolResources.fileSearch.vectorStores[{index}]: no VectorStore named {name!r}"
+    builder.c.at(file, root, path, "ref.dangling", message)
 
 
 def _reason(accept: str | AcceptBreakingSpec | None) -> str | None:

@@ -1,18 +1,21 @@
 """Checked documents to `DesiredState`: names made unique, references resolved, files read and hashed.
 
 Every dangling reference, duplicate name or refused path is a problem in the collector; the state built
-alongside is only used when the collector ends without errors. Assistants are built in `assistants.py`.
+alongside is only used when the collector ends without errors. Documents that failed to load take part
+as names (`Broken`), so that a reference to one is not reported as a second problem. Assistants are built
+in `assistants.py`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from reconciler.manifest import checks
-from reconciler.manifest.assistants import build_assistant
-from reconciler.manifest.documents import Document
+from reconciler.manifest.assistants import build_assistant, check_references
+from reconciler.manifest.documents import Broken, Document
 from reconciler.manifest.paths import (
     FILE_SEARCH_EXTENSIONS,
     PathIssue,
@@ -46,10 +49,19 @@ class Builder:
         self._hashes: dict[Path, str] = {}
         self.stores: set[str] = set()
 
-    def build(self, docs: list[Document]) -> d.DesiredState:
+    def build(self, docs: list[Document], broken: Sequence[Broken] = ()) -> d.DesiredState:
+        """The desired state of `docs`. Documents in `broken` exist but failed to load: a reference to
+        one is not dangling, and an Assistant among them has its references checked."""
         unique = self._unique(docs)
         self.stores = {doc.name for doc in unique if doc.kind == "VectorStore"}
-        tools = {doc.name: self._function_tool(doc) for doc in unique if doc.kind == "FunctionTool"}
+        self.stores |= {b.name for b in broken if b.kind == "VectorStore" and b.name is not None}
+        tools: dict[str, d.FunctionTool | None] = {
+            b.name: None for b in broken if b.kind == "FunctionTool" and b.name is not None
+        }
+        tools |= {doc.name: self._function_tool(doc) for doc in unique if doc.kind == "FunctionTool"}
+        for failed in broken:
+            if failed.kind == "Assistant":
+                check_references(self, failed, tools)
         out: dict[str, dict[str, Any]] = {
             k: {} for k in ("assistants", "function_tools", "vector_stores", "spend_alerts", "spend_limits")
         }

@@ -3,6 +3,10 @@
 A directory is read recursively in sorted order (hidden entries and the project file skipped); each file
 may hold several documents. Files are read through `paths.read_confined`: inside the project root, regular,
 bounded in size. The envelope is checked here; each kind's `spec` is checked by `specs.py`.
+
+A document that fails to load is still checked as far as it can be read (every problem in one run), and
+is named in a `Broken` record, so that checks across documents neither call a reference to it dangling
+nor warn about what it might have used.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from reconciler import words
 from reconciler.config import PROJECT_FILE
 from reconciler.manifest.paths import PathIssue, is_inside, read_text_confined
 from reconciler.manifest.problems import Collector
@@ -49,7 +54,22 @@ class Document:
         return f"{self.file}:{self.pos[0]}"
 
 
-def manifest_files(directory: Path, root: Path, collector: Collector) -> Iterator[Path]:
+@dataclass(frozen=True)
+class Broken:
+    """A document that failed to load, or a file or directory that could not be read (kind None).
+
+    `kind` and `name` are what the document's text says, when it says them as strings; `root` is the
+    data as far as it was read (None for a file or directory)."""
+
+    file: str
+    kind: str | None = None
+    name: str | None = None
+    root: Any = None
+
+
+def manifest_files(
+    directory: Path, root: Path, collector: Collector, broken: list[Broken] | None = None
+) -> Iterator[Path]:
     """YAML files below `directory`: a directory's files in sorted order, then its subdirectories.
 
     Hidden entries and the root's project file are skipped. A symlinked subdirectory is followed when its
@@ -69,6 +89,8 @@ def manifest_files(directory: Path, root: Path, collector: Collector) -> Iterato
             entries = sorted(os.scandir(current), key=lambda e: e.name)
         except OSError as error:
             collector.add(relative(current, root), None, "file.unreadable", f"cannot read: {error.strerror}")
+            if broken is not None:
+                broken.append(Broken(relative(current, root)))
             continue
         subdirectories: list[Path] = []
         for entry in entries:
@@ -81,6 +103,8 @@ def manifest_files(directory: Path, root: Path, collector: Collector) -> Iterato
                 else:
                     message = "directory symlink leads outside the project root; manifests stay inside it"
                     collector.add(relative(path, root), None, "path.symlink-escape", message)
+                    if broken is not None:
+                        broken.append(Broken(relative(path, root)))
             elif entry.name.endswith(MANIFEST_SUFFIXES):
                 real_file = os.path.realpath(path)
                 if real_file not in seen:
@@ -100,22 +124,58 @@ def relative(path: Path, root: Path) -> str:
     return Path(os.path.relpath(path, root)).as_posix()
 
 
-def read_file(path: Path, root: Path, collector: Collector, *, project_file: bool = False) -> list[Document]:
-    """The valid documents of one file; every problem goes to `collector`."""
+def read_file(
+    path: Path,
+    root: Path,
+    collector: Collector,
+    *,
+    project_file: bool = False,
+    broken: list[Broken] | None = None,
+) -> list[Document]:
+    """The valid documents of one file; every problem goes to `collector`, and what failed to load to
+    `broken` (a syntax error or an unreadable file as one record without a kind: what it held is unknown)."""
+    failed: list[Broken] = [] if broken is None else broken
     file = relative(path, root)
     text = read_text_confined(path, root)
     if isinstance(text, PathIssue):
         collector.add(file, (1, 1), text.code, text.message)
+        failed.append(Broken(file))
         return []
     docs, issues = load_documents(text)
     for issue in issues:
         collector.add(file, (issue.line, issue.column), issue.code, issue.message)
+    if any(issue.code == "yaml.syntax" for issue in issues):
+        failed.append(Broken(file))  # text the parser skipped may hold any document
     out: list[Document] = []
     for doc in docs:
-        checked = _document(file, path.parent, doc.root, doc.pos, collector, project_file=project_file)
-        if checked is not None:
-            out.append(checked)
+        if not doc.damaged:
+            checked = _document(file, path.parent, doc.root, doc.pos, collector, project_file=project_file)
+            if checked is not None:
+                out.append(checked)
+                continue
+        else:
+            # Checked for its other problems, except where the YAML problem left no value as written.
+            found = Collector()
+            _document(file, path.parent, doc.root, doc.pos, found, project_file=project_file)
+            collector.problems += [
+                p for p in found.problems if not doc.is_unsure(p.location.line, p.location.column)
+            ]
+        failed.append(_broken(file, doc.root))
     return out
+
+
+def _broken(file: str, root: Any) -> Broken:
+    if not isinstance(root, YMap):
+        return Broken(file)
+    kind = root.get("kind")
+    metadata = root.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, YMap) else None
+    return Broken(
+        file,
+        kind if isinstance(kind, str) else None,
+        name if isinstance(name, str) and _NAME.match(name) else None,
+        root,
+    )
 
 
 def _document(
@@ -132,14 +192,15 @@ def _document(
     ok = True
     for key in root:
         if key not in _ENVELOPE:
-            collector.at(file, root, [key], "field.unknown", f"{key}: unknown field", key=True)
+            message = f"{key}: unknown field{words.did_you_mean(key, _ENVELOPE)}"
+            collector.at(file, root, [key], "field.unknown", message, key=True)
             ok = False
     for key in _ENVELOPE:
         if key not in root:
             collector.add(file, root.pos, "field.required", f"{key}: required field is missing")
             ok = False
     if "apiVersion" in root and root["apiVersion"] != API_VERSION:
-        message = f"apiVersion: expected {API_VERSION!r}, got {root['apiVersion']!r}"
+        message = f"apiVersion: expected {API_VERSION!r}, got {words.value(root['apiVersion'])}"
         collector.at(file, root, ["apiVersion"], "document.api-version", message)
         ok = False
     kind = root.get("kind")
@@ -148,7 +209,8 @@ def _document(
         if kind == "Project":
             message = f"kind: Project belongs in {PROJECT_FILE} at the project root"
         else:
-            message = f"kind: unknown kind {kind!r} (expected one of {', '.join(allowed)})"
+            hint = words.did_you_mean(kind, allowed) if isinstance(kind, str) else ""
+            message = f"kind: unknown kind {words.value(kind)} (expected one of {', '.join(allowed)}){hint}"
         collector.at(file, root, ["kind"], "document.kind", message)
         ok = False
     name = _name(file, root, collector)
@@ -162,7 +224,7 @@ def _document(
     try:
         spec = SPECS[kind].model_validate(spec_data)
     except ValidationError as error:
-        collector.pydantic(file, root, ["spec"], error)
+        collector.pydantic(file, root, ["spec"], error, SPECS[kind])
         return None
     if not ok or name is None:
         return None
@@ -178,15 +240,14 @@ def _name(file: str, root: YMap, collector: Collector) -> str | None:
         return None
     for key in metadata:
         if key != "name":
-            collector.at(
-                file, root, ["metadata", key], "field.unknown", f"metadata.{key}: unknown field", key=True
-            )
+            message = f"metadata.{key}: unknown field{words.did_you_mean(key, ['name'])}"
+            collector.at(file, root, ["metadata", key], "field.unknown", message, key=True)
     name = metadata.get("name")
     if "name" not in metadata:
         collector.at(file, root, ["metadata"], "field.required", "metadata.name: required field is missing")
         return None
     if not isinstance(name, str) or not _NAME.match(name):
-        message = f"metadata.name: {name!r} must match {NAME_PATTERN}"
+        message = f"metadata.name: {words.value(name)} must match {NAME_PATTERN}"
         collector.at(file, root, ["metadata", "name"], "document.name", message)
         return None
     return name

@@ -2,6 +2,8 @@
 
 Rules: a model not pinned to a dated snapshot, a deprecated or shut-down model, empty instructions, a
 function tool without a description, a tool or vector store no assistant uses. `--strict` makes them errors.
+Lint judges only documents that loaded; while a document that might be an Assistant failed to load, what
+the assistants use is not known, and no tool or vector store is called unused.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ _PINNED = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{4})$")
 WARN = Severity.WARNING
 
 
-def lint(docs: list[Document], collector: Collector, *, as_of: date) -> None:
+def lint(docs: list[Document], collector: Collector, *, as_of: date, uses_known: bool = True) -> None:
+    """Warnings about `docs`; `uses_known` False skips the rule that needs every assistant's uses."""
     used_tools: set[str] = set()
     used_stores: set[str] = set()
     for doc in docs:
@@ -42,8 +45,9 @@ def lint(docs: list[Document], collector: Collector, *, as_of: date) -> None:
                 f"FunctionTool {doc.name!r} has no description; the model chooses tools by it",
                 severity=WARN,
             )
-        unused = (doc.kind == "FunctionTool" and doc.name not in used_tools) or (
-            doc.kind == "VectorStore" and doc.name not in used_stores
+        unused = uses_known and (
+            (doc.kind == "FunctionTool" and doc.name not in used_tools)
+            or (doc.kind == "VectorStore" and doc.name not in used_stores)
         )
         if unused:
             collector.at(

@@ -1,9 +1,10 @@
 """The project: find its root (nearest `reconcile.yaml` at or above a directory, as git finds `.git`), read
 that file, and say where its manifests live.
 
-`reconcile.yaml` holds one document of kind `Project`; without one, the directory itself is the root and
-every setting takes its default. A project is always planned whole: `covers` tells a path naming the
-project (its root, its manifests directory, or a directory between them) from one naming part of it.
+`reconcile.yaml` holds one document of kind `Project`; without one there is no project (`ProjectNotFound`:
+every command says so rather than treat the working directory as one). A project is always planned
+whole: `covers` tells a path naming the project (its root, its manifests directory, or a directory
+between them) from one naming part of it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from reconciler.config import PROJECT_FILE, ProjectConfig
+from reconciler.errors import ManifestError, ProjectNotFound, UserError
 from reconciler.manifest.documents import read_file
 from reconciler.manifest.paths import is_inside
 from reconciler.manifest.problems import Collector
@@ -31,6 +33,30 @@ def find_root(directory: Path) -> Path | None:
         if os.path.lexists(candidate / PROJECT_FILE):
             return candidate
     return None
+
+
+def project_root(directory: Path) -> Path:
+    """The root of the project containing `directory`; `ProjectNotFound` when there is none."""
+    root = find_root(directory)
+    if root is None:
+        raise ProjectNotFound(
+            f"no {PROJECT_FILE} in {directory} or any directory above it: run reconcile inside a project "
+            f"(a directory holding a {PROJECT_FILE}, see the README) or name one"
+        )
+    return root
+
+
+def project_config(directory: Path | None) -> ProjectConfig:
+    """The settings of the project containing `directory` (default: the working directory), read from
+    the project file alone: no manifest is read. `ManifestError` when the project file is wrong."""
+    directory = Path.cwd() if directory is None else directory
+    if not directory.is_dir():
+        raise UserError(f"{directory}: not a directory")
+    collector = Collector()
+    config = read_config(project_root(directory.resolve()), collector)
+    if collector.errors:
+        raise ManifestError(collector.errors)
+    return config
 
 
 SAFE_DIRECTORY_ENV = "RECONCILE_SAFE_DIRECTORY"
@@ -128,5 +154,5 @@ def read_config(root: Path, collector: Collector) -> ProjectConfig:
             }
         )
     except ValidationError as error:  # ProjectSpec mirrors ProjectConfig, so this means they drifted
-        collector.pydantic(PROJECT_FILE, doc.root, ["spec"], error)
+        collector.pydantic(PROJECT_FILE, doc.root, ["spec"], error, ProjectConfig)
         return ProjectConfig(root=root)

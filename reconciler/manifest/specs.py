@@ -68,7 +68,7 @@ class FileEntry(Spec):
     """A file (or glob) with attributes that file_search can filter on."""
 
     path: str = Field(min_length=1)
-    attributes: dict[str, str | float | bool] = Field(default_factory=dict)
+    attributes: dict[str, str | int | float | bool] = Field(default_factory=dict)
 
 
 class ChunkingSpec(Spec):

@@ -1,9 +1,11 @@
 """Validation end to end: project file, manifests, references, files, schemas and lint, every problem at once.
 
 `validate_project` never raises for bad input: it returns a report. `load_project` is what later stages
-call: the same work, raising `ManifestError` with every error when there is one. Both read the whole
-project containing the path they are given, never a part of it: a plan made from part of the manifests
-would destroy the rest. `load_project` refuses a path naming only a part (`project.covers`).
+call: the same work, raising `ManifestError` with every error when there is one. A document that fails to
+load is still checked as far as it can be read, and raises no follow-on problem elsewhere (`Broken`).
+Both read the whole project containing the path they are given, never a part of it: a plan made from
+part of the manifests would destroy the rest. `load_project` refuses a path naming only a part
+(`project.covers`).
 """
 
 from __future__ import annotations
@@ -13,14 +15,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from reconciler.config import ProjectConfig
-from reconciler.errors import Location, ManifestError, Problem, Severity, UserError
+from reconciler.config import PROJECT_FILE, ProjectConfig
+from reconciler.errors import Location, ManifestError, Problem, ProjectNotFound, Severity, UserError
 from reconciler.manifest.build import Builder
-from reconciler.manifest.documents import Document, manifest_files, read_file
+from reconciler.manifest.documents import Broken, Document, manifest_files, read_file
 from reconciler.manifest.lint import lint
 from reconciler.manifest.problems import Collector
-from reconciler.manifest.project import covers, find_root, manifests_directory, read_config
+from reconciler.manifest.project import covers, manifests_directory, project_root, read_config
 from reconciler.model.desired import DesiredState
+
+# Kinds that use no other document: one of them failing to load hides no use of a tool or vector store.
+USE_NOTHING = frozenset({"FunctionTool", "VectorStore", "SpendAlert", "SpendLimit", "Project"})
 
 
 @dataclass(frozen=True)
@@ -58,10 +63,10 @@ class ValidationReport:
 
 
 def validate_project(
-    path: Path | None = None, *, strict: bool = False, as_of: date | None = None
+    path: Path | None = None, *, strict: bool = False, as_of: date | None = None, target: str | None = None
 ) -> ValidationReport:
     """Validate the whole project containing the directory `path` (default: the working directory).
-    `strict` turns lint warnings into errors."""
+    `strict` turns lint warnings into errors; `target`, when given, must be declared in the project file."""
     collector = Collector()
     directory = Path.cwd() if path is None else Path(path)
     if not directory.is_dir():
@@ -69,29 +74,42 @@ def validate_project(
         problem = Problem(where, "project.not-a-directory", f"{path}: not a directory")
         return ValidationReport(ProjectConfig(root=directory), [problem], None)
     directory = directory.resolve()
-    root = find_root(directory) or directory
+    try:
+        root = project_root(directory)
+    except ProjectNotFound as missing:
+        problem = Problem(Location(PROJECT_FILE), "project.missing", str(missing))
+        return ValidationReport(ProjectConfig(root=directory), [problem], None)
     config = read_config(root, collector)
+    if target is not None and not collector.errors and target not in config.targets:
+        known = ", ".join(sorted(config.targets)) or "none"
+        message = f"no target named {target!r} in {PROJECT_FILE} (known: {known})"
+        collector.add(PROJECT_FILE, None, "project.target", message)
     manifests = manifests_directory(config)
     docs: list[Document] = []
+    broken: list[Broken] = []
     files = 0
     if manifests is not None and manifests.is_dir():
-        for file in manifest_files(manifests, root, collector):
+        for file in manifest_files(manifests, root, collector, broken):
             files += 1
-            docs += read_file(file, root, collector)
-    desired = Builder(root, collector).build(docs)
-    lint(docs, collector, as_of=as_of or date.today())
+            docs += read_file(file, root, collector, broken=broken)
+    desired = Builder(root, collector).build(docs, broken)
+    uses_known = all(b.kind in USE_NOTHING for b in broken)
+    lint(docs, collector, as_of=as_of or date.today(), uses_known=uses_known)
     problems = collector.problems
     if strict:
         problems = [Problem(p.location, p.code, p.message, Severity.ERROR) for p in problems]
     problems = sorted(problems, key=lambda p: (p.location, p.code))
     has_errors = any(p.severity is Severity.ERROR for p in problems)
     narrowed = path is not None and not covers(directory, config)
-    return ValidationReport(config, problems, None if has_errors else desired, files, len(docs), narrowed)
+    documents = len(docs) + sum(1 for b in broken if b.root is not None)  # read, loaded or not
+    return ValidationReport(config, problems, None if has_errors else desired, files, documents, narrowed)
 
 
 def load_project(path: Path | None = None, *, as_of: date | None = None) -> Project:
     """The project at `path` (default: the one containing the working directory), or `ManifestError`
-    carrying every problem (warnings included). `UserError` when `path` names only part of a project."""
+    carrying every problem (warnings included). `UserError` when `path` names only part of a project,
+    `ProjectNotFound` when no project contains it."""
+    project_root((Path.cwd() if path is None else Path(path)).resolve())  # ProjectNotFound without one
     report = validate_project(path, strict=False, as_of=as_of)
     if report.narrowed:
         config = report.config

@@ -60,7 +60,7 @@ class SourceFile(Frozen):
     path: str
     sha256: str
     size: int
-    attributes: dict[str, str | float | bool] = Field(default_factory=dict)
+    attributes: dict[str, str | int | float | bool] = Field(default_factory=dict)
 
 
 class Chunking(Frozen):

@@ -43,7 +43,7 @@ class LiveVectorStoreFile(Frozen):
     id: str  # the file id: a vector-store file keeps its file's id
     vector_store_id: str
     status: str
-    attributes: dict[str, str | float | bool] = Field(default_factory=dict)
+    attributes: dict[str, str | int | float | bool] = Field(default_factory=dict)
     usage_bytes: int = 0
     last_error: str | None = None
 

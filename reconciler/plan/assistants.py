@@ -36,6 +36,9 @@ from reconciler.schema.compat import classify_tools
 
 STABLE = "stable"
 
+# What a plan says of an assistant with `rollout: {strategy: canary}` until canaries exist.
+CANARY_IGNORED = "canary steps are ignored: canary rollouts are not implemented yet, so stable moves at apply"
+
 
 @dataclass(frozen=True)
 class Context:
@@ -232,7 +235,7 @@ def _create(
     if not in_place:
         attributes["version"] = {"number": number, "parent": parent, "strategy": "immutable"}
         if assistant.rollout.strategy != "immediate":
-            attributes["rollout_note"] = "canary rollouts are not implemented yet: stable moves at apply"
+            attributes["rollout_note"] = CANARY_IGNORED
     if verdict is not None:
         attributes["verdict"] = verdict
     if reason is None:

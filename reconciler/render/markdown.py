@@ -175,6 +175,9 @@ def _notes(change: ResourceChange) -> list[str]:
     version = v.parse_version(change.attributes)
     if version is not None:
         notes.append(escape_md(v.version_phrase(version)))
+    rollout = v.rollout_note(change.attributes)
+    if rollout is not None:
+        notes.append(f"rollout: {escape_md(rollout)}")
     if change.adopt:
         notes.append("adopted: a labelled object missing from the inventory is taken over, not recreated")
     if change.protect:

@@ -88,6 +88,16 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
     return "\n".join(out) + "\n"
 
 
+NO_DRIFT = "No drift: every managed object is as the last apply left it."
+
+
+def render_drift(plan: Plan, *, color: bool = False) -> str:
+    """The drift section of `plan` alone (`reconcile drift`), shown as the plan shows it."""
+    if not plan.drift:
+        return NO_DRIFT + "\n"
+    return "\n".join(_drift(plan.drift, color)[:-1]) + "\n"
+
+
 def _legend(shown: list[ResourceChange], color: bool) -> list[str]:
     used = {c.action for c in shown}
     lines = ["Resource actions are indicated with the following symbols:"]
@@ -132,6 +142,9 @@ def _notes(change: ResourceChange) -> list[str]:
         facts.append(v.sanitize(v.version_phrase(version)))
     if facts:
         notes.append(" · ".join(facts))
+    rollout = v.rollout_note(change.attributes)
+    if rollout is not None:
+        notes.append(f"rollout: {rollout}")
     if change.adopt:
         notes.append("adopted: a labelled object missing from the inventory is taken over, not recreated")
     if change.protect:

@@ -14,6 +14,7 @@ from typing import Any
 
 from reconciler.plan.definition import Action, FieldChange, ResourceChange
 from reconciler.render.escape import sanitize as sanitize  # noqa: PLC0414  (re-exported: renderers call v.sanitize)
+from reconciler.words import whole
 
 # A value longer than this, or spanning lines, is shown as a block (heredoc or diff) instead of inline.
 INLINE_LIMIT = 72
@@ -27,8 +28,9 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def inline(value: Any) -> str:
-    """One-line JSON spelling of a value; strings quoted, so `""` and a missing value read differently."""
-    return sanitize(json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": ")))
+    """One-line JSON spelling of a value; strings quoted, so `""` and a missing value read differently.
+    A whole float reads as the integer it is (`1`, not `1.0`), as the manifest wrote it."""
+    return sanitize(json.dumps(whole(value), ensure_ascii=False, sort_keys=True, separators=(", ", ": ")))
 
 
 def is_block(value: Any) -> bool:
@@ -43,7 +45,7 @@ def block_lines(value: Any) -> list[str]:
     """A long value as lines: text as written, structures as indented JSON with sorted keys."""
     if isinstance(value, str):
         return [sanitize(line) for line in _lines(value)] or [""]
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True, indent=2)
+    text = json.dumps(whole(value), ensure_ascii=False, sort_keys=True, indent=2)
     return [sanitize(line) for line in _lines(text)]
 
 
@@ -231,6 +233,12 @@ def parse_verdict(attributes: dict[str, Any]) -> Verdict | None:
         tools=tuple(tools),
         note=None if not note else str(note),
     )
+
+
+def rollout_note(attributes: dict[str, Any]) -> str | None:
+    """What the planner says of the change's rollout (canary steps it ignores), when it says anything."""
+    note = attributes.get("rollout_note")
+    return sanitize(note) if isinstance(note, str) and note else None
 
 
 def parse_version(attributes: dict[str, Any]) -> Version | None:

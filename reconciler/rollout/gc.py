@@ -22,6 +22,7 @@ recorded by hand) stay deletable because our store records them. Without that li
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -65,6 +66,7 @@ class GcReport:
     items: list[GcItem] = field(default_factory=list)
     kept: int = 0  # undeleted versions left alone
     warnings: list[str] = field(default_factory=list)  # what gc could not check (it went on without it)
+    cancelled: bool = False  # `confirm` said no: nothing was deleted
 
     @property
     def ok(self) -> bool:
@@ -130,9 +132,12 @@ def collect_garbage(
     host: str = "",
     clock: Clock | None = None,
     retrier: Retrier | None = None,
+    confirm: Callable[[list[VersionRecord]], bool] | None = None,
 ) -> GcReport:
     """Delete what `plan_gc` names, and the leftovers of earlier runs; temporary platform errors are
     retried through `retrier`; a failure that remains is recorded on its item and gc carries on.
+    `confirm` sees every version to delete first (under the lease, as apply asks under its lock), and
+    returning False cancels the run before anything is deleted (`cancelled`).
 
     `label_owner` is this workspace's owner label (`Workspace.owner`); `owner` names the lease holder.
     Raises PlanRejected, deleting nothing, when a version to delete is another owner's object (without
@@ -156,7 +161,11 @@ def collect_garbage(
     )
     try:
         doomed, report.kept = plan_gc(store, workspace, keep=keep)
-        for version in _checked(store, target, workspace, doomed, label_owner, retrier, report):
+        left = _checked(store, target, workspace, doomed, label_owner, retrier, report)
+        if confirm is not None and (left or doomed) and not confirm([*left, *doomed]):
+            report.cancelled = True
+            return report
+        for version in left:
             lease = store.renew_lock(lease, now=wall.now())  # retried deletes can outlast one lease
             report.items.append(_delete_object(target, version, retrier))
         for version in doomed:

@@ -25,6 +25,7 @@ __all__ = [
     "AssistantNotDeployed",
     "NothingToRollBack",
     "ReleaseError",
+    "RollbackWouldMoveForward",
     "UnknownAssistant",
     "UnknownVersion",
     "VersionView",
@@ -62,6 +63,11 @@ class NothingToRollBack(ReleaseError):
 
 class AlreadyThere(ReleaseError):
     """The pointer already holds the requested version."""
+
+
+class RollbackWouldMoveForward(NothingToRollBack):
+    """A default rollback right after a move back (a rollback, or a promote to an older version): going
+    to the version held before would move the pointer forward, which a rollback never does unasked."""
 
 
 @dataclass(frozen=True)
@@ -184,11 +190,15 @@ def rollback(
     pointer: str = STABLE,
 ) -> PointerMove:
     """Move `pointer` back: to version `to`, or by default to the version it held before its current one
-    (the `from` of the move that brought it there, so a second rollback swaps back, like `cd -`)."""
+    (the `from` of the move that brought it there). When that version is newer (the pointer was just
+    rolled back), the default is refused, saying so: moving forward takes `promote` or an explicit `to`."""
     versions = _versions(store, workspace, assistant)
     current = store.pointers(workspace, assistant).get(pointer)
     if to is None:
-        to = _previous(store.pointer_history(workspace, assistant), pointer, current)
+        history = store.pointer_history(workspace, assistant)
+        to = _previous(history, pointer, current)
+        if to is not None and current is not None and to > current:
+            raise RollbackWouldMoveForward(_forward(assistant, pointer, history, versions, current, to))
         if to is None:
             where = f"version {current}" if current is not None else "no version"
             raise NothingToRollBack(
@@ -214,6 +224,31 @@ def promote(
     versions = _versions(store, workspace, assistant)
     current = store.pointers(workspace, assistant).get(pointer)
     return _move(store, workspace, assistant, pointer, to, versions, current, user, host, reason, now)
+
+
+def _forward(
+    assistant: str,
+    pointer: str,
+    history: Iterable[PointerMove],
+    versions: tuple[VersionRecord, ...],
+    current: int,
+    newer: int,
+) -> str:
+    """Why a default rollback is refused: the last move went back from `newer` to `current`."""
+    last = next(
+        m
+        for m in reversed(tuple(history))
+        if m.pointer == pointer and m.to_version == current and m.from_version != current
+    )
+    when = datetime.fromtimestamp(last.at, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    older = [str(v.number) for v in versions if v.number < current and not v.deleted]
+    back = f"`reconcile rollback {assistant} --to N` goes further back (versions {', '.join(older)})"
+    return (
+        f"{assistant}'s {pointer!r} pointer was moved back from version {newer} to version {current} at "
+        f"{when} by {last.user}@{last.host}; rolling back again would move it forward, to version {newer}, "
+        f"so nothing was changed: `reconcile promote {assistant} --to {newer}` undoes that rollback"
+        + (f", and {back}" if older else "")
+    )
 
 
 def _previous(history: Iterable[PointerMove], pointer: str, current: int | None) -> int | None:

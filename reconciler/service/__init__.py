@@ -36,6 +36,7 @@ from reconciler.store.holder import HolderProcess, gone_reason
 from reconciler.store.keeper import LeaseKeeper
 from reconciler.store.lease import SystemClock, system_sleep, takeover_notice, wait_for_lock
 from reconciler.store.records import Lease
+from reconciler.words import count
 
 __all__ = [
     "HolderState",
@@ -180,11 +181,15 @@ def _user() -> str:
 
 @dataclass(frozen=True)
 class Imported:
+    """One id given to `import`. `managed_as` is set (and nothing was done) when the inventory already
+    records that id, under that key."""
+
     kind: Kind
     platform_id: str
     name: str
     written: Path | None
     note: str = ""
+    managed_as: ResourceKey | None = None
 
 
 def import_objects(
@@ -199,13 +204,14 @@ def import_objects(
         raise UserError(f"import supports Assistant and VectorStore, not {kind.value}")
     stored = ws.store.read(ws.name)
     live = ws.target.read([kind])
-    known = {r.platform_id for r in stored.inventory}
+    known = {r.platform_id: r.key for r in stored.inventory}
     store_names = {r.platform_id: r.key.name for r in stored.inventory if r.key.kind is Kind.VECTOR_STORE}
     file_paths = {r.platform_id: r.key.name for r in stored.inventory if r.key.kind is Kind.FILE}
     out: list[Imported] = []
     for platform_id in ids:
         if platform_id in known:
-            out.append(Imported(kind, platform_id, "", None, "already managed"))
+            key = known[platform_id]
+            out.append(Imported(kind, platform_id, key.name, None, managed_as=key))
             continue
         if kind is Kind.ASSISTANT:
             out.append(_import_assistant(ws, live, platform_id, store_names, file_paths, write_dir))
@@ -262,7 +268,8 @@ def _import_store(ws: Workspace, live: LiveState, platform_id: str, write_dir: P
     if write_dir is not None:
         documents = [export.vector_store_document(name, live_spec)]
         written = export.write_documents(write_dir, f"{name}.yaml", documents, root=ws.root)
-    note = f"{len(obj.files)} attached files stay unmanaged" if obj.files else ""
+    stay = "stays" if len(obj.files) == 1 else "stay"
+    note = f"{count(len(obj.files), 'attached file')} {stay} unmanaged" if obj.files else ""
     return Imported(Kind.VECTOR_STORE, platform_id, name, written, note)
 
 

@@ -201,7 +201,7 @@ def test_gc_from_a_copied_state_refuses_and_deletes_nothing(
         service, "open_workspace", lambda *a, **k: opened(*a, **{**k, "transport": transport(app)})
     )
 
-    for dry in ([], ["--dry-run"]):
+    for dry in (["--auto-approve"], ["--dry-run"]):
         assert run(["gc", str(second), "--keep", "1", *dry]) == 1
         err = capsys.readouterr().err
         assert "gc deleted nothing" in err and "owned by 'corporate-assist/local'" in err
@@ -211,7 +211,7 @@ def test_gc_from_a_copied_state_refuses_and_deletes_nothing(
         assert not any(v.deleted for v in ws.store.versions(ws.name, "CorporateAssist"))
 
     # The owner's own gc still deletes its old versions.
-    assert run(["gc", str(first), "--keep", "1"]) == 0
+    assert run(["gc", str(first), "--keep", "1", "--auto-approve"]) == 0
     assert len(before) - len(_snapshot(app)) == 3
 
 

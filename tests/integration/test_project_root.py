@@ -112,7 +112,7 @@ def test_a_saved_plan_applies_from_a_subdirectory(
     meeting = applied / "manifests" / "imported" / "create-meeting.yaml"
     meeting.write_text(meeting.read_text().replace("Short subject line", "Subject line"))
     monkeypatch.chdir(applied / "manifests" / "imported")
-    assert run(["plan", "-o", str(applied / "plan.json")]) == 0
+    assert run(["plan", "-out", str(applied / "plan.json")]) == 0
     out = capsys.readouterr().out
     assert "Plan: " in out
     assert " 0 to destroy." in out

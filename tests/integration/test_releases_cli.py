@@ -4,7 +4,9 @@ and move pointers in the state store with no platform call; gc deletes old versi
 from __future__ import annotations
 
 import getpass
+import io
 import socket
+import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,6 +152,24 @@ def test_refusals_exit_1_with_one_line(
         assert len(store.pointer_history(WS, NAME)) == 3
 
 
+def test_a_rollback_right_after_a_rollback_refuses_to_move_forward(
+    offline: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["rollback", NAME, str(offline)]) == 0
+    capsys.readouterr()
+    assert run(["rollback", NAME, str(offline)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: RollbackWouldMoveForward: {NAME}'s 'stable' pointer was moved back from ")
+    assert f"`reconcile promote {NAME} --to 3` undoes that rollback" in err
+    with _state(offline) as store:
+        assert store.pointers(WS, NAME) == {"stable": 2}
+    assert run(["rollback", NAME, str(offline), "--to", "3"]) == 0  # asked for by number: done, and said
+    assert (
+        "Moved forward (rollback --to) CorporateAssist: stable version 2 -> version 3"
+        in capsys.readouterr().out
+    )
+
+
 def test_no_state_store_is_an_error_not_a_new_empty_store(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -207,7 +227,7 @@ def test_gc_deletes_old_versions_on_the_platform_and_keeps_the_rest(
     assert "would delete: CorporateAssist version 1" in capsys.readouterr().out
     assert _assistants_on_platform(root) == {*versions, stranger}
 
-    assert run(["gc", str(root), "--keep", "2"]) == 0
+    assert run(["gc", str(root), "--keep", "2", "--auto-approve"]) == 0
     out = capsys.readouterr().out
     assert f"deleted: CorporateAssist version 1 ({versions[0]})" in out
     assert f"deleted: CorporateAssist version 3 ({versions[2]})" in out
@@ -218,9 +238,49 @@ def test_gc_deletes_old_versions_on_the_platform_and_keeps_the_rest(
         assert [v.number for v in store.versions(WS, NAME) if v.deleted] == [1, 3]
 
     # v5's object is gone already: the adapter's delete is idempotent, so it is simply flagged
-    assert run(["gc", str(root), "--keep", "0"]) == 0
+    assert run(["gc", str(root), "--keep", "0", "--auto-approve"]) == 0
     assert "deleted: CorporateAssist version 5 (asst_gone)" in capsys.readouterr().out
     assert _assistants_on_platform(root) == {versions[1], stranger}
+
+
+class _Terminal(io.StringIO):
+    """stdin as a terminal that answers with the text given."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_gc_asks_before_deleting_as_apply_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 13 item 5: gc deleted platform objects without asking."""
+    root = make_project(tmp_path / "project")
+    versions = _create_assistants(root, 3)
+    _seed(root, versions, stable=3)
+    listed = "".join(f"would delete: {NAME} version {n} ({versions[n - 1]})\n" for n in (1, 2))
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # CI: no terminal and no --auto-approve
+    assert run(["gc", str(root), "--keep", "1"]) == 1
+    out, err = capsys.readouterr()
+    assert out == listed
+    assert err == (
+        "\nRefusing to delete without --auto-approve when stdin is not a terminal.\n"
+        "gc cancelled; nothing was deleted.\n"
+    )
+    monkeypatch.setattr(sys, "stdin", _Terminal("n\n"))
+    assert run(["gc", str(root), "--keep", "1"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith(listed) and "Delete 2 old versions from the platform? [y/N]" in out
+    assert _assistants_on_platform(root) == set(versions)
+    with _state(root) as store:
+        assert not any(v.deleted for v in store.versions(WS, NAME))
+
+    monkeypatch.setattr(sys, "stdin", _Terminal("y\n"))
+    assert run(["gc", str(root), "--keep", "1"]) == 0
+    assert "gc local: 2 of 2 old versions deleted; 1 kept (--keep 1)." in capsys.readouterr().out
+    assert _assistants_on_platform(root) == {versions[2]}
+    assert run(["gc", str(root), "--keep", "1"]) == 0  # nothing left to delete: nothing to ask
+    assert capsys.readouterr().out == "gc local: 0 of 0 old versions deleted; 1 kept (--keep 1).\n"
 
 
 @dataclass
@@ -262,7 +322,7 @@ def test_gc_reports_a_failed_deletion_carries_on_and_exits_1(
     _seed(root, ["asst_one", "asst_two", "asst_three", "asst_four"], stable=4)
     target = _FlakyTarget()
     monkeypatch.setattr(service, "open_workspace", lambda *a, **k: _FakeWorkspace(_state(root), target))
-    assert run(["gc", str(root), "--keep", "1"]) == 1
+    assert run(["gc", str(root), "--keep", "1", "--auto-approve"]) == 1
     captured = capsys.readouterr()
     assert "failed: CorporateAssist version 2 (asst_two)" in captured.err
     assert "500 internal error" in captured.err

@@ -1,4 +1,4 @@
-"""A saved plan (`reconcile plan -o FILE`) is applied exactly as it was made, or refused: a file whose
+"""A saved plan (`reconcile plan -out FILE`) is applied exactly as it was made, or refused: a file whose
 content no longer hashes to its `plan_id` (edited after it was saved) never reaches the platform."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def test_cli_refuses_a_saved_plan_edited_after_it_was_saved_and_applies_an_unedi
     root = make_project(tmp_path / "project")
     monkeypatch.chdir(root)  # `apply PLANFILE` works in the current directory
     saved = root / "plan.json"
-    assert run(["plan", ".", "-o", str(saved)]) == 0
+    assert run(["plan", ".", "-out=" + str(saved)]) == 0
     document = json.loads(saved.read_text(encoding="utf-8"))
     plan_id = document["plan_id"]
     _edit_instructions(document)

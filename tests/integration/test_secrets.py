@@ -119,11 +119,11 @@ def test_no_output_plan_file_state_row_or_log_record_contains_a_key(
     monkeypatch.chdir(root)  # `apply PLANFILE` works in the current directory
     plan_file = root / "plan.json"
 
-    assert run(["plan", ".", "-o", str(plan_file), "--format", "json", "--detailed-exitcode"]) == 2
+    assert run(["plan", ".", "-out", str(plan_file), "--format", "json", "--detailed-exitcode"]) == 2
     assert run(["apply", str(plan_file)]) == 0
     assert run(["plan", ".", "--format", "markdown", "--detailed-exitcode"]) == 0
     assert run(["drift", ".", "--format", "json"]) == 0
-    assert run(["plan", ".", "-o", str(root / "empty.json"), "--format", "text"]) == 0
+    assert run(["plan", ".", "--out", str(root / "empty.json"), "--format", "text"]) == 0
     out, err = capsys.readouterr()
 
     # The run really happened on the platform, with spend controls (so the admin key was used).

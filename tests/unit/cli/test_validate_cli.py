@@ -40,7 +40,7 @@ def test_broken_fixtures_exit_1_listing_every_problem(capsys: pytest.CaptureFixt
 
 
 def test_json_output(capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(["validate", "-o", "json", str(BROKEN)]) == 1
+    assert run(["validate", "-json", str(BROKEN)]) == 1
     payload = json.loads(capsys.readouterr().out)
     assert payload["valid"] is False
     first = payload["problems"][0]
@@ -99,3 +99,16 @@ def test_plan_of_broken_manifests_lists_every_problem_with_its_location(
     expected = [line for line in (BROKEN / "expected.txt").read_text().splitlines() if ": error: " in line]
     assert err[:-1] == expected
     assert err[-1] == f"error: ManifestError: {len(expected)} problems in manifests"
+
+
+def test_counts_agree_with_their_nouns(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Issue 13 item 5: it said "1 documents in 1 files, 0 errors, 1 warnings"."""
+    (tmp_path / "reconcile.yaml").write_text(
+        "apiVersion: reconciler.dev/v1\nkind: Project\nmetadata: {name: t}\nspec: {}\n"
+    )
+    (tmp_path / "a.yaml").write_text(
+        "apiVersion: reconciler.dev/v1\nkind: Assistant\nmetadata: {name: A}\n"
+        "spec: {model: gpt-4.1, instructions: Help.}\n"
+    )
+    assert run(["validate", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "valid: 1 document in 1 file, 0 errors, 1 warning"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.config import ProjectConfig
-from reconciler.errors import ManifestError, UserError
+from reconciler.errors import ManifestError, ProjectNotFound, UserError
 from reconciler.manifest import load_project, validate_project
 from reconciler.manifest.project import covers
 from reconciler.model.desired import BuiltinTool
@@ -68,11 +68,14 @@ def test_load_project_raises_with_every_error(project: Path, write: Write) -> No
     assert str(caught.value) == "2 problems in manifests"
 
 
-def test_without_a_project_file_the_directory_is_the_root(tmp_path: Path) -> None:
+def test_without_a_project_file_there_is_no_project(tmp_path: Path) -> None:
+    """Issue 13 item 5: the directory used to become a project with default settings (and a state store)."""
     (tmp_path / "t.yaml").write_text(doc("SpendLimit", "cap", "scope: organization\namountUSD: 12.34"))
-    project = load_project(tmp_path)
-    assert project.config.root == tmp_path.resolve()
-    assert project.desired.spend_limits["cap"].amount_cents == 1234
+    with pytest.raises(ProjectNotFound, match=r"no reconcile\.yaml in .* or any directory above it"):
+        load_project(tmp_path)
+    report = validate_project(tmp_path)
+    assert [(p.code, str(p.location)) for p in report.problems] == [("project.missing", "reconcile.yaml")]
+    assert not report.ok and report.files == 0
 
 
 def test_a_subdirectory_loads_the_whole_project(
@@ -131,7 +134,10 @@ def test_project_file_problems(project: Path, write: Write) -> None:
         ),
     )
     lines = [str(p) for p in validate_project(project).problems]
-    assert lines == ["reconcile.yaml:9:26: error: spec.targets.local.apiKey: unknown field [field.unknown]"]
+    assert lines == [
+        "reconcile.yaml:9:26: error: spec.targets.local.apiKey: unknown field; did you mean 'apiKeyEnv'? "
+        "[field.unknown]"
+    ]
     write("reconcile.yaml", doc("Project", "p", "defaultTarget: prod\nmanifests: ../elsewhere"))
     lines = [str(p) for p in validate_project(project).problems]
     assert lines == [

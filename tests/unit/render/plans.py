@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.plan.assistants import CANARY_IGNORED
 from reconciler.plan.definition import Action, Drift, FieldChange, Plan, ResourceChange, Stage
 
 CREATED_AT = 1_700_000_000.0
@@ -187,7 +188,10 @@ def create_all() -> Plan:
                 "not on the platform",
                 spec=assistant_spec(),
                 depends_on=("VectorStore/Policies",),
-                attributes={"version": {"number": 1, "parent": None, "strategy": "immutable"}},
+                attributes={
+                    "version": {"number": 1, "parent": None, "strategy": "immutable"},
+                    "rollout_note": CANARY_IGNORED,  # the manifest asks for a canary, as the example's does
+                },
             ),
             change(
                 "SpendAlert/monthly",

@@ -9,6 +9,7 @@ from reconciler.rollout import events
 from reconciler.rollout.releases import (
     AlreadyThere,
     NothingToRollBack,
+    RollbackWouldMoveForward,
     UnknownAssistant,
     UnknownVersion,
     promote,
@@ -35,10 +36,30 @@ def test_rollback_defaults_to_the_version_stable_held_before(store: StateStore) 
     assert resolve(store, WS, NAME).platform_id == "asst_v2"
 
 
-def test_a_second_rollback_swaps_back_like_cd_dash(store: StateStore) -> None:
+def test_a_second_rollback_does_not_move_forward_and_says_so(store: StateStore) -> None:
+    """Issue 13 item 5: it swapped back to version 3 silently, like `cd -`."""
     _three_applied(store)
     rollback(store, WS, NAME, **WHO)
-    assert rollback(store, WS, NAME, **WHO).to_version == 3
+    with pytest.raises(RollbackWouldMoveForward) as refused:
+        rollback(store, WS, NAME, **WHO)
+    assert str(refused.value) == (
+        f"{NAME}'s 'stable' pointer was moved back from version 3 to version 2 at 1970-01-01 01:23:20Z by "
+        "alice@laptop; rolling back again would move it forward, to version 3, so nothing was changed: "
+        f"`reconcile promote {NAME} --to 3` undoes that rollback, and `reconcile rollback {NAME} --to N` "
+        "goes further back (versions 1)"
+    )
+    assert isinstance(refused.value, UserError)
+    assert store.pointers(WS, NAME) == {"stable": 2}
+    # going forward takes promote, or an explicit version
+    assert rollback(store, WS, NAME, to=3, **WHO).to_version == 3
+
+
+def test_a_default_rollback_after_a_promote_to_an_older_version_is_refused_too(store: StateStore) -> None:
+    _three_applied(store)
+    promote(store, WS, NAME, to=1, **WHO)
+    with pytest.raises(RollbackWouldMoveForward, match="forward, to version 3"):
+        rollback(store, WS, NAME, **WHO)
+    assert store.pointers(WS, NAME) == {"stable": 1}
 
 
 def test_rollback_to_an_explicit_version(store: StateStore) -> None:
