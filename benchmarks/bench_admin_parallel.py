@@ -62,7 +62,10 @@ class Counting(FaultInjector):
 server = EmulatorServer(EmulatorConfig(), port=0, threads=32)
 server.app.faults = Counting(FaultConfig(admin_rpm=rpm), clock=clock)
 for pid in projects:
-    server.app.storage.insert(PROJECT, {"id": pid, "object": "organization.project", "name": pid})
+    server.app.storage.insert(PROJECT, {
+        "id": pid, "object": "organization.project", "name": pid, "created_at": 0,
+        "archived_at": None, "status": "active", "external_key_id": None,
+    })
 
 def stop(*_):
     print(json.dumps(seen), flush=True)

@@ -76,7 +76,9 @@ def test_parallel_applies_on_one_store_share_the_admin_limit_without_a_429(tmp_p
     root = _project(tmp_path / "project")
     app = EmulatorApp(EmulatorConfig())
     for i in range(RUNS):
-        app.storage.insert(PROJECT, {"id": f"proj_ci{i}", "object": "organization.project", "name": f"ci{i}"})
+        project = {"id": f"proj_ci{i}", "object": "organization.project", "name": f"ci{i}", "created_at": 0}
+        state = {"archived_at": None, "status": "active", "external_key_id": None}
+        app.storage.insert(PROJECT, {**project, **state})
     app.faults = FaultInjector(FaultConfig(admin_rpm=10), clock=emulated_clock)
     counting = _Counting(app)
     reports: dict[int, ApplyReport | None] = {}
