@@ -70,8 +70,11 @@ class EmulatorApp:
             route, params = self.router.bind(request)
         except NotFound:
             return ApiError(404, f"Invalid URL ({request.method} {request.path})").response()
-        except MethodNotAllowed:
-            return ApiError(405, f"Invalid method for URL ({request.method} {request.path})").response()
+        except MethodNotAllowed as refused:
+            response = ApiError(405, f"Invalid method for URL ({request.method} {request.path})").response()
+            # RFC 9110: a 405 names the methods the resource has.
+            response.headers["Allow"] = ", ".join(sorted(refused.valid_methods or ()))
+            return response
         try:
             self._authorize(request, route)
             self.faults.delay()

@@ -48,6 +48,7 @@ class _Body:
     known: frozenset[str] | None  # top-level keys the schema names; None: the schema names none
     validator: Draft202012Validator
     schema: dict[str, Any]
+    required: bool  # the spec's `requestBody.required`: an empty body is then no JSON at all
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,8 @@ class RequestValidator:
                     validator=Draft202012Validator(schema),
                 )
             )
-        content = operation.get("requestBody", {}).get("content", {})
+        request_body = operation.get("requestBody", {})
+        content = request_body.get("content", {})
         media = next((m for m in (_JSON, _MULTIPART) if m in content), None)
         body_rule = None
         if media is not None:
@@ -105,6 +107,7 @@ class RequestValidator:
                 known=self._known_keys(schema),
                 validator=Draft202012Validator(schema),
                 schema=schema,
+                required=bool(request_body.get("required", False)),
             )
         return _Operation(tuple(parameters), body_rule)
 
@@ -184,6 +187,8 @@ class RequestValidator:
             raise report(errors, value, prefix=(parameter.name,))
 
     def _check_body(self, rule: _Body, request: Request) -> None:
+        if rule.media == _JSON and rule.required and not request.get_data(cache=True):
+            raise ApiError(400, NO_JSON_BODY)
         instance = body(request) if rule.media == _JSON else self._form(request, rule.schema)
         if rule.media == _JSON and rule.known is not None:
             for key in instance:
@@ -226,6 +231,13 @@ def _coerce(text: str, types: frozenset[str]) -> Any:
 
 def _escape(segment: str) -> str:
     return segment.replace("~", "~0").replace("/", "~1")
+
+
+# OpenAI's words for a POST whose body the operation requires but which carries none (or no JSON).
+NO_JSON_BODY = (
+    "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP "
+    "library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)"
+)
 
 
 @cache

@@ -294,3 +294,28 @@ def test_a_valid_body_is_handled(api: Api) -> None:
         },
     )
     assert created["instructions"] == "Be brief."
+
+
+@pytest.mark.parametrize("path", ["/assistants/{assistant}", "/vector_stores", "/threads/{thread}/runs"])
+def test_a_required_body_left_out_is_not_json(api: Api, path: str) -> None:
+    """The spec requires these bodies; OpenAI answers a bare POST as unparseable JSON (found by schemathesis:
+    the emulator read an empty body as `{}` and updated or created as if asked)."""
+    response = api.call("POST", path)
+    assert response.status_code == 400, response.get_data(as_text=True)
+    error = response.get_json()["error"]
+    assert error["type"] == "invalid_request_error"
+    assert error["message"].startswith("We could not parse the JSON body of your request.")
+
+
+def test_an_optional_body_may_be_left_out(api: Api) -> None:
+    """`POST /threads` and `/conversations` declare their body optional: a bare POST creates one."""
+    assert api.call("POST", "/threads").status_code == 200
+    assert api.call("POST", "/conversations").status_code == 200
+
+
+def test_a_method_the_path_lacks_is_405_naming_those_it_has(api: Api) -> None:
+    """RFC 9110: a 405 carries `Allow` (found by schemathesis's unsupported_method check)."""
+    response = api.call("PUT", "/assistants")
+    assert response.status_code == 405
+    assert response.mimetype == "application/json"
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "POST"}
