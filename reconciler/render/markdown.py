@@ -122,7 +122,7 @@ def _verdict_table(changes: tuple[ResourceChange, ...]) -> list[str]:
             continue
         for tool in verdict.tools:
             findings = "<br>".join(
-                f"{escape_md(f.rule)} at {escape_md(f.pointer)}: {escape_md(f.message)}"
+                f"{escape_md(f.rule)} at {escape_md(v.pointer_text(f.pointer))}: {escape_md(f.message)}"
                 for f in tool.findings
             )
             if v.tool_meets(verdict.policy, tool):

@@ -164,7 +164,8 @@ def verdict_lines(attributes: dict[str, Any]) -> list[str]:
     for tool in verdict.tools:
         lines.append(f"  {v.sanitize(tool.tool)}: backward {tool.backward}, forward {tool.forward}")
         for f in tool.findings:
-            lines.append(f"    {v.sanitize(f.rule)} at {v.sanitize(f.pointer)}: {v.sanitize(f.message)}")
+            where = v.pointer_text(f.pointer)
+            lines.append(f"    {v.sanitize(f.rule)} at {v.sanitize(where)}: {v.sanitize(f.message)}")
     return lines
 
 

@@ -101,6 +101,11 @@ def _hunk_range(start: int, stop: int) -> str:
     return f"{start + 1 if length else start},{length}"
 
 
+def pointer_text(pointer: str) -> str:
+    """A finding's JSON pointer as a reader sees it: the empty pointer is the whole schema, not a blank."""
+    return pointer or "the schema root"
+
+
 def top_field(path: str) -> str:
     """`tools[create_meeting].parameters` -> `tools`: the spec attribute a field change belongs to."""
     return _PATH_HEAD.split(path, maxsplit=1)[0]

@@ -226,3 +226,18 @@ def test_apply_report_dry_run() -> None:
     text = render_apply_report(dry)
     assert "  + A/b: would create" in text
     assert "Dry run: nothing applied. Resources: 1 added" in text
+
+
+def test_a_finding_at_the_schema_root_names_the_root_not_a_blank() -> None:
+    """A root-level finding (pointer "") read `STRICT-OFF at : ...` in text and Markdown."""
+    from reconciler.render.markdown import render_markdown
+
+    plan = plans.update_assistant()
+    verdict = plans.schema_change_verdict(None)
+    finding = {"pointer": "", "rule": "STRICT-OFF", "message": "strict mode turned off"}
+    verdict["tools"]["create_meeting"]["findings"] = [finding]
+    first = plan.changes[0].model_copy(update={"attributes": {"verdict": verdict}})
+    plan = plan.model_copy(update={"changes": (first, *plan.changes[1:])})
+    for rendered in (render_text(plan, color=False), render_markdown(plan)):
+        assert "OFF at the schema root: strict mode turned off" in rendered  # Markdown writes STRICT\\-OFF
+        assert " at : " not in rendered
