@@ -75,7 +75,10 @@ def plan_command(
         )
     click.echo(_render(plan, fmt, color=should_color(sys.stdout)), nl=False)
     if out is not None:
-        out.write_text(plan.to_json(), encoding="utf-8")
+        try:
+            out.write_text(plan.to_json(), encoding="utf-8")
+        except OSError as error:  # a missing directory, no permission: the user's to fix, not a bug
+            raise UserError(f"cannot save the plan to {out}: {error.strerror or error}") from None
         click.echo(f"\nSaved the plan to {out}; apply it exactly with: reconcile apply {out}", err=True)
     violations = plan.violations()
     for violation in violations:

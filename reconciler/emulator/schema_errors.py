@@ -136,6 +136,12 @@ def _problem(error: ValidationError) -> _Problem:
             f"pattern '{expected}'.",
             "invalid_value",
         )
+    if validator == "format":  # only `uri` is asserted (validation.py)
+        return _Problem(
+            path,
+            f"Invalid '{_P}': Expected a valid URL, but got a value with an invalid format.",
+            "invalid_value",
+        )
     return _Problem(path, f"Invalid '{_P}': {error.message}", "invalid_value")
 
 

@@ -4,8 +4,10 @@ One `RequestValidator` per process holds a compiled JSON Schema (2020-12) valida
 request body of every operation in `openapi/requests.json`. It checks path and query parameters (query
 strings coerced to the declared scalar types, `name[]` arrays as the SDK sends them), JSON bodies (and
 refuses top-level keys no branch of the body schema names, as OpenAI does) and multipart form fields
-(bracketed keys nested, `expires_after[seconds]` -> `{"expires_after": {"seconds": ...}}`). Rules the
-spec states only in prose are the handlers' business.
+(bracketed keys nested, `expires_after[seconds]` -> `{"expires_after": {"seconds": ...}}`). Of the
+`format`s the request schemas name, `uri` is asserted (an absolute URI as RFC 3986 spells it: an image
+`url: ""` was stored and broke the message it went into); `binary`, `int64` and `float` say nothing a
+type does not. Rules the spec states only in prose are the handlers' business.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from werkzeug.wrappers import Request
@@ -29,6 +31,24 @@ _URI = "urn:reconciler:openai-requests"
 _JSON = "application/json"
 _MULTIPART = "multipart/form-data"
 _INTEGER = re.compile(r"-?\d+")
+
+# RFC 3986's absolute URI: scheme ":" hier-part ["?" query] ["#" fragment]; ASCII only, escapes well formed.
+_U, _SD, _PCT = r"A-Za-z0-9\-._~", r"!$&'()*+,;=", r"%[0-9A-Fa-f]{2}"
+_PCHAR = rf"(?:[{_U}{_SD}:@]|{_PCT})"
+_HOST = rf"(?:\[[0-9A-Fa-f:.]+\]|\[v[0-9A-Fa-f]+\.[{_U}{_SD}:]+\]|(?:[{_U}{_SD}]|{_PCT})*)"
+_AUTHORITY = rf"(?:(?:[{_U}{_SD}:]|{_PCT})*@)?{_HOST}(?::[0-9]*)?"
+_HIER = rf"(?://{_AUTHORITY}(?:/{_PCHAR}*)*|/(?:{_PCHAR}+(?:/{_PCHAR}*)*)?|{_PCHAR}+(?:/{_PCHAR}*)*|)"
+_URI_FORMAT = re.compile(rf"[A-Za-z][A-Za-z0-9+.-]*:{_HIER}(?:\?(?:{_PCHAR}|[/?])*)?(?:#(?:{_PCHAR}|[/?])*)?")
+
+
+def _is_uri(value: object) -> bool:
+    return not isinstance(value, str) or _URI_FORMAT.fullmatch(value) is not None
+
+
+_FORMATS = FormatChecker(formats=())
+_FORMATS.checks("uri")(_is_uri)
+
+
 _NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
 
 
@@ -93,7 +113,7 @@ class RequestValidator:
                     required=bool(p.get("required", False)),
                     types=self._types(schema),
                     item_types=self._types(schema.get("items", {})),
-                    validator=Draft202012Validator(schema),
+                    validator=Draft202012Validator(schema, format_checker=_FORMATS),
                 )
             )
         request_body = operation.get("requestBody", {})
@@ -105,7 +125,7 @@ class RequestValidator:
             body_rule = _Body(
                 media=media,
                 known=self._known_keys(schema),
-                validator=Draft202012Validator(schema),
+                validator=Draft202012Validator(schema, format_checker=_FORMATS),
                 schema=schema,
                 required=bool(request_body.get("required", False)),
             )

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from reconciler import words
 from reconciler.config import PROJECT_FILE
+from reconciler.manifest import checks
 from reconciler.manifest.paths import PathIssue, is_inside, read_text_confined
 from reconciler.manifest.problems import Collector
 from reconciler.manifest.specs import API_VERSION, NAME_PATTERN, SPECS, Spec
@@ -156,7 +157,17 @@ def read_file(
         else:
             # Checked for its other problems, except where the YAML problem left no value as written.
             found = Collector()
-            _document(file, path.parent, doc.root, doc.pos, found, project_file=project_file)
+            whole = doc.cut_line == 0  # no syntax error cut it short: its parameters are as written
+            _document(
+                file,
+                path.parent,
+                doc.root,
+                doc.pos,
+                found,
+                project_file=project_file,
+                fails=True,
+                whole=whole,
+            )
             collector.problems += [
                 p for p in found.problems if not doc.is_unsure(p.location.line, p.location.column)
             ]
@@ -179,6 +190,41 @@ def _broken(file: str, root: Any) -> Broken:
 
 
 def _document(
+    file: str,
+    directory: Path,
+    root: Any,
+    pos: Pos,
+    collector: Collector,
+    *,
+    project_file: bool,
+    fails: bool = False,
+    whole: bool = True,
+) -> Document | None:
+    """The document, or None when it fails to load (`fails`: a YAML problem fails it whatever this
+    finds). One that fails is still checked as far as it can be: a FunctionTool's inline `parameters`
+    too, which `build` checks only in documents that load, unless a syntax error cut the document
+    (`whole` False), which may leave a schema that only seems wrong (a `required` list cut short)."""
+    checked = _checked(file, directory, root, pos, collector, project_file=project_file)
+    failed = fails or checked is None
+    if failed and whole and isinstance(root, YMap) and root.get("kind") == "FunctionTool":
+        _tool_parameters(file, root, collector)
+    return checked
+
+
+def _tool_parameters(file: str, root: YMap, collector: Collector) -> None:
+    """The JSON Schema checks of a FunctionTool that failed to load, as `build` makes them of one that
+    loads (strict rules only when `strict` is plainly true)."""
+    spec = root.get("spec")
+    parameters = spec.get("parameters") if isinstance(spec, YMap) else None
+    if not isinstance(spec, YMap) or not isinstance(parameters, YMap):
+        return
+    strict = spec.get("strict") is True
+    checks.json_schema(
+        collector, file, root, ["spec", "parameters"], parameters, strict=strict, what="spec.parameters"
+    )
+
+
+def _checked(
     file: str, directory: Path, root: Any, pos: Pos, collector: Collector, *, project_file: bool
 ) -> Document | None:
     if not isinstance(root, YMap):

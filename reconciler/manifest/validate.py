@@ -71,7 +71,9 @@ def validate_project(
     directory = Path.cwd() if path is None else Path(path)
     if not directory.is_dir():
         where = Location(str(path))
-        problem = Problem(where, "project.not-a-directory", f"{path}: not a directory")
+        # The location names the path already; the message says only what is wrong with it.
+        what = "not a directory" if directory.exists() else "no such file or directory"
+        problem = Problem(where, "project.not-a-directory", what)
         return ValidationReport(ProjectConfig(root=directory), [problem], None)
     directory = directory.resolve()
     try:

@@ -114,3 +114,13 @@ def test_schema_takes_target(root: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert capsys.readouterr().out == plain  # one schema for every target
     assert run(["schema", "--target", "nope"]) == 1
     assert "unknown target 'nope'" in capsys.readouterr().err
+
+
+def test_dash_out_into_a_missing_directory_is_one_user_error_line(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["plan", "-out", "no-such-dir/saved.json"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1].startswith("error: ") and "internal error" not in err[-1]
+    assert "cannot save the plan to no-such-dir/saved.json" in err[-1]
+    assert "No such file or directory" in err[-1] and "Errno" not in err[-1]

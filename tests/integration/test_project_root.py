@@ -135,3 +135,13 @@ def test_apply_of_a_manifest_file_is_refused_in_one_line(
     assert captured.err.startswith("error: PlanFileError: notes.txt: not a saved plan")
     assert len(captured.err.splitlines()) == 1
     assert run(["plan", "--detailed-exitcode"]) == 0
+
+
+def test_a_missing_source_is_named_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(make_project(tmp_path / "project"))
+    assert run(["apply", "nothere"]) == 1
+    line = capsys.readouterr().err.strip()
+    assert line.count("nothere") == 1, line
+    assert "nothere: error: no such file or directory" in line

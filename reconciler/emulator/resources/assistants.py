@@ -106,6 +106,7 @@ def _apply(ctx: Context, assistant: JSON, data: JSON) -> None:
             raise ApiError(400, f"Unrecognized request argument supplied: {key}", param=key)
     rules.check_model(ctx, data.get("model"), assistants=True)
     rules.check_function_tools(data.get("tools"), nested=True)
+    rules.check_response_format(data.get("response_format"))
     if "name" in data and data["name"] is not None and len(str(data["name"])) > 256:
         raise ApiError(
             400, "Invalid 'name': string too long. Expected a maximum length of 256.", param="name"

@@ -53,6 +53,7 @@ def create_response(ctx: Context, request: Request) -> Response:
         raise ApiError(400, "Missing required parameter: 'model'.", param="model")
     rules.check_model(ctx, data["model"], assistants=False)
     rules.check_function_tools(data.get("tools"), nested=False)
+    rules.check_text_format(data.get("text"))
     conversation_id = _conversation_id(data.get("conversation"))
     previous_id = data.get("previous_response_id")
     if conversation_id and previous_id:

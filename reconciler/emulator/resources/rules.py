@@ -3,6 +3,8 @@ state in prose, and documented platform behaviour. Each raises the platform's 40
 
 - Function names match `^[a-zA-Z0-9_-]{1,64}$` (FunctionObject.name's description) and are unique in
   one `tools` list (the model calls a function by name).
+- A JSON-schema response format's `name` follows the same rule (ResponseFormatJsonSchema's description),
+  in `response_format` (assistants, runs) and `text.format` (responses).
 - `tool_resources` name files and vector stores that exist (the inline `vector_stores` helper is not
   emulated and says so).
 - A run's `instructions` and `additional_instructions` obey the assistant's 256,000-character limit.
@@ -56,6 +58,24 @@ def check_function_tools(tools: Any, *, nested: bool) -> None:
                 param=param,
             )
         seen[name] = index
+
+
+def check_response_format(value: Any) -> None:
+    """`response_format: {"type": "json_schema", "json_schema": {"name": ...}}` on assistants and runs."""
+    inner = (
+        value.get("json_schema") if isinstance(value, dict) and value.get("type") == "json_schema" else None
+    )
+    name = inner.get("name") if isinstance(inner, dict) else None
+    if isinstance(name, str):
+        _function_name(name, "response_format.json_schema.name")
+
+
+def check_text_format(text: Any) -> None:
+    """`text: {"format": {"type": "json_schema", "name": ...}}` on responses."""
+    fmt = text.get("format") if isinstance(text, dict) else None
+    name = fmt.get("name") if isinstance(fmt, dict) and fmt.get("type") == "json_schema" else None
+    if isinstance(name, str):
+        _function_name(name, "text.format.name")
 
 
 def _function_name(name: str, param: str) -> None:

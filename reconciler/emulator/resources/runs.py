@@ -95,6 +95,7 @@ def create_run(ctx: Context, request: Request, thread_id: str) -> Response:
         raise not_found("assistant", assistant_id, param="assistant_id")
     rules.check_model(ctx, data.get("model"), assistants=True)
     rules.check_function_tools(data.get("tools"), nested=True)
+    rules.check_response_format(data.get("response_format"))
     # The assistant's limit on instructions holds for the run's override and its addition.
     rules.check_instructions(data, "instructions", "additional_instructions")
     active = active_run(ctx, thread_id)

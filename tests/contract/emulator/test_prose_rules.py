@@ -217,3 +217,28 @@ def test_an_archived_projects_spend_settings_cannot_change(client: openai.OpenAI
     # Reading still works, and nothing changed.
     listed = raw_json(alerts.with_raw_response.list(project.id))["data"]
     assert [(a["id"], a["threshold_amount"]) for a in listed] == [(alert.id, 100)]
+
+
+def _json_schema_format(name: str) -> Any:
+    return {"type": "json_schema", "json_schema": {"name": name, "schema": {"type": "object"}}}
+
+
+@pytest.mark.parametrize("name", ["my format", "out.v2", "x" * 65, ""])
+def test_response_format_names_follow_the_function_name_rule(client: openai.OpenAI, name: str) -> None:
+    """ResponseFormatJsonSchema's `name`: "Must be a-z, A-Z, 0-9, or contain underscores and dashes, with
+    a maximum length of 64" (prose only). It was stored and echoed."""
+    assistants = client.beta.assistants
+    param = "response_format.json_schema.name"
+    _refused(lambda: assistants.create(model="gpt-4o", response_format=_json_schema_format(name)), param)
+    assistant = assistants.create(model="gpt-4o", response_format=_json_schema_format("out_v2-ok"))
+    _refused(lambda: assistants.update(assistant.id, response_format=_json_schema_format(name)), param)
+    thread = client.beta.threads.create()
+    runs = client.beta.threads.runs
+    fmt = _json_schema_format(name)
+    _refused(lambda: runs.create(thread.id, assistant_id=assistant.id, response_format=fmt), param)
+    text_format = {"type": "json_schema", "name": name, "schema": {"type": "object"}}
+    _refused(
+        lambda: client.responses.create(model="gpt-4o", input="hi", text={"format": text_format}),  # type: ignore[typeddict-item]
+        "text.format.name",
+    )
+    assert assistants.retrieve(assistant.id).response_format.json_schema.name == "out_v2-ok"  # type: ignore[union-attr]

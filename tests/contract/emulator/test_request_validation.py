@@ -319,3 +319,47 @@ def test_a_method_the_path_lacks_is_405_naming_those_it_has(api: Api) -> None:
     assert response.status_code == 405
     assert response.mimetype == "application/json"
     assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "POST"}
+
+
+BAD_URLS = ["", "not a url", "no-scheme.png", "https://exa mple.com/a.png", "https://example.com/%zz", ":x"]
+GOOD_URLS = [
+    "https://example.com/a.png",
+    "http://127.0.0.1:8080/img?x=1#top",
+    "data:image/png;base64,iVBORw0KGgo=",
+    "https://user@[::1]/a%20b.png",
+]
+
+
+def _image_message(url: str) -> dict[str, Any]:
+    return {"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}}]}
+
+
+@pytest.mark.parametrize("url", BAD_URLS)
+def test_an_image_url_must_be_a_uri(api: Api, url: str) -> None:
+    """`format: uri` (MessageContentImageUrlObject, InputImageContent): `url: ""` was stored, and the
+    message it made then failed the spec's own response schema (found by the schemathesis run)."""
+    param = "messages[0].content[0].image_url.url"
+    error = assert_rejected(
+        api.call("POST", "/threads", {"messages": [_image_message(url)]}), param, "invalid_value"
+    )
+    assert (
+        error["message"]
+        == f"Invalid '{param}': Expected a valid URL, but got a value with an invalid format."
+    )
+    message = _image_message(url)
+    assert_rejected(
+        api.call("POST", "/threads/{thread}/messages", message), "content[0].image_url.url", "invalid_value"
+    )
+    item = {"role": "user", "content": [{"type": "input_image", "image_url": url, "detail": "auto"}]}
+    assert_rejected(
+        api.call("POST", "/responses", {**RESPONSE, "input": [item]}),
+        "input[0].content[0].image_url",
+        "invalid_value",
+    )
+
+
+@pytest.mark.parametrize("url", GOOD_URLS)
+def test_an_image_url_that_is_a_uri_is_accepted(api: Api, url: str) -> None:
+    api.ok("POST", "/threads/{thread}/messages", _image_message(url))
+    item = {"role": "user", "content": [{"type": "input_image", "image_url": url, "detail": "auto"}]}
+    api.ok("POST", "/responses", {**RESPONSE, "input": [item]})

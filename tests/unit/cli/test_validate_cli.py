@@ -59,8 +59,18 @@ def test_missing_directory_is_reported_without_traceback(
 ) -> None:
     assert run(["validate", str(tmp_path / "nope")]) == 1
     captured = capsys.readouterr()
-    assert "not a directory [project.not-a-directory]" in captured.out
+    assert "nope: error: no such file or directory [project.not-a-directory]" in captured.out
     assert "Traceback" not in captured.err
+
+
+def test_a_file_given_as_the_directory_is_named_once(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "afile").write_text("x")
+    assert run(["validate", str(tmp_path / "afile")]) == 1
+    out = capsys.readouterr().out
+    assert f"{tmp_path / 'afile'}: error: not a directory [project.not-a-directory]" in out
+    assert out.count("afile") == 1
 
 
 def test_schema_prints_the_committed_schema(capsys: pytest.CaptureFixture[str]) -> None:

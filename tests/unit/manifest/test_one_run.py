@@ -108,3 +108,37 @@ def test_a_syntax_error_hides_no_problem_read_before_it(tmp_path: Path) -> None:
         "manifests/create-meeting.yaml:9: error: field.unknown",
         "manifests/create-meeting.yaml:11: error: yaml.syntax",
     ]
+
+
+def test_a_tool_that_fails_to_load_still_has_its_parameters_checked(tmp_path: Path) -> None:
+    """A misspelled field (or a bad name, or a duplicate key) in a FunctionTool hid the JSON Schema
+    problems of its parameters until a second run."""
+    root = _example(tmp_path)
+    tool = root / "manifests" / "create-meeting.yaml"
+    _edit(tool, "  strict: true\n", "  strict: true\n  descripton: typo\n")
+    _edit(tool, "type: string", "type: strng")
+    other = root / "manifests" / "list-expenses.yaml"
+    _edit(other, "  strict: true\n", "  strict: true\n  strict: false\n")
+    _edit(other, "type: string", "type: strng")
+    found = _problems(root)
+    assert "manifests/create-meeting.yaml:9: error: field.unknown" in found
+    assert "manifests/list-expenses.yaml:9: error: yaml.duplicate-key" in found
+    assert sum(p.endswith("schema.invalid") and "create-meeting" in p for p in found) == 1
+    assert sum(p.endswith("schema.invalid") and "list-expenses" in p for p in found) == 1
+
+
+def test_a_tool_cut_short_by_a_syntax_error_has_no_schema_problem_from_the_cut(tmp_path: Path) -> None:
+    """Strict mode needs every property listed in `required`: a list the syntax error cut short must not
+    make the properties after the cut "missing from required"."""
+    root = _example(tmp_path)
+    (root / "manifests" / "cut.yaml").write_text(
+        doc(
+            "FunctionTool",
+            "cut",
+            "description: Cut short.\nstrict: true\ndescripton: typo\nparameters:\n  type: object\n"
+            "  additionalProperties: false\n  properties:\n    a: {type: string}\n"
+            '  "unterminated: x\n  required: [a]\n',
+        )
+    )
+    found = _problems(root)
+    assert not [p for p in found if "cut.yaml" in p and ("strict" in p or "schema" in p)], found
