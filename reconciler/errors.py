@@ -76,9 +76,9 @@ class ReconcilerError(Exception):
     exit_code: ExitCode = ExitCode.ERROR
 
     def one_line(self) -> str:
-        """What the CLI prints: a single line, no traceback."""
-        text = " ".join(str(self).split())
-        return f"{type(self).__name__}: {text}"
+        """What the CLI prints: a single line, no traceback, and no Python class name (the user reads the
+        message; the exit code and `--debug` tell the kind)."""
+        return " ".join(str(self).split())
 
     def details(self) -> list[str]:
         """Lines the CLI prints before `one_line` (one per problem, where there are several)."""

@@ -115,7 +115,5 @@ def test_a_damaged_row_is_one_line_naming_its_table(
     _, err = capsys.readouterr()
     assert "Traceback" not in err
     assert err.count("\n") == 1, err
-    assert err.startswith(
-        f"error: StateError: the state store's {case.table} table holds an unreadable row ("
-    )
+    assert err.startswith(f"error: the state store's {case.table} table holds an unreadable row (")
     assert case.column in err

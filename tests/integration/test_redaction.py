@@ -119,7 +119,7 @@ def test_a_key_with_a_control_or_non_ascii_character_is_refused_and_never_printe
     code, out, err = _run([*debug, "plan", str(root)], capsys)
     assert code == 1
     last = err.splitlines()[-1]
-    assert last.startswith("error: ConfigError: ") and variable in last
+    assert last.startswith("error: ") and variable in last
     if not debug:
         assert err.count("\n") == 1 and "Traceback" not in err
     _assert_no_piece(out + err, HEAD.removeprefix("sk-proj-"), TAIL)
@@ -141,7 +141,7 @@ def test_a_platform_error_echoing_the_authorization_header_is_redacted(
     code, out, err = _run([*debug, "plan", str(root)], capsys)
     assert code == 1
     last = err.splitlines()[-1]
-    assert "AuthenticationFailed" in last and "401" in last and "Invalid credentials" in last
+    assert "401" in last and "Invalid credentials" in last
     if debug:
         assert "Traceback" in err  # the traceback was printed, redacted
     _assert_no_piece(out + err, key)
@@ -172,5 +172,5 @@ def test_a_postgres_password_is_never_printed(
     code, out, err = _run([*debug, "plan", str(root)], capsys)
     assert code == 1
     last = err.splitlines()[-1]
-    assert last.startswith("error: StateError: cannot connect to PostgreSQL state at postgresql://postgres")
+    assert last.startswith("error: cannot connect to PostgreSQL state at postgresql://postgres")
     assert "PGSECRET" not in out + err

@@ -85,7 +85,7 @@ def _no_workspace(*args: object, **kwargs: object) -> None:
 def test_the_offline_target_really_fails_when_used(offline: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # Without this, "rollback made no platform call" could pass merely because calls happen to work.
     assert run(["gc", str(offline)]) == 1
-    assert "AuthenticationFailed" in capsys.readouterr().err
+    assert "API key is not set" in capsys.readouterr().err
 
 
 def test_rollback_moves_stable_with_no_platform_call(
@@ -134,11 +134,11 @@ def test_release_commands_work_while_the_manifests_are_broken(
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["rollback", NAME, "--to", "9"], "UnknownVersion: CorporateAssist has no version 9"),
-        (["promote", NAME, "--to", "3"], "AlreadyThere: CorporateAssist's 'stable' pointer already holds"),
-        (["versions", "Nobody"], "UnknownAssistant: 'Nobody' has no versions in local"),
-        (["resolve", NAME, "--pointer", "canary"], "AssistantNotDeployed: CorporateAssist has no 'canary'"),
-        (["rollback", NAME, "--target", "prod"], "ConfigError: unknown target 'prod'"),
+        (["rollback", NAME, "--to", "9"], "CorporateAssist has no version 9"),
+        (["promote", NAME, "--to", "3"], "CorporateAssist's 'stable' pointer already holds"),
+        (["versions", "Nobody"], "'Nobody' has no versions in local"),
+        (["resolve", NAME, "--pointer", "canary"], "CorporateAssist has no 'canary'"),
+        (["rollback", NAME, "--target", "prod"], "unknown target 'prod'"),
     ],
 )
 def test_refusals_exit_1_with_one_line(
@@ -159,7 +159,7 @@ def test_a_rollback_right_after_a_rollback_refuses_to_move_forward(
     capsys.readouterr()
     assert run(["rollback", NAME, str(offline)]) == 1
     err = capsys.readouterr().err
-    assert err.startswith(f"error: RollbackWouldMoveForward: {NAME}'s 'stable' pointer was moved back from ")
+    assert err.startswith(f"error: {NAME}'s 'stable' pointer was moved back from ")
     assert f"`reconcile promote {NAME} --to 3` undoes that rollback" in err
     with _state(offline) as store:
         assert store.pointers(WS, NAME) == {"stable": 2}

@@ -87,7 +87,7 @@ def test_a_wrong_admin_key_is_one_line_with_the_401(
     assert run(["apply", str(root), "--auto-approve"]) == 1
     out, err = capsys.readouterr()
     line = _one_clear_line(err)
-    assert "AuthenticationFailed" in line and "401" in line
+    assert "401" in line
     assert "SECRETSCAN" not in out + err
     assert server.app.storage.all("assistant") == []  # the plan failed before anything was written
 

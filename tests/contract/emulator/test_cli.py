@@ -152,5 +152,5 @@ def test_a_port_in_use_is_one_line_not_a_traceback() -> None:
         )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert result.stderr.startswith("error: ConfigError: cannot start the emulator on 127.0.0.1:" + port)
+    assert result.stderr.startswith("error: cannot start the emulator on 127.0.0.1:" + port)
     assert len(result.stderr.strip().splitlines()) == 1

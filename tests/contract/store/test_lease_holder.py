@@ -245,7 +245,7 @@ def test_a_keeper_whose_lease_was_taken_over_stops_its_apply(store: SqlStore, cl
     with pytest.raises(LeaseLost) as caught:
         keeper.check()
     message = caught.value.one_line()
-    assert message.startswith("LeaseLost: this apply lost the state lock")
+    assert message.startswith("this apply lost the state lock")
     assert f"taken over by bo@laptop (lock id {other.lock_id})" in message
     assert "stopped before its next platform call" in message
     assert not keeper.renew()  # lost for good: no renewal can win it back

@@ -6,6 +6,7 @@ the real entry point; a few also run in a child process, as a user would.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -114,6 +115,8 @@ def _write(root: Path, files: dict[str, str]) -> None:
 def _one_line(err: str) -> str:
     assert "Traceback" not in err
     assert err.count("\n") == 1 and err.startswith("error: "), err
+    # Plain words: the message, not the Python class that carried it ("error: ...").
+    assert re.match(r"error: [A-Z][A-Za-z]+(Error|Found|Forward): ", err) is None, err
     return err
 
 

@@ -75,7 +75,7 @@ def test_a_saved_plan_edited_with_its_id_kept_is_refused(edit: str) -> None:
         Plan.load(json.dumps(document, indent=2), source="ci/plan.json")
     assert isinstance(caught.value, UserError)
     message = caught.value.one_line()
-    assert message.startswith("PlanFileError: ci/plan.json: ") and plan.plan_id in message
+    assert message.startswith("ci/plan.json: ") and plan.plan_id in message
     assert "edited after it was saved" in message
     # The same refusal for a plan built in memory (a library caller of service.apply).
     with pytest.raises(PlanFileError):
