@@ -282,5 +282,5 @@ class Plan(Frozen):
             raise PlanFileError(
                 f"{source}: its content does not hash to its plan_id {self.plan_id or '(none)'} "
                 f"(it hashes to {actual}): the plan was edited after it was saved; make a new plan "
-                "with `reconcile plan -o FILE` and apply that"
+                "with `reconcile plan -out FILE` and apply that"
             )

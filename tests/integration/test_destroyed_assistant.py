@@ -81,7 +81,7 @@ def test_resolve_fails_in_one_line_and_versions_still_shows_the_history(
     captured = capsys.readouterr()
     assert captured.out == ""
     (line,) = captured.err.splitlines()
-    assert line.startswith("error: AssistantNotDeployed:") and "destroyed" in line
+    assert line.startswith("error: ") and "AssistantNotDeployed" not in line and "destroyed" in line
 
     assert run(["versions", NAME, str(project)]) == 0
     _header, row = capsys.readouterr().out.splitlines()

@@ -49,8 +49,9 @@ def test_cli_refuses_a_saved_plan_edited_after_it_was_saved_and_applies_an_unedi
 
     assert run(["apply", str(edited)]) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("error: PlanFileError:"), err
+    assert err.count("\n") == 1 and err.startswith("error: ") and "PlanFileError" not in err, err
     assert str(edited) in err and plan_id in err and "edited" in err
+    assert "reconcile plan -out FILE" in err  # the flag that saves a plan, not the deprecated -o
     local = _local(root)
     try:
         assert platform_state(local).counts()["assistants"] == 0  # nothing was sent
