@@ -38,7 +38,7 @@ TIME_GOAL = 1.0
 MEMORY_GOAL = 1.5
 REPEAT = 5
 CATALOGUE = 20
-TOOLS_PER_ASSISTANT = 5
+TOOLS_PER_ASSISTANT = 2  # as the example's assistant: two function tools and a builtin
 
 # What a user writes to answer "are my assistants as the manifests say?" without a tool. Plain and
 # correct, nothing left slow on purpose: the C YAML loader when it is there, the SDK's own paginator at

@@ -6,9 +6,11 @@ the whole project (its root or its manifests directory): the service refuses a p
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
 
@@ -27,6 +29,28 @@ if TYPE_CHECKING:
 # A CLI run is its own process, one plan at a time: pausing the cyclic collector while it plans is safe
 # here, and saves a 1,000-resource plan 0.05-0.2 s (service.gcpause).
 PAUSE_GC = True
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _whole_command_paused(command: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Keep the collector paused for the whole command, not only `make_plan`: loading the manifests
+    builds most of what a plan keeps, and each collection while it grows walks all of it (0.3 s of CPU
+    at 3,000 assistants); ending the pause before rendering would walk it all once more. The objects are
+    freed by reference counting when the command returns."""
+
+    @functools.wraps(command)
+    def paused(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        from reconciler.service.gcpause import collection_paused
+
+        if not PAUSE_GC:
+            return command(*args, **kwargs)
+        with collection_paused():
+            return command(*args, **kwargs)
+
+    return paused
+
 
 _target = target_option
 
@@ -57,6 +81,7 @@ def _render(plan: Plan, fmt: str, *, color: bool) -> str:
 @output_format("text", "json", "markdown", legacy_o=True, saves_to="-out")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
 @click.option("--allow-empty", is_flag=True, help="Allow a plan that deletes every managed object.")
+@_whole_command_paused
 def plan_command(
     directory: Path | None,
     target: str | None,
@@ -184,6 +209,7 @@ def _progress_bar(result: StepResult, finished: int, total: int) -> None:
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @_target
 @output_format("text", "json")
+@_whole_command_paused
 def drift_command(directory: Path | None, target: str | None, fmt: str) -> int:
     """Exit 2 when managed objects changed outside reconciler since the last apply (for scheduled CI)."""
     from reconciler import service
