@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, SkipValidation
 
 from reconciler.model.desired import Frozen
 
@@ -19,8 +19,10 @@ class LiveAssistant(Frozen):
     model: str
     instructions: str | None = None
     description: str | None = None
-    # Wire-neutral tool dicts: {"type": "function", "function": {...}} | {"type": "file_search"} | ...
-    tools: tuple[dict[str, Any], ...] = ()
+    # Neutral tool dicts, as `targets.wire` makes them: {"type": "function", "name": ..., "parameters": ...}
+    # | {"type": "file_search"} | ... Kept as given, not copied by validation: they are the shared objects
+    # of `model.interning`, one per distinct tool however many assistants have it.
+    tools: tuple[SkipValidation[dict[str, Any]], ...] = ()
     file_search_vector_store_ids: tuple[str, ...] = ()
     code_interpreter_file_ids: tuple[str, ...] = ()
     temperature: float | None = None

@@ -11,7 +11,8 @@ import json
 from typing import Any
 
 from reconciler.model.canonical import fingerprint
-from reconciler.model.desired import Assistant, SpendAlert, SpendLimit, VectorStore
+from reconciler.model.desired import Assistant, BuiltinTool, FunctionTool, SpendAlert, SpendLimit, VectorStore
+from reconciler.model.interning import SHARED, IdentityMemo, spec_fingerprint
 
 # Defaults the platform echoes for fields a manifest leaves out.
 DEFAULT_TEMPERATURE = 1.0
@@ -22,18 +23,29 @@ DEFAULT_RESPONSE_FORMAT: str = "auto"
 NON_BEHAVIOURAL = ("description", "metadata", "name")
 
 
-def assistant_spec(assistant: Assistant) -> dict[str, Any]:
-    tools: list[dict[str, Any]] = [
+def _function_spec(tool: FunctionTool) -> dict[str, Any]:
+    # Interning copies the value through JSON, so the schema comes out as plain data (lists, not tuples).
+    return SHARED.intern(
         {
             "type": "function",
-            "name": f.name,
-            "description": f.description,
-            "parameters": _plain(f.parameters),
-            "strict": f.strict,
+            "name": tool.name,
+            "description": tool.description,
+            "parameters": tool.parameters,
+            "strict": tool.strict,
         }
-        for f in assistant.functions
-    ]
-    tools.extend({"type": b.value} for b in assistant.builtins)
+    )
+
+
+# A catalogue tool is one FunctionTool object however many assistants use it: its spec is made once,
+# and is the same shared object as the platform's copy of it (`targets.wire`).
+_function_specs = IdentityMemo(_function_spec)
+_BUILTIN_SPECS = {b: SHARED.intern({"type": b.value}) for b in BuiltinTool}
+
+
+def assistant_spec(assistant: Assistant) -> dict[str, Any]:
+    """The neutral spec. Its tool dicts are shared (`model.interning`): read them, never change them."""
+    tools = [_function_specs(f) for f in assistant.functions]
+    tools.extend(_BUILTIN_SPECS[b] for b in assistant.builtins)
     return {
         "name": assistant.name,
         "model": assistant.model,
@@ -57,7 +69,7 @@ def _plain(value: Any) -> Any:
 
 def behaviour_fingerprint(spec: dict[str, Any]) -> str:
     """Hash of what changes an assistant's behaviour: everything but name, description and metadata."""
-    return fingerprint({k: v for k, v in spec.items() if k not in NON_BEHAVIOURAL})
+    return spec_fingerprint({k: v for k, v in spec.items() if k not in NON_BEHAVIOURAL})
 
 
 def metadata_fingerprint(spec: dict[str, Any]) -> str:

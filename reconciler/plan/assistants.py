@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.model import labels
-from reconciler.model.canonical import fingerprint
 from reconciler.model.desired import Assistant, BreakingFinding, Kind
+from reconciler.model.interning import spec_fingerprint
 from reconciler.model.live import LiveAssistant
 from reconciler.model.specs import behaviour_fingerprint
 from reconciler.model.stored import InventoryRecord, StoredState, VersionRecord
@@ -60,7 +60,7 @@ class Context:
         """Fingerprint of a live assistant's spec; drift and the plan's live_hash share it."""
         known = self._hashes.get(platform_id)
         if known is None:
-            known = self._hashes[platform_id] = fingerprint(self.live_specs[platform_id])
+            known = self._hashes[platform_id] = spec_fingerprint(self.live_specs[platform_id])
         return known
 
     @classmethod

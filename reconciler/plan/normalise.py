@@ -22,7 +22,7 @@ def assistant_spec(
         "model": live.model,
         "instructions": live.instructions or "",
         "description": live.description,
-        "tools": [dict(t) for t in live.tools],
+        "tools": list(live.tools),  # shared dicts (`model.interning`), as the desired spec's are
         "file_search_vector_stores": sorted(
             store_names.get(i, f"id:{i}") for i in live.file_search_vector_store_ids
         ),

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from threading import Lock
 from typing import Any
 
-from reconciler.model.canonical import fingerprint
 from reconciler.model.desired import Assistant, DesiredState, Kind
+from reconciler.model.interning import spec_fingerprint
 from reconciler.model.live import LiveAssistant
 from reconciler.model.specs import assistant_spec, behaviour_fingerprint
 from reconciler.model.stored import StoredState
@@ -61,7 +61,7 @@ def desired_digest(assistant: Assistant) -> DesiredDigest:
 
 def live_digest(assistant: LiveAssistant, names: Names) -> LiveDigest:
     spec = normalise.assistant_spec(assistant, names.stores, names.files)
-    return LiveDigest(assistant, spec, fingerprint(spec))
+    return LiveDigest(assistant, spec, spec_fingerprint(spec))
 
 
 @dataclass(frozen=True)

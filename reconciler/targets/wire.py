@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from reconciler.model.interning import SHARED, DataMemo
 from reconciler.model.live import (
     LiveAssistant,
     LiveFile,
@@ -28,14 +29,22 @@ def _dump(obj: Any) -> dict[str, Any]:
 def _neutral_tool(tool: Mapping[str, Any]) -> dict[str, Any]:
     if tool.get("type") == "function":
         fn = tool.get("function") or {}
-        return {
-            "type": "function",
-            "name": fn.get("name"),
-            "description": fn.get("description"),
-            "parameters": fn.get("parameters") or {},
-            "strict": bool(fn.get("strict") or False),
-        }
-    return {"type": str(tool.get("type"))}
+        return SHARED.intern(
+            {
+                "type": "function",
+                "name": fn.get("name"),
+                "description": fn.get("description"),
+                "parameters": fn.get("parameters") or {},
+                "strict": bool(fn.get("strict") or False),
+            }
+        )
+    return SHARED.intern({"type": str(tool.get("type"))})
+
+
+# Each wire tool is converted once per distinct value, to the object every other assistant (and manifest)
+# with the same tool shares (`model.interning`): a live assistant keeps nothing of the decoded page, and a
+# catalogue schema is held once however many assistants have it.
+_shared_tool = DataMemo(_neutral_tool)
 
 
 def live_assistant(obj: Any) -> LiveAssistant:
@@ -50,7 +59,7 @@ def live_assistant(obj: Any) -> LiveAssistant:
         model=data["model"],
         instructions=data.get("instructions"),
         description=data.get("description"),
-        tools=tuple(_neutral_tool(t) for t in data.get("tools") or []),
+        tools=tuple(_shared_tool(t) for t in data.get("tools") or []),
         file_search_vector_store_ids=tuple(file_search.get("vector_store_ids") or ()),
         code_interpreter_file_ids=tuple(code.get("file_ids") or ()),
         temperature=data.get("temperature"),
