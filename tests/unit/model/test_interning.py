@@ -121,7 +121,8 @@ def test_desired_and_live_copies_of_the_same_tool_are_one_object() -> None:
 
 def test_values_that_differ_in_any_way_stay_apart() -> None:
     interner = Interner()
-    one, one_float, true = interner.intern({"x": 1}), interner.intern({"x": 1.0}), interner.intern({"x": True})
+    one, one_float = interner.intern({"x": 1}), interner.intern({"x": 1.0})
+    true = interner.intern({"x": True})
     assert one is not one_float and one is not true and one_float is not true
     assert type(one_float["x"]) is float and true["x"] is True
     ab, ba = interner.intern({"a": 1, "b": 2}), interner.intern({"b": 2, "a": 1})
