@@ -54,3 +54,41 @@ def test_the_entry_point_raises_the_collection_thresholds(monkeypatch: pytest.Mo
         cli_main.main()
     assert seen == [cli_main.GC_THRESHOLDS]
     assert cli_main.GC_THRESHOLDS[0] > 700
+
+
+def test_the_sdk_is_imported_on_a_fresh_thread_before_the_command_runs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib
+    import threading
+
+    from reconciler.cli import plan as cli_plan
+
+    seen: list[tuple[str, str]] = []
+    real = importlib.import_module
+
+    def recording(name: str, package: str | None = None) -> Any:
+        seen.append((name, threading.current_thread().name))
+        return real(name, package)
+
+    def loading(*args: Any, **kwargs: Any) -> Any:
+        seen.append(("load_project", threading.current_thread().name))
+        raise UserError("stop after loading")
+
+    monkeypatch.setattr(importlib, "import_module", recording)
+    monkeypatch.setattr(workspace, "load_project", loading)
+    assert cli_main.run(["plan", str(REPO)]) == 1
+    main = threading.current_thread().name
+    assert (cli_plan.SDK_MODULE, "load-sdk") in seen
+    assert seen.index((cli_plan.SDK_MODULE, "load-sdk")) < seen.index(("load_project", main))
+
+
+def test_an_sdk_that_fails_to_load_on_its_thread_prints_nothing_there(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reconciler.cli import plan as cli_plan
+
+    monkeypatch.setattr(cli_plan, "SDK_MODULE", "reconciler.no_such_module")
+    cli_plan._load_sdk()
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
