@@ -92,3 +92,15 @@ def test_an_sdk_that_fails_to_load_on_its_thread_prints_nothing_there(
     cli_plan._load_sdk()
     captured = capsys.readouterr()
     assert captured.err == "" and captured.out == ""
+
+
+def test_the_entry_point_leaves_what_the_run_loaded_out_of_the_exit_collection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    frozen: list[int] = []
+    monkeypatch.setattr(cli_main, "run", lambda: 0)
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(1))
+    with pytest.raises(SystemExit) as exited:
+        cli_main.main()
+    assert exited.value.code == 0
+    assert frozen == [1]
