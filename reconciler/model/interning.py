@@ -144,6 +144,16 @@ class DataMemo(Generic[V]):
 
 SHARED = Interner()
 
+
+def share_tools(spec: object) -> None:
+    """Replace the tool dicts of a spec this process just decoded (the store's record of what an apply
+    left) by the shared objects, in place; anything that is not a spec's tool list is left as it is."""
+    if type(spec) is dict:
+        tools = spec.get("tools")
+        if type(tools) is list:
+            spec["tools"] = [SHARED.intern(tool) if type(tool) is dict else tool for tool in tools]
+
+
 # Stands in for a spec's tool list while the rest is encoded: a private-use character and a token no
 # manifest or platform writes (the splice checks that it occurs exactly once anyway).
 _MARKER = "\ue000tools-3b1f9c27e04d58a6"

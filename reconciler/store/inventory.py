@@ -4,8 +4,11 @@ vector-store file entries) `attributes["path"]`.
 
 from __future__ import annotations
 
+from typing import Any
+
 from reconciler.errors import StateError
 from reconciler.model.desired import ResourceKey
+from reconciler.model.interning import share_tools
 from reconciler.model.stored import InventoryRecord
 from reconciler.store import rows
 from reconciler.store.guard import check_text, dump_json
@@ -21,6 +24,14 @@ def _path_of(record: InventoryRecord) -> str:
     return path
 
 
+def _attributes(value: object) -> dict[str, Any]:
+    # An assistant's record keeps the spec its apply left (for drift): its tools are the catalogue's,
+    # held once for every record, as the desired and live specs hold them (`model.interning`).
+    attributes = rows.json_object(value, "attributes")
+    share_tools(attributes.get("spec"))
+    return attributes
+
+
 def _to_record(workspace: str, row: Row) -> InventoryRecord:
     kind, name, path, platform_id, fingerprint, live_hash, protect, attributes, updated_at = row
     return rows.decode(
@@ -32,7 +43,7 @@ def _to_record(workspace: str, row: Row) -> InventoryRecord:
             fingerprint=rows.text(fingerprint, "fingerprint"),
             live_hash=rows.text(live_hash, "live_hash"),
             protect=rows.flag(protect, "protect"),
-            attributes=rows.json_object(attributes, "attributes"),
+            attributes=_attributes(attributes),
             updated_at=rows.timestamp(updated_at, "updated_at"),
         ),
     )

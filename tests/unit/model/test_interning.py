@@ -191,3 +191,25 @@ def test_a_spec_holding_the_marker_text_is_still_encoded_exactly() -> None:
 
     spec = {"instructions": interning._MARKER, "tools": [SHARED.intern({"type": "code_interpreter"})]}
     assert canonical_spec(spec) == canonical_json(spec)
+
+
+def test_records_read_from_the_store_share_their_applied_specs_tools() -> None:
+    from reconciler.model.desired import Kind, ResourceKey
+    from reconciler.model.stored import InventoryRecord
+    from reconciler.store import open_store
+
+    spec = assistant_spec(_assistant("first", CATALOGUE_TOOL))
+    with open_store("sqlite:///:memory:") as store:
+        for name in ("first", "second"):
+            store.upsert_inventory(
+                "ws",
+                InventoryRecord(
+                    key=ResourceKey(kind=Kind.ASSISTANT, name=name),
+                    platform_id=f"asst_{name}",
+                    attributes={"spec": {**spec, "name": name}},
+                ),
+            )
+        first, second = store.read("ws").inventory
+    tools = first.attributes["spec"]["tools"], second.attributes["spec"]["tools"]
+    assert tools[0] == tools[1] == spec["tools"]
+    assert all(a is b for a, b in zip(*tools, strict=True))  # one object per tool for every record

@@ -109,3 +109,14 @@ def test_a_plan_without_an_id_is_refused() -> None:
     document["plan_id"] = ""
     with pytest.raises(PlanFileError, match=r"plan_id \(none\)"):
         Plan.load(json.dumps(document), source="plan.json")
+
+
+def test_the_id_is_the_hash_of_pydantics_json_of_the_content_as_saved_plans_were_made() -> None:
+    import hashlib
+
+    helper = assistant(instructions="Réponds en français, brièvement ✓", description="Zürich")
+    desired = DesiredState(assistants={"Helper": helper})
+    plan = plan_for(desired, LiveState(), StoredState(workspace=WS), created_at=1_700_000_000.5)
+    text = plan.model_dump_json(exclude={"plan_id", "created_at"})
+    assert "✓" in text  # not escaped: the hash covers the UTF-8 bytes
+    assert plan.plan_id == hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
