@@ -120,8 +120,8 @@ spec:
 """
 
 
-def assistant_doc(a: int) -> str:
-    tools = [f"tool{(a + k) % CATALOGUE:02d}" for k in range(TOOLS_PER_ASSISTANT)]
+def assistant_doc(a: int, per_assistant: int = TOOLS_PER_ASSISTANT) -> str:
+    tools = [f"tool{(a + k) % CATALOGUE:02d}" for k in range(per_assistant)]
     return f"""---
 apiVersion: reconciler.dev/v1
 kind: Assistant
@@ -138,12 +138,13 @@ spec:
 """
 
 
-def write_project(root: Path, n: int, url: str) -> None:
+def write_project(root: Path, n: int, url: str, per_assistant: int = TOOLS_PER_ASSISTANT) -> None:
     manifests = root / "manifests"
     manifests.mkdir(parents=True, exist_ok=True)
     (root / "reconcile.yaml").write_text(project_yaml(served_url=url))
-    (manifests / "tools.yaml").write_text("".join(tool_doc(t) for t in range(CATALOGUE)))
-    (manifests / "assistants.yaml").write_text("".join(assistant_doc(a) for a in range(n)))
+    if per_assistant:
+        (manifests / "tools.yaml").write_text("".join(tool_doc(t) for t in range(CATALOGUE)))
+    (manifests / "assistants.yaml").write_text("".join(assistant_doc(a, per_assistant) for a in range(n)))
 
 
 @dataclass(frozen=True)
@@ -202,14 +203,14 @@ def run_child(argv: list[str], cwd: Path, what: str) -> Run:
     return Run(report["wall"], report["cpu"], report["rss_kb"] / 1024)
 
 
-def measure(n: int, repeat: int) -> Pair:
+def measure(n: int, repeat: int, per_assistant: int = TOOLS_PER_ASSISTANT) -> Pair:
     bin_dir = Path(sys.executable).parent
     with tempfile.TemporaryDirectory(prefix="bench-plan-process-") as tmp:
         root = Path(tmp) / "project"
         naive = Path(tmp) / "naive.py"
         naive.write_text(NAIVE)
         with served_emulator(Path(tmp) / "platform.db") as url:
-            write_project(root, n, url)
+            write_project(root, n, url, per_assistant)
             os.environ.setdefault("OPENAI_API_KEY", "sk-local-emulator")
             with open_workspace(root, target="served") as ws:
                 _, report = apply(ws)
@@ -234,6 +235,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="N = 10 and 1,000 only, 3 pairs")
     parser.add_argument("--repeat", type=int, default=REPEAT, help=f"pairs per N (default {REPEAT})")
     parser.add_argument("--sizes", help="comma-separated N (default 10,1000,3000)")
+    parser.add_argument(
+        "--tools",
+        type=int,
+        default=TOOLS_PER_ASSISTANT,
+        help=f"catalogue function tools per assistant, 0-{CATALOGUE} (default {TOOLS_PER_ASSISTANT})",
+    )
     args = parser.parse_args(argv)
     sizes = tuple(int(s) for s in args.sizes.split(",")) if args.sizes else SIZES
     repeat = max(1, args.repeat)
@@ -241,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         sizes, repeat = SIZES[:2], min(repeat, 3)
     print("No-op `reconcile plan` as a whole process vs a naive SDK list-and-compare script")
     print(
-        f"project: N assistants, each with {TOOLS_PER_ASSISTANT} of {CATALOGUE} catalogue function tools"
+        f"project: N assistants, each with {args.tools} of {CATALOGUE} catalogue function tools"
         " + code_interpreter; emulator served in its own process (loopback HTTP)"
     )
     print(f"medians of {repeat} pairs per N, run alternately\n")
@@ -252,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     time_ok = True
     memory_ok: bool | None = None
     for n in sizes:
-        pair = measure(n, repeat)
+        pair = measure(n, repeat, max(0, min(args.tools, CATALOGUE)))
         wall, naive_wall = Pair.med(pair.plan, "wall"), Pair.med(pair.naive, "wall")
         rss, naive_rss = Pair.med(pair.plan, "rss_mb"), Pair.med(pair.naive, "rss_mb")
         ratio, mem_ratio = wall / naive_wall, rss / naive_rss
