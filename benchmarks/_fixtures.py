@@ -56,6 +56,36 @@ spec:
 {served}"""
 
 
+def function_tool_doc(name: str, t: int, *, description: str, since_note: bool = False) -> str:
+    """A strict FunctionTool manifest with three parameters; `t` varies the schema from tool to tool."""
+    since = "\n        description: The earliest date to include." if since_note else ""
+    return f"""---
+apiVersion: reconciler.dev/v1
+kind: FunctionTool
+metadata:
+  name: {name}
+spec:
+  name: tool_{t:02d}
+  description: {description}
+  strict: true
+  parameters:
+    type: object
+    additionalProperties: false
+    properties:
+      query_{t}:
+        type: string
+        description: What to look for.
+      limit:
+        type: [integer, "null"]
+        minimum: 1
+        maximum: 100
+      since:
+        type: string
+        format: date{since}
+    required: [query_{t}, limit, since]
+"""
+
+
 def assistant_doc(name: str, *, stores: tuple[str, ...] = ()) -> str:
     tools = "\n  tools: [file_search]" if stores else ""
     resources = (

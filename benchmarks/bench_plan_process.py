@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
 
-from _fixtures import project_yaml, served_emulator
+from _fixtures import function_tool_doc, project_yaml, served_emulator
 
 from reconciler.service import apply, open_workspace
 
@@ -92,32 +92,9 @@ sys.exit(2 if differences else 0)
 
 
 def tool_doc(t: int) -> str:
-    return f"""---
-apiVersion: reconciler.dev/v1
-kind: FunctionTool
-metadata:
-  name: tool{t:02d}
-spec:
-  name: tool_{t:02d}
-  description: Tool {t} of the shared catalogue.
-  strict: true
-  parameters:
-    type: object
-    additionalProperties: false
-    properties:
-      query_{t}:
-        type: string
-        description: What to look for.
-      limit:
-        type: [integer, "null"]
-        minimum: 1
-        maximum: 100
-      since:
-        type: string
-        format: date
-        description: The earliest date to include.
-    required: [query_{t}, limit, since]
-"""
+    return function_tool_doc(
+        f"tool{t:02d}", t, description=f"Tool {t} of the shared catalogue.", since_note=True
+    )
 
 
 def assistant_doc(a: int, per_assistant: int = TOOLS_PER_ASSISTANT) -> str:

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import yaml
+from _fixtures import function_tool_doc
 
 from reconciler.manifest import validate_project
 
@@ -27,31 +28,7 @@ Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def tool_doc(owner: str, t: int) -> str:
-    return f"""---
-apiVersion: reconciler.dev/v1
-kind: FunctionTool
-metadata:
-  name: {owner}tool{t:02d}
-spec:
-  name: tool_{t:02d}
-  description: Tool {t} ({owner or "shared"}).
-  strict: true
-  parameters:
-    type: object
-    additionalProperties: false
-    properties:
-      query_{t}:
-        type: string
-        description: What to look for.
-      limit:
-        type: [integer, "null"]
-        minimum: 1
-        maximum: 100
-      since:
-        type: string
-        format: date
-    required: [query_{t}, limit, since]
-"""
+    return function_tool_doc(f"{owner}tool{t:02d}", t, description=f"Tool {t} ({owner or 'shared'}).")
 
 
 def assistant_doc(a: int, owner: str) -> str:

@@ -4,37 +4,17 @@ interpreter, as `reconcile plan` is; a changed manifest shows that the probe see
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from tests.integration.support import edit_file, make_project
+from tests.probe import probe
 
-REPO = Path(__file__).resolve().parents[2]
 ONLY_FOR_CHANGES = ("deepdiff", "reconciler.schema.compat", "reconciler.apply.executor")
-PROBE = f"""
-import json, sys
-from reconciler.cli.main import run
-code = run(sys.argv[1:])
-print(json.dumps({{"code": code, "loaded": [m for m in {ONLY_FOR_CHANGES!r} if m in sys.modules]}}))
-"""
 
 
-def _run(root: Path, *argv: str) -> tuple[int, list[str]]:
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, *argv],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    report = json.loads(done.stdout.splitlines()[-1])
-    return int(report["code"]), list(report["loaded"])
+def _run(root: Path, *argv: str) -> tuple[int, set[str]]:
+    done = probe(root, ONLY_FOR_CHANGES, *argv)
+    return done.code, done.loaded
 
 
 def test_a_no_op_plan_loads_nothing_only_changes_need(tmp_path: Path) -> None:
@@ -42,8 +22,8 @@ def test_a_no_op_plan_loads_nothing_only_changes_need(tmp_path: Path) -> None:
     assert _run(root, "apply", "--auto-approve")[0] == 0
     code, loaded = _run(root, "plan", "--detailed-exitcode")
     assert code == 0  # no changes
-    assert loaded == []
+    assert loaded == set()
     edit_file(root, "manifests/corporate-assist.yaml", "cite the rule you used", "cite the rule")
     code, loaded = _run(root, "plan", "--detailed-exitcode")
     assert code == 2  # changes
-    assert {"deepdiff", "reconciler.schema.compat"} <= set(loaded)
+    assert {"deepdiff", "reconciler.schema.compat"} <= loaded

@@ -7,29 +7,13 @@ the command has finished. Behaviour, not timing: `benchmarks/bench_startup.py` s
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from reconciler.cli.commands import COMMAND_MODULES
-
-REPO = Path(__file__).resolve().parents[3]
-
-# The entry point's own code (`reconcile` is `reconciler.cli.main:main`), then the heavy modules loaded.
-PROBE = """
-import json, sys
-from reconciler.cli.main import run
-code = run(sys.argv[1:])
-heavy = ("openai", "httpx2", "pydantic", "jsonschema", "deepdiff", "yaml", "werkzeug", "waitress", "psycopg",
-         "reconciler.service", "reconciler.targets", "reconciler.emulator.app", "reconciler.plan",
-         "reconciler.store", "reconciler.render.text")
-print(json.dumps({"code": code, "loaded": [m for m in heavy if m in sys.modules]}))
-"""
+from tests.probe import REPO, probe
 
 # Never needed before a command talks to a platform, a store or a plan.
 PLATFORM = {
@@ -60,20 +44,9 @@ def _example(tmp: Path) -> Path:
 
 
 def _loaded(cwd: Path, *argv: str) -> tuple[set[str], str]:
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, *argv],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    *printed, last = done.stdout.splitlines()
-    report = json.loads(last)
-    assert report["code"] == 0, done.stderr[-2000:]
-    return set(report["loaded"]), "\n".join(printed)
+    done = probe(cwd, PLATFORM | MANIFESTS, *argv, timeout=120)
+    assert done.code == 0, done.printed[-2000:]
+    return done.loaded, done.printed
 
 
 HELP = [["--help"], *([name, "--help"] for name in sorted(COMMAND_MODULES)), ["emulator", "serve", "--help"]]
