@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import yaml
-from _fixtures import function_tool_doc
+from _fixtures import function_tool_doc, project_yaml
 
 from reconciler.manifest import validate_project
 
@@ -65,11 +65,19 @@ def generate(directory: Path, *, distinct: bool) -> list[Path]:
     return files
 
 
+def write_project(root: Path, *, distinct: bool) -> list[Path]:
+    """reconcile.yaml and the generated manifests under manifests/: a project `validate` accepts."""
+    (root / "reconcile.yaml").write_text(project_yaml())
+    manifests = root / "manifests"
+    manifests.mkdir()
+    return generate(manifests, distinct=distinct)
+
+
 def main() -> int:
     distinct = "--distinct" in sys.argv[1:]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        files = generate(root, distinct=distinct)
+        files = write_project(root, distinct=distinct)
         size = sum(f.stat().st_size for f in files)
         start = time.perf_counter()
         for f in files:
