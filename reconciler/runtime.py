@@ -28,7 +28,7 @@ from types import TracebackType
 from typing import Self
 
 from reconciler.rollout import events
-from reconciler.rollout.releases import STABLE, AssistantNotDeployed, resolve
+from reconciler.rollout.pointers import STABLE, AssistantNotDeployed, resolve
 from reconciler.store import open_store
 from reconciler.store.base import StateReader
 
@@ -77,7 +77,7 @@ class Router:
     def assistant_id(self, name: str, pointer: str = STABLE) -> str:
         """The platform id of the version `pointer` holds for assistant `name`. Raises
         `AssistantNotDeployed` when the pointer names no version (never deployed, or the assistant was
-        destroyed), `rollout.releases.UnknownAssistant` for a name the store has never seen; both are
+        destroyed), `rollout.pointers.UnknownAssistant` for a name the store has never seen; both are
         `UserError`s. Failures are never cached."""
         key = (name, pointer)
         now = self._clock()

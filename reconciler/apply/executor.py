@@ -24,10 +24,10 @@ from typing import Any
 
 from reconciler.apply.outputs import Ids, StepOutput
 from reconciler.apply.report import ApplyReport, Outcome, StepResult
-from reconciler.apply.retry import Pacer, Retrier
 from reconciler.apply.spend_steps import AlertCreate, is_alert_create
 from reconciler.apply.steps import IngestionFailed, Steps
 from reconciler.apply.uploads import find_upload, upload_detail
+from reconciler.calls.retry import Pacer, Retrier
 from reconciler.config import RetrySettings
 from reconciler.errors import LeaseLost, PlatformError, ReconcilerError, StalePlan
 from reconciler.model.desired import Kind

@@ -25,7 +25,7 @@ from threading import Lock
 from typing import Any
 
 from reconciler.apply.outputs import Ids, StepOutput, inventory_record
-from reconciler.apply.retry import Pacer
+from reconciler.calls.retry import Pacer
 from reconciler.errors import PermanentPlatformError, StalePlan
 from reconciler.model.canonical import canonical_json
 from reconciler.model.desired import Kind, ResourceKey

@@ -16,9 +16,9 @@ from threading import Lock
 from typing import Any
 
 from reconciler.apply.outputs import Ids, StepOutput, inventory_record
-from reconciler.apply.retry import Pacer, Retrier
 from reconciler.apply.spend_steps import AlertCreate, SpendSteps
 from reconciler.apply.uploads import PURPOSE, find_upload, upload_detail, upload_record
+from reconciler.calls.retry import Pacer, Retrier
 from reconciler.errors import NotFound, RateLimited, StalePlan, TemporaryPlatformError
 from reconciler.model import labels
 from reconciler.model.canonical import sha256_hex
@@ -31,7 +31,7 @@ from reconciler.plan.definition import Action, ResourceChange
 from reconciler.targets.base import Target
 
 INGESTION_POLL_SECONDS = 0.2
-ATTACHMENT = "VectorStoreFile"  # the plan's kind for a file in a vector store (no manifest kind of its own)
+ATTACHMENT = Kind.VECTOR_STORE_FILE.value
 
 
 @dataclass

@@ -20,16 +20,16 @@ COMMAND_MODULES: dict[str, str] = {
     "apply": "reconciler.cli.plan",
     "drift": "reconciler.cli.plan",
     "emulator": "reconciler.cli.emulator",
-    "gc": "reconciler.cli.releases",
+    "gc": "reconciler.cli.release_commands",
     "import": "reconciler.cli.plan",
     "plan": "reconciler.cli.plan",
-    "promote": "reconciler.cli.releases",
-    "resolve": "reconciler.cli.releases",
-    "rollback": "reconciler.cli.releases",
+    "promote": "reconciler.cli.release_commands",
+    "resolve": "reconciler.cli.release_commands",
+    "rollback": "reconciler.cli.release_commands",
     "schema": "reconciler.cli.schema",
     "state": "reconciler.cli.plan",
     "validate": "reconciler.cli.validate",
-    "versions": "reconciler.cli.releases",
+    "versions": "reconciler.cli.release_commands",
 }
 
 

@@ -3,7 +3,7 @@
 Every dangling reference, duplicate name or refused path is a problem in the collector; the state built
 alongside is only used when the collector ends without errors. Documents that failed to load take part
 as names (`Broken`), so that a reference to one is not reported as a second problem. Assistants are built
-in `assistants.py`.
+in `assistant_refs.py`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.manifest import checks
-from reconciler.manifest.assistants import build_assistant, check_references
+from reconciler.manifest.assistant_refs import build_assistant, check_references
 from reconciler.manifest.documents import Broken, Document
 from reconciler.manifest.paths import (
     FILE_SEARCH_EXTENSIONS,

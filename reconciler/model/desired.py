@@ -23,6 +23,7 @@ class Kind(StrEnum):
     SPEND_ALERT = "SpendAlert"
     SPEND_LIMIT = "SpendLimit"
     FILE = "File"  # an upload; not a manifest kind, but inventoried like one
+    VECTOR_STORE_FILE = "VectorStoreFile"  # a file attached to a vector store; not a manifest kind either
 
 
 class ResourceKey(Frozen):

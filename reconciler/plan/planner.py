@@ -22,7 +22,7 @@ from reconciler.model.desired import DesiredState, Kind, ResourceKey
 from reconciler.model.live import LiveState
 from reconciler.model.specs import spend_alert_spec, spend_limit_spec, vector_store_spec
 from reconciler.model.stored import InventoryRecord, StoredState
-from reconciler.plan import assistants, normalise
+from reconciler.plan import normalise, versioning
 from reconciler.plan.definition import (
     STAGE_ORDER,
     Action,
@@ -113,7 +113,7 @@ def build_plan(
     kept = {c.name: c.platform_id for c in uploads if c.action is Action.NOOP and c.platform_id}
     changes.extend(plan_attachments(desired, live, stored, store_ids, kept))
 
-    # Assistants: versions, reuse and compatibility verdicts live in plan.assistants. Stores and uploads
+    # Assistants: versions, reuse and compatibility verdicts live in plan.versioning. Stores and uploads
     # adopted above are named too, so an adopted assistant's references read back as names, not ids.
     adopted = Names(
         stores={**{i: n for n, i in store_ids.items()}, **names.stores},
@@ -177,7 +177,7 @@ def _assistants(
     named = {k.name: r for k, r in records.items() if k.kind is Kind.ASSISTANT}
     digests = {i: prepared.live_for(a) for i, a in live.assistants.items()}
     live_specs = {i: d.spec for i, d in digests.items()}
-    ctx = assistants.Context.build(
+    ctx = versioning.Context.build(
         stored,
         live.assistants,
         live_specs,
@@ -192,7 +192,7 @@ def _assistants(
             _note_drift(
                 f"Assistant/{name}", rec, live_specs[rec.platform_id], drift, ctx.live_hash(rec.platform_id)
             )
-        out.append(assistants.plan_assistant(name, prepared.desired_for(name, assistant), ctx))
+        out.append(versioning.plan_assistant(name, prepared.desired_for(name, assistant), ctx))
     for name, rec in sorted(named.items()):
         if name in desired.assistants:
             continue

@@ -61,7 +61,7 @@ def refuse_unsafe(
             f"refusing to delete protected resources: {', '.join(protected)} "
             "(protection is recorded in the state; set protect: false and apply before removing them)"
         )
-    kinds = {k.value for k in Kind} - {Kind.FILE.value}
+    kinds = {k.value for k in Kind} - {Kind.FILE.value, Kind.VECTOR_STORE_FILE.value}
     managed = [c for c in changes if c.kind in kinds]
     deleting = [c for c in managed if c.action is Action.DELETE]
     if records and deleting and len(deleting) == len(managed) and not allow_empty:

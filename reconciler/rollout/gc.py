@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from reconciler.apply.retry import Retrier
+from reconciler.calls.retry import Retrier
 from reconciler.errors import NotFound, ReconcilerError
 from reconciler.model import labels
 from reconciler.model.desired import Kind

@@ -12,8 +12,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from reconciler.apply.pace import StoreSlots, admin_budget_name
-from reconciler.apply.retry import Pacer, Reads, Retrier
+from reconciler.calls.retry import Pacer, Reads, Retrier
 from reconciler.errors import StalePlan, StateError
 from reconciler.model.desired import DesiredState, Kind
 from reconciler.model.stored import StoredState
@@ -23,6 +22,7 @@ from reconciler.plan.files import wanted_files
 from reconciler.plan.planner import build_plan
 from reconciler.plan.prepare import LiveCollector, Names, prepare_desired
 from reconciler.service.gcpause import collection_paused
+from reconciler.service.pacing import StoreSlots, admin_budget_name
 from reconciler.service.workspace import Workspace
 
 _log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from reconciler.store.journal import JournalTables
 from reconciler.store.locks import LockTable
 from reconciler.store.migrate import Migration, applied_migrations, migrate
 from reconciler.store.pace import PaceTable
-from reconciler.store.releases import ReleaseTables
+from reconciler.store.release_tables import ReleaseTables
 
 __all__ = ["SqlStore"]
 

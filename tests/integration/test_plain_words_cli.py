@@ -12,7 +12,7 @@ import pytest
 
 from reconciler.cli.main import run
 from reconciler.emulator import EmulatorApp, EmulatorConfig
-from reconciler.plan.assistants import CANARY_IGNORED
+from reconciler.plan.versioning import CANARY_IGNORED
 from tests.integration.support import make_project, platform_state, sdk
 
 pytestmark = pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")

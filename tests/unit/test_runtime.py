@@ -10,7 +10,7 @@ import pytest
 
 from reconciler.model.stored import VersionRecord
 from reconciler.rollout import events
-from reconciler.rollout.releases import UnknownAssistant, UnknownVersion, promote, rollback
+from reconciler.rollout.pointers import UnknownAssistant, UnknownVersion, promote, rollback
 from reconciler.runtime import Router, resolve_assistant
 from reconciler.store import StateStore, open_store
 

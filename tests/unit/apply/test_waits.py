@@ -7,13 +7,13 @@ import random
 
 import pytest
 
-from reconciler.apply.pace import StoreSlots, admin_budget_name
-from reconciler.apply.retry import Pacer, Retrier
+from reconciler.calls.retry import Pacer, Retrier
 from reconciler.config import RetrySettings, TargetConfig
 from reconciler.errors import RateLimited, StateError, TemporaryPlatformError
 from reconciler.model.waits import Wait, WaitReason
+from reconciler.service.pacing import StoreSlots, admin_budget_name
 from reconciler.store.sqlite import SqliteStore
-from tests.unit.apply.test_retry import Clock, Flaky
+from tests.unit.calls.test_retry import Clock, Flaky
 
 
 def _retrier(clock: Clock, heard: list[Wait]) -> Retrier:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.plan.assistants import CANARY_IGNORED
 from reconciler.plan.definition import Action, Drift, FieldChange, Plan, ResourceChange, Stage
+from reconciler.plan.versioning import CANARY_IGNORED
 
 CREATED_AT = 1_700_000_000.0
 

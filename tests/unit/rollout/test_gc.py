@@ -8,7 +8,7 @@ from typing import Any, cast
 
 import pytest
 
-from reconciler.apply.retry import Retrier
+from reconciler.calls.retry import Retrier
 from reconciler.config import RetrySettings
 from reconciler.errors import (
     LockHeld,

@@ -14,7 +14,7 @@ from reconciler.errors import ReconcilerError, UserError
 from reconciler.model.desired import DesiredState
 from reconciler.model.stored import VersionRecord
 from reconciler.rollout import events
-from reconciler.rollout.releases import UnknownVersion, list_versions, resolve
+from reconciler.rollout.pointers import UnknownVersion, list_versions, resolve
 from reconciler.runtime import AssistantNotDeployed, Router
 from reconciler.service import kinds_to_read
 from reconciler.store import StateStore, open_store

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from reconciler.model.stored import VersionRecord
-from reconciler.rollout.releases import compat_of, list_versions
+from reconciler.rollout.pointers import compat_of, list_versions
 from reconciler.store import StateStore
 from tests.unit.rollout.conftest import NAME, WS, add, move
 

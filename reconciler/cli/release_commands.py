@@ -32,7 +32,7 @@ from reconciler.words import count
 # use them, so `reconcile --help` does not load them (cli.commands).
 if TYPE_CHECKING:
     from reconciler.model.stored import PointerMove, VersionRecord
-    from reconciler.rollout.releases import VersionView
+    from reconciler.rollout.pointers import VersionView
     from reconciler.store import StateStore
 
 _SQLITE = "sqlite:///"
@@ -110,7 +110,7 @@ def _moved(move: PointerMove, platform_id: str, verb: str) -> str:
 @output_format("text", "json")
 def versions_command(name: str, directory: Path | None, target: str | None, fmt: str) -> int:
     """List NAME's versions: pointers, compatibility with the parent, creation time, fingerprint."""
-    from reconciler.rollout.releases import list_versions
+    from reconciler.rollout.pointers import list_versions
 
     store, workspace = open_state(directory, target)
     with store:
@@ -133,7 +133,7 @@ def rollback_command(
     name: str, directory: Path | None, target: str | None, to: int | None, reason: str
 ) -> int:
     """Point NAME's stable pointer back at an earlier version, instantly, without a platform call."""
-    from reconciler.rollout.releases import resolve, rollback
+    from reconciler.rollout.pointers import resolve, rollback
 
     store, workspace = open_state(directory, target)
     with store:
@@ -154,7 +154,7 @@ def rollback_command(
 @_reason
 def promote_command(name: str, directory: Path | None, target: str | None, to: int, reason: str) -> int:
     """Point NAME's stable pointer at version N, instantly, without a platform call."""
-    from reconciler.rollout.releases import promote, resolve
+    from reconciler.rollout.pointers import promote, resolve
 
     store, workspace = open_state(directory, target)
     with store:
@@ -171,7 +171,7 @@ def promote_command(name: str, directory: Path | None, target: str | None, to: i
 @click.option("--pointer", default=STABLE, show_default=True, help="Release pointer to read.")
 def resolve_command(name: str, directory: Path | None, target: str | None, pointer: str) -> int:
     """Print the platform assistant id that NAME's pointer names (nothing else, for scripts)."""
-    from reconciler.rollout.releases import resolve
+    from reconciler.rollout.pointers import resolve
 
     store, workspace = open_state(directory, target)
     with store:
@@ -198,7 +198,7 @@ def gc_command(
     """Delete platform assistants of old versions beyond the retention, best effort. Asks first, as
     apply does: without --auto-approve, a run whose stdin is not a terminal deletes nothing."""
     from reconciler import service
-    from reconciler.apply.retry import Retrier
+    from reconciler.calls.retry import Retrier
     from reconciler.rollout.gc import GcOutcome, collect_garbage
 
     who = _who()

@@ -1,7 +1,7 @@
 """Retries for temporary platform errors: jittered exponential backoff that honours Retry-After, bounded
 in attempts and time, and a pacer for the Admin API, which rate-limits at ~10 requests/minute and sends
 no rate-limit headers to pace by (a sliding-window budget of 90% of that), kept in this process or, when
-the service hands it one, in the state store so parallel runs share it (`apply.pace`).
+the service hands it one, in the state store so parallel runs share it (`service.pacing`).
 
 Time is injected (Clock, Sleeper) so tests run without sleeping. Every sleep is announced first to the
 caller's `WaitObserver` (what is waited for, how long); nothing here prints.

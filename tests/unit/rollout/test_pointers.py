@@ -6,7 +6,7 @@ import pytest
 
 from reconciler.errors import UserError
 from reconciler.rollout import events
-from reconciler.rollout.releases import (
+from reconciler.rollout.pointers import (
     AlreadyThere,
     NothingToRollBack,
     RollbackWouldMoveForward,

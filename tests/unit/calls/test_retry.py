@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from reconciler.apply.retry import Pacer, Reads, Retrier
+from reconciler.calls.retry import Pacer, Reads, Retrier
 from reconciler.config import RetrySettings
 from reconciler.errors import NotFound, RateLimited, TemporaryPlatformError
 
