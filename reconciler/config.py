@@ -120,16 +120,6 @@ class ProjectConfig(_Settings):
         """The project's name; without a project file, its directory's."""
         return self.name or self.root.resolve().name or "project"
 
-    def state_dsn(self) -> str:
-        """The state DSN with a relative SQLite path made absolute against the project root."""
-        prefix = "sqlite:///"
-        if self.state.startswith(prefix):
-            path = Path(self.state[len(prefix) :])
-            if not path.is_absolute():
-                path = self.root / path
-            return prefix + str(path)
-        return self.state
-
     def resolve(self, relative: str) -> Path:
         path = Path(relative)
         return path if path.is_absolute() else self.root / path

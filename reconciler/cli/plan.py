@@ -122,9 +122,10 @@ def plan_command(
     from reconciler.render.text import should_color
 
     with service.open_workspace(directory, target=target) as ws:
-        plan, _ = service.make_plan(
+        reviewed = service.review(
             ws, allow_empty=allow_empty, pause_gc=PAUSE_GC, on_wait=WaitLines(sys.stderr)
         )
+    plan = reviewed.plan
     click.echo(_render(plan, fmt, color=should_color(sys.stdout)), nl=False)
     if out is not None:
         try:
@@ -132,15 +133,10 @@ def plan_command(
         except OSError as error:  # a missing directory, no permission: the user's to fix, not a bug
             raise UserError(f"cannot save the plan to {out}: {error.strerror or error}") from None
         click.echo(f"\nSaved the plan to {out}; apply it exactly with: reconcile apply {out}", err=True)
-    violations = plan.violations()
-    for violation in violations:
-        click.echo(sanitize(f"error: compatibility: {violation}"), err=True)
-    notes = plan.acceptance_notes() if violations else []
-    for note in notes:
-        click.echo(sanitize(f"error: compatibility: {note}"), err=True)
-    if violations:
-        hint = "write an acceptBreaking for this change" if notes else "set acceptBreaking"
-        click.echo(f"error: the plan breaks a compatibility policy; {hint} to ship it", err=True)
+    if reviewed.refusal is not None:
+        for finding in reviewed.refusal.findings():
+            click.echo(sanitize(f"error: {finding}"), err=True)
+        click.echo(f"error: {reviewed.refusal.conclusion()}", err=True)
         return int(ExitCode.ERROR)
     if detailed_exitcode and plan.has_changes:
         return int(ExitCode.CHANGES)

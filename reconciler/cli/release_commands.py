@@ -1,18 +1,13 @@
-"""`reconcile versions`, `rollback`, `promote`, `resolve` and `gc`: parse options, call rollout, print.
+"""`reconcile versions`, `rollback`, `promote`, `resolve` and `gc`: parse options, call the service
+(`service.rollouts`), print.
 
-Only `gc` talks to the platform. The others open the project file and the state store and nothing else -
-no manifests are loaded and no target is built - so a rollback works while the platform is slow or the
-manifests on this branch are broken, and it cannot make a platform call by accident.
+Only `gc` talks to the platform; the others open the state store alone (`service.open_release_state`).
 """
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
-import socket
 import sys
-import time
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,45 +18,21 @@ import click
 from reconciler.cli.flags import JSON, output_format, target_option
 from reconciler.cli.main import cli
 from reconciler.cli.waits import WaitLines
-from reconciler.errors import ExitCode, UserError
+from reconciler.errors import ExitCode
 from reconciler.render.escape import sanitize
 from reconciler.rollout.defaults import DEFAULT_KEEP, STABLE
 from reconciler.words import count
 
-# The store, the models, the project reader and (for gc) the service are imported by the functions that
-# use them, so `reconcile --help` does not load them (cli.commands).
+# The service (and through it the store and the models) is imported by the functions that use it, so
+# `reconcile --help` does not load it (cli.commands).
 if TYPE_CHECKING:
-    from reconciler.model.stored import PointerMove, VersionRecord
+    from reconciler.model.stored import VersionRecord
     from reconciler.rollout.pointers import VersionView
-    from reconciler.store import StateStore
-
-_SQLITE = "sqlite:///"
+    from reconciler.service import Moved
 
 _target = target_option
 _directory = click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 _reason = click.option("--reason", default="", help="Why; recorded in the pointer's history.")
-
-
-def open_state(directory: Path | None, target: str | None) -> tuple[StateStore, str]:
-    """The state store and workspace (target name) of the project at or above `directory`, read from
-    reconcile.yaml alone. Refuses to create a store that does not exist yet."""
-    from reconciler.manifest.project import project_config
-    from reconciler.store import open_store
-
-    config = project_config(directory)
-    workspace, _ = config.target(target)
-    dsn = config.state_dsn()
-    if dsn.startswith(_SQLITE) and ":memory:" not in dsn and not Path(dsn[len(_SQLITE) :]).is_file():
-        raise UserError(f"no state store at {dsn[len(_SQLITE) :]}: nothing was applied to {workspace!r} yet")
-    return open_store(dsn), workspace
-
-
-def _who() -> dict[str, str]:
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = os.environ.get("USER", "unknown")
-    return {"user": user, "host": socket.gethostname()}
 
 
 def _when(epoch: float) -> str:
@@ -95,10 +66,12 @@ def _table(views: list[VersionView]) -> str:
     return sanitize("\n".join(lines)) + "\n"
 
 
-def _moved(move: PointerMove, platform_id: str, verb: str) -> str:
+def _moved(moved: Moved, verb: str) -> str:
+    move = moved.move
     before = "nothing" if move.from_version is None else f"version {move.from_version}"
+    after = f"version {move.to_version} ({moved.platform_id})"
     return sanitize(
-        f"{verb} {move.assistant}: {move.pointer} {before} -> version {move.to_version} ({platform_id}). "
+        f"{verb} {move.assistant}: {move.pointer} {before} -> {after}. "
         "No platform call was made; applications using reconciler.runtime follow within their cache TTL."
     )
 
@@ -110,13 +83,12 @@ def _moved(move: PointerMove, platform_id: str, verb: str) -> str:
 @output_format("text", "json")
 def versions_command(name: str, directory: Path | None, target: str | None, fmt: str) -> int:
     """List NAME's versions: pointers, compatibility with the parent, creation time, fingerprint."""
-    from reconciler.rollout.pointers import list_versions
+    from reconciler import service
 
-    store, workspace = open_state(directory, target)
-    with store:
-        views = list_versions(store, workspace, name)
+    with service.open_release_state(directory, target=target) as state:
+        views = service.list_versions(state, name)
     if fmt == JSON:
-        payload = {"workspace": workspace, "assistant": name, "versions": [asdict(v) for v in views]}
+        payload = {"workspace": state.workspace, "assistant": name, "versions": [asdict(v) for v in views]}
         click.echo(json.dumps(payload, indent=2, sort_keys=True))
     else:
         click.echo(_table(views), nl=False)
@@ -133,16 +105,11 @@ def rollback_command(
     name: str, directory: Path | None, target: str | None, to: int | None, reason: str
 ) -> int:
     """Point NAME's stable pointer back at an earlier version, instantly, without a platform call."""
-    from reconciler.rollout.pointers import resolve, rollback
+    from reconciler import service
 
-    store, workspace = open_state(directory, target)
-    with store:
-        move = rollback(store, workspace, name, to=to, reason=reason, now=time.time(), **_who())
-        platform_id = resolve(store, workspace, name).platform_id
-    forward = (
-        move.from_version is not None and move.to_version is not None and move.to_version > move.from_version
-    )
-    click.echo(_moved(move, platform_id, "Moved forward (rollback --to)" if forward else "Rolled back"))
+    with service.open_release_state(directory, target=target) as state:
+        moved = service.rollback(state, name, to=to, reason=reason)
+    click.echo(_moved(moved, "Moved forward (rollback --to)" if moved.forward else "Rolled back"))
     return int(ExitCode.OK)
 
 
@@ -154,13 +121,11 @@ def rollback_command(
 @_reason
 def promote_command(name: str, directory: Path | None, target: str | None, to: int, reason: str) -> int:
     """Point NAME's stable pointer at version N, instantly, without a platform call."""
-    from reconciler.rollout.pointers import promote, resolve
+    from reconciler import service
 
-    store, workspace = open_state(directory, target)
-    with store:
-        move = promote(store, workspace, name, to=to, reason=reason, now=time.time(), **_who())
-        platform_id = resolve(store, workspace, name).platform_id
-    click.echo(_moved(move, platform_id, "Promoted"))
+    with service.open_release_state(directory, target=target) as state:
+        moved = service.promote(state, name, to=to, reason=reason)
+    click.echo(_moved(moved, "Promoted"))
     return int(ExitCode.OK)
 
 
@@ -171,11 +136,10 @@ def promote_command(name: str, directory: Path | None, target: str | None, to: i
 @click.option("--pointer", default=STABLE, show_default=True, help="Release pointer to read.")
 def resolve_command(name: str, directory: Path | None, target: str | None, pointer: str) -> int:
     """Print the platform assistant id that NAME's pointer names (nothing else, for scripts)."""
-    from reconciler.rollout.pointers import resolve
+    from reconciler import service
 
-    store, workspace = open_state(directory, target)
-    with store:
-        record = resolve(store, workspace, name, pointer)
+    with service.open_release_state(directory, target=target) as state:
+        record = service.resolve(state, name, pointer)
     click.echo(record.platform_id)
     return int(ExitCode.OK)
 
@@ -198,10 +162,7 @@ def gc_command(
     """Delete platform assistants of old versions beyond the retention, best effort. Asks first, as
     apply does: without --auto-approve, a run whose stdin is not a terminal deletes nothing."""
     from reconciler import service
-    from reconciler.calls.retry import Retrier
-    from reconciler.rollout.gc import GcOutcome, collect_garbage
-
-    who = _who()
+    from reconciler.rollout.gc import GcOutcome
 
     def confirm(versions: list[VersionRecord]) -> bool:
         if auto_approve:
@@ -216,17 +177,8 @@ def gc_command(
         )
 
     with service.open_workspace(directory, target=target) as ws:
-        report = collect_garbage(
-            ws.store,
-            ws.target,
-            ws.name,
-            keep=keep,
-            dry_run=dry_run,
-            label_owner=ws.owner,
-            owner=who["user"],
-            host=who["host"],
-            retrier=Retrier(ws.project.config.retry, observe=WaitLines(sys.stderr)),
-            confirm=confirm,
+        report = service.collect_garbage(
+            ws, keep=keep, dry_run=dry_run, confirm=confirm, on_wait=WaitLines(sys.stderr)
         )
     for warning in report.warnings:
         click.echo(sanitize(f"warning: {warning}"), err=True)

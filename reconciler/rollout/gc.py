@@ -21,7 +21,6 @@ recorded by hand) stay deletable because our store records them. Without that li
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -34,7 +33,8 @@ from reconciler.model.stored import StoredState, VersionRecord
 from reconciler.plan.safety import refuse_owned_by_others, version_address
 from reconciler.rollout.defaults import DEFAULT_KEEP
 from reconciler.store.base import StateStore
-from reconciler.store.lease import Clock, SystemClock, system_sleep, wait_for_lock
+from reconciler.store.identity import Identity, whoami
+from reconciler.store.lease import Clock, SystemClock, take_lease
 from reconciler.targets.base import Target, run_once
 
 __all__ = ["DEFAULT_KEEP", "GcItem", "GcOutcome", "GcReport", "collect_garbage", "leftovers", "plan_gc"]
@@ -149,16 +149,8 @@ def collect_garbage(
         report.items = [_item(v, GcOutcome.WOULD_DELETE) for v in [*doomed, *left]]
         return report
     wall = clock or SystemClock()
-    lease = wait_for_lock(
-        store,
-        workspace,
-        owner=owner,
-        host=host or socket.gethostname(),
-        ttl_seconds=_LEASE_SECONDS,
-        timeout=0.0,
-        clock=wall,
-        sleeper=system_sleep,
-    )
+    who = Identity(user=owner, host=host or whoami().host)
+    lease = take_lease(store, workspace, who=who, ttl_seconds=_LEASE_SECONDS, timeout=0.0, clock=wall)
     try:
         doomed, report.kept = plan_gc(store, workspace, keep=keep)
         left = _checked(store, target, workspace, doomed, label_owner, retrier, report)

@@ -1,4 +1,5 @@
-"""Thin facade wiring the layers for the CLI and for library users: load, plan, apply, drift, unlock.
+"""Thin facade wiring the layers for the CLI and for library users: load, plan, apply, drift, unlock,
+import; release pointers and gc (`rollouts`); the compatibility policy (`compatibility`).
 
 Everything here is composition: manifests -> desired; target -> live; store -> stored; planner -> Plan;
 executor -> ApplyReport. A library user calls these functions directly, never the CLI.
@@ -6,10 +7,7 @@ executor -> ApplyReport. A library user calls these functions directly, never th
 
 from __future__ import annotations
 
-import getpass
 import logging
-import os
-import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -17,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.apply.report import ApplyReport, StepResult
-from reconciler.errors import PlanRejected, UserError
+from reconciler.errors import UserError
 from reconciler.manifest import export
 from reconciler.model import labels
 from reconciler.model.canonical import fingerprint
@@ -28,29 +26,52 @@ from reconciler.model.waits import WaitObserver
 from reconciler.plan import normalise
 from reconciler.plan.definition import Plan
 from reconciler.rollout import events
+from reconciler.service.compatibility import Refusal, compatibility_refusal, refuse_violations
 from reconciler.service.planning import admin_pacer, check_fresh, kinds_to_read, make_plan
+from reconciler.service.rollouts import (
+    Moved,
+    ReleaseState,
+    collect_garbage,
+    list_versions,
+    open_release_state,
+    promote,
+    resolve,
+    rollback,
+)
 from reconciler.service.unlock import HolderState, Unlocked, unlock
 from reconciler.service.workspace import Workspace, open_workspace
-from reconciler.store.holder import HolderProcess, gone_reason
+from reconciler.store.identity import whoami
 from reconciler.store.keeper import LeaseKeeper
-from reconciler.store.lease import SystemClock, system_sleep, takeover_notice, wait_for_lock
+from reconciler.store.lease import take_lease
 from reconciler.store.records import Lease
 from reconciler.words import count
 
 __all__ = [
     "HolderState",
     "Imported",
+    "Moved",
+    "Refusal",
+    "ReleaseState",
+    "Reviewed",
     "Unlocked",
     "Workspace",
     "admin_pacer",
     "apply",
     "check_fresh",
+    "collect_garbage",
+    "compatibility_refusal",
     "drift",
     "import_objects",
     "kinds_to_read",
+    "list_versions",
     "make_plan",
+    "open_release_state",
     "open_workspace",
+    "promote",
     "refuse_violations",
+    "resolve",
+    "review",
+    "rollback",
     "unlock",
 ]
 
@@ -113,11 +134,12 @@ def apply(
         # which imports this package) never loads the executor and the step modules (~30 ms).
         from reconciler.apply.executor import Executor, ExecutorOptions
 
+        who = whoami()
         options = ExecutorOptions(
             retry=ws.project.config.retry,
             dry_run=dry_run,
-            user=_user(),
-            host=socket.gethostname(),
+            user=who.user,
+            host=who.host,
             progress=progress,
             lease_check=keeper.check if keeper is not None else None,
             pointers_changed=events.notify,  # routers in this process drop their cached answers
@@ -139,47 +161,40 @@ def _lock(
     """Take the workspace lock, waiting up to `timeout` seconds (`on_wait` hears of it). A lock whose
     holder ran on this host and is provably gone (killed, say) is taken over at once, and `notice` is
     told so."""
-    host = socket.gethostname()
-    return wait_for_lock(
+    return take_lease(
         ws.store,
         ws.name,
-        owner=_user(),
-        host=host,
+        who=whoami(),
         ttl_seconds=LOCK_TTL_SECONDS,
         timeout=timeout,
-        clock=SystemClock(),
-        sleeper=system_sleep,
-        process=HolderProcess.current(),
-        holder_gone=lambda lease: gone_reason(lease, host=host),
-        on_takeover=lambda dead, reason: notice(takeover_notice(dead, reason)),
+        notice=notice,
         observe=on_wait,
     )
 
 
-def refuse_violations(plan: Plan) -> None:
-    """A tool-schema change that breaks the assistant's compatibility policy needs `acceptBreaking`."""
-    violations = plan.violations()
-    if violations:
-        # A reason that was written for another change says so; otherwise say how to accept the break.
-        hint = 'set acceptBreaking: "<reason>" on the assistant to ship it anyway'
-        notes = plan.acceptance_notes() or [hint]
-        raise PlanRejected(
-            f"{violations[0]}"
-            + (f" (+{len(violations) - 1} more)" if len(violations) > 1 else "")
-            + f"; {notes[0]}"
-        )
+@dataclass(frozen=True)
+class Reviewed:
+    """A plan for review (`reconcile plan`), and the compatibility policy's refusal of it, if any."""
+
+    plan: Plan
+    refusal: Refusal | None
+
+
+def review(
+    ws: Workspace,
+    *,
+    allow_empty: bool = False,
+    pause_gc: bool = False,
+    on_wait: WaitObserver | None = None,
+) -> Reviewed:
+    """Plan the workspace and judge the plan by the compatibility policy apply will enforce."""
+    plan, _ = make_plan(ws, allow_empty=allow_empty, pause_gc=pause_gc, on_wait=on_wait)
+    return Reviewed(plan, compatibility_refusal(plan))
 
 
 def drift(ws: Workspace, *, pause_gc: bool = False, on_wait: WaitObserver | None = None) -> Plan:
     plan, _ = make_plan(ws, allow_empty=True, pause_gc=pause_gc, on_wait=on_wait)
     return plan
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return os.environ.get("USER", "unknown")
 
 
 @dataclass(frozen=True)

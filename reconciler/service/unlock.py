@@ -8,7 +8,6 @@ be checked (another host, an older lease without a pid) is released as before, w
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -16,6 +15,7 @@ from enum import Enum
 from reconciler.errors import UserError
 from reconciler.service.workspace import Workspace
 from reconciler.store.holder import gone_reason, running_here
+from reconciler.store.identity import whoami
 from reconciler.store.keeper import RENEW_MAX_SECONDS
 from reconciler.store.records import Lease
 
@@ -51,7 +51,7 @@ class Unlocked:
 def unlock(ws: Workspace, lock_id: str, *, force: bool = False) -> Unlocked:
     """Remove the lock `lock_id`; refuse (UserError) when its holder provably still runs here, unless
     `force`. A lock id that is not the current one fails in the store, naming the current id."""
-    host = socket.gethostname()
+    host = whoami().host
     current = ws.store.current_lock(ws.name)
     if current is not None and current.lock_id == lock_id and running_here(current, host=host) and not force:
         raise UserError(

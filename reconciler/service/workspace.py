@@ -1,19 +1,25 @@
-"""A workspace: one whole project bound to one target and its state store, opened from inside the project."""
+"""A workspace: one whole project bound to one target and its state store, opened from inside the project.
+
+The target (and with it the SDK) is imported when a workspace is opened, not with this module: the
+commands that touch only the state store (`rollback`, `resolve`) import the service without the SDK.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from reconciler.config import TargetConfig
+from reconciler.config import ProjectConfig, TargetConfig
 from reconciler.manifest import Project, load_project
 from reconciler.model import labels
 from reconciler.model.desired import DesiredState
-from reconciler.store import open_store
 from reconciler.store.base import StateStore
-from reconciler.targets.assistants_v2 import AssistantsV2Target
+from reconciler.store.factory import absolute_dsn, open_store, sqlite_file
 from reconciler.targets.base import RequestStats, Target
-from reconciler.targets.client import Transport, build_client
+
+if TYPE_CHECKING:
+    from reconciler.targets.client import Transport
 
 PROJECT_SCOPE = "project"
 
@@ -54,6 +60,9 @@ def open_workspace(
 ) -> Workspace:
     """The whole project containing the working directory (found as git finds a repository), or the one
     whose root or manifests directory `path` names; a path naming only part of one is refused."""
+    from reconciler.targets.assistants_v2 import AssistantsV2Target
+    from reconciler.targets.client import build_client
+
     project = load_project(path)
     name, target_config = project.config.target(target)
     stats = RequestStats()
@@ -65,13 +74,19 @@ def open_workspace(
         stats=stats,
         admin_key_env=target_config.admin_key_env,
     )
-    store_dsn = project.config.state_dsn()
-    if store_dsn.startswith("sqlite:///") and ":memory:" not in store_dsn:
-        Path(store_dsn[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+    store_dsn = state_dsn(project.config)
+    database = sqlite_file(store_dsn)
+    if database is not None:
+        database.parent.mkdir(parents=True, exist_ok=True)
     store = open_store(store_dsn)
     desired = _resolve_scopes(project.desired, target_config.project_id)
     project = Project(project.config, desired, project.warnings)
     return Workspace(project, name, target_config, adapter, store, stats)
+
+
+def state_dsn(config: ProjectConfig) -> str:
+    """The project's state DSN, a relative SQLite path taken from the project root."""
+    return absolute_dsn(config.state, config.root)
 
 
 def _resolve_scopes(desired: DesiredState, project_id: str) -> DesiredState:

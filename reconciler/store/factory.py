@@ -1,4 +1,5 @@
-"""`open_store(dsn)`: choose the state backend by the DSN's scheme.
+"""State DSNs, parsed here and nowhere else: `open_store(dsn)` chooses the backend by the DSN's scheme,
+`sqlite_file` names the file an SQLite DSN opens, `absolute_dsn` anchors a relative one at a project root.
 
 `sqlite:///relative/state.db`, `sqlite:////absolute/state.db` and `sqlite:///:memory:` open SQLite;
 `postgresql://...` and `postgres://...` open PostgreSQL, which needs the `postgres` extra (psycopg).
@@ -6,19 +7,41 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from reconciler.errors import StateError
 from reconciler.store.base import StateStore
 
-__all__ = ["open_store"]
+__all__ = ["absolute_dsn", "open_store", "sqlite_file"]
 
 _SQLITE = "sqlite:///"
 _POSTGRES = ("postgresql://", "postgres://")
+_MEMORY = ":memory:"
+
+
+def _sqlite_path(dsn: str) -> str | None:
+    """The path part of an SQLite DSN ("" when it has none); None for any other scheme."""
+    return dsn[len(_SQLITE) :] if dsn.startswith(_SQLITE) else None
+
+
+def sqlite_file(dsn: str) -> Path | None:
+    """The file an SQLite DSN opens; None for an in-memory database, a path-less DSN and other backends."""
+    path = _sqlite_path(dsn)
+    return None if not path or _MEMORY in path else Path(path)
+
+
+def absolute_dsn(dsn: str, root: Path) -> str:
+    """`dsn` with a relative SQLite path made absolute against `root` (a project's root); others as given."""
+    path = _sqlite_path(dsn)
+    if not path or _MEMORY in path or Path(path).is_absolute():
+        return dsn
+    return _SQLITE + str(root / path)
 
 
 def open_store(dsn: str) -> StateStore:
     """Open (and migrate) the state store a DSN names. The caller closes it."""
-    if dsn.startswith(_SQLITE):
-        path = dsn[len(_SQLITE) :]
+    path = _sqlite_path(dsn)
+    if path is not None:
         if not path:
             raise StateError(
                 "an SQLite state DSN needs a path: sqlite:///.reconcile/state.db or sqlite:///:memory:"

@@ -1,5 +1,7 @@
-"""Waiting for the state lease: `wait_for_lock` retries `acquire_lock` until a timeout, on an injected
-clock and sleeper so tests never sleep, and takes over a lease whose holder the caller proves gone.
+"""Taking the state lease: `wait_for_lock` retries `acquire_lock` until a timeout, on an injected
+clock and sleeper so tests never sleep, and takes over a lease whose holder the caller proves gone;
+`take_lease` is how reconciler itself takes it (apply and gc): as this process, taking over a lease whose
+holder ran on this host and is provably gone.
 """
 
 from __future__ import annotations
@@ -12,10 +14,19 @@ from typing import Protocol
 from reconciler.errors import LockHeld
 from reconciler.model.waits import Wait, WaitObserver, WaitReason
 from reconciler.store.base import StateStore
-from reconciler.store.holder import HolderProcess
+from reconciler.store.holder import HolderProcess, gone_reason
+from reconciler.store.identity import Identity
 from reconciler.store.records import Lease
 
-__all__ = ["Clock", "Sleeper", "SystemClock", "system_sleep", "takeover_notice", "wait_for_lock"]
+__all__ = [
+    "Clock",
+    "Sleeper",
+    "SystemClock",
+    "system_sleep",
+    "take_lease",
+    "takeover_notice",
+    "wait_for_lock",
+]
 
 
 class Clock(Protocol):
@@ -126,3 +137,34 @@ def wait_for_lock(
     raise LockHeld(
         f"{last} (gave up after waiting {timeout:g}s)", holder=last.holder, lock_id=last.lock_id
     ) from last
+
+
+def take_lease(
+    store: StateStore,
+    workspace: str,
+    *,
+    who: Identity,
+    ttl_seconds: float,
+    timeout: float,
+    clock: Clock | None = None,
+    sleeper: Sleeper = system_sleep,
+    notice: Callable[[str], None] | None = None,
+    observe: WaitObserver | None = None,
+) -> Lease:
+    """The workspace lease for this process, held as `who`, waiting up to `timeout` seconds (`observe`
+    hears of each wait). A lease whose holder ran on `who.host` and is provably gone (killed, say) is
+    taken over at once, and `notice` is told so in one line."""
+    return wait_for_lock(
+        store,
+        workspace,
+        owner=who.user,
+        host=who.host,
+        ttl_seconds=ttl_seconds,
+        timeout=timeout,
+        clock=clock or SystemClock(),
+        sleeper=sleeper,
+        process=HolderProcess.current(),
+        holder_gone=lambda lease: gone_reason(lease, host=who.host),
+        on_takeover=None if notice is None else lambda dead, reason: notice(takeover_notice(dead, reason)),
+        observe=observe,
+    )

@@ -160,15 +160,14 @@ def test_rollback_moves_stable_back_without_a_platform_call(
     before = _platform_assistants(root)
 
     import reconciler.service
-    import reconciler.service.workspace
     import reconciler.targets.client
 
     def no_platform(*args: object, **kwargs: object) -> None:
         raise AssertionError("rollback must not build a platform client")
 
     with monkeypatch.context() as patch:
+        # open_workspace imports build_client when it runs: patched here, it is patched there too
         patch.setattr(reconciler.targets.client, "build_client", no_platform)
-        patch.setattr(reconciler.service.workspace, "build_client", no_platform)
         patch.setattr(reconciler.service, "open_workspace", no_platform)
         assert run(["rollback", NAME, str(root)]) == 0
     out = capsys.readouterr().out

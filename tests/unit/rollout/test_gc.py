@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Collection
 from typing import Any, cast
@@ -22,7 +26,8 @@ from reconciler.model.desired import Kind, ResourceKey
 from reconciler.model.live import LiveAssistant, LiveState
 from reconciler.model.stored import InventoryRecord
 from reconciler.rollout.gc import GcOutcome, collect_garbage, plan_gc
-from reconciler.store import StateStore
+from reconciler.store import Lease, StateStore
+from reconciler.store.holder import start_token
 from reconciler.targets.base import ReadRunner, Target, run_once
 from tests.unit.rollout.conftest import NAME, WS, add, move
 
@@ -345,3 +350,35 @@ def test_a_leftover_another_owner_labels_is_refused_too(store: StateStore) -> No
     with pytest.raises(PlanRejected, match="asst_v1 is owned by 'other-project/local'"):
         collect_garbage(store, cast(Target, target), WS, keep=1, label_owner=OURS)
     assert target.deleted == []
+
+
+def test_gc_takes_over_a_lease_whose_holder_on_this_host_is_gone(store: StateStore) -> None:
+    """gc takes the lease as apply does: a dead holder's lease on this host is taken over, not waited out;
+    and gc's own lease names its process, so `state unlock` can tell whether it still runs."""
+    add(store, 1)
+    add(store, 2)
+    move(store, 2)
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        token = start_token(child.pid)
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(timeout=30)
+    host = socket.gethostname()
+    store.acquire_lock(
+        WS, owner="ana", host=host, ttl_seconds=900.0, now=time.time(), pid=child.pid, process_start=token
+    )
+    taken: list[Lease] = []
+    acquire = store.take_over_lock
+
+    def recording(current: Lease, **kwargs: Any) -> Lease:
+        lease = acquire(current, **kwargs)
+        taken.append(lease)
+        return lease
+
+    setattr(store, "take_over_lock", recording)  # noqa: B010 (a store method, not an attribute read)
+    report = collect_garbage(store, cast(Target, FakeTarget()), WS, keep=1)
+    assert [(i.number, i.outcome) for i in report.items] == [(1, GcOutcome.DELETED)]
+    assert [(lease.host, lease.pid) for lease in taken] == [(host, os.getpid())]
+    assert store.current_lock(WS) is None

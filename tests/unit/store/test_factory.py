@@ -9,6 +9,7 @@ import pytest
 
 from reconciler.errors import StateError
 from reconciler.store import open_store
+from reconciler.store.factory import absolute_dsn, sqlite_file
 from reconciler.store.guard import check_text, dump_json
 from reconciler.store.sqlite import SqliteStore
 
@@ -59,3 +60,18 @@ def test_key_shaped_values_are_refused_without_being_echoed(secret: str) -> None
 def test_ordinary_values_pass_the_guard() -> None:
     assert check_text("sk-local-emulator", what="x") == "sk-local-emulator"  # the emulator placeholder
     assert dump_json({"path": "docs/task-sk-notes.md", "sha": "ab" * 32}, what="x").startswith("{")
+
+
+def test_sqlite_file_names_the_file_an_sqlite_dsn_opens_and_nothing_else() -> None:
+    assert sqlite_file("sqlite:///.reconcile/state.db") == Path(".reconcile/state.db")
+    assert sqlite_file("sqlite:////srv/state.db") == Path("/srv/state.db")
+    for dsn in ("sqlite:///:memory:", "sqlite:///", "postgresql://u@h:5432/db", "state.db"):
+        assert sqlite_file(dsn) is None
+
+
+def test_absolute_dsn_anchors_only_a_relative_sqlite_path_at_the_root(tmp_path: Path) -> None:
+    assert (
+        absolute_dsn("sqlite:///.reconcile/state.db", tmp_path) == f"sqlite:///{tmp_path}/.reconcile/state.db"
+    )
+    for dsn in ("sqlite:////srv/state.db", "sqlite:///:memory:", "postgresql://u:secret@h/db"):
+        assert absolute_dsn(dsn, tmp_path) == dsn

@@ -1,0 +1,137 @@
+"""Release pointers for the CLI and library users: list versions, roll back, promote, resolve and gc.
+
+All but gc open the project file and the state store and nothing else - no manifests are loaded and no
+target is built - so a rollback works while the platform is slow or the manifests on this branch are
+broken, and it cannot make a platform call by accident. gc works on a whole workspace (it lists and
+deletes platform assistants), under the workspace lease as apply does.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler.calls.retry import Retrier
+from reconciler.errors import UserError
+from reconciler.manifest.project import project_config
+from reconciler.model.stored import PointerMove, VersionRecord
+from reconciler.model.waits import WaitObserver
+from reconciler.rollout import gc as garbage
+from reconciler.rollout import pointers
+from reconciler.rollout.defaults import DEFAULT_KEEP, STABLE
+from reconciler.rollout.pointers import VersionView
+from reconciler.service.workspace import Workspace, state_dsn
+from reconciler.store.base import StateStore
+from reconciler.store.factory import open_store, sqlite_file
+from reconciler.store.identity import whoami
+
+__all__ = [
+    "Moved",
+    "ReleaseState",
+    "collect_garbage",
+    "list_versions",
+    "open_release_state",
+    "promote",
+    "resolve",
+    "rollback",
+]
+
+
+@dataclass
+class ReleaseState:
+    """One workspace's state store, opened from the project file alone. Close it when done."""
+
+    store: StateStore
+    workspace: str
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> ReleaseState:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_release_state(path: Path | None = None, *, target: str | None = None) -> ReleaseState:
+    """The state store and workspace (target name) of the project at or above `path`, read from
+    reconcile.yaml alone. Refuses to create a store that does not exist yet."""
+    config = project_config(path)
+    workspace, _ = config.target(target)
+    dsn = state_dsn(config)
+    database = sqlite_file(dsn)
+    if database is not None and not database.is_file():
+        raise UserError(f"no state store at {database}: nothing was applied to {workspace!r} yet")
+    return ReleaseState(open_store(dsn), workspace)
+
+
+@dataclass(frozen=True)
+class Moved:
+    """A pointer move, and the platform assistant the pointer names now."""
+
+    move: PointerMove
+    platform_id: str
+
+    @property
+    def forward(self) -> bool:
+        """A rollback `--to` a newer version than the pointer held."""
+        before, after = self.move.from_version, self.move.to_version
+        return before is not None and after is not None and after > before
+
+
+def list_versions(state: ReleaseState, name: str) -> list[VersionView]:
+    """NAME's versions: pointers, compatibility with the parent, creation time, fingerprint."""
+    return pointers.list_versions(state.store, state.workspace, name)
+
+
+def rollback(state: ReleaseState, name: str, *, to: int | None = None, reason: str = "") -> Moved:
+    """Point NAME's stable pointer back at `to` (default: what it held before), recorded as this user."""
+    who = whoami()
+    store, workspace = state.store, state.workspace
+    move = pointers.rollback(
+        store, workspace, name, to=to, reason=reason, now=time.time(), user=who.user, host=who.host
+    )
+    return Moved(move, pointers.resolve(state.store, state.workspace, name).platform_id)
+
+
+def promote(state: ReleaseState, name: str, *, to: int, reason: str = "") -> Moved:
+    """Point NAME's stable pointer at version `to`, recorded as this user."""
+    who = whoami()
+    store, workspace = state.store, state.workspace
+    move = pointers.promote(
+        store, workspace, name, to=to, reason=reason, now=time.time(), user=who.user, host=who.host
+    )
+    return Moved(move, pointers.resolve(state.store, state.workspace, name).platform_id)
+
+
+def resolve(state: ReleaseState, name: str, pointer: str = STABLE) -> VersionRecord:
+    """The version NAME's `pointer` names."""
+    return pointers.resolve(state.store, state.workspace, name, pointer)
+
+
+def collect_garbage(
+    ws: Workspace,
+    *,
+    keep: int = DEFAULT_KEEP,
+    dry_run: bool = False,
+    confirm: Callable[[list[VersionRecord]], bool] | None = None,
+    on_wait: WaitObserver | None = None,
+) -> garbage.GcReport:
+    """`rollout.gc.collect_garbage` on a workspace, as this user, retried per the project's settings
+    (`on_wait` hears of each backoff)."""
+    who = whoami()
+    return garbage.collect_garbage(
+        ws.store,
+        ws.target,
+        ws.name,
+        keep=keep,
+        dry_run=dry_run,
+        label_owner=ws.owner,
+        owner=who.user,
+        host=who.host,
+        retrier=Retrier(ws.project.config.retry, observe=on_wait),
+        confirm=confirm,
+    )
