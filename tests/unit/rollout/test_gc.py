@@ -23,7 +23,8 @@ from reconciler.model.live import LiveAssistant, LiveState
 from reconciler.model.stored import InventoryRecord
 from reconciler.rollout.gc import GcOutcome, collect_garbage, plan_gc
 from reconciler.store import StateStore
-from reconciler.targets.base import ReadRunner, Target, run_once
+from reconciler.targets.base import ReadTuning, Target
+from reconciler.targets.handlers import HandlerTable, Ref
 from tests.unit.rollout.conftest import NAME, WS, add, move
 
 
@@ -49,6 +50,7 @@ class FakeTarget:
         self.reads = 0
         self.read_error: Exception | None = None
         self.read_failures = 0  # how many reads still fail with read_error (retried ones count)
+        self.handlers = HandlerTable.of("fake", _AssistantDeletes(self))  # gc only deletes assistants
 
     def _fail(self) -> LiveState:
         if self.read_failures > 0 and self.read_error is not None:
@@ -67,10 +69,10 @@ class FakeTarget:
         self.deleted.append(assistant_id)
         self.listed.discard(assistant_id)
 
-    def read(self, kinds: Collection[Kind], *, run: ReadRunner = run_once) -> LiveState:
+    def read(self, kinds: Collection[Kind], tuning: ReadTuning | None = None) -> LiveState:
         self.reads += 1
         if self.read_error is not None:
-            return run(self._fail)
+            return (tuning or ReadTuning()).run(self._fail)
 
         return self._listing()
 
@@ -82,6 +84,18 @@ class FakeTarget:
         return LiveState(
             assistants={i: LiveAssistant(id=i, model="gpt-4o", metadata=metadata(i)) for i in self.listed}
         )
+
+
+class _AssistantDeletes:
+    """The one verb gc uses of the assistant handler."""
+
+    kind = Kind.ASSISTANT
+
+    def __init__(self, target: FakeTarget) -> None:
+        self.target = target
+
+    def delete(self, ref: Ref) -> None:
+        self.target.delete_assistant(ref.id)
 
 
 def _retrier() -> Retrier:
