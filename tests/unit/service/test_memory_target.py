@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -212,6 +213,7 @@ def target() -> MemoryTarget:
     return MemoryTarget()
 
 
+@contextmanager
 def _workspace(root: Path, target: MemoryTarget) -> Iterator[Workspace]:
     project = load_project(root)
     name, config = project.config.target(None)
@@ -222,7 +224,7 @@ def _workspace(root: Path, target: MemoryTarget) -> Iterator[Workspace]:
 def test_the_service_plans_and_applies_a_store_with_files_on_a_target_of_three_handlers(
     tmp_path: Path, target: MemoryTarget
 ) -> None:
-    for ws in _workspace(_project(tmp_path), target):
+    with _workspace(_project(tmp_path), target) as ws:
         plan, _ = service.make_plan(ws)
         creates = {c.address for c in plan.changes if c.action is Action.CREATE}
         assert creates == {
@@ -232,7 +234,7 @@ def test_the_service_plans_and_applies_a_store_with_files_on_a_target_of_three_h
             "VectorStoreFile/Handbook/manifests/files/rules.md",
             "VectorStoreFile/Handbook/manifests/files/faq.md",
         }
-        applied, report = service.apply(ws, sleep=lambda _s: None)
+        _, report = service.apply(ws, sleep=lambda _s: None)
         assert report is not None and report.ok
         (store,) = target.stores.values()
         assert store.name == "Handbook" and store.metadata["team"] == "docs"
@@ -243,7 +245,7 @@ def test_the_service_plans_and_applies_a_store_with_files_on_a_target_of_three_h
 
 
 def test_a_kind_the_target_does_not_support_is_one_clear_error(tmp_path: Path, target: MemoryTarget) -> None:
-    for ws in _workspace(_project(tmp_path, assistant=True), target):
+    with _workspace(_project(tmp_path, assistant=True), target) as ws:
         with pytest.raises(UnsupportedKind) as refused:
             service.make_plan(ws)
         assert isinstance(refused.value, UserError)
