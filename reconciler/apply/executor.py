@@ -37,6 +37,7 @@ from reconciler.plan.definition import STAGE_ORDER, Action, Plan, ResourceChange
 from reconciler.store.base import StateStore
 from reconciler.store.records import StepStatus
 from reconciler.targets.base import Target
+from reconciler.targets.handlers import Ref
 
 _log = logging.getLogger(__name__)
 
@@ -317,7 +318,7 @@ class Executor:
         return creates
 
     def _delete_file(self, file_id: str) -> None:
-        self.retrier.run(lambda: self.target.delete_file(file_id))
+        self.retrier.run(lambda: self.target.handlers[Kind.FILE].delete(Ref(file_id)))
 
     def _dry_run(self, plan: Plan) -> ApplyReport:
         report = ApplyReport(plan_id=plan.plan_id, apply_id=None, dry_run=True)

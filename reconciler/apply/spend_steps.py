@@ -33,6 +33,7 @@ from reconciler.model.live import LiveSpendAlert
 from reconciler.plan import normalise
 from reconciler.plan.definition import Action, ResourceChange
 from reconciler.targets.base import Target
+from reconciler.targets.handlers import Ref, Write
 
 
 class AmbiguousAlert(PermanentPlatformError):
@@ -104,7 +105,9 @@ class SpendSteps:
         dead run started keeps that run's snapshot: its alert may already be on the platform."""
         creates = [c for c in changes if is_alert_create(c)]
         for scope in sorted({str((c.spec or {})["scope"]) for c in creates}):
-            self.alerts_listed[scope] = self._call(partial(self.target.list_spend_alerts, scope), admin=True)
+            self.alerts_listed[scope] = self._call(
+                partial(self.target.handlers[Kind.SPEND_ALERT].read_all, scope), admin=True
+            )
         details: dict[str, dict[str, object]] = {}
         for change in creates:
             spec = change.spec or {}
@@ -130,7 +133,10 @@ class SpendSteps:
             live = self._create_alert(change, spec)
         else:
             live = self._call(
-                lambda: self.target.update_spend_alert(change.platform_id or "", spec), admin=True
+                lambda: self.target.handlers[Kind.SPEND_ALERT].update(
+                    Ref(change.platform_id or "", spec["scope"]), Write(spec)
+                ),
+                admin=True,
             )
         live_spec = normalise.spend_alert_spec(live)
         return StepOutput(
@@ -143,7 +149,9 @@ class SpendSteps:
         with self._one_at_a_time(spec):
             create = self.alert_snapshots.get(change.address)
             if create is None:  # a step run without the executor's snapshot takes its own
-                listed = self._call(lambda: self.target.list_spend_alerts(spec["scope"]), admin=True)
+                listed = self._call(
+                    lambda: self.target.handlers[Kind.SPEND_ALERT].read_all(spec["scope"]), admin=True
+                )
                 create = AlertCreate(spec=spec, before=frozenset(a.id for a in listed))
             live: LiveSpendAlert | None = None
             earlier = self.interrupted_alerts.get(change.address)
@@ -152,7 +160,7 @@ class SpendSteps:
                 live = self._new_alert(change, create, self.alerts_listed.get(create.scope))
             if live is None:
                 live = self._call(
-                    lambda: self.target.create_spend_alert(spec),
+                    lambda: self.target.handlers[Kind.SPEND_ALERT].create(Write(spec)),
                     admin=True,
                     recover=lambda: self._new_alert(change, create),
                 )
@@ -167,7 +175,7 @@ class SpendSteps:
         """The one alert equal to the spec that appeared after the create's snapshot and nothing owns."""
         if listed is None:
             self.pacer.wait()  # a look-up is an admin call too (its retries come from the caller)
-            listed = self.target.list_spend_alerts(create.scope)
+            listed = self.target.handlers[Kind.SPEND_ALERT].read_all(create.scope)
         owned = self._owned()
         new = sorted(
             (
@@ -195,7 +203,10 @@ class SpendSteps:
                 # A plan that saw the alert but not where it lives (made before scopes were recorded).
                 raise StalePlan(f"{change.address}: the plan does not say the alert's scope; plan again")
             return StepOutput(change.platform_id, deletes=[(key, None)], note="already gone")
-        self._call(lambda: self.target.delete_spend_alert(change.platform_id or "", scope), admin=True)
+        self._call(
+            lambda: self.target.handlers[Kind.SPEND_ALERT].delete(Ref(change.platform_id or "", scope)),
+            admin=True,
+        )
         return StepOutput(change.platform_id, deletes=[(key, None)])
 
     # ---- limits --------------------------------------------------------------------------------------
@@ -204,10 +215,10 @@ class SpendSteps:
         key = ResourceKey(kind=Kind.SPEND_LIMIT, name=change.name)
         if change.action is Action.DELETE:
             scope = change.platform_id or ""
-            self._call(lambda: self.target.delete_spend_limit(scope), admin=True)
+            self._call(lambda: self.target.handlers[Kind.SPEND_LIMIT].delete(Ref(scope)), admin=True)
             return StepOutput(change.platform_id, deletes=[(key, None)])
         spec = change.spec or {}
-        live = self._call(lambda: self.target.set_spend_limit(spec), admin=True)
+        live = self._call(lambda: self.target.handlers[Kind.SPEND_LIMIT].create(Write(spec)), admin=True)
         record = inventory_record(
             Kind.SPEND_LIMIT, change.name, live.scope, change, normalise.spend_limit_spec(live)
         )

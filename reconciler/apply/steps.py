@@ -29,6 +29,7 @@ from reconciler.model.waits import Wait, WaitObserver, WaitReason
 from reconciler.plan import normalise
 from reconciler.plan.definition import Action, ResourceChange
 from reconciler.targets.base import Target
+from reconciler.targets.handlers import CODE_FILES, VECTOR_STORES, Ref, Write
 
 INGESTION_POLL_SECONDS = 0.2
 ATTACHMENT = Kind.VECTOR_STORE_FILE.value
@@ -95,7 +96,7 @@ class Steps(SpendSteps):
         key = ResourceKey(kind=Kind.VECTOR_STORE, name=change.name)
         if change.action is Action.DELETE:
             assert change.platform_id is not None
-            self._call(lambda: self.target.delete_vector_store(change.platform_id or ""))
+            self._call(lambda: self.target.handlers[Kind.VECTOR_STORE].delete(Ref(change.platform_id or "")))
             return StepOutput(change.platform_id, deletes=[(key, None)])
         spec = change.spec or {}
         metadata = labels.with_labels(
@@ -103,12 +104,16 @@ class Steps(SpendSteps):
         )
         if change.action is Action.CREATE:
             live: LiveVectorStore = self._call(
-                lambda: self.target.create_vector_store(spec, metadata=metadata),
-                recover=lambda: _first(self.target.find_vector_stores(change.name, self.owner)),
+                lambda: self.target.handlers[Kind.VECTOR_STORE].create(Write(spec, metadata)),
+                recover=lambda: _first(
+                    self.target.handlers[Kind.VECTOR_STORE].recover(Write(spec, metadata))
+                ),
             )
         else:
             live = self._call(
-                lambda: self.target.update_vector_store(change.platform_id or "", spec, metadata=metadata)
+                lambda: self.target.handlers[Kind.VECTOR_STORE].update(
+                    Ref(change.platform_id or ""), Write(spec, metadata)
+                )
             )
         with self.ids.lock:
             self.ids.stores[change.name] = live.id
@@ -122,7 +127,7 @@ class Steps(SpendSteps):
     def _file(self, change: ResourceChange) -> StepOutput:
         key = ResourceKey(kind=Kind.FILE, name=change.name)
         if change.action is Action.DELETE:
-            self._call(lambda: self.target.delete_file(change.platform_id or ""))
+            self._call(lambda: self.target.handlers[Kind.FILE].delete(Ref(change.platform_id or "")))
             return StepOutput(change.platform_id, deletes=[(key, None)])
         spec = change.spec or {}
         content = (self.root / change.name).read_bytes()
@@ -140,7 +145,9 @@ class Steps(SpendSteps):
         live: LiveFile | None = self.retrier.run(ours) if change.address in self.interrupted_uploads else None
         if live is None:
             live = self._call(
-                lambda: self.target.upload_file(filename=filename, content=content, purpose=PURPOSE),
+                lambda: self.target.handlers[Kind.FILE].create(
+                    Write({"filename": filename, "purpose": PURPOSE, "size": len(content)}, content=content)
+                ),
                 recover=ours,
             )
         assert live is not None
@@ -169,32 +176,51 @@ class Steps(SpendSteps):
             if change.attributes.get("unrecorded"):
                 # Nothing records it, so nothing is forgotten; gone already is as good as detached.
                 with contextlib.suppress(NotFound):
-                    self._call(lambda: self.target.detach_file(store_id, change.platform_id or ""))
+                    self._call(
+                        lambda: self.target.handlers[Kind.VECTOR_STORE_FILE].delete(
+                            Ref(change.platform_id or "", store_id)
+                        )
+                    )
                 if change.attributes.get("delete_upload"):
                     self._delete_retired(change.platform_id or "")
                 return StepOutput(change.platform_id)
             if store_id:
-                self._call(lambda: self.target.detach_file(store_id, change.platform_id or ""))
+                self._call(
+                    lambda: self.target.handlers[Kind.VECTOR_STORE_FILE].delete(
+                        Ref(change.platform_id or "", store_id)
+                    )
+                )
             return StepOutput(change.platform_id, deletes=[(key, path)])
         spec = change.spec or {}
         store_id = self.ids.stores[store_name]
         file_id = self.ids.files[path]
         attributes = spec["attributes"]
         if change.action is Action.UPDATE:
-            self._call(lambda: self.target.update_file_attributes(store_id, file_id, attributes))
+            self._call(
+                lambda: self.target.handlers[Kind.VECTOR_STORE_FILE].update(
+                    Ref(file_id, store_id), Write({"attributes": attributes}, parent=store_id)
+                )
+            )
             if change.adopt and change.attributes.get("status") != "completed":
                 self._await_ingestion(store_id, file_id, path)
         else:
             if change.action is Action.REPLACE and change.platform_id and change.platform_id != file_id:
                 old = change.platform_id
-                self._call(lambda: self.target.detach_file(store_id, old))
-                self._call(lambda: self.target.delete_file(old))
+                self._call(lambda: self.target.handlers[Kind.VECTOR_STORE_FILE].delete(Ref(old, store_id)))
+                self._call(lambda: self.target.handlers[Kind.FILE].delete(Ref(old)))
             retire = change.attributes.get("retire")
             if isinstance(retire, str) and retire != file_id:
                 self._delete_retired(retire)
             self._call(
-                lambda: self.target.attach_file(
-                    store_id, file_id, attributes=attributes, chunking=spec.get("chunking", {"type": "auto"})
+                lambda: self.target.handlers[Kind.VECTOR_STORE_FILE].create(
+                    Write(
+                        {
+                            "file_id": file_id,
+                            "attributes": attributes,
+                            "chunking": spec.get("chunking", {"type": "auto"}),
+                        },
+                        parent=store_id,
+                    )
                 ),
                 recover=lambda: self._attached(store_id, file_id),
             )
@@ -204,11 +230,11 @@ class Steps(SpendSteps):
     def _delete_retired(self, file_id: str) -> None:
         """An old upload a killed replace detached but never deleted; gone already is as good."""
         with contextlib.suppress(NotFound):
-            self._call(lambda: self.target.delete_file(file_id))
+            self._call(lambda: self.target.handlers[Kind.FILE].delete(Ref(file_id)))
 
     def _attached(self, store_id: str, file_id: str) -> Any:
         try:
-            return self.target.get_vector_store_file(store_id, file_id)
+            return self.target.handlers[Kind.VECTOR_STORE_FILE].get(Ref(file_id, store_id))
         except NotFound:
             return None
 
@@ -219,7 +245,9 @@ class Steps(SpendSteps):
         deadline = began + self.ingestion_deadline_seconds
         while True:
             try:
-                status = self.retrier.run(lambda: self.target.get_vector_store_file(store_id, file_id))
+                status = self.retrier.run(
+                    lambda: self.target.handlers[Kind.VECTOR_STORE_FILE].get(Ref(file_id, store_id))
+                )
                 if status.status == "completed":
                     return
                 if status.status in ("failed", "cancelled"):
@@ -269,21 +297,18 @@ class Steps(SpendSteps):
 
         if change.action is Action.CREATE:
             live: LiveAssistant = self._call(
-                lambda: self.target.create_assistant(
-                    spec, metadata=metadata, vector_store_ids=stores, code_interpreter_file_ids=files
+                lambda: self.target.handlers[Kind.ASSISTANT].create(
+                    Write(spec, metadata, {VECTOR_STORES: stores, CODE_FILES: files})
                 ),
-                recover=lambda: mine(self.target.find_assistants(change.name, self.owner)),
+                recover=lambda: mine(self.target.handlers[Kind.ASSISTANT].recover(Write(spec, metadata))),
             )
         elif version.get("reuse") and not change.attributes.get("metadata_changes"):
             live = self._live_after_pointer_move(change)
         else:
             live = self._call(
-                lambda: self.target.update_assistant(
-                    change.platform_id or "",
-                    spec,
-                    metadata=metadata,
-                    vector_store_ids=stores,
-                    code_interpreter_file_ids=files,
+                lambda: self.target.handlers[Kind.ASSISTANT].update(
+                    Ref(change.platform_id or ""),
+                    Write(spec, metadata, {VECTOR_STORES: stores, CODE_FILES: files}),
                 )
             )
         live_spec = normalise.assistant_spec(live, self.ids.store_names(), self.ids.file_paths())
@@ -293,7 +318,7 @@ class Steps(SpendSteps):
         return self._versioned(change, output, live.id)
 
     def _delete_assistant(self, platform_id: str) -> None:
-        self._call(lambda: self.target.delete_assistant(platform_id))
+        self._call(lambda: self.target.handlers[Kind.ASSISTANT].delete(Ref(platform_id)))
 
     def _live_after_pointer_move(self, change: ResourceChange) -> LiveAssistant:
         """Reusing a version changes nothing on the platform; read it back for the inventory."""

@@ -16,6 +16,7 @@ from reconciler.model.live import LiveFile
 from reconciler.model.stored import InventoryRecord
 from reconciler.plan.definition import ResourceChange
 from reconciler.targets.base import Target
+from reconciler.targets.handlers import Write
 
 PURPOSE = "assistants"
 
@@ -43,7 +44,9 @@ def find_upload(target: Target, detail: Mapping[str, Any], taken: Collection[str
     filename, size = detail.get("filename"), detail.get("size")
     if not isinstance(filename, str) or labels.tag_of(filename) is None or not isinstance(size, int):
         return []
-    found = target.find_files(filename=filename, size=size, purpose=PURPOSE)
+    found = target.handlers[Kind.FILE].recover(
+        Write({"filename": filename, "size": size, "purpose": PURPOSE})
+    )
     return [f for f in found if f.id not in taken]
 
 

@@ -35,7 +35,8 @@ from reconciler.rollout.defaults import DEFAULT_KEEP
 from reconciler.store.base import StateStore
 from reconciler.store.identity import Identity, whoami
 from reconciler.store.lease import Clock, SystemClock, take_lease
-from reconciler.targets.base import Target, run_once
+from reconciler.targets.base import ReadTuning, Target, run_once
+from reconciler.targets.handlers import Ref
 
 __all__ = ["DEFAULT_KEEP", "GcItem", "GcOutcome", "GcReport", "collect_garbage", "leftovers", "plan_gc"]
 
@@ -183,7 +184,7 @@ def _checked(
     if not target.versions_on_platform or not (doomed or any(v.deleted for v in stored.versions)):
         return []
     try:
-        live = target.read([Kind.ASSISTANT], run=retrier.read if retrier else run_once)
+        live = target.read([Kind.ASSISTANT], ReadTuning(run=retrier.read if retrier else run_once))
     except ReconcilerError as error:
         if doomed:
             raise  # without the listing nobody can tell whose objects these are: delete nothing
@@ -212,7 +213,7 @@ def _delete(
 
 def _delete_object(target: Target, version: VersionRecord, retrier: Retrier | None) -> GcItem:
     def delete() -> None:
-        target.delete_assistant(version.platform_id)
+        target.handlers[Kind.ASSISTANT].delete(Ref(version.platform_id))
 
     try:
         if retrier is None:

@@ -44,6 +44,7 @@ from reconciler.store.identity import whoami
 from reconciler.store.keeper import LeaseKeeper
 from reconciler.store.lease import take_lease
 from reconciler.store.records import Lease
+from reconciler.targets.handlers import CODE_FILES, VECTOR_STORES, Ref, Write
 from reconciler.words import count
 
 __all__ = [
@@ -253,12 +254,13 @@ def _import_assistant(
     name = export.document_name(obj.name, platform_id)
     metadata = labels.with_labels(labels.user_metadata(obj.metadata), owner=ws.owner, name=name)
     spec = normalise.assistant_spec(obj, store_names, file_paths)
-    labelled = ws.target.update_assistant(
-        platform_id,
-        {**spec, "name": obj.name or name},
-        metadata=metadata,
-        vector_store_ids=obj.file_search_vector_store_ids,
-        code_interpreter_file_ids=obj.code_interpreter_file_ids,
+    labelled = ws.target.handlers[Kind.ASSISTANT].update(
+        Ref(platform_id),
+        Write(
+            {**spec, "name": obj.name or name},
+            metadata,
+            {VECTOR_STORES: obj.file_search_vector_store_ids, CODE_FILES: obj.code_interpreter_file_ids},
+        ),
     )
     live_spec = normalise.assistant_spec(labelled, store_names, file_paths)
     _record_import(ws, ResourceKey(kind=Kind.ASSISTANT, name=name), platform_id, live_spec)
@@ -277,8 +279,8 @@ def _import_store(ws: Workspace, live: LiveState, platform_id: str, write_dir: P
     name = export.document_name(obj.name, platform_id)
     user_metadata = labels.user_metadata(obj.metadata)
     spec = {"name": obj.name or name, "expires_after_days": obj.expires_after_days, "metadata": user_metadata}
-    labelled = ws.target.update_vector_store(
-        platform_id, spec, metadata=labels.with_labels(user_metadata, owner=ws.owner, name=name)
+    labelled = ws.target.handlers[Kind.VECTOR_STORE].update(
+        Ref(platform_id), Write(spec, labels.with_labels(user_metadata, owner=ws.owner, name=name))
     )
     live_spec = normalise.vector_store_spec(labelled, {"type": "auto"})
     _record_import(ws, ResourceKey(kind=Kind.VECTOR_STORE, name=name), platform_id, live_spec)

@@ -24,6 +24,7 @@ from reconciler.plan.prepare import LiveCollector, Names, prepare_desired
 from reconciler.service.gcpause import collection_paused
 from reconciler.service.pacing import StoreSlots, admin_budget_name
 from reconciler.service.workspace import Workspace
+from reconciler.targets.tuning import ReadTuning
 
 _log = logging.getLogger(__name__)
 
@@ -41,6 +42,39 @@ def kinds_to_read(desired: DesiredState, stored: StoredState) -> set[Kind]:
         kinds.add(Kind.SPEND_LIMIT)
     kinds.discard(Kind.FILE)
     return kinds
+
+
+def kinds_needed(desired: DesiredState) -> dict[Kind, list[str]]:
+    """The target kinds the manifests ask for, each with the names of the resources that ask for it
+    (uploads and attachments: for the files the stores and assistants use)."""
+    needed: dict[Kind, list[str]] = {}
+    for kind, names in (
+        (Kind.ASSISTANT, desired.assistants),
+        (Kind.VECTOR_STORE, desired.vector_stores),
+        (Kind.SPEND_ALERT, desired.spend_alerts),
+        (Kind.SPEND_LIMIT, desired.spend_limits),
+    ):
+        if names:
+            needed[kind] = [f"{kind.value}/{name}" for name in names]
+    stores = [f"{Kind.VECTOR_STORE.value}/{n}" for n, s in desired.vector_stores.items() if s.files]
+    if stores:
+        needed[Kind.VECTOR_STORE_FILE] = stores
+    users = stores + [
+        f"{Kind.ASSISTANT.value}/{n}" for n, a in desired.assistants.items() if a.code_interpreter_files
+    ]
+    if users:
+        needed[Kind.FILE] = users
+    return needed
+
+
+def refuse_unsupported(ws: Workspace) -> None:
+    """One line when the manifests ask for a kind the workspace's target has no handler for."""
+    needed = kinds_needed(ws.project.desired)
+    missing = [kind for kind in needed if kind not in ws.target.handlers.kinds]
+    if missing:
+        asking = sorted({name for kind in missing for name in needed[kind]})
+        shown = ", ".join(asking[:3]) + (f" and {len(asking) - 3} more" if len(asking) > 3 else "")
+        ws.target.handlers.refuse_unsupported(missing, f"; asked for by {shown}")
 
 
 def uploads_unrecorded(desired: DesiredState, stored: StoredState) -> bool:
@@ -110,6 +144,7 @@ class _Timing:
 
 
 def _make_plan(ws: Workspace, *, allow_empty: bool, timing: _Timing) -> tuple[Plan, StoredState]:
+    refuse_unsupported(ws)
     reads = timing.reads(ws)
     desired = ws.project.desired
     # The platform read (network-bound) starts once the list hints are read (one query: a row per list
@@ -133,23 +168,17 @@ def _make_plan(ws: Workspace, *, allow_empty: bool, timing: _Timing) -> tuple[Pl
             return Names.of(storing.result()) if done else None
 
         collector = LiveCollector(names)
-        reading = pool.submit(
-            ws.target.read,
-            first,
-            run=reads,
-            store_ids=our_stores,
-            on_assistants=collector.add,
-            hints=hints,
-        )
+        tuning = ReadTuning(run=reads, hints=hints, known_stores=our_stores, on_assistants=collector.add)
+        reading = pool.submit(ws.target.read, first, tuning)
         ready = prepare_desired(desired)
         live = reading.result()
         stored = storing.result()
-    seen = ws.target.list_hints(live, first)
+    seen = tuning.seen
     rest = kinds_to_read(desired, stored) - first
     if uploads_unrecorded(desired, stored):
         rest.add(Kind.FILE)  # our uploads the inventory lost are adopted, not sent again: list them
     if rest:
-        live = live.merged(ws.target.read(rest, run=reads))
+        live = live.merged(ws.target.read(rest, ReadTuning(run=reads)))
     prepared = collector.prepared(ready)
     plan = build_plan(
         desired,

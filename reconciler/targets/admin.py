@@ -1,148 +1,166 @@
-"""The Admin API half of the Assistants v2 adapter: project and organization spend alerts and limits.
+"""The Admin API handlers of the Assistants v2 target: project and organization spend alerts and limits.
 
-A mixin of `AssistantsV2Target`: it uses the adapter's SDK client (whose admin key may be missing: the
-spend calls then fail with one clear line, the rest of the adapter does not) and its project id.
+Both use the target's SDK client, whose admin key may be missing: the spend calls then fail with one
+clear line, the rest of the target does not. A spend alert is named by `Ref(id, parent=scope)`, a
+spend limit by `Ref(scope)`; the scope is a project id or `organization`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from functools import partial
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import openai
 
 from reconciler.errors import AuthenticationFailed, NotFound
+from reconciler.model.desired import Kind
 from reconciler.model.live import LiveSpendAlert, LiveSpendLimit
 from reconciler.targets import wire
-from reconciler.targets.base import ReadRunner
 from reconciler.targets.errors import call
+from reconciler.targets.handlers import Ref, Write
 from reconciler.targets.paging import ignore_missing, walk
 
 PAGE = 100  # the largest page the admin list endpoints accept
+ORGANIZATION = "organization"
 
 
-class SpendControls:
-    """Spend alerts and limits through the Admin API (project level, and organization level)."""
+@dataclass(frozen=True)
+class Admin:
+    """The Admin API of one project's client."""
 
     client: openai.OpenAI
     project_id: str
-    _admin_key_env: str
+    key_env: str
 
-    # ---- reading -------------------------------------------------------------------------------------
-
-    def _admin(self) -> Any:
+    def api(self) -> Any:
         if not self.client.admin_api_key:
-            raise AuthenticationFailed(f"the target's admin key is not set: export {self._admin_key_env}")
+            raise AuthenticationFailed(f"the target's admin key is not set: export {self.key_env}")
         return self.client.admin.organization
 
-    def _list_spend_alerts(self, pool: ThreadPoolExecutor, run: ReadRunner) -> list[LiveSpendAlert]:
-        admin = self._admin()
+    @property
+    def scopes(self) -> tuple[str, str]:
+        return (self.project_id, ORGANIZATION)
 
-        def project_alerts() -> Iterable[Any]:
-            what = "list project spend alerts"
-            return walk(
-                call(what, lambda: admin.projects.spend_alerts.list(self.project_id, limit=PAGE)), what
-            )
 
-        def org_alerts() -> Iterable[Any]:
+class SpendAlertHandler:
+    kind = Kind.SPEND_ALERT
+
+    def __init__(self, admin: Admin) -> None:
+        self.admin = admin
+
+    def read_all(self, parent: str = "") -> list[LiveSpendAlert]:
+        """The alerts of one scope (one listing), or of the project's and the organization's."""
+        if not parent:
+            return [a for scope in self.admin.scopes for a in self.read_all(scope)]
+        api = self.admin.api()
+        if parent == ORGANIZATION:
             what = "list organization spend alerts"
-            return walk(call(what, lambda: admin.spend_alerts.list(limit=PAGE)), what)
-
-        project = pool.submit(run, project_alerts, admin=True)
-        org = run(org_alerts, admin=True)
-        return [wire.live_spend_alert(a, self.project_id) for a in project.result()] + [
-            wire.live_spend_alert(a, "organization") for a in org
-        ]
-
-    def list_spend_alerts(self, scope: str) -> list[LiveSpendAlert]:
-        admin = self._admin()
-        if scope == "organization":
-            what = "list organization spend alerts"
-            pages = call(what, lambda: admin.spend_alerts.list(limit=PAGE))
+            pages = call(what, lambda: api.spend_alerts.list(limit=PAGE))
         else:
             what = "list project spend alerts"
-            pages = call(what, lambda: admin.projects.spend_alerts.list(scope, limit=PAGE))
-        return [wire.live_spend_alert(a, scope) for a in walk(pages, what)]
+            pages = call(what, lambda: api.projects.spend_alerts.list(parent, limit=PAGE))
+        return [wire.live_spend_alert(a, parent) for a in walk(pages, what)]
 
-    def _read_spend_limits(self, pool: ThreadPoolExecutor, run: ReadRunner) -> list[LiveSpendLimit]:
-        admin = self._admin()
+    def get(self, ref: Ref) -> LiveSpendAlert:
+        found = next((a for a in self.read_all(ref.parent) if a.id == ref.id), None)
+        if found is None:
+            raise NotFound(f"no spend alert {ref.id} at {ref.parent}", status=404)
+        return found
 
-        def read(scope: str) -> LiveSpendLimit | None:
-            try:
-                if scope == "organization":
-                    raw = call("get organization spend limit", admin.spend_limit.retrieve)
-                else:
-                    raw = call(
-                        "get project spend limit",
-                        lambda: admin.projects.spend_limit.retrieve(self.project_id),
-                    )
-            except NotFound:
-                return None
-            return wire.live_spend_limit(raw, scope)
-
-        futures = [
-            pool.submit(run, partial(read, scope), admin=True) for scope in (self.project_id, "organization")
-        ]
-        return [limit for f in futures if (limit := f.result()) is not None]
-
-    # ---- writing -------------------------------------------------------------------------------------
-
-    def create_spend_alert(self, spec: Mapping[str, Any]) -> LiveSpendAlert:
-        admin, params = self._admin(), wire.spend_alert_params(spec)
-        if spec["scope"] == "organization":
-            raw = call("create organization spend alert", lambda: admin.spend_alerts.create(**params))
+    def create(self, write: Write) -> LiveSpendAlert:
+        spec = write.spec
+        api, params = self.admin.api(), wire.spend_alert_params(spec)
+        if spec["scope"] == ORGANIZATION:
+            raw = call("create organization spend alert", lambda: api.spend_alerts.create(**params))
         else:
             raw = call(
                 "create project spend alert",
-                lambda: admin.projects.spend_alerts.create(spec["scope"], **params),
+                lambda: api.projects.spend_alerts.create(spec["scope"], **params),
             )
         return wire.live_spend_alert(raw, spec["scope"])
 
-    def update_spend_alert(self, alert_id: str, spec: Mapping[str, Any]) -> LiveSpendAlert:
-        admin, params = self._admin(), wire.spend_alert_params(spec)
-        if spec["scope"] == "organization":
-            raw = call(
-                "update organization spend alert", lambda: admin.spend_alerts.update(alert_id, **params)
-            )
+    def update(self, ref: Ref, write: Write) -> LiveSpendAlert:
+        spec = write.spec
+        api, params = self.admin.api(), wire.spend_alert_params(spec)
+        if spec["scope"] == ORGANIZATION:
+            raw = call("update organization spend alert", lambda: api.spend_alerts.update(ref.id, **params))
         else:
             raw = call(
                 "update project spend alert",
-                lambda: admin.projects.spend_alerts.update(alert_id, project_id=spec["scope"], **params),
+                lambda: api.projects.spend_alerts.update(ref.id, project_id=spec["scope"], **params),
             )
         return wire.live_spend_alert(raw, spec["scope"])
 
-    def delete_spend_alert(self, alert_id: str, scope: str) -> None:
-        admin = self._admin()
-        if scope == "organization":
+    def delete(self, ref: Ref) -> None:
+        api = self.admin.api()
+        if ref.parent == ORGANIZATION:
             ignore_missing(
-                lambda: call("delete organization spend alert", lambda: admin.spend_alerts.delete(alert_id))
+                lambda: call("delete organization spend alert", lambda: api.spend_alerts.delete(ref.id))
             )
         else:
             ignore_missing(
                 lambda: call(
                     "delete project spend alert",
-                    lambda: admin.projects.spend_alerts.delete(alert_id, project_id=scope),
+                    lambda: api.projects.spend_alerts.delete(ref.id, project_id=ref.parent),
                 )
             )
 
-    def set_spend_limit(self, spec: Mapping[str, Any]) -> LiveSpendLimit:
-        admin = self._admin()
+    def recover(self, write: Write) -> list[LiveSpendAlert]:
+        # Alerts carry no labels: every alert of the scope; the caller's snapshot tells which is new.
+        return self.read_all(str(write.spec["scope"]))
+
+
+class SpendLimitHandler:
+    kind = Kind.SPEND_LIMIT
+
+    def __init__(self, admin: Admin) -> None:
+        self.admin = admin
+
+    def read_all(self, parent: str = "") -> list[LiveSpendLimit]:
+        """The limits set, of one scope or of the project's and the organization's."""
+        found = []
+        for scope in (parent,) if parent else self.admin.scopes:
+            try:
+                found.append(self.get(Ref(scope)))
+            except NotFound:
+                continue
+        return found
+
+    def get(self, ref: Ref) -> LiveSpendLimit:
+        api = self.admin.api()
+        if ref.id == ORGANIZATION:
+            raw = call("get organization spend limit", api.spend_limit.retrieve)
+        else:
+            raw = call("get project spend limit", lambda: api.projects.spend_limit.retrieve(ref.id))
+        return wire.live_spend_limit(raw, ref.id)
+
+    def create(self, write: Write) -> LiveSpendLimit:
+        """Setting a limit: a scope has one, so creating and updating are the same call."""
+        return self._set(write.spec)
+
+    def update(self, ref: Ref, write: Write) -> LiveSpendLimit:
+        return self._set(write.spec)
+
+    def _set(self, spec: Mapping[str, Any]) -> LiveSpendLimit:
+        api = self.admin.api()
         params = {"threshold_amount": spec["amount_cents"], "currency": "USD", "interval": spec["interval"]}
-        if spec["scope"] == "organization":
-            raw = call("set organization spend limit", lambda: admin.spend_limit.update(**params))
+        if spec["scope"] == ORGANIZATION:
+            raw = call("set organization spend limit", lambda: api.spend_limit.update(**params))
         else:
             raw = call(
-                "set project spend limit", lambda: admin.projects.spend_limit.update(spec["scope"], **params)
+                "set project spend limit", lambda: api.projects.spend_limit.update(spec["scope"], **params)
             )
         return wire.live_spend_limit(raw, spec["scope"])
 
-    def delete_spend_limit(self, scope: str) -> None:
-        admin = self._admin()
-        if scope == "organization":
-            ignore_missing(lambda: call("delete organization spend limit", admin.spend_limit.delete))
+    def delete(self, ref: Ref) -> None:
+        api = self.admin.api()
+        if ref.id == ORGANIZATION:
+            ignore_missing(lambda: call("delete organization spend limit", api.spend_limit.delete))
         else:
             ignore_missing(
-                lambda: call("delete project spend limit", lambda: admin.projects.spend_limit.delete(scope))
+                lambda: call("delete project spend limit", lambda: api.projects.spend_limit.delete(ref.id))
             )
+
+    def recover(self, write: Write) -> list[LiveSpendLimit]:
+        return self.read_all(str(write.spec["scope"]))

@@ -1,15 +1,16 @@
-"""Target adapter for the Assistants v2 wire format (servers that still speak it, and our emulator).
+"""Target for the Assistants v2 wire format (servers that still speak it, and our emulator): its handler
+table, and its read, which has adopted all of `targets.tuning`.
 
-Reads use list endpoints with the largest page each allows, concurrently across kinds; writes map neutral
-specs to SDK parameters. Every SDK call goes through `errors.call`, so nothing above sees `openai.*`.
+Reads use list endpoints with the largest page each allows, concurrently across kinds; the handlers
+(`v2_assistants`, `v2_stores`, `v2_files`, `admin`) map neutral specs to SDK parameters. Every SDK call
+goes through `errors.call`, so nothing above sees `openai.*`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cached_property, partial
-from typing import Any
 
 import openai
 
@@ -25,20 +26,24 @@ from reconciler.model.live import (
     LiveVectorStore,
     LiveVectorStoreFile,
 )
-from reconciler.targets import wire
-from reconciler.targets.admin import SpendControls
-from reconciler.targets.base import PageSink, ReadRunner, RequestStats, run_once
-from reconciler.targets.errors import call
-from reconciler.targets.paging import from_cursors, ignore_missing, page_cursors, pipelined, walk
+from reconciler.targets.admin import Admin, SpendAlertHandler, SpendLimitHandler
+from reconciler.targets.base import RequestStats
+from reconciler.targets.handlers import HandlerTable
+from reconciler.targets.paging import page_cursors
+from reconciler.targets.tuning import ReadTuning
+from reconciler.targets.v2_assistants import PAGE, AssistantHandler
+from reconciler.targets.v2_files import FileHandler
+from reconciler.targets.v2_stores import VectorStoreFileHandler, VectorStoreHandler
 
-PAGE = 100  # the largest page the Assistants-era list endpoints accept
 READ_WORKERS = 8
 # Per-store file listings get their own pool: in the shared one they queue behind the list tasks that
 # spawned them, and a 100-store project then reads in ~17 sequential rounds instead of one.
 FILE_LIST_WORKERS = 32
 
+StoreFiles = Future[list[LiveVectorStoreFile]]
 
-class AssistantsV2Target(SpendControls):
+
+class AssistantsV2Target:
     """Assistants v2: each assistant version is a platform assistant (`versions_on_platform`)."""
 
     versions_on_platform = True
@@ -56,75 +61,70 @@ class AssistantsV2Target(SpendControls):
         self.name = name
         self.project_id = project_id
         self.stats = stats or RequestStats()
-        self._admin_key_env = admin_key_env
+        admin = Admin(client, project_id, admin_key_env)
+        self.assistants = AssistantHandler(client)
+        self.vector_stores = VectorStoreHandler(client)
+        self.store_files = VectorStoreFileHandler(client)
+        self.alerts = SpendAlertHandler(admin)
+        self.limits = SpendLimitHandler(admin)
+        self.handlers = HandlerTable.of(
+            name,
+            self.assistants,
+            FileHandler(client),
+            self.vector_stores,
+            self.store_files,
+            self.alerts,
+            self.limits,
+        )
 
     def close(self) -> None:
         self.client.close()
 
-    # ---- reading -------------------------------------------------------------------------------------
-
-    def read(
-        self,
-        kinds: Collection[Kind],
-        *,
-        run: ReadRunner = run_once,
-        store_ids: Callable[[], Collection[str]] | None = None,
-        on_assistants: PageSink | None = None,
-        hints: Mapping[str, Sequence[str]] | None = None,
-    ) -> LiveState:
+    def read(self, kinds: Collection[Kind], tuning: ReadTuning | None = None) -> LiveState:
         """One concurrent read of every kind asked for; vector-store files only for stores we manage;
         uploads (`Kind.FILE`, one listing of the `assistants` files) only when asked for.
 
-        Each listing (all its pages) goes through `run`, so a failed one is repeated alone, not the read.
-        `store_ids` names stores whose files may be listed before the store list arrives (the ones the
-        inventory records): that takes one round trip off the longest chain. Only listings of stores the
-        list then shows as ours are used. `on_assistants` sees each page of assistants as it arrives.
-        `hints` are the cursors of the last read (`list_hints`): with them every page of a list (the
-        assistants, and each store's files) is requested at once.
+        Each listing (all its pages) goes through `tuning.run`, so a failed one is repeated alone, not
+        the read. Stores in `tuning.known_stores` have their files listed before the store list arrives:
+        that takes one round trip off the longest chain (only listings of stores the list then shows as
+        ours are used). With `tuning.hints` every page of the assistants, and of each store's files, is
+        requested at once; the cursors this read met go to `tuning.seen`.
         """
-        wanted = set(kinds)
-        known = hints or {}
+        tuning = tuning or ReadTuning()
+        run, wanted = tuning.run, set(kinds)
         with (
             ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="read") as pool,
             ThreadPoolExecutor(max_workers=FILE_LIST_WORKERS, thread_name_prefix="read-files") as files,
         ):
             assistants: Future[list[LiveAssistant]] | None = None
             stores: Future[list[LiveVectorStore]] | None = None
-            alerts: Future[list[LiveSpendAlert]] | None = None
-            limits: Future[list[LiveSpendLimit]] | None = None
+            alerts: list[Future[list[LiveSpendAlert]]] = []
+            limits: list[Future[list[LiveSpendLimit]]] = []
             uploads: Future[list[LiveFile]] | None = None
             if Kind.ASSISTANT in wanted:
-                cursors = tuple(known.get(self._hints_name, ()))
-                assistants = pool.submit(run, partial(self._list_assistants, on_assistants, cursors))
+                cursors = tuning.cursors(self._hints_name)
+                pages = partial(self.assistants.pages, tuning.on_assistants, cursors)
+                assistants = pool.submit(run, pages)
             if Kind.VECTOR_STORE in wanted:
-                list_files = partial(self._list_store_files, hints=known)
-                early = (
-                    files.submit(self._prefetch_files, files, run, store_ids, list_files)
-                    if store_ids
-                    else None
-                )
-                stores = pool.submit(self._list_vector_stores, files, run, list_files, early)
-            if Kind.SPEND_ALERT in wanted:
-                alerts = pool.submit(self._list_spend_alerts, pool, run)
-            if Kind.SPEND_LIMIT in wanted:
-                limits = pool.submit(self._read_spend_limits, pool, run)
+                known = tuning.known_stores
+                early = files.submit(self._prefetch_files, files, tuning, known) if known else None
+                stores = pool.submit(self._list_vector_stores, files, tuning, early)
+            for scope in self.alerts.admin.scopes if Kind.SPEND_ALERT in wanted else ():
+                alerts.append(pool.submit(run, partial(self.alerts.read_all, scope), admin=True))
+            for scope in self.limits.admin.scopes if Kind.SPEND_LIMIT in wanted else ():
+                limits.append(pool.submit(run, partial(self.limits.read_all, scope), admin=True))
             if Kind.FILE in wanted:
-                uploads = pool.submit(run, self._all_files)
-            return LiveState(
+                uploads = pool.submit(run, self.handlers[Kind.FILE].read_all)
+            live = LiveState(
                 assistants={a.id: a for a in (assistants.result() if assistants else [])},
                 files={f.id: f for f in (uploads.result() if uploads else [])},
                 vector_stores={v.id: v for v in (stores.result() if stores else [])},
-                spend_alerts={a.id: a for a in (alerts.result() if alerts else [])},
-                spend_limits={lim.scope: lim for lim in (limits.result() if limits else [])},
+                spend_alerts={a.id: a for f in alerts for a in f.result()},
+                spend_limits={lim.scope: lim for f in limits for lim in f.result()},
             )
-
-    def _list_assistants(
-        self, on_page: PageSink | None = None, cursors: Sequence[str] = ()
-    ) -> list[LiveAssistant]:
-        fetch = _cursor_pages(self.client.beta.assistants.with_raw_response.list)
-        if cursors:
-            return from_cursors(fetch, wire.live_assistant, "list assistants", cursors, on_page)
-        return pipelined(fetch, wire.live_assistant, "list assistants", on_page)
+        for listing, cursors in self.list_hints(live, wanted).items():
+            tuning.saw(listing, cursors)
+        return live
 
     def list_hints(self, live: LiveState, kinds: Collection[Kind]) -> dict[str, tuple[str, ...]]:
         """Where the pages of the lists read for `kinds` began (their listing order is kept in `live`):
@@ -152,33 +152,22 @@ class AssistantsV2Target(SpendControls):
         # must not start from the old one's ids (some platforms answer an unknown cursor from the top).
         return fingerprint({"base_url": str(self.client.base_url), "project": self.project_id}, length=12)
 
-    def find_assistants(self, label_name: str, owner: str) -> list[LiveAssistant]:
-        return [
-            a
-            for a in self._list_assistants()
-            if labels.is_ours(a.metadata, owner) and a.metadata.get(labels.NAME) == label_name
-        ]
+    def _store_files(self, tuning: ReadTuning, vector_store_id: str) -> list[LiveVectorStoreFile]:
+        cursors = tuning.cursors(self._files_hints_name(vector_store_id))
+        return self.store_files.pages(vector_store_id, cursors)
 
     def _prefetch_files(
-        self,
-        pool: ThreadPoolExecutor,
-        run: ReadRunner,
-        store_ids: Callable[[], Collection[str]],
-        list_files: Callable[[str], list[LiveVectorStoreFile]],
-    ) -> dict[str, Future[list[LiveVectorStoreFile]]]:
-        return {i: pool.submit(run, partial(list_files, i)) for i in store_ids()}
+        self, pool: ThreadPoolExecutor, tuning: ReadTuning, known: Callable[[], Collection[str]]
+    ) -> dict[str, StoreFiles]:
+        return {i: pool.submit(tuning.run, partial(self._store_files, tuning, i)) for i in known()}
 
     def _list_vector_stores(
-        self,
-        pool: ThreadPoolExecutor,
-        run: ReadRunner,
-        list_files: Callable[[str], list[LiveVectorStoreFile]],
-        early: Future[dict[str, Future[list[LiveVectorStoreFile]]]] | None,
+        self, pool: ThreadPoolExecutor, tuning: ReadTuning, early: Future[dict[str, StoreFiles]] | None
     ) -> list[LiveVectorStore]:
-        stores = run(self._all_vector_stores)
+        stores = tuning.run(self.vector_stores.read_all)
         started = early.result() if early is not None else {}
         files = {
-            s.id: started.get(s.id) or pool.submit(run, partial(list_files, s.id))
+            s.id: started.get(s.id) or pool.submit(tuning.run, partial(self._store_files, tuning, s.id))
             for s in stores
             if labels.is_managed(s.metadata)
         }
@@ -186,168 +175,3 @@ class AssistantsV2Target(SpendControls):
             s.model_copy(update={"files": tuple(files[s.id].result())}) if s.id in files else s
             for s in stores
         ]
-
-    def _list_store_files(
-        self, vector_store_id: str, hints: Mapping[str, Sequence[str]] | None = None
-    ) -> list[LiveVectorStoreFile]:
-        # Raw pages, like the other cursor lists: a 100-store project lists 100 of these at once, and
-        # the SDK's model parsing (~0.6 ms each) competed for the GIL with the assistant page chain.
-        fetch = _cursor_pages(
-            partial(self.client.vector_stores.files.with_raw_response.list, vector_store_id)
-        )
-        convert = partial(wire.live_vector_store_file, vector_store_id=vector_store_id)
-        what = f"list files of vector store {vector_store_id}"
-        cursors = tuple((hints or {}).get(self._files_hints_name(vector_store_id), ()))
-        if cursors:
-            return from_cursors(fetch, convert, what, cursors)
-        return pipelined(fetch, convert, what)
-
-    def _all_vector_stores(self) -> list[LiveVectorStore]:
-        fetch = _cursor_pages(self.client.vector_stores.with_raw_response.list)
-        return pipelined(fetch, wire.live_vector_store, "list vector stores")
-
-    def find_vector_stores(self, label_name: str, owner: str) -> list[LiveVectorStore]:
-        return [
-            s
-            for s in self._all_vector_stores()
-            if labels.is_ours(s.metadata, owner) and s.metadata.get(labels.NAME) == label_name
-        ]
-
-    # ---- assistants ----------------------------------------------------------------------------------
-
-    def create_assistant(
-        self,
-        spec: Mapping[str, Any],
-        *,
-        metadata: Mapping[str, str],
-        vector_store_ids: Sequence[str],
-        code_interpreter_file_ids: Sequence[str],
-    ) -> LiveAssistant:
-        params = wire.assistant_params(spec, metadata, vector_store_ids, code_interpreter_file_ids)
-        return wire.live_assistant(
-            call("create assistant", lambda: self.client.beta.assistants.create(**params))
-        )
-
-    def update_assistant(
-        self,
-        assistant_id: str,
-        spec: Mapping[str, Any],
-        *,
-        metadata: Mapping[str, str],
-        vector_store_ids: Sequence[str],
-        code_interpreter_file_ids: Sequence[str],
-    ) -> LiveAssistant:
-        params = wire.assistant_params(
-            spec, metadata, vector_store_ids, code_interpreter_file_ids, update=True
-        )
-        raw = call(
-            f"update assistant {assistant_id}",
-            lambda: self.client.beta.assistants.update(assistant_id, **params),
-        )
-        return wire.live_assistant(raw)
-
-    def delete_assistant(self, assistant_id: str) -> None:
-        ignore_missing(
-            lambda: call(
-                f"delete assistant {assistant_id}", lambda: self.client.beta.assistants.delete(assistant_id)
-            )
-        )
-
-    # ---- files ---------------------------------------------------------------------------------------
-
-    def upload_file(self, *, filename: str, content: bytes, purpose: str) -> LiveFile:
-        raw = call(
-            f"upload file {filename}",
-            lambda: self.client.files.create(file=(filename, content), purpose=purpose),  # type: ignore[arg-type]
-        )
-        return wire.live_file(raw)
-
-    def _all_files(self, purpose: str = "assistants") -> list[LiveFile]:
-        pages = call("list files", lambda: self.client.files.list(purpose=purpose, limit=10_000, order="asc"))
-        return [wire.live_file(f) for f in walk(pages, "list files")]
-
-    def find_files(self, *, filename: str, size: int, purpose: str) -> list[LiveFile]:
-        return [f for f in self._all_files(purpose) if f.filename == filename and f.bytes == size]
-
-    def delete_file(self, file_id: str) -> None:
-        ignore_missing(lambda: call(f"delete file {file_id}", lambda: self.client.files.delete(file_id)))
-
-    # ---- vector stores -------------------------------------------------------------------------------
-
-    def create_vector_store(self, spec: Mapping[str, Any], *, metadata: Mapping[str, str]) -> LiveVectorStore:
-        params = wire.vector_store_params(spec, metadata)
-        return wire.live_vector_store(
-            call("create vector store", lambda: self.client.vector_stores.create(**params))
-        )
-
-    def update_vector_store(
-        self, vector_store_id: str, spec: Mapping[str, Any], *, metadata: Mapping[str, str]
-    ) -> LiveVectorStore:
-        params = wire.vector_store_params(spec, metadata, update=True)
-        raw = call(
-            f"update vector store {vector_store_id}",
-            lambda: self.client.vector_stores.update(vector_store_id, **params),
-        )
-        return wire.live_vector_store(raw)
-
-    def delete_vector_store(self, vector_store_id: str) -> None:
-        ignore_missing(
-            lambda: call(
-                f"delete vector store {vector_store_id}",
-                lambda: self.client.vector_stores.delete(vector_store_id),
-            )
-        )
-
-    def attach_file(
-        self,
-        vector_store_id: str,
-        file_id: str,
-        *,
-        attributes: Mapping[str, str | float | bool],
-        chunking: Mapping[str, Any],
-    ) -> LiveVectorStoreFile:
-        raw = call(
-            f"attach file {file_id} to vector store {vector_store_id}",
-            lambda: self.client.vector_stores.files.create(
-                vector_store_id,
-                file_id=file_id,
-                attributes=dict(attributes),
-                chunking_strategy=wire.chunking_param(chunking),  # type: ignore[arg-type]
-            ),
-        )
-        return wire.live_vector_store_file(raw, vector_store_id)
-
-    def get_vector_store_file(self, vector_store_id: str, file_id: str) -> LiveVectorStoreFile:
-        raw = call(
-            f"get file {file_id} of vector store {vector_store_id}",
-            lambda: self.client.vector_stores.files.retrieve(file_id, vector_store_id=vector_store_id),
-        )
-        return wire.live_vector_store_file(raw, vector_store_id)
-
-    def update_file_attributes(
-        self, vector_store_id: str, file_id: str, attributes: Mapping[str, str | float | bool]
-    ) -> LiveVectorStoreFile:
-        raw = call(
-            f"update attributes of file {file_id}",
-            lambda: self.client.vector_stores.files.update(
-                file_id, vector_store_id=vector_store_id, attributes=dict(attributes)
-            ),
-        )
-        return wire.live_vector_store_file(raw, vector_store_id)
-
-    def detach_file(self, vector_store_id: str, file_id: str) -> None:
-        ignore_missing(
-            lambda: call(
-                f"detach file {file_id} from vector store {vector_store_id}",
-                lambda: self.client.vector_stores.files.delete(file_id, vector_store_id=vector_store_id),
-            )
-        )
-
-
-def _cursor_pages(list_raw: Callable[..., Any]) -> Callable[[str | None], Any]:
-    """One page of a raw cursor list after `after` (the first page for None), the largest page allowed."""
-
-    def fetch(after: str | None) -> Any:
-        return list_raw(limit=PAGE, order="asc", after=after or openai.omit)
-
-    return fetch

@@ -12,6 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+import openai
+
 from reconciler.errors import NotFound, PermanentPlatformError
 from reconciler.targets.errors import call
 
@@ -243,3 +245,12 @@ def ignore_missing(fn: Any) -> None:
         fn()
     except NotFound:
         return
+
+
+def cursor_pages(list_raw: Callable[..., Any], page_size: int) -> Callable[[str | None], Any]:
+    """One page of a raw cursor list after `after` (the first page for None), `page_size` objects long."""
+
+    def fetch(after: str | None) -> Any:
+        return list_raw(limit=page_size, order="asc", after=after or openai.omit)
+
+    return fetch

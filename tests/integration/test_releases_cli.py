@@ -20,9 +20,11 @@ from reconciler.cli.main import run
 from reconciler.config import RetrySettings
 from reconciler.emulator import EmulatorApp, EmulatorConfig
 from reconciler.errors import PermanentPlatformError
+from reconciler.model.desired import Kind
 from reconciler.model.live import LiveState
 from reconciler.model.stored import VersionRecord
 from reconciler.store import StateStore, open_store
+from reconciler.targets.handlers import HandlerTable, Ref
 from tests.integration.support import edit_file, make_project, sdk
 
 pytestmark = pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")
@@ -301,17 +303,21 @@ class _FakeWorkspace:
 
 
 class _FlakyTarget:
+    """A target that is its own (and only) handler: gc deletes assistants."""
+
     versions_on_platform = True
+    kind = Kind.ASSISTANT
 
     def __init__(self) -> None:
         self.deleted: list[str] = []
+        self.handlers = HandlerTable.of("flaky", self)
 
-    def delete_assistant(self, assistant_id: str) -> None:
-        if assistant_id == "asst_two":
+    def delete(self, ref: Ref) -> None:
+        if ref.id == "asst_two":
             raise PermanentPlatformError("delete assistant asst_two: 500 internal error", status=500)
-        self.deleted.append(assistant_id)
+        self.deleted.append(ref.id)
 
-    def read(self, kinds: Any, *, run: Any = None) -> LiveState:
+    def read(self, kinds: Any, tuning: Any = None) -> LiveState:
         return LiveState()  # nothing listed: no owner label stands in the way
 
 

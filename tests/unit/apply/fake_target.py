@@ -1,18 +1,19 @@
 """An in-memory Target over dicts, with the faults the executor must survive.
 
-`lose` names methods whose next call stores the object and then raises TemporaryPlatformError, as if the
-response were lost; `fail` maps method names to an exception raised before anything is stored (once per
-entry in the list). `calls` logs every mutating call in order, for ordering assertions.
+Its handlers (one per kind, in `handlers`) share the target's dicts. `lose` names operations whose next
+call stores the object and then raises TemporaryPlatformError, as if the response were lost; `fail` maps
+operation names to an exception raised before anything is stored (once per entry in the list). `calls`
+logs every mutating call in order, for ordering assertions. Operations keep the names the executor's
+tests know them by (`create_assistant`, `upload_file`, `attach_file`, ...).
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from reconciler.errors import NotFound, TemporaryPlatformError
-from reconciler.model import labels
 from reconciler.model.desired import Kind
 from reconciler.model.live import (
     LiveAssistant,
@@ -23,7 +24,16 @@ from reconciler.model.live import (
     LiveVectorStore,
     LiveVectorStoreFile,
 )
-from reconciler.targets.base import PageSink, ReadRunner, RequestStats, run_once
+from reconciler.targets.base import RequestStats
+from reconciler.targets.handlers import (
+    CODE_FILES,
+    VECTOR_STORES,
+    HandlerTable,
+    Ref,
+    Write,
+    labelled_like,
+)
+from reconciler.targets.tuning import ReadTuning
 
 
 class FakeTarget:
@@ -43,40 +53,41 @@ class FakeTarget:
         self.fail: dict[str, list[BaseException]] = {}
         self.hints_seen: list[dict[str, Sequence[str]]] = []  # the `hints` of every read, in order
         self._ids = itertools.count(1)
+        self.handlers = HandlerTable.of(
+            self.name,
+            _Assistants(self),
+            _Files(self),
+            _Stores(self),
+            StoreFilesHandler(self),
+            _Alerts(self),
+            _Limits(self),
+        )
 
     # ---- plumbing ------------------------------------------------------------------------------------
 
-    def _id(self, prefix: str) -> str:
+    def new_id(self, prefix: str) -> str:
         return f"{prefix}_{next(self._ids)}"
 
-    def _enter(self, method: str) -> None:
+    def enter(self, method: str) -> None:
         self.calls.append(method)
         self.stats.count("POST", method)
         pending = self.fail.get(method)
         if pending:
             raise pending.pop(0)
 
-    def _leave(self, method: str) -> None:
+    def leave(self, method: str) -> None:
         if method in self.lose:
             self.lose.remove(method)
             raise TemporaryPlatformError("connection reset after the request was processed")
 
-    def list_hints(self, live: LiveState, kinds: Collection[Kind]) -> dict[str, tuple[str, ...]]:
-        # Every assistant id: a plan over the fake then shows whether hints travel through the store.
-        return {"assistants": tuple(live.assistants)} if Kind.ASSISTANT in kinds else {}
-
-    def read(
-        self,
-        kinds: Collection[Kind],
-        *,
-        run: ReadRunner = run_once,
-        store_ids: Callable[[], Collection[str]] | None = None,
-        on_assistants: PageSink | None = None,
-        hints: Mapping[str, Sequence[str]] | None = None,
-    ) -> LiveState:
-        self.hints_seen.append(dict(hints or {}))
-        if on_assistants is not None and Kind.ASSISTANT in kinds:
-            on_assistants(list(self.assistants.values()))
+    def read(self, kinds: Collection[Kind], tuning: ReadTuning | None = None) -> LiveState:
+        tuning = tuning or ReadTuning()
+        self.hints_seen.append(dict(tuning.hints))
+        if tuning.on_assistants is not None and Kind.ASSISTANT in kinds:
+            tuning.on_assistants(list(self.assistants.values()))
+        if Kind.ASSISTANT in kinds:
+            # Every assistant id: a plan over the fake then shows whether hints travel through the store.
+            tuning.saw("assistants", tuple(self.assistants))
         stores = {
             i: s.model_copy(update={"files": tuple(self.attached.get(i, {}).values())})
             for i, s in self.stores.items()
@@ -92,16 +103,15 @@ class FakeTarget:
     def close(self) -> None:
         pass
 
-    # ---- assistants ----------------------------------------------------------------------------------
 
-    def _assistant(
-        self,
-        assistant_id: str,
-        spec: Mapping[str, Any],
-        metadata: Mapping[str, str],
-        vector_store_ids: Sequence[str],
-        code_interpreter_file_ids: Sequence[str],
-    ) -> LiveAssistant:
+class _Assistants:
+    kind = Kind.ASSISTANT
+
+    def __init__(self, target: FakeTarget) -> None:
+        self.t = target
+
+    def _assistant(self, assistant_id: str, write: Write) -> LiveAssistant:
+        spec = write.spec
         return LiveAssistant(
             id=assistant_id,
             name=spec["name"],
@@ -109,192 +119,252 @@ class FakeTarget:
             instructions=spec["instructions"],
             description=spec.get("description"),
             tools=tuple(dict(t) for t in spec["tools"]),
-            file_search_vector_store_ids=tuple(vector_store_ids),
-            code_interpreter_file_ids=tuple(code_interpreter_file_ids),
+            file_search_vector_store_ids=tuple(write.references.get(VECTOR_STORES, ())),
+            code_interpreter_file_ids=tuple(write.references.get(CODE_FILES, ())),
             temperature=spec["temperature"],
             top_p=spec["top_p"],
             response_format=spec["response_format"],
             reasoning_effort=spec.get("reasoning_effort"),
-            metadata=dict(metadata),
-            created_at=len(self.assistants),
+            metadata=dict(write.metadata),
+            created_at=len(self.t.assistants),
         )
 
-    def create_assistant(
-        self,
-        spec: Mapping[str, Any],
-        *,
-        metadata: Mapping[str, str],
-        vector_store_ids: Sequence[str],
-        code_interpreter_file_ids: Sequence[str],
-    ) -> LiveAssistant:
-        self._enter("create_assistant")
-        live = self._assistant(self._id("asst"), spec, metadata, vector_store_ids, code_interpreter_file_ids)
-        self.assistants[live.id] = live
-        self._leave("create_assistant")
+    def read_all(self, parent: str = "") -> list[LiveAssistant]:
+        return list(self.t.assistants.values())
+
+    def get(self, ref: Ref) -> LiveAssistant:
+        if ref.id not in self.t.assistants:
+            raise NotFound(f"no assistant {ref.id}", status=404)
+        return self.t.assistants[ref.id]
+
+    def create(self, write: Write) -> LiveAssistant:
+        self.t.enter("create_assistant")
+        live = self._assistant(self.t.new_id("asst"), write)
+        self.t.assistants[live.id] = live
+        self.t.leave("create_assistant")
         return live
 
-    def update_assistant(
-        self,
-        assistant_id: str,
-        spec: Mapping[str, Any],
-        *,
-        metadata: Mapping[str, str],
-        vector_store_ids: Sequence[str],
-        code_interpreter_file_ids: Sequence[str],
-    ) -> LiveAssistant:
-        self._enter("update_assistant")
-        if assistant_id not in self.assistants:
-            raise NotFound(f"no assistant {assistant_id}", status=404)
-        live = self._assistant(assistant_id, spec, metadata, vector_store_ids, code_interpreter_file_ids)
-        self.assistants[assistant_id] = live
-        self._leave("update_assistant")
+    def update(self, ref: Ref, write: Write) -> LiveAssistant:
+        self.t.enter("update_assistant")
+        self.get(ref)
+        live = self._assistant(ref.id, write)
+        self.t.assistants[ref.id] = live
+        self.t.leave("update_assistant")
         return live
 
-    def delete_assistant(self, assistant_id: str) -> None:
-        self._enter("delete_assistant")
-        self.assistants.pop(assistant_id, None)
+    def delete(self, ref: Ref) -> None:
+        self.t.enter("delete_assistant")
+        self.t.assistants.pop(ref.id, None)
 
-    def find_assistants(self, label_name: str, owner: str) -> list[LiveAssistant]:
-        return [
-            a
-            for a in self.assistants.values()
-            if a.metadata.get(labels.NAME) == label_name and labels.is_ours(a.metadata, owner)
-        ]
+    def recover(self, write: Write) -> list[LiveAssistant]:
+        return labelled_like(self.read_all(), write)
 
-    # ---- files ---------------------------------------------------------------------------------------
 
-    def upload_file(self, *, filename: str, content: bytes, purpose: str) -> LiveFile:
-        self._enter("upload_file")
-        live = LiveFile(id=self._id("file"), filename=filename, bytes=len(content), purpose=purpose)
-        self.files[live.id] = live
-        self._leave("upload_file")
+class _Files:
+    kind = Kind.FILE
+
+    def __init__(self, target: FakeTarget) -> None:
+        self.t = target
+
+    def read_all(self, parent: str = "") -> list[LiveFile]:
+        return list(self.t.files.values())
+
+    def get(self, ref: Ref) -> LiveFile:
+        if ref.id not in self.t.files:
+            raise NotFound(f"no file {ref.id}", status=404)
+        return self.t.files[ref.id]
+
+    def create(self, write: Write) -> LiveFile:
+        self.t.enter("upload_file")
+        live = LiveFile(
+            id=self.t.new_id("file"),
+            filename=str(write.spec["filename"]),
+            bytes=len(write.content),
+            purpose=str(write.spec["purpose"]),
+        )
+        self.t.files[live.id] = live
+        self.t.leave("upload_file")
         return live
 
-    def find_files(self, *, filename: str, size: int, purpose: str) -> list[LiveFile]:
-        return [
-            f for f in self.files.values() if (f.filename, f.bytes, f.purpose) == (filename, size, purpose)
-        ]
+    def update(self, ref: Ref, write: Write) -> LiveFile:
+        raise NotImplementedError("uploads are replaced, not updated")
 
-    def delete_file(self, file_id: str) -> None:
-        self._enter("delete_file")
-        self.files.pop(file_id, None)
+    def delete(self, ref: Ref) -> None:
+        self.t.enter("delete_file")
+        self.t.files.pop(ref.id, None)
 
-    # ---- vector stores -------------------------------------------------------------------------------
+    def recover(self, write: Write) -> list[LiveFile]:
+        wanted = (write.spec["filename"], write.spec["size"], write.spec["purpose"])
+        return [f for f in self.t.files.values() if (f.filename, f.bytes, f.purpose) == wanted]
 
-    def create_vector_store(self, spec: Mapping[str, Any], *, metadata: Mapping[str, str]) -> LiveVectorStore:
-        self._enter("create_vector_store")
+
+class _Stores:
+    kind = Kind.VECTOR_STORE
+
+    def __init__(self, target: FakeTarget) -> None:
+        self.t = target
+
+    def read_all(self, parent: str = "") -> list[LiveVectorStore]:
+        return list(self.t.stores.values())
+
+    def get(self, ref: Ref) -> LiveVectorStore:
+        if ref.id not in self.t.stores:
+            raise NotFound(f"no vector store {ref.id}", status=404)
+        return self.t.stores[ref.id]
+
+    def create(self, write: Write) -> LiveVectorStore:
+        self.t.enter("create_vector_store")
         live = LiveVectorStore(
-            id=self._id("vs"),
-            name=spec["name"],
-            metadata=dict(metadata),
-            expires_after_days=spec.get("expires_after_days"),
+            id=self.t.new_id("vs"),
+            name=write.spec["name"],
+            metadata=dict(write.metadata),
+            expires_after_days=write.spec.get("expires_after_days"),
         )
-        self.stores[live.id] = live
-        self._leave("create_vector_store")
+        self.t.stores[live.id] = live
+        self.t.leave("create_vector_store")
         return live
 
-    def update_vector_store(
-        self, vector_store_id: str, spec: Mapping[str, Any], *, metadata: Mapping[str, str]
-    ) -> LiveVectorStore:
-        self._enter("update_vector_store")
-        live = self.stores[vector_store_id].model_copy(
+    def update(self, ref: Ref, write: Write) -> LiveVectorStore:
+        self.t.enter("update_vector_store")
+        live = self.t.stores[ref.id].model_copy(
             update={
-                "name": spec["name"],
-                "metadata": dict(metadata),
-                "expires_after_days": spec.get("expires_after_days"),
+                "name": write.spec["name"],
+                "metadata": dict(write.metadata),
+                "expires_after_days": write.spec.get("expires_after_days"),
             }
         )
-        self.stores[vector_store_id] = live
+        self.t.stores[ref.id] = live
         return live
 
-    def delete_vector_store(self, vector_store_id: str) -> None:
-        self._enter("delete_vector_store")
-        self.stores.pop(vector_store_id, None)
-        self.attached.pop(vector_store_id, None)
+    def delete(self, ref: Ref) -> None:
+        self.t.enter("delete_vector_store")
+        self.t.stores.pop(ref.id, None)
+        self.t.attached.pop(ref.id, None)
 
-    def find_vector_stores(self, label_name: str, owner: str) -> list[LiveVectorStore]:
-        return [
-            s
-            for s in self.stores.values()
-            if s.metadata.get(labels.NAME) == label_name and labels.is_ours(s.metadata, owner)
-        ]
+    def recover(self, write: Write) -> list[LiveVectorStore]:
+        return labelled_like(self.read_all(), write)
 
-    def attach_file(
-        self,
-        vector_store_id: str,
-        file_id: str,
-        *,
-        attributes: Mapping[str, str | float | bool],
-        chunking: Mapping[str, Any],
-    ) -> LiveVectorStoreFile:
-        self._enter("attach_file")
-        live = LiveVectorStoreFile(
-            id=file_id, vector_store_id=vector_store_id, status="completed", attributes=dict(attributes)
-        )
-        self.attached.setdefault(vector_store_id, {})[file_id] = live
-        self._leave("attach_file")
-        return live
 
-    def get_vector_store_file(self, vector_store_id: str, file_id: str) -> LiveVectorStoreFile:
+class StoreFilesHandler:
+    kind = Kind.VECTOR_STORE_FILE
+
+    def __init__(self, target: FakeTarget) -> None:
+        self.t = target
+
+    def read_all(self, parent: str = "") -> list[LiveVectorStoreFile]:
+        return list(self.t.attached.get(parent, {}).values())
+
+    def get(self, ref: Ref) -> LiveVectorStoreFile:
         try:
-            return self.attached[vector_store_id][file_id]
+            return self.t.attached[ref.parent][ref.id]
         except KeyError:
-            raise NotFound(f"no file {file_id} in {vector_store_id}", status=404) from None
+            raise NotFound(f"no file {ref.id} in {ref.parent}", status=404) from None
 
-    def update_file_attributes(
-        self, vector_store_id: str, file_id: str, attributes: Mapping[str, str | float | bool]
-    ) -> LiveVectorStoreFile:
-        self._enter("update_file_attributes")
-        live = self.get_vector_store_file(vector_store_id, file_id).model_copy(
-            update={"attributes": dict(attributes)}
+    def create(self, write: Write) -> LiveVectorStoreFile:
+        self.t.enter("attach_file")
+        live = LiveVectorStoreFile(
+            id=str(write.spec["file_id"]),
+            vector_store_id=write.parent,
+            status="completed",
+            attributes=dict(write.spec["attributes"]),
         )
-        self.attached[vector_store_id][file_id] = live
+        self.t.attached.setdefault(write.parent, {})[live.id] = live
+        self.t.leave("attach_file")
         return live
 
-    def detach_file(self, vector_store_id: str, file_id: str) -> None:
-        self._enter("detach_file")
-        self.attached.get(vector_store_id, {}).pop(file_id, None)
+    def update(self, ref: Ref, write: Write) -> LiveVectorStoreFile:
+        self.t.enter("update_file_attributes")
+        live = self.get(ref).model_copy(update={"attributes": dict(write.spec["attributes"])})
+        self.t.attached[ref.parent][ref.id] = live
+        return live
 
-    # ---- spend controls ------------------------------------------------------------------------------
+    def delete(self, ref: Ref) -> None:
+        self.t.enter("detach_file")
+        self.t.attached.get(ref.parent, {}).pop(ref.id, None)
 
-    def list_spend_alerts(self, scope: str) -> list[LiveSpendAlert]:
-        self.stats.count("GET", "list_spend_alerts")
-        return [a for a in self.alerts.values() if a.scope == scope]
+    def recover(self, write: Write) -> list[LiveVectorStoreFile]:
+        found = self.t.attached.get(write.parent, {}).get(str(write.spec["file_id"]))
+        return [found] if found is not None else []
 
-    def create_spend_alert(self, spec: Mapping[str, Any]) -> LiveSpendAlert:
-        self._enter("create_spend_alert")
+
+class _Alerts:
+    kind = Kind.SPEND_ALERT
+
+    def __init__(self, target: FakeTarget) -> None:
+        self.t = target
+
+    def read_all(self, parent: str = "") -> list[LiveSpendAlert]:
+        self.t.stats.count("GET", "list_spend_alerts")
+        return [a for a in self.t.alerts.values() if not parent or a.scope == parent]
+
+    def get(self, ref: Ref) -> LiveSpendAlert:
+        if ref.id not in self.t.alerts:
+            raise NotFound(f"no spend alert {ref.id}", status=404)
+        return self.t.alerts[ref.id]
+
+    def create(self, write: Write) -> LiveSpendAlert:
+        self.t.enter("create_spend_alert")
+        spec = write.spec
         live = LiveSpendAlert(
-            id=self._id("spa"),
+            id=self.t.new_id("spa"),
             scope=spec["scope"],
             threshold_cents=spec["threshold_cents"],
             interval=spec["interval"],
             emails=tuple(sorted(spec["emails"])),
             subject_prefix=spec.get("subject_prefix"),
         )
-        self.alerts[live.id] = live
-        self._leave("create_spend_alert")
+        self.t.alerts[live.id] = live
+        self.t.leave("create_spend_alert")
         return live
 
-    def update_spend_alert(self, alert_id: str, spec: Mapping[str, Any]) -> LiveSpendAlert:
-        self._enter("update_spend_alert")
-        live = self.alerts[alert_id].model_copy(
+    def update(self, ref: Ref, write: Write) -> LiveSpendAlert:
+        self.t.enter("update_spend_alert")
+        spec = write.spec
+        live = self.t.alerts[ref.id].model_copy(
             update={"threshold_cents": spec["threshold_cents"], "emails": tuple(sorted(spec["emails"]))}
         )
-        self.alerts[alert_id] = live
+        self.t.alerts[ref.id] = live
         return live
 
-    def delete_spend_alert(self, alert_id: str, scope: str) -> None:
-        self._enter("delete_spend_alert")
-        self.alerts.pop(alert_id, None)
+    def delete(self, ref: Ref) -> None:
+        self.t.enter("delete_spend_alert")
+        self.t.alerts.pop(ref.id, None)
 
-    def set_spend_limit(self, spec: Mapping[str, Any]) -> LiveSpendLimit:
-        self._enter("set_spend_limit")
+    def recover(self, write: Write) -> list[LiveSpendAlert]:
+        return self.read_all(str(write.spec["scope"]))
+
+
+class _Limits:
+    kind = Kind.SPEND_LIMIT
+
+    def __init__(self, target: FakeTarget) -> None:
+        self.t = target
+
+    def read_all(self, parent: str = "") -> list[LiveSpendLimit]:
+        return [lim for lim in self.t.limits.values() if not parent or lim.scope == parent]
+
+    def get(self, ref: Ref) -> LiveSpendLimit:
+        if ref.id not in self.t.limits:
+            raise NotFound(f"no spend limit at {ref.id}", status=404)
+        return self.t.limits[ref.id]
+
+    def create(self, write: Write) -> LiveSpendLimit:
+        return self._set(write.spec)
+
+    def update(self, ref: Ref, write: Write) -> LiveSpendLimit:
+        return self._set(write.spec)
+
+    def _set(self, spec: Mapping[str, Any]) -> LiveSpendLimit:
+        self.t.enter("set_spend_limit")
         live = LiveSpendLimit(
             scope=spec["scope"], amount_cents=spec["amount_cents"], interval=spec["interval"]
         )
-        self.limits[live.scope] = live
+        self.t.limits[live.scope] = live
         return live
 
-    def delete_spend_limit(self, scope: str) -> None:
-        self._enter("delete_spend_limit")
-        self.limits.pop(scope, None)
+    def delete(self, ref: Ref) -> None:
+        self.t.enter("delete_spend_limit")
+        self.t.limits.pop(ref.id, None)
+
+    def recover(self, write: Write) -> list[LiveSpendLimit]:
+        return self.read_all(str(write.spec["scope"]))

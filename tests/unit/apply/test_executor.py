@@ -30,6 +30,7 @@ from reconciler.service import kinds_to_read
 from reconciler.store import StateStore, open_store
 from reconciler.store.records import ApplyStatus, StepStatus
 from reconciler.targets.base import Target
+from reconciler.targets.handlers import Write
 from tests.unit.apply.fake_target import FakeTarget
 from tests.unit.plan.support import plan_for
 
@@ -329,8 +330,8 @@ def _alerts(*scopes: str) -> DesiredState:
 def test_alert_creates_list_each_scope_once_and_journal_what_was_there(
     target: FakeTarget, store: StateStore, root: Path
 ) -> None:
-    before = target.create_spend_alert(
-        {"scope": "proj_1", "threshold_cents": 1, "interval": "month", "emails": ["x@y.z"]}
+    before = target.handlers[Kind.SPEND_ALERT].create(
+        Write({"scope": "proj_1", "threshold_cents": 1, "interval": "month", "emails": ["x@y.z"]})
     )
     target.stats.by_route.clear()
     # Every create dies: the journal keeps each step as `started`, with what it recorded before the call.
@@ -351,8 +352,8 @@ def test_a_lost_alert_create_is_recovered_as_the_new_alert_never_an_equal_older_
     target: FakeTarget, store: StateStore, root: Path
 ) -> None:
     desired = _alerts("proj_1")
-    hand = target.create_spend_alert(
-        {"scope": "proj_1", "threshold_cents": 100, "interval": "month", "emails": ["a@b.c"]}
+    hand = target.handlers[Kind.SPEND_ALERT].create(
+        Write({"scope": "proj_1", "threshold_cents": 100, "interval": "month", "emails": ["a@b.c"]})
     )
     target.lose = ["create_spend_alert"]
     plan, report = _apply(desired, target, store, root)

@@ -5,9 +5,8 @@ the journal stays open, as a crash leaves it, for the apply that holds the lock 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -15,12 +14,13 @@ from reconciler.apply.executor import Executor, ExecutorOptions
 from reconciler.config import RetrySettings
 from reconciler.errors import LeaseLost
 from reconciler.model.canonical import sha256_hex
-from reconciler.model.desired import DesiredState, SourceFile, VectorStore
+from reconciler.model.desired import DesiredState, Kind, SourceFile, VectorStore
 from reconciler.model.live import LiveVectorStoreFile
 from reconciler.service import kinds_to_read
 from reconciler.store import StateStore, open_store
 from reconciler.store.records import ApplyStatus, StepStatus
-from tests.unit.apply.fake_target import FakeTarget
+from reconciler.targets.handlers import HandlerTable, Ref, Write
+from tests.unit.apply.fake_target import FakeTarget, StoreFilesHandler
 from tests.unit.plan.support import plan_for
 
 WS = "local"
@@ -34,22 +34,21 @@ class _LosingTarget(FakeTarget):
         super().__init__()
         self.lost = threading.Event()
         self.reads: list[str] = []
+        handlers = {**self.handlers.handlers, Kind.VECTOR_STORE_FILE: _LosingFiles(self)}
+        self.handlers = HandlerTable(self.name, handlers)
 
-    def attach_file(
-        self,
-        vector_store_id: str,
-        file_id: str,
-        *,
-        attributes: Mapping[str, str | float | bool],
-        chunking: Mapping[str, Any],
-    ) -> LiveVectorStoreFile:
-        live = super().attach_file(vector_store_id, file_id, attributes=attributes, chunking=chunking)
-        self.lost.set()
+
+class _LosingFiles(StoreFilesHandler):
+    t: _LosingTarget
+
+    def create(self, write: Write) -> LiveVectorStoreFile:
+        live = super().create(write)
+        self.t.lost.set()
         return live
 
-    def get_vector_store_file(self, vector_store_id: str, file_id: str) -> LiveVectorStoreFile:
-        self.reads.append("get_vector_store_file")
-        return super().get_vector_store_file(vector_store_id, file_id)
+    def get(self, ref: Ref) -> LiveVectorStoreFile:
+        self.t.reads.append("get_vector_store_file")
+        return super().get(ref)
 
 
 @pytest.fixture

@@ -28,7 +28,8 @@ from reconciler.model.stored import InventoryRecord
 from reconciler.rollout.gc import GcOutcome, collect_garbage, plan_gc
 from reconciler.store import Lease, StateStore
 from reconciler.store.holder import start_token
-from reconciler.targets.base import ReadRunner, Target, run_once
+from reconciler.targets.base import ReadTuning, Target
+from reconciler.targets.handlers import HandlerTable, Ref
 from tests.unit.rollout.conftest import NAME, WS, add, move
 
 
@@ -54,6 +55,7 @@ class FakeTarget:
         self.reads = 0
         self.read_error: Exception | None = None
         self.read_failures = 0  # how many reads still fail with read_error (retried ones count)
+        self.handlers = HandlerTable.of("fake", _AssistantDeletes(self))  # gc only deletes assistants
 
     def _fail(self) -> LiveState:
         if self.read_failures > 0 and self.read_error is not None:
@@ -72,10 +74,10 @@ class FakeTarget:
         self.deleted.append(assistant_id)
         self.listed.discard(assistant_id)
 
-    def read(self, kinds: Collection[Kind], *, run: ReadRunner = run_once) -> LiveState:
+    def read(self, kinds: Collection[Kind], tuning: ReadTuning | None = None) -> LiveState:
         self.reads += 1
         if self.read_error is not None:
-            return run(self._fail)
+            return (tuning or ReadTuning()).run(self._fail)
 
         return self._listing()
 
@@ -87,6 +89,18 @@ class FakeTarget:
         return LiveState(
             assistants={i: LiveAssistant(id=i, model="gpt-4o", metadata=metadata(i)) for i in self.listed}
         )
+
+
+class _AssistantDeletes:
+    """The one verb gc uses of the assistant handler."""
+
+    kind = Kind.ASSISTANT
+
+    def __init__(self, target: FakeTarget) -> None:
+        self.target = target
+
+    def delete(self, ref: Ref) -> None:
+        self.target.delete_assistant(ref.id)
 
 
 def _retrier() -> Retrier:

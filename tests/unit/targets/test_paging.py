@@ -19,7 +19,7 @@ from reconciler.model import labels
 from reconciler.model.desired import Kind
 from reconciler.targets import paging
 from reconciler.targets.assistants_v2 import AssistantsV2Target
-from reconciler.targets.base import RequestStats
+from reconciler.targets.base import ReadTuning, RequestStats
 from reconciler.targets.client import build_client
 from tests.unit.targets.support import Raw as _Raw
 
@@ -120,7 +120,7 @@ def test_the_adapter_reads_every_assistant_across_pages_through_the_sdk(adapter:
     created = [client.beta.assistants.create(model="gpt-4o", name=f"a{i}").id for i in range(230)]
     before = stats.requests
     pages: list[list[Any]] = []
-    live = target.read([Kind.ASSISTANT], on_assistants=lambda page: pages.append(list(page)))
+    live = target.read([Kind.ASSISTANT], ReadTuning(on_assistants=lambda page: pages.append(list(page))))
     assert list(live.assistants) == created  # ascending: creation order
     assert stats.requests - before == 3  # 100 + 100 + 30
     # The sink saw each page as it came, and the very objects the read returned (digests made from
@@ -152,7 +152,7 @@ def test_inventory_stores_have_their_files_listed_early_and_only_ours_are_used(a
         )
 
     before = file_lists()
-    live = target.read([Kind.VECTOR_STORE], store_ids=inventory)
+    live = target.read([Kind.VECTOR_STORE], ReadTuning(known_stores=inventory))
     assert asked == ["yes"]
     files = {i: [f.id for f in s.files] for i, s in live.vector_stores.items()}
     assert len(files[known]) == 1 and len(files[new]) == 1
