@@ -28,7 +28,7 @@ def function_tool_spec(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _function_spec(tool: FunctionTool) -> dict[str, Any]:
-    return function_tool_spec(dict(tool))
+    return function_tool_spec(fields.values_of(tool))
 
 
 # A catalogue tool is one FunctionTool object however many assistants use it: its spec is made once,
@@ -41,7 +41,7 @@ def assistant_spec(assistant: Assistant) -> dict[str, Any]:
     """The neutral spec. Its tool dicts are shared (`model.interning`): read them, never change them."""
     tools = [_function_specs(f) for f in assistant.functions]
     tools.extend(_BUILTIN_SPECS[b] for b in assistant.builtins)
-    values = dict(assistant)  # the model's fields, by name: the neutral keys of the table
+    values = fields.values_of(assistant)  # the model's fields, by name: the neutral keys of the table
     values["tools"] = tools
     values["code_interpreter_files"] = [f.path for f in assistant.code_interpreter_files]
     values["response_format"] = _plain(assistant.response_format)
@@ -67,12 +67,12 @@ def vector_store_spec(store: VectorStore) -> dict[str, Any]:
     if store.chunking.type == "static":
         chunking["max_chunk_size_tokens"] = store.chunking.max_chunk_size_tokens
         chunking["chunk_overlap_tokens"] = store.chunking.chunk_overlap_tokens
-    return fields.neutral_spec(fields.VECTOR_STORE, {**dict(store), "chunking": chunking})
+    return fields.neutral_spec(fields.VECTOR_STORE, {**fields.values_of(store), "chunking": chunking})
 
 
 def spend_alert_spec(alert: SpendAlert) -> dict[str, Any]:
-    return fields.neutral_spec(fields.SPEND_ALERT, dict(alert))
+    return fields.neutral_spec(fields.SPEND_ALERT, fields.values_of(alert))
 
 
 def spend_limit_spec(limit: SpendLimit) -> dict[str, Any]:
-    return fields.neutral_spec(fields.SPEND_LIMIT, dict(limit))
+    return fields.neutral_spec(fields.SPEND_LIMIT, fields.values_of(limit))

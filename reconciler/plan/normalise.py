@@ -19,7 +19,7 @@ from reconciler.model.live import LiveAssistant, LiveSpendAlert, LiveSpendLimit,
 def assistant_spec(
     live: LiveAssistant, store_names: Mapping[str, str], file_paths: Mapping[str, str]
 ) -> dict[str, Any]:
-    values = dict(live)  # by attribute; the references and the labelled fields are set below
+    values = fields.values_of(live)  # by attribute; the references and the labelled fields are set below
     values["name"] = labels_name(live.metadata) or live.name
     values["tools"] = list(live.tools)  # shared dicts (`model.interning`), as the desired spec's are
     values["file_search_vector_stores"] = [
@@ -38,7 +38,7 @@ def vector_store_spec(live: LiveVectorStore, chunking: Mapping[str, Any]) -> dic
     # Chunking is a per-attachment setting the platform does not report on the store; it is carried
     # over from the desired spec so that it never shows as a phantom difference.
     values = {
-        **dict(live),
+        **fields.values_of(live),
         "name": labels_name(live.metadata) or live.name,
         "metadata": labels.user_metadata(live.metadata),
         "chunking": chunking,
@@ -47,8 +47,8 @@ def vector_store_spec(live: LiveVectorStore, chunking: Mapping[str, Any]) -> dic
 
 
 def spend_alert_spec(live: LiveSpendAlert) -> dict[str, Any]:
-    return fields.neutral_spec(fields.SPEND_ALERT, dict(live))
+    return fields.neutral_spec(fields.SPEND_ALERT, fields.values_of(live))
 
 
 def spend_limit_spec(live: LiveSpendLimit) -> dict[str, Any]:
-    return fields.neutral_spec(fields.SPEND_LIMIT, dict(live))
+    return fields.neutral_spec(fields.SPEND_LIMIT, fields.values_of(live))

@@ -25,41 +25,53 @@ from reconciler.model.live import (
 )
 from reconciler.model.specs import function_tool_spec
 
+# (our name: the neutral key or the live attribute, the wire path) of each field sent or read as it is,
+# worked out once: these run for every object of a read.
+Route = tuple[str, tuple[str, ...]]
+
+
+def _routes(row: tuple[SpecField, ...], *, live: bool) -> tuple[Route, ...]:
+    return tuple(((f.live_name if live else f.neutral) or "", f.wire_path) for f in row)
+
+
 # Sent in a shape of their own: tools as a typed list, references as platform ids under tool_resources,
-# metadata with our labels; chunking goes with each attachment, not with the store.
-_ASSISTANT_SENT = fields.sent(
-    fields.ASSISTANT, "tools", "file_search_vector_stores", "code_interpreter_files", "metadata"
+# metadata with our labels, the expiry with its anchor; chunking goes with each attachment.
+_ASSISTANT_SENT = _routes(
+    fields.sent(fields.ASSISTANT, "tools", "file_search_vector_stores", "code_interpreter_files", "metadata"),
+    live=False,
 )
-_ASSISTANT_READ = fields.sent(fields.ASSISTANT, "tools")
-_FUNCTION = fields.sent(fields.FUNCTION_TOOL)
-_VECTOR_STORES = fields.find(fields.ASSISTANT, "file_search_vector_stores")
-_CODE_FILES = fields.find(fields.ASSISTANT, "code_interpreter_files")
-_METADATA = fields.find(fields.ASSISTANT, "metadata")
-_STORE_SENT = fields.sent(fields.VECTOR_STORE, "metadata", "expires_after_days")
-_STORE_READ = fields.sent(fields.VECTOR_STORE)
-_EXPIRES = fields.find(fields.VECTOR_STORE, "expires_after_days")
-_ALERT = fields.sent(fields.SPEND_ALERT)
-_LIMIT = fields.sent(fields.SPEND_LIMIT)
+_ASSISTANT_READ = _routes(fields.sent(fields.ASSISTANT, "tools"), live=True)
+_FUNCTION = _routes(fields.sent(fields.FUNCTION_TOOL), live=False)
+_VECTOR_STORES = fields.find(fields.ASSISTANT, "file_search_vector_stores").wire_path
+_CODE_FILES = fields.find(fields.ASSISTANT, "code_interpreter_files").wire_path
+_METADATA = fields.find(fields.ASSISTANT, "metadata").wire_path
+_STORE_SENT = _routes(fields.sent(fields.VECTOR_STORE, "metadata", "expires_after_days"), live=False)
+_STORE_READ = _routes(fields.sent(fields.VECTOR_STORE), live=True)
+_EXPIRES = fields.find(fields.VECTOR_STORE, "expires_after_days").wire_path
+_ALERT_SENT = _routes(fields.sent(fields.SPEND_ALERT), live=False)
+_ALERT_READ = _routes(fields.sent(fields.SPEND_ALERT), live=True)
+_LIMIT_SENT = _routes(fields.sent(fields.SPEND_LIMIT), live=False)
+_LIMIT_READ = _routes(fields.sent(fields.SPEND_LIMIT), live=True)
 
 
-def _read(row: tuple[SpecField, ...], data: Mapping[str, Any]) -> dict[str, Any]:
-    """The live model's values of `row`, by attribute; a missing or null one is left to its default."""
+def _read(routes: tuple[Route, ...], data: Mapping[str, Any]) -> dict[str, Any]:
+    """The live model's values, by attribute; a missing or null one is left to its default."""
     out: dict[str, Any] = {}
-    for f in row:
-        value = wire_get(data, f.wire or "")
+    for name, path in routes:
+        value = wire_get(data, path)
         if value is not None:
-            out[f.live_name or ""] = value
+            out[name] = value
     return out
 
 
-def _params(row: tuple[SpecField, ...], spec: Mapping[str, Any], *, update: bool) -> dict[str, Any]:
-    """The parameters of `row` from a neutral spec. On update, None clears a field; on create, leaving it
-    out means the same."""
+def _params(routes: tuple[Route, ...], spec: Mapping[str, Any], *, update: bool) -> dict[str, Any]:
+    """The parameters from a neutral spec. On update, None clears a field; on create, leaving it out
+    means the same."""
     params: dict[str, Any] = {}
-    for f in row:
-        value = spec.get(f.neutral or "")
+    for name, path in routes:
+        value = spec.get(name)
         if value is not None or update:
-            wire_put(params, f.wire or "", value)
+            wire_put(params, path, value)
     return params
 
 
@@ -72,7 +84,7 @@ def _dump(obj: Any) -> dict[str, Any]:
 def _neutral_tool(tool: Mapping[str, Any]) -> dict[str, Any]:
     if tool.get("type") == "function":
         fn = tool.get("function") or {}
-        return function_tool_spec({f.neutral or "": wire_get(fn, f.wire or "") for f in _FUNCTION})
+        return function_tool_spec({name: wire_get(fn, path) for name, path in _FUNCTION})
     return SHARED.intern({"type": str(tool.get("type"))})
 
 
@@ -112,10 +124,10 @@ def assistant_params(
     params["tools"] = tools
     params["tool_resources"] = {}
     if "file_search" in types:
-        wire_put(params, _VECTOR_STORES.wire or "", list(vector_store_ids))
+        wire_put(params, _VECTOR_STORES, list(vector_store_ids))
     if "code_interpreter" in types:
-        wire_put(params, _CODE_FILES.wire or "", list(code_interpreter_file_ids))
-    params[_METADATA.wire or ""] = dict(metadata)
+        wire_put(params, _CODE_FILES, list(code_interpreter_file_ids))
+    wire_put(params, _METADATA, dict(metadata))
     return params
 
 
@@ -144,14 +156,13 @@ def vector_store_params(
     spec: Mapping[str, Any], metadata: Mapping[str, str], *, update: bool = False
 ) -> dict[str, Any]:
     params = _params(_STORE_SENT, spec, update=update)
-    params[_METADATA.wire or ""] = dict(metadata)
+    wire_put(params, _METADATA, dict(metadata))
     days = spec.get("expires_after_days")
-    expires_after, _ = (_EXPIRES.wire or "").split(".")
     if days is not None:
-        wire_put(params, _EXPIRES.wire or "", days)
-        params[expires_after]["anchor"] = "last_active_at"
+        wire_put(params, _EXPIRES, days)
+        params[_EXPIRES[0]]["anchor"] = "last_active_at"
     elif update:
-        params[expires_after] = None  # clears the expiry: the platform has no null days
+        params[_EXPIRES[0]] = None  # clears the expiry: the platform has no null days
     return params
 
 
@@ -181,20 +192,26 @@ def live_vector_store_file(obj: Any, vector_store_id: str) -> LiveVectorStoreFil
 
 
 def spend_alert_params(spec: Mapping[str, Any]) -> dict[str, Any]:
-    params = _params(_ALERT, {**spec, "emails": list(spec["emails"])}, update=False)
+    params = _params(_ALERT_SENT, {**spec, "emails": list(spec["emails"])}, update=False)
     params["currency"] = "USD"
     params["notification_channel"]["type"] = "email"
     return params
 
 
+def spend_limit_params(spec: Mapping[str, Any]) -> dict[str, Any]:
+    params = _params(_LIMIT_SENT, spec, update=False)
+    params["currency"] = "USD"
+    return params
+
+
 def live_spend_alert(obj: Any, scope: str) -> LiveSpendAlert:
     data = _dump(obj)
-    return LiveSpendAlert(id=data["id"], scope=scope, **_read(_ALERT, data))
+    return LiveSpendAlert(id=data["id"], scope=scope, **_read(_ALERT_READ, data))
 
 
 def live_spend_limit(obj: Any, scope: str) -> LiveSpendLimit:
     data = _dump(obj)
     enforcement = data.get("enforcement") or {}
     return LiveSpendLimit(
-        scope=scope, enforcing=enforcement.get("status") == "enforcing", **_read(_LIMIT, data)
+        scope=scope, enforcing=enforcement.get("status") == "enforcing", **_read(_LIMIT_READ, data)
     )
