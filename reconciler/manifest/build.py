@@ -27,6 +27,7 @@ from reconciler.manifest.paths import (
 from reconciler.manifest.problems import Collector
 from reconciler.manifest.specs import (
     FunctionToolSpec,
+    Spec,
     SpendAlertSpec,
     SpendLimitSpec,
     VectorStoreSpec,
@@ -40,6 +41,12 @@ EMPTY_PARAMETERS: dict[str, Any] = {"type": "object", "properties": {}}
 def cents(dollars: float) -> int:
     """Whole cents from a dollar amount already checked to have at most two decimals."""
     return int(Decimal(repr(float(dollars))) * 100)
+
+
+def same_named(spec: Spec, kind: type[d.Resource]) -> dict[str, Any]:
+    """The manifest fields the desired model holds under the same name, taken as they are: those the
+    field table (`model.fields`) converts (dollars to cents, `notify.email` to emails) are set by hand."""
+    return {name: value for name, value in spec if name in kind.model_fields}
 
 
 class Builder:
@@ -78,21 +85,14 @@ class Builder:
                 s = doc.spec
                 out["spend_alerts"][doc.name] = d.SpendAlert(
                     name=doc.name,
-                    protect=s.protect,
-                    scope=s.scope,
                     threshold_cents=cents(s.threshold_usd),
-                    interval=s.interval,
                     emails=tuple(s.notify.email),
-                    subject_prefix=s.subject_prefix,
+                    **same_named(s, d.SpendAlert),
                 )
             elif isinstance(doc.spec, SpendLimitSpec):
                 s2 = doc.spec
                 out["spend_limits"][doc.name] = d.SpendLimit(
-                    name=doc.name,
-                    protect=s2.protect,
-                    scope=s2.scope,
-                    amount_cents=cents(s2.amount_usd),
-                    interval=s2.interval,
+                    name=doc.name, amount_cents=cents(s2.amount_usd), **same_named(s2, d.SpendLimit)
                 )
         sources = {doc.key: doc.source for doc in unique}
         return d.DesiredState(**out, sources=sources)

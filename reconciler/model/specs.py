@@ -8,32 +8,27 @@ path); the executor resolves them to platform ids.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
+from reconciler.model import fields
 from reconciler.model.canonical import fingerprint
 from reconciler.model.desired import Assistant, BuiltinTool, FunctionTool, SpendAlert, SpendLimit, VectorStore
 from reconciler.model.interning import SHARED, IdentityMemo, spec_fingerprint
 
-# Defaults the platform echoes for fields a manifest leaves out.
-DEFAULT_TEMPERATURE = 1.0
-DEFAULT_TOP_P = 1.0
-DEFAULT_RESPONSE_FORMAT: str = "auto"
-
 # Fields of an assistant spec that do not change behaviour (issue: fingerprints apart from metadata).
-NON_BEHAVIOURAL = ("description", "metadata", "name")
+NON_BEHAVIOURAL = fields.neutral_keys(fields.ASSISTANT, fields.Role.METADATA)
+
+
+def function_tool_spec(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The neutral (shared, `model.interning`) dict of a function tool, from its fields by neutral key:
+    a manifest's tool and the platform's copy of it (`targets.wire`) both come through here."""
+    # Interning copies the value through JSON, so the schema comes out as plain data (lists, not tuples).
+    return SHARED.intern({"type": "function", **fields.neutral_spec(fields.FUNCTION_TOOL, values)})
 
 
 def _function_spec(tool: FunctionTool) -> dict[str, Any]:
-    # Interning copies the value through JSON, so the schema comes out as plain data (lists, not tuples).
-    return SHARED.intern(
-        {
-            "type": "function",
-            "name": tool.name,
-            "description": tool.description,
-            "parameters": tool.parameters,
-            "strict": tool.strict,
-        }
-    )
+    return function_tool_spec(fields.values_of(tool))
 
 
 # A catalogue tool is one FunctionTool object however many assistants use it: its spec is made once,
@@ -46,20 +41,11 @@ def assistant_spec(assistant: Assistant) -> dict[str, Any]:
     """The neutral spec. Its tool dicts are shared (`model.interning`): read them, never change them."""
     tools = [_function_specs(f) for f in assistant.functions]
     tools.extend(_BUILTIN_SPECS[b] for b in assistant.builtins)
-    return {
-        "name": assistant.name,
-        "model": assistant.model,
-        "instructions": assistant.instructions,
-        "description": assistant.description,
-        "tools": tools,
-        "file_search_vector_stores": sorted(assistant.file_search_vector_stores),
-        "code_interpreter_files": sorted(f.path for f in assistant.code_interpreter_files),
-        "temperature": DEFAULT_TEMPERATURE if assistant.temperature is None else assistant.temperature,
-        "top_p": DEFAULT_TOP_P if assistant.top_p is None else assistant.top_p,
-        "response_format": _plain(assistant.response_format) or DEFAULT_RESPONSE_FORMAT,
-        "reasoning_effort": assistant.reasoning_effort,
-        "metadata": dict(assistant.metadata),
-    }
+    values = fields.values_of(assistant)  # the model's fields, by name: the neutral keys of the table
+    values["tools"] = tools
+    values["code_interpreter_files"] = [f.path for f in assistant.code_interpreter_files]
+    values["response_format"] = _plain(assistant.response_format)
+    return fields.neutral_spec(fields.ASSISTANT, values)
 
 
 def _plain(value: Any) -> Any:
@@ -81,23 +67,12 @@ def vector_store_spec(store: VectorStore) -> dict[str, Any]:
     if store.chunking.type == "static":
         chunking["max_chunk_size_tokens"] = store.chunking.max_chunk_size_tokens
         chunking["chunk_overlap_tokens"] = store.chunking.chunk_overlap_tokens
-    return {
-        "name": store.name,
-        "expires_after_days": store.expires_after_days,
-        "metadata": dict(store.metadata),
-        "chunking": chunking,
-    }
+    return fields.neutral_spec(fields.VECTOR_STORE, {**fields.values_of(store), "chunking": chunking})
 
 
 def spend_alert_spec(alert: SpendAlert) -> dict[str, Any]:
-    return {
-        "scope": alert.scope,
-        "threshold_cents": alert.threshold_cents,
-        "interval": alert.interval,
-        "emails": sorted(alert.emails),
-        "subject_prefix": alert.subject_prefix,
-    }
+    return fields.neutral_spec(fields.SPEND_ALERT, fields.values_of(alert))
 
 
 def spend_limit_spec(limit: SpendLimit) -> dict[str, Any]:
-    return {"scope": limit.scope, "amount_cents": limit.amount_cents, "interval": limit.interval}
+    return fields.neutral_spec(fields.SPEND_LIMIT, fields.values_of(limit))

@@ -1,7 +1,10 @@
 """Wire format of Assistants v2 and the Admin API: SDK objects to live models, neutral specs to parameters.
 
-Normalisation happens here, once: platform defaults are filled (`temperature` 1.0, `response_format`
-"auto"), tool dicts are reduced to the neutral shape, so an applied manifest reads back equal.
+Which field goes where comes from `model.fields` (each row's wire path); what is left here is the shape
+the platform wants around them (tool lists, tool resources by tool type, the expiry anchor, the
+notification channel). Tool dicts are reduced to the neutral shape on reading; platform defaults are
+filled when live objects are normalised (`plan.normalise`), like desired ones, so an applied manifest
+reads back equal.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from reconciler.model import fields
+from reconciler.model.fields import SpecField, wire_get, wire_put
 from reconciler.model.interning import SHARED, DataMemo
 from reconciler.model.live import (
     LiveAssistant,
@@ -18,6 +23,56 @@ from reconciler.model.live import (
     LiveVectorStore,
     LiveVectorStoreFile,
 )
+from reconciler.model.specs import function_tool_spec
+
+# (our name: the neutral key or the live attribute, the wire path) of each field sent or read as it is,
+# worked out once: these run for every object of a read.
+Route = tuple[str, tuple[str, ...]]
+
+
+def _routes(row: tuple[SpecField, ...], *, live: bool) -> tuple[Route, ...]:
+    return tuple(((f.live_name if live else f.neutral) or "", f.wire_path) for f in row)
+
+
+# Sent in a shape of their own: tools as a typed list, references as platform ids under tool_resources,
+# metadata with our labels, the expiry with its anchor; chunking goes with each attachment.
+_ASSISTANT_SENT = _routes(
+    fields.sent(fields.ASSISTANT, "tools", "file_search_vector_stores", "code_interpreter_files", "metadata"),
+    live=False,
+)
+_ASSISTANT_READ = _routes(fields.sent(fields.ASSISTANT, "tools"), live=True)
+_FUNCTION = _routes(fields.sent(fields.FUNCTION_TOOL), live=False)
+_VECTOR_STORES = fields.find(fields.ASSISTANT, "file_search_vector_stores").wire_path
+_CODE_FILES = fields.find(fields.ASSISTANT, "code_interpreter_files").wire_path
+_METADATA = fields.find(fields.ASSISTANT, "metadata").wire_path
+_STORE_SENT = _routes(fields.sent(fields.VECTOR_STORE, "metadata", "expires_after_days"), live=False)
+_STORE_READ = _routes(fields.sent(fields.VECTOR_STORE), live=True)
+_EXPIRES = fields.find(fields.VECTOR_STORE, "expires_after_days").wire_path
+_ALERT_SENT = _routes(fields.sent(fields.SPEND_ALERT), live=False)
+_ALERT_READ = _routes(fields.sent(fields.SPEND_ALERT), live=True)
+_LIMIT_SENT = _routes(fields.sent(fields.SPEND_LIMIT), live=False)
+_LIMIT_READ = _routes(fields.sent(fields.SPEND_LIMIT), live=True)
+
+
+def _read(routes: tuple[Route, ...], data: Mapping[str, Any]) -> dict[str, Any]:
+    """The live model's values, by attribute; a missing or null one is left to its default."""
+    out: dict[str, Any] = {}
+    for name, path in routes:
+        value = wire_get(data, path)
+        if value is not None:
+            out[name] = value
+    return out
+
+
+def _params(routes: tuple[Route, ...], spec: Mapping[str, Any], *, update: bool) -> dict[str, Any]:
+    """The parameters from a neutral spec. On update, None clears a field; on create, leaving it out
+    means the same."""
+    params: dict[str, Any] = {}
+    for name, path in routes:
+        value = spec.get(name)
+        if value is not None or update:
+            wire_put(params, path, value)
+    return params
 
 
 def _dump(obj: Any) -> dict[str, Any]:
@@ -29,15 +84,7 @@ def _dump(obj: Any) -> dict[str, Any]:
 def _neutral_tool(tool: Mapping[str, Any]) -> dict[str, Any]:
     if tool.get("type") == "function":
         fn = tool.get("function") or {}
-        return SHARED.intern(
-            {
-                "type": "function",
-                "name": fn.get("name"),
-                "description": fn.get("description"),
-                "parameters": fn.get("parameters") or {},
-                "strict": bool(fn.get("strict") or False),
-            }
-        )
+        return function_tool_spec({name: wire_get(fn, path) for name, path in _FUNCTION})
     return SHARED.intern({"type": str(tool.get("type"))})
 
 
@@ -49,25 +96,11 @@ _shared_tool = DataMemo(_neutral_tool)
 
 def live_assistant(obj: Any) -> LiveAssistant:
     data = _dump(obj)
-    resources = data.get("tool_resources") or {}
-    file_search = resources.get("file_search") or {}
-    code = resources.get("code_interpreter") or {}
-    response_format = data.get("response_format")
     return LiveAssistant(
         id=data["id"],
-        name=data.get("name"),
-        model=data["model"],
-        instructions=data.get("instructions"),
-        description=data.get("description"),
         tools=tuple(_shared_tool(t) for t in data.get("tools") or []),
-        file_search_vector_store_ids=tuple(file_search.get("vector_store_ids") or ()),
-        code_interpreter_file_ids=tuple(code.get("file_ids") or ()),
-        temperature=data.get("temperature"),
-        top_p=data.get("top_p"),
-        response_format=response_format if response_format is not None else "auto",
-        reasoning_effort=data.get("reasoning_effort"),
-        metadata=dict(data.get("metadata") or {}),
         created_at=int(data.get("created_at") or 0),
+        **_read(_ASSISTANT_READ, data),
     )
 
 
@@ -82,38 +115,19 @@ def assistant_params(
     tools: list[dict[str, Any]] = []
     for tool in spec["tools"]:
         if tool["type"] == "function":
-            function: dict[str, Any] = {
-                "name": tool["name"],
-                "parameters": tool["parameters"],
-                "strict": tool["strict"],
-            }
-            if tool.get("description") is not None:
-                function["description"] = tool["description"]
-            tools.append({"type": "function", "function": function})
+            # A function's description is left out when it has none, on update too.
+            tools.append({"type": "function", "function": _params(_FUNCTION, tool, update=False)})
         else:
             tools.append({"type": tool["type"]})
     types = {t["type"] for t in tools}
-    resources: dict[str, Any] = {}
+    params = _params(_ASSISTANT_SENT, spec, update=update)
+    params["tools"] = tools
+    params["tool_resources"] = {}
     if "file_search" in types:
-        resources["file_search"] = {"vector_store_ids": list(vector_store_ids)}
+        wire_put(params, _VECTOR_STORES, list(vector_store_ids))
     if "code_interpreter" in types:
-        resources["code_interpreter"] = {"file_ids": list(code_interpreter_file_ids)}
-    params: dict[str, Any] = {
-        "model": spec["model"],
-        "name": spec["name"],
-        "instructions": spec["instructions"],
-        "tools": tools,
-        "tool_resources": resources,
-        "metadata": dict(metadata),
-        "temperature": spec["temperature"],
-        "top_p": spec["top_p"],
-        "response_format": spec["response_format"],
-    }
-    # On update, None clears a field; on create, leaving it out means the same.
-    if spec.get("description") is not None or update:
-        params["description"] = spec.get("description")
-    if spec.get("reasoning_effort") is not None or update:
-        params["reasoning_effort"] = spec.get("reasoning_effort")
+        wire_put(params, _CODE_FILES, list(code_interpreter_file_ids))
+    wire_put(params, _METADATA, dict(metadata))
     return params
 
 
@@ -130,26 +144,25 @@ def live_file(obj: Any) -> LiveFile:
 
 def live_vector_store(obj: Any) -> LiveVectorStore:
     data = _dump(obj)
-    expires = data.get("expires_after") or {}
     return LiveVectorStore(
         id=data["id"],
-        name=data.get("name"),
-        metadata=dict(data.get("metadata") or {}),
-        expires_after_days=expires.get("days") if expires else None,
         status=str(data.get("status") or "completed"),
         created_at=int(data.get("created_at") or 0),
+        **_read(_STORE_READ, data),
     )
 
 
 def vector_store_params(
     spec: Mapping[str, Any], metadata: Mapping[str, str], *, update: bool = False
 ) -> dict[str, Any]:
-    params: dict[str, Any] = {"name": spec["name"], "metadata": dict(metadata)}
+    params = _params(_STORE_SENT, spec, update=update)
+    wire_put(params, _METADATA, dict(metadata))
     days = spec.get("expires_after_days")
     if days is not None:
-        params["expires_after"] = {"anchor": "last_active_at", "days": days}
+        wire_put(params, _EXPIRES, days)
+        params[_EXPIRES[0]]["anchor"] = "last_active_at"
     elif update:
-        params["expires_after"] = None
+        params[_EXPIRES[0]] = None  # clears the expiry: the platform has no null days
     return params
 
 
@@ -179,36 +192,26 @@ def live_vector_store_file(obj: Any, vector_store_id: str) -> LiveVectorStoreFil
 
 
 def spend_alert_params(spec: Mapping[str, Any]) -> dict[str, Any]:
-    channel: dict[str, Any] = {"type": "email", "recipients": list(spec["emails"])}
-    if spec.get("subject_prefix") is not None:
-        channel["subject_prefix"] = spec["subject_prefix"]
-    return {
-        "threshold_amount": spec["threshold_cents"],
-        "currency": "USD",
-        "interval": spec["interval"],
-        "notification_channel": channel,
-    }
+    params = _params(_ALERT_SENT, {**spec, "emails": list(spec["emails"])}, update=False)
+    params["currency"] = "USD"
+    params["notification_channel"]["type"] = "email"
+    return params
+
+
+def spend_limit_params(spec: Mapping[str, Any]) -> dict[str, Any]:
+    params = _params(_LIMIT_SENT, spec, update=False)
+    params["currency"] = "USD"
+    return params
 
 
 def live_spend_alert(obj: Any, scope: str) -> LiveSpendAlert:
     data = _dump(obj)
-    channel = data.get("notification_channel") or {}
-    return LiveSpendAlert(
-        id=data["id"],
-        scope=scope,
-        threshold_cents=int(data["threshold_amount"]),
-        interval=str(data.get("interval") or "month"),
-        emails=tuple(sorted(channel.get("recipients") or ())),
-        subject_prefix=channel.get("subject_prefix"),
-    )
+    return LiveSpendAlert(id=data["id"], scope=scope, **_read(_ALERT_READ, data))
 
 
 def live_spend_limit(obj: Any, scope: str) -> LiveSpendLimit:
     data = _dump(obj)
     enforcement = data.get("enforcement") or {}
     return LiveSpendLimit(
-        scope=scope,
-        amount_cents=int(data["threshold_amount"]),
-        interval=str(data.get("interval") or "month"),
-        enforcing=enforcement.get("status") == "enforcing",
+        scope=scope, enforcing=enforcement.get("status") == "enforcing", **_read(_LIMIT_READ, data)
     )
