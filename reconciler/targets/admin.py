@@ -144,7 +144,7 @@ class SpendLimitHandler:
 
     def _set(self, spec: Mapping[str, Any]) -> LiveSpendLimit:
         api = self.admin.api()
-        params = {"threshold_amount": spec["amount_cents"], "currency": "USD", "interval": spec["interval"]}
+        params = wire.spend_limit_params(spec)
         if spec["scope"] == ORGANIZATION:
             raw = call("set organization spend limit", lambda: api.spend_limit.update(**params))
         else:
