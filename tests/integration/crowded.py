@@ -285,7 +285,7 @@ def _check_inventory(
         if n > 1
     ]
     for rec in inventory:
-        path = rec.key.name if rec.key.kind is Kind.FILE else rec.attributes.get("path")
+        path = rec.key.name if rec.key.kind is Kind.FILE else rec.key.store_and_path[1]
         if path is None:
             if rec.platform_id not in objects:
                 found.missing.append(f"inventory {rec.key.kind.value}/{rec.key.name}: {rec.platform_id} gone")
