@@ -116,15 +116,15 @@ class SpendSteps:
         details: dict[str, dict[str, object]] = {}
         for change in creates:
             spec = change.spec or {}
-            earlier = self.interrupted_alerts.get(str(change.address))
+            earlier = self.interrupted_alerts.get(change.step_key)
             if earlier is not None and earlier.same_spec(spec):
                 create = AlertCreate(spec=spec, before=earlier.before)
             else:
                 create = AlertCreate(
                     spec=spec, before=frozenset(a.id for a in self.alerts_listed[spec["scope"]])
                 )
-            self.alert_snapshots[str(change.address)] = create
-            details[str(change.address)] = create.detail()
+            self.alert_snapshots[change.step_key] = create
+            details[change.step_key] = create.detail()
         return details
 
     # ---- alerts --------------------------------------------------------------------------------------
@@ -149,12 +149,12 @@ class SpendSteps:
         # Identical alerts are created one at a time: two recoveries in flight together could each find
         # the other's alert, or both the same one.
         with self._one_at_a_time(spec):
-            create = self.alert_snapshots.get(str(change.address))
+            create = self.alert_snapshots.get(change.step_key)
             if create is None:  # a step run without the executor's snapshot takes its own
                 listed = self._call(lambda: self.target.list_spend_alerts(spec["scope"]), admin=True)
                 create = AlertCreate(spec=spec, before=frozenset(a.id for a in listed))
             live: LiveSpendAlert | None = None
-            earlier = self.interrupted_alerts.get(str(change.address))
+            earlier = self.interrupted_alerts.get(change.step_key)
             if earlier is not None and earlier.same_spec(spec):
                 # A dead run journalled this create: the snapshot's own listing shows whether it landed.
                 live = self._new_alert(change, create, self.alerts_listed.get(create.scope))

@@ -32,7 +32,7 @@ from reconciler.targets.base import Target
 
 INGESTION_POLL_SECONDS = 0.2
 
-Step = Callable[[ResourceChange], "StepOutput"]
+Step = Callable[[ResourceChange], StepOutput]
 
 
 @dataclass
@@ -150,7 +150,7 @@ class Steps:
             return found[0] if found else None
 
         # A dead run may have sent this upload: look first, retried like any call.
-        interrupted = str(change.address) in self.interrupted_uploads
+        interrupted = change.step_key in self.interrupted_uploads
         live: LiveFile | None = self.retrier.run(ours) if interrupted else None
         if live is None:
             live = self._call(
@@ -322,8 +322,9 @@ class Steps:
         return found
 
     def _versioned(self, change: ResourceChange, output: StepOutput, platform_id: str) -> StepOutput:
-        extra = change.payload_as(AssistantPayload)
-        version, verdict = extra.version, extra.verdict
+        if not isinstance(change.payload, AssistantPayload):  # an adopted store or spend control
+            return output
+        version, verdict = change.payload.version, change.payload.verdict
         if version is None or not version.number:
             return output
         number = version.number

@@ -30,7 +30,8 @@ def refuse_foreign(
 
 
 def version_address(version: VersionRecord) -> str:
-    return f"{Kind.ASSISTANT.value}/{version.assistant} v{version.number}"
+    """A version as messages name it: its assistant's address and its number."""
+    return f"{ResourceKey(kind=Kind.ASSISTANT, name=version.assistant)} v{version.number}"
 
 
 def refuse_owned_by_others(
