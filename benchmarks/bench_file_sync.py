@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(f"the second apply failed: {report.failed[:3] if report else 'no report'}")
             uploaded_bytes = transport.body_bytes.get(UPLOAD, 0)
             sent_bytes = sum(transport.body_bytes.values())
-            actions = {c.address: c.action.value for c in plan.actionable()}
+            actions = {str(c.address): c.action.value for c in plan.actionable()}
     finally:
         emulator.close()
 

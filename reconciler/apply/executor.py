@@ -30,7 +30,7 @@ from reconciler.apply.uploads import find_upload, upload_detail
 from reconciler.calls.retry import Pacer, Retrier
 from reconciler.config import RetrySettings
 from reconciler.errors import LeaseLost, PlatformError, ReconcilerError, StalePlan
-from reconciler.model.desired import Kind
+from reconciler.model.desired import Kind, ResourceKey
 from reconciler.model.stored import StoredState
 from reconciler.model.waits import WaitObserver
 from reconciler.plan.definition import STAGE_ORDER, Action, Plan, ResourceChange
@@ -128,10 +128,10 @@ class Executor:
         started = unfinished.steps.items() if unfinished is not None else ()
         interrupted = {k: s.detail for k, s in started if s.status == StepStatus.STARTED}
         # Uploads the dead run may have sent but never recorded: found again by their tagged name.
-        steps.interrupted_uploads = {k for k in interrupted if k.startswith(f"{Kind.FILE.value}/")}
-        steps.interrupted_alerts = _alert_creates(plan, abandoned, interrupted)
+        steps.interrupted_uploads = {k for k in interrupted if ResourceKey.parse(k).kind is Kind.FILE}
+        steps.spend.interrupted_alerts = _alert_creates(plan, abandoned, interrupted)
         steps.known_ids = known
-        steps.records = {r.key: r for r in stored.inventory if "path" not in r.attributes}
+        steps.records = {r.key: r for r in stored.inventory}
         report = ApplyReport(plan_id=plan.plan_id, apply_id=apply_id)
         waves = _waves(plan)
         self._total = sum(len(w) for w in waves)
@@ -141,7 +141,7 @@ class Executor:
             self.retrier.check()
             if failed:
                 report.steps.extend(
-                    StepResult(c.address, c.action.value, Outcome.SKIPPED, note="an earlier stage failed")
+                    StepResult(c.step_key, c.action.value, Outcome.SKIPPED, note="an earlier stage failed")
                     for c in wave
                 )
                 continue
@@ -161,10 +161,10 @@ class Executor:
     ) -> bool:
         todo = []
         for change in wave:
-            if change.address in done:
+            if change.step_key in done:
                 report.steps.append(
                     StepResult(
-                        change.address, change.action.value, Outcome.SKIPPED, note="done by an earlier run"
+                        change.step_key, change.action.value, Outcome.SKIPPED, note="done by an earlier run"
                     )
                 )
             else:
@@ -172,20 +172,20 @@ class Executor:
         # Before anything is journalled: which alerts each scope already holds (a lost create's alert is
         # then the one that was not there). A listing that fails fails the wave, before any create.
         try:
-            snapshots = steps.snapshot_alerts(todo)
+            snapshots = steps.spend.snapshot_alerts(todo)
         except PlatformError as error:
             for change in todo:
                 self._report(
                     report,
-                    StepResult(change.address, change.action.value, Outcome.FAILED, error=error.one_line()),
+                    StepResult(change.step_key, change.action.value, Outcome.FAILED, error=error.one_line()),
                 )
             return True
         for change in todo:
             self.store.record_step(
                 apply_id,
-                change.address,
+                change.step_key,
                 StepStatus.STARTED,
-                {**_started_detail(change, steps.owner), **snapshots.get(change.address, {})},
+                {**_started_detail(change, steps.owner), **snapshots.get(change.step_key, {})},
                 now=self.wall_clock(),
             )
         failed = False
@@ -215,9 +215,9 @@ class Executor:
             self.retrier.check()
             message = error.one_line() if isinstance(error, ReconcilerError) else str(error)
             self.store.record_step(
-                apply_id, change.address, StepStatus.FAILED, {"error": message}, now=self.wall_clock()
+                apply_id, change.step_key, StepStatus.FAILED, {"error": message}, now=self.wall_clock()
             )
-            failure = StepResult(change.address, change.action.value, Outcome.FAILED, error=message)
+            failure = StepResult(change.step_key, change.action.value, Outcome.FAILED, error=message)
             self._report(report, failure)
             return False
         self.retrier.check()
@@ -225,7 +225,7 @@ class Executor:
         self._report(
             report,
             StepResult(
-                change.address,
+                change.step_key,
                 change.action.value,
                 Outcome.DONE,
                 platform_id=output.platform_id,
@@ -246,8 +246,8 @@ class Executor:
         with self.store.transaction():
             for record in output.upserts:
                 self.store.upsert_inventory(self._workspace, record)
-            for key, path in output.deletes:
-                self.store.delete_inventory(self._workspace, key, path)
+            for key in output.deletes:
+                self.store.delete_inventory(self._workspace, key)
             if output.version is not None and not any(
                 v.number == output.version.number for v in self.store.versions(self._workspace, change.name)
             ):
@@ -273,7 +273,7 @@ class Executor:
                     )
             self.store.record_step(
                 apply_id,
-                change.address,
+                change.step_key,
                 StepStatus.DONE,
                 {"platform_id": output.platform_id},
                 now=self.wall_clock(),
@@ -308,7 +308,7 @@ class Executor:
             for key, step in prior.steps.items():
                 if step.status != StepStatus.STARTED:
                     continue
-                if key.startswith(f"{Kind.FILE.value}/"):
+                if ResourceKey.parse(key).kind is Kind.FILE:
                     look = partial(find_upload, self.target, step.detail, known)
                     for orphan in self.retrier.run(look):
                         self._delete_file(orphan.id)
@@ -324,7 +324,7 @@ class Executor:
         report = ApplyReport(plan_id=plan.plan_id, apply_id=None, dry_run=True)
         for wave in _waves(plan):
             report.steps.extend(
-                StepResult(c.address, c.action.value, Outcome.PLANNED, platform_id=c.platform_id)
+                StepResult(c.step_key, c.action.value, Outcome.PLANNED, platform_id=c.platform_id)
                 for c in wave
             )
         return report
@@ -332,7 +332,7 @@ class Executor:
 
 def _started_detail(change: ResourceChange, owner: str) -> dict[str, object]:
     detail: dict[str, object] = {"action": change.action.value}
-    if change.kind == Kind.FILE.value and change.spec:
+    if change.kind is Kind.FILE and change.spec:
         detail.update(upload_detail(change, owner))
     return detail
 
@@ -348,11 +348,11 @@ def _alert_creates(
     pending.update((k, c) for k, d in interrupted.items() if (c := AlertCreate.from_detail(d)) is not None)
     out: dict[str, AlertCreate] = {}
     for change in sorted((c for c in plan.changes if is_alert_create(c)), key=lambda c: c.address):
-        match = pending.get(change.address)
+        match = pending.get(change.step_key)
         if match is None or not match.same_spec(change.spec):
             match = next((p for p in pending.values() if p.same_spec(change.spec)), None)
         if match is not None:
-            out[change.address] = match
+            out[change.step_key] = match
             pending = {k: p for k, p in pending.items() if p is not match}
     for address, left in sorted(pending.items()):
         _log.warning(
@@ -386,7 +386,7 @@ def _waves(plan: Plan) -> list[list[ResourceChange]]:
 def _known_ids(stored: StoredState) -> Ids:
     ids = Ids()
     for rec in stored.inventory:
-        if rec.key.kind is Kind.VECTOR_STORE and "path" not in rec.attributes:
+        if rec.key.kind is Kind.VECTOR_STORE:
             ids.stores[rec.key.name] = rec.platform_id
         elif rec.key.kind is Kind.FILE:
             ids.files[rec.key.name] = rec.platform_id
@@ -396,8 +396,8 @@ def _known_ids(stored: StoredState) -> Ids:
 def _learn(ids: Ids, address: str, platform_id: object) -> None:
     if not isinstance(platform_id, str):
         return
-    kind, _, name = address.partition("/")
-    if kind == Kind.VECTOR_STORE.value:
-        ids.stores[name] = platform_id
-    elif kind == Kind.FILE.value:
-        ids.files[name] = platform_id
+    key = ResourceKey.parse(address)
+    if key.kind is Kind.VECTOR_STORE:
+        ids.stores[key.name] = platform_id
+    elif key.kind is Kind.FILE:
+        ids.files[key.name] = platform_id

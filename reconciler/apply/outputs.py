@@ -16,7 +16,7 @@ from reconciler.plan.definition import ResourceChange
 class StepOutput:
     platform_id: str | None
     upserts: list[InventoryRecord] = field(default_factory=list)
-    deletes: list[tuple[ResourceKey, str | None]] = field(default_factory=list)
+    deletes: list[ResourceKey] = field(default_factory=list)
     note: str | None = None
     version: VersionRecord | None = None  # a new (or adopted) assistant version to record
     pointer: tuple[str, int, str] | None = None  # (assistant, version, reason): move `stable` there

@@ -1,4 +1,5 @@
-"""The spend-control steps (alerts and limits, through the Admin API): a mixin of `apply.steps.Steps`.
+"""The spend-control steps (alerts and limits, through the Admin API): `apply.steps.Steps` holds one and
+points its table's spend kinds at it; the calls it sends go through the Steps' retries and pacing.
 
 Spend alerts carry no metadata, so nothing on the platform says an alert is ours. What proves it is a
 snapshot: before a wave creates alerts, the executor lists each scope once (`snapshot_alerts`) and journals
@@ -19,7 +20,7 @@ limit for a scope takes over the scope's limit (the plan says so when one was se
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from threading import Lock
 from typing import Any
@@ -32,6 +33,7 @@ from reconciler.model.desired import Kind, ResourceKey
 from reconciler.model.live import LiveSpendAlert
 from reconciler.plan import normalise
 from reconciler.plan.definition import Action, ResourceChange
+from reconciler.plan.payloads import SpendAlertPayload
 from reconciler.targets.base import Target
 from reconciler.targets.handlers import Ref, Write
 
@@ -69,29 +71,35 @@ class AlertCreate:
 
 
 def is_alert_create(change: ResourceChange) -> bool:
-    return change.kind == Kind.SPEND_ALERT.value and change.action is Action.CREATE
+    return change.kind is Kind.SPEND_ALERT and change.action is Action.CREATE
 
 
+Call = Callable[..., Any]  # `Steps._call`: (fn, *, admin, recover) with retries, pacing and look-ups
+
+
+@dataclass
 class SpendSteps:
     """Create, update and delete spend alerts and the spend limit; every call is paced as an admin call."""
 
     target: Target
     pacer: Pacer
     ids: Ids
-    known_ids: set[str]
-    spec_locks: dict[str, Lock]
+    call: Call
+    owned: Callable[[], set[str]]  # a copy of the platform ids already taken
+    claim: Callable[[str], None]  # take a platform id (the caller holds `ids.lock`)
+    spec_locks: dict[str, Lock] = field(default_factory=dict)  # spend-alert spec -> its creates' lock
     # address -> the create a dead run journalled for it (this plan's, or an abandoned plan's equal one)
-    interrupted_alerts: dict[str, AlertCreate]
-    alert_snapshots: dict[str, AlertCreate]  # address -> this run's journalled create
-    alerts_listed: dict[str, list[LiveSpendAlert]]  # scope -> the alerts the snapshot listed
+    interrupted_alerts: dict[str, AlertCreate] = field(default_factory=dict)
+    alert_snapshots: dict[str, AlertCreate] = field(default_factory=dict)  # address -> this run's create
+    alerts_listed: dict[str, list[LiveSpendAlert]] = field(default_factory=dict)  # scope -> the snapshot's
 
     def _call(
         self, fn: Callable[[], Any], *, admin: bool = False, recover: Callable[[], Any] | None = None
     ) -> Any:
-        raise NotImplementedError  # `Steps._call`: retries, pacing and the look-up before a retry
+        return self.call(fn, admin=admin, recover=recover)
 
     def _owned(self) -> set[str]:
-        raise NotImplementedError  # `Steps._owned`: a copy of the platform ids already taken
+        return self.owned()
 
     def _one_at_a_time(self, spec: Mapping[str, Any]) -> Lock:
         with self.ids.lock:
@@ -111,20 +119,20 @@ class SpendSteps:
         details: dict[str, dict[str, object]] = {}
         for change in creates:
             spec = change.spec or {}
-            earlier = self.interrupted_alerts.get(change.address)
+            earlier = self.interrupted_alerts.get(change.step_key)
             if earlier is not None and earlier.same_spec(spec):
                 create = AlertCreate(spec=spec, before=earlier.before)
             else:
                 create = AlertCreate(
                     spec=spec, before=frozenset(a.id for a in self.alerts_listed[spec["scope"]])
                 )
-            self.alert_snapshots[change.address] = create
-            details[change.address] = create.detail()
+            self.alert_snapshots[change.step_key] = create
+            details[change.step_key] = create.detail()
         return details
 
     # ---- alerts --------------------------------------------------------------------------------------
 
-    def _spendalert(self, change: ResourceChange) -> StepOutput:
+    def spend_alert(self, change: ResourceChange) -> StepOutput:
         key = ResourceKey(kind=Kind.SPEND_ALERT, name=change.name)
         spec = change.spec or {}
         if change.action is Action.DELETE:
@@ -147,14 +155,14 @@ class SpendSteps:
         # Identical alerts are created one at a time: two recoveries in flight together could each find
         # the other's alert, or both the same one.
         with self._one_at_a_time(spec):
-            create = self.alert_snapshots.get(change.address)
+            create = self.alert_snapshots.get(change.step_key)
             if create is None:  # a step run without the executor's snapshot takes its own
                 listed = self._call(
                     lambda: self.target.handlers[Kind.SPEND_ALERT].read_all(spec["scope"]), admin=True
                 )
                 create = AlertCreate(spec=spec, before=frozenset(a.id for a in listed))
             live: LiveSpendAlert | None = None
-            earlier = self.interrupted_alerts.get(change.address)
+            earlier = self.interrupted_alerts.get(change.step_key)
             if earlier is not None and earlier.same_spec(spec):
                 # A dead run journalled this create: the snapshot's own listing shows whether it landed.
                 live = self._new_alert(change, create, self.alerts_listed.get(create.scope))
@@ -166,7 +174,7 @@ class SpendSteps:
                 )
             assert live is not None
             with self.ids.lock:
-                self.known_ids.add(live.id)  # an identical alert's lost create must not find this one
+                self.claim(live.id)  # an identical alert's lost create must not find this one
             return live
 
     def _new_alert(
@@ -197,26 +205,26 @@ class SpendSteps:
         return new[0] if new else None
 
     def _delete_alert(self, change: ResourceChange, key: ResourceKey) -> StepOutput:
-        scope = change.attributes.get("scope")
-        if not isinstance(scope, str) or not scope:
+        scope = change.payload_as(SpendAlertPayload).scope
+        if not scope:
             if change.live_hash is not None:
                 # A plan that saw the alert but not where it lives (made before scopes were recorded).
                 raise StalePlan(f"{change.address}: the plan does not say the alert's scope; plan again")
-            return StepOutput(change.platform_id, deletes=[(key, None)], note="already gone")
+            return StepOutput(change.platform_id, deletes=[key], note="already gone")
         self._call(
             lambda: self.target.handlers[Kind.SPEND_ALERT].delete(Ref(change.platform_id or "", scope)),
             admin=True,
         )
-        return StepOutput(change.platform_id, deletes=[(key, None)])
+        return StepOutput(change.platform_id, deletes=[key])
 
     # ---- limits --------------------------------------------------------------------------------------
 
-    def _spendlimit(self, change: ResourceChange) -> StepOutput:
+    def spend_limit(self, change: ResourceChange) -> StepOutput:
         key = ResourceKey(kind=Kind.SPEND_LIMIT, name=change.name)
         if change.action is Action.DELETE:
             scope = change.platform_id or ""
             self._call(lambda: self.target.handlers[Kind.SPEND_LIMIT].delete(Ref(scope)), admin=True)
-            return StepOutput(change.platform_id, deletes=[(key, None)])
+            return StepOutput(change.platform_id, deletes=[key])
         spec = change.spec or {}
         live = self._call(lambda: self.target.handlers[Kind.SPEND_LIMIT].create(Write(spec)), admin=True)
         record = inventory_record(

@@ -12,31 +12,32 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from threading import Lock
 from typing import Any
 
 from reconciler.apply.outputs import Ids, StepOutput, inventory_record
-from reconciler.apply.spend_steps import AlertCreate, SpendSteps
+from reconciler.apply.spend_steps import SpendSteps
 from reconciler.apply.uploads import PURPOSE, find_upload, upload_detail, upload_record
 from reconciler.calls.retry import Pacer, Retrier
 from reconciler.errors import NotFound, RateLimited, StalePlan, TemporaryPlatformError
 from reconciler.model import labels
 from reconciler.model.canonical import sha256_hex
 from reconciler.model.desired import Kind, ResourceKey
-from reconciler.model.live import LiveAssistant, LiveFile, LiveSpendAlert, LiveVectorStore
-from reconciler.model.stored import Acceptance, InventoryRecord, VersionRecord
+from reconciler.model.live import LiveAssistant, LiveFile, LiveVectorStore
+from reconciler.model.stored import InventoryRecord, VersionRecord
 from reconciler.model.waits import Wait, WaitObserver, WaitReason
 from reconciler.plan import normalise
 from reconciler.plan.definition import Action, ResourceChange
+from reconciler.plan.payloads import AssistantPayload, AttachmentPayload, FilePayload
 from reconciler.targets.base import Target
 from reconciler.targets.handlers import CODE_FILES, VECTOR_STORES, Ref, Write
 
 INGESTION_POLL_SECONDS = 0.2
-ATTACHMENT = Kind.VECTOR_STORE_FILE.value
+
+Step = Callable[[ResourceChange], StepOutput]
 
 
 @dataclass
-class Steps(SpendSteps):
+class Steps:
     target: Target
     root: Path
     retrier: Retrier
@@ -50,21 +51,30 @@ class Steps(SpendSteps):
     interrupted_uploads: set[str] = field(default_factory=set)  # file steps a dead run of this plan started
     # Platform ids already taken: the inventory's, and the spend alerts this apply created (under ids.lock).
     known_ids: set[str] = field(default_factory=set)
-    spec_locks: dict[str, Lock] = field(default_factory=dict)  # spend-alert spec -> its creates' lock
     # The inventory as this apply found it: what a store-only update (protect) rewrites.
     records: Mapping[ResourceKey, InventoryRecord] = field(default_factory=dict)
-    interrupted_alerts: dict[str, AlertCreate] = field(default_factory=dict)  # see apply.spend_steps
-    alert_snapshots: dict[str, AlertCreate] = field(default_factory=dict)
-    alerts_listed: dict[str, list[LiveSpendAlert]] = field(default_factory=dict)
+    spend: SpendSteps = field(init=False)  # spend alerts and limits, sent through this object's calls
+    table: Mapping[Kind, Step] = field(init=False)  # the step for each kind a plan changes
+
+    def __post_init__(self) -> None:
+        self.spend = SpendSteps(
+            self.target, self.pacer, self.ids, call=self._call, owned=self._owned, claim=self._claim
+        )
+        self.table = {
+            Kind.FILE: self._file,
+            Kind.VECTOR_STORE: self._vector_store,
+            Kind.VECTOR_STORE_FILE: self._vector_store_file,
+            Kind.ASSISTANT: self._assistant,
+            Kind.SPEND_ALERT: self.spend.spend_alert,
+            Kind.SPEND_LIMIT: self.spend.spend_limit,
+        }
 
     def run(self, change: ResourceChange) -> StepOutput:
         if change.action is Action.NOOP:
             return self._adopt(change)
         if change.store_only:
             return self._record_settings(change)
-        handler = getattr(self, f"_{change.kind.lower()}")
-        result: StepOutput = handler(change)
-        return result
+        return self.table[change.kind](change)
 
     # ---- helpers -----------------------------------------------------------------------------------
 
@@ -90,14 +100,17 @@ class Steps(SpendSteps):
         with self.ids.lock:
             return set(self.known_ids)
 
+    def _claim(self, platform_id: str) -> None:
+        self.known_ids.add(platform_id)  # the caller holds ids.lock
+
     # ---- vector stores -----------------------------------------------------------------------------
 
-    def _vectorstore(self, change: ResourceChange) -> StepOutput:
+    def _vector_store(self, change: ResourceChange) -> StepOutput:
         key = ResourceKey(kind=Kind.VECTOR_STORE, name=change.name)
         if change.action is Action.DELETE:
             assert change.platform_id is not None
             self._call(lambda: self.target.handlers[Kind.VECTOR_STORE].delete(Ref(change.platform_id or "")))
-            return StepOutput(change.platform_id, deletes=[(key, None)])
+            return StepOutput(change.platform_id, deletes=[key])
         spec = change.spec or {}
         metadata = labels.with_labels(
             spec["metadata"], owner=self.owner, name=change.name, fingerprint=change.fingerprint
@@ -128,7 +141,7 @@ class Steps(SpendSteps):
         key = ResourceKey(kind=Kind.FILE, name=change.name)
         if change.action is Action.DELETE:
             self._call(lambda: self.target.handlers[Kind.FILE].delete(Ref(change.platform_id or "")))
-            return StepOutput(change.platform_id, deletes=[(key, None)])
+            return StepOutput(change.platform_id, deletes=[key])
         spec = change.spec or {}
         content = (self.root / change.name).read_bytes()
         if sha256_hex(content) != spec["sha256"]:
@@ -142,7 +155,8 @@ class Steps(SpendSteps):
             return found[0] if found else None
 
         # A dead run may have sent this upload: look first, retried like any call.
-        live: LiveFile | None = self.retrier.run(ours) if change.address in self.interrupted_uploads else None
+        interrupted = change.step_key in self.interrupted_uploads
+        live: LiveFile | None = self.retrier.run(ours) if interrupted else None
         if live is None:
             live = self._call(
                 lambda: self.target.handlers[Kind.FILE].create(
@@ -153,8 +167,8 @@ class Steps(SpendSteps):
         assert live is not None
         with self.ids.lock:
             self.ids.files[change.name] = live.id
-        retire = change.attributes.get("retire")
-        if isinstance(retire, str) and retire != live.id:
+        retire = change.payload_as(FilePayload).retire
+        if retire is not None and retire != live.id:
             self._delete_retired(retire)
         # Otherwise a replaced upload's old file is deleted by the attachment step that stops using it.
         note = f"previous upload {change.platform_id} retired" if change.action is Action.REPLACE else None
@@ -168,12 +182,14 @@ class Steps(SpendSteps):
 
     # ---- attachments -------------------------------------------------------------------------------
 
-    def _vectorstorefile(self, change: ResourceChange) -> StepOutput:
-        store_name, _, path = change.name.partition("/")
-        key = ResourceKey(kind=Kind.VECTOR_STORE, name=store_name)
+    def _vector_store_file(self, change: ResourceChange) -> StepOutput:
+        # By name: an unrecorded attachment's address also names its platform id.
+        key = ResourceKey(kind=Kind.VECTOR_STORE_FILE, name=change.name)
+        store_name, path = key.store_and_path
+        extra = change.payload_as(AttachmentPayload)
         if change.action is Action.DELETE:
-            store_id = str(change.attributes.get("store_id") or self.ids.stores.get(store_name, ""))
-            if change.attributes.get("unrecorded"):
+            store_id = extra.store_id or self.ids.stores.get(store_name, "")
+            if extra.unrecorded:
                 # Nothing records it, so nothing is forgotten; gone already is as good as detached.
                 with contextlib.suppress(NotFound):
                     self._call(
@@ -181,7 +197,7 @@ class Steps(SpendSteps):
                             Ref(change.platform_id or "", store_id)
                         )
                     )
-                if change.attributes.get("delete_upload"):
+                if extra.delete_upload:
                     self._delete_retired(change.platform_id or "")
                 return StepOutput(change.platform_id)
             if store_id:
@@ -190,7 +206,7 @@ class Steps(SpendSteps):
                         Ref(change.platform_id or "", store_id)
                     )
                 )
-            return StepOutput(change.platform_id, deletes=[(key, path)])
+            return StepOutput(change.platform_id, deletes=[key])
         spec = change.spec or {}
         store_id = self.ids.stores[store_name]
         file_id = self.ids.files[path]
@@ -201,15 +217,15 @@ class Steps(SpendSteps):
                     Ref(file_id, store_id), Write({"attributes": attributes}, parent=store_id)
                 )
             )
-            if change.adopt and change.attributes.get("status") != "completed":
+            if change.adopt and extra.status != "completed":
                 self._await_ingestion(store_id, file_id, path)
         else:
             if change.action is Action.REPLACE and change.platform_id and change.platform_id != file_id:
                 old = change.platform_id
                 self._call(lambda: self.target.handlers[Kind.VECTOR_STORE_FILE].delete(Ref(old, store_id)))
                 self._call(lambda: self.target.handlers[Kind.FILE].delete(Ref(old)))
-            retire = change.attributes.get("retire")
-            if isinstance(retire, str) and retire != file_id:
+            retire = extra.retire
+            if retire is not None and retire != file_id:
                 self._delete_retired(retire)
             self._call(
                 lambda: self.target.handlers[Kind.VECTOR_STORE_FILE].create(
@@ -271,20 +287,21 @@ class Steps(SpendSteps):
         key = ResourceKey(kind=Kind.ASSISTANT, name=change.name)
         if change.action is Action.DELETE:
             # Every recorded version goes with the assistant; its history stays in the store.
-            for platform_id in [change.platform_id or "", *change.attributes.get("versions", [])]:
+            others = change.payload_as(AssistantPayload).versions or ()
+            for platform_id in [change.platform_id or "", *others]:
                 self._delete_assistant(platform_id)
-            return StepOutput(change.platform_id, deletes=[(key, None)], destroyed=change.name)
+            return StepOutput(change.platform_id, deletes=[key], destroyed=change.name)
         spec = change.spec or {}
-        version = change.attributes.get("version") or {}
-        number = version.get("number")
-        keep = change.attributes.get("keep_labels") or {}
+        extra = change.payload_as(AssistantPayload)
+        version, keep = extra.version, extra.keep_labels
+        number = version.number if version else None
         metadata = labels.with_labels(
             spec["metadata"],
             owner=self.owner,
             name=change.name,
             fingerprint=change.fingerprint,
-            version=str(number) if number else keep.get("version"),
-            parent=str(version["parent"]) if version.get("parent") else keep.get("parent"),
+            version=str(number) if number else keep.version if keep else None,
+            parent=str(version.parent) if version and version.parent else keep.parent if keep else None,
         )
         stores = [self.ids.stores[n] for n in spec["file_search_vector_stores"]]
         files = [self.ids.files[p] for p in spec["code_interpreter_files"]]
@@ -302,7 +319,7 @@ class Steps(SpendSteps):
                 ),
                 recover=lambda: mine(self.target.handlers[Kind.ASSISTANT].recover(Write(spec, metadata))),
             )
-        elif version.get("reuse") and not change.attributes.get("metadata_changes"):
+        elif version is not None and version.reuse and not extra.metadata_changes:
             live = self._live_after_pointer_move(change)
         else:
             live = self._call(
@@ -330,34 +347,33 @@ class Steps(SpendSteps):
         return found
 
     def _versioned(self, change: ResourceChange, output: StepOutput, platform_id: str) -> StepOutput:
-        version = change.attributes.get("version") or {}
-        number = version.get("number")
-        if not number:
+        if not isinstance(change.payload, AssistantPayload):  # an adopted store or spend control
             return output
-        if change.action is Action.CREATE or version.get("record"):
+        version, verdict = change.payload.version, change.payload.verdict
+        if version is None or not version.number:
+            return output
+        number = version.number
+        if change.action is Action.CREATE or version.record:
             output.version = VersionRecord(
                 assistant=change.name,
-                number=int(number),
+                number=number,
                 platform_id=platform_id,
                 fingerprint=change.fingerprint or "",
-                parent=version.get("parent"),
+                parent=version.parent,
                 created_at=time.time(),
-                verdict=change.attributes.get("verdict") or {},
+                verdict=verdict.model_dump(mode="json") if verdict else {},
             )
         reason = change.reason
-        verdict = change.attributes.get("verdict") or {}
-        accepted = verdict.get("accepted")
-        if accepted:
-            reason += f"; breaking change accepted: {accepted}"
-        if verdict.get("acceptance"):
-            output.accepted = Acceptance.model_validate(verdict["acceptance"])
-        output.pointer = (change.name, int(number), reason)
+        if verdict is not None and verdict.accepted:
+            reason += f"; breaking change accepted: {verdict.accepted}"
+        if verdict is not None and verdict.acceptance is not None:
+            output.accepted = verdict.acceptance
+        output.pointer = (change.name, number, reason)
         return output
 
     def _record_settings(self, change: ResourceChange) -> StepOutput:
         """Only store-held settings changed: rewrite the record with them, everything else as it was."""
-        key = ResourceKey(kind=Kind(change.kind), name=change.name)
-        recorded = self.records.get(key)
+        recorded = self.records.get(change.address)
         if recorded is None:
             raise StalePlan(f"{change.address} is no longer in the state's inventory; plan again")
         record = recorded.model_copy(update={"protect": change.protect})
@@ -366,19 +382,19 @@ class Steps(SpendSteps):
     def _adopt(self, change: ResourceChange) -> StepOutput:
         """A no-op that must still be written down: adopting an object equal to the desired spec."""
         assert change.platform_id is not None
-        if change.kind == Kind.FILE.value:
+        if change.kind is Kind.FILE:
             return self._adopt_upload(change, change.platform_id)
-        if change.kind == ATTACHMENT:
+        if change.kind is Kind.VECTOR_STORE_FILE:
             return self._adopt_attachment(change, change.platform_id)
         record = InventoryRecord(
-            key=ResourceKey(kind=Kind(change.kind), name=change.name),
+            key=ResourceKey(kind=change.kind, name=change.name),
             platform_id=change.platform_id,
             fingerprint=change.fingerprint or "",
             live_hash=change.live_hash or "",
             protect=change.protect,
             attributes={"spec": change.spec or {}},
         )
-        if change.kind == Kind.VECTOR_STORE.value:
+        if change.kind is Kind.VECTOR_STORE:
             with self.ids.lock:
                 self.ids.stores[change.name] = change.platform_id
         output = StepOutput(change.platform_id, upserts=[record], note="adopted")
@@ -389,18 +405,16 @@ class Steps(SpendSteps):
         spec = change.spec or {}
         with self.ids.lock:
             self.ids.files[change.name] = platform_id
-        filename = change.attributes.get("filename")
-        record = upload_record(
-            change.name, platform_id, spec["sha256"], filename if isinstance(filename, str) else None
-        )
+        filename = change.payload_as(FilePayload).filename
+        record = upload_record(change.name, platform_id, spec["sha256"], filename)
         return StepOutput(platform_id, upserts=[record], note="adopted")
 
     def _adopt_attachment(self, change: ResourceChange, platform_id: str) -> StepOutput:
         """An attachment in our store whose attributes name this path and content, as we attached it
         (a killed apply's, still being indexed maybe: then it is waited for, as after attaching)."""
-        store_name, _, path = change.name.partition("/")
+        store_name, path = change.address.store_and_path
         store_id = self.ids.stores[store_name]
-        if change.attributes.get("status") != "completed":
+        if change.payload_as(AttachmentPayload).status != "completed":
             self._await_ingestion(store_id, platform_id, path)
         record = _attachment_record(store_name, path, store_id, platform_id, change.spec or {})
         return StepOutput(platform_id, upserts=[record], note="adopted")
@@ -414,10 +428,10 @@ def _attachment_record(
     store_name: str, path: str, store_id: str, file_id: str, spec: Mapping[str, Any]
 ) -> InventoryRecord:
     return InventoryRecord(
-        key=ResourceKey(kind=Kind.VECTOR_STORE, name=store_name),
+        key=ResourceKey.attachment(store_name, path),
         platform_id=file_id,
         fingerprint=spec["sha256"][:16],
-        attributes={"path": path, "store_id": store_id, "sha256": spec["sha256"]},
+        attributes={"store_id": store_id, "sha256": spec["sha256"]},
     )
 
 

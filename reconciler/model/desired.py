@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
 
 class Frozen(BaseModel):
@@ -27,7 +27,12 @@ class Kind(StrEnum):
 
 
 class ResourceKey(Frozen):
-    """How a resource is named across plan, store and messages: `Assistant/CorporateAssist`."""
+    """How a resource is named across plan, store and messages, and a plan change's address:
+    `Assistant/CorporateAssist`, `VectorStoreFile/Policies/docs/rules.md`.
+
+    It is written as that one string wherever it is serialised (a saved plan, rendered JSON), and read
+    back from it, so users see the same address the plan's code holds as a value.
+    """
 
     kind: Kind
     name: str
@@ -39,6 +44,34 @@ class ResourceKey(Frozen):
     def parse(cls, text: str) -> ResourceKey:
         kind, _, name = text.partition("/")
         return cls(kind=Kind(kind), name=name)
+
+    @classmethod
+    def attachment(cls, store: str, path: str) -> ResourceKey:
+        """A vector-store file: `VectorStoreFile/<store>/<path>` (store names hold no `/`)."""
+        return cls(kind=Kind.VECTOR_STORE_FILE, name=f"{store}/{path}")
+
+    @property
+    def store_and_path(self) -> tuple[str, str]:
+        """A vector-store file's store name and project path."""
+        store, _, path = self.name.partition("/")
+        return store, path
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            kind, sep, name = value.partition("/")
+            if not sep:
+                raise ValueError(f"{value!r} is not an address of the form Kind/name")
+            return {"kind": kind, "name": name}
+        return value
+
+    @model_serializer(mode="plain")
+    def _to_text(self) -> str:
+        return str(self)
+
+    def __lt__(self, other: ResourceKey) -> bool:
+        return str(self) < str(other)
 
 
 class BuiltinTool(StrEnum):

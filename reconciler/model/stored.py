@@ -16,8 +16,8 @@ class InventoryRecord(Frozen):
     """A platform object we created or adopted. Only objects in the inventory (and labelled) are ever
     updated or deleted.
 
-    `key` names the resource (`VectorStoreFile` entries use `VectorStore/<store>` plus `path` in
-    `attributes`). `fingerprint` is the desired-spec hash applied last; `live_hash` is the hash of the live
+    `key` names the resource (a vector-store file: `VectorStoreFile/<store>/<path>`). `fingerprint` is
+    the desired-spec hash applied last; `live_hash` is the hash of the live
     object as read right after that apply, so a later read that differs is drift.
     """
 
@@ -28,6 +28,24 @@ class InventoryRecord(Frozen):
     protect: bool = False
     attributes: dict[str, Any] = Field(default_factory=dict)
     updated_at: float = 0.0
+
+    @property
+    def applied_spec(self) -> dict[str, Any] | None:
+        """The live spec the last apply left (`spec`): what drift is shown against."""
+        spec = self.attributes.get("spec")
+        return spec if isinstance(spec, dict) else None
+
+    @property
+    def sha256(self) -> str | None:
+        """The content an upload or attachment record holds."""
+        value = self.attributes.get("sha256")
+        return value if isinstance(value, str) else None
+
+    @property
+    def store_id(self) -> str:
+        """The vector store an attachment record's file is attached to ("" when not recorded)."""
+        value = self.attributes.get("store_id")
+        return value if isinstance(value, str) else ""
 
 
 class VersionRecord(Frozen):
@@ -87,6 +105,6 @@ class StoredState(Frozen):
 
     def record(self, key: ResourceKey) -> InventoryRecord | None:
         for rec in self.inventory:
-            if rec.key == key and "path" not in rec.attributes:
+            if rec.key == key:
                 return rec
         return None

@@ -12,16 +12,22 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from reconciler.errors import PlanFileError
 from reconciler.model import labels
 from reconciler.model.canonical import sha256_hex
-from reconciler.model.desired import Frozen
+from reconciler.model.desired import Frozen, Kind, ResourceKey
+from reconciler.plan.payloads import PAYLOADS, AssistantPayload, NoPayload, Payload
+from reconciler.plan.payloads import FieldChange as FieldChange  # noqa: PLC0414  (re-exported)
 
-FORMAT_VERSION = "1.2"  # 1.1: `owner`; 1.2: `summary.adopt`
+# 1.1: `owner`; 1.2: `summary.adopt`; 2.0: kinds, addresses and typed payloads (`payload`, not `attributes`)
+FORMAT_VERSION = "2.0"
+RENEW = "make a new plan with `reconcile plan -out FILE`"
+
+P = TypeVar("P", bound=Frozen)
 
 
 class Action(StrEnum):
@@ -59,15 +65,6 @@ SYMBOLS: dict[Action, str] = {
 }
 
 
-class FieldChange(Frozen):
-    """One field-level difference. `path` is dotted (`tools[create_meeting].parameters.required`)."""
-
-    path: str
-    before: Any = None
-    after: Any = None
-    kind: str = "changed"  # changed | added | removed
-
-
 class ResourceChange(Frozen):
     """What the plan does to one resource, and why.
 
@@ -77,8 +74,8 @@ class ResourceChange(Frozen):
     saw (None when there was none); `depends_on` lists addresses that must be applied first.
     """
 
-    address: str
-    kind: str
+    address: ResourceKey
+    kind: Kind
     name: str
     stage: Stage
     action: Action
@@ -88,14 +85,41 @@ class ResourceChange(Frozen):
     fingerprint: str | None = None
     live_hash: str | None = None
     changes: tuple[FieldChange, ...] = ()
-    depends_on: tuple[str, ...] = ()
+    depends_on: tuple[ResourceKey, ...] = ()
     protect: bool = False
     adopt: bool = False  # a labelled object missing from the inventory is taken over, not recreated
-    attributes: dict[str, Any] = Field(default_factory=dict)
+    payload: Payload = NoPayload()  # the kind's own (`plan.payloads.PAYLOADS`), an empty one when not given
+
+    @model_validator(mode="before")
+    @classmethod
+    def _payload_of_kind(cls, data: Any) -> Any:
+        """The payload's type is the change's kind's: a saved plan's payload is read as that type."""
+        if isinstance(data, dict):
+            kind = Kind(str(data.get("kind")))
+            if not isinstance(data.get("payload"), PAYLOADS[kind]):
+                data = {**data, "payload": PAYLOADS[kind].model_validate(data.get("payload") or {})}
+        return data
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ResourceChange:
+        if self.address.kind is not self.kind or not isinstance(self.payload, PAYLOADS[self.kind]):
+            raise ValueError(f"{self.address}: address, kind {self.kind} and payload disagree")
+        return self
+
+    def payload_as(self, kind: type[P]) -> P:
+        """The payload as the type this kind's step or renderer expects."""
+        if not isinstance(self.payload, kind):
+            raise TypeError(f"{self.address} carries a {type(self.payload).__name__}, not a {kind.__name__}")
+        return self.payload
 
     @property
     def symbol(self) -> str:
         return SYMBOLS[self.action]
+
+    @property
+    def step_key(self) -> str:
+        """The apply journal's key for this change's step (and its line in apply's report)."""
+        return str(self.address)
 
     @property
     def store_only(self) -> bool:
@@ -105,7 +129,7 @@ class ResourceChange(Frozen):
             self.action is Action.UPDATE
             and bool(self.changes)
             and all(c.path in STORE_ONLY_FIELDS for c in self.changes)
-            and "version" not in self.attributes
+            and not (isinstance(self.payload, AssistantPayload) and self.payload.version is not None)
         )
 
 
@@ -137,7 +161,7 @@ def settings_reason(changes: tuple[FieldChange, ...]) -> str:
 class Drift(Frozen):
     """A managed object changed outside the tool since the last apply."""
 
-    address: str
+    address: ResourceKey
     platform_id: str
     reason: str
     changes: tuple[FieldChange, ...] = ()
@@ -207,14 +231,11 @@ class Plan(Frozen):
         """Compatibility-policy violations no `acceptBreaking` reason covers: such a plan must not apply."""
         out: list[str] = []
         for change in self.changes:
-            verdict = change.attributes.get("verdict")
-            if (
-                isinstance(verdict, dict)
-                and not verdict.get("satisfied", True)
-                and not verdict.get("accepted")
-            ):
-                policy = verdict.get("policy", "?")
-                out.extend(f"{change.address}: {v} (policy: {policy})" for v in verdict.get("violations", []))
+            verdict = change.payload.verdict if isinstance(change.payload, AssistantPayload) else None
+            if verdict is not None and verdict.blocking:
+                out.extend(
+                    f"{change.address}: {v} (policy: {verdict.policy})" for v in verdict.violations or ()
+                )
         return out
 
     def acceptance_notes(self) -> list[str]:
@@ -222,13 +243,12 @@ class Plan(Frozen):
         another change, or does not list them): what the user must change to ship the plan."""
         out: list[str] = []
         for change in self.changes:
-            verdict = change.attributes.get("verdict")
-            note = verdict.get("acceptance_note") if isinstance(verdict, dict) else None
-            if note:
-                out.append(f"{change.address}: {note}")
+            verdict = change.payload.verdict if isinstance(change.payload, AssistantPayload) else None
+            if verdict is not None and verdict.acceptance_note:
+                out.append(f"{change.address}: {verdict.acceptance_note}")
         return out
 
-    def by_address(self) -> dict[str, ResourceChange]:
+    def by_address(self) -> dict[ResourceKey, ResourceChange]:
         return {c.address: c for c in self.changes}
 
     def to_json(self) -> str:
@@ -246,6 +266,7 @@ class Plan(Frozen):
         try:
             plan = cls.model_validate_json(text)
         except ValidationError as exc:
+            _refuse_other_format(source, _format_version(text))
             # The first error's place and message only: never the input, which may be a whole file.
             first = exc.errors(include_url=False, include_input=False, include_context=False)[0]
             where = ".".join(str(part) for part in first["loc"])
@@ -253,6 +274,7 @@ class Plan(Frozen):
                 f"{source}: not a saved plan: {where + ': ' if where else ''}{first['msg']}"
             ) from None
         plan.verify_id(source)
+        _refuse_other_format(source, plan.format_version)
         return plan
 
     def content_id(self) -> str:
@@ -283,6 +305,32 @@ class Plan(Frozen):
         if self.plan_id != actual:
             raise PlanFileError(
                 f"{source}: its content does not hash to its plan_id {self.plan_id or '(none)'} "
-                f"(it hashes to {actual}): the plan was edited after it was saved; make a new plan "
-                "with `reconcile plan -out FILE` and apply that"
+                f"(it hashes to {actual}): the plan was edited after it was saved; {RENEW} and apply that"
             )
+
+
+class _Version(BaseModel):
+    """Only a saved plan's `format_version`, whatever else it holds: read before the plan itself."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    format_version: Any = None
+
+
+def _format_version(text: str | bytes) -> str | None:
+    """The saved plan's format version, when it is a JSON object naming one (else the full parse says
+    what is wrong with it)."""
+    try:
+        found = _Version.model_validate_json(text).format_version
+    except ValidationError:
+        return None
+    return found if isinstance(found, str) else None
+
+
+def _refuse_other_format(source: str, version: str | None) -> None:
+    """One line for a plan saved by another format: its changes cannot be read as this one's."""
+    if version is not None and version != FORMAT_VERSION:
+        raise PlanFileError(
+            f"{source}: a saved plan of format {version}, which this reconciler (format {FORMAT_VERSION}) "
+            f"does not read; {RENEW}"
+        )

@@ -10,11 +10,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from reconciler.model import labels
-from reconciler.model.desired import DesiredState, Kind, SourceFile, VectorStore
+from reconciler.model.desired import DesiredState, Kind, ResourceKey, SourceFile, VectorStore
 from reconciler.model.live import LiveFile, LiveState, LiveVectorStore, LiveVectorStoreFile
 from reconciler.model.specs import vector_store_spec
 from reconciler.model.stored import InventoryRecord, StoredState
 from reconciler.plan.definition import Action, FieldChange, ResourceChange, Stage
+from reconciler.plan.payloads import AttachmentPayload, FilePayload
 
 
 def file_attributes(source: SourceFile) -> dict[str, str | float | bool]:
@@ -52,7 +53,7 @@ def plan_uploads(
     for path, source in sorted(wanted.items()):
         rec = records.get(path)
         spec = {"path": path, "sha256": source.sha256, "size": source.size}
-        address = f"File/{path}"
+        address = ResourceKey(kind=Kind.FILE, name=path)
         found = ours.upload(source) if rec is None else None
         if found is not None:
             changes.append(
@@ -60,19 +61,19 @@ def plan_uploads(
                     update={
                         "platform_id": found.id,
                         "adopt": True,
-                        "attributes": {"filename": found.filename},
+                        "payload": FilePayload(filename=found.filename),
                     }
                 )
             )
         elif rec is None:
             changes.append(_upload(address, path, spec, Action.CREATE, "new file", None))
-        elif rec.attributes.get("sha256") != source.sha256:
-            change = FieldChange(path="sha256", before=rec.attributes.get("sha256"), after=source.sha256)
+        elif rec.sha256 != source.sha256:
+            change = FieldChange(path="sha256", before=rec.sha256, after=source.sha256)
             replace = _upload(address, path, spec, Action.REPLACE, "content changed", rec, (change,))
             if rec.platform_id not in attached and path not in interpreted:
                 # No attachment records the old upload (an apply died between uploading and attaching
                 # it), so no attachment step will delete it: this step does, once the new one is sent.
-                replace = replace.model_copy(update={"attributes": {"retire": rec.platform_id}})
+                replace = replace.model_copy(update={"payload": FilePayload(retire=rec.platform_id)})
             changes.append(replace)
         else:
             changes.append(_upload(address, path, spec, Action.NOOP, "content unchanged", rec))
@@ -80,8 +81,8 @@ def plan_uploads(
         if path not in wanted:
             changes.append(
                 ResourceChange(
-                    address=f"File/{path}",
-                    kind=Kind.FILE.value,
+                    address=ResourceKey(kind=Kind.FILE, name=path),
+                    kind=Kind.FILE,
                     name=path,
                     stage=Stage.FILES,
                     action=Action.DELETE,
@@ -135,7 +136,7 @@ class _Ours:
 
 
 def _upload(
-    address: str,
+    address: ResourceKey,
     path: str,
     spec: dict[str, Any],
     action: Action,
@@ -145,7 +146,7 @@ def _upload(
 ) -> ResourceChange:
     return ResourceChange(
         address=address,
-        kind=Kind.FILE.value,
+        kind=Kind.FILE,
         name=path,
         stage=Stage.FILES,
         action=action,
@@ -170,7 +171,8 @@ def plan_attachments(
     changes: list[ResourceChange] = []
     by_store: dict[str, dict[str, InventoryRecord]] = {}
     for rec in _attachment_records(stored):  # indexed once: per-store scans made large plans quadratic
-        by_store.setdefault(rec.key.name, {})[str(rec.attributes.get("path"))] = rec
+        store_name, path = rec.key.store_and_path
+        by_store.setdefault(store_name, {})[path] = rec
     retirable = _retirable(stored, by_store, live_by_id, store_ids)
     for name in sorted(set(desired.vector_stores) | set(by_store)):
         store = desired.vector_stores.get(name)
@@ -206,7 +208,7 @@ def _retirable(
 
 
 def _attachment_records(stored: StoredState) -> Iterable[InventoryRecord]:
-    return (r for r in stored.inventory if r.key.kind is Kind.VECTOR_STORE and "path" in r.attributes)
+    return (r for r in stored.inventory if r.key.kind is Kind.VECTOR_STORE_FILE)
 
 
 def _store_attachments(
@@ -222,7 +224,7 @@ def _store_attachments(
     out: list[ResourceChange] = []
     wanted = {f.path: f for f in files}
     for path, source in sorted(wanted.items()):
-        address = f"VectorStoreFile/{name}/{path}"
+        address = ResourceKey.attachment(name, path)
         attributes = file_attributes(source)
         chunking = (
             vector_store_spec(store)["chunking"] if isinstance(store, VectorStore) else {"type": "auto"}
@@ -239,8 +241,8 @@ def _store_attachments(
         adopt = rec is None and _attached_as_ours(live_files.get(file_ids.get(path, "")), source)
         if adopt:
             live_file = live_files[file_ids[path]]
-        deps = (f"File/{path}", f"VectorStore/{name}")
-        base = {"address": address, "kind": "VectorStoreFile", "name": f"{name}/{path}", "spec": spec}
+        deps = (ResourceKey(kind=Kind.FILE, name=path), ResourceKey(kind=Kind.VECTOR_STORE, name=name))
+        base = {"address": address, "kind": Kind.VECTOR_STORE_FILE, "name": address.name, "spec": spec}
         if adopt and live_file is not None:
             same = dict(live_file.attributes) == attributes
             out.append(
@@ -253,7 +255,7 @@ def _store_attachments(
                     changes=() if same else _attribute_changes(live_file, attributes),
                     depends_on=deps,
                     adopt=True,
-                    attributes={"status": live_file.status},  # not `completed`: apply waits for it
+                    payload=AttachmentPayload(status=live_file.status),  # not `completed`: apply waits
                 )
             )
         elif rec is None or live_file is None:
@@ -266,7 +268,7 @@ def _store_attachments(
                     action=Action.CREATE,
                     reason=reason if retire is None else f"{reason}; its old upload {retire} is deleted",
                     depends_on=deps,
-                    attributes={"retire": retire} if retire else {},
+                    payload=AttachmentPayload(retire=retire),
                 )
             )
         elif live_file.attributes.get(labels.FILE_SHA256) != source.sha256:
@@ -310,14 +312,14 @@ def _store_attachments(
         if path not in wanted:
             out.append(
                 ResourceChange(
-                    address=f"VectorStoreFile/{name}/{path}",
-                    kind="VectorStoreFile",
-                    name=f"{name}/{path}",
+                    address=rec.key,
+                    kind=Kind.VECTOR_STORE_FILE,
+                    name=rec.key.name,
                     stage=Stage.VECTOR_STORE_FILES,
                     action=Action.DELETE,
                     reason="file removed from the store's manifest" if store else "store removed",
                     platform_id=rec.platform_id,
-                    attributes={"store_id": rec.attributes.get("store_id", "")},
+                    payload=AttachmentPayload(store_id=rec.store_id),
                 )
             )
     claimed = {rec.platform_id for rec in records.values()} | {c.platform_id for c in out if c.adopt}
@@ -342,18 +344,18 @@ def _unrecorded(
             continue
         out.append(
             ResourceChange(
-                address=f"VectorStoreFile/{name}/{path}#{live_file.id}",
-                kind="VectorStoreFile",
-                name=f"{name}/{path}",
+                address=ResourceKey.attachment(name, f"{path}#{live_file.id}"),
+                kind=Kind.VECTOR_STORE_FILE,
+                name=ResourceKey.attachment(name, path).name,
                 stage=Stage.VECTOR_STORE_FILES,
                 action=Action.DELETE,
                 reason=UNRECORDED,
                 platform_id=live_file.id,
-                attributes={
-                    "store_id": live_file.vector_store_id,
-                    "unrecorded": True,
-                    "delete_upload": live_file.id not in kept,
-                },
+                payload=AttachmentPayload(
+                    store_id=live_file.vector_store_id,
+                    unrecorded=True,
+                    delete_upload=live_file.id not in kept,
+                ),
             )
         )
     return out

@@ -36,6 +36,7 @@ from reconciler.plan.definition import (
 )
 from reconciler.plan.diff import field_changes
 from reconciler.plan.files import plan_attachments, plan_uploads
+from reconciler.plan.payloads import PAYLOADS, AssistantPayload, Payload, SpendAlertPayload
 from reconciler.plan.prepare import Names, Prepared
 from reconciler.plan.safety import refuse_foreign, refuse_unsafe
 from reconciler.plan.spend import recorded_scope, spend_warnings
@@ -65,7 +66,7 @@ def build_plan(
     """`prepared` holds digests computed while the platform was read (`plan.prepare`); entries that do
     not match these inputs are recomputed, so it changes how long planning takes, never the plan.
     `owner` is our owner label's value (`model.labels.owner_value`): only objects carrying it are adopted."""
-    records = {r.key: r for r in stored.inventory if "path" not in r.attributes}
+    records = {r.key: r for r in stored.inventory if r.key.kind is not Kind.VECTOR_STORE_FILE}
     refuse_foreign(live, stored, records, owner)
     names = Names.of(stored)
     if prepared is None:
@@ -153,7 +154,7 @@ def build_plan(
 
     refuse_unsafe(changes, records, allow_empty)
     order = {stage: i for i, stage in enumerate(STAGE_ORDER)}
-    changes.sort(key=lambda c: (order[c.stage], c.address))
+    changes.sort(key=lambda c: (order[c.stage], str(c.address)))
     plan = Plan(
         workspace=stored.workspace,
         owner=owner,
@@ -189,9 +190,7 @@ def _assistants(
     for name, assistant in sorted(desired.assistants.items()):
         rec = named.get(name)
         if rec is not None and rec.platform_id in live_specs:
-            _note_drift(
-                f"Assistant/{name}", rec, live_specs[rec.platform_id], drift, ctx.live_hash(rec.platform_id)
-            )
+            _note_drift(rec.key, rec, live_specs[rec.platform_id], drift, ctx.live_hash(rec.platform_id))
         out.append(versioning.plan_assistant(name, prepared.desired_for(name, assistant), ctx))
     for name, rec in sorted(named.items()):
         if name in desired.assistants:
@@ -204,8 +203,8 @@ def _assistants(
         )
         out.append(
             ResourceChange(
-                address=f"Assistant/{name}",
-                kind=Kind.ASSISTANT.value,
+                address=rec.key,
+                kind=Kind.ASSISTANT,
                 name=name,
                 stage=Stage.ASSISTANTS,
                 action=Action.DELETE,
@@ -214,7 +213,7 @@ def _assistants(
                 live_hash=fingerprint(live_specs[rec.platform_id]) if present else None,
                 changes=field_changes(live_specs[rec.platform_id], None) if present else (),
                 protect=rec.protect,
-                attributes={"versions": [v for v in versions if v != rec.platform_id]},
+                payload=AssistantPayload(versions=tuple(v for v in versions if v != rec.platform_id)),
             )
         )
     return out
@@ -242,7 +241,7 @@ def _plan_kind(
     kind_records = {k.name: r for k, r in records.items() if k.kind is kind}
     claimed = {r.platform_id for r in kind_records.values()}
     for name, spec in sorted(wanted.items()):
-        address = f"{kind.value}/{name}"
+        address = ResourceKey(kind=kind, name=name)
         rec = kind_records.get(name)
         make: Callable[..., ResourceChange] = _change_factory(
             kind, stage, name, address, spec, protect.get(name, False)
@@ -279,14 +278,14 @@ def _plan_kind(
     for name, rec in sorted(kind_records.items()):
         if name in wanted:
             continue
-        address = f"{kind.value}/{name}"
+        address = rec.key
         present = rec.platform_id in live
         if present:
             _note_drift(address, rec, live[rec.platform_id][1], drift)
         out.append(
             ResourceChange(
                 address=address,
-                kind=kind.value,
+                kind=kind,
                 name=name,
                 stage=stage,
                 action=Action.DELETE,
@@ -297,7 +296,7 @@ def _plan_kind(
                 live_hash=fingerprint(live[rec.platform_id][1]) if present else None,
                 changes=field_changes(live[rec.platform_id][1], None) if present else (),
                 protect=rec.protect,
-                attributes=_where(kind, rec, live),
+                payload=_where(kind, rec, live),
             )
         )
     return out
@@ -305,16 +304,15 @@ def _plan_kind(
 
 def _where(
     kind: Kind, rec: InventoryRecord, live: Mapping[str, tuple[Mapping[str, str], LiveSpec]]
-) -> dict[str, Any]:
+) -> Payload:
     """What a delete needs beyond the id: an alert's scope (its id alone does not say where it lives)."""
     if kind is not Kind.SPEND_ALERT:
-        return {}
-    scope = recorded_scope(rec, live)
-    return {"scope": scope} if scope else {}
+        return PAYLOADS[kind]()
+    return SpendAlertPayload(scope=recorded_scope(rec, live))
 
 
 def _change_factory(
-    kind: Kind, stage: Stage, name: str, address: str, spec: dict[str, Any], protect: bool
+    kind: Kind, stage: Stage, name: str, address: ResourceKey, spec: dict[str, Any], protect: bool
 ) -> Callable[..., ResourceChange]:
     def make(
         action: Action,
@@ -327,7 +325,7 @@ def _change_factory(
     ) -> ResourceChange:
         return ResourceChange(
             address=address,
-            kind=kind.value,
+            kind=kind,
             name=name,
             stage=stage,
             action=action,
@@ -366,12 +364,16 @@ def _adoptable(
 
 
 def _note_drift(
-    address: str, rec: InventoryRecord, live_spec: LiveSpec, drift: list[Drift], live_hash: str | None = None
+    address: ResourceKey,
+    rec: InventoryRecord,
+    live_spec: LiveSpec,
+    drift: list[Drift],
+    live_hash: str | None = None,
 ) -> None:
     if not rec.live_hash or (live_hash or fingerprint(live_spec)) == rec.live_hash:
         return
-    applied = rec.attributes.get("spec")
-    changes = field_changes(applied, live_spec) if isinstance(applied, dict) else ()
+    applied = rec.applied_spec
+    changes = field_changes(applied, live_spec) if applied is not None else ()
     drift.append(
         Drift(
             address=address,

@@ -32,8 +32,7 @@ class Names:
 
     @classmethod
     def of(cls, stored: StoredState) -> Names:
-        # Attachment records share the vector-store kind (they carry a path): only the objects themselves.
-        records = [r for r in stored.inventory if "path" not in r.attributes]
+        records = stored.inventory
         return cls(
             stores={r.platform_id: r.key.name for r in records if r.key.kind is Kind.VECTOR_STORE},
             files={r.platform_id: r.key.name for r in records if r.key.kind is Kind.FILE},

@@ -22,7 +22,7 @@ def refuse_foreign(
         return
     metadata: dict[str, Mapping[str, str]] = {a.id: a.metadata for a in live.assistants.values()}
     metadata.update((s.id, s.metadata) for s in live.vector_stores.values())
-    ours = {rec.platform_id: f"{key.kind.value}/{key.name}" for key, rec in records.items()}
+    ours = {rec.platform_id: str(key) for key, rec in records.items()}
     for version in stored.versions:
         if not version.deleted:
             ours.setdefault(version.platform_id, version_address(version))
@@ -30,7 +30,8 @@ def refuse_foreign(
 
 
 def version_address(version: VersionRecord) -> str:
-    return f"{Kind.ASSISTANT.value}/{version.assistant} v{version.number}"
+    """A version as messages name it: its assistant's address and its number."""
+    return f"{ResourceKey(kind=Kind.ASSISTANT, name=version.assistant)} v{version.number}"
 
 
 def refuse_owned_by_others(
@@ -55,13 +56,13 @@ def refuse_unsafe(
     changes: list[ResourceChange], records: Mapping[ResourceKey, InventoryRecord], allow_empty: bool
 ) -> None:
     """Refuse a plan that deletes a protected object, or every managed object without `allow_empty`."""
-    protected = [c.address for c in changes if c.action in (Action.DELETE, Action.REPLACE) and c.protect]
+    protected = [str(c.address) for c in changes if c.action in (Action.DELETE, Action.REPLACE) and c.protect]
     if protected:
         raise PlanRejected(
             f"refusing to delete protected resources: {', '.join(protected)} "
             "(protection is recorded in the state; set protect: false and apply before removing them)"
         )
-    kinds = {k.value for k in Kind} - {Kind.FILE.value, Kind.VECTOR_STORE_FILE.value}
+    kinds = set(Kind) - {Kind.FILE, Kind.VECTOR_STORE_FILE}
     managed = [c for c in changes if c.kind in kinds]
     deleting = [c for c in managed if c.action is Action.DELETE]
     if records and deleting and len(deleting) == len(managed) and not allow_empty:

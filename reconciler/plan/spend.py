@@ -21,8 +21,8 @@ LiveSpecs = Mapping[str, tuple[Mapping[str, str], dict[str, Any]]]
 def recorded_scope(rec: InventoryRecord, live: LiveSpecs) -> str | None:
     """Where a recorded alert lives: the scope its record's spec names (recorded since alerts were first
     applied), else the scope the platform listed it under; None when neither knows (it is gone)."""
-    spec = rec.attributes.get("spec")
-    if isinstance(spec, dict) and isinstance(spec.get("scope"), str) and spec["scope"]:
+    spec = rec.applied_spec
+    if spec is not None and isinstance(spec.get("scope"), str) and spec["scope"]:
         return str(spec["scope"])
     listed = live.get(rec.platform_id)
     scope = listed[1].get("scope") if listed is not None else None
@@ -36,7 +36,7 @@ def spend_warnings(
     claimed = {r.platform_id for r in records if r.key.kind is Kind.SPEND_ALERT}
     out: list[str] = []
     for change in changes:
-        if change.kind == Kind.SPEND_ALERT.value and change.action is Action.CREATE:
+        if change.kind is Kind.SPEND_ALERT and change.action is Action.CREATE:
             twins = sorted(
                 i for i, (_, spec) in live_alerts.items() if i not in claimed and spec == change.spec
             )
@@ -46,7 +46,7 @@ def spend_warnings(
                     f"{'it' if len(twins) == 1 else 'them'} as ours (alerts carry no label), so a new one is "
                     "created beside it; delete the old one if an earlier state of this project made it"
                 )
-        elif change.kind == Kind.SPEND_LIMIT.value and change.adopt:
+        elif change.kind is Kind.SPEND_LIMIT and change.adopt:
             scope = (change.spec or {}).get("scope")
             out.append(
                 f"{change.address}: takes over the spend limit set for {scope} outside reconciler "

@@ -17,19 +17,19 @@ from reconciler.model.stored import StoredState
 from reconciler.plan.definition import Action, ResourceChange
 
 # The kinds that carry labels, and the `reconcile import` argument for each.
-IMPORT_KIND: dict[str, str] = {Kind.ASSISTANT.value: "assistant", Kind.VECTOR_STORE.value: "vector-store"}
+IMPORT_KIND: dict[Kind, str] = {Kind.ASSISTANT: "assistant", Kind.VECTOR_STORE: "vector-store"}
 
 
 def unowned_warnings(changes: Iterable[ResourceChange], live: LiveState, stored: StoredState) -> list[str]:
     """One line per assistant or vector store to create while objects labelled with its name, but with
     no owner, exist that neither the inventory nor the versions record."""
     claimed = {r.platform_id for r in stored.inventory} | {v.platform_id for v in stored.versions}
-    objects: list[tuple[str, str, Mapping[str, str]]] = [
-        (Kind.ASSISTANT.value, i, a.metadata) for i, a in live.assistants.items()
+    objects: list[tuple[Kind, str, Mapping[str, str]]] = [
+        (Kind.ASSISTANT, i, a.metadata) for i, a in live.assistants.items()
     ]
-    objects += [(Kind.VECTOR_STORE.value, i, s.metadata) for i, s in live.vector_stores.items()]
+    objects += [(Kind.VECTOR_STORE, i, s.metadata) for i, s in live.vector_stores.items()]
     # Indexed once by (kind, name): another project's thousand objects must not be scanned per create.
-    unowned: dict[tuple[str, str], list[str]] = {}
+    unowned: dict[tuple[Kind, str], list[str]] = {}
     for kind, platform_id, metadata in objects:
         if platform_id not in claimed and labels.is_managed(metadata) and labels.owner_of(metadata) is None:
             unowned.setdefault((kind, metadata.get(labels.NAME, "")), []).append(platform_id)

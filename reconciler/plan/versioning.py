@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.model import labels
-from reconciler.model.desired import Assistant, BreakingFinding, Kind
+from reconciler.model.desired import Assistant, BreakingFinding, Kind, ResourceKey
 from reconciler.model.interning import spec_fingerprint
 from reconciler.model.live import LiveAssistant
 from reconciler.model.specs import behaviour_fingerprint
@@ -31,6 +31,14 @@ from reconciler.plan.definition import (
     settings_reason,
 )
 from reconciler.plan.diff import field_changes
+from reconciler.plan.payloads import (
+    AssistantPayload,
+    Finding,
+    KeptLabels,
+    ToolVerdict,
+    Verdict,
+    VersionPlan,
+)
 from reconciler.plan.prepare import DesiredDigest
 
 STABLE = "stable"
@@ -99,8 +107,8 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
     if current_id is not None and current_id in ctx.live:
         settings += owner_label_changes(ctx.live[current_id].metadata, ctx.owner)
     base = {
-        "address": f"{Kind.ASSISTANT.value}/{name}",
-        "kind": Kind.ASSISTANT.value,
+        "address": ResourceKey(kind=Kind.ASSISTANT, name=name),
+        "kind": Kind.ASSISTANT,
         "name": name,
         "stage": Stage.ASSISTANTS,
         "spec": spec,
@@ -133,8 +141,8 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
         adopted = _labelled(name, behaviour, ctx)
         if adopted is not None and stable is None:
             number = _label_number(ctx.live[adopted].metadata) or ctx.next_number(name)
-            version = {"number": number, "parent": None, "strategy": "immutable", "record": True}
-            return _adopt(base, spec, adopted, ctx, "a labelled version", {"version": version})
+            version = VersionPlan(number=number, parent=None, record=True)
+            return _adopt(base, spec, adopted, ctx, "a labelled version", AssistantPayload(version=version))
         parent = stable.number if stable else None
         reason = (
             "not on the platform"
@@ -155,7 +163,7 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
                 platform_id=current_id,
                 live_hash=ctx.live_hash(current_id),
                 changes=settings,
-                attributes={"keep_labels": _kept_labels(ctx, current_id)} if settings else {},
+                payload=AssistantPayload(keep_labels=_kept_labels(ctx, current_id) if settings else None),
             )
         behavioural = behaviour_fingerprint(current_spec) != behaviour
         reason = (
@@ -170,7 +178,7 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
             platform_id=current_id,
             live_hash=ctx.live_hash(current_id),
             changes=diff + settings,
-            attributes={"keep_labels": _kept_labels(ctx, current_id)},
+            payload=AssistantPayload(keep_labels=_kept_labels(ctx, current_id)),
         )
 
     verdict = _verdict(current_spec, spec, assistant, (current_behaviour, behaviour), ctx.stored)
@@ -187,26 +195,20 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
             platform_id=reuse.platform_id,
             live_hash=ctx.live_hash(reuse.platform_id),
             changes=field_changes(current_spec, spec) + settings,
-            attributes={
-                "version": {
-                    "number": reuse.number,
-                    "parent": reuse.parent,
-                    "strategy": "immutable",
-                    "reuse": True,
-                },
-                "verdict": verdict,
-                "metadata_changes": [c.model_dump() for c in field_changes(target_spec, spec)],
-            },
+            payload=AssistantPayload(
+                version=VersionPlan(number=reuse.number, parent=reuse.parent, reuse=True),
+                verdict=verdict,
+                metadata_changes=field_changes(target_spec, spec),
+            ),
         )
     interrupted = _labelled(name, behaviour, ctx)
     if interrupted is not None and ctx.live[interrupted].metadata.get(labels.FINGERPRINT) == behaviour:
         # This very version was created by an apply that died before recording it: take it, not a twin.
         number = _label_number(ctx.live[interrupted].metadata) or ctx.next_number(name)
-        version = {"number": number, "parent": parent, "strategy": "immutable", "record": True}
-        attributes = {"version": version, "verdict": verdict}
-        return _adopt(
-            base, spec, interrupted, ctx, f"version {number}, created but never recorded,", attributes
+        payload = AssistantPayload(
+            version=VersionPlan(number=number, parent=parent, record=True), verdict=verdict
         )
+        return _adopt(base, spec, interrupted, ctx, f"version {number}, created but never recorded,", payload)
     return _create(
         base,
         spec,
@@ -223,20 +225,19 @@ def _create(
     spec: dict[str, Any],
     number: int,
     parent: int | None,
-    verdict: dict[str, Any] | None,
+    verdict: Verdict | None,
     assistant: Assistant,
     *,
     in_place: bool = False,
     changes: tuple[FieldChange, ...] | None = None,
     reason: str | None = None,
 ) -> ResourceChange:
-    attributes: dict[str, Any] = {}
-    if not in_place:
-        attributes["version"] = {"number": number, "parent": parent, "strategy": "immutable"}
-        if assistant.rollout.strategy != "immediate":
-            attributes["rollout_note"] = CANARY_IGNORED
-    if verdict is not None:
-        attributes["verdict"] = verdict
+    canary = not in_place and assistant.rollout.strategy != "immediate"
+    payload = AssistantPayload(
+        version=None if in_place else VersionPlan(number=number, parent=parent),
+        rollout_note=CANARY_IGNORED if canary else None,
+        verdict=verdict,
+    )
     if reason is None:
         reason = (
             "not on the platform"
@@ -248,7 +249,7 @@ def _create(
         action=Action.CREATE,
         reason=reason,
         changes=changes if changes is not None else field_changes(None, spec),
-        attributes=attributes,
+        payload=payload,
     )
 
 
@@ -258,7 +259,7 @@ def _adopt(
     adopted: str,
     ctx: Context,
     what: str,
-    attributes: dict[str, Any] | None = None,
+    payload: AssistantPayload | None = None,
 ) -> ResourceChange:
     """Take over a labelled object the inventory lacks (its create's response was lost) instead of
     creating it again; an update brings it to the manifest if it differs."""
@@ -271,13 +272,13 @@ def _adopt(
         live_hash=ctx.live_hash(adopted),
         changes=diff,
         adopt=True,
-        attributes=attributes or {},
+        payload=payload or AssistantPayload(),
     )
 
 
-def _dependencies(assistant: Assistant) -> tuple[str, ...]:
-    deps = [f"{Kind.VECTOR_STORE.value}/{n}" for n in assistant.file_search_vector_stores]
-    deps += [f"{Kind.FILE.value}/{f.path}" for f in assistant.code_interpreter_files]
+def _dependencies(assistant: Assistant) -> tuple[ResourceKey, ...]:
+    deps = [ResourceKey(kind=Kind.VECTOR_STORE, name=n) for n in assistant.file_search_vector_stores]
+    deps += [ResourceKey(kind=Kind.FILE, name=f.path) for f in assistant.code_interpreter_files]
     return tuple(sorted(deps))
 
 
@@ -294,12 +295,12 @@ def _labelled(name: str, behaviour: str, ctx: Context) -> str | None:
     return candidates[0].id if candidates else None
 
 
-def _kept_labels(ctx: Context, platform_id: str) -> dict[str, str]:
+def _kept_labels(ctx: Context, platform_id: str) -> KeptLabels:
     """The version labels an update in place must send again: the platform replaces metadata whole."""
     live = ctx.live.get(platform_id)
     metadata = live.metadata if live is not None else {}
     wanted = {"version": labels.VERSION, "parent": labels.PARENT}
-    return {arg: metadata[key] for arg, key in wanted.items() if key in metadata}
+    return KeptLabels(**{arg: metadata[key] for arg, key in wanted.items() if key in metadata})
 
 
 def _label_number(metadata: Mapping[str, str]) -> int | None:
@@ -321,7 +322,7 @@ def _verdict(
     assistant: Assistant,
     change: tuple[str, str],
     stored: StoredState,
-) -> dict[str, Any]:
+) -> Verdict:
     """Per-tool verdicts in both directions, and whether the policy, or an acceptBreaking bound to this
     change (`plan.acceptance`), lets the change through. `change` is the behaviour fingerprints before
     and after."""
@@ -330,7 +331,7 @@ def _verdict(
     from reconciler.schema.compat import classify_tools
 
     verdicts = classify_tools(_tools(old_spec), _tools(new_spec))
-    tools: dict[str, Any] = {}
+    tools: dict[str, ToolVerdict] = {}
     satisfied = True
     violations: list[str] = []
     breaking: list[BreakingFinding] = []
@@ -343,32 +344,29 @@ def _verdict(
             for finding in verdict.breaking_findings(policy) or verdict.findings:
                 violations.append(f"tool {tool}: {finding}")
                 breaking.append(BreakingFinding(tool=tool, pointer=finding.pointer, rule=finding.rule))
-        tools[tool] = {
-            "backward": verdict.backward.value,
-            "forward": verdict.forward.value,
-            "findings": [
-                {
-                    "pointer": f.pointer,
-                    "rule": f.rule,
-                    "message": f.message,
-                    "backward": f.backward.value,
-                    "forward": f.forward.value,
-                }
+        tools[tool] = ToolVerdict(
+            backward=verdict.backward.value,
+            forward=verdict.forward.value,
+            findings=tuple(
+                Finding(
+                    pointer=f.pointer,
+                    rule=f.rule,
+                    message=f.message,
+                    backward=f.backward.value,
+                    forward=f.forward.value,
+                )
                 for f in verdict.findings
-            ],
-        }
+            ),
+        )
     prior = prior_acceptances(stored, assistant.name) if breaking and assistant.accept_breaking else []
     judgement = acceptance.judge(assistant, breaking, change, prior)
-    out: dict[str, Any] = {
-        "policy": policy,
-        "satisfied": satisfied,
-        "accepted": assistant.accept_breaking if judgement.accepted else None,
-        "tools": tools,
-        "violations": violations,
-        "breaking": [f.model_dump() for f in breaking],
-    }
-    if judgement.record is not None:
-        out["acceptance"] = judgement.record.model_dump(mode="json")
-    if judgement.note is not None:
-        out["acceptance_note"] = judgement.note
-    return out
+    return Verdict(
+        policy=policy,
+        satisfied=satisfied,
+        accepted=assistant.accept_breaking if judgement.accepted else None,
+        tools=tools,
+        violations=tuple(violations),
+        breaking=tuple(breaking),
+        acceptance=judgement.record,
+        acceptance_note=judgement.note,
+    )

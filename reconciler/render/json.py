@@ -43,8 +43,8 @@ def _field(fc: FieldChange) -> dict[str, Any]:
 
 def _change(change: ResourceChange) -> dict[str, Any]:
     return {
-        "address": change.address,
-        "kind": change.kind,
+        "address": str(change.address),
+        "kind": change.kind.value,
         "name": change.name,
         "stage": change.stage.value,
         "action": change.action.value,
@@ -53,18 +53,18 @@ def _change(change: ResourceChange) -> dict[str, Any]:
         "platform_id": change.platform_id,
         "protect": change.protect,
         "adopt": change.adopt,
-        "depends_on": list(change.depends_on),
+        "depends_on": [str(d) for d in change.depends_on],
         "fingerprint": change.fingerprint,
         "live_hash": change.live_hash,
         "changes": [_field(fc) for fc in change.changes],
         "spec": _sorted(change.spec),
-        "attributes": _sorted(change.attributes),
+        "attributes": _sorted(change.payload.model_dump(mode="json")),
     }
 
 
 def _drift(entry: Drift) -> dict[str, Any]:
     return {
-        "address": entry.address,
+        "address": str(entry.address),
         "platform_id": entry.platform_id,
         "reason": entry.reason,
         "changes": [_field(fc) for fc in entry.changes],

@@ -117,10 +117,10 @@ def _render(plan: Plan, *, diffs: bool) -> str:
 def _verdict_table(changes: tuple[ResourceChange, ...]) -> list[str]:
     rows: list[str] = []
     for change in changes:
-        verdict = v.parse_verdict(change.attributes)
+        verdict = v.verdict_of(change)
         if verdict is None:
             continue
-        for tool in verdict.tools:
+        for name, tool in v.tools_of(verdict):
             findings = "<br>".join(
                 f"{escape_md(f.rule)} at {escape_md(v.pointer_text(f.pointer))}: {escape_md(f.message)}"
                 for f in tool.findings
@@ -132,7 +132,7 @@ def _verdict_table(changes: tuple[ResourceChange, ...]) -> list[str]:
             else:
                 result = "❌ violates policy"
             rows.append(
-                f"| {escape_md(change.address)} | {escape_md(tool.tool)} | {_answer(tool.backward)} | "
+                f"| {escape_md(str(change.address))} | {escape_md(name)} | {_answer(tool.backward)} | "
                 f"{_answer(tool.forward)} | {escape_md(verdict.policy)} | {result} | {findings} |"
             )
     if not rows:
@@ -153,7 +153,7 @@ def _answer(answer: str) -> str:
 
 def _section(change: ResourceChange, diffs: bool) -> list[str]:
     symbol = "<=" if change.action is Action.NOOP else change.symbol
-    title = f"<code>{html.escape(symbol)}</code> <b>{escape_html(change.address)}</b>"
+    title = f"<code>{html.escape(symbol)}</code> <b>{escape_html(str(change.address))}</b>"
     if change.reason:
         title += f" — {escape_html(change.reason)}"
     notes = _notes(change)
@@ -172,10 +172,10 @@ def _notes(change: ResourceChange) -> list[str]:
     notes: list[str] = []
     if change.platform_id:
         notes.append(f"id: {escape_md(change.platform_id)}")
-    version = v.parse_version(change.attributes)
+    version = v.version_of(change)
     if version is not None:
         notes.append(escape_md(v.version_phrase(version)))
-    rollout = v.rollout_note(change.attributes)
+    rollout = v.rollout_note(change)
     if rollout is not None:
         notes.append(f"rollout: {escape_md(rollout)}")
     if change.adopt:
@@ -183,7 +183,7 @@ def _notes(change: ResourceChange) -> list[str]:
     if change.protect:
         protected = change.action in (Action.DELETE, Action.REPLACE)
         notes.append("**protected**: apply will refuse to delete this object" if protected else "protected")
-    verdict = v.parse_verdict(change.attributes)
+    verdict = v.verdict_of(change)
     if verdict is not None:
         notes.append(f"compatibility: {escape_md(v.verdict_status(verdict))}")
     return notes
@@ -234,7 +234,7 @@ def _code_block(lines: list[str]) -> list[str]:
 
 
 def _drift_section(entry: Drift, diffs: bool) -> list[str]:
-    title = f"<code>~</code> <b>{escape_html(entry.address)}</b> ({escape_html(entry.platform_id)})"
+    title = f"<code>~</code> <b>{escape_html(str(entry.address))}</b> ({escape_html(entry.platform_id)})"
     if entry.reason:
         title += f" — {escape_html(entry.reason)}"
     out = ["<details>", f"<summary>{title}</summary>", ""]

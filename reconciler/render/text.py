@@ -116,7 +116,7 @@ def _symbol(symbol: str, color: bool) -> str:
 
 def _resource(change: ResourceChange, color: bool) -> list[str]:
     symbol = ADOPT_SYMBOL if change.action is Action.NOOP else change.symbol
-    header = f"{_symbol(symbol, color)} {v.sanitize(change.address)}"
+    header = f"{_symbol(symbol, color)} {v.sanitize(str(change.address))}"
     lines = [f"{header}  # ({v.sanitize(change.reason)})" if change.reason else header]
     lines += [FIELD_INDENT + "# " + note for note in _notes(change)]
     changes = v.field_changes(change)
@@ -127,7 +127,7 @@ def _resource(change: ResourceChange, color: bool) -> list[str]:
     if hidden:
         noun = "attribute" if hidden == 1 else "attributes"
         lines.append(f"{FIELD_INDENT}# ({hidden} unchanged {noun} hidden)")
-    lines += [FIELD_INDENT + "# " + line for line in verdict_lines(change.attributes)]
+    lines += [FIELD_INDENT + "# " + line for line in verdict_lines(change)]
     return lines
 
 
@@ -137,12 +137,12 @@ def _notes(change: ResourceChange) -> list[str]:
     facts: list[str] = []
     if change.platform_id:
         facts.append(f"id: {v.sanitize(change.platform_id)}")
-    version = v.parse_version(change.attributes)
+    version = v.version_of(change)
     if version is not None:
         facts.append(v.sanitize(v.version_phrase(version)))
     if facts:
         notes.append(" · ".join(facts))
-    rollout = v.rollout_note(change.attributes)
+    rollout = v.rollout_note(change)
     if rollout is not None:
         notes.append(f"rollout: {rollout}")
     if change.adopt:
@@ -155,14 +155,14 @@ def _notes(change: ResourceChange) -> list[str]:
     return notes
 
 
-def verdict_lines(attributes: dict[str, Any]) -> list[str]:
+def verdict_lines(change: ResourceChange) -> list[str]:
     """The compatibility verdict as comment lines (without the `# `), empty when there is none."""
-    verdict = v.parse_verdict(attributes)
+    verdict = v.verdict_of(change)
     if verdict is None:
         return []
     lines = [f"compatibility: {v.sanitize(v.verdict_status(verdict))}"]
-    for tool in verdict.tools:
-        lines.append(f"  {v.sanitize(tool.tool)}: backward {tool.backward}, forward {tool.forward}")
+    for name, tool in v.tools_of(verdict):
+        lines.append(f"  {v.sanitize(name)}: backward {tool.backward}, forward {tool.forward}")
         for f in tool.findings:
             where = v.pointer_text(f.pointer)
             lines.append(f"    {v.sanitize(f.rule)} at {v.sanitize(where)}: {v.sanitize(f.message)}")
@@ -219,7 +219,7 @@ def _diff_line(line: str, color: bool) -> str:
 def _drift(drift: tuple[Drift, ...], color: bool) -> list[str]:
     lines = [paint(f"{DRIFT_HEADING}:", BOLD, color), ""]
     for entry in drift:
-        header = f"{_symbol('~', color)} {v.sanitize(entry.address)} ({v.sanitize(entry.platform_id)})"
+        header = f"{_symbol('~', color)} {v.sanitize(str(entry.address))} ({v.sanitize(entry.platform_id)})"
         lines.append(f"{header}  # ({v.sanitize(entry.reason)})" if entry.reason else header)
         for fc in entry.changes:
             lines += field_lines(fc, color)

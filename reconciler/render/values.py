@@ -9,10 +9,10 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
-from reconciler.plan.definition import Action, FieldChange, ResourceChange
+from reconciler.plan.definition import Action, ResourceChange
+from reconciler.plan.payloads import AssistantPayload, FieldChange, ToolVerdict, Verdict, VersionPlan
 from reconciler.render.escape import sanitize as sanitize  # noqa: PLC0414  (re-exported: renderers call v.sanitize)
 from reconciler.words import whole
 
@@ -168,95 +168,26 @@ def field_changes(change: ResourceChange) -> list[FieldChange]:
     return out
 
 
-# --- attributes a planner may attach: compatibility verdicts (issue 5) and version numbers ----------------
+# --- what a planner attaches to an assistant: its compatibility verdict (issue 5) and version --------------
 
 
-@dataclass(frozen=True)
-class Finding:
-    pointer: str
-    rule: str
-    message: str
+def verdict_of(change: ResourceChange) -> Verdict | None:
+    return change.payload.verdict if isinstance(change.payload, AssistantPayload) else None
 
 
-@dataclass(frozen=True)
-class ToolVerdict:
-    tool: str
-    backward: str  # yes | no | unknown
-    forward: str
-    findings: tuple[Finding, ...]
+def version_of(change: ResourceChange) -> VersionPlan | None:
+    return change.payload.version if isinstance(change.payload, AssistantPayload) else None
 
 
-@dataclass(frozen=True)
-class Verdict:
-    policy: str
-    satisfied: bool
-    accepted: str | None
-    tools: tuple[ToolVerdict, ...]
-    note: str | None = None  # why the manifest's acceptBreaking does not cover this change
-
-
-@dataclass(frozen=True)
-class Version:
-    number: int
-    parent: int | None
-    strategy: str | None
-
-
-def _text(value: Any, default: str = "") -> str:
-    return default if value is None else str(value)
-
-
-def parse_verdict(attributes: dict[str, Any]) -> Verdict | None:
-    """Read `attributes["verdict"]` leniently: a renderer shows what it can rather than failing a plan."""
-    raw = attributes.get("verdict")
-    if not isinstance(raw, dict):
-        return None
-    tools: list[ToolVerdict] = []
-    raw_tools = raw.get("tools")
-    for name, raw_entry in sorted((raw_tools if isinstance(raw_tools, dict) else {}).items()):
-        entry = raw_entry if isinstance(raw_entry, dict) else {}
-        raw_findings = entry.get("findings")
-        findings = tuple(
-            Finding(_text(f.get("pointer")), _text(f.get("rule")), _text(f.get("message")))
-            for f in (raw_findings if isinstance(raw_findings, list) else [])
-            if isinstance(f, dict)
-        )
-        tools.append(
-            ToolVerdict(
-                str(name),
-                _text(entry.get("backward"), "unknown"),
-                _text(entry.get("forward"), "unknown"),
-                findings,
-            )
-        )
-    accepted = raw.get("accepted")
-    note = raw.get("acceptance_note")
-    return Verdict(
-        policy=_text(raw.get("policy"), "backward"),
-        satisfied=raw.get("satisfied") is True,
-        accepted=None if accepted is None else str(accepted),
-        tools=tuple(tools),
-        note=None if not note else str(note),
-    )
-
-
-def rollout_note(attributes: dict[str, Any]) -> str | None:
+def rollout_note(change: ResourceChange) -> str | None:
     """What the planner says of the change's rollout (canary steps it ignores), when it says anything."""
-    note = attributes.get("rollout_note")
-    return sanitize(note) if isinstance(note, str) and note else None
+    note = change.payload.rollout_note if isinstance(change.payload, AssistantPayload) else None
+    return sanitize(note) if note else None
 
 
-def parse_version(attributes: dict[str, Any]) -> Version | None:
-    raw = attributes.get("version")
-    if not isinstance(raw, dict) or not isinstance(raw.get("number"), int):
-        return None
-    parent = raw.get("parent")
-    strategy = raw.get("strategy")
-    return Version(
-        number=raw["number"],
-        parent=parent if isinstance(parent, int) else None,
-        strategy=None if strategy is None else str(strategy),
-    )
+def tools_of(verdict: Verdict) -> list[tuple[str, ToolVerdict]]:
+    """The verdict's tools by name, in the order every renderer lists them."""
+    return sorted(verdict.tools.items())
 
 
 def verdict_status(verdict: Verdict) -> str:
@@ -265,8 +196,8 @@ def verdict_status(verdict: Verdict) -> str:
         return f"compatible under the {verdict.policy} policy"
     if verdict.accepted is not None:
         return f"breaks the {verdict.policy} policy; accepted: {verdict.accepted}"
-    if verdict.note is not None:
-        return f"violates the {verdict.policy} policy; {verdict.note}"
+    if verdict.acceptance_note:
+        return f"violates the {verdict.policy} policy; {verdict.acceptance_note}"
     return f"violates the {verdict.policy} policy"
 
 
@@ -276,7 +207,7 @@ def tool_meets(policy: str, tool: ToolVerdict) -> bool:
     return all(getattr(tool, side) == "yes" for side in needed.get(policy, ()))
 
 
-def version_phrase(version: Version) -> str:
+def version_phrase(version: VersionPlan) -> str:
     parts = [f"version {version.number}"]
     details = []
     if version.parent is not None:

@@ -235,8 +235,8 @@ def check_fresh(saved: Plan, fresh: Plan) -> None:
             or current.live_hash != change.live_hash
             or current.platform_id != change.platform_id
         ):
-            moved.append(change.address)
+            moved.append(str(change.address))
         elif current.action is Action.NOOP:
-            moved.append(change.address)  # someone already made this change
+            moved.append(str(change.address))  # someone already made this change
     if moved:
         raise StalePlan(f"objects changed since the plan was made: {', '.join(sorted(moved))}; plan again")

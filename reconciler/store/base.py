@@ -85,11 +85,11 @@ class StateStore(StateReader, Protocol):
 
     # -- inventory ---------------------------------------------------------------------------------
     def upsert_inventory(self, workspace: str, record: InventoryRecord) -> None:
-        """Insert or replace the record named by its key (and `attributes["path"]` for vector-store files)."""
+        """Insert or replace the record named by its key."""
         ...
 
-    def delete_inventory(self, workspace: str, key: ResourceKey, path: str | None = None) -> bool:
-        """Forget one record; `path` selects a vector-store file entry. True when a record was removed."""
+    def delete_inventory(self, workspace: str, key: ResourceKey) -> bool:
+        """Forget one record. True when a record was removed."""
         ...
 
     # -- versions and release pointers -------------------------------------------------------------

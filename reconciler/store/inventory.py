@@ -1,12 +1,13 @@
-"""The inventory table: platform objects we created or adopted, keyed by workspace, resource key and (for
-vector-store file entries) `attributes["path"]`.
+"""The inventory table: platform objects we created or adopted, keyed by workspace and resource key.
+
+The table's `path` column is empty since migration 0007 gave vector-store files keys of their own kind;
+it stays because it is part of the primary key.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from reconciler.errors import StateError
 from reconciler.model.desired import ResourceKey
 from reconciler.model.interning import share_tools
 from reconciler.model.stored import InventoryRecord
@@ -15,13 +16,6 @@ from reconciler.store.guard import check_text, dump_json
 from reconciler.store.sqlcore import Row, SqlCore
 
 __all__ = ["InventoryTable"]
-
-
-def _path_of(record: InventoryRecord) -> str:
-    path = record.attributes.get("path", "")
-    if not isinstance(path, str):
-        raise StateError(f"inventory attribute 'path' of {record.key} must be a string")
-    return path
 
 
 def _attributes(value: object) -> dict[str, Any]:
@@ -61,7 +55,6 @@ class InventoryTable(SqlCore):
         return tuple(_to_record(workspace, row) for row in found)
 
     def upsert_inventory(self, workspace: str, record: InventoryRecord) -> None:
-        path = _path_of(record)
         attributes = dump_json(record.attributes, what=f"inventory attributes of {record.key}")
         with self.transaction():
             self._exec(
@@ -76,7 +69,7 @@ class InventoryTable(SqlCore):
                     self._workspace(workspace),
                     record.key.kind.value,
                     record.key.name,
-                    path,
+                    "",
                     check_text(record.platform_id, what=f"platform id of {record.key}"),
                     record.fingerprint,
                     record.live_hash,
@@ -86,10 +79,10 @@ class InventoryTable(SqlCore):
                 ),
             )
 
-    def delete_inventory(self, workspace: str, key: ResourceKey, path: str | None = None) -> bool:
+    def delete_inventory(self, workspace: str, key: ResourceKey) -> bool:
         with self.transaction():
             removed = self._exec(
-                "DELETE FROM inventory WHERE workspace = ? AND kind = ? AND name = ? AND path = ?",
-                (self._workspace(workspace), key.kind.value, key.name, path or ""),
+                "DELETE FROM inventory WHERE workspace = ? AND kind = ? AND name = ? AND path = ''",
+                (self._workspace(workspace), key.kind.value, key.name),
             )
         return removed > 0

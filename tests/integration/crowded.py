@@ -285,12 +285,12 @@ def _check_inventory(
         if n > 1
     ]
     for rec in inventory:
-        path = rec.key.name if rec.key.kind is Kind.FILE else rec.attributes.get("path")
+        path = {Kind.FILE: rec.key.name, Kind.VECTOR_STORE_FILE: rec.key.store_and_path[1]}.get(rec.key.kind)
         if path is None:
             if rec.platform_id not in objects:
                 found.missing.append(f"inventory {rec.key.kind.value}/{rec.key.name}: {rec.platform_id} gone")
             continue
-        what = "File" if rec.key.kind is Kind.FILE else f"attachment {rec.key.name}"
+        what = "File" if rec.key.kind is Kind.FILE else f"attachment {rec.key.store_and_path[0]}"
         want = sha256(expected.files[str(path)]) if str(path) in expected.files else None
         if rec.platform_id not in digest:
             found.missing.append(f"inventory {what} {path}: file {rec.platform_id} is gone")

@@ -38,7 +38,7 @@ def _actions(plan: object) -> dict[str, str]:
     from reconciler.plan.definition import Plan
 
     assert isinstance(plan, Plan)
-    return {c.address: c.action.value for c in plan.changes if c.action is not Action.NOOP}
+    return {str(c.address): c.action.value for c in plan.changes if c.action is not Action.NOOP}
 
 
 def test_a_no_op_plan_sends_only_the_list_pages_it_needs(project: Path, app: EmulatorApp) -> None:
@@ -223,7 +223,7 @@ def test_out_of_band_edit_is_drift_and_an_update(project: Path, app: EmulatorApp
         client.close()
 
     plan = plan_project(project, transport(app))
-    assert [d.address for d in plan.drift] == ["Assistant/CorporateAssist"]
+    assert [str(d.address) for d in plan.drift] == ["Assistant/CorporateAssist"]
     assert any(c.path == "temperature" and c.after == 0.9 for c in plan.drift[0].changes)
     assert _actions(plan) == {"Assistant/CorporateAssist": "update"}
 

@@ -53,9 +53,9 @@ def _assert_converged(root: Path, app: EmulatorApp) -> None:
         a.id for a in state.assistants
     }
     assert {r.platform_id for r in records if r.key.kind is Kind.FILE} == {f.id for f in state.files}
-    assert {
-        r.platform_id for r in records if r.key.kind is Kind.VECTOR_STORE and "path" not in r.attributes
-    } == {s.id for s in state.vector_stores}
+    assert {r.platform_id for r in records if r.key.kind is Kind.VECTOR_STORE} == {
+        s.id for s in state.vector_stores
+    }
     assert not plan_project(root, transport(app)).has_changes
 
 

@@ -58,7 +58,7 @@ def test_two_projects_with_colliding_names_never_touch_each_other(tmp_path: Path
 
     # The second project has the same assistant and store names: it creates its own, adopting nothing.
     plan, _ = apply_project(second, transport(app))
-    assert not [c.address for c in plan.changes if c.adopt]
+    assert not [str(c.address) for c in plan.changes if c.adopt]
     assert {k: before[k] for k in before} == {k: _snapshot(app)[k] for k in before}
     assert len(platform_state(app).assistants) == 2
 
@@ -82,7 +82,7 @@ def test_two_workspaces_of_one_project_keep_apart(tmp_path: Path, app: EmulatorA
     staging = _snapshot(app)
     with service.open_workspace(root, target="production", transport=transport(app)) as ws:
         plan, _ = service.apply(ws, sleep=lambda _: None)
-    assert not [c.address for c in plan.changes if c.adopt]
+    assert not [str(c.address) for c in plan.changes if c.adopt]
     assert {k: _snapshot(app)[k] for k in staging} == staging
     owners = {m.get("reconciler/owner") for _, m in _snapshot(app).values()}
     assert owners == {"corporate-assist/staging", "corporate-assist/production"}
@@ -97,7 +97,7 @@ def test_an_object_labelled_by_hand_is_never_adopted_nor_deleted(project: Path, 
         metadata={"managed-by": "reconciler", "reconciler/name": "CorporateAssist"},
     )
     plan, _ = apply_project(project, transport(app))
-    assert not [c.address for c in plan.changes if c.adopt]
+    assert not [str(c.address) for c in plan.changes if c.adopt]
     shutil.rmtree(project / "manifests")
     (project / "manifests").mkdir()
     apply_project(project, transport(app), allow_empty=True)
@@ -124,7 +124,7 @@ def test_our_own_labelled_object_missing_from_the_state_is_adopted(project: Path
     before = _snapshot(app)
     shutil.rmtree(project / ".reconcile")
     plan = plan_project(project, transport(app))
-    adopted = {c.address for c in plan.changes if c.adopt}
+    adopted = {str(c.address) for c in plan.changes if c.adopt}
     assert {"Assistant/CorporateAssist", "VectorStore/ExpensePolicy2026"} <= adopted
     assert not [
         c for c in plan.changes if c.kind in ("Assistant", "VectorStore") and c.action is Action.CREATE
@@ -155,7 +155,7 @@ def test_objects_labelled_before_owner_labels_get_ours_at_the_next_apply(
     client = sdk(app)
     assistant, store = _as_labelled_before_owners(app)
     plan = plan_project(project, transport(app))
-    relabel = {c.address: [f.path for f in c.changes] for c in plan.changes if c.action is Action.UPDATE}
+    relabel = {str(c.address): [f.path for f in c.changes] for c in plan.changes if c.action is Action.UPDATE}
     assert relabel == {
         "Assistant/CorporateAssist": ["labels.reconciler/owner"],
         "VectorStore/ExpensePolicy2026": ["labels.reconciler/owner"],
@@ -248,7 +248,7 @@ def test_a_lost_state_after_an_upgrade_warns_about_objects_labelled_without_an_o
     assistant, store = _as_labelled_before_owners(app)
     shutil.rmtree(project / ".reconcile")
     plan = plan_project(project, transport(app))
-    created = {c.address for c in plan.changes if c.action is Action.CREATE}
+    created = {str(c.address) for c in plan.changes if c.action is Action.CREATE}
     assert {"Assistant/CorporateAssist", "VectorStore/ExpensePolicy2026"} <= created
     assert [w for w in plan.warnings if "names no owner" in w] == [
         f"VectorStore/ExpensePolicy2026: {store.id} is labelled reconciler/name ExpensePolicy2026 by an "

@@ -11,6 +11,7 @@ import pytest
 from reconciler.cli.main import run
 from reconciler.emulator import EmulatorApp
 from reconciler.errors import PlanRejected
+from reconciler.model.desired import Kind, ResourceKey
 from reconciler.plan.definition import Action
 from tests.integration.support import (
     CLEAN_COUNTS,
@@ -29,7 +30,11 @@ POLICY = "manifests/expense-policy.yaml"
 
 
 def _protected(root: Path, app: EmulatorApp) -> dict[str, bool]:
-    return {str(r.key): r.protect for r in inventory(root, transport(app)) if "path" not in r.attributes}
+    return {
+        str(r.key): r.protect
+        for r in inventory(root, transport(app))
+        if r.key.kind is not Kind.VECTOR_STORE_FILE
+    }
 
 
 def test_protect_added_to_an_applied_assistant_is_planned_recorded_and_then_refuses_deletion(
@@ -41,7 +46,7 @@ def test_protect_added_to_an_applied_assistant_is_planned_recorded_and_then_refu
 
     edit_file(project, ASSISTANT, "  versioning: immutable\n", "  versioning: immutable\n  protect: true\n")
     plan = plan_project(project, transport(app))
-    change = plan.by_address()["Assistant/CorporateAssist"]
+    change = plan.by_address()[ResourceKey.parse("Assistant/CorporateAssist")]
     assert change.action is Action.UPDATE
     assert [(c.path, c.before, c.after) for c in change.changes] == [("protect", False, True)]
     assert plan.summary.update == 1 and plan.summary.changed == 1

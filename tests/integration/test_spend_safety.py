@@ -17,7 +17,7 @@ import pytest
 from reconciler.emulator import EmulatorApp, EmulatorConfig
 from reconciler.emulator.faults import FaultConfig, FaultInjector
 from reconciler.emulator.transport import EmulatorTransport, http_client
-from reconciler.model.desired import Kind
+from reconciler.model.desired import Kind, ResourceKey
 from reconciler.plan.definition import Action
 from tests.integration.support import (
     FakeClock,
@@ -89,7 +89,7 @@ def test_deleting_a_project_scoped_alert_deletes_it(tmp_path: Path, app: Emulato
     (ours,) = _project_alerts(app)
     (root / "manifests" / "spend.yaml").unlink()
     plan, report = apply_project(root, transport(app))
-    assert plan.by_address()[ALERT].action is Action.DELETE
+    assert plan.by_address()[ResourceKey.parse(ALERT)].action is Action.DELETE
     assert report is not None and report.ok
     assert ours not in _project_alerts(app)
     assert _recorded(root, app) == {}
@@ -99,7 +99,7 @@ def test_a_hand_made_identical_alert_is_never_adopted_nor_deleted(tmp_path: Path
     hand = _by_hand(app)
     root = _spend_project(tmp_path)
     plan, report = apply_project(root, transport(app))
-    change = plan.by_address()[ALERT]
+    change = plan.by_address()[ResourceKey.parse(ALERT)]
     assert change.action is Action.CREATE and not change.adopt
     assert any(hand in w and "identical" in w for w in plan.warnings), plan.warnings
     assert report is not None and report.ok
@@ -164,7 +164,7 @@ def test_a_lost_create_with_a_twin_made_meanwhile_is_reported_not_guessed(
     _, report = apply_project(root, twin)
     assert report is not None and not report.ok
     (failed,) = report.failed
-    assert failed.address == ALERT and failed.error is not None
+    assert str(failed.address) == ALERT and failed.error is not None
     (hand,) = twin.twins
     mine = [a for a in _project_alerts(app) if a != hand]
     assert len(mine) == 1  # the create did land, once: the retry never sent it again

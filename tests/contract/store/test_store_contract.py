@@ -24,6 +24,8 @@ from tests.contract.store.race import process_worker, race_rounds
 
 ASSISTANT = ResourceKey(kind=Kind.ASSISTANT, name="CorporateAssist")
 DOCS = ResourceKey(kind=Kind.VECTOR_STORE, name="docs")
+DOCS_A = ResourceKey.attachment("docs", "docs/a.md")
+DOCS_B = ResourceKey.attachment("docs", "docs/b.md")
 
 
 def _record(key: ResourceKey, platform_id: str, **extra: object) -> InventoryRecord:
@@ -45,7 +47,7 @@ def _version(number: int, fingerprint: str = "", **extra: object) -> VersionReco
 def test_backend_satisfies_both_protocols(store: SqlStore) -> None:
     assert isinstance(store, StateStore)
     assert isinstance(store, StateReader)
-    assert store.schema_version() == 6
+    assert store.schema_version() == 7
 
 
 # -- inventory -------------------------------------------------------------------------------------
@@ -54,25 +56,25 @@ def test_backend_satisfies_both_protocols(store: SqlStore) -> None:
 def test_inventory_round_trip_with_vector_store_file_entries(store: SqlStore) -> None:
     assistant = _record(ASSISTANT, "asst_1", fingerprint="f1", live_hash="l1", protect=True, updated_at=5.5)
     vs = _record(DOCS, "vs_1", attributes={"chunking": {"type": "auto"}})
-    file_a = _record(DOCS, "file_a", attributes={"path": "docs/a.md", "sha256": "aa"})
-    file_b = _record(DOCS, "file_b", attributes={"path": "docs/b.md", "sha256": "bb"})
+    file_a = _record(DOCS_A, "file_a", attributes={"store_id": "vs_1", "sha256": "aa"})
+    file_b = _record(DOCS_B, "file_b", attributes={"store_id": "vs_1", "sha256": "bb"})
     for rec in (assistant, vs, file_a, file_b):
         store.upsert_inventory("prod", rec)
 
     got = store.inventory("prod")
-    assert got == (assistant, vs, file_a, file_b)  # ordered by kind, name, path
+    assert got == (assistant, vs, file_a, file_b)  # ordered by kind, name
     assert store.inventory("staging") == ()
     state = store.read("prod")
     assert state.record(DOCS) == vs  # the store entry, not one of its files
     assert state.record(ASSISTANT) == assistant
 
-    # An upsert replaces exactly the entry its key and path name.
-    changed = _record(DOCS, "file_a2", attributes={"path": "docs/a.md", "sha256": "a2"})
+    # An upsert replaces exactly the entry its key names.
+    changed = _record(DOCS_A, "file_a2", attributes={"store_id": "vs_1", "sha256": "a2"})
     store.upsert_inventory("prod", changed)
     assert store.inventory("prod") == (assistant, vs, changed, file_b)
 
-    assert store.delete_inventory("prod", DOCS, path="docs/b.md") is True
-    assert store.delete_inventory("prod", DOCS, path="docs/b.md") is False
+    assert store.delete_inventory("prod", DOCS_B) is True
+    assert store.delete_inventory("prod", DOCS_B) is False
     assert store.inventory("prod") == (assistant, vs, changed)
     assert store.delete_inventory("prod", DOCS) is True
     assert store.inventory("prod") == (assistant, changed)

@@ -25,7 +25,7 @@ from reconciler.model.desired import (
     SpendAlert,
     VectorStore,
 )
-from reconciler.plan.definition import Action, Plan
+from reconciler.plan.definition import Action, Plan, ResourceChange
 from reconciler.service import kinds_to_read
 from reconciler.store import StateStore, open_store
 from reconciler.store.records import ApplyStatus, StepStatus
@@ -55,6 +55,11 @@ class Clock:
 
     def sleep(self, seconds: float) -> None:
         self.now += seconds
+
+
+def _payload(change: ResourceChange) -> dict[str, Any]:
+    """The change's payload as the plan writes it."""
+    return change.payload.model_dump(mode="json")
 
 
 def _assistant(name: str = "Helper", params: dict[str, Any] | None = None, **extra: Any) -> Assistant:
@@ -125,7 +130,7 @@ def _apply(
 
 
 def _outcomes(report: ApplyReport) -> dict[str, Outcome]:
-    return {s.address: s.outcome for s in report.steps}
+    return {str(s.address): s.outcome for s in report.steps}
 
 
 def _counts(target: FakeTarget) -> dict[str, int]:
@@ -161,13 +166,13 @@ def test_apply_writes_inventory_versions_and_pointers(
     assert inventory == {
         ("File/docs/rules.md", None): next(iter(target.files)),
         ("VectorStore/Policies", None): store_id,
-        ("VectorStore/Policies", "docs/rules.md"): next(iter(target.files)),
+        ("VectorStoreFile/Policies/docs/rules.md", None): next(iter(target.files)),
         ("Assistant/Helper", None): assistant_id,
         ("SpendAlert/monthly", None): next(iter(target.alerts)),
     }
     (v1,) = store.versions(WS, "Helper")
     assert (v1.number, v1.platform_id, v1.parent) == (1, assistant_id, None)
-    assert v1.fingerprint == plan.by_address()["Assistant/Helper"].fingerprint
+    assert v1.fingerprint == plan.by_address()[ResourceKey.parse("Assistant/Helper")].fingerprint
     assert store.pointers(WS, "Helper") == {"stable": 1}
     (move,) = store.pointer_history(WS, "Helper")
     assert (move.from_version, move.to_version, move.user, move.host) == (None, 1, "ci", "runner")
@@ -185,7 +190,7 @@ def test_versions_behaviour_change_then_revert_reuses_version_1(
 
     plan, report = _apply(_desired(params=V2_PARAMS, accept_breaking="rooms matter"), target, store, root)
     assert report.ok
-    assert plan.by_address()["Assistant/Helper"].action is Action.CREATE
+    assert plan.by_address()[ResourceKey.parse("Assistant/Helper")].action is Action.CREATE
     assert len(target.assistants) == 2 and v1_id in target.assistants  # version 1 left intact
     v1, v2 = store.versions(WS, "Helper")
     assert (v2.number, v2.parent) == (2, 1)
@@ -198,8 +203,8 @@ def test_versions_behaviour_change_then_revert_reuses_version_1(
     target.calls.clear()
     plan, report = _apply(_desired(accept_breaking="revert"), target, store, root)
     assert report.ok
-    change = plan.by_address()["Assistant/Helper"]
-    assert change.attributes["version"]["reuse"] is True
+    change = plan.by_address()[ResourceKey.parse("Assistant/Helper")]
+    assert _payload(change)["version"]["reuse"] is True
     assert "create_assistant" not in target.calls and "update_assistant" not in target.calls
     assert len(target.assistants) == 2
     assert store.pointers(WS, "Helper") == {"stable": 1}
@@ -357,7 +362,9 @@ def test_a_lost_alert_create_is_recovered_as_the_new_alert_never_an_equal_older_
     )
     target.lose = ["create_spend_alert"]
     plan, report = _apply(desired, target, store, root)
-    assert plan.by_address()["SpendAlert/a0"].action is Action.CREATE  # the equal one is not adopted
+    assert (
+        plan.by_address()[ResourceKey.parse("SpendAlert/a0")].action is Action.CREATE
+    )  # the equal one is not adopted
     assert report.ok and report.retries == 1
     (record,) = store.inventory(WS)
     assert record.platform_id != hand.id and set(target.alerts) == {hand.id, record.platform_id}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import PlanRejected
-from reconciler.model.desired import DesiredState
+from reconciler.model.desired import DesiredState, ResourceKey
 from reconciler.plan.definition import Action
 from reconciler.store import StateStore, open_store
 from tests.unit.apply.fake_target import FakeTarget
@@ -46,7 +46,7 @@ def _without(desired: DesiredState, kind: str) -> DesiredState:
 
 
 def _recorded(store: StateStore, address: str) -> bool:
-    (record,) = [r for r in store.inventory(WS) if str(r.key) == address and "path" not in r.attributes]
+    (record,) = [r for r in store.inventory(WS) if str(r.key) == address]
     return record.protect
 
 
@@ -61,7 +61,7 @@ def test_protect_turned_on_later_is_an_update_recorded_without_a_platform_call(
 
     protected = _protected(_desired(), kind)
     plan = _plan(protected, target, store)
-    change = plan.by_address()[address]
+    change = plan.by_address()[ResourceKey.parse(address)]
     assert change.action is Action.UPDATE and change.store_only
     assert [(c.path, c.before, c.after) for c in change.changes] == [("protect", False, True)]
     assert plan.summary.changed == 1
@@ -85,7 +85,7 @@ def test_protect_with_a_real_change_is_recorded_by_the_platform_update(store: St
     changed = changed.model_copy(
         update={"vector_stores": {"Policies": store_obj.model_copy(update={"metadata": {"team": "x"}})}}
     )
-    change = _plan(changed, target, store).by_address()["VectorStore/Policies"]
+    change = _plan(changed, target, store).by_address()[ResourceKey.parse("VectorStore/Policies")]
     assert {c.path for c in change.changes} == {"metadata.team", "protect"}
     assert not change.store_only
     target.calls.clear()

@@ -29,6 +29,11 @@ LOCATION = BreakingFinding(tool="create_meeting", pointer="/properties/location"
 FLOOR = BreakingFinding(tool="create_meeting", pointer="/properties/floor", rule="OBJ-06")
 
 
+def _payload(change: ResourceChange) -> dict[str, Any]:
+    """The change's payload as the plan writes it."""
+    return change.payload.model_dump(mode="json")
+
+
 def _requiring(*props: str) -> dict[str, Any]:
     params = {**MEETING_PARAMS, "properties": dict(MEETING_PARAMS["properties"])}
     for prop in props:
@@ -88,7 +93,7 @@ def test_a_first_use_accepts_and_carries_what_apply_records() -> None:
     live, stored = _at(V1, 1)
     plan = _plan(V2.model_copy(update={"accept_breaking": REASON}), live, stored)
     assert plan.violations() == [] and plan.acceptance_notes() == []
-    verdict = _only(plan).attributes["verdict"]
+    verdict = _payload(_only(plan))["verdict"]
     assert verdict["accepted"] == REASON
     assert verdict["breaking"] == [LOCATION.model_dump()]
     assert Acceptance.model_validate(verdict["acceptance"]) == USED
@@ -103,7 +108,7 @@ def test_a_used_reason_does_not_cover_an_unrelated_break() -> None:
     assert f'acceptBreaking "{REASON}" was already used for another change' in note
     assert "it accepted create_meeting /properties/location OBJ-06" in note
     assert "does not cover create_meeting /properties/floor OBJ-06" in note
-    verdict = _only(plan).attributes["verdict"]
+    verdict = _payload(_only(plan))["verdict"]
     assert verdict["accepted"] is None and "acceptance" not in verdict
 
     # A new reason is a first use again.

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from reconciler.model import labels
 from reconciler.model.desired import DesiredState, Kind, ResourceKey, SourceFile, VectorStore
 from reconciler.model.live import LiveFile, LiveState, LiveVectorStore, LiveVectorStoreFile
 from reconciler.model.stored import InventoryRecord, StoredState
-from reconciler.plan.definition import Action, Stage
+from reconciler.plan.definition import Action, ResourceChange, Stage
 from reconciler.plan.files import file_attributes, plan_attachments, plan_uploads, wanted_files
 from tests.unit.plan.support import WS, assistant
 
 RULES = SourceFile(path="docs/rules.md", sha256="a" * 64, size=10, attributes={"year": 2026})
 RATES = SourceFile(path="docs/rates.md", sha256="b" * 64, size=20)
+
+
+def _payload(change: ResourceChange) -> dict[str, Any]:
+    """The change's payload as the plan writes it."""
+    return change.payload.model_dump(mode="json")
 
 
 def _desired(*files: SourceFile) -> DesiredState:
@@ -30,9 +37,9 @@ def _upload_record(source: SourceFile, file_id: str, sha256: str | None = None) 
 
 def _attachment_record(source: SourceFile, file_id: str) -> InventoryRecord:
     return InventoryRecord(
-        key=ResourceKey(kind=Kind.VECTOR_STORE, name="Policies"),
+        key=ResourceKey.attachment("Policies", source.path),
         platform_id=file_id,
-        attributes={"path": source.path, "store_id": "vs_1", "sha256": source.sha256},
+        attributes={"store_id": "vs_1", "sha256": source.sha256},
     )
 
 
@@ -65,7 +72,11 @@ def test_wanted_files_collects_store_and_code_interpreter_files() -> None:
 
 def test_new_file_is_uploaded() -> None:
     (change,) = plan_uploads(_desired(RULES), StoredState(workspace=WS))
-    assert (change.address, change.action, change.stage) == ("File/docs/rules.md", Action.CREATE, Stage.FILES)
+    assert (str(change.address), change.action, change.stage) == (
+        "File/docs/rules.md",
+        Action.CREATE,
+        Stage.FILES,
+    )
     assert change.spec == {"path": "docs/rules.md", "sha256": "a" * 64, "size": 10}
 
 
@@ -85,7 +96,7 @@ def test_changed_content_replaces_the_upload() -> None:
 def test_file_no_manifest_uses_is_deleted() -> None:
     stored = StoredState(workspace=WS, inventory=(_upload_record(RATES, "file-2"),))
     (change,) = plan_uploads(_desired(), stored)
-    assert (change.address, change.action, change.platform_id) == (
+    assert (str(change.address), change.action, change.platform_id) == (
         "File/docs/rates.md",
         Action.DELETE,
         "file-2",
@@ -94,9 +105,9 @@ def test_file_no_manifest_uses_is_deleted() -> None:
 
 def test_new_attachment_depends_on_its_upload_and_store() -> None:
     (change,) = plan_attachments(_desired(RULES), LiveState(), StoredState(workspace=WS), {})
-    assert change.address == "VectorStoreFile/Policies/docs/rules.md"
+    assert str(change.address) == "VectorStoreFile/Policies/docs/rules.md"
     assert (change.action, change.stage) == (Action.CREATE, Stage.VECTOR_STORE_FILES)
-    assert change.depends_on == ("File/docs/rules.md", "VectorStore/Policies")
+    assert [str(d) for d in change.depends_on] == ["File/docs/rules.md", "VectorStore/Policies"]
     assert change.spec is not None
     assert change.spec["attributes"] == file_attributes(RULES)
     assert change.spec["chunking"] == {"type": "auto"}
@@ -136,10 +147,12 @@ def test_file_removed_from_the_store_is_detached() -> None:
         workspace=WS, inventory=(_attachment_record(RULES, "file-1"), _attachment_record(RATES, "file-2"))
     )
     live = _live_store(("file-1", file_attributes(RULES)), ("file-2", file_attributes(RATES)))
-    changes = {c.address: c for c in plan_attachments(_desired(RULES), live, stored, {"Policies": "vs_1"})}
+    changes = {
+        str(c.address): c for c in plan_attachments(_desired(RULES), live, stored, {"Policies": "vs_1"})
+    }
     detach = changes["VectorStoreFile/Policies/docs/rates.md"]
     assert (detach.action, detach.platform_id) == (Action.DELETE, "file-2")
-    assert detach.attributes == {"store_id": "vs_1"}
+    assert _payload(detach) == {"store_id": "vs_1"}
     assert changes["VectorStoreFile/Policies/docs/rules.md"].action is Action.NOOP
 
 
@@ -157,9 +170,9 @@ def test_same_path_in_two_stores_is_uploaded_once() -> None:
         }
     )
     uploads = plan_uploads(desired, StoredState(workspace=WS))
-    assert [c.address for c in uploads] == ["File/docs/rules.md"]
+    assert [str(c.address) for c in uploads] == ["File/docs/rules.md"]
     attachments = plan_attachments(desired, LiveState(), StoredState(workspace=WS), {})
-    assert [c.address for c in attachments] == [
+    assert [str(c.address) for c in attachments] == [
         "VectorStoreFile/A/docs/rules.md",
         "VectorStoreFile/B/docs/rules.md",
     ]
@@ -182,7 +195,7 @@ def test_an_unrecorded_upload_named_with_its_tag_is_adopted() -> None:
     live = LiveState(files={"file-9": _file("file-9", _tagged(RULES))})
     (change,) = plan_uploads(_desired(RULES), StoredState(workspace=WS), live, owner=OWNER)
     assert (change.action, change.adopt, change.platform_id) == (Action.NOOP, True, "file-9")
-    assert change.attributes == {"filename": _tagged(RULES)}
+    assert _payload(change) == {"filename": _tagged(RULES)}
 
 
 @pytest.mark.parametrize(
@@ -219,7 +232,7 @@ def test_an_unrecorded_attachment_of_the_planned_upload_is_adopted() -> None:
         _desired(RULES), live, StoredState(workspace=WS), {"Policies": "vs_1"}, {"docs/rules.md": "file-9"}
     )
     assert (change.action, change.adopt, change.platform_id) == (Action.NOOP, True, "file-9")
-    assert change.attributes == {"status": "completed"}
+    assert _payload(change) == {"status": "completed"}
 
 
 def test_an_unrecorded_attachment_with_other_user_attributes_is_adopted_and_updated() -> None:
@@ -249,7 +262,7 @@ def test_an_attachment_that_is_not_the_planned_uploads_is_never_adopted(
     assert (change.action, change.adopt) == (Action.CREATE, False)
     # Ours (our attributes) but recorded nowhere: detached; its upload is deleted unless it is the kept one.
     assert (stale.action, stale.platform_id) == (Action.DELETE, file_id)
-    assert stale.attributes["delete_upload"] is (file_id != "file-9")
+    assert _payload(stale)["delete_upload"] is (file_id != "file-9")
 
 
 def test_an_old_upload_a_killed_replace_detached_is_deleted_by_the_new_attachment() -> None:
@@ -262,7 +275,7 @@ def test_an_old_upload_a_killed_replace_detached_is_deleted_by_the_new_attachmen
     changes = plan_attachments(_desired(RULES), _live_store(), stored, {"Policies": "vs_1"})
     (change,) = changes
     assert change.action is Action.CREATE
-    assert change.attributes == {"retire": "file-old"}
+    assert _payload(change) == {"retire": "file-old"}
 
 
 def test_an_upload_still_attached_elsewhere_or_recorded_is_never_retired() -> None:
@@ -280,7 +293,7 @@ def test_an_upload_still_attached_elsewhere_or_recorded_is_never_retired() -> No
     )
     live = _live_store(("file-2", file_attributes(RATES)))
     changes = plan_attachments(_desired(RULES, shared, RATES), live, stored, {"Policies": "vs_1"})
-    assert all("retire" not in c.attributes for c in changes)
+    assert all("retire" not in _payload(c) for c in changes)
 
 
 def test_a_replaced_upload_no_attachment_records_is_retired_by_the_upload_step() -> None:
@@ -291,13 +304,13 @@ def test_a_replaced_upload_no_attachment_records_is_retired_by_the_upload_step()
         inventory=(_upload_record(RULES, "file-2", sha256="0" * 64), _attachment_record(RULES, "file-1")),
     )
     (change,) = plan_uploads(_desired(RULES), stored)
-    assert (change.action, change.attributes) == (Action.REPLACE, {"retire": "file-2"})
+    assert (change.action, _payload(change)) == (Action.REPLACE, {"retire": "file-2"})
     attached = StoredState(
         workspace=WS,
         inventory=(_upload_record(RULES, "file-1", sha256="0" * 64), _attachment_record(RULES, "file-1")),
     )
     (change,) = plan_uploads(_desired(RULES), attached)
-    assert change.attributes == {}  # the attachment's replace deletes it
+    assert _payload(change) == {}  # the attachment's replace deletes it
 
 
 def test_an_unrecorded_attachment_of_ours_is_detached_and_its_upload_deleted() -> None:
@@ -308,5 +321,9 @@ def test_an_unrecorded_attachment_of_ours_is_detached_and_its_upload_deleted() -
     live = _live_store(("file-1", file_attributes(RULES)), ("file-9", stale), ("file-user", {}))
     changes = plan_attachments(_desired(RULES), live, stored, {"Policies": "vs_1"}, {RULES.path: "file-1"})
     (detach,) = [c for c in changes if c.action is Action.DELETE]
-    assert detach.address == "VectorStoreFile/Policies/docs/rules.md#file-9"
-    assert detach.attributes == {"store_id": "vs_1", "unrecorded": True, "delete_upload": True}
+    assert str(detach.address) == "VectorStoreFile/Policies/docs/rules.md#file-9"
+    assert _payload(detach) == {
+        "store_id": "vs_1",
+        "unrecorded": True,
+        "delete_upload": True,
+    }

@@ -49,7 +49,7 @@ EDITS: dict[str, Edit] = {
     "platform id": lambda d: _set(d, "VectorStore/Policies", "platform_id", "vs_someone_elses"),
     "live hash": lambda d: _set(d, "VectorStore/Policies", "live_hash", "0" * 16),
     "protect": lambda d: _set(d, "Assistant/Helper", "protect", True),
-    "attributes": lambda d: _change(d, "Assistant/Helper")["attributes"].update(verdict={"accepted": "x"}),
+    "payload": lambda d: _change(d, "Assistant/Helper")["payload"].update(verdict={"accepted": "x"}),
     "a change dropped": lambda d: d.update(changes=d["changes"][1:]),
     "workspace": lambda d: d.update(workspace="prod"),
     "format version": lambda d: d.update(format_version="9.9"),
@@ -120,3 +120,25 @@ def test_the_id_is_the_hash_of_pydantics_json_of_the_content_as_saved_plans_were
     text = plan.model_dump_json(exclude={"plan_id", "created_at"})
     assert "✓" in text  # not escaped: the hash covers the UTF-8 bytes
     assert plan.plan_id == hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+def _older(document: dict[str, Any]) -> dict[str, Any]:
+    """The document as reconciler 1.x saved it: format 1.2, untyped `attributes` per change."""
+    changes = [
+        {("attributes" if k == "payload" else k): v for k, v in c.items()} for c in document["changes"]
+    ]
+    return {**document, "format_version": "1.2", "changes": changes}
+
+
+@pytest.mark.parametrize("changes", [True, False], ids=["with changes", "empty"])
+def test_a_plan_saved_by_an_older_format_is_refused_in_one_line(changes: bool) -> None:
+    plan = _plan() if changes else plan_for(DesiredState(), LiveState(), StoredState(workspace=WS))
+    document = _older(json.loads(plan.to_json()))
+    if not changes:  # an empty plan parses as a plan of any format: its id was made over format 1.2
+        document["plan_id"] = plan.model_copy(update={"format_version": "1.2"}).content_id()
+    with pytest.raises(PlanFileError) as caught:
+        Plan.load(json.dumps(document, indent=2), source="ci/plan.json")
+    assert caught.value.one_line() == (
+        "ci/plan.json: a saved plan of format 1.2, which this reconciler (format 2.0) does not read; "
+        "make a new plan with `reconcile plan -out FILE`"
+    )

@@ -3,6 +3,8 @@ touching unmanaged objects), deletion safety, stage order and the content-hash p
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from reconciler.errors import PlanRejected
@@ -21,12 +23,17 @@ from reconciler.model.live import LiveSpendAlert, LiveSpendLimit, LiveState, Liv
 from reconciler.model.specs import spend_alert_spec, vector_store_spec
 from reconciler.model.stored import InventoryRecord, StoredState
 from reconciler.plan import normalise
-from reconciler.plan.definition import STAGE_ORDER, Action, Plan
+from reconciler.plan.definition import STAGE_ORDER, Action, Plan, ResourceChange
 from tests.unit.plan.support import OWNER, WS, assistant, assistant_record, live_assistant, plan_for
 
 STORE = VectorStore(name="Policies", metadata={"owner": "finance"})
 ALERT = SpendAlert(name="monthly", scope="proj_1", threshold_cents=10_000, emails=("a@example.com",))
 EMPTY = StoredState(workspace=WS)
+
+
+def _payload(change: ResourceChange) -> dict[str, Any]:
+    """The change's payload as the plan writes it."""
+    return change.payload.model_dump(mode="json")
 
 
 def _live_store(store: VectorStore, platform_id: str, **changes: object) -> LiveVectorStore:
@@ -72,7 +79,7 @@ def _alert_record(name: str, platform_id: str, alert: SpendAlert) -> InventoryRe
 
 
 def _actions(plan: Plan) -> dict[str, Action]:
-    return {c.address: c.action for c in plan.changes}
+    return {str(c.address): c.action for c in plan.changes}
 
 
 # ---- create, no-op, update ------------------------------------------------------------------------
@@ -88,7 +95,7 @@ def test_empty_everything_is_an_empty_plan() -> None:
 def test_new_vector_store_is_created_with_its_spec() -> None:
     plan = plan_for(DesiredState(vector_stores={"Policies": STORE}), LiveState(), EMPTY)
     (change,) = plan.changes
-    assert (change.address, change.action, change.reason) == (
+    assert (str(change.address), change.action, change.reason) == (
         "VectorStore/Policies",
         Action.CREATE,
         "not on the platform",
@@ -190,7 +197,7 @@ def test_an_adopted_assistant_reads_an_adopted_stores_id_as_its_name() -> None:
         LiveState(vector_stores={"vs_9": _live_store(STORE, "vs_9")}, assistants={"asst_1": helper}),
         EMPTY,
     )
-    assert {(c.address, c.action, c.adopt) for c in plan.changes} == {
+    assert {(str(c.address), c.action, c.adopt) for c in plan.changes} == {
         ("VectorStore/Policies", Action.NOOP, True),
         (f"Assistant/{desired.name}", Action.NOOP, True),
     }
@@ -279,7 +286,9 @@ def test_two_equal_desired_alerts_are_both_created_beside_an_unrecorded_one() ->
         EMPTY,
     )
     by = plan.by_address()
-    assert {(by[a].action, by[a].adopt) for a in ("SpendAlert/a", "SpendAlert/b")} == {(Action.CREATE, False)}
+    assert {
+        (by[a].action, by[a].adopt) for a in map(ResourceKey.parse, ("SpendAlert/a", "SpendAlert/b"))
+    } == {(Action.CREATE, False)}
     assert len(plan.warnings) == 2
 
 
@@ -290,9 +299,11 @@ def test_spend_alert_recorded_under_another_name_is_not_adopted() -> None:
         StoredState(workspace=WS, inventory=(_alert_record("old", "spa_1", ALERT),)),
     )
     by = plan.by_address()
-    assert (by["SpendAlert/old"].action, by["SpendAlert/old"].platform_id) == (Action.NOOP, "spa_1")
-    assert by["SpendAlert/old"].adopt is False
-    assert (by["SpendAlert/new"].action, by["SpendAlert/new"].platform_id) == (Action.CREATE, None)
+    old = by[ResourceKey.parse("SpendAlert/old")]
+    assert (old.action, old.platform_id) == (Action.NOOP, "spa_1")
+    assert old.adopt is False
+    new = by[ResourceKey.parse("SpendAlert/new")]
+    assert (new.action, new.platform_id) == (Action.CREATE, None)
 
 
 def test_spend_limit_update_is_keyed_by_scope() -> None:
@@ -319,7 +330,7 @@ def test_a_deleted_alert_carries_the_scope_its_record_names() -> None:
         allow_empty=True,
     )
     (change,) = plan.changes
-    assert (change.action, change.platform_id, change.attributes) == (
+    assert (change.action, change.platform_id, _payload(change)) == (
         Action.DELETE,
         "spa_1",
         {"scope": "proj_1"},
@@ -336,7 +347,7 @@ def test_a_deleted_alert_whose_record_lacks_its_spec_takes_the_scope_it_is_liste
         allow_empty=True,
     )
     (change,) = plan.changes
-    assert change.attributes == {"scope": "organization"}
+    assert _payload(change) == {"scope": "organization"}
 
 
 def test_a_spend_limit_set_outside_is_taken_over_and_the_plan_says_so() -> None:
@@ -368,7 +379,7 @@ def test_out_of_band_edit_is_reported_as_drift_with_the_changed_field() -> None:
         StoredState(workspace=WS, inventory=(_store_record(applied),)),
     )
     (drift,) = plan.drift
-    assert drift.address == "VectorStore/Policies"
+    assert str(drift.address) == "VectorStore/Policies"
     assert drift.platform_id == "vs_1"
     assert [(c.path, c.before, c.after) for c in drift.changes] == [("metadata.owner", "finance", "mallory")]
     assert plan.summary.drift == 1
@@ -386,7 +397,7 @@ def test_assistant_drift_is_reported() -> None:
         StoredState(workspace=WS, inventory=(assistant_record(applied),)),
     )
     (drift,) = plan.drift
-    assert drift.address == f"Assistant/{desired.name}"
+    assert str(drift.address) == f"Assistant/{desired.name}"
     assert [c.path for c in drift.changes] == ["instructions"]
 
 
@@ -416,7 +427,7 @@ def _two_stores() -> tuple[LiveState, StoredState]:
 def test_resource_removed_from_manifests_is_deleted() -> None:
     live, stored = _two_stores()
     plan = plan_for(DesiredState(vector_stores={"Policies": STORE}), live, stored)
-    delete = plan.by_address()["VectorStore/Other"]
+    delete = plan.by_address()[ResourceKey.parse("VectorStore/Other")]
     assert (delete.action, delete.platform_id, delete.reason) == (
         Action.DELETE,
         "vs_2",
@@ -431,7 +442,7 @@ def test_deleted_resource_already_gone_says_so() -> None:
     live, stored = _two_stores()
     live = LiveState(vector_stores={"vs_1": live.vector_stores["vs_1"]})
     plan = plan_for(DesiredState(vector_stores={"Policies": STORE}), live, stored)
-    assert plan.by_address()["VectorStore/Other"].reason.endswith("(already gone)")
+    assert plan.by_address()[ResourceKey.parse("VectorStore/Other")].reason.endswith("(already gone)")
 
 
 def test_protected_resource_cannot_be_deleted_even_after_its_manifest_is() -> None:
@@ -472,14 +483,15 @@ def test_changes_are_in_stage_order_and_assistants_depend_on_their_stores() -> N
     plan = plan_for(desired, LiveState(), EMPTY)
     stages = [c.stage for c in plan.changes]
     assert stages == sorted(stages, key=STAGE_ORDER.index)
-    assert [c.address for c in plan.changes] == [
+    assert [str(c.address) for c in plan.changes] == [
         "File/docs/rules.md",
         "VectorStore/Policies",
         "VectorStoreFile/Policies/docs/rules.md",
         "Assistant/Helper",
         "SpendAlert/monthly",
     ]
-    assert plan.by_address()["Assistant/Helper"].depends_on == ("VectorStore/Policies",)
+    helper = plan.by_address()[ResourceKey.parse("Assistant/Helper")]
+    assert [str(d) for d in helper.depends_on] == ["VectorStore/Policies"]
 
 
 def test_plan_id_is_a_content_hash_without_creation_time() -> None:

@@ -62,7 +62,7 @@ def test_a_digest_of_another_object_with_the_same_id_is_ignored() -> None:
     reread = LiveState(assistants={**live.assistants, "asst_1": edited})
     plan = plan_for(desired, reread, stored, prepared=prepared)
     assert plan == plan_for(desired, reread, stored)
-    assert [d.address for d in plan.drift] == ["Assistant/Same"]  # the stale digest would hide it
+    assert [str(d.address) for d in plan.drift] == ["Assistant/Same"]  # the stale digest would hide it
 
 
 def test_a_desired_digest_of_another_manifest_is_ignored() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.model import labels
-from reconciler.model.desired import Assistant, DesiredState
+from reconciler.model.desired import Assistant, DesiredState, ResourceKey
 from reconciler.model.live import LiveState
 from reconciler.model.specs import assistant_spec, behaviour_fingerprint
 from reconciler.model.stored import StoredState
@@ -25,6 +25,11 @@ from tests.unit.plan.support import (
 
 V1 = assistant()
 V2 = assistant(functions=(meeting(with_location()),))
+
+
+def _payload(change: ResourceChange) -> dict[str, Any]:
+    """The change's payload as the plan writes it."""
+    return change.payload.model_dump(mode="json")
 
 
 def _plan(desired: Assistant, live: LiveState, stored: StoredState) -> Plan:
@@ -70,8 +75,12 @@ def test_first_apply_creates_version_1() -> None:
     change = _only(_plan(V1, LiveState(), StoredState(workspace=WS)))
     assert change.action is Action.CREATE
     assert change.platform_id is None
-    assert change.attributes["version"] == {"number": 1, "parent": None, "strategy": "immutable"}
-    assert "verdict" not in change.attributes
+    assert _payload(change)["version"] == {
+        "number": 1,
+        "parent": None,
+        "strategy": "immutable",
+    }
+    assert "verdict" not in _payload(change)
     assert change.fingerprint == behaviour_fingerprint(assistant_spec(V1))
     assert change.spec == assistant_spec(V1)
 
@@ -89,14 +98,18 @@ def test_behaviour_change_creates_next_version_with_parent_and_verdict() -> None
     change = _only(_plan(V2, live, stored))
     assert change.action is Action.CREATE
     assert change.platform_id is None  # a new platform object; version 1 stays intact
-    assert change.attributes["version"] == {"number": 2, "parent": 1, "strategy": "immutable"}
+    assert _payload(change)["version"] == {
+        "number": 2,
+        "parent": 1,
+        "strategy": "immutable",
+    }
     assert change.reason == "behaviour changed: version 2 (parent 1)"
     paths = {c.path for c in change.changes}
     assert paths == {
         "tools[create_meeting].parameters.properties.location",
         "tools[create_meeting].parameters.required[2]",
     }
-    verdict = change.attributes["verdict"]
+    verdict = _payload(change)["verdict"]
     assert verdict["policy"] == "backward"
     assert verdict["satisfied"] is False
     assert verdict["accepted"] is None
@@ -109,9 +122,9 @@ def test_instruction_change_is_a_new_version_with_a_satisfied_verdict() -> None:
     live, stored = _applied_v1()
     change = _only(_plan(assistant(instructions="Be thorough."), live, stored))
     assert change.action is Action.CREATE
-    assert change.attributes["version"]["number"] == 2
-    assert change.attributes["verdict"]["satisfied"] is True
-    assert change.attributes["verdict"]["tools"] == {}  # no tool changed
+    assert _payload(change)["version"]["number"] == 2
+    assert _payload(change)["verdict"]["satisfied"] is True
+    assert _payload(change)["verdict"]["tools"] == {}  # no tool changed
 
 
 def test_breaking_change_is_a_violation_unless_accepted() -> None:
@@ -123,7 +136,7 @@ def test_breaking_change_is_a_violation_unless_accepted() -> None:
 
     accepted = _plan(V2.model_copy(update={"accept_breaking": "calendar needs rooms"}), live, stored)
     assert accepted.violations() == []
-    assert _only(accepted).attributes["verdict"]["accepted"] == "calendar needs rooms"
+    assert _payload(_only(accepted))["verdict"]["accepted"] == "calendar needs rooms"
 
 
 def _bounded(maximum: int) -> dict[str, object]:
@@ -147,7 +160,7 @@ def test_widening_a_bound_satisfies_backward_but_not_forward() -> None:
     )
     state = LiveState(assistants={live.id: live})
     plan = _plan(after, state, stored)
-    tool = _only(plan).attributes["verdict"]["tools"]["create_meeting"]
+    tool = _payload(_only(plan))["verdict"]["tools"]["create_meeting"]
     assert (tool["backward"], tool["forward"]) == ("yes", "no")
     assert plan.violations() == []
     # The same change under `forward` (or `full`) is a violation.
@@ -176,7 +189,7 @@ def test_adding_a_typed_property_to_an_open_object_is_not_backward() -> None:
 def test_policy_none_accepts_anything() -> None:
     live, stored = _applied_v1()
     plan = _plan(V2.model_copy(update={"compatibility": "none"}), live, stored)
-    assert _only(plan).attributes["verdict"]["satisfied"] is True
+    assert _payload(_only(plan))["verdict"]["satisfied"] is True
     assert plan.violations() == []
 
 
@@ -185,16 +198,16 @@ def test_revert_reuses_the_existing_version() -> None:
     change = _only(_plan(V1, live, stored))
     assert change.action is Action.UPDATE
     assert change.platform_id == "asst_1"
-    assert change.attributes["version"] == {
+    assert _payload(change)["version"] == {
         "number": 1,
         "parent": None,
         "strategy": "immutable",
         "reuse": True,
     }
-    assert change.attributes["metadata_changes"] == []  # version 1 already has the desired metadata
+    assert _payload(change)["metadata_changes"] == []  # version 1 already has the desired metadata
     assert "version 1" in change.reason and "nothing is created" in change.reason
     # The revert removes a required property: breaking from version 2's point of view.
-    assert change.attributes["verdict"]["satisfied"] is False
+    assert _payload(change)["verdict"]["satisfied"] is False
 
 
 def test_revert_with_a_metadata_edit_reuses_and_lists_metadata_changes() -> None:
@@ -202,8 +215,8 @@ def test_revert_with_a_metadata_edit_reuses_and_lists_metadata_changes() -> None
     change = _only(_plan(V1.model_copy(update={"description": "Now also rooms."}), live, stored))
     assert change.action is Action.UPDATE
     assert change.platform_id == "asst_1"
-    assert change.attributes["version"]["reuse"] is True
-    assert [c["path"] for c in change.attributes["metadata_changes"]] == ["description"]
+    assert _payload(change)["version"]["reuse"] is True
+    assert [c["path"] for c in _payload(change)["metadata_changes"]] == ["description"]
 
 
 def test_metadata_only_change_updates_in_place() -> None:
@@ -212,7 +225,7 @@ def test_metadata_only_change_updates_in_place() -> None:
     change = _only(_plan(edited, live, stored))
     assert change.action is Action.UPDATE
     assert change.platform_id == "asst_1"
-    assert "version" not in change.attributes  # no new version
+    assert "version" not in _payload(change)  # no new version
     assert "in place" in change.reason
     assert {(c.path, c.before, c.after) for c in change.changes} == {
         ("description", "Books meetings.", "Books rooms too."),
@@ -238,7 +251,7 @@ def test_in_place_versioning_updates_the_same_object() -> None:
     assert change.action is Action.UPDATE
     assert change.platform_id == "asst_1"
     assert "in-place" in change.reason
-    assert "version" not in change.attributes
+    assert "version" not in _payload(change)
 
 
 def test_in_place_versioning_first_apply_has_no_version() -> None:
@@ -246,7 +259,7 @@ def test_in_place_versioning_first_apply_has_no_version() -> None:
         _plan(V1.model_copy(update={"versioning": "in-place"}), LiveState(), StoredState(workspace=WS))
     )
     assert change.action is Action.CREATE
-    assert "version" not in change.attributes
+    assert "version" not in _payload(change)
 
 
 def test_labelled_assistant_missing_from_state_is_adopted_not_created() -> None:
@@ -255,7 +268,7 @@ def test_labelled_assistant_missing_from_state_is_adopted_not_created() -> None:
     assert change.action is Action.NOOP
     assert change.adopt is True
     assert change.platform_id == "asst_7"
-    assert change.attributes["version"] == {
+    assert _payload(change)["version"] == {
         "number": 1,
         "parent": None,
         "strategy": "immutable",
@@ -269,7 +282,7 @@ def test_adoption_prefers_the_copy_with_the_desired_behaviour() -> None:
     change = _only(_plan(V1, LiveState(assistants={old.id: old, same.id: same}), StoredState(workspace=WS)))
     assert change.adopt is True
     assert change.platform_id == "asst_2"
-    assert change.attributes["version"]["number"] == 2
+    assert _payload(change)["version"]["number"] == 2
 
 
 def test_adopted_assistant_with_a_different_description_is_updated() -> None:
@@ -307,7 +320,11 @@ def test_stable_object_deleted_out_of_band_says_so() -> None:
     _, stored = _applied_v1()
     change = _only(_plan(V1, LiveState(), stored))
     assert change.action is Action.CREATE
-    assert change.attributes["version"] == {"number": 2, "parent": 1, "strategy": "immutable"}
+    assert _payload(change)["version"] == {
+        "number": 2,
+        "parent": 1,
+        "strategy": "immutable",
+    }
     assert "gone" in change.reason
 
 
@@ -318,10 +335,10 @@ def test_removed_assistant_deletes_every_version() -> None:
     stored = stored.model_copy(update={"inventory": (*stored.inventory, assistant_record(other_live))})
     live = LiveState(assistants={**live.assistants, other_live.id: other_live})
     plan = plan_for(DesiredState(assistants={"Other": other}), live, stored)
-    delete = plan.by_address()[f"Assistant/{NAME}"]
+    delete = plan.by_address()[ResourceKey.parse(f"Assistant/{NAME}")]
     assert delete.action is Action.DELETE
     assert delete.platform_id == "asst_2"
-    assert delete.attributes["versions"] == ["asst_1"]
+    assert _payload(delete)["versions"] == ["asst_1"]
     assert delete.reason == "removed from the manifests"
 
 
@@ -345,7 +362,11 @@ def test_a_destroyed_assistant_deployed_again_gets_a_new_number() -> None:
     )
     change = _only(_plan(V1, LiveState(), stored))
     assert change.action is Action.CREATE
-    assert change.attributes["version"] == {"number": 3, "parent": None, "strategy": "immutable"}
+    assert _payload(change)["version"] == {
+        "number": 3,
+        "parent": None,
+        "strategy": "immutable",
+    }
 
 
 def test_a_new_version_created_but_never_recorded_is_adopted_not_created_twice() -> None:
@@ -357,8 +378,13 @@ def test_a_new_version_created_but_never_recorded_is_adopted_not_created_twice()
     change = _only(_plan(accepted, live, stored))
     assert change.adopt is True
     assert change.platform_id == "asst_2"
-    assert change.attributes["version"] == {"number": 2, "parent": 1, "strategy": "immutable", "record": True}
-    assert change.attributes["verdict"]["satisfied"] is False  # the policy is still judged
+    assert _payload(change)["version"] == {
+        "number": 2,
+        "parent": 1,
+        "strategy": "immutable",
+        "record": True,
+    }
+    assert _payload(change)["verdict"]["satisfied"] is False  # the policy is still judged
 
 
 def test_a_labelled_object_of_another_behaviour_is_not_taken_for_the_new_version() -> None:

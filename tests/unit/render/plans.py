@@ -188,7 +188,7 @@ def create_all() -> Plan:
                 "not on the platform",
                 spec=assistant_spec(),
                 depends_on=("VectorStore/Policies",),
-                attributes={
+                payload={
                     "version": {"number": 1, "parent": None, "strategy": "immutable"},
                     "rollout_note": CANARY_IGNORED,  # the manifest asks for a canary, as the example's does
                 },
@@ -259,7 +259,7 @@ def update_assistant() -> Plan:
                     ),
                     FieldChange(path="metadata.owner", before="it", kind="removed"),
                 ),
-                attributes={"verdict": schema_change_verdict(None)},
+                payload={"verdict": schema_change_verdict(None)},
             ),
         ),
     )
@@ -321,7 +321,7 @@ def mixed() -> Plan:
                 "behaviour changed: new immutable version",
                 spec=assistant_spec(model="gpt-4.1"),
                 changes=(FieldChange(path="model", before="gpt-4o", after="gpt-4.1"),),
-                attributes={
+                payload={
                     "version": {"number": 2, "parent": 1, "strategy": "immutable"},
                     "verdict": schema_change_verdict("partners migrated in ticket OPS-12"),
                 },
@@ -423,7 +423,7 @@ def hostile() -> Plan:
                     FieldChange(path="instructions", before="hello\n```\n</details>", after=HOSTILE),
                     FieldChange(path="description", before="x", after="</summary><b>y</b>"),
                 ),
-                attributes={
+                payload={
                     "verdict": {
                         "tools": {
                             "<b>t|x</b>": {

@@ -55,7 +55,9 @@ def test_schema_rejects_what_the_renderer_never_writes() -> None:
 def test_schema_covers_every_plan_field() -> None:
     """A field added to the Plan definition must be rendered and documented, not silently dropped."""
     defs = plan_json_schema()["$defs"]
-    assert set(ResourceChange.model_fields) <= set(defs["resource_change"]["properties"])
+    # The typed payload is rendered under the name the document has always given it.
+    fields = {"attributes" if f == "payload" else f for f in ResourceChange.model_fields}
+    assert fields <= set(defs["resource_change"]["properties"])
     assert set(FieldChange.model_fields) <= set(defs["field_change"]["properties"])
     assert set(Drift.model_fields) <= set(defs["drift"]["properties"])
     assert set(Plan.model_fields) - {"changes", "drift"} <= set(plan_json_schema()["properties"])

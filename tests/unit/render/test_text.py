@@ -12,6 +12,7 @@ import pytest
 import reconciler.render
 from reconciler.apply.report import ApplyReport, Outcome, StepResult
 from reconciler.plan.definition import Action, FieldChange, Plan, Stage
+from reconciler.plan.payloads import AssistantPayload
 from reconciler.render.report import render_apply_report
 from reconciler.render.text import NO_CHANGES, render_text, should_color
 from tests.unit.render import plans
@@ -236,7 +237,9 @@ def test_a_finding_at_the_schema_root_names_the_root_not_a_blank() -> None:
     verdict = plans.schema_change_verdict(None)
     finding = {"pointer": "", "rule": "STRICT-OFF", "message": "strict mode turned off"}
     verdict["tools"]["create_meeting"]["findings"] = [finding]
-    first = plan.changes[0].model_copy(update={"attributes": {"verdict": verdict}})
+    first = plan.changes[0].model_copy(
+        update={"payload": AssistantPayload.model_validate({"verdict": verdict})}
+    )
     plan = plan.model_copy(update={"changes": (first, *plan.changes[1:])})
     for rendered in (render_text(plan, color=False), render_markdown(plan)):
         assert "OFF at the schema root: strict mode turned off" in rendered  # Markdown writes STRICT\\-OFF

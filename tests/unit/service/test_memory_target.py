@@ -226,7 +226,7 @@ def test_the_service_plans_and_applies_a_store_with_files_on_a_target_of_three_h
 ) -> None:
     with _workspace(_project(tmp_path), target) as ws:
         plan, _ = service.make_plan(ws)
-        creates = {c.address for c in plan.changes if c.action is Action.CREATE}
+        creates = {str(c.address) for c in plan.changes if c.action is Action.CREATE}
         assert creates == {
             "VectorStore/Handbook",
             "File/manifests/files/rules.md",

@@ -60,6 +60,7 @@ def test_bundled_migrations_are_numbered_and_render_for_both_dialects() -> None:
         "0004_lease_holder_process.sql",
         "0005_release_history.sql",
         "0006_pace_budgets.sql",
+        "0007_vector_store_file_records.sql",
     ]
     postgres = pytest.importorskip("reconciler.store.postgres")
     for dialect in (SQLITE, postgres.POSTGRES):
@@ -127,7 +128,7 @@ def test_two_openers_of_a_fresh_file_migrate_it_once(tmp_path: Path) -> None:
     with SqliteStore(path) as store:
         rows = store._query("SELECT number FROM schema_migrations ORDER BY number")
         assert [r[0] for r in rows] == [m.number for m in bundled_migrations()]
-        assert store.schema_version() == 6
+        assert store.schema_version() == 7
 
 
 def test_a_file_that_is_not_a_database_is_our_error(tmp_path: Path) -> None:
