@@ -1,8 +1,9 @@
-"""Wall time of a first apply of N assistants at 50 ms per request, beside what the concurrency allows.
+"""Wall time of a first apply of N resources at 50 ms per request, beside what the concurrency allows.
 
-The emulator serves over loopback HTTP from its own process (`served_emulator`, as a remote platform is:
-its CPU off our interpreter) and sleeps 50 ms in every handler. A fresh project of N assistants is planned
-and applied once (`service.apply`, the whole command: lock, plan, execute), with the default 8 workers.
+Same projects as bench_plan_calls (90% assistants, 10% vector stores with 2 files each). The emulator
+serves over loopback HTTP from its own process (`served_emulator`, as a remote platform is: its CPU off
+our interpreter) and sleeps 50 ms in every handler. A fresh project is planned and applied once
+(`service.apply`, the whole command: lock, plan, execute), with the default 8 workers.
 
 Printed per N: the requests the apply sent (plan reads included), its wall time, the goal
 1.2 x (requests x latency / concurrency) and the ratio wall / that floor; and the state store's
@@ -31,7 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _fixtures import Shape, served_emulator, timed, write_project
+from _fixtures import served_emulator, timed, write_project
+from bench_plan_calls import shape_for
 
 from reconciler.service import apply, open_workspace
 
@@ -101,7 +103,7 @@ def measure(n: int, *, profile: bool) -> tuple[Row, str]:
     with tempfile.TemporaryDirectory(prefix="bench-apply-") as tmp:
         root = Path(tmp) / "project"
         with served_emulator(Path(tmp) / "platform.db", f"latency_ms={LATENCY_MS}") as url:
-            write_project(root, Shape(assistants=n), concurrency=CONCURRENCY, served_url=url)
+            write_project(root, shape_for(n), concurrency=CONCURRENCY, served_url=url)
             counter, restore = _count_statements()
             profiler = cProfile.Profile() if profile else None
             try:
@@ -133,8 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="cProfile the main thread, print the top")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
-    print(f"First apply of N assistants, emulator served over HTTP, {LATENCY_MS:.0f} ms per request,")
-    print(f"concurrency {CONCURRENCY}\n")
+    print(f"First apply of N resources, emulator served over HTTP, {LATENCY_MS:.0f} ms per request,")
+    print(f"concurrency {CONCURRENCY}; 90% assistants, 10% vector stores with 2 files each\n")
     header = ("N", "requests", "wall s", "floor s", "ratio", "steps", "stmts", "/step")
     print(" ".join(f"{h:>{w}}" for h, w in zip(header, (6, 9, 8, 8, 6, 6, 7, 6), strict=True)))
     rows: list[Row] = []

@@ -9,9 +9,11 @@ running, or when it is large or old enough, so a crash loses little and the stor
 
 from __future__ import annotations
 
+import contextlib
+import queue
 import time
 from collections.abc import Callable, Hashable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from graphlib import TopologicalSorter
 
 from reconciler.apply.commits import Finished, Journal
@@ -63,6 +65,9 @@ class Walk:
         self.waiting_on = {node: len(needs) for node, needs in graph.needs.items()}
         self.blocked: dict[Node, str] = {}  # failed or skipped node -> the failed step that caused it
         self.running: dict[Future[StepOutput], ResourceChange] = {}
+        # Futures put themselves here when they end: taking them costs nothing per step still running,
+        # as `concurrent.futures.wait` over thousands of queued steps would.
+        self.ended: queue.SimpleQueue[Future[StepOutput]] = queue.SimpleQueue()
         self.finished: list[Finished] = []
         self.oldest = 0.0
         self.urgent = False
@@ -132,7 +137,9 @@ class Walk:
             [(c, {**_started_detail(c, self.steps.owner), **snapshots.get(c.address, {})}) for c in todo]
         )
         for change in todo:
-            self.running[pool.submit(self.steps.run, change)] = change
+            future = pool.submit(self.steps.run, change)
+            self.running[future] = change
+            future.add_done_callback(self.ended.put)
 
     def _settled(self, node: Node) -> None:
         self.sorter.done(node)
@@ -152,7 +159,11 @@ class Walk:
         """Wait for at least one step to end (or the oldest unwritten one to be due) and take every step
         that ended. An exception other than a step failure (a crash, a lost lease) ends the walk."""
         timeout = None if not self.finished else max(0.0, self.oldest + BATCH_SECONDS - time.monotonic())
-        ended, _ = wait(self.running, timeout=timeout, return_when=FIRST_COMPLETED)
+        ended: list[Future[StepOutput]] = []
+        with contextlib.suppress(queue.Empty):
+            ended.append(self.ended.get(timeout=timeout))
+            while True:
+                ended.append(self.ended.get_nowait())
         crash: BaseException | None = None
         for future in ended:
             change = self.running.pop(future)
