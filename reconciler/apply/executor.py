@@ -16,24 +16,25 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from reconciler.apply.outputs import Ids, StepOutput
+from reconciler.apply.commits import Journal
+from reconciler.apply.graph import build_graph, render_stages
+from reconciler.apply.outputs import Ids
 from reconciler.apply.report import ApplyReport, Outcome, StepResult
 from reconciler.apply.spend_steps import AlertCreate, is_alert_create
-from reconciler.apply.steps import IngestionFailed, Steps
-from reconciler.apply.uploads import find_upload, upload_detail
+from reconciler.apply.steps import Steps
+from reconciler.apply.uploads import find_upload
+from reconciler.apply.walk import Walk
 from reconciler.calls.retry import Pacer, Retrier
 from reconciler.config import RetrySettings
-from reconciler.errors import LeaseLost, PlatformError, ReconcilerError, StalePlan
 from reconciler.model.desired import Kind, ResourceKey
 from reconciler.model.stored import StoredState
 from reconciler.model.waits import WaitObserver
-from reconciler.plan.definition import STAGE_ORDER, Action, Plan, ResourceChange
+from reconciler.plan.definition import Plan
 from reconciler.store.base import StateStore
 from reconciler.store.records import StepStatus
 from reconciler.targets.base import Target
@@ -133,168 +134,39 @@ class Executor:
         steps.known_ids = known
         steps.records = {r.key: r for r in stored.inventory}
         report = ApplyReport(plan_id=plan.plan_id, apply_id=apply_id)
-        waves = _waves(plan)
-        self._total = sum(len(w) for w in waves)
+        journal = Journal(
+            self.store,
+            workspace,
+            apply_id,
+            self.options.user,
+            self.options.host,
+            self.wall_clock,
+            self.options.pointers_changed,
+        )
+        graph = build_graph(plan)
+        self._total = len(graph.changes)
         self._finished = 0
-        failed = False
-        for wave in waves:
-            self.retrier.check()
-            if failed:
-                report.steps.extend(
-                    StepResult(c.step_key, c.action.value, Outcome.SKIPPED, note="an earlier stage failed")
-                    for c in wave
-                )
-                continue
-            failed = self._run_wave(wave, steps, apply_id, done, report)
+        walk = Walk(
+            graph,
+            steps,
+            journal,
+            self.retrier,
+            concurrency=self.options.retry.concurrency,
+            done_before=done,
+            report=report,
+            tell=self._report,
+        )
+        failed = walk.run()
         report.retries = self.retrier.retries
         self.retrier.check()
         self.store.finish_apply(apply_id, "failed" if failed else "succeeded", now=self.wall_clock())
         return report
-
-    def _run_wave(
-        self,
-        wave: list[ResourceChange],
-        steps: Steps,
-        apply_id: str,
-        done: Mapping[str, object],
-        report: ApplyReport,
-    ) -> bool:
-        todo = []
-        for change in wave:
-            if change.step_key in done:
-                report.steps.append(
-                    StepResult(
-                        change.step_key, change.action.value, Outcome.SKIPPED, note="done by an earlier run"
-                    )
-                )
-            else:
-                todo.append(change)
-        # Before anything is journalled: which alerts each scope already holds (a lost create's alert is
-        # then the one that was not there). A listing that fails fails the wave, before any create.
-        try:
-            snapshots = steps.spend.snapshot_alerts(todo)
-        except PlatformError as error:
-            for change in todo:
-                self._report(
-                    report,
-                    StepResult(change.step_key, change.action.value, Outcome.FAILED, error=error.one_line()),
-                )
-            return True
-        for change in todo:
-            self.store.record_step(
-                apply_id,
-                change.step_key,
-                StepStatus.STARTED,
-                {**_started_detail(change, steps.owner), **snapshots.get(change.step_key, {})},
-                now=self.wall_clock(),
-            )
-        failed = False
-        with ThreadPoolExecutor(
-            max_workers=self.options.retry.concurrency, thread_name_prefix="apply"
-        ) as pool:
-            futures: list[tuple[ResourceChange, Future[StepOutput]]] = [
-                (c, pool.submit(steps.run, c)) for c in todo
-            ]
-            try:
-                for change, future in futures:
-                    failed = not self._settle(change, future, apply_id, report) or failed
-            except LeaseLost:
-                for _, queued in futures:  # the running ones stop at their next platform call
-                    queued.cancel()
-                raise
-        return failed
-
-    def _settle(
-        self, change: ResourceChange, future: Future[StepOutput], apply_id: str, report: ApplyReport
-    ) -> bool:
-        """Wait for one step and record how it ended; False when it failed. A step that ends after the
-        lease was lost is not recorded: the store belongs to the apply that holds the lock now."""
-        try:
-            output = future.result()
-        except (PlatformError, IngestionFailed, StalePlan) as error:
-            self.retrier.check()
-            message = error.one_line() if isinstance(error, ReconcilerError) else str(error)
-            self.store.record_step(
-                apply_id, change.step_key, StepStatus.FAILED, {"error": message}, now=self.wall_clock()
-            )
-            failure = StepResult(change.step_key, change.action.value, Outcome.FAILED, error=message)
-            self._report(report, failure)
-            return False
-        self.retrier.check()
-        self._commit(change, output, apply_id)
-        self._report(
-            report,
-            StepResult(
-                change.step_key,
-                change.action.value,
-                Outcome.DONE,
-                platform_id=output.platform_id,
-                note=output.note,
-            ),
-        )
-        return True
 
     def _report(self, report: ApplyReport, result: StepResult) -> None:
         report.steps.append(result)
         self._finished += 1
         if self.options.progress is not None:
             self.options.progress(result, self._finished, self._total)
-
-    def _commit(self, change: ResourceChange, output: StepOutput, apply_id: str) -> None:
-        """Inventory and journal move together: a crash between them replays the step, and steps are
-        idempotent (creates look for what a previous attempt made)."""
-        with self.store.transaction():
-            for record in output.upserts:
-                self.store.upsert_inventory(self._workspace, record)
-            for key in output.deletes:
-                self.store.delete_inventory(self._workspace, key)
-            if output.version is not None and not any(
-                v.number == output.version.number for v in self.store.versions(self._workspace, change.name)
-            ):
-                self.store.add_version(self._workspace, output.version)
-            moved: str | None = None
-            if output.destroyed is not None:
-                self._retire(output.destroyed, change.reason)
-                moved = output.destroyed
-            if output.pointer is not None:
-                assistant, number, reason = output.pointer
-                if self.store.pointers(self._workspace, assistant).get("stable") != number:
-                    moved = assistant
-                    self.store.move_pointer(
-                        self._workspace,
-                        assistant,
-                        "stable",
-                        number,
-                        user=self.options.user,
-                        host=self.options.host,
-                        reason=reason,
-                        now=self.wall_clock(),
-                        accepted=output.accepted,
-                    )
-            self.store.record_step(
-                apply_id,
-                change.step_key,
-                StepStatus.DONE,
-                {"platform_id": output.platform_id},
-                now=self.wall_clock(),
-            )
-        if moved is not None and self.options.pointers_changed is not None:
-            self.options.pointers_changed(self._workspace, moved)
-
-    def _retire(self, assistant: str, reason: str) -> None:
-        """A destroyed assistant serves nothing: clear its pointers (the history says who, where, why)
-        and flag its versions deleted, since their platform objects went with it."""
-        self.store.clear_pointers(
-            self._workspace,
-            assistant,
-            user=self.options.user,
-            host=self.options.host,
-            reason=f"destroyed: {reason}",
-            now=self.wall_clock(),
-        )
-        for version in self.store.versions(self._workspace, assistant):
-            if not version.deleted:
-                self.store.mark_version_deleted(self._workspace, assistant, version.number)
 
     def _abandon_interrupted(self, plan_id: str, known: set[str]) -> dict[str, AlertCreate]:
         """Close the journals of earlier applies that died, deleting uploads they sent but never recorded
@@ -322,19 +194,12 @@ class Executor:
 
     def _dry_run(self, plan: Plan) -> ApplyReport:
         report = ApplyReport(plan_id=plan.plan_id, apply_id=None, dry_run=True)
-        for wave in _waves(plan):
+        for wave in render_stages(plan):
             report.steps.extend(
                 StepResult(c.step_key, c.action.value, Outcome.PLANNED, platform_id=c.platform_id)
                 for c in wave
             )
         return report
-
-
-def _started_detail(change: ResourceChange, owner: str) -> dict[str, object]:
-    detail: dict[str, object] = {"action": change.action.value}
-    if change.kind is Kind.FILE and change.spec:
-        detail.update(upload_detail(change, owner))
-    return detail
 
 
 def _alert_creates(
@@ -362,25 +227,6 @@ def _alert_creates(
             left.scope,
         )
     return out
-
-
-def _waves(plan: Plan) -> list[list[ResourceChange]]:
-    """Creates/updates per stage in order, then deletes per stage in reverse order."""
-    waves: list[list[ResourceChange]] = []
-    for stage in STAGE_ORDER:
-        # Adoptions with no change still run: the object has to be written down, or it stays unowned.
-        wave = [
-            c
-            for c in plan.changes
-            if c.stage is stage and c.action is not Action.DELETE and (c.action is not Action.NOOP or c.adopt)
-        ]
-        if wave:
-            waves.append(wave)
-    for stage in reversed(STAGE_ORDER):
-        wave = [c for c in plan.changes if c.stage is stage and c.action is Action.DELETE]
-        if wave:
-            waves.append(wave)
-    return waves
 
 
 def _known_ids(stored: StoredState) -> Ids:

@@ -238,7 +238,10 @@ def _store_attachments(
         }
         rec = records.get(path)
         live_file = live_files.get(rec.platform_id) if rec else None
-        adopt = rec is None and _attached_as_ours(live_files.get(file_ids.get(path, "")), source)
+        # Also when the recorded attachment is gone: an apply that attached the planned upload (a
+        # replace, say) and died before recording it left that upload attached as ours.
+        gone = rec is None or live_file is None
+        adopt = gone and _attached_as_ours(live_files.get(file_ids.get(path, "")), source)
         if adopt:
             live_file = live_files[file_ids[path]]
         deps = (ResourceKey(kind=Kind.FILE, name=path), ResourceKey(kind=Kind.VECTOR_STORE, name=name))

@@ -24,7 +24,14 @@ from reconciler.model.stored import (
     StoredState,
     VersionRecord,
 )
-from reconciler.store.records import ApplyRecord, ApplyStatus, Lease, StepRecord, StepStatus
+from reconciler.store.records import (
+    ApplyRecord,
+    ApplyStatus,
+    Lease,
+    StepRecord,
+    StepStatus,
+    WriteBatch,
+)
 
 __all__ = ["StateReader", "StateStore"]
 
@@ -144,6 +151,16 @@ class StateStore(StateReader, Protocol):
 
     def steps(self, apply_id: str) -> dict[str, StepRecord]:
         """The latest record of every step of one apply."""
+        ...
+
+    def write_batch(
+        self, workspace: str, batch: WriteBatch, *, user: str, host: str, now: float
+    ) -> tuple[PointerMove, ...]:
+        """Write a group of independent apply steps at once, atomically (joining an open transaction):
+        inventory upserts and deletes, new versions (one already recorded is kept), pointer moves (one
+        to where the pointer already is is skipped; a move to an unknown or deleted version raises
+        StateError, as `move_pointer` does), then the journal rows, whose apply must still be running.
+        Returns the pointer moves made, with history written for each."""
         ...
 
     def finish_apply(self, apply_id: str, status: ApplyStatus | str, *, now: float | None = None) -> None:

@@ -15,7 +15,37 @@ from reconciler.store import rows
 from reconciler.store.guard import check_text, dump_json
 from reconciler.store.sqlcore import Row, SqlCore
 
-__all__ = ["InventoryTable"]
+__all__ = ["DELETE_INVENTORY", "UPSERT_INVENTORY", "InventoryTable", "inventory_row"]
+
+
+UPSERT_INVENTORY = (
+    "INSERT INTO inventory (workspace, kind, name, path, platform_id, fingerprint, live_hash, "
+    "protect, attributes, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (workspace, kind, name, path) DO UPDATE SET "
+    "platform_id = excluded.platform_id, fingerprint = excluded.fingerprint, "
+    "live_hash = excluded.live_hash, protect = excluded.protect, "
+    "attributes = excluded.attributes, updated_at = excluded.updated_at"
+)
+# `path` stays in the key of old states' tables; since records of vector-store files have their own kind
+# (migration 0007) it is always empty.
+DELETE_INVENTORY = "DELETE FROM inventory WHERE workspace = ? AND kind = ? AND name = ? AND path = ''"
+
+
+def inventory_row(workspace: str, record: InventoryRecord) -> tuple[Any, ...]:
+    """The parameters of UPSERT_INVENTORY for one record, its attributes encoded and checked."""
+    return (
+        workspace,
+        record.key.kind.value,
+        record.key.name,
+        "",
+        check_text(record.platform_id, what=f"platform id of {record.key}"),
+        record.fingerprint,
+        record.live_hash,
+        int(record.protect),
+        dump_json(record.attributes, what=f"inventory attributes of {record.key}"),
+        record.updated_at,
+    )
 
 
 def _attributes(value: object) -> dict[str, Any]:
@@ -55,34 +85,10 @@ class InventoryTable(SqlCore):
         return tuple(_to_record(workspace, row) for row in found)
 
     def upsert_inventory(self, workspace: str, record: InventoryRecord) -> None:
-        attributes = dump_json(record.attributes, what=f"inventory attributes of {record.key}")
         with self.transaction():
-            self._exec(
-                "INSERT INTO inventory (workspace, kind, name, path, platform_id, fingerprint, live_hash, "
-                "protect, attributes, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (workspace, kind, name, path) DO UPDATE SET "
-                "platform_id = excluded.platform_id, fingerprint = excluded.fingerprint, "
-                "live_hash = excluded.live_hash, protect = excluded.protect, "
-                "attributes = excluded.attributes, updated_at = excluded.updated_at",
-                (
-                    self._workspace(workspace),
-                    record.key.kind.value,
-                    record.key.name,
-                    "",
-                    check_text(record.platform_id, what=f"platform id of {record.key}"),
-                    record.fingerprint,
-                    record.live_hash,
-                    int(record.protect),
-                    attributes,
-                    record.updated_at,
-                ),
-            )
+            self._exec(UPSERT_INVENTORY, inventory_row(self._workspace(workspace), record))
 
     def delete_inventory(self, workspace: str, key: ResourceKey) -> bool:
         with self.transaction():
-            removed = self._exec(
-                "DELETE FROM inventory WHERE workspace = ? AND kind = ? AND name = ? AND path = ''",
-                (self._workspace(workspace), key.kind.value, key.name),
-            )
+            removed = self._exec(DELETE_INVENTORY, (self._workspace(workspace), key.kind.value, key.name))
         return removed > 0

@@ -15,7 +15,21 @@ from reconciler.store.guard import dump_json, load_json
 from reconciler.store.records import ApplyRecord, ApplyStatus, StepRecord, StepStatus
 from reconciler.store.sqlcore import Row, SqlCore
 
-__all__ = ["JournalTables"]
+__all__ = ["UPSERT_STEP", "JournalTables", "step_row"]
+
+
+UPSERT_STEP = (
+    "INSERT INTO apply_steps (apply_id, step_key, status, detail, attempts, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (apply_id, step_key) DO UPDATE SET "
+    "status = excluded.status, detail = excluded.detail, updated_at = excluded.updated_at, "
+    "attempts = apply_steps.attempts + excluded.attempts"
+)
+
+
+def step_row(apply_id: str, step_key: str, status: StepStatus, detail: Mapping[str, Any], now: float) -> Row:
+    """The parameters of UPSERT_STEP: a `started` record counts one more attempt."""
+    text = dump_json(detail, what=f"detail of step {step_key}")
+    return (apply_id, step_key, status.value, text, int(status is StepStatus.STARTED), now)
 
 
 def _status(value: StepStatus | str) -> StepStatus:
@@ -82,11 +96,7 @@ class JournalTables(SqlCore):
         with self.transaction():
             self._require_running(apply_id)
             returned = self._query(
-                "INSERT INTO apply_steps (apply_id, step_key, status, detail, attempts, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (apply_id, step_key) DO UPDATE SET "
-                "status = excluded.status, detail = excluded.detail, updated_at = excluded.updated_at, "
-                "attempts = apply_steps.attempts + excluded.attempts "
-                "RETURNING attempts",
+                UPSERT_STEP + " RETURNING attempts",
                 (apply_id, step_key, step_status.value, text, started, now),
             )
         return StepRecord(

@@ -113,11 +113,23 @@ class PostgresStore(SqlStore):
         except psycopg.Error as exc:
             raise StateError(f"PostgreSQL state at {self._where}: {redact.redact(str(exc))}") from exc
 
+    def _run_many(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
+        try:
+            with self._conn.cursor() as cursor:
+                cursor.executemany(sql, params)  # pipelined by psycopg: one round trip, not one per row
+        except psycopg.Error as exc:
+            raise StateError(f"PostgreSQL state at {self._where}: {redact.redact(str(exc))}") from exc
+
     def _close_connection(self) -> None:
         self._conn.close()
 
     def _serialize(self, topic: str) -> None:
         self._query("SELECT pg_advisory_xact_lock(?)", (_topic_key(topic),))
+
+    def _serialize_all(self, topics: Sequence[str]) -> None:
+        keys = sorted({_topic_key(t) for t in topics})  # one order for every caller: no deadlock
+        if keys:
+            self._query("SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) AS k", (keys,))
 
     @contextmanager
     def _lock_waits_at_most(self, seconds: float) -> Iterator[None]:

@@ -6,10 +6,14 @@ serve the executor (journal, resume) and the CLI (`reconcile state unlock ID`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+
+from reconciler.model.desired import ResourceKey
+from reconciler.model.stored import Acceptance, InventoryRecord, VersionRecord
 
 
 class StepStatus(StrEnum):
@@ -90,3 +94,40 @@ class Lease:
         expiry = datetime.fromtimestamp(self.expires_at, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         process = f"pid {self.pid}, " if self.pid is not None else ""
         return f"{self.holder} ({process}lock id {self.lock_id}, expires {expiry})"
+
+
+@dataclass(frozen=True)
+class StepWrite:
+    """One journal row a batch writes: where step `step_key` got to, with its detail."""
+
+    step_key: str
+    status: StepStatus
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PointerWrite:
+    """Move `pointer` of `assistant` to `to_version` unless it is there already; history records why."""
+
+    assistant: str
+    to_version: int
+    reason: str
+    pointer: str = "stable"
+    accepted: Acceptance | None = None
+
+
+@dataclass
+class WriteBatch:
+    """What a group of finished (or starting) apply steps writes, in one transaction.
+
+    The steps of one batch are independent of each other (none waits for another), so no two of them
+    touch the same row: the store writes each list with one statement, in the order of the fields.
+    Versions already recorded are left as they are; pointers already where a move puts them do not move.
+    """
+
+    apply_id: str
+    steps: list[StepWrite] = field(default_factory=list)
+    upserts: list[InventoryRecord] = field(default_factory=list)
+    deletes: list[ResourceKey] = field(default_factory=list)
+    versions: list[VersionRecord] = field(default_factory=list)
+    moves: list[PointerWrite] = field(default_factory=list)

@@ -56,6 +56,11 @@ class SqlCore:
         Driver errors must come out as StateError."""
         raise NotImplementedError
 
+    def _run_many(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
+        """Execute one statement for each parameter row, in one driver call. Driver errors must come out
+        as StateError."""
+        raise NotImplementedError
+
     def _close_connection(self) -> None:
         raise NotImplementedError
 
@@ -77,6 +82,20 @@ class SqlCore:
 
     def _exec(self, sql: str, params: Sequence[Any] = ()) -> int:
         return self._statement(sql, params)[1]
+
+    def _exec_many(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
+        """One statement run for every row of `params` (nothing when there is none): a batch's writes."""
+        if not params:
+            return
+        with self._guard:
+            if self._closed:
+                raise StateError("the state store is closed")
+            self._run_many(self.dialect.convert_placeholders(sql), [tuple(p) for p in params])
+
+    def _serialize_all(self, topics: Sequence[str]) -> None:
+        """`_serialize` for several topics, in a fixed order so two batches cannot wait for each other."""
+        for topic in sorted(set(topics)):
+            self._serialize(topic)
 
     def _statement(self, sql: str, params: Sequence[Any]) -> tuple[list[Row], int]:
         with self._guard:

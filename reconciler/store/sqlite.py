@@ -111,6 +111,12 @@ class SqliteStore(SqlStore):
         finally:
             cursor.close()
 
+    def _run_many(self, sql: str, params: Sequence[Sequence[Any]]) -> None:
+        try:
+            self._conn.executemany(sql, params)
+        except sqlite3.Error as exc:
+            raise StateError(f"SQLite state at {self.path}: {exc}") from exc
+
     def _close_connection(self) -> None:
         self._conn.close()
 

@@ -1,11 +1,12 @@
-"""`SqlStore`: the whole StateStore assembled from its tables (inventory, releases, journal, locks, list
-hints, pace budgets), plus the one-snapshot `read()` the planner uses. Backends subclass it with a
-connection and a dialect.
+"""`SqlStore`: the whole StateStore assembled from its tables (inventory, releases, journal, batched
+apply writes, locks, list hints, pace budgets), plus the one-snapshot `read()` the planner uses.
+Backends subclass it with a connection and a dialect.
 """
 
 from __future__ import annotations
 
 from reconciler.model.stored import StoredState
+from reconciler.store.batch import BatchTable
 from reconciler.store.hints import HintTable
 from reconciler.store.inventory import InventoryTable
 from reconciler.store.journal import JournalTables
@@ -17,7 +18,7 @@ from reconciler.store.release_tables import ReleaseTables
 __all__ = ["SqlStore"]
 
 
-class SqlStore(InventoryTable, ReleaseTables, JournalTables, LockTable, HintTable, PaceTable):
+class SqlStore(InventoryTable, ReleaseTables, JournalTables, BatchTable, LockTable, HintTable, PaceTable):
     def read(self, workspace: str) -> StoredState:
         with self._snapshot():
             return StoredState(

@@ -313,7 +313,8 @@ def test_version_and_pointer_are_written_in_one_transaction(
     def broken(*args: object, **kwargs: object) -> None:
         raise StateError("disk full")
 
-    monkeypatch.setattr(store, "move_pointer", broken)
+    # Pointer moves are written with the batch of finished steps that carries the new version.
+    monkeypatch.setattr(store, "_move_pointers", broken)
     with pytest.raises(StateError):
         _apply(_desired(), target, store, root)
     assert store.versions(WS, "Helper") == ()  # rolled back with the failed pointer move

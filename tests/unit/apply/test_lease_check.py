@@ -74,8 +74,10 @@ def test_a_step_that_lost_the_lease_sends_nothing_more_and_writes_nothing(
         if target.lost.is_set():
             raise LeaseLost("this apply lost the state lock: it was taken over by bob@laptop")
 
+    # One worker: the upload and the vector store do not depend on each other, so with more they may
+    # start in either order, and the calls below are asserted in order.
     options = ExecutorOptions(
-        retry=RetrySettings.model_validate({"concurrency": 4}),
+        retry=RetrySettings.model_validate({"concurrency": 1}),
         user="ci",
         host="runner",
         lease_check=lease_check,

@@ -235,6 +235,19 @@ def test_an_unrecorded_attachment_of_the_planned_upload_is_adopted() -> None:
     assert _payload(change) == {"status": "completed"}
 
 
+def test_the_planned_upload_attached_in_place_of_a_recorded_attachment_that_is_gone_is_adopted() -> None:
+    """An apply replaced the attachment (old one detached and deleted, the planned upload attached) and
+    died before recording it: the upload is adopted, not detached while the same upload is re-attached."""
+    stored = StoredState(
+        workspace=WS, inventory=(_upload_record(RULES, "file-9"), _attachment_record(RULES, "file-old"))
+    )
+    live = _live_store(("file-9", file_attributes(RULES)))
+    (change,) = plan_attachments(
+        _desired(RULES), live, stored, {"Policies": "vs_1"}, {"docs/rules.md": "file-9"}
+    )
+    assert (change.action, change.adopt, change.platform_id) == (Action.NOOP, True, "file-9")
+
+
 def test_an_unrecorded_attachment_with_other_user_attributes_is_adopted_and_updated() -> None:
     live = _live_store(("file-9", {**file_attributes(RULES), "year": 2025}))
     (change,) = plan_attachments(

@@ -1,0 +1,88 @@
+"""Writing down what steps did: the journal rows and inventory, version and pointer writes of a group of
+steps go to the store as one batch (`StateStore.write_batch`), one transaction per group.
+
+A group's rows are committed before any step that depends on one of its steps starts, so a crash never
+leaves a dependent step's effect recorded without what it stood on. A crash between a step's platform
+call and its commit replays that step, and steps are idempotent (creates look for what a previous attempt
+made).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from reconciler.apply.outputs import StepOutput
+from reconciler.plan.definition import ResourceChange
+from reconciler.store.base import StateStore
+from reconciler.store.records import PointerWrite, StepStatus, StepWrite, WriteBatch
+
+__all__ = ["Finished", "Journal"]
+
+
+@dataclass(frozen=True)
+class Finished:
+    """One step that ended: its output, or the one-line error it failed with."""
+
+    change: ResourceChange
+    output: StepOutput | None
+    error: str | None = None
+
+
+@dataclass
+class Journal:
+    """Batched writes of one apply. `user`/`host` sign pointer moves; `pointers_changed` is told of every
+    assistant whose pointers a commit moved or cleared."""
+
+    store: StateStore
+    workspace: str
+    apply_id: str
+    user: str
+    host: str
+    now: Callable[[], float]
+    pointers_changed: Callable[[str, str], None] | None = None
+
+    def started(self, steps: Sequence[tuple[ResourceChange, dict[str, object]]]) -> None:
+        """The STARTED rows of a group about to run, in one transaction."""
+        batch = WriteBatch(self.apply_id)
+        batch.steps = [StepWrite(c.step_key, StepStatus.STARTED, d) for c, d in steps]
+        self.store.write_batch(self.workspace, batch, user=self.user, host=self.host, now=self.now())
+
+    def finished(self, group: Sequence[Finished]) -> None:
+        """Inventory, versions, pointers and journal rows of a group of ended steps, atomically."""
+        batch = WriteBatch(self.apply_id)
+        retired: list[tuple[str, str]] = []
+        for done in group:
+            key = done.change.step_key
+            output = done.output
+            if output is None:
+                batch.steps.append(StepWrite(key, StepStatus.FAILED, {"error": done.error or ""}))
+                continue
+            batch.upserts.extend(output.upserts)
+            batch.deletes.extend(output.deletes)
+            if output.version is not None:
+                batch.versions.append(output.version)
+            if output.pointer is not None:
+                assistant, number, reason = output.pointer
+                batch.moves.append(PointerWrite(assistant, number, reason, accepted=output.accepted))
+            if output.destroyed is not None:
+                retired.append((output.destroyed, done.change.reason))
+            batch.steps.append(StepWrite(key, StepStatus.DONE, {"platform_id": output.platform_id}))
+        now = self.now()
+        with self.store.transaction():
+            for assistant, reason in retired:
+                self._retire(assistant, reason, now)
+            moves = self.store.write_batch(self.workspace, batch, user=self.user, host=self.host, now=now)
+        if self.pointers_changed is not None:
+            for assistant in dict.fromkeys([m.assistant for m in moves] + [a for a, _ in retired]):
+                self.pointers_changed(self.workspace, assistant)
+
+    def _retire(self, assistant: str, reason: str, now: float) -> None:
+        """A destroyed assistant serves nothing: clear its pointers (the history says who, where, why)
+        and flag its versions deleted, since their platform objects went with it."""
+        self.store.clear_pointers(
+            self.workspace, assistant, user=self.user, host=self.host, reason=f"destroyed: {reason}", now=now
+        )
+        for version in self.store.versions(self.workspace, assistant):
+            if not version.deleted:
+                self.store.mark_version_deleted(self.workspace, assistant, version.number)
