@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reconciler.errors import StateError
-from reconciler.model.stored import PointerMove, VersionRecord
-from reconciler.store.guard import check_text, dump_json
+from reconciler.model.stored import PointerMove
+from reconciler.store.guard import check_text
 from reconciler.store.inventory import DELETE_INVENTORY, UPSERT_INVENTORY, inventory_row
 from reconciler.store.journal import UPSERT_STEP, step_row
 from reconciler.store.records import ApplyStatus, PointerWrite, WriteBatch
-from reconciler.store.sqlcore import Row, SqlCore
+from reconciler.store.release_tables import INSERT_MOVE, UPSERT_POINTER, move_row, version_row
+from reconciler.store.sqlcore import SqlCore
 
 __all__ = ["BatchTable"]
 
@@ -30,7 +31,7 @@ class BatchTable(SqlCore):
         steps = [step_row(batch.apply_id, s.step_key, s.status, s.detail, now) for s in batch.steps]
         upserts = [inventory_row(workspace, r) for r in batch.upserts]
         deletes = [(workspace, k.kind.value, k.name) for k in batch.deletes]
-        versions = [_version_row(workspace, v) for v in batch.versions]
+        versions = [version_row(workspace, v) for v in batch.versions]
         for move in batch.moves:
             check_text(move.reason, what="the reason of a pointer move")
         with self.transaction():
@@ -104,9 +105,9 @@ class BatchTable(SqlCore):
                 )
             )
         self._exec_many(
-            _UPSERT_POINTER, [(workspace, m.assistant, m.pointer, m.to_version, now) for m in made]
+            UPSERT_POINTER, [(workspace, m.assistant, m.pointer, m.to_version, now) for m in made]
         )
-        self._exec_many(_INSERT_MOVE, [_move_row(workspace, m) for m in made])
+        self._exec_many(INSERT_MOVE, [move_row(workspace, m) for m in made])
         return tuple(made)
 
 
@@ -115,49 +116,3 @@ _INSERT_VERSION = (
     "verdict, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (workspace, assistant, number) DO NOTHING"
 )
-_UPSERT_POINTER = (
-    "INSERT INTO pointers (workspace, assistant, pointer, version, updated_at) "
-    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (workspace, assistant, pointer) DO UPDATE SET "
-    "version = excluded.version, updated_at = excluded.updated_at"
-)
-_INSERT_MOVE = (
-    "INSERT INTO pointer_history (workspace, assistant, pointer, from_version, to_version, "
-    "moved_at, moved_by_user, moved_by_host, reason, accepted) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-
-
-def _version_row(workspace: str, version: VersionRecord) -> Row:
-    if version.number < 1:
-        raise StateError(f"version numbers start at 1, got {version.number} for {version.assistant}")
-    verdict = dump_json(version.verdict, what=f"verdict of {version.assistant} v{version.number}")
-    return (
-        workspace,
-        version.assistant,
-        version.number,
-        check_text(version.platform_id, what="platform id"),
-        version.fingerprint,
-        version.parent,
-        version.created_at,
-        verdict,
-        int(version.deleted),
-    )
-
-
-def _move_row(workspace: str, move: PointerMove) -> Row:
-    accepted = dump_json(
-        move.accepted.model_dump(mode="json") if move.accepted else {},
-        what="the acceptance of a pointer move",
-    )
-    return (
-        workspace,
-        move.assistant,
-        move.pointer,
-        move.from_version,
-        move.to_version,
-        move.at,
-        move.user,
-        move.host,
-        move.reason,
-        accepted,
-    )

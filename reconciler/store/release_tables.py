@@ -78,6 +78,54 @@ def _to_pointer(row: Row) -> tuple[str, str, int]:
     )
 
 
+UPSERT_POINTER = (
+    "INSERT INTO pointers (workspace, assistant, pointer, version, updated_at) "
+    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (workspace, assistant, pointer) DO UPDATE SET "
+    "version = excluded.version, updated_at = excluded.updated_at"
+)
+INSERT_MOVE = (
+    "INSERT INTO pointer_history (workspace, assistant, pointer, from_version, to_version, "
+    "moved_at, moved_by_user, moved_by_host, reason, accepted) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def version_row(workspace: str, version: VersionRecord) -> Row:
+    if version.number < 1:
+        raise StateError(f"version numbers start at 1, got {version.number} for {version.assistant}")
+    verdict = dump_json(version.verdict, what=f"verdict of {version.assistant} v{version.number}")
+    return (
+        workspace,
+        version.assistant,
+        version.number,
+        check_text(version.platform_id, what="platform id"),
+        version.fingerprint,
+        version.parent,
+        version.created_at,
+        verdict,
+        int(version.deleted),
+    )
+
+
+def move_row(workspace: str, move: PointerMove) -> Row:
+    accepted = dump_json(
+        move.accepted.model_dump(mode="json") if move.accepted else {},
+        what="the acceptance of a pointer move",
+    )
+    return (
+        workspace,
+        move.assistant,
+        move.pointer,
+        move.from_version,
+        move.to_version,
+        move.at,
+        move.user,
+        move.host,
+        move.reason,
+        accepted,
+    )
+
+
 class ReleaseTables(SqlCore):
     # -- reads -------------------------------------------------------------------------------------
     def versions(self, workspace: str, assistant: str) -> tuple[VersionRecord, ...]:
@@ -141,9 +189,7 @@ class ReleaseTables(SqlCore):
 
     # -- writes ------------------------------------------------------------------------------------
     def add_version(self, workspace: str, version: VersionRecord) -> None:
-        if version.number < 1:
-            raise StateError(f"version numbers start at 1, got {version.number} for {version.assistant}")
-        verdict = dump_json(version.verdict, what=f"verdict of {version.assistant} v{version.number}")
+        row = version_row(workspace, version)
         with self.transaction():
             self._serialize(f"versions/{workspace}/{version.assistant}")
             exists = self._query(
@@ -158,17 +204,7 @@ class ReleaseTables(SqlCore):
                 "INSERT INTO versions (workspace, assistant, number, platform_id, fingerprint, parent, "
                 "created_at, verdict, deleted) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    workspace,
-                    version.assistant,
-                    version.number,
-                    check_text(version.platform_id, what="platform id"),
-                    version.fingerprint,
-                    version.parent,
-                    version.created_at,
-                    verdict,
-                    int(version.deleted),
-                ),
+                row,
             )
 
     def mark_version_deleted(self, workspace: str, assistant: str, number: int) -> None:
@@ -205,9 +241,6 @@ class ReleaseTables(SqlCore):
         if not pointer:
             raise StateError("a release pointer needs a name")
         check_text(reason, what="the reason of a pointer move")
-        accepted_json = dump_json(
-            accepted.model_dump(mode="json") if accepted else {}, what="the acceptance of a pointer move"
-        )
         with self.transaction():
             # Serialise movers of this assistant's pointers so `from_version` is the value we replace,
             # even when the pointer row does not exist yet (nothing to SELECT ... FOR UPDATE).
@@ -226,40 +259,20 @@ class ReleaseTables(SqlCore):
                 (workspace, assistant, pointer),
             )
             from_version = _to_pointer(current[0])[2] if current else None
-            self._exec(
-                "INSERT INTO pointers (workspace, assistant, pointer, version, updated_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (workspace, assistant, pointer) DO UPDATE SET "
-                "version = excluded.version, updated_at = excluded.updated_at",
-                (workspace, assistant, pointer, to_version, now),
+            move = PointerMove(
+                assistant=assistant,
+                pointer=pointer,
+                from_version=from_version,
+                to_version=to_version,
+                at=now,
+                user=user,
+                host=host,
+                reason=reason,
+                accepted=accepted,
             )
-            self._exec(
-                "INSERT INTO pointer_history (workspace, assistant, pointer, from_version, to_version, "
-                "moved_at, moved_by_user, moved_by_host, reason, accepted) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    workspace,
-                    assistant,
-                    pointer,
-                    from_version,
-                    to_version,
-                    now,
-                    user,
-                    host,
-                    reason,
-                    accepted_json,
-                ),
-            )
-        return PointerMove(
-            assistant=assistant,
-            pointer=pointer,
-            from_version=from_version,
-            to_version=to_version,
-            at=now,
-            user=user,
-            host=host,
-            reason=reason,
-            accepted=accepted,
-        )
+            self._exec(UPSERT_POINTER, (workspace, assistant, pointer, to_version, now))
+            self._exec(INSERT_MOVE, move_row(workspace, move))
+        return move
 
     def clear_pointers(
         self, workspace: str, assistant: str, *, user: str, host: str, reason: str, now: float
