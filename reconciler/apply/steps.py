@@ -3,6 +3,8 @@ inventory records it leaves. The executor decides order and concurrency; this mo
 
 Never creates twice: when a create fails in a way that may have reached the platform (a dropped
 connection, a 5xx), the object is looked for by our label (or content) before the create is retried.
+Vector-store files (`apply.attachment_steps`) and spend controls (`apply.spend_steps`) have their own
+step objects, held here and reached through the same table.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reconciler.apply.attachment_steps import AttachmentSteps
 from reconciler.apply.outputs import Ids, StepOutput, inventory_record
 from reconciler.apply.spend_steps import SpendSteps
 from reconciler.apply.uploads import PURPOSE, find_upload, upload_detail, upload_record
@@ -24,14 +27,12 @@ from reconciler.model.canonical import sha256_hex
 from reconciler.model.desired import Kind, ResourceKey
 from reconciler.model.live import LiveAssistant, LiveFile, LiveVectorStore
 from reconciler.model.stored import InventoryRecord, VersionRecord
-from reconciler.model.waits import Wait, WaitObserver, WaitReason
+from reconciler.model.waits import WaitObserver
 from reconciler.plan import normalise
 from reconciler.plan.definition import Action, ResourceChange
-from reconciler.plan.payloads import AssistantPayload, AttachmentPayload, FilePayload
+from reconciler.plan.payloads import AssistantPayload, FilePayload
 from reconciler.targets.base import Target
 from reconciler.targets.handlers import CODE_FILES, VECTOR_STORES, Ref, Write
-
-INGESTION_POLL_SECONDS = 0.2
 
 Step = Callable[[ResourceChange], StepOutput]
 
@@ -54,16 +55,28 @@ class Steps:
     # The inventory as this apply found it: what a store-only update (protect) rewrites.
     records: Mapping[ResourceKey, InventoryRecord] = field(default_factory=dict)
     spend: SpendSteps = field(init=False)  # spend alerts and limits, sent through this object's calls
+    attachments: AttachmentSteps = field(init=False)  # vector-store files, likewise
     table: Mapping[Kind, Step] = field(init=False)  # the step for each kind a plan changes
 
     def __post_init__(self) -> None:
         self.spend = SpendSteps(
             self.target, self.pacer, self.ids, call=self._call, owned=self._owned, claim=self._claim
         )
+        self.attachments = AttachmentSteps(
+            self.target,
+            self.retrier,
+            self.ids,
+            call=self._call,
+            retire=self._delete_retired,
+            ingestion_deadline_seconds=self.ingestion_deadline_seconds,
+            clock=self.clock,
+            sleep=self.sleep,
+            on_wait=self.on_wait,
+        )
         self.table = {
             Kind.FILE: self._file,
             Kind.VECTOR_STORE: self._vector_store,
-            Kind.VECTOR_STORE_FILE: self._vector_store_file,
+            Kind.VECTOR_STORE_FILE: self.attachments.attachment,
             Kind.ASSISTANT: self._assistant,
             Kind.SPEND_ALERT: self.spend.spend_alert,
             Kind.SPEND_LIMIT: self.spend.spend_limit,
@@ -180,106 +193,10 @@ class Steps:
         with self.ids.lock:
             return set(self.known_ids) | set(self.ids.files.values())
 
-    # ---- attachments -------------------------------------------------------------------------------
-
-    def _vector_store_file(self, change: ResourceChange) -> StepOutput:
-        # By name: an unrecorded attachment's address also names its platform id.
-        key = ResourceKey(kind=Kind.VECTOR_STORE_FILE, name=change.name)
-        store_name, path = key.store_and_path
-        extra = change.payload_as(AttachmentPayload)
-        if change.action is Action.DELETE:
-            store_id = extra.store_id or self.ids.stores.get(store_name, "")
-            if extra.unrecorded:
-                # Nothing records it, so nothing is forgotten; gone already is as good as detached.
-                with contextlib.suppress(NotFound):
-                    self._call(
-                        lambda: self.target.handlers[Kind.VECTOR_STORE_FILE].delete(
-                            Ref(change.platform_id or "", store_id)
-                        )
-                    )
-                if extra.delete_upload:
-                    self._delete_retired(change.platform_id or "")
-                return StepOutput(change.platform_id)
-            if store_id:
-                self._call(
-                    lambda: self.target.handlers[Kind.VECTOR_STORE_FILE].delete(
-                        Ref(change.platform_id or "", store_id)
-                    )
-                )
-            return StepOutput(change.platform_id, deletes=[key])
-        spec = change.spec or {}
-        store_id = self.ids.stores[store_name]
-        file_id = self.ids.files[path]
-        attributes = spec["attributes"]
-        if change.action is Action.UPDATE:
-            self._call(
-                lambda: self.target.handlers[Kind.VECTOR_STORE_FILE].update(
-                    Ref(file_id, store_id), Write({"attributes": attributes}, parent=store_id)
-                )
-            )
-            if change.adopt and extra.status != "completed":
-                self._await_ingestion(store_id, file_id, path)
-        else:
-            if change.action is Action.REPLACE and change.platform_id and change.platform_id != file_id:
-                old = change.platform_id
-                self._call(lambda: self.target.handlers[Kind.VECTOR_STORE_FILE].delete(Ref(old, store_id)))
-                self._call(lambda: self.target.handlers[Kind.FILE].delete(Ref(old)))
-            retire = extra.retire
-            if retire is not None and retire != file_id:
-                self._delete_retired(retire)
-            self._call(
-                lambda: self.target.handlers[Kind.VECTOR_STORE_FILE].create(
-                    Write(
-                        {
-                            "file_id": file_id,
-                            "attributes": attributes,
-                            "chunking": spec.get("chunking", {"type": "auto"}),
-                        },
-                        parent=store_id,
-                    )
-                ),
-                recover=lambda: self._attached(store_id, file_id),
-            )
-            self._await_ingestion(store_id, file_id, path)
-        return StepOutput(file_id, upserts=[_attachment_record(store_name, path, store_id, file_id, spec)])
-
     def _delete_retired(self, file_id: str) -> None:
         """An old upload a killed replace detached but never deleted; gone already is as good."""
         with contextlib.suppress(NotFound):
             self._call(lambda: self.target.handlers[Kind.FILE].delete(Ref(file_id)))
-
-    def _attached(self, store_id: str, file_id: str) -> Any:
-        try:
-            return self.target.handlers[Kind.VECTOR_STORE_FILE].get(Ref(file_id, store_id))
-        except NotFound:
-            return None
-
-    def _await_ingestion(self, store_id: str, file_id: str, path: str) -> None:
-        """Poll until the file is indexed. A 404 right after attaching is the platform's eventual
-        consistency, not an error, until the deadline."""
-        began = self.clock()
-        deadline = began + self.ingestion_deadline_seconds
-        while True:
-            try:
-                status = self.retrier.run(
-                    lambda: self.target.handlers[Kind.VECTOR_STORE_FILE].get(Ref(file_id, store_id))
-                )
-                if status.status == "completed":
-                    return
-                if status.status in ("failed", "cancelled"):
-                    raise IngestionFailed(
-                        f"{path}: ingestion {status.status}: {status.last_error or 'no reason given'}"
-                    )
-            except NotFound:
-                pass
-            now = self.clock()
-            if now >= deadline:
-                raise IngestionFailed(f"{path}: not indexed within {self.ingestion_deadline_seconds:.0f}s")
-            if self.on_wait is not None:
-                self.on_wait(
-                    Wait(WaitReason.INGESTION, INGESTION_POLL_SECONDS, path, now - began, deadline - now)
-                )
-            self.sleep(INGESTION_POLL_SECONDS)
 
     # ---- assistants --------------------------------------------------------------------------------
 
@@ -385,7 +302,7 @@ class Steps:
         if change.kind is Kind.FILE:
             return self._adopt_upload(change, change.platform_id)
         if change.kind is Kind.VECTOR_STORE_FILE:
-            return self._adopt_attachment(change, change.platform_id)
+            return self.attachments.adopt(change, change.platform_id)
         record = InventoryRecord(
             key=ResourceKey(kind=change.kind, name=change.name),
             platform_id=change.platform_id,
@@ -408,31 +325,6 @@ class Steps:
         filename = change.payload_as(FilePayload).filename
         record = upload_record(change.name, platform_id, spec["sha256"], filename)
         return StepOutput(platform_id, upserts=[record], note="adopted")
-
-    def _adopt_attachment(self, change: ResourceChange, platform_id: str) -> StepOutput:
-        """An attachment in our store whose attributes name this path and content, as we attached it
-        (a killed apply's, still being indexed maybe: then it is waited for, as after attaching)."""
-        store_name, path = change.address.store_and_path
-        store_id = self.ids.stores[store_name]
-        if change.payload_as(AttachmentPayload).status != "completed":
-            self._await_ingestion(store_id, platform_id, path)
-        record = _attachment_record(store_name, path, store_id, platform_id, change.spec or {})
-        return StepOutput(platform_id, upserts=[record], note="adopted")
-
-
-class IngestionFailed(Exception):
-    """A file the platform could not index; the executor reports it by name."""
-
-
-def _attachment_record(
-    store_name: str, path: str, store_id: str, file_id: str, spec: Mapping[str, Any]
-) -> InventoryRecord:
-    return InventoryRecord(
-        key=ResourceKey.attachment(store_name, path),
-        platform_id=file_id,
-        fingerprint=spec["sha256"][:16],
-        attributes={"store_id": store_id, "sha256": spec["sha256"]},
-    )
 
 
 def _first(items: list[Any]) -> Any:

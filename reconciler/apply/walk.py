@@ -16,11 +16,12 @@ from collections.abc import Callable, Hashable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from graphlib import TopologicalSorter
 
+from reconciler.apply.attachment_steps import IngestionFailed
 from reconciler.apply.commits import Finished, Journal
 from reconciler.apply.graph import Graph
 from reconciler.apply.outputs import StepOutput
 from reconciler.apply.report import ApplyReport, Outcome, StepResult
-from reconciler.apply.steps import IngestionFailed, Steps
+from reconciler.apply.steps import Steps
 from reconciler.apply.uploads import upload_detail
 from reconciler.calls.retry import Retrier
 from reconciler.errors import LeaseLost, PlatformError, ReconcilerError, StalePlan
