@@ -77,9 +77,14 @@ class _Settings(BaseModel):
 
 
 class TargetConfig(_Settings):
-    """Where to reconcile. `local` is the embedded emulator; `openai` is any Assistants-v2 base URL."""
+    """Where to reconcile. `local` is the embedded emulator; `openai` is OpenAI or any compatible base URL.
+
+    `api` is the platform's flavour: `responses` (what OpenAI serves today: assistant versions are release
+    bundles in the state store) or `assistants-v2` (servers that still speak it: versions are platform
+    assistants). Both types take both, so a project can rehearse either flavour on the local platform."""
 
     type: Literal["local", "openai"] = "local"
+    api: Literal["responses", "assistants-v2"] = "responses"
     base_url: Annotated[str | None, AfterValidator(check_base_url)] = Field(default=None, alias="baseURL")
     api_key_env: str = Field(default="OPENAI_API_KEY", alias="apiKeyEnv", pattern=r"^[A-Z_][A-Z0-9_]*$")
     admin_key_env: str = Field(default="OPENAI_ADMIN_KEY", alias="adminKeyEnv", pattern=r"^[A-Z_][A-Z0-9_]*$")

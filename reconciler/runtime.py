@@ -1,11 +1,19 @@
-"""The small API an application imports: which platform assistant serves `NAME` right now.
+"""The small API an application imports: which version of `NAME` serves right now, and how to call it.
+
+On the Responses-era platform a version is a release bundle in the store; the application keeps its own
+`OpenAI` client (the runtime never holds an API key) and passes the bundle's arguments to each call:
 
 ```python
 from reconciler.runtime import Router
 
 router = Router("sqlite:////srv/app/.reconcile/state.db", workspace="openai")
-assistant_id = router.assistant_id("CorporateAssist")  # what `stable` names, as `reconcile resolve` prints
+release = router.release("CorporateAssist")  # what `stable` names, as `reconcile resolve` prints
+response = client.responses.create(**release.responses_kwargs(), conversation=conv.id, input=text)
 ```
+
+`release.name`, `.version` and `.fingerprint` say which version answered, and so does every response:
+its metadata carries `reconciler/name` and `reconciler/version`. On an Assistants-v2 platform a version
+is a platform assistant: `router.assistant_id(name)` is its id.
 
 Answers are cached for `ttl_seconds` (2 s by default) so a busy application does not read the store on
 every request. Staleness is bounded two ways:
@@ -20,21 +28,63 @@ every request. Staleness is bounded two ways:
 
 from __future__ import annotations
 
+import copy
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from threading import Lock
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
+from reconciler.errors import UserError
+from reconciler.model.stored import VersionRecord
+from reconciler.plan.bundles import bundle_assistant
 from reconciler.rollout import events
 from reconciler.rollout.pointers import STABLE, AssistantNotDeployed, resolve
 from reconciler.store import open_store
 from reconciler.store.base import StateReader
+from reconciler.targets.responses_wire import response_params
 
-__all__ = ["AssistantNotDeployed", "Router", "resolve_assistant"]
+__all__ = ["AssistantNotDeployed", "NotABundle", "Release", "Router", "resolve_assistant"]
 
 DEFAULT_TTL_SECONDS = 2.0
+
+
+class NotABundle(UserError):
+    """The version is a platform assistant (an Assistants-v2 target): call it by `assistant_id`."""
+
+
+@dataclass(frozen=True)
+class Release:
+    """One version of an assistant as an application serves it. Immutable; shared between callers."""
+
+    name: str
+    version: int
+    fingerprint: str
+    platform_id: str  # the bundle id, or the platform assistant's id on Assistants v2
+    _params: Mapping[str, Any] | None  # None: not a bundle
+
+    @classmethod
+    def of(cls, record: VersionRecord) -> Release:
+        bundle = bundle_assistant(record)
+        params = response_params(bundle) if bundle is not None else None
+        return cls(record.assistant, record.number, record.fingerprint, record.platform_id, params)
+
+    @property
+    def is_bundle(self) -> bool:
+        return self._params is not None
+
+    def responses_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments for `client.responses.create(...)`: model, instructions, tools, sampling,
+        reasoning, text format and the metadata that names this version. A fresh copy each call, so the
+        caller may add to it (`input`, `conversation`, ...) without touching the cached release."""
+        if self._params is None:
+            raise NotABundle(
+                f"{self.name} version {self.version} is a platform assistant ({self.platform_id}), not a "
+                "release bundle: call it by Router.assistant_id on an Assistants-v2 target"
+            )
+        return copy.deepcopy(dict(self._params))
 
 
 class Router:
@@ -60,7 +110,9 @@ class Router:
         self.ttl_seconds = ttl_seconds
         self._clock = clock
         self._lock = Lock()
-        self._cache: dict[tuple[str, str], tuple[str, float]] = {}  # (name, pointer) -> (id, expires)
+        self._cache: dict[
+            tuple[str, str], tuple[Release, float]
+        ] = {}  # (name, pointer) -> (release, expires)
         self.lookups = 0  # store reads made; lets tests and metrics see cache hits
         self._generation = 0  # bumped by every invalidation
         # The listener holds the router weakly so that a router dropped without close() is collected.
@@ -75,10 +127,14 @@ class Router:
         self._unsubscribe = weakref.finalize(self, events.subscribe(listener))
 
     def assistant_id(self, name: str, pointer: str = STABLE) -> str:
-        """The platform id of the version `pointer` holds for assistant `name`. Raises
-        `AssistantNotDeployed` when the pointer names no version (never deployed, or the assistant was
-        destroyed), `rollout.pointers.UnknownAssistant` for a name the store has never seen; both are
-        `UserError`s. Failures are never cached."""
+        """The platform id of the version `pointer` holds for assistant `name` (on the Responses-era
+        platform, its bundle's id). Raises `AssistantNotDeployed` when the pointer names no version (never
+        deployed, or the assistant was destroyed), `rollout.pointers.UnknownAssistant` for a name the store
+        has never seen; both are `UserError`s. Failures are never cached."""
+        return self.release(name, pointer).platform_id
+
+    def release(self, name: str, pointer: str = STABLE) -> Release:
+        """The version `pointer` holds for assistant `name`, as a `Release` (cached like `assistant_id`)."""
         key = (name, pointer)
         now = self._clock()
         with self._lock:
@@ -86,14 +142,14 @@ class Router:
             if hit is not None and now < hit[1]:
                 return hit[0]
             generation = self._generation
-        record = resolve(self._store, self.workspace, name, pointer)
+        release = Release.of(resolve(self._store, self.workspace, name, pointer))
         with self._lock:
             self.lookups += 1
             # A move notified while we were reading may mean we read the old pointer: answer, but do
             # not cache it, or the invalidation would be undone for a whole TTL.
             if self.ttl_seconds > 0 and generation == self._generation:
-                self._cache[key] = (record.platform_id, now + self.ttl_seconds)
-        return record.platform_id
+                self._cache[key] = (release, now + self.ttl_seconds)
+        return release
 
     def invalidate(self, assistant: str | None = None, *, workspace: str | None = None) -> None:
         """Forget cached answers: for one assistant, or all of them. A move in another workspace is

@@ -34,6 +34,7 @@ from reconciler.config import RetrySettings
 from reconciler.model.desired import Kind, ResourceKey
 from reconciler.model.stored import StoredState
 from reconciler.model.waits import WaitObserver
+from reconciler.plan.bundles import stored_bundles
 from reconciler.plan.definition import Plan
 from reconciler.store.base import StateStore
 from reconciler.store.records import StepStatus
@@ -133,6 +134,7 @@ class Executor:
         steps.spend.interrupted_alerts = _alert_creates(plan, abandoned, interrupted)
         steps.known_ids = known
         steps.records = {r.key: r for r in stored.inventory}
+        steps.bundles = stored_bundles(stored.versions)
         report = ApplyReport(plan_id=plan.plan_id, apply_id=apply_id)
         journal = Journal(
             self.store,

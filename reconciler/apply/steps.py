@@ -54,6 +54,9 @@ class Steps:
     known_ids: set[str] = field(default_factory=set)
     # The inventory as this apply found it: what a store-only update (protect) rewrites.
     records: Mapping[ResourceKey, InventoryRecord] = field(default_factory=dict)
+    # The release bundles the store holds, by id: on a platform without versions, what a reused version
+    # is read back from.
+    bundles: Mapping[str, LiveAssistant] = field(default_factory=dict)
     spend: SpendSteps = field(init=False)  # spend alerts and limits, sent through this object's calls
     attachments: AttachmentSteps = field(init=False)  # vector-store files, likewise
     table: Mapping[Kind, Step] = field(init=False)  # the step for each kind a plan changes
@@ -249,13 +252,18 @@ class Steps:
         output = StepOutput(
             live.id, upserts=[inventory_record(Kind.ASSISTANT, change.name, live.id, change, live_spec)]
         )
-        return self._versioned(change, output, live.id)
+        return self._versioned(change, output, live.id, live)
 
     def _delete_assistant(self, platform_id: str) -> None:
         self._call(lambda: self.target.handlers[Kind.ASSISTANT].delete(Ref(platform_id)))
 
     def _live_after_pointer_move(self, change: ResourceChange) -> LiveAssistant:
         """Reusing a version changes nothing on the platform; read it back for the inventory."""
+        if not self.target.versions_on_platform:
+            bundle = self.bundles.get(change.platform_id or "")
+            if bundle is None:
+                raise StalePlan(f"{change.address}: bundle {change.platform_id} is gone; plan again")
+            return bundle
         self.retrier.check()
         # By id, not by label: the version is ours because the store records it (it may predate owners).
         found = self.target.read([Kind.ASSISTANT]).assistants.get(change.platform_id or "")
@@ -263,14 +271,21 @@ class Steps:
             raise StalePlan(f"{change.address}: version object {change.platform_id} is gone; plan again")
         return found
 
-    def _versioned(self, change: ResourceChange, output: StepOutput, platform_id: str) -> StepOutput:
+    def _versioned(
+        self, change: ResourceChange, output: StepOutput, platform_id: str, live: LiveAssistant | None = None
+    ) -> StepOutput:
         if not isinstance(change.payload, AssistantPayload):  # an adopted store or spend control
             return output
         version, verdict = change.payload.version, change.payload.verdict
+        # A bundle is (re)written with its version row: its metadata may have changed in place.
+        bundle = live.model_dump(mode="json") if live and not self.target.versions_on_platform else {}
+        if version is None and bundle and live is not None:
+            output.version = _bundle_rewrite(change.name, live, bundle)
+            return output
         if version is None or not version.number:
             return output
         number = version.number
-        if change.action is Action.CREATE or version.record:
+        if change.action is Action.CREATE or version.record or bundle:
             output.version = VersionRecord(
                 assistant=change.name,
                 number=number,
@@ -279,6 +294,7 @@ class Steps:
                 parent=version.parent,
                 created_at=time.time(),
                 verdict=verdict.model_dump(mode="json") if verdict else {},
+                bundle=bundle,
             )
         reason = change.reason
         if verdict is not None and verdict.accepted:
@@ -329,3 +345,18 @@ class Steps:
 
 def _first(items: list[Any]) -> Any:
     return items[0] if items else None
+
+
+def _bundle_rewrite(name: str, live: LiveAssistant, bundle: dict[str, Any]) -> VersionRecord | None:
+    """The row that rewrites an existing version's bundle after an update in place (metadata, name or
+    description): the store keeps the row and takes only the bundle, and only for the same behaviour."""
+    number = live.metadata.get(labels.VERSION, "")
+    if not number.isdigit():
+        return None
+    return VersionRecord(
+        assistant=name,
+        number=int(number),
+        platform_id=live.id,
+        fingerprint=live.metadata.get(labels.FINGERPRINT, ""),
+        bundle=bundle,
+    )

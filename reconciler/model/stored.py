@@ -59,6 +59,9 @@ class VersionRecord(Frozen):
     created_at: float = 0.0
     verdict: dict[str, Any] = Field(default_factory=dict)
     deleted: bool = False
+    # On a platform that stores no versions, the release bundle itself: a `LiveAssistant` as JSON (see
+    # `bundle_assistant`). Empty for a version that is a platform assistant.
+    bundle: dict[str, Any] = Field(default_factory=dict)
 
 
 class Acceptance(Frozen):

@@ -17,6 +17,7 @@ from reconciler.errors import StalePlan, StateError
 from reconciler.model.desired import DesiredState, Kind
 from reconciler.model.stored import StoredState
 from reconciler.model.waits import WaitObserver
+from reconciler.plan.bundles import with_bundles
 from reconciler.plan.definition import Action, Plan
 from reconciler.plan.files import wanted_files
 from reconciler.plan.planner import build_plan
@@ -179,6 +180,8 @@ def _make_plan(ws: Workspace, *, allow_empty: bool, timing: _Timing) -> tuple[Pl
         rest.add(Kind.FILE)  # our uploads the inventory lost are adopted, not sent again: list them
     if rest:
         live = live.merged(ws.target.read(rest, ReadTuning(run=reads)))
+    if not ws.target.versions_on_platform:
+        live = with_bundles(live, stored)  # the versions the platform does not store: ours
     prepared = collector.prepared(ready)
     plan = build_plan(
         desired,

@@ -62,12 +62,14 @@ def open_workspace(
     whose root or manifests directory `path` names; a path naming only part of one is refused."""
     from reconciler.targets.assistants_v2 import AssistantsV2Target
     from reconciler.targets.client import build_client
+    from reconciler.targets.responses import ResponsesTarget
 
     project = load_project(path)
     name, target_config = project.config.target(target)
     stats = RequestStats()
     client = build_client(target_config, root=project.config.root, stats=stats, transport=transport)
-    adapter = AssistantsV2Target(
+    flavour = ResponsesTarget if target_config.api == "responses" else AssistantsV2Target
+    adapter = flavour(
         client,
         name=name,
         project_id=target_config.project_id,

@@ -111,8 +111,11 @@ class BatchTable(SqlCore):
         return tuple(made)
 
 
+# A version already recorded keeps its row; only its bundle may be rewritten, and only when the behaviour
+# is the same (a bundle's metadata, name or description changed in place, as a platform assistant's would).
 _INSERT_VERSION = (
     "INSERT INTO versions (workspace, assistant, number, platform_id, fingerprint, parent, created_at, "
-    "verdict, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (workspace, assistant, number) DO NOTHING"
+    "verdict, deleted, bundle) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (workspace, assistant, number) DO UPDATE SET bundle = excluded.bundle "
+    "WHERE versions.fingerprint = excluded.fingerprint AND versions.bundle <> excluded.bundle"
 )

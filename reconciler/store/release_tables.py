@@ -16,7 +16,7 @@ __all__ = ["ReleaseTables"]
 
 
 def _to_version(row: Row) -> VersionRecord:
-    assistant, number, platform_id, fingerprint, parent, created_at, verdict, deleted = row
+    assistant, number, platform_id, fingerprint, parent, created_at, verdict, deleted, bundle = row
     return rows.decode(
         "versions",
         lambda: rows.row_key(assistant=assistant, number=number),
@@ -29,6 +29,7 @@ def _to_version(row: Row) -> VersionRecord:
             created_at=rows.timestamp(created_at, "created_at"),
             verdict=rows.json_object(verdict, "verdict"),
             deleted=rows.flag(deleted, "deleted"),
+            bundle=rows.json_object(bundle, "bundle"),
         ),
     )
 
@@ -104,6 +105,7 @@ def version_row(workspace: str, version: VersionRecord) -> Row:
         version.created_at,
         verdict,
         int(version.deleted),
+        dump_json(version.bundle, what=f"bundle of {version.assistant} v{version.number}"),
     )
 
 
@@ -126,24 +128,23 @@ def move_row(workspace: str, move: PointerMove) -> Row:
     )
 
 
+_VERSION_COLUMNS = (
+    "SELECT assistant, number, platform_id, fingerprint, parent, created_at, verdict, deleted, bundle "
+)
+
+
 class ReleaseTables(SqlCore):
     # -- reads -------------------------------------------------------------------------------------
     def versions(self, workspace: str, assistant: str) -> tuple[VersionRecord, ...]:
         found = self._query(
-            "SELECT assistant, number, platform_id, fingerprint, parent, created_at, verdict, deleted "
-            "FROM versions "
-            "WHERE workspace = ? AND assistant = ? "
-            "ORDER BY number",
+            _VERSION_COLUMNS + "FROM versions WHERE workspace = ? AND assistant = ? ORDER BY number",
             (self._workspace(workspace), assistant),
         )
         return tuple(_to_version(row) for row in found)
 
     def _all_versions(self, workspace: str) -> tuple[VersionRecord, ...]:
         found = self._query(
-            "SELECT assistant, number, platform_id, fingerprint, parent, created_at, verdict, deleted "
-            "FROM versions "
-            "WHERE workspace = ? "
-            "ORDER BY assistant, number",
+            _VERSION_COLUMNS + "FROM versions WHERE workspace = ? ORDER BY assistant, number",
             (self._workspace(workspace),),
         )
         return tuple(_to_version(row) for row in found)
@@ -202,8 +203,8 @@ class ReleaseTables(SqlCore):
                 )
             self._exec(
                 "INSERT INTO versions (workspace, assistant, number, platform_id, fingerprint, parent, "
-                "created_at, verdict, deleted) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "created_at, verdict, deleted, bundle) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
 
