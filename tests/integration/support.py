@@ -32,15 +32,35 @@ from reconciler.targets.client import Transport
 EXAMPLE = Path(__file__).resolve().parents[2]
 
 
+APIS = ("responses", "assistants-v2")  # the platform flavours every scenario suite runs on
+
+
+def set_api(root: Path, api: str) -> None:
+    """Point every target of the project at the `api` flavour (the example's targets name one each)."""
+    path = root / "reconcile.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if not line.lstrip().startswith("api:")]
+    out: list[str] = []
+    for line in kept:
+        out.append(line)
+        stripped = line.lstrip()
+        if stripped.startswith("type: local") or stripped.startswith("type: openai"):
+            out.append(" " * (len(line) - len(stripped)) + f"api: {api}\n")
+    path.write_text("".join(out), encoding="utf-8")
+
+
 def make_project(
     dest: Path,
     *,
     spend: bool = False,
     retry: dict[str, Any] | None = None,
     target_yaml: str | None = None,
+    api: str = "assistants-v2",
 ) -> Path:
     """Copy the example (reconcile.yaml + manifests/) into `dest`. Without `spend`, spend.yaml is left out
-    (spend controls need the Admin API). `retry` adds `spec.retry`; `target_yaml` replaces the targets."""
+    (spend controls need the Admin API). `retry` adds `spec.retry`; `target_yaml` replaces the targets.
+    `api` is the flavour of every target: the suites written about platform assistants keep the
+    Assistants v2 flavour; the scenario suites run on both (`APIS`)."""
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copytree(EXAMPLE / "manifests", dest / "manifests")
     shutil.copy(EXAMPLE / "reconcile.yaml", dest / "reconcile.yaml")
@@ -53,6 +73,7 @@ def make_project(
     if retry:
         text += "  retry:\n" + "".join(f"    {k}: {v}\n" for k, v in retry.items())
     (dest / "reconcile.yaml").write_text(text, encoding="utf-8")
+    set_api(dest, api)
     return dest
 
 

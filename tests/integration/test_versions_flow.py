@@ -1,7 +1,8 @@
-"""Issue 5 end to end through `reconcile ...` on the `local` target: a breaking change to create_meeting
-is refused under `backward`, ships as version 2 with acceptBreaking (stable moves, the history keeps the
-reason), a revert reuses version 1 without creating a third platform assistant, and rollback moves
-stable back with no platform call."""
+"""Issue 5 end to end through `reconcile ...` on the `local` target, on both platform flavours (issue 15):
+a breaking change to create_meeting is refused under `backward`, ships as version 2 with acceptBreaking
+(stable moves, the history keeps the reason), a revert reuses version 1 without creating a third version
+object (a platform assistant on Assistants v2, a release bundle on the Responses era, where the platform
+holds no assistant at all), and rollback moves stable back with no platform call."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from reconciler.cli.main import run
 from reconciler.emulator import EmulatorApp, EmulatorConfig
 from reconciler.model.stored import PointerMove, VersionRecord
 from reconciler.store import open_store
-from tests.integration.support import platform_state
+from tests.integration.support import APIS, platform_state, set_api
 
 pytestmark = pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")
 
@@ -26,12 +27,13 @@ REASON = "rooms are needed for the new office"
 ADMIN_ENDPOINTS = (MAIN / "reconciler" / "emulator" / "resources" / "admin.py").is_file()
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
+@pytest.fixture(params=APIS)
+def project(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
     root = tmp_path / "project"
     root.mkdir()
     shutil.copytree(MAIN / "manifests", root / "manifests")
     shutil.copy(MAIN / "reconcile.yaml", root / "reconcile.yaml")
+    set_api(root, request.param)
     if not ADMIN_ENDPOINTS:
         (root / "manifests" / "spend.yaml").unlink()
     return root
@@ -71,12 +73,18 @@ def _releases(root: Path) -> tuple[tuple[VersionRecord, ...], dict[str, int], tu
 
 
 def _platform_assistants(root: Path) -> dict[str, dict[str, str]]:
-    """Assistant id -> metadata, as another SDK user of the local platform sees them."""
+    """Version object id -> metadata: the platform assistants, as another SDK user of the local platform
+    sees them; on the Responses era (no assistants on the platform, checked) the store's live bundles."""
     app = EmulatorApp(EmulatorConfig(db_path=str(root / ".reconcile" / "local-platform.db")))
     try:
-        return {a.id: dict(a.metadata or {}) for a in platform_state(app).assistants}
+        on_platform = {a.id: dict(a.metadata or {}) for a in platform_state(app).assistants}
     finally:
         app.close()
+    if "api: responses" not in (root / "reconcile.yaml").read_text(encoding="utf-8"):
+        return on_platform
+    assert on_platform == {}  # a Responses-era target never creates a platform assistant
+    versions, _, _ = _releases(root)
+    return {v.platform_id: dict(v.bundle["metadata"]) for v in versions if not v.deleted}
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from reconciler.model.stored import VersionRecord
 from reconciler.rollout import events
 from reconciler.rollout.pointers import UnknownAssistant, UnknownVersion, promote, rollback
-from reconciler.runtime import Router, resolve_assistant
+from reconciler.runtime import NotABundle, Router, resolve_assistant
 from reconciler.store import StateStore, open_store
 
 WS = "local"
@@ -143,3 +143,47 @@ def test_router_from_a_dsn_opens_and_closes_its_own_store(tmp_path: Path, clock:
 def test_negative_ttl_is_refused(store: StateStore) -> None:
     with pytest.raises(ValueError, match="ttl"):
         Router(store, WS, ttl_seconds=-1)
+
+
+def _bundle(version: int) -> dict[str, object]:
+    return {
+        "id": f"bndl_v{version}",
+        "name": NAME,
+        "model": "gpt-4.1-2025-04-14",
+        "instructions": f"version {version}",
+        "tools": [{"type": "function", "name": "ping", "parameters": {"type": "object"}, "strict": False}],
+        "metadata": {
+            "team": "t",
+            "reconciler/name": NAME,
+            "reconciler/version": str(version),
+            "managed-by": "reconciler",
+        },
+    }
+
+
+def test_release_returns_the_bundle_the_pointer_names_with_its_responses_arguments() -> None:
+    with open_store("sqlite:///:memory:") as s:
+        for n in (1, 2):
+            record = VersionRecord(
+                assistant=NAME, number=n, platform_id=f"bndl_v{n}", fingerprint=f"f{n}", bundle=_bundle(n)
+            )
+            s.add_version(WS, record)
+        s.move_pointer(WS, NAME, "stable", 2, user="ci", host="h", reason="", now=0.0)
+        with Router(s, WS) as router:
+            release = router.release(NAME)
+            assert (release.name, release.version, release.fingerprint) == (NAME, 2, "f2")
+            assert release.platform_id == router.assistant_id(NAME) == "bndl_v2"
+            kwargs = release.responses_kwargs()
+            assert kwargs["instructions"] == "version 2"
+            assert kwargs["metadata"] == {"team": "t", "reconciler/name": NAME, "reconciler/version": "2"}
+            kwargs["tools"].append({"type": "web_search"})  # the caller's copy, not the cached release
+            assert len(router.release(NAME).responses_kwargs()["tools"]) == 1
+            assert router.release(NAME) is release  # a cache hit is the same immutable object
+
+
+def test_release_of_a_platform_assistant_version_says_to_use_assistant_id(store: StateStore) -> None:
+    with Router(store, WS) as router:
+        release = router.release(NAME)
+        assert not release.is_bundle
+        with pytest.raises(NotABundle, match="assistant_id"):
+            release.responses_kwargs()

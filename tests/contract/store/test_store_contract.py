@@ -18,6 +18,7 @@ from reconciler.model.stored import InventoryRecord, VersionRecord
 from reconciler.model.waits import Wait, WaitReason
 from reconciler.store import ApplyStatus, StateReader, StateStore, StepStatus, open_store, wait_for_lock
 from reconciler.store import hints as hint_table
+from reconciler.store.migrate import bundled_migrations
 from reconciler.store.sqlstore import SqlStore
 from tests.contract.store.conftest import Backend, FakeClock
 from tests.contract.store.race import process_worker, race_rounds
@@ -47,7 +48,7 @@ def _version(number: int, fingerprint: str = "", **extra: object) -> VersionReco
 def test_backend_satisfies_both_protocols(store: SqlStore) -> None:
     assert isinstance(store, StateStore)
     assert isinstance(store, StateReader)
-    assert store.schema_version() == 7
+    assert store.schema_version() == len(bundled_migrations())
 
 
 # -- inventory -------------------------------------------------------------------------------------

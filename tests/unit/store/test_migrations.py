@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import StateError
-from reconciler.model.stored import VersionRecord
 from reconciler.store.migrate import Migration, applied_migrations, bundled_migrations, parse_migrations
 from reconciler.store.sqlite import SQLITE, SqliteStore
 
@@ -61,6 +60,7 @@ def test_bundled_migrations_are_numbered_and_render_for_both_dialects() -> None:
         "0005_release_history.sql",
         "0006_pace_budgets.sql",
         "0007_vector_store_file_records.sql",
+        "0008_release_bundles.sql",
     ]
     postgres = pytest.importorskip("reconciler.store.postgres")
     for dialect in (SQLITE, postgres.POSTGRES):
@@ -128,7 +128,7 @@ def test_two_openers_of_a_fresh_file_migrate_it_once(tmp_path: Path) -> None:
     with SqliteStore(path) as store:
         rows = store._query("SELECT number FROM schema_migrations ORDER BY number")
         assert [r[0] for r in rows] == [m.number for m in bundled_migrations()]
-        assert store.schema_version() == 7
+        assert store.schema_version() == len(bundled_migrations())
 
 
 def test_a_file_that_is_not_a_database_is_our_error(tmp_path: Path) -> None:
@@ -142,7 +142,10 @@ def test_pointer_history_written_before_0005_reads_back_as_moves(tmp_path: Path)
     """A store written by a reconciler without 0005: its history rows stay plain moves after migrating."""
     path = tmp_path / "state.db"
     with SqliteStore(path, migrations=bundled_migrations()[:4]) as old:
-        old.add_version("prod", VersionRecord(assistant="A", number=1, platform_id="asst_1", fingerprint="f"))
+        old._exec(  # as that reconciler wrote it: no later column
+            "INSERT INTO versions (workspace, assistant, number, platform_id, fingerprint) "
+            "VALUES ('prod', 'A', 1, 'asst_1', 'f')"
+        )
         old._exec(
             "INSERT INTO pointer_history (workspace, assistant, pointer, from_version, to_version, "
             "moved_at, moved_by_user, moved_by_host, reason) "

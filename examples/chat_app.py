@@ -1,0 +1,141 @@
+"""An application on the Responses-era platform: one multi-turn conversation with tool calls, answered by
+the version of an assistant that `stable` names, through `reconciler.runtime`.
+
+The application keeps its own `OpenAI` client and API key; the runtime only says which release bundle to
+serve and gives the exact arguments for `client.responses.create(...)`. A conversation is pinned to the
+release it started on, so a rollout or rollback never changes the tools under a conversation in flight.
+
+    python examples/chat_app.py                       # the example project on the embedded local platform
+    python examples/chat_app.py --base-url https://api.openai.com/v1 --workspace openai   # OPENAI_API_KEY
+
+On the local platform the deterministic model calls a tool when a turn reads `/call NAME {json}`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import openai
+
+from reconciler.runtime import Release, Router
+
+MAX_TOOL_ROUNDS = 8  # a model that keeps calling tools is stopped, not followed forever
+
+DEMO_TURNS = (
+    '/call create_meeting {"title": "Budget review", "start": "2026-12-08T10:00:00+01:00", '
+    '"duration_minutes": 30, "attendees": ["ana@example.com"]}',
+    '/call list_expenses {"from": "2026-11-01", "to": "2026-11-30"}',
+    "Thanks! Which rules apply to taxi receipts?",
+)
+
+
+def create_meeting(arguments: dict[str, Any]) -> dict[str, Any]:
+    return {"meeting_id": "mtg_001", "title": arguments["title"], "start": arguments["start"]}
+
+
+def list_expenses(arguments: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "from": arguments["from"],
+        "to": arguments["to"],
+        "expenses": [{"date": "2026-11-14", "amount_eur": 42.5, "category": "taxi"}],
+    }
+
+
+HANDLERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "create_meeting": create_meeting,
+    "list_expenses": list_expenses,
+}
+
+
+@dataclass
+class Transcript:
+    """What one conversation did: which release answered, the tool calls made, the answers given."""
+
+    release: Release
+    conversation_id: str
+    tool_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    answers: list[str] = field(default_factory=list)
+    response_metadata: list[dict[str, str]] = field(default_factory=list)
+
+
+def converse(client: openai.OpenAI, router: Router, assistant: str, turns: Sequence[str]) -> Transcript:
+    release = router.release(assistant)  # pinned: every turn of this conversation uses this release
+    conversation = client.conversations.create(
+        metadata={"reconciler/name": release.name, "reconciler/version": str(release.version)}
+    )
+    transcript = Transcript(release, conversation.id)
+    for text in turns:
+        response = client.responses.create(
+            **release.responses_kwargs(), conversation=conversation.id, input=text
+        )
+        for _ in range(MAX_TOOL_ROUNDS):
+            calls = [item for item in response.output if item.type == "function_call"]
+            if not calls:
+                break
+            outputs = []
+            for call in calls:
+                arguments = json.loads(call.arguments)
+                transcript.tool_calls.append((call.name, arguments))
+                handler = HANDLERS.get(call.name)
+                result = handler(arguments) if handler else {"error": f"no handler for {call.name}"}
+                outputs.append(
+                    {"type": "function_call_output", "call_id": call.call_id, "output": json.dumps(result)}
+                )
+            response = client.responses.create(
+                **release.responses_kwargs(), conversation=conversation.id, input=outputs
+            )
+        transcript.answers.append(response.output_text)
+        transcript.response_metadata.append(dict(response.metadata or {}))
+    return transcript
+
+
+@contextmanager
+def local_client(platform_db: Path) -> Iterator[openai.OpenAI]:
+    """A client of the embedded local platform (the emulator in this process, no sockets)."""
+    from reconciler.emulator import EmulatorApp, EmulatorConfig
+    from reconciler.emulator.transport import http_client
+
+    app = EmulatorApp(EmulatorConfig(db_path=str(platform_db)))
+    client = openai.OpenAI(base_url="http://127.0.0.1/v1", api_key="sk-local", http_client=http_client(app))
+    try:
+        yield client
+    finally:
+        client.close()
+        app.close()
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--project", type=Path, default=Path("."), help="the reconciler project directory")
+    parser.add_argument("--assistant", default="CorporateAssist")
+    parser.add_argument("--workspace", default="local", help="the target the project applied to")
+    parser.add_argument("--state", help="state DSN (default: the project's .reconcile/state.db)")
+    parser.add_argument("--base-url", help="a platform URL; without it, the embedded local platform")
+    args = parser.parse_args(argv)
+    state = args.state or f"sqlite:///{(args.project / '.reconcile' / 'state.db').resolve()}"
+    with Router(state, args.workspace) as router:
+        if args.base_url:
+            with openai.OpenAI(base_url=args.base_url, api_key=os.environ["OPENAI_API_KEY"]) as client:
+                transcript = converse(client, router, args.assistant, DEMO_TURNS)
+        else:
+            with local_client(args.project / ".reconcile" / "local-platform.db") as client:
+                transcript = converse(client, router, args.assistant, DEMO_TURNS)
+    release = transcript.release
+    print(f"conversation {transcript.conversation_id} on {release.name} v{release.version}", file=out)
+    for name, arguments in transcript.tool_calls:
+        print(f"  tool call: {name}({json.dumps(arguments, sort_keys=True)})", file=out)
+    for answer in transcript.answers:
+        print(f"  answer: {answer}", file=out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
