@@ -214,6 +214,22 @@ def test_usage_counts_what_the_search_read(client: openai.OpenAI) -> None:
     assert response.usage.total_tokens == response.usage.input_tokens + response.usage.output_tokens
 
 
+def test_costs_price_the_tokens_the_search_read(client: openai.OpenAI, clock: FakeClock) -> None:
+    """Costs count tokens, not tool calls: a search shows in them through what the model read."""
+    store_id, _, _ = _store(client)
+    response = client.responses.create(model="gpt-4.1", input="/search holidays", tools=[_tool(store_id)])
+    assert response.usage is not None
+    day = int(clock.now) - int(clock.now) % 86_400
+    costs = client.admin.organization.usage.costs(
+        start_time=day, end_time=day + 86_400, group_by=["line_item"]
+    )
+    quantities = {r.line_item: r.quantity for r in costs.data[0].results}  # type: ignore[union-attr]
+    assert quantities == {
+        "gpt-4.1, input": response.usage.input_tokens,
+        "gpt-4.1, output": response.usage.output_tokens,
+    }
+
+
 def test_conversation_keeps_the_search_items(client: openai.OpenAI) -> None:
     store_id, _, _ = _store(client)
     conversation = client.conversations.create()
