@@ -109,8 +109,7 @@ def create_response(ctx: Context, request: Request) -> Response:
             source_id=response_id,
         ),
     )
-    response = _response_object(response_id, int(created), data, answer, output, tools, tool_choice)
-    response["metadata"] = metadata
+    response = _response_object(response_id, int(created), data, answer, output, tools, tool_choice, metadata)
     response["instructions"] = instructions
     response["conversation"] = {"id": conversation_id} if conversation_id else None
     response["previous_response_id"] = previous_id
@@ -211,6 +210,7 @@ def _response_object(
     output: list[JSON],
     tools: list[JSON],
     tool_choice: Any,
+    metadata: dict[str, str],
 ) -> JSON:
     """A Response with all 14 required keys; `user` and `usage` are never null (the spec forbids it)."""
     failed = answer.error is not None
@@ -245,7 +245,7 @@ def _response_object(
             "output_tokens_details": {"reasoning_tokens": 0},
             "total_tokens": answer.total_tokens,
         },
-        "metadata": {},
+        "metadata": metadata,
     }
     if isinstance(data.get("user"), str):
         response["user"] = data["user"]
