@@ -26,7 +26,9 @@ class Outcome(Enum):
 
 
 # The route groups faults and rate limits apply to (`Router.add` refuses any other).
-GROUPS = ("assistants", "files", "vector_stores", "threads", "conversations", "responses", "admin")
+GROUPS = (
+    "assistants", "files", "vector_stores", "threads", "conversations", "responses", "agents", "admin",
+)  # fmt: skip
 _RATES = ("error_rate", "reset_rate", "lost_rate")
 _BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 

@@ -17,6 +17,7 @@ FAMILIES = (
     "runs",
     "conversations",
     "responses",
+    "agents",
     "admin",
     "costs",
 )

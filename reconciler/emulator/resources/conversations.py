@@ -1,7 +1,8 @@
 """Conversations: `/conversations` create (the API has no list), `/conversations/{id}` get/update/delete,
 `/conversations/{id}/items` list/create, `/conversations/{id}/items/{id}` get/delete
 (CreateConversationBody, UpdateConversationBody, ConversationResource, DeletedConversationResource,
-ConversationItemList, ConversationItem). Deleting an item answers the Conversation, as the spec says."""
+ConversationItemList, ConversationItem). Deleting an item answers the Conversation, as the spec says.
+A file search call's `results` show only where `include` names `file_search_call.results`."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from reconciler.emulator.http import (
     new_id,
     not_found,
     paginate,
+    query_list,
 )
-from reconciler.emulator.resources import items
+from reconciler.emulator.resources import file_search, items
 from reconciler.emulator.resources.items import CONVERSATION_ITEM
 from reconciler.emulator.router import Context, Router
 from reconciler.emulator.storage import JSON
@@ -77,7 +79,14 @@ def delete_conversation(ctx: Context, request: Request, conversation_id: str) ->
 
 def list_items(ctx: Context, request: Request, conversation_id: str) -> Response:
     load(ctx, conversation_id)
-    return paginate(ctx.storage, request, CONVERSATION_ITEM, parent=conversation_id)
+    include = query_list(request.args, "include")
+    return paginate(
+        ctx.storage,
+        request,
+        CONVERSATION_ITEM,
+        parent=conversation_id,
+        view=lambda item: file_search.view(item, include=include),
+    )
 
 
 def create_items(ctx: Context, request: Request, conversation_id: str) -> Response:
@@ -87,6 +96,7 @@ def create_items(ctx: Context, request: Request, conversation_id: str) -> Respon
     if not isinstance(data.get("items"), list):
         raise ApiError(400, "Missing required parameter: 'items'.", param="items")
     added = append(ctx, conversation_id, _bounded_items(ctx, data["items"], "items"))
+    added = file_search.shown(added, query_list(request.args, "include"))
     return json_response(
         {
             "object": "list",
@@ -103,7 +113,7 @@ def get_item(ctx: Context, request: Request, conversation_id: str, item_id: str)
     item = ctx.storage.get(CONVERSATION_ITEM, item_id, parent=conversation_id)
     if item is None:
         raise not_found("item", item_id, param="item_id")
-    return json_response(item)
+    return json_response(file_search.view(item, include=query_list(request.args, "include")))
 
 
 def delete_item(ctx: Context, request: Request, conversation_id: str, item_id: str) -> Response:

@@ -3,8 +3,9 @@ shapes the item lists require (Message, FunctionToolCallResource, FunctionToolCa
 items into what the deterministic model reads.
 
 Supported input items: messages (`role` user/assistant/system/developer, string or list content),
-`function_call`, `function_call_output` and `item_reference`. Any other item type is a 400 that says the
-emulator does not support it. Every stored item has an `id` and a `status` (both required in item lists).
+`function_call`, `function_call_output`, `file_search_call` (an earlier output sent back; the model does
+not read it) and `item_reference`. Any other item type is a 400 that says the emulator does not support
+it. Every stored item has an `id` and a `status` (both required in item lists).
 """
 
 from __future__ import annotations
@@ -100,6 +101,10 @@ def _item(ctx: Context, item: Any, param: str) -> JSON:
             "output": item["output"],
             "status": "completed",
         }
+    if kind == "file_search_call":
+        # The request schema already requires `id`, `queries` and `status`; keep what the spec's item has.
+        kept = ("type", "id", "status", "queries", "results")
+        return {key: item[key] for key in kept if key in item}
     if kind in (None, "item_reference") and isinstance(item.get("id"), str):
         found = find(ctx, item["id"])
         if found is None:

@@ -5,7 +5,9 @@ A response completes synchronously (even with `background: true`), so `status` i
 `failed` at once. `stream: true` is a 400 ("streaming not supported by the emulator"). With
 `conversation` the model reads the conversation's items before the input, and the input and output items
 are appended to the conversation; with `previous_response_id` it reads the chain of earlier inputs and
-outputs. `store: false` answers but keeps nothing (a later GET is a 404).
+outputs. `store: false` answers but keeps nothing (a later GET is a 404). A `file_search` tool is run
+when the model searches (emulator.model's `/search` rule): the output is then a `file_search_call` and a
+message citing the best match (see file_search).
 """
 
 from __future__ import annotations
@@ -15,8 +17,16 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from reconciler.emulator import model, usage
-from reconciler.emulator.http import ApiError, body, check_metadata, json_response, new_id, paginate
-from reconciler.emulator.resources import conversations, items, rules
+from reconciler.emulator.http import (
+    ApiError,
+    body,
+    check_metadata,
+    json_response,
+    new_id,
+    paginate,
+    query_list,
+)
+from reconciler.emulator.resources import conversations, file_search, items, rules
 from reconciler.emulator.resources.items import INPUT_ITEM
 from reconciler.emulator.router import Context, Router
 from reconciler.emulator.storage import JSON
@@ -53,6 +63,7 @@ def create_response(ctx: Context, request: Request) -> Response:
         raise ApiError(400, "Missing required parameter: 'model'.", param="model")
     rules.check_model(ctx, data["model"], assistants=False)
     rules.check_function_tools(data.get("tools"), nested=False)
+    rules.check_file_search_tools(ctx, data.get("tools"))
     rules.check_text_format(data.get("text"))
     conversation_id = _conversation_id(data.get("conversation"))
     previous_id = data.get("previous_response_id")
@@ -83,9 +94,7 @@ def create_response(ctx: Context, request: Request) -> Response:
     else:
         context = []
     rules.check_call_outputs(context, new_items)
-    answer = model.answer(
-        items.to_turns(context + new_items), instructions=instructions, tools=_callable(tools, tool_choice)
-    )
+    answer, output = _answer(ctx, items.to_turns(context + new_items), instructions, tools, tool_choice)
     created = ctx.clock()
     response_id = new_id("resp_")
     usage.record(
@@ -100,7 +109,7 @@ def create_response(ctx: Context, request: Request) -> Response:
             source_id=response_id,
         ),
     )
-    response = _response_object(response_id, int(created), data, answer, tools, tool_choice, metadata)
+    response = _response_object(response_id, int(created), data, answer, output, tools, tool_choice, metadata)
     response["instructions"] = instructions
     response["conversation"] = {"id": conversation_id} if conversation_id else None
     response["previous_response_id"] = previous_id
@@ -114,13 +123,13 @@ def create_response(ctx: Context, request: Request) -> Response:
                     ctx.storage.insert(INPUT_ITEM, item, parent=response_id)
         if conversation_id:
             conversations.append(ctx, conversation_id, new_items + response["output"])
-    return json_response(response)
+    return json_response(_shown(response, data.get("include") or []))
 
 
 def get_response(ctx: Context, request: Request, response_id: str) -> Response:
     if request.args.get("stream") in ("true", "True", "1"):
         raise ApiError(400, "streaming not supported by the emulator", param="stream")
-    return json_response(_load(ctx, response_id))
+    return json_response(_shown(_load(ctx, response_id), query_list(request.args, "include")))
 
 
 def delete_response(ctx: Context, request: Request, response_id: str) -> Response:
@@ -139,7 +148,14 @@ def cancel_response(ctx: Context, request: Request, response_id: str) -> Respons
 
 def list_input_items(ctx: Context, request: Request, response_id: str) -> Response:
     _load(ctx, response_id)
-    return paginate(ctx.storage, request, INPUT_ITEM, parent=response_id)
+    include = query_list(request.args, "include")
+    return paginate(
+        ctx.storage,
+        request,
+        INPUT_ITEM,
+        parent=response_id,
+        view=lambda item: file_search.view(item, include=include),
+    )
 
 
 def _load(ctx: Context, response_id: str) -> JSON:
@@ -149,31 +165,54 @@ def _load(ctx: Context, response_id: str) -> JSON:
     return response
 
 
+def _answer(
+    ctx: Context, turns: list[model.Turn], instructions: str | None, tools: list[JSON], tool_choice: Any
+) -> tuple[model.Answer, list[JSON]]:
+    """The model's answer and the output items it makes. A search runs between the model's two steps:
+    it asks, the platform searches, it answers from what was found."""
+    answer = model.answer(
+        turns,
+        instructions=instructions,
+        tools=_callable(tools, tool_choice),
+        file_search=file_search.mode(tools, tool_choice),
+    )
+    if answer.search is not None:
+        hits = file_search.search(ctx, tools, answer.search)
+        best = hits[0] if hits else None
+        passage = model.Passage(best.filename, best.passage) if best is not None else None
+        answer = model.after_search(answer, [h.text for h in hits], passage)
+        return answer, [
+            file_search.call_item(answer.search or "", hits),
+            file_search.cited_message(answer.text or "", best),
+        ]
+    if answer.tool_call is not None:
+        call = {
+            "type": "function_call",
+            "id": new_id("fc_"),
+            "call_id": new_id("call_"),
+            "name": answer.tool_call.name,
+            "arguments": answer.tool_call.arguments,
+            "status": "completed",
+        }
+        return answer, [call]
+    return answer, [items.output_message(answer.text)] if answer.text is not None else []
+
+
+def _shown(response: JSON, include: list[str]) -> JSON:
+    return {**response, "output": file_search.shown(response["output"], include)}
+
+
 def _response_object(
     response_id: str,
     created: int,
     data: JSON,
     answer: model.Answer,
+    output: list[JSON],
     tools: list[JSON],
     tool_choice: Any,
     metadata: dict[str, str],
 ) -> JSON:
     """A Response with all 14 required keys; `user` and `usage` are never null (the spec forbids it)."""
-    if answer.tool_call is not None:
-        output: list[JSON] = [
-            {
-                "type": "function_call",
-                "id": new_id("fc_"),
-                "call_id": new_id("call_"),
-                "name": answer.tool_call.name,
-                "arguments": answer.tool_call.arguments,
-                "status": "completed",
-            }
-        ]
-    elif answer.text is not None:
-        output = [items.output_message(answer.text)]
-    else:
-        output = []
     failed = answer.error is not None
     response: JSON = {
         "id": response_id,
@@ -258,6 +297,9 @@ def _tools(value: Any) -> list[JSON]:
             raise ApiError(
                 400, f"Missing required parameter: 'tools[{index}].type'.", param=f"tools[{index}].type"
             )
+        if tool["type"] == "file_search":
+            tools.append(file_search.echo(tool))
+            continue
         if tool["type"] != "function":
             tools.append(dict(tool))
             continue

@@ -10,6 +10,9 @@ state in prose, and documented platform behaviour. Each raises the platform's 40
 - A run's `instructions` and `additional_instructions` obey the assistant's 256,000-character limit.
 - Models are ones the platform serves (`catalog`).
 - A `function_call_output` answers a function call the model made (`/responses`).
+- A `file_search` tool (`/responses`) names vector stores that exist (else the 404 of a missing store),
+  asks for 1-50 results (`max_num_results`, FileSearchTool's description) and a `score_threshold`
+  from 0 to 1 (RankingOptions' description).
 
 Types, enums, ranges and `maxItems` are the spec's own and checked by the generic request validator;
 these helpers skip values of the wrong shape rather than judge them twice.
@@ -28,6 +31,7 @@ from reconciler.emulator.storage import JSON
 FUNCTION_NAME = re.compile(r"[a-zA-Z0-9_-]+")
 MAX_FUNCTION_NAME = 64
 MAX_INSTRUCTIONS = 256_000
+MAX_SEARCH_RESULTS = 50
 
 
 def check_model(ctx: Context, model: Any, *, assistants: bool) -> None:
@@ -155,3 +159,51 @@ def check_call_outputs(context: list[JSON], new_items: list[JSON]) -> None:
                 f"No tool call found for function call output with call_id {item.get('call_id')}.",
                 param="input",
             )
+
+
+def check_file_search_tools(ctx: Context, tools: Any) -> None:
+    """`file_search` tools on responses: result count and score threshold in range, stores that exist."""
+    if not isinstance(tools, list):
+        return
+    for index, tool in enumerate(tools):
+        if not isinstance(tool, dict) or tool.get("type") != "file_search":
+            continue
+        count = tool.get("max_num_results")
+        if isinstance(count, int) and not isinstance(count, bool):
+            _in_range(count, 1, MAX_SEARCH_RESULTS, f"tools[{index}].max_num_results")
+        ranking = tool.get("ranking_options")
+        threshold = ranking.get("score_threshold") if isinstance(ranking, dict) else None
+        if isinstance(threshold, int | float) and not isinstance(threshold, bool):
+            _in_range(threshold, 0, 1, f"tools[{index}].ranking_options.score_threshold")
+        store_ids = tool.get("vector_store_ids")
+        for position, store_id in enumerate(store_ids if isinstance(store_ids, list) else []):
+            if isinstance(store_id, str) and ctx.storage.get("vector_store", store_id) is None:
+                raise ApiError(
+                    404,
+                    f"No vector store found with id '{store_id}'.",
+                    param=f"tools[{index}].vector_store_ids[{position}]",
+                )
+
+
+def _in_range(value: float, low: float, high: float, param: str) -> None:
+    """OpenAI's words for a number out of the range a description gives."""
+    if value < low:
+        raise ApiError(
+            400,
+            f"Invalid '{param}': {_word(value)} below minimum value. Expected a value >= {low}, but got "
+            f"{value} instead.",
+            param=param,
+            code=f"{_word(value)}_below_min_value",
+        )
+    if value > high:
+        raise ApiError(
+            400,
+            f"Invalid '{param}': {_word(value)} above maximum value. Expected a value <= {high}, but got "
+            f"{value} instead.",
+            param=param,
+            code=f"{_word(value)}_above_max_value",
+        )
+
+
+def _word(value: float) -> str:
+    return "integer" if isinstance(value, int) else "decimal"

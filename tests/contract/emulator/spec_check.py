@@ -3,6 +3,8 @@
 The rule: a request the spec accepts must get a response the spec accepts; a request the spec rejects
 (missing key, malformed body) must be refused with a 4xx in the `ErrorResponse` shape. Error statuses an
 operation does not declare (most 400/401/404/5xx) are checked against `#/components/schemas/ErrorResponse`.
+Beta paths the spec subset lacks (`/agents`) have only their error bodies checked here; their tests build
+every success body with the SDK's own models.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from werkzeug.wrappers import Request
 
 # The spec declares `/files/{id}/content` as application/json string; the platform sends raw bytes.
 _BINARY_OPERATIONS = {("get", "/files/{file_id}/content")}
+# Served beta APIs the spec subset has no paths for (emulator routes registered with `in_spec=False`).
+BETA_PATHS = ("/v1/agents",)
 
 
 class SpecChecker:
@@ -40,8 +44,12 @@ class SpecChecker:
         )
 
     def check(self, request: httpx2.Request, response: httpx2.Response | None) -> list[str]:
-        mock_request = _mock_request(request)
         label = f"{request.method} {request.url.path}"
+        if request.url.path.startswith(BETA_PATHS):
+            if response is None or response.status_code < 400:
+                return []
+            return self._check_error_body(label, response)
+        mock_request = _mock_request(request)
         errors = list(self.api.iter_request_errors(mock_request))
         if any(isinstance(e, PathError) for e in errors):
             return [f"{label}: no such operation in the spec"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.emulator.model import Turn, answer, count_tokens
+from reconciler.emulator.model import Passage, Turn, after_search, answer, count_tokens
 
 TOOLS = {"create_meeting"}
 
@@ -83,3 +83,42 @@ def test_no_user_message_echoes_nothing() -> None:
 def test_same_input_same_answer() -> None:
     turns = user('/call create_meeting {"b": 2, "a": 1}')
     assert answer(turns, instructions="i", tools=TOOLS) == answer(turns, instructions="i", tools=TOOLS)
+
+
+def test_search_command_asks_for_a_search_when_file_search_is_offered() -> None:
+    for mode in ("offered", "only"):
+        reply = answer(user("/search  refund policy "), instructions=None, tools=TOOLS, file_search=mode)
+        assert reply.search == "refund policy" and reply.text is None and reply.tool_call is None
+        assert reply.output_tokens == count_tokens("refund policy")
+
+
+def test_search_command_without_file_search_or_query_answers_in_text() -> None:
+    assert (
+        answer(user("/search x"), instructions=None, tools=TOOLS).text == "tool file_search is not available"
+    )
+    reply = answer(user("/search"), instructions=None, tools=(), file_search="only")
+    assert reply.text == "invalid /search: expected a query"
+
+
+def test_plain_question_searches_only_when_file_search_is_the_only_tool() -> None:
+    assert (
+        answer(user("Where is it?"), instructions=None, tools=(), file_search="only").search == "Where is it?"
+    )
+    assert answer(user("Where is it?"), instructions=None, tools=(), file_search="offered").text == (
+        "echo: Where is it?"
+    )
+    # Commands keep their meaning: `/call` is still a call, an unknown command is echoed.
+    assert answer(user("/unknown"), instructions=None, tools=(), file_search="only").text == "echo: /unknown"
+    called = answer(user("/call create_meeting"), instructions=None, tools=TOOLS, file_search="only")
+    assert called.tool_call is not None
+
+
+def test_after_search_quotes_the_best_passage_and_counts_what_it_read() -> None:
+    asked = answer(user("/search days"), instructions=None, tools=(), file_search="only")
+    found = after_search(asked, ["abcd" * 10, "efgh"], Passage("a.md", "25 days"))
+    assert found.text == 'From a.md: "25 days"' and found.search == "days"
+    assert found.input_tokens == asked.input_tokens + 10 + 1
+    assert found.output_tokens == count_tokens("days") + count_tokens('From a.md: "25 days"')
+    nothing = after_search(asked, [], None)
+    assert nothing.text == "file search found nothing for: days"
+    assert nothing.input_tokens == asked.input_tokens
