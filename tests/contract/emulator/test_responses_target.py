@@ -1,0 +1,132 @@
+"""Issue 15's contract: every request the Responses-era target sends during a full example apply (spend
+controls included), a re-plan, a new version and the example application's conversation is recorded and
+checked against OpenAI's spec, and none goes to `/assistants` or `/threads`. In process and over the served
+emulator (the target then speaks HTTP to it like to api.openai.com)."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import httpx2
+import openai
+import pytest
+
+from reconciler import service
+from reconciler.emulator import EmulatorApp, EmulatorConfig
+from reconciler.emulator.server import EmulatorServer
+from reconciler.emulator.transport import EmulatorTransport
+from reconciler.runtime import Router
+from tests.contract.emulator.conftest import ValidatingTransport
+from tests.contract.emulator.spec_check import SpecChecker
+from tests.integration.support import edit_file, make_project
+
+EXAMPLE_APP = Path(__file__).resolve().parents[3] / "examples" / "chat_app.py"
+DEAD = ("/v1/assistants", "/v1/threads")
+
+
+class Recording(httpx2.BaseTransport):
+    def __init__(self, inner: httpx2.BaseTransport) -> None:
+        self.inner = inner
+        self.sent: list[str] = []
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        self.sent.append(f"{request.method} {request.url.path}")
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        """Shared by several clients in a test: the fixture closes the transport underneath."""
+
+
+def _example_app() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("chat_app", EXAMPLE_APP)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["chat_app"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(params=["inprocess", pytest.param("server", marks=pytest.mark.server)])
+def platform(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Path, str, httpx2.BaseTransport]]:
+    """The example project (spend controls included) on a Responses-era target, and how it reaches the
+    platform: the emulator in process, or a served emulator on 127.0.0.1 named by `baseURL`."""
+    if request.param == "inprocess":
+        app = EmulatorApp(EmulatorConfig())
+        root = make_project(tmp_path / "project", spend=True, api="responses")
+        inner: httpx2.BaseTransport = EmulatorTransport(app)
+        yield root, "http://127.0.0.1/v1", inner
+        inner.close()
+        app.close()
+        return
+    server = EmulatorServer(EmulatorConfig()).start()
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("OPENAI_ADMIN_KEY", "sk-admin-test")
+    targets = (
+        "  targets:\n    local:\n      type: openai\n      api: responses\n"
+        f"      baseURL: {server.base_url}\n      projectId: proj_local\n"
+    )
+    root = make_project(tmp_path / "project", spend=True, api="responses", target_yaml=targets)
+    http = httpx2.HTTPTransport()
+    yield root, server.base_url, http
+    http.close()
+    server.close()
+
+
+def test_a_full_apply_and_a_conversation_send_only_live_endpoints_each_valid_under_the_spec(
+    platform: tuple[Path, str, httpx2.BaseTransport], spec_checker: SpecChecker
+) -> None:
+    root, base_url, inner = platform
+    violations: list[str] = []
+    recording = Recording(ValidatingTransport(inner, spec_checker, violations))
+
+    with service.open_workspace(root, transport=recording) as ws:
+        plan, report = service.apply(ws, sleep=lambda _: None)
+        assert report is not None and report.ok
+        assert {c.kind.value for c in plan.changes} >= {"Assistant", "VectorStore", "File", "SpendAlert"}
+        replan, _ = service.make_plan(ws, allow_empty=True)
+        assert not replan.has_changes
+    edit_file(root, "manifests/corporate-assist.yaml", "You are CorporateAssist", "You are CorporateAssist 2")
+    with service.open_workspace(root, transport=recording) as ws:
+        _, report = service.apply(ws, sleep=lambda _: None)
+        assert report is not None and report.ok
+        versions = ws.store.versions(ws.name, "CorporateAssist")
+    assert [v.number for v in versions] == [1, 2] and all(v.bundle for v in versions)
+
+    # The application: its own SDK client (through the same checks), the release from the runtime.
+    chat = _example_app()
+    http = httpx2.Client(transport=recording)
+    with (
+        openai.OpenAI(base_url=base_url, api_key="sk-test", http_client=http) as client,
+        Router(f"sqlite:///{root / '.reconcile' / 'state.db'}", "local") as router,
+    ):
+        transcript = chat.converse(client, router, "CorporateAssist", chat.DEMO_TURNS)
+    assert transcript.release.version == 2
+    assert [name for name, _ in transcript.tool_calls] == ["create_meeting", "list_expenses"]
+    assert all(m["reconciler/version"] == "2" for m in transcript.response_metadata)
+
+    assert violations == []
+    assert recording.sent, "nothing was recorded"
+    dead = [line for line in recording.sent if line.split(" ", 1)[1].startswith(DEAD)]
+    assert dead == []
+    assert any(line.startswith("POST /v1/responses") for line in recording.sent)
+    assert any("spend_alerts" in line for line in recording.sent)
+
+
+def test_the_example_app_prints_its_conversation(tmp_path: Path) -> None:
+    """`python examples/chat_app.py` after an apply, as `make demo` runs it."""
+    root = make_project(tmp_path / "project", api="responses")
+    from reconciler.cli.main import run
+
+    assert run(["apply", str(root), "--auto-approve"]) == 0
+    out = io.StringIO()
+    assert _example_app().main(["--project", str(root)], out=out) == 0
+    text = out.getvalue()
+    assert "on CorporateAssist v1" in text
+    assert "tool call: create_meeting(" in text and "tool call: list_expenses(" in text
