@@ -1,7 +1,9 @@
 """Lint: warnings about manifests that are valid but probably not what the author wants.
 
-Rules: a model not pinned to a dated snapshot, a deprecated or shut-down model, empty instructions, a
-function tool without a description, a tool or vector store no assistant uses. `--strict` makes them errors.
+Rules: a model not pinned to a dated snapshot, a model that shuts down within six months
+(`deprecations`), empty instructions, a function tool without a description, a tool or vector store no
+assistant uses. `--strict` makes them errors. A model already shut down is an error without `--strict`:
+the platform refuses it, so a plan with it could not be applied.
 Lint judges only documents that loaded; while a document that might be an Assistant failed to load, what
 the assistants use is not known, and no tool or vector store is called unused.
 """
@@ -67,9 +69,10 @@ def _assistant(doc: Document, spec: AssistantSpec, collector: Collector, as_of: 
             f"model {spec.model!r} is an alias that moves; pin a dated snapshot (e.g. gpt-4.1-2025-04-14)"
         )
         collector.at(doc.file, doc.root, where, "lint.model-unpinned", message, severity=WARN)
-    found = deprecations.status(spec.model, as_of)
-    if found is not None:
-        collector.at(doc.file, doc.root, where, found[0], found[1], severity=WARN)
+    verdict = deprecations.status(spec.model, as_of)
+    if verdict is not None:
+        severity = Severity.ERROR if verdict.shut_down else WARN
+        collector.at(doc.file, doc.root, where, verdict.code, verdict.message, severity=severity)
     if spec.instructions_file is None and not (spec.instructions or "").strip():
         collector.at(
             doc.file,
