@@ -19,7 +19,7 @@ from reconciler.manifest.documents import Document
 from reconciler.manifest.problems import Collector
 from reconciler.manifest.specs import AssistantSpec, FunctionToolSpec
 
-# Dated snapshots: gpt-4.1-2025-04-14, o3-2025-04-16, and the older gpt-4-0613 / gpt-3.5-turbo-0125 style.
+# Dated snapshots: gpt-5.5-2026-04-23, o3-2025-04-16, and the older gpt-4-0613 / gpt-3.5-turbo-0125 style.
 _PINNED = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{4})$")
 WARN = Severity.WARNING
 
@@ -66,7 +66,7 @@ def _assistant(doc: Document, spec: AssistantSpec, collector: Collector, as_of: 
     where = ["spec", "model"]
     if not _PINNED.search(spec.model):
         message = (
-            f"model {spec.model!r} is an alias that moves; pin a dated snapshot (e.g. gpt-4.1-2025-04-14)"
+            f"model {spec.model!r} is an alias that moves; pin a dated snapshot (e.g. gpt-5.5-2026-04-23)"
         )
         collector.at(doc.file, doc.root, where, "lint.model-unpinned", message, severity=WARN)
     verdict = deprecations.status(spec.model, as_of)

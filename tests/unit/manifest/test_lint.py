@@ -26,11 +26,11 @@ def test_unpinned_model(project: Path, write: Write) -> None:
     write("a.yaml", _assistant("gpt-4.1"))
     assert _lines(project) == [
         "a.yaml:6:10: warning: model 'gpt-4.1' is an alias that moves; pin a dated snapshot "
-        "(e.g. gpt-4.1-2025-04-14) [lint.model-unpinned]"
+        "(e.g. gpt-5.5-2026-04-23) [lint.model-unpinned]"
     ]
 
 
-@pytest.mark.parametrize("model", ["gpt-4.1-2025-04-14", "gpt-4-0613", "o3-2025-04-16"])
+@pytest.mark.parametrize("model", ["gpt-5.5-2026-04-23", "gpt-4-0613", "o3-2025-04-16"])
 def test_pinned_models_pass(project: Path, write: Write, model: str) -> None:
     write("a.yaml", _assistant(model))
     assert _lines(project, as_of=date(2026, 1, 1)) == []
@@ -110,11 +110,11 @@ def test_data_file_is_dated_and_consistent() -> None:
     assert data.compiled >= date(2026, 1, 1)
     assert data.source.startswith("https://platform.openai.com/")
     assert all(d.deprecated <= d.shutdown for d in data.models.values())
-    assert status("gpt-4.1-2025-04-14", date(2030, 1, 1)) is None
+    assert status("gpt-5.5-2026-04-23", date(2030, 1, 1)) is None
 
 
 def test_empty_instructions_and_unused_things(project: Path, write: Write) -> None:
-    write("a.yaml", _assistant("gpt-4.1-2025-04-14", instructions="  "))
+    write("a.yaml", _assistant("gpt-5.5-2026-04-23", instructions="  "))
     write("t.yaml", doc("FunctionTool", "lonely", "strict: false"))
     write("v.yaml", doc("VectorStore", "Store", "files: []"))
     assert _lines(project) == [
