@@ -221,6 +221,8 @@ def import_objects(
     """
     if kind not in (Kind.ASSISTANT, Kind.VECTOR_STORE):
         raise UserError(f"import supports Assistant and VectorStore, not {kind.value}")
+    if write_dir is not None:  # before any object is labelled: refused, nothing is half imported
+        export.check_write_directory(write_dir, ws.root)
     stored = ws.store.read(ws.name)
     live = ws.target.read([kind])
     known = {r.platform_id: r.key for r in stored.inventory}

@@ -39,3 +39,20 @@ def test_imported_objects_are_labelled_recorded_and_plan_as_no_change(project: P
     for key in ((Kind.VECTOR_STORE, store.id), (Kind.ASSISTANT, assistant.id)):
         assert records[key].attributes["imported"] is True
     assert run(["plan", str(project), "--detailed-exitcode"]) == 0  # the written manifests match
+
+
+def test_the_live_import_writes_only_inside_the_project_and_refuses_before_labelling(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    local = EmulatorApp(EmulatorConfig(db_path=str(project / ".reconcile" / "local-platform.db")))
+    client = sdk(local)
+    try:
+        store = client.vector_stores.create(name="legacy-docs")
+        argv = ["import", "vector-store", store.id, "--dir", str(project), "--write", str(tmp_path / "out")]
+        assert run(argv) == 1
+        live = client.vector_stores.retrieve(store.id)
+    finally:
+        client.close()
+        local.close()
+    assert "outside the project root" in capsys.readouterr().err
+    assert not labels.is_managed(live.metadata) and not (tmp_path / "out").exists()
