@@ -97,7 +97,7 @@ kind: Assistant
 metadata:
   name: {name}
 spec:
-  model: gpt-4.1-2025-04-14
+  model: gpt-5.5-2026-04-23
   description: Benchmark assistant {name}.
   instructions: You are {name}; answer briefly.{tools}{resources}
   temperature: 0.2

@@ -105,7 +105,7 @@ kind: Assistant
 metadata:
   name: assistant-{a:04d}
 spec:
-  model: gpt-4.1-2025-04-14
+  model: gpt-5.5-2026-04-23
   description: Generated assistant {a}.
   instructions: You are assistant number {a}. Use your tools and answer briefly.
   tools: [{", ".join([*tools, "code_interpreter"])}]

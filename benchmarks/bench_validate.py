@@ -39,7 +39,7 @@ kind: Assistant
 metadata:
   name: assistant-{a:04d}
 spec:
-  model: gpt-4.1-2025-04-14
+  model: gpt-5.5-2026-04-23
   instructions: You are assistant number {a}. Use your tools.
   description: Generated assistant {a}.
   tools: [{tools}]

@@ -274,17 +274,45 @@ def unlock_command(lock_id: str, directory: Path | None, target: str | None, for
 
 
 @cli.command("import")
-@click.argument("kind", type=click.Choice(["assistant", "vector-store"]))
-@click.argument("ids", nargs=-1, required=True)
+@click.argument("kind", required=False, type=click.Choice(["assistant", "vector-store"]))
+@click.argument("ids", nargs=-1)
 @click.option("--dir", "directory", default=None, type=click.Path(file_okay=False, path_type=Path))
 @_target
 @click.option(
-    "--write", "write_dir", type=click.Path(file_okay=False, path_type=Path), help="Write manifests here."
+    "--write",
+    "--write-dir",
+    "write_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write manifests here (inside the project).",
+)
+@click.option(
+    "--from-export",
+    "exports",
+    multiple=True,
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read assistants and vector stores from an Assistants-era export (JSON the SDK's list() "
+    "returned, a JSON array, or JSON lines) instead of the platform. Repeatable.",
 )
 def import_command(
-    kind: str, ids: tuple[str, ...], directory: Path | None, target: str | None, write_dir: Path | None
+    kind: str | None,
+    ids: tuple[str, ...],
+    directory: Path | None,
+    target: str | None,
+    write_dir: Path | None,
+    exports: tuple[Path, ...],
 ) -> int:
-    """Adopt unmanaged assistants or vector stores: label them, record them, write their manifests."""
+    """Adopt unmanaged assistants or vector stores (KIND ID...): label them, record them, write their
+    manifests. With --from-export FILE: write the manifests of the objects of an Assistants-era export,
+    touching no platform, so `apply` creates them on the target."""
+    if exports:
+        if kind is not None:
+            raise click.UsageError("give KIND ID... or --from-export FILE, not both")
+        if write_dir is None:
+            raise click.UsageError("--from-export writes manifests: give --write-dir DIR")
+        return _import_export(list(exports), write_dir, directory)
+    if kind is None or not ids:
+        raise click.UsageError("give KIND and at least one ID, or --from-export FILE")
     from reconciler import service
     from reconciler.model.desired import Kind
 
@@ -304,4 +332,23 @@ def import_command(
                 f"imported {chosen.value}/{item.name or item.platform_id} [{item.platform_id}]{where}{note}"
             )
         )
+    return int(ExitCode.OK)
+
+
+def _import_export(exports: list[Path], write_dir: Path, directory: Path | None) -> int:
+    from reconciler import service
+
+    migration = service.import_export(exports, write_dir, directory=directory)
+    for item in migration.written:
+        note = f" ({item.note})" if item.note else ""
+        line = f"imported {item.kind.value}/{item.name} [{item.platform_id}] from {item.where}"
+        click.echo(sanitize(f"{line} -> {item.written}{note}"))
+    for warning in migration.warnings:
+        click.echo(sanitize(f"warning: {warning}"), err=True)
+    for note in migration.notes:
+        click.echo(sanitize(f"note: {note}"), err=True)
+    if not migration.written:
+        click.echo("nothing to import: the export holds no assistant or vector store", err=True)
+    else:
+        click.echo("next: reconcile validate, then reconcile plan (apply creates the objects)", err=True)
     return int(ExitCode.OK)

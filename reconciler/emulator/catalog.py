@@ -57,7 +57,7 @@ RESPONSES_ONLY = _words(
 OTHER = _words(
     """
     text-davinci-003 text-davinci-002 code-davinci-002 gpt-4-1106-vision-preview gpt-5.1-codex-mini
-    gpt-5.2-codex gpt-3.5-turbo-instruct gpt-5-codex-mini gpt-5.4-pro
+    gpt-5.2-codex gpt-3.5-turbo-instruct gpt-5-codex-mini gpt-5.4-pro gpt-6.1-sol gpt-6.1-terra gpt-6-luna
     """
 )
 KNOWN = SHARED | RESPONSES_ONLY | OTHER
@@ -87,6 +87,12 @@ SHUTDOWN: dict[str, date] = {
         ),
         ("2026-08-10", "gpt-5.2-chat-latest gpt-5.3-chat-latest"),
         ("2026-10-23", "gpt-3.5-turbo gpt-3.5-turbo-0125 gpt-4 gpt-4-0613"),
+        ("2026-12-11", "gpt-5 gpt-5-2025-08-07 gpt-5-mini gpt-5-mini-2025-08-07"),
+        (
+            "2027-01-14",
+            "gpt-4o-2024-08-06 gpt-4o-2024-11-20 gpt-4.1-2025-04-14 gpt-4o-mini-2024-07-18 "
+            "gpt-4.1-mini-2025-04-14",
+        ),
     )
     for model in models.split()
 }

@@ -1,7 +1,9 @@
-"""Writing manifests: the inverse of loading, for `reconcile import` (adopting unmanaged objects).
+"""Writing manifests: the inverse of loading, for `reconcile import` (adopting unmanaged objects, or
+carrying an Assistants-era export over).
 
 Takes neutral specs (model.specs shapes, as plan.normalise produces them from live objects) and writes
-documents a user can review and commit. Names that are not valid document names are made so.
+documents a user can review and commit. Names that are not valid document names are made so. Manifests
+are written only inside the project root, as every path the project reads lies there.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 import yaml
 
 from reconciler.errors import UserError
+from reconciler.manifest.paths import is_inside
 from reconciler.manifest.specs import API_VERSION
 
 SCHEMA_FILE = "schemas/reconciler.schema.json"
@@ -56,6 +59,9 @@ def assistant_documents(name: str, spec: dict[str, Any], store_names: dict[str, 
     for key, alias, default in (("temperature", "temperature", 1.0), ("top_p", "topP", 1.0)):
         if spec.get(key) is not None and spec[key] != default:
             out[alias] = spec[key]
+    response_format = _response_format(spec.get("response_format"))
+    if response_format is not None:
+        out["responseFormat"] = response_format
     if spec.get("reasoning_effort"):
         out["reasoningEffort"] = spec["reasoning_effort"]
     if spec.get("metadata"):
@@ -64,6 +70,24 @@ def assistant_documents(name: str, spec: dict[str, Any], store_names: dict[str, 
     out["versioning"] = "in-place"
     docs.insert(0, _document("Assistant", name, out))
     return docs
+
+
+def _response_format(wire: Any) -> str | dict[str, Any] | None:
+    """The manifest's `responseFormat` for the platform's `response_format`; None for the default."""
+    if isinstance(wire, dict):
+        kind = wire.get("type")
+        if kind == "json_schema" and isinstance(wire.get("json_schema"), dict):
+            schema = wire["json_schema"]
+            out: dict[str, Any] = {"type": "json_schema", "name": schema.get("name")}
+            if schema.get("description"):
+                out["description"] = schema["description"]
+            # `schema` on the wire; the SDK's model_dump() (not by_alias) spells it `schema_`.
+            out["schema"] = schema.get("schema") or schema.get("schema_") or {}
+            if schema.get("strict"):
+                out["strict"] = True
+            return out
+        wire = kind
+    return wire if isinstance(wire, str) and wire != "auto" else None
 
 
 def vector_store_document(name: str, spec: dict[str, Any]) -> dict[str, Any]:
@@ -75,14 +99,30 @@ def vector_store_document(name: str, spec: dict[str, Any]) -> dict[str, Any]:
     return _document("VectorStore", name, out)
 
 
-def write_documents(directory: Path, filename: str, documents: list[dict[str, Any]], *, root: Path) -> Path:
-    """Write documents as one multi-document YAML file with the editor modeline; never overwrites."""
+def check_write_directory(directory: Path, root: Path) -> None:
+    """Refuse a directory for written manifests outside the project root (its real path, so a symlink
+    pointing out is refused too); checked before anything is done, so nothing is left half imported."""
+    real_root = os.path.realpath(root)
+    if not is_inside(os.path.realpath(directory), real_root):
+        raise UserError(
+            f"{directory}: outside the project root {real_root}; write the manifests inside the project "
+            "(e.g. manifests/imported)"
+        )
+
+
+def write_documents(
+    directory: Path, filename: str, documents: list[dict[str, Any]], *, root: Path, comment: str = ""
+) -> Path:
+    """Write documents as one multi-document YAML file with the editor modeline, then `comment` (each
+    line as a YAML comment); never overwrites, never writes outside the project root."""
+    check_write_directory(directory, root)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / filename
     if path.exists():
         raise UserError(f"{path} exists; not overwriting it")
     schema = os.path.relpath(root.resolve() / SCHEMA_FILE, directory.resolve())
     modeline = f"# yaml-language-server: $schema={Path(schema).as_posix()}\n"
-    text = modeline + yaml.safe_dump_all(documents, sort_keys=False, allow_unicode=True, width=110)
+    notes = "".join(f"# {line}".rstrip() + "\n" for line in comment.splitlines())
+    text = modeline + notes + yaml.safe_dump_all(documents, sort_keys=False, allow_unicode=True, width=110)
     path.write_text(text, encoding="utf-8")
     return path

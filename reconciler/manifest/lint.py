@@ -1,7 +1,9 @@
 """Lint: warnings about manifests that are valid but probably not what the author wants.
 
-Rules: a model not pinned to a dated snapshot, a deprecated or shut-down model, empty instructions, a
-function tool without a description, a tool or vector store no assistant uses. `--strict` makes them errors.
+Rules: a model not pinned to a dated snapshot, a model that shuts down within six months
+(`deprecations`), empty instructions, a function tool without a description, a tool or vector store no
+assistant uses. `--strict` makes them errors. A model already shut down is an error without `--strict`:
+the platform refuses it, so a plan with it could not be applied.
 Lint judges only documents that loaded; while a document that might be an Assistant failed to load, what
 the assistants use is not known, and no tool or vector store is called unused.
 """
@@ -17,7 +19,7 @@ from reconciler.manifest.documents import Document
 from reconciler.manifest.problems import Collector
 from reconciler.manifest.specs import AssistantSpec, FunctionToolSpec
 
-# Dated snapshots: gpt-4.1-2025-04-14, o3-2025-04-16, and the older gpt-4-0613 / gpt-3.5-turbo-0125 style.
+# Dated snapshots: gpt-5.5-2026-04-23, o3-2025-04-16, and the older gpt-4-0613 / gpt-3.5-turbo-0125 style.
 _PINNED = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{4})$")
 WARN = Severity.WARNING
 
@@ -64,12 +66,13 @@ def _assistant(doc: Document, spec: AssistantSpec, collector: Collector, as_of: 
     where = ["spec", "model"]
     if not _PINNED.search(spec.model):
         message = (
-            f"model {spec.model!r} is an alias that moves; pin a dated snapshot (e.g. gpt-4.1-2025-04-14)"
+            f"model {spec.model!r} is an alias that moves; pin a dated snapshot (e.g. gpt-5.5-2026-04-23)"
         )
         collector.at(doc.file, doc.root, where, "lint.model-unpinned", message, severity=WARN)
-    found = deprecations.status(spec.model, as_of)
-    if found is not None:
-        collector.at(doc.file, doc.root, where, found[0], found[1], severity=WARN)
+    verdict = deprecations.status(spec.model, as_of)
+    if verdict is not None:
+        severity = Severity.ERROR if verdict.shut_down else WARN
+        collector.at(doc.file, doc.root, where, verdict.code, verdict.message, severity=severity)
     if spec.instructions_file is None and not (spec.instructions or "").strip():
         collector.at(
             doc.file,

@@ -1,5 +1,6 @@
 """Thin facade wiring the layers for the CLI and for library users: load, plan, apply, drift, unlock,
-import; release pointers and gc (`rollouts`); the compatibility policy (`compatibility`).
+import; release pointers and gc (`rollouts`); the compatibility policy (`compatibility`); manifests from
+an Assistants-era export (`migrate.import_export`).
 
 Everything here is composition: manifests -> desired; target -> live; store -> stored; planner -> Plan;
 executor -> ApplyReport. A library user calls these functions directly, never the CLI.
@@ -27,6 +28,7 @@ from reconciler.plan import normalise
 from reconciler.plan.definition import Plan
 from reconciler.rollout import events
 from reconciler.service.compatibility import Refusal, compatibility_refusal, refuse_violations
+from reconciler.service.migrate import Migrated, Migration, import_export
 from reconciler.service.planning import admin_pacer, check_fresh, kinds_to_read, make_plan
 from reconciler.service.rollouts import (
     Moved,
@@ -50,6 +52,8 @@ from reconciler.words import count
 __all__ = [
     "HolderState",
     "Imported",
+    "Migrated",
+    "Migration",
     "Moved",
     "Refusal",
     "ReleaseState",
@@ -62,6 +66,7 @@ __all__ = [
     "collect_garbage",
     "compatibility_refusal",
     "drift",
+    "import_export",
     "import_objects",
     "kinds_to_read",
     "list_versions",
@@ -221,6 +226,8 @@ def import_objects(
     """
     if kind not in (Kind.ASSISTANT, Kind.VECTOR_STORE):
         raise UserError(f"import supports Assistant and VectorStore, not {kind.value}")
+    if write_dir is not None:  # before any object is labelled: refused, nothing is half imported
+        export.check_write_directory(write_dir, ws.root)
     stored = ws.store.read(ws.name)
     live = ws.target.read([kind])
     known = {r.platform_id: r.key for r in stored.inventory}

@@ -91,7 +91,7 @@ def test_two_workspaces_of_one_project_keep_apart(tmp_path: Path, app: EmulatorA
 def test_an_object_labelled_by_hand_is_never_adopted_nor_deleted(project: Path, app: EmulatorApp) -> None:
     client = sdk(app)
     hand = client.beta.assistants.create(
-        model="gpt-4.1-2025-04-14",
+        model="gpt-5.5-2026-04-23",
         name="CorporateAssist",
         instructions="made by hand",
         metadata={"managed-by": "reconciler", "reconciler/name": "CorporateAssist"},

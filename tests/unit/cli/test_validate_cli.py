@@ -122,3 +122,56 @@ def test_counts_agree_with_their_nouns(capsys: pytest.CaptureFixture[str], tmp_p
     )
     assert run(["validate", str(tmp_path)]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "valid: 1 document in 1 file, 0 errors, 1 warning"
+
+
+def _project_with_model(root: Path, model: str) -> Path:
+    (root / "manifests").mkdir(parents=True)
+    (root / "reconcile.yaml").write_text(
+        "apiVersion: reconciler.dev/v1\nkind: Project\nmetadata: {name: t}\nspec: {manifests: manifests}\n"
+    )
+    (root / "manifests" / "helper.yaml").write_text(
+        "apiVersion: reconciler.dev/v1\nkind: Assistant\nmetadata:\n  name: Helper\nspec:\n"
+        f"  model: {model}\n  instructions: Help.\n  tools: []\n"
+    )
+    return root
+
+
+def test_strict_fails_on_a_model_shutting_down_within_six_months(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """gpt-4.1-2025-04-14 shuts down on 2027-01-14 (announced 2026-10-14): a warning on 2026-12-07, so
+    `--strict` exits 1 naming the model, the day and the replacement at the model's line and column."""
+    root = _project_with_model(tmp_path, "gpt-4.1-2025-04-14")
+    line = (
+        "manifests/helper.yaml:6:10: {}: model 'gpt-4.1-2025-04-14' is deprecated and shuts down on "
+        "2027-01-14 (in 38 days); use 'gpt-6.1-sol' [lint.model-deprecated]"
+    )
+    assert run(["validate", "--as-of", "2026-12-07", str(root)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        line.format("warning"),
+        "valid: 1 document in 1 file, 0 errors, 1 warning",
+    ]
+    assert run(["validate", "--strict", "--as-of", "2026-12-07", str(root)]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        line.format("error"),
+        "invalid: 1 document in 1 file, 1 error, 0 warnings",
+    ]
+
+
+def test_a_shut_down_model_fails_without_strict(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    root = _project_with_model(tmp_path, "gpt-4.1-2025-04-14")
+    assert run(["validate", "--as-of", "2027-01-14", str(root)]) == 1
+    assert capsys.readouterr().out.splitlines()[0] == (
+        "manifests/helper.yaml:6:10: error: model 'gpt-4.1-2025-04-14' was shut down on 2027-01-14; "
+        "use 'gpt-6.1-sol' [lint.model-shut-down]"
+    )
+
+
+def test_the_example_model_is_clear_of_the_six_month_horizon() -> None:
+    """The example's model is not scheduled to shut down within six months of the day the table was
+    compiled (`test_example_is_valid_under_strict_today` checks the day the suite runs)."""
+    from reconciler.manifest.deprecations import load, status
+
+    compiled = load().compiled
+    assert status("gpt-5.5-2026-04-23", compiled) is None
+    assert "model: gpt-5.5-2026-04-23" in (REPO / "manifests" / "corporate-assist.yaml").read_text()

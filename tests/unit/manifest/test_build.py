@@ -10,7 +10,7 @@ from .conftest import Write, doc
 
 
 def test_json_schema_response_format_is_checked_in_strict_mode(project: Path, write: Write) -> None:
-    spec = """model: gpt-4.1-2025-04-14
+    spec = """model: gpt-5.5-2026-04-23
 instructions: Answer in JSON.
 responseFormat:
   type: json_schema
@@ -29,7 +29,7 @@ responseFormat:
 
 
 def test_response_format_is_stored_in_platform_shape(project: Path, write: Write) -> None:
-    spec = """model: gpt-4.1-2025-04-14
+    spec = """model: gpt-5.5-2026-04-23
 instructions: Answer in JSON.
 responseFormat: {type: json_schema, name: answer, schema: {type: object}}"""
     write("a.yaml", doc("Assistant", "A", spec))
@@ -45,7 +45,7 @@ def test_globs_attributes_and_code_interpreter_csv(project: Path, write: Write) 
     write("m/docs/b.txt", "b")
     write("m/data/rates.csv", "city,rate\n")
     write("m/v.yaml", doc("VectorStore", "Docs", "files:\n  - path: docs/*\n    attributes: {team: hr}"))
-    spec = """model: gpt-4.1-2025-04-14
+    spec = """model: gpt-5.5-2026-04-23
 instructions: Help.
 tools: [file_search, code_interpreter]
 toolResources:

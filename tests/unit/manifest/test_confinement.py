@@ -189,7 +189,7 @@ def test_every_refusal_is_reported_at_once_by_the_cli(
     (nested / "m" / "c-big.yaml").write_text("#" * (CAP + 1))
     os.symlink(nested.parent / "outside", nested / "m" / "d-up")
     (nested / "m" / "e.yaml").write_text(
-        doc("Assistant", "A", "model: gpt-4.1-2025-04-14\ninstructions: Hi.\ntools: [nope]")
+        doc("Assistant", "A", "model: gpt-5.5-2026-04-23\ninstructions: Hi.\ntools: [nope]")
     )
     assert run(["validate", str(nested)]) == 1
     captured = capsys.readouterr()

@@ -46,7 +46,7 @@ def test_a_misspelled_field_names_the_field_it_probably_means(project: Path, wri
         doc(
             "Assistant",
             "A",
-            "model: gpt-4.1-2025-04-14\ninstructions: Help.\ntemprature: 0.2\n"
+            "model: gpt-5.5-2026-04-23\ninstructions: Help.\ntemprature: 0.2\n"
             "toolResources: {codeInterpreter: {file: []}}\n"
             "responseFormat: {type: json_schema, name: x, schema: {type: object}, strct: true}",
         ).replace("metadata:", "metdata: {}\nmetadata:"),
@@ -71,7 +71,7 @@ def test_a_misspelled_project_setting_names_the_setting(project: Path) -> None:
 
 
 def test_an_unknown_kind_names_the_kind_it_probably_means(project: Path, write: Write) -> None:
-    write("a.yaml", doc("Asistant", "A", "model: gpt-4.1-2025-04-14"))
+    write("a.yaml", doc("Asistant", "A", "model: gpt-5.5-2026-04-23"))
     assert _messages(project) == [
         "kind: unknown kind 'Asistant' (expected one of Assistant, FunctionTool, VectorStore, SpendAlert, "
         "SpendLimit); did you mean 'Assistant'?"

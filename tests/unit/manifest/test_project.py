@@ -56,7 +56,7 @@ def test_root_directory_reads_the_manifests_setting() -> None:
 
 
 def test_load_project_raises_with_every_error(project: Path, write: Write) -> None:
-    write("a.yaml", doc("Assistant", "A", "model: gpt-4.1-2025-04-14\ntools: [nope, nada]"))
+    write("a.yaml", doc("Assistant", "A", "model: gpt-5.5-2026-04-23\ntools: [nope, nada]"))
     with pytest.raises(ManifestError) as caught:
         load_project(project)
     assert [str(p) for p in caught.value.problems if p.severity == "error"] == [
@@ -170,7 +170,7 @@ def test_parameters_file_and_instructions_file(project: Path, write: Write) -> N
     write(
         "m/a.yaml",
         doc(
-            "Assistant", "A", "model: gpt-4.1-2025-04-14\ninstructionsFile: ../prompts/a.md\ntools: [search]"
+            "Assistant", "A", "model: gpt-5.5-2026-04-23\ninstructionsFile: ../prompts/a.md\ntools: [search]"
         ),
     )
     desired = load_project(project).desired
