@@ -144,11 +144,13 @@ def build_assistant(builder: Builder, doc: Document, tools: dict[str, d.Function
             strict=rf.strict,
             what="spec.responseFormat.schema",
         )
+        # No description is no key (as the platform echoes it), not a null the spec would refuse.
+        described = {"description": rf.description} if rf.description is not None else {}
         response_format = {
             "type": "json_schema",
             "json_schema": {
                 "name": rf.name,
-                "description": rf.description,
+                **described,
                 "schema": dict(rf.json_schema),
                 "strict": rf.strict,
             },

@@ -121,6 +121,11 @@ def assistant_params(
             tools.append({"type": tool["type"]})
     types = {t["type"] for t in tools}
     params = _params(_ASSISTANT_SENT, spec, update=update)
+    fmt = params.get("response_format")
+    if isinstance(fmt, dict) and isinstance(fmt.get("json_schema"), dict):
+        # The spec types json_schema.description as a string: a null is a 400, leaving it out is not.
+        inner = {k: v for k, v in fmt["json_schema"].items() if v is not None}
+        params["response_format"] = {**fmt, "json_schema": inner}
     params["tools"] = tools
     params["tool_resources"] = {}
     if "file_search" in types:
