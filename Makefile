@@ -18,11 +18,12 @@ demo: $(STAMP)
 test: $(STAMP) lint typecheck layers unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check reconciler tests benchmarks
-	$(BIN)/ruff format --check reconciler tests benchmarks
+	$(BIN)/ruff check reconciler tests benchmarks examples
+	$(BIN)/ruff format --check reconciler tests benchmarks examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	$(BIN)/mypy --strict examples/chat_app.py
 
 layers: $(STAMP)
 	$(BIN)/lint-imports

@@ -28,10 +28,15 @@ PAGE = 100  # the largest page the Assistants-era list endpoints return
 PROJECT_ID = "proj_bench"
 
 
-def project_yaml(*, admin_rpm: int = 10, concurrency: int = 8, served_url: str = "") -> str:
+def project_yaml(
+    *, admin_rpm: int = 10, concurrency: int = 8, served_url: str = "", api: str = "assistants-v2"
+) -> str:
+    """The project file. `api` is the flavour of every target: the benchmarks written about platform
+    assistants keep Assistants v2; `bench_responses` measures the Responses era."""
     served = (
         f"""    served:
       type: openai
+      api: {api}
       baseURL: {served_url}
       projectId: {PROJECT_ID}
 """
@@ -52,6 +57,7 @@ spec:
   targets:
     local:
       type: local
+      api: {api}
       projectId: {PROJECT_ID}
 {served}"""
 
@@ -150,14 +156,20 @@ class Shape:
 
 
 def write_project(
-    root: Path, shape: Shape, *, admin_rpm: int = 10, concurrency: int = 8, served_url: str = ""
+    root: Path,
+    shape: Shape,
+    *,
+    admin_rpm: int = 10,
+    concurrency: int = 8,
+    served_url: str = "",
+    api: str = "assistants-v2",
 ) -> None:
     """Write reconcile.yaml and manifests/ for `shape` under `root` (one manifest file per kind).
     `served_url` adds a target `served` pointing at an emulator server at that base URL."""
     manifests = root / "manifests"
     (manifests / "files").mkdir(parents=True, exist_ok=True)
     (root / "reconcile.yaml").write_text(
-        project_yaml(admin_rpm=admin_rpm, concurrency=concurrency, served_url=served_url)
+        project_yaml(admin_rpm=admin_rpm, concurrency=concurrency, served_url=served_url, api=api)
     )
     docs: list[str] = []
     for s in range(shape.vector_stores):

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import openai
+from openai.types.responses import ResponseInputParam
 
 from reconciler.runtime import Release, Router
 
@@ -33,7 +34,7 @@ DEMO_TURNS = (
     '/call create_meeting {"title": "Budget review", "start": "2026-12-08T10:00:00+01:00", '
     '"duration_minutes": 30, "attendees": ["ana@example.com"]}',
     '/call list_expenses {"from": "2026-11-01", "to": "2026-11-30"}',
-    "Thanks! Which rules apply to taxi receipts?",
+    "/search hotels per night",
 )
 
 
@@ -80,7 +81,7 @@ def converse(client: openai.OpenAI, router: Router, assistant: str, turns: Seque
             calls = [item for item in response.output if item.type == "function_call"]
             if not calls:
                 break
-            outputs = []
+            outputs: ResponseInputParam = []
             for call in calls:
                 arguments = json.loads(call.arguments)
                 transcript.tool_calls.append((call.name, arguments))

@@ -1,11 +1,16 @@
 """`make demo`: the main job on the embedded local platform, as a user would run it from the shell:
-validate -> plan -> apply -> plan (which then shows "No changes")."""
+validate -> plan -> apply -> plan (which then shows "No changes"), then the example application
+(`examples/chat_app.py`) holds one conversation through `reconciler.runtime` on what was applied."""
 
 from __future__ import annotations
 
+import runpy
 import sys
+from pathlib import Path
 
 from reconciler.cli.main import run
+
+EXAMPLE_APP = Path("examples") / "chat_app.py"
 
 STEPS: list[list[str]] = [
     ["validate", "--strict", "manifests/"],
@@ -22,6 +27,10 @@ def main() -> int:
         if code != 0:
             print(f"(exit {code})", flush=True)  # noqa: T201
             return code
+    if EXAMPLE_APP.is_file():  # the demo runs from a checkout; an installed package has no examples/
+        print(f"\n$ python {EXAMPLE_APP.as_posix()}", flush=True)  # noqa: T201
+        app = runpy.run_path(str(EXAMPLE_APP))
+        return int(app["main"]([]))
     return 0
 
 

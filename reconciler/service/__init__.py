@@ -226,6 +226,12 @@ def import_objects(
     """
     if kind not in (Kind.ASSISTANT, Kind.VECTOR_STORE):
         raise UserError(f"import supports Assistant and VectorStore, not {kind.value}")
+    if kind is Kind.ASSISTANT and not ws.target.versions_on_platform:
+        raise UserError(
+            f"target {ws.name!r} (api: responses) holds no assistants to import: a version is a release "
+            "bundle in the state store. Import an Assistants-era export with `import --from-export FILE`, "
+            "or write the Assistant manifest"
+        )
     if write_dir is not None:  # before any object is labelled: refused, nothing is half imported
         export.check_write_directory(write_dir, ws.root)
     stored = ws.store.read(ws.name)

@@ -15,7 +15,7 @@ from reconciler.model import labels
 from reconciler.model.desired import Kind
 from reconciler.service import open_workspace
 from reconciler.service.migrate import FILES_NOTE
-from tests.integration.support import sdk
+from tests.integration.support import make_project, sdk
 from tests.unit.service.exports import LIST_EXPENSES, assistant, page, save, save_lines, vector_store
 
 pytestmark = pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")
@@ -127,3 +127,13 @@ def test_the_live_import_writes_only_inside_the_project_and_refuses_before_label
         local.close()
     assert "outside the project root" in capsys.readouterr().err
     assert not labels.is_managed(live.metadata) and not (tmp_path / "out").exists()
+
+
+def test_importing_an_assistant_on_a_responses_target_says_where_assistants_are(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_project(tmp_path / "project", api="responses")
+    assert run(["import", "assistant", "asst_old", "--dir", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert "api: responses" in err and "--from-export" in err
+    assert err.count("\n") == 1  # one line, no traceback
