@@ -130,4 +130,4 @@ def test_the_example_app_prints_its_conversation(tmp_path: Path) -> None:
     text = out.getvalue()
     assert "on CorporateAssist v1" in text
     assert "tool call: create_meeting(" in text and "tool call: list_expenses(" in text
-    assert 'answer: From expense-rules' in text and "USD 220 per night" in text  # file_search, from the store
+    assert "answer: From expense-rules" in text and "USD 220 per night" in text  # file_search, from the store
