@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from reconciler.calls.retry import Pacer, Reads, Retrier
-from reconciler.errors import StalePlan, StateError
+from reconciler.errors import ConfigError, StalePlan, StateError
 from reconciler.model.desired import DesiredState, Kind
 from reconciler.model.stored import StoredState
 from reconciler.model.waits import WaitObserver
@@ -76,6 +76,22 @@ def refuse_unsupported(ws: Workspace) -> None:
         asking = sorted({name for kind in missing for name in needed[kind]})
         shown = ", ".join(asking[:3]) + (f" and {len(asking) - 3} more" if len(asking) > 3 else "")
         ws.target.handlers.refuse_unsupported(missing, f"; asked for by {shown}")
+
+
+def refuse_in_place_bundles(ws: Workspace) -> None:
+    """`versioning: in-place` updates one platform assistant; a platform that stores no assistants keeps
+    each version as an immutable bundle, and updating one in place would change what running
+    conversations were promised. One line, before anything is read."""
+    if ws.target.versions_on_platform:
+        return
+    asking = sorted(n for n, a in ws.project.desired.assistants.items() if a.versioning == "in-place")
+    if asking:
+        names = ", ".join(f"{Kind.ASSISTANT.value}/{n}" for n in asking)
+        raise ConfigError(
+            f"target {ws.name!r} (api: responses) keeps every assistant version as an immutable release "
+            f"bundle: `versioning: in-place` ({names}) needs api: assistants-v2; remove it to get a new "
+            "version for each change of behaviour"
+        )
 
 
 def uploads_unrecorded(desired: DesiredState, stored: StoredState) -> bool:
@@ -146,6 +162,7 @@ class _Timing:
 
 def _make_plan(ws: Workspace, *, allow_empty: bool, timing: _Timing) -> tuple[Plan, StoredState]:
     refuse_unsupported(ws)
+    refuse_in_place_bundles(ws)
     reads = timing.reads(ws)
     desired = ws.project.desired
     # The platform read (network-bound) starts once the list hints are read (one query: a row per list

@@ -13,15 +13,17 @@ import pytest
 from reconciler import service
 from reconciler.cli.main import run
 from reconciler.emulator import EmulatorApp, EmulatorConfig
-from reconciler.errors import PlanRejected
+from reconciler.errors import ConfigError, PlanRejected
 from reconciler.model.desired import Kind
 from reconciler.plan import prepare
 from reconciler.plan.definition import Action
 from tests.integration.support import (
+    APIS,
     CLEAN_COUNTS,
     apply_project,
     edit_file,
     inventory,
+    make_project,
     plan_project,
     platform_state,
     sdk,
@@ -32,6 +34,42 @@ pytestmark = pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")
 
 MANIFEST = "manifests/corporate-assist.yaml"
 POLICY = "manifests/expense-policy.yaml"
+
+
+@pytest.fixture(params=APIS)
+def project(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    """The example project, on each platform flavour."""
+    return make_project(tmp_path / "project", api=request.param)
+
+
+@pytest.fixture
+def v2_project(tmp_path: Path) -> Path:
+    """For what only Assistants v2 has: platform assistants, their pages and their out-of-band edits."""
+    return make_project(tmp_path / "project", api="assistants-v2")
+
+
+def _responses(root: Path) -> bool:
+    return "api: responses" in (root / "reconcile.yaml").read_text(encoding="utf-8")
+
+
+def _clean(root: Path, **counts: int) -> dict[str, int]:
+    """The platform's object counts after a clean apply: on the Responses era, no assistant."""
+    expected = {**CLEAN_COUNTS, **counts}
+    return {**expected, "assistants": 0} if _responses(root) else expected
+
+
+def _serving(root: Path, app: EmulatorApp) -> tuple[str, float | None, list[str]]:
+    """The serving version's id, temperature and file_search stores: the one platform assistant, or the
+    bundle the store's inventory names (the Responses era keeps no assistant on the platform)."""
+    if not _responses(root):
+        (assistant,) = platform_state(app).assistants
+        return assistant.id, assistant.temperature, assistant.tool_resources.file_search.vector_store_ids
+    assert platform_state(app).assistants == []
+    with service.open_workspace(root, transport=transport(app)) as ws:
+        stored = ws.store.read(ws.name)
+    (record,) = [r for r in stored.inventory if r.key.kind is Kind.ASSISTANT]
+    (bundle,) = [v.bundle for v in stored.versions if v.platform_id == record.platform_id]
+    return record.platform_id, bundle["temperature"], bundle["file_search_vector_store_ids"]
 
 
 def _actions(plan: object) -> dict[str, str]:
@@ -52,14 +90,16 @@ def test_a_no_op_plan_sends_only_the_list_pages_it_needs(project: Path, app: Emu
     store_files = [r for r in routes if r.startswith("GET /v1/vector_stores/") and r.endswith("/files")]
     assert len(store_files) == 1 and routes[store_files[0]] == 1
     assert routes.pop(store_files[0]) == 1
-    assert routes == {"GET /v1/assistants": 1, "GET /v1/vector_stores": 1}
+    listed = {"GET /v1/vector_stores": 1} if _responses(project) else {"GET /v1/assistants": 1}
+    assert routes == {"GET /v1/vector_stores": 1, **listed}  # bundles cost no request
 
 
 def test_a_plan_digests_each_live_assistant_once_as_its_page_arrives(
-    project: Path, app: EmulatorApp, monkeypatch: pytest.MonkeyPatch
+    v2_project: Path, app: EmulatorApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The live side of planning is done on the reader thread while later pages travel; the planner
     then reuses those digests instead of computing them again after the read."""
+    project = v2_project
     apply_project(project, transport(app))
     threads: list[str] = []
     made = prepare.live_digest
@@ -105,16 +145,15 @@ def test_apply_twice_gives_an_empty_second_plan(project: Path, app: EmulatorApp)
     assert not plan_project(project, transport(app)).has_changes
 
     state = platform_state(app)
-    assert state.counts() == CLEAN_COUNTS
+    assert state.counts() == _clean(project)
     assert state.orphan_files == []
-    (assistant,) = state.assistants
-    assert assistant.name == "CorporateAssist"
-    assert assistant.temperature == pytest.approx(0.2)
-    assert assistant.tool_resources.file_search.vector_store_ids == [state.vector_stores[0].id]
-    # The inventory records exactly the platform's objects.
+    serving, temperature, stores = _serving(project, app)
+    assert temperature == pytest.approx(0.2)
+    assert stores == [state.vector_stores[0].id]
+    # The inventory records exactly the platform's objects (and, on the Responses era, the bundle).
     records = inventory(project, transport(app))
     by_kind = {kind: {r.platform_id for r in records if r.key.kind is kind} for kind in Kind}
-    assert by_kind[Kind.ASSISTANT] == {assistant.id}
+    assert by_kind[Kind.ASSISTANT] == {serving}
     assert {r.platform_id for r in records if r.key.kind is Kind.FILE} == {f.id for f in state.files}
 
 
@@ -128,7 +167,7 @@ def test_cli_apply_then_plan_detailed_exitcode(project: Path, capsys: pytest.Cap
 
     local = EmulatorApp(EmulatorConfig(db_path=str(project / ".reconcile" / "local-platform.db")))
     try:
-        assert platform_state(local).counts() == CLEAN_COUNTS
+        assert platform_state(local).counts() == _clean(project)
     finally:
         local.close()
 
@@ -136,8 +175,15 @@ def test_cli_apply_then_plan_detailed_exitcode(project: Path, capsys: pytest.Cap
 def test_changing_one_field_plans_exactly_one_update(project: Path, app: EmulatorApp) -> None:
     # `versioning: immutable` (the example's) would create a new version; in place, it is an update.
     edit_file(project, MANIFEST, "versioning: immutable", "versioning: in-place")
+    if _responses(project):  # bundles are immutable: in place is refused in one line, nothing is read
+        with pytest.raises(
+            ConfigError, match=r"in-place. \(Assistant/CorporateAssist\) needs api: assistants-v2"
+        ):
+            apply_project(project, transport(app))
+        assert app.requests_served == 0
+        return
     apply_project(project, transport(app))
-    (before,) = platform_state(app).assistants
+    before, _, _ = _serving(project, app)
     edit_file(project, MANIFEST, "temperature: 0.2", "temperature: 0.7")
 
     plan = plan_project(project, transport(app))
@@ -147,11 +193,10 @@ def test_changing_one_field_plans_exactly_one_update(project: Path, app: Emulato
 
     _, report = apply_project(project, transport(app))
     assert report is not None and report.ok
-    state = platform_state(app)
-    (after,) = state.assistants
-    assert after.id == before.id  # updated in place, not recreated
-    assert after.temperature == pytest.approx(0.7)
-    assert state.counts() == CLEAN_COUNTS
+    after, temperature, _ = _serving(project, app)
+    assert after == before  # updated in place, not recreated
+    assert temperature == pytest.approx(0.7)
+    assert platform_state(app).counts() == _clean(project)
     assert not plan_project(project, transport(app)).has_changes
 
 
@@ -177,7 +222,7 @@ def test_removing_a_file_from_the_vector_store_detaches_and_deletes_it(
     state = platform_state(app)
     assert {f.id for f in state.files} == kept
     assert list(state.attached.values()) == [sorted(kept)]
-    assert state.counts() == {"assistants": 1, "vector_stores": 1, "files": 1, "attached": 1}
+    assert state.counts() == _clean(project, files=1, attached=1)
     assert not plan_project(project, transport(app)).has_changes
 
 
@@ -188,7 +233,7 @@ def test_removing_everything_is_refused_without_allow_empty(project: Path, app: 
 
     with pytest.raises(PlanRejected, match="--allow-empty"):
         apply_project(project, transport(app))
-    assert platform_state(app).counts() == CLEAN_COUNTS  # nothing was touched
+    assert platform_state(app).counts() == _clean(project)  # nothing was touched
 
     plan, report = apply_project(project, transport(app), allow_empty=True)
     assert plan.summary.delete == 6
@@ -209,10 +254,11 @@ def test_protect_refuses_deletion_even_after_the_manifest_is_gone(project: Path,
         plan_project(project, transport(app))
     with pytest.raises(PlanRejected, match="protected"):
         apply_project(project, transport(app), allow_empty=True)
-    assert platform_state(app).counts() == CLEAN_COUNTS
+    assert platform_state(app).counts() == _clean(project)
 
 
-def test_out_of_band_edit_is_drift_and_an_update(project: Path, app: EmulatorApp) -> None:
+def test_out_of_band_edit_is_drift_and_an_update(v2_project: Path, app: EmulatorApp) -> None:
+    project = v2_project
     edit_file(project, MANIFEST, "versioning: immutable", "versioning: in-place")
     apply_project(project, transport(app))
     (assistant,) = platform_state(app).assistants
@@ -236,8 +282,9 @@ def test_out_of_band_edit_is_drift_and_an_update(project: Path, app: EmulatorApp
 
 
 def test_cli_drift_exits_2_after_an_out_of_band_edit(
-    project: Path, capsys: pytest.CaptureFixture[str]
+    v2_project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    project = v2_project
     assert run(["apply", str(project), "--auto-approve"]) == 0
     assert run(["drift", str(project)]) == 0
     local = EmulatorApp(EmulatorConfig(db_path=str(project / ".reconcile" / "local-platform.db")))
@@ -256,6 +303,26 @@ def test_cli_drift_exits_2_after_an_out_of_band_edit(
     assert f"~ Assistant/CorporateAssist ({assistant.id})" in out
     assert "instructions" in out
     assert run(["plan", str(project), "--detailed-exitcode"]) == 2
+
+
+def test_an_out_of_band_store_edit_is_drift_and_an_update(
+    project: Path, app: EmulatorApp, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A vector store given an expiry out of band is drift and an update, on both flavours (on the
+    Responses era the platform objects are all there is to drift; bundles are written by apply only)."""
+    apply_project(project, transport(app))
+    (store,) = platform_state(app).vector_stores
+    client = sdk(app)
+    try:
+        client.vector_stores.update(store.id, expires_after={"anchor": "last_active_at", "days": 7})
+    finally:
+        client.close()
+    plan = plan_project(project, transport(app))
+    assert [str(d.address) for d in plan.drift] == ["VectorStore/ExpensePolicy2026"]
+    assert _actions(plan) == {"VectorStore/ExpensePolicy2026": "update"}
+    _, report = apply_project(project, transport(app))
+    assert report is not None and report.ok
+    assert plan_project(project, transport(app)).drift == ()
 
 
 @pytest.mark.parametrize("command", [["plan"], ["apply", "--auto-approve"], ["drift"]])

@@ -1,7 +1,8 @@
 """Issue 12 item 9: an assistant destroyed by apply (its manifest removed) no longer resolves. Its
 pointers are cleared in the release history (who, where, why), `reconcile resolve` fails with one line,
 `reconciler.runtime.Router` raises `AssistantNotDeployed` (its cache included), `versions` still shows the
-history, and bringing the manifest back deploys a new version. Through the real SDK on the emulator."""
+history, and bringing the manifest back deploys a new version. Through the real SDK on the emulator, on
+both flavours (a platform assistant, or a release bundle in the store)."""
 
 from __future__ import annotations
 
@@ -16,13 +17,31 @@ from reconciler.emulator import EmulatorApp
 from reconciler.errors import ReconcilerError
 from reconciler.runtime import AssistantNotDeployed, Router, resolve_assistant
 from reconciler.store import open_store
-from tests.integration.support import apply_project, platform_state, transport
+from tests.integration.support import APIS, apply_project, make_project, platform_state, transport
 
 pytestmark = pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")
 
 NAME = "CorporateAssist"
 WS = "local"
 MANIFEST = "manifests/corporate-assist.yaml"
+
+
+@pytest.fixture(params=APIS)
+def project(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    return make_project(tmp_path / "project", api=request.param)
+
+
+def _serving(root: Path, app: EmulatorApp) -> str:
+    """The one version object that serves: the platform assistant, or (Responses era: none on the
+    platform) the bundle of the store's one live version."""
+    on_platform = [a.id for a in platform_state(app).assistants]
+    if "api: responses" not in (root / "reconcile.yaml").read_text(encoding="utf-8"):
+        (only,) = on_platform
+        return only
+    assert on_platform == []
+    with open_store(_dsn(root)) as store:
+        (live,) = [v.platform_id for v in store.versions(WS, NAME) if not v.deleted]
+    return live
 
 
 def _dsn(root: Path) -> str:
@@ -60,8 +79,8 @@ def test_a_router_in_the_same_process_stops_serving_the_destroyed_id_at_once(
 ) -> None:
     apply_project(project, transport(app))
     with Router(_dsn(project), WS, ttl_seconds=3600) as router:
-        (live,) = platform_state(app).assistants
-        assert router.assistant_id(NAME) == live.id  # cached for an hour
+        live = _serving(project, app)
+        assert router.assistant_id(NAME) == live  # cached for an hour
         _destroy(project, app)
         with pytest.raises(AssistantNotDeployed, match="destroyed") as raised:
             router.assistant_id(NAME)
@@ -97,10 +116,10 @@ def test_bringing_the_manifest_back_deploys_the_next_version(project: Path, app:
     (project / MANIFEST).write_text(text, encoding="utf-8")
     _, report = apply_project(project, transport(app))
     assert report is not None and report.ok
-    (live,) = platform_state(app).assistants
+    live = _serving(project, app)
     with open_store(_dsn(project)) as store:
         v1, v2 = store.versions(WS, NAME)
-        assert (v1.deleted, v2.deleted, v2.number, v2.platform_id) == (True, False, 2, live.id)
+        assert (v1.deleted, v2.deleted, v2.number, v2.platform_id) == (True, False, 2, live)
         assert store.pointers(WS, NAME) == {"stable": 2}
         assert store.pointer_history(WS, NAME)[-1].from_version is None
-    assert resolve_assistant(_dsn(project), WS, NAME) == live.id
+    assert resolve_assistant(_dsn(project), WS, NAME) == live

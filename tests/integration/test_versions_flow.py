@@ -16,7 +16,7 @@ from reconciler.cli.main import run
 from reconciler.emulator import EmulatorApp, EmulatorConfig
 from reconciler.model.stored import PointerMove, VersionRecord
 from reconciler.store import open_store
-from tests.integration.support import APIS, platform_state, set_api
+from tests.integration.support import APIS, make_project, platform_state
 
 pytestmark = pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")
 
@@ -29,14 +29,10 @@ ADMIN_ENDPOINTS = (MAIN / "reconciler" / "emulator" / "resources" / "admin.py").
 
 @pytest.fixture(params=APIS)
 def project(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
-    root = tmp_path / "project"
-    root.mkdir()
-    shutil.copytree(MAIN / "manifests", root / "manifests")
-    shutil.copy(MAIN / "reconcile.yaml", root / "reconcile.yaml")
-    set_api(root, request.param)
-    if not ADMIN_ENDPOINTS:
-        (root / "manifests" / "spend.yaml").unlink()
-    return root
+    # The local platform's Admin API needs no pacing: a real one's 10 a minute would make each apply
+    # of the spend alert wait, which this suite is not about (the pacing suites are).
+    fast = {"adminRequestsPerMinute": 6000}
+    return make_project(tmp_path / "project", spend=ADMIN_ENDPOINTS, retry=fast, api=request.param)
 
 
 def _edit(path: Path, old: str, new: str) -> None:
@@ -195,3 +191,33 @@ def test_rollback_moves_stable_back_without_a_platform_call(
     _, pointers, _ = _releases(root)
     assert pointers == {"stable": 2}
     assert set(_platform_assistants(root)) == {v1.platform_id, v2.platform_id}
+
+
+def test_gc_deletes_old_versions_and_the_runtime_keeps_serving_stable(
+    applied_v1: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Three versions, `gc --keep 2`: version 1 goes (its platform assistant, or its bundle, which lives
+    only in the store), 2 and 3 are the newest two, 3 is stable; the runtime still serves 3."""
+    from reconciler.runtime import Router
+
+    root = applied_v1
+    for n in (2, 3):
+        _edit(
+            root / "manifests" / "corporate-assist.yaml",
+            "You are CorporateAssist",
+            f"You are CorporateAssist {n}",
+        )
+        assert run(["apply", str(root), "--auto-approve"]) == 0
+    capsys.readouterr()
+    (v1, v2, v3), pointers, _ = _releases(root)
+    assert pointers == {"stable": 3}
+    assert run(["gc", str(root), "--keep", "2", "--auto-approve"]) == 0
+    assert f"deleted: {NAME} version 1 ({v1.platform_id})" in capsys.readouterr().out
+    versions, _, _ = _releases(root)
+    assert [v.deleted for v in versions] == [True, False, False]
+    assert set(_platform_assistants(root)) == {v2.platform_id, v3.platform_id}
+    with Router(f"sqlite:///{root / '.reconcile' / 'state.db'}", WS) as router:
+        assert router.release(NAME).version == 3
+    assert run(["promote", NAME, str(root), "--to", "1"]) == 1  # a deleted version cannot serve
+    assert "deleted" in capsys.readouterr().err
+    assert run(["plan", str(root), "--detailed-exitcode"]) == 0
