@@ -2,7 +2,8 @@
 a breaking change to create_meeting is refused under `backward`, ships as version 2 with acceptBreaking
 (stable moves, the history keeps the reason), a revert reuses version 1 without creating a third version
 object (a platform assistant on Assistants v2, a release bundle on the Responses era, where the platform
-holds no assistant at all), and rollback moves stable back with no platform call."""
+holds no assistant at all), and rollback moves stable back with no platform call. With the local platform
+in process and served over HTTP on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 
 from reconciler.cli.main import run
 from reconciler.emulator import EmulatorApp, EmulatorConfig
+from reconciler.emulator.server import EmulatorServer
 from reconciler.model.stored import PointerMove, VersionRecord
 from reconciler.store import open_store
 from tests.integration.support import APIS, make_project, platform_state
@@ -27,12 +29,40 @@ REASON = "rooms are needed for the new office"
 ADMIN_ENDPOINTS = (MAIN / "reconciler" / "emulator" / "resources" / "admin.py").is_file()
 
 
-@pytest.fixture(params=APIS)
-def project(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+@pytest.fixture(
+    params=[
+        *[(api, "inprocess") for api in APIS],
+        *[pytest.param((api, "served"), marks=pytest.mark.server) for api in APIS],
+    ],
+    ids="-".join,
+)
+def project(
+    tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """The example on each flavour, with the local platform in process or served over HTTP on
+    127.0.0.1 (the target then reaches it by `baseURL`, as it would reach api.openai.com). Either way the
+    platform's data is `.reconcile/local-platform.db`, which the checks below read."""
+    api, mode = request.param
     # The local platform's Admin API needs no pacing: a real one's 10 a minute would make each apply
     # of the spend alert wait, which this suite is not about (the pacing suites are).
     fast = {"adminRequestsPerMinute": 6000}
-    return make_project(tmp_path / "project", spend=ADMIN_ENDPOINTS, retry=fast, api=request.param)
+    root = tmp_path / "project"
+    if mode == "inprocess":
+        yield make_project(root, spend=ADMIN_ENDPOINTS, retry=fast, api=api)
+        return
+    db = root / ".reconcile" / "local-platform.db"
+    db.parent.mkdir(parents=True)
+    server = EmulatorServer(EmulatorConfig(db_path=str(db))).start()
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("OPENAI_ADMIN_KEY", "sk-admin-test")
+    targets = (
+        "  targets:\n    local:\n      type: openai\n"
+        f"      baseURL: {server.base_url}\n      projectId: proj_local\n"
+    )
+    try:
+        yield make_project(root, spend=ADMIN_ENDPOINTS, retry=fast, api=api, target_yaml=targets)
+    finally:
+        server.close()
 
 
 def _edit(path: Path, old: str, new: str) -> None:
