@@ -92,7 +92,8 @@ def write_project(root: Path, base_url: str, *, concurrency: int) -> Expected:
     (root / "reconcile.yaml").write_text(
         "apiVersion: reconciler.dev/v1\nkind: Project\nmetadata:\n  name: crowded\nspec:\n"
         "  manifests: manifests\n  defaultTarget: served\n  state: sqlite:///.reconcile/state.db\n"
-        f"  targets:\n    served:\n      type: openai\n      baseURL: {base_url}\n"
+        # The harness audits platform assistants (duplicates, orphans): the Assistants v2 flavour.
+        f"  targets:\n    served:\n      type: openai\n      api: assistants-v2\n      baseURL: {base_url}\n"
         "      apiKeyEnv: OPENAI_API_KEY\n      adminKeyEnv: OPENAI_ADMIN_KEY\n      projectId: proj_local\n"
         "  retry:\n    maxAttempts: 12\n    baseDelaySeconds: 0.01\n    maxDelaySeconds: 0.05\n"
         f"    deadlineSeconds: 60\n    concurrency: {concurrency}\n",
