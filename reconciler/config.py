@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from reconciler import redact
 from reconciler.errors import AuthenticationFailed, ConfigError
@@ -81,15 +81,31 @@ class TargetConfig(_Settings):
 
     `api` is the platform's flavour: `responses` (what OpenAI serves today: assistant versions are release
     bundles in the state store) or `assistants-v2` (servers that still speak it: versions are platform
-    assistants). Both types take both, so a project can rehearse either flavour on the local platform."""
+    assistants). Both types take both, so a project can rehearse either flavour on the local platform.
+
+    `materialize: agents` (Responses era only) also creates one platform agent (the beta Agents API) per
+    new assistant version, labelled with the version and never updated, so the versions show in OpenAI's
+    dashboard; gc and destroy delete it with its version. `none` (the default) sends nothing."""
 
     type: Literal["local", "openai"] = "local"
     api: Literal["responses", "assistants-v2"] = "responses"
+    materialize: Literal["none", "agents"] = "none"
     base_url: Annotated[str | None, AfterValidator(check_base_url)] = Field(default=None, alias="baseURL")
     api_key_env: str = Field(default="OPENAI_API_KEY", alias="apiKeyEnv", pattern=r"^[A-Z_][A-Z0-9_]*$")
     admin_key_env: str = Field(default="OPENAI_ADMIN_KEY", alias="adminKeyEnv", pattern=r"^[A-Z_][A-Z0-9_]*$")
     project_id: str = Field(default="proj_local", alias="projectId")
     platform_db: str = Field(default=f"{STATE_DIR}/local-platform.db", alias="platformDB")
+
+    @model_validator(mode="after")
+    def _materialize_needs_bundles(self) -> TargetConfig:
+        # On Assistants v2 a version already is a platform object; an agent beside it would be a second
+        # copy of every version that nothing reads.
+        if self.materialize == "agents" and self.api != "responses":
+            raise ValueError(
+                "materialize: agents needs api: responses (on assistants-v2 every version already is a "
+                "platform assistant); remove materialize or set api: responses"
+            )
+        return self
 
 
 class RetrySettings(_Settings):

@@ -1,5 +1,10 @@
 """`reconcile gc`: delete platform assistants of old versions beyond the retention, best effort.
 
+On the Responses era a version is a release bundle in our store: gc flags it deleted and asks the assistant
+handler to delete it, which deletes its materialised agent (`materialize: agents`; only agents with our
+owner label) and sends nothing otherwise. The leftovers sweep and the ownership listing below are about
+platform assistants only: an agent whose delete failed stays until deleted by hand.
+
 Kept: the newest `keep` undeleted versions of each assistant, every version a pointer holds, and any
 platform id that a kept version or an inventory record still names. Only ids recorded as versions are
 ever deleted.
@@ -206,8 +211,8 @@ def _delete(
         store.mark_version_deleted(workspace, version.assistant, version.number)
     except ReconcilerError as error:
         return _item(version, GcOutcome.FAILED, f"not flagged, platform object kept: {error.one_line()}")
-    if not target.versions_on_platform:
-        return _item(version, GcOutcome.DELETED)  # the version lived only in our store
+    # A release bundle lives in our store, but its handler may keep a platform object beside it (an agent,
+    # `materialize: agents`): its delete removes that, and sends nothing otherwise.
     return _delete_object(target, version, retrier)
 
 
@@ -223,11 +228,13 @@ def _delete_object(target: Target, version: VersionRecord, retrier: Retrier | No
     except NotFound:
         return _item(version, GcOutcome.ALREADY_GONE)
     except ReconcilerError as error:
-        return _item(
-            version,
-            GcOutcome.FAILED,
-            f"flagged deleted, but the platform object remains (the next gc retries it): {error.one_line()}",
+        # Only platform assistants are listed again by the next gc (`leftovers`); a bundle's agent is not.
+        remains = (
+            "the platform object remains (the next gc retries it)"
+            if target.versions_on_platform
+            else "its platform agent remains (delete it by hand)"
         )
+        return _item(version, GcOutcome.FAILED, f"flagged deleted, but {remains}: {error.one_line()}")
     return _item(version, GcOutcome.DELETED)
 
 

@@ -68,14 +68,25 @@ def open_workspace(
     name, target_config = project.config.target(target)
     stats = RequestStats()
     client = build_client(target_config, root=project.config.root, stats=stats, transport=transport)
-    flavour = ResponsesTarget if target_config.api == "responses" else AssistantsV2Target
-    adapter = flavour(
-        client,
-        name=name,
-        project_id=target_config.project_id,
-        stats=stats,
-        admin_key_env=target_config.admin_key_env,
-    )
+    adapter: Target
+    if target_config.api == "responses":
+        adapter = ResponsesTarget(
+            client,
+            name=name,
+            project_id=target_config.project_id,
+            stats=stats,
+            admin_key_env=target_config.admin_key_env,
+            materialize=target_config.materialize == "agents",
+            owner=labels.owner_value(project.config.project_name, name),  # as `Workspace.owner`
+        )
+    else:
+        adapter = AssistantsV2Target(
+            client,
+            name=name,
+            project_id=target_config.project_id,
+            stats=stats,
+            admin_key_env=target_config.admin_key_env,
+        )
     store_dsn = state_dsn(project.config)
     database = sqlite_file(store_dsn)
     if database is not None:

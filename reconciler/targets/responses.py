@@ -2,7 +2,8 @@
 2026-08-26): files, vector stores with their files, and spend controls on the platform, with the same
 wire, handlers and read machinery as Assistants v2, since those endpoints did not change. Assistant
 versions are release bundles in our store (`targets.bundles`): this target never sends a request to
-`/assistants` or `/threads`.
+`/assistants` or `/threads`. With `materialize` (`materialize: agents`) each new bundle also gets its
+platform agent (`targets.agents`), labelled for `owner`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import openai
 
 from reconciler.model.desired import Kind
 from reconciler.model.live import LiveState
+from reconciler.targets.agents import AgentMaterializer
 from reconciler.targets.assistants_v2 import AssistantsV2Target
 from reconciler.targets.base import RequestStats
 from reconciler.targets.bundles import BundleHandler
@@ -33,9 +35,13 @@ class ResponsesTarget(AssistantsV2Target):
         project_id: str,
         stats: RequestStats | None = None,
         admin_key_env: str = "OPENAI_ADMIN_KEY",
+        materialize: bool = False,
+        owner: str = "",
     ) -> None:
         super().__init__(client, name=name, project_id=project_id, stats=stats, admin_key_env=admin_key_env)
-        self.handlers = HandlerTable(name, {**self.handlers.handlers, Kind.ASSISTANT: BundleHandler()})
+        self.agents = AgentMaterializer(client, owner) if materialize else None
+        bundles = BundleHandler(self.agents)
+        self.handlers = HandlerTable(name, {**self.handlers.handlers, Kind.ASSISTANT: bundles})
 
     def read(self, kinds: Collection[Kind], tuning: ReadTuning | None = None) -> LiveState:
         """The platform's objects of `kinds`; assistants are not among them (the store holds bundles)."""

@@ -208,3 +208,21 @@ def test_a_project_file_owned_by_another_user_is_not_read(
     assert report.config.targets == ProjectConfig().targets  # nothing of the planted file was taken
     monkeypatch.setenv("RECONCILE_SAFE_DIRECTORY", str(planted))
     assert validate_project(planted / "victim" / "work").config.default_target == "trap"
+
+
+def test_materialize_agents_is_read_and_refused_on_assistants_v2(project: Path, write: Write) -> None:
+    """`materialize: agents` makes a platform agent per bundle: a Responses-era setting only (issue 15)."""
+    project_file = "kind: Project\nmetadata: {name: t}\nspec:\n  targets:\n    local: {%s}\n"
+    write("reconcile.yaml", "apiVersion: reconciler.dev/v1\n" + project_file % "materialize: agents")
+    report = validate_project(project)
+    assert report.ok and report.config.targets["local"].materialize == "agents"
+    assert ProjectConfig().targets["local"].materialize == "none"  # off unless asked for
+    write(
+        "reconcile.yaml",
+        "apiVersion: reconciler.dev/v1\n" + project_file % "api: assistants-v2, materialize: agents",
+    )
+    assert [str(p) for p in validate_project(project).errors] == [
+        "reconcile.yaml:6:12: error: spec.targets.local: materialize: agents needs api: responses "
+        "(on assistants-v2 every version already is a platform assistant); remove materialize or set "
+        "api: responses [field.invalid]"
+    ]

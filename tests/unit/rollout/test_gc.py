@@ -195,7 +195,11 @@ def test_only_recorded_versions_are_candidates_and_assistants_are_separate(store
     assert sorted(target.deleted) == ["asst_other_1", "asst_v1"]
 
 
-def test_versions_kept_only_in_the_store_are_flagged_without_a_platform_call(store: StateStore) -> None:
+def test_versions_kept_only_in_the_store_are_flagged_and_handed_to_the_handler_without_a_listing(
+    store: StateStore,
+) -> None:
+    """A bundle's handler deletes what it keeps beside the bundle (a materialised agent; nothing
+    otherwise); gc lists no platform assistants for it."""
     add(store, 1)
     add(store, 2)
     move(store, 2)
@@ -203,7 +207,20 @@ def test_versions_kept_only_in_the_store_are_flagged_without_a_platform_call(sto
     target.versions_on_platform = False
     report = collect_garbage(store, cast(Target, target), WS, keep=1)
     assert [(i.number, i.outcome) for i in report.items] == [(1, GcOutcome.DELETED)]
-    assert target.deleted == [] and store.versions(WS, NAME)[0].deleted
+    assert target.deleted == ["asst_v1"] and store.versions(WS, NAME)[0].deleted
+    assert target.reads == 0
+
+
+def test_a_bundle_whose_agent_cannot_be_deleted_is_flagged_and_says_so(store: StateStore) -> None:
+    add(store, 1)
+    add(store, 2)
+    move(store, 2)
+    target = FakeTarget(failing={"asst_v1"})
+    target.versions_on_platform = False
+    report = collect_garbage(store, cast(Target, target), WS, keep=1)
+    (item,) = report.items
+    assert item.outcome is GcOutcome.FAILED and "its platform agent remains" in item.error
+    assert store.versions(WS, NAME)[0].deleted
 
 
 def test_gc_refuses_while_an_apply_holds_the_lock(store: StateStore) -> None:
