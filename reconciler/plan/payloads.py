@@ -82,6 +82,7 @@ class VersionPlan(Frozen):
     strategy: Literal["immutable"] = "immutable"
     reuse: bool = Field(default=False, exclude_if=_off)
     record: bool = Field(default=False, exclude_if=_off)
+    bundle: bool = Field(default=False, exclude_if=_off)  # a release bundle in the store, not on the platform
 
 
 class KeptLabels(Frozen):

@@ -62,10 +62,12 @@ def build_plan(
     created_at: float = 0.0,
     prepared: Prepared | None = None,
     owner: str,
+    bundles: bool = False,
 ) -> Plan:
     """`prepared` holds digests computed while the platform was read (`plan.prepare`); entries that do
     not match these inputs are recomputed, so it changes how long planning takes, never the plan.
-    `owner` is our owner label's value (`model.labels.owner_value`): only objects carrying it are adopted."""
+    `owner` is our owner label's value (`model.labels.owner_value`): only objects carrying it are adopted.
+    `bundles`: the target keeps assistant versions as release bundles in the store (the plan says so)."""
     records = {r.key: r for r in stored.inventory if r.key.kind is not Kind.VECTOR_STORE_FILE}
     refuse_foreign(live, stored, records, owner)
     names = Names.of(stored)
@@ -122,7 +124,7 @@ def build_plan(
     )
     if adopted != prepared.names:
         prepared = Prepared(adopted, prepared.desired)
-    changes.extend(_assistants(desired, live, stored, records, prepared, drift, owner))
+    changes.extend(_assistants(desired, live, stored, records, prepared, drift, owner, bundles))
 
     # Spend controls: alerts carry no metadata, so identity comes from the inventory alone (an equal
     # alert nothing records is never adopted); a limit is one per scope, so declaring it takes it over.
@@ -174,6 +176,7 @@ def _assistants(
     prepared: Prepared,
     drift: list[Drift],
     owner: str,
+    bundles: bool,
 ) -> list[ResourceChange]:
     named = {k.name: r for k, r in records.items() if k.kind is Kind.ASSISTANT}
     digests = {i: prepared.live_for(a) for i, a in live.assistants.items()}
@@ -185,6 +188,7 @@ def _assistants(
         named,
         hashes={i: d.hash for i, d in digests.items()},
         owner=owner,
+        bundles=bundles,
     )
     out: list[ResourceChange] = []
     for name, assistant in sorted(desired.assistants.items()):

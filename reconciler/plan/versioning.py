@@ -59,6 +59,7 @@ class Context:
     # Highest version number per assistant, deleted ones included: numbers are never reused, also after
     # gc or a destroy deleted the newest versions.
     last_numbers: Mapping[str, int] = field(default_factory=dict)
+    bundles: bool = False  # versions are release bundles in the store, not platform assistants
 
     def next_number(self, name: str) -> int:
         return self.last_numbers.get(name, 0) + 1
@@ -80,6 +81,7 @@ class Context:
         *,
         hashes: Mapping[str, str] | None = None,
         owner: str = "",
+        bundles: bool = False,
     ) -> Context:
         # Indexed once: scanning every version per assistant made a 1,000-assistant plan quadratic.
         versions: dict[str, list[VersionRecord]] = {}
@@ -89,7 +91,15 @@ class Context:
             if not version.deleted:
                 versions.setdefault(version.assistant, []).append(version)
         return cls(
-            stored, live, live_specs, records, versions, dict(hashes or {}), owner=owner, last_numbers=last
+            stored,
+            live,
+            live_specs,
+            records,
+            versions,
+            dict(hashes or {}),
+            owner=owner,
+            last_numbers=last,
+            bundles=bundles,
         )
 
 
@@ -141,15 +151,20 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
         adopted = _labelled(name, behaviour, ctx)
         if adopted is not None and stable is None:
             number = _label_number(ctx.live[adopted].metadata) or ctx.next_number(name)
-            version = VersionPlan(number=number, parent=None, record=True)
+            version = VersionPlan(number=number, parent=None, record=True, bundle=ctx.bundles)
             return _adopt(base, spec, adopted, ctx, "a labelled version", AssistantPayload(version=version))
         parent = stable.number if stable else None
-        reason = (
-            "not on the platform"
-            if stable is None
-            else f"version {parent}'s object is gone from the platform"
-        )
-        return _create(base, spec, ctx.next_number(name), parent, None, assistant, reason=reason)
+        if ctx.bundles:
+            reason = (
+                "no version yet" if stable is None else f"version {parent}'s bundle is gone from the store"
+            )
+        else:
+            reason = (
+                "not on the platform"
+                if stable is None
+                else f"version {parent}'s object is gone from the platform"
+            )
+        return _create(base, spec, ctx.next_number(name), parent, None, assistant, reason=reason, ctx=ctx)
 
     assert (stable is not None or rec is not None) and current_id is not None
     current_behaviour = stable.fingerprint if stable else behaviour_fingerprint(current_spec)
@@ -196,7 +211,7 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
             live_hash=ctx.live_hash(reuse.platform_id),
             changes=field_changes(current_spec, spec) + settings,
             payload=AssistantPayload(
-                version=VersionPlan(number=reuse.number, parent=reuse.parent, reuse=True),
+                version=VersionPlan(number=reuse.number, parent=reuse.parent, reuse=True, bundle=ctx.bundles),
                 verdict=verdict,
                 metadata_changes=field_changes(target_spec, spec),
             ),
@@ -206,7 +221,8 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
         # This very version was created by an apply that died before recording it: take it, not a twin.
         number = _label_number(ctx.live[interrupted].metadata) or ctx.next_number(name)
         payload = AssistantPayload(
-            version=VersionPlan(number=number, parent=parent, record=True), verdict=verdict
+            version=VersionPlan(number=number, parent=parent, record=True, bundle=ctx.bundles),
+            verdict=verdict,
         )
         return _adopt(base, spec, interrupted, ctx, f"version {number}, created but never recorded,", payload)
     return _create(
@@ -217,6 +233,7 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
         verdict,
         assistant,
         changes=field_changes(current_spec, spec) + settings,
+        ctx=ctx,
     )
 
 
@@ -231,10 +248,12 @@ def _create(
     in_place: bool = False,
     changes: tuple[FieldChange, ...] | None = None,
     reason: str | None = None,
+    ctx: Context | None = None,
 ) -> ResourceChange:
     canary = not in_place and assistant.rollout.strategy != "immediate"
+    bundle = ctx is not None and ctx.bundles
     payload = AssistantPayload(
-        version=None if in_place else VersionPlan(number=number, parent=parent),
+        version=None if in_place else VersionPlan(number=number, parent=parent, bundle=bundle),
         rollout_note=CANARY_IGNORED if canary else None,
         verdict=verdict,
     )

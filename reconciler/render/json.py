@@ -213,6 +213,11 @@ def _version_schema() -> dict[str, Any]:
             "number": {"type": "integer", "minimum": 1},
             "parent": {"type": ["integer", "null"], "minimum": 1},
             "strategy": {"enum": ["immutable", "in-place", None]},
+            "bundle": {
+                "type": "boolean",
+                "description": "A release bundle in the state store (a Responses-era target), not a "
+                "platform assistant. Absent when false.",
+            },
         },
         "additionalProperties": True,
     }

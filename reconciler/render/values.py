@@ -214,6 +214,8 @@ def version_phrase(version: VersionPlan) -> str:
         details.append(f"parent {version.parent}")
     if version.strategy:
         details.append(version.strategy)
+    if version.bundle:
+        details.append("release bundle")
     if details:
         parts.append(f"({', '.join(details)})")
     return " ".join(parts)

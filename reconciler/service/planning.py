@@ -208,6 +208,7 @@ def _make_plan(ws: Workspace, *, allow_empty: bool, timing: _Timing) -> tuple[Pl
         created_at=time.time(),
         prepared=prepared,
         owner=ws.owner,
+        bundles=not ws.target.versions_on_platform,
     )
     _remember_hints(ws, seen, hints)
     return plan, stored

@@ -11,6 +11,8 @@ from reconciler.model.live import LiveState
 from reconciler.model.specs import assistant_spec, behaviour_fingerprint
 from reconciler.model.stored import StoredState
 from reconciler.plan.definition import Action, Plan, ResourceChange
+from reconciler.plan.payloads import AssistantPayload
+from reconciler.render.values import version_phrase
 from tests.unit.plan.support import (
     NAME,
     WS,
@@ -83,6 +85,21 @@ def test_first_apply_creates_version_1() -> None:
     assert "verdict" not in _payload(change)
     assert change.fingerprint == behaviour_fingerprint(assistant_spec(V1))
     assert change.spec == assistant_spec(V1)
+
+
+def test_on_a_bundle_target_the_plan_says_release_bundle_not_platform() -> None:
+    desired = DesiredState(assistants={V1.name: V1})
+    change = _only(plan_for(desired, LiveState(), StoredState(workspace=WS), bundles=True))
+    assert change.action is Action.CREATE and change.reason == "no version yet"
+    assert _payload(change)["version"] == {
+        "number": 1,
+        "parent": None,
+        "strategy": "immutable",
+        "bundle": True,
+    }
+    assert (
+        version_phrase(change.payload_as(AssistantPayload).version) == "version 1 (immutable, release bundle)"
+    )
 
 
 def test_applied_assistant_plans_no_op() -> None:
