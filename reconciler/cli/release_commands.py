@@ -135,7 +135,8 @@ def promote_command(name: str, directory: Path | None, target: str | None, to: i
 @_target
 @click.option("--pointer", default=STABLE, show_default=True, help="Release pointer to read.")
 def resolve_command(name: str, directory: Path | None, target: str | None, pointer: str) -> int:
-    """Print the platform assistant id that NAME's pointer names (nothing else, for scripts)."""
+    """Print the id of the version NAME's pointer names: a platform assistant, or a release bundle
+    (nothing else, for scripts)."""
     from reconciler import service
 
     with service.open_release_state(directory, target=target) as state:
@@ -159,8 +160,9 @@ def resolve_command(name: str, directory: Path | None, target: str | None, point
 def gc_command(
     directory: Path | None, target: str | None, dry_run: bool, auto_approve: bool, keep: int
 ) -> int:
-    """Delete platform assistants of old versions beyond the retention, best effort. Asks first, as
-    apply does: without --auto-approve, a run whose stdin is not a terminal deletes nothing."""
+    """Delete old versions beyond the retention (platform assistants, or release bundles in the state
+    store), best effort. Asks first, as apply does: without --auto-approve, a run whose stdin is not a
+    terminal deletes nothing."""
     from reconciler import service
     from reconciler.rollout.gc import GcOutcome
 

@@ -1,4 +1,5 @@
-"""`reconcile gc`: delete platform assistants of old versions beyond the retention, best effort.
+"""`reconcile gc`: delete old versions beyond the retention (platform assistants, or release bundles in
+the store), best effort.
 
 On the Responses era a version is a release bundle in our store: gc flags it deleted and asks the assistant
 handler to delete it, which deletes its materialised agent (`materialize: agents`; only agents with our
