@@ -34,11 +34,15 @@ class Ids:
     files: dict[str, str] = field(default_factory=dict)
     lock: Lock = field(default_factory=Lock)
 
+    # Under the lock: other workers add ids while an assistant step reads them (a bundle step, which
+    # sends nothing, reads while unrelated stores are still being created).
     def store_names(self) -> dict[str, str]:
-        return {v: k for k, v in self.stores.items()}
+        with self.lock:
+            return {v: k for k, v in self.stores.items()}
 
     def file_paths(self) -> dict[str, str]:
-        return {v: k for k, v in self.files.items()}
+        with self.lock:
+            return {v: k for k, v in self.files.items()}
 
 
 def inventory_record(
