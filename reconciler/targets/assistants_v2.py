@@ -109,6 +109,8 @@ class AssistantsV2Target:
                 known = tuning.known_stores
                 early = files.submit(self._prefetch_files, files, tuning, known) if known else None
                 stores = pool.submit(self._list_vector_stores, files, tuning, early)
+            if wanted & {Kind.SPEND_ALERT, Kind.SPEND_LIMIT}:
+                self.alerts.admin.warm()
             for scope in self.alerts.admin.scopes if Kind.SPEND_ALERT in wanted else ():
                 alerts.append(pool.submit(run, partial(self.alerts.read_all, scope), admin=True))
             for scope in self.limits.admin.scopes if Kind.SPEND_LIMIT in wanted else ():
