@@ -32,8 +32,12 @@ def _document(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
     return {"apiVersion": API_VERSION, "kind": kind, "metadata": {"name": name}, "spec": spec}
 
 
-def assistant_documents(name: str, spec: dict[str, Any], store_names: dict[str, str]) -> list[dict[str, Any]]:
-    """An Assistant document plus one FunctionTool document per function tool it uses."""
+def assistant_documents(
+    name: str, spec: dict[str, Any], store_names: dict[str, str], *, in_place: bool = True
+) -> list[dict[str, Any]]:
+    """An Assistant document plus one FunctionTool document per function tool it uses. `in_place`: a
+    live platform assistant adopted by `import` is updated in place until its owners opt into versions;
+    one recreated from an export (a release bundle on the live platform) gets immutable versions."""
     docs: list[dict[str, Any]] = []
     tools: list[str] = []
     for tool in spec.get("tools", []):
@@ -66,8 +70,8 @@ def assistant_documents(name: str, spec: dict[str, Any], store_names: dict[str, 
         out["reasoningEffort"] = spec["reasoning_effort"]
     if spec.get("metadata"):
         out["metadata"] = dict(spec["metadata"])
-    # An imported assistant is updated in place until its owners opt into versions.
-    out["versioning"] = "in-place"
+    if in_place:
+        out["versioning"] = "in-place"
     docs.insert(0, _document("Assistant", name, out))
     return docs
 

@@ -191,7 +191,8 @@ def _assistant(
         warnings.append(f"{named}: its file_search settings (max_num_results, ranking) are not carried over")
     name = names.name(Kind.ASSISTANT, normalise.labels_name(live.metadata) or live.name, live.id, warnings)
     spec = normalise.assistant_spec(live, store_names, {})
-    documents = export.assistant_documents(name, spec, store_names)
+    # Created anew (on the live platform, as release bundles): immutable versions, which every flavour takes.
+    documents = export.assistant_documents(name, spec, store_names, in_place=False)
     own = [documents[0]]
     for tool in documents[1:]:  # FunctionTool documents: a project has one of each name
         tool_name = tool["metadata"]["name"]

@@ -15,7 +15,7 @@ from reconciler.model import labels
 from reconciler.model.desired import Kind
 from reconciler.service import open_workspace
 from reconciler.service.migrate import FILES_NOTE
-from tests.integration.support import make_project, sdk
+from tests.integration.support import APIS, make_project, sdk
 from tests.unit.service.exports import LIST_EXPENSES, assistant, page, save, save_lines, vector_store
 
 pytestmark = pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")
@@ -55,9 +55,13 @@ def _exports(directory: Path) -> tuple[Path, Path]:
     )
 
 
+@pytest.mark.parametrize("api", APIS)
 def test_an_assistants_era_export_becomes_manifests_that_validate_and_apply(
-    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    api: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """On both flavours: the written assistant takes immutable versions (the default), which a
+    Responses-era target requires (it refuses `versioning: in-place`)."""
+    project = make_project(tmp_path / "project", api=api)
     # Outside the project root: the user's own files. A one-line JSON-lines file is named as JSON is.
     assistants, stores = _exports(tmp_path / "exports")
     written = project / "manifests" / "imported"
@@ -76,6 +80,7 @@ def test_an_assistants_era_export_becomes_manifests_that_validate_and_apply(
     ]
     assert run(["validate", str(project)]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "valid: 7 documents in 6 files, 0 errors, 0 warnings"
+    assert "versioning" not in (written / "Expense-Helper.yaml").read_text(encoding="utf-8")
     assert run(["apply", str(project), "--auto-approve"]) == 0
     assert run(["plan", str(project), "--detailed-exitcode"]) == 0  # under management, as written
 

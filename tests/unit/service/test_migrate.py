@@ -61,7 +61,6 @@ def test_a_page_of_assistants_and_one_of_vector_stores(root: Path, tmp_path: Pat
             "toolResources": {"fileSearch": {"vectorStores": ["Expense-policy-2026"]}},
             "temperature": 0.2,
             "metadata": {"team": "finance"},
-            "versioning": "in-place",
         },
     }
     assert tool["kind"] == "FunctionTool" and tool["metadata"] == {"name": "list_expenses"}
