@@ -24,6 +24,16 @@ def stored_bundles(versions: Iterable[VersionRecord]) -> dict[str, LiveAssistant
     return {b.id: b for v in versions if (b := bundle_assistant(v)) is not None}
 
 
+def other_flavour_versions(stored: StoredState, *, bundles: bool) -> dict[str, list[int]]:
+    """Assistant -> numbers of its live versions made on the other flavour: platform assistants when the
+    target keeps bundles, bundles when it keeps platform assistants."""
+    other: dict[str, list[int]] = {}
+    for version in stored.versions:
+        if not version.deleted and bool(version.bundle) != bundles:
+            other.setdefault(version.assistant, []).append(version.number)
+    return other
+
+
 def with_bundles(live: LiveState, stored: StoredState) -> LiveState:
     """The platform read, with the store's bundles as its assistants."""
     return live.model_copy(update={"assistants": {**live.assistants, **stored_bundles(stored.versions)}})

@@ -8,7 +8,7 @@ old answer at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +18,9 @@ from reconciler.model.stored import PointerMove, VersionRecord
 from reconciler.rollout import events
 from reconciler.rollout.defaults import STABLE
 from reconciler.store.base import StateReader, StateStore
+
+# A caller's last word on a version before a pointer moves to it: raises when it cannot serve there.
+Check = Callable[[VersionRecord], None]
 
 __all__ = [
     "STABLE",
@@ -188,6 +191,7 @@ def rollback(
     reason: str = "",
     now: float,
     pointer: str = STABLE,
+    check: Check | None = None,
 ) -> PointerMove:
     """Move `pointer` back: to version `to`, or by default to the version it held before its current one
     (the `from` of the move that brought it there). When that version is newer (the pointer was just
@@ -205,7 +209,7 @@ def rollback(
                 f"{assistant}'s {pointer!r} pointer ({where}) has no earlier version in its history; "
                 "name one with --to"
             )
-    return _move(store, workspace, assistant, pointer, to, versions, current, user, host, reason, now)
+    return _move(store, workspace, assistant, pointer, to, versions, current, user, host, reason, now, check)
 
 
 def promote(
@@ -219,11 +223,12 @@ def promote(
     reason: str = "",
     now: float,
     pointer: str = STABLE,
+    check: Check | None = None,
 ) -> PointerMove:
     """Point `pointer` at version `to` (newer or older: the store keeps the history either way)."""
     versions = _versions(store, workspace, assistant)
     current = store.pointers(workspace, assistant).get(pointer)
-    return _move(store, workspace, assistant, pointer, to, versions, current, user, host, reason, now)
+    return _move(store, workspace, assistant, pointer, to, versions, current, user, host, reason, now, check)
 
 
 def _forward(
@@ -273,6 +278,7 @@ def _move(
     host: str,
     reason: str,
     now: float,
+    check: Check | None = None,
 ) -> PointerMove:
     target = next((v for v in versions if v.number == to), None)
     if target is None:
@@ -280,9 +286,11 @@ def _move(
         raise UnknownVersion(f"{assistant} has no version {to} in {workspace} (versions: {known})")
     if target.deleted:
         raise UnknownVersion(
-            f"{assistant} version {to} was deleted from the platform (by gc, or when the assistant was "
-            "destroyed); it cannot serve traffic"
+            f"{assistant} version {to} was deleted (by gc, or when the assistant was destroyed); it "
+            "cannot serve traffic"
         )
+    if check is not None:
+        check(target)  # raises when the version cannot serve on this target (the caller knows why)
     if current == to:
         raise AlreadyThere(f"{assistant}'s {pointer!r} pointer already holds version {to}")
     # The store re-checks existence and deletion inside its transaction, so a concurrent gc cannot

@@ -17,9 +17,10 @@ from reconciler.errors import ConfigError, StalePlan, StateError
 from reconciler.model.desired import DesiredState, Kind
 from reconciler.model.stored import StoredState
 from reconciler.model.waits import WaitObserver
-from reconciler.plan.bundles import with_bundles
-from reconciler.plan.definition import Action, Plan
+from reconciler.plan.bundles import other_flavour_versions, with_bundles
+from reconciler.plan.definition import Action, Plan, ResourceChange
 from reconciler.plan.files import wanted_files
+from reconciler.plan.payloads import AssistantPayload
 from reconciler.plan.planner import build_plan
 from reconciler.plan.prepare import LiveCollector, Names, prepare_desired
 from reconciler.service.gcpause import collection_paused
@@ -199,6 +200,7 @@ def _make_plan(ws: Workspace, *, allow_empty: bool, timing: _Timing) -> tuple[Pl
         live = live.merged(ws.target.read(rest, ReadTuning(run=reads)))
     if not ws.target.versions_on_platform:
         live = with_bundles(live, stored)  # the versions the platform does not store: ours
+    refuse_other_flavour(ws, stored)
     prepared = collector.prepared(ready)
     plan = build_plan(
         desired,
@@ -240,6 +242,32 @@ def _remember_hints(
         _log.warning("list hints not saved (the next plan starts from older ones, or none): %s", exc)
 
 
+def _as_bundle(change: ResourceChange) -> bool | None:
+    """Whether the version a change makes is a release bundle; None when it makes none."""
+    if not isinstance(change.payload, AssistantPayload) or change.payload.version is None:
+        return None
+    return change.payload.version.bundle
+
+
+def refuse_other_flavour(ws: Workspace, stored: StoredState) -> None:
+    """Versions made on the other flavour cannot be served, rolled back to or deleted by this one: a
+    platform assistant is no bundle, and a bundle is nothing an Assistants-v2 server knows. One line,
+    naming them and the ways out, before anything is planned."""
+    bundles = not ws.target.versions_on_platform
+    other = other_flavour_versions(stored, bundles=bundles)
+    if not other:
+        return
+    now, then = ("responses", "assistants-v2") if bundles else ("assistants-v2", "responses")
+    made = "; ".join(
+        f"{Kind.ASSISTANT.value}/{n} v{', v'.join(map(str, v))}" for n, v in sorted(other.items())
+    )
+    raise ConfigError(
+        f"target {ws.name!r} is api: {now}, but versions were made on api: {then} ({made}). Set "
+        f"`api: {then}` back, or retire those assistants there first (remove their manifests and apply), "
+        f"then switch and apply to make their first {now} versions"
+    )
+
+
 def check_fresh(saved: Plan, fresh: Plan) -> None:
     """A saved plan is applied exactly, or not at all: every object it touches must be as it saw it."""
     if saved.workspace != fresh.workspace:
@@ -251,6 +279,12 @@ def check_fresh(saved: Plan, fresh: Plan) -> None:
     moved = []
     for change in saved.actionable():
         current = now.get(change.address)
+        if current is not None and _as_bundle(current) != _as_bundle(change):
+            made_for = "responses" if _as_bundle(change) else "assistants-v2"
+            raise StalePlan(
+                f"the plan was made for api: {made_for} ({change.address}); the target's flavour changed "
+                "since: plan again"
+            )
         if (
             current is None
             or current.live_hash != change.live_hash

@@ -18,6 +18,7 @@ from reconciler.errors import UserError
 from reconciler.manifest.project import project_config
 from reconciler.model.stored import PointerMove, VersionRecord
 from reconciler.model.waits import WaitObserver
+from reconciler.plan.bundles import bundle_assistant
 from reconciler.rollout import gc as garbage
 from reconciler.rollout import pointers
 from reconciler.rollout.defaults import DEFAULT_KEEP, STABLE
@@ -45,6 +46,7 @@ class ReleaseState:
 
     store: StateStore
     workspace: str
+    api: str = "responses"  # the target's flavour: which versions it can serve
 
     def close(self) -> None:
         self.store.close()
@@ -60,12 +62,43 @@ def open_release_state(path: Path | None = None, *, target: str | None = None) -
     """The state store and workspace (target name) of the project at or above `path`, read from
     reconcile.yaml alone. Refuses to create a store that does not exist yet."""
     config = project_config(path)
-    workspace, _ = config.target(target)
+    workspace, target_config = config.target(target)
     dsn = state_dsn(config)
     database = sqlite_file(dsn)
     if database is not None and not database.is_file():
         raise UserError(f"no state store at {database}: nothing was applied to {workspace!r} yet")
-    return ReleaseState(open_store(dsn), workspace)
+    return ReleaseState(open_store(dsn), workspace, target_config.api)
+
+
+def servable(state: ReleaseState) -> pointers.Check:
+    """The check a version passes before a pointer moves to it: made on this target's flavour, and (a
+    bundle) naming only vector stores and files the inventory still records. Rolling back to a bundle
+    whose store apply has since destroyed would fail every request it serves."""
+    bundles = state.api == "responses"
+    inventory = {r.platform_id for r in state.store.inventory(state.workspace)}
+
+    def check(version: VersionRecord) -> None:
+        name = f"{version.assistant} version {version.number}"
+        if bool(version.bundle) != bundles:
+            made = "a release bundle (api: responses)" if version.bundle else "a platform assistant"
+            raise UserError(
+                f"{name} is {made}; target {state.workspace!r} is api: {state.api} and cannot serve it"
+            )
+        bundle = bundle_assistant(version)
+        if bundle is None:
+            return
+        gone = [
+            i
+            for i in (*bundle.file_search_vector_store_ids, *bundle.code_interpreter_file_ids)
+            if i not in inventory
+        ]
+        if gone:
+            raise UserError(
+                f"{name} uses {', '.join(gone)}, which apply has deleted since: it would fail every request. "
+                "Restore the manifests that made them and apply, or choose another version"
+            )
+
+    return check
 
 
 @dataclass(frozen=True)
@@ -92,7 +125,15 @@ def rollback(state: ReleaseState, name: str, *, to: int | None = None, reason: s
     who = whoami()
     store, workspace = state.store, state.workspace
     move = pointers.rollback(
-        store, workspace, name, to=to, reason=reason, now=time.time(), user=who.user, host=who.host
+        store,
+        workspace,
+        name,
+        to=to,
+        reason=reason,
+        now=time.time(),
+        user=who.user,
+        host=who.host,
+        check=servable(state),
     )
     return Moved(move, pointers.resolve(state.store, state.workspace, name).platform_id)
 
@@ -102,7 +143,15 @@ def promote(state: ReleaseState, name: str, *, to: int, reason: str = "") -> Mov
     who = whoami()
     store, workspace = state.store, state.workspace
     move = pointers.promote(
-        store, workspace, name, to=to, reason=reason, now=time.time(), user=who.user, host=who.host
+        store,
+        workspace,
+        name,
+        to=to,
+        reason=reason,
+        now=time.time(),
+        user=who.user,
+        host=who.host,
+        check=servable(state),
     )
     return Moved(move, pointers.resolve(state.store, state.workspace, name).platform_id)
 

@@ -24,6 +24,7 @@ spec:
   targets:
     local:
       type: local
+      api: assistants-v2   # the versions seeded below are platform assistants
 """
 
 
