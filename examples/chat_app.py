@@ -26,6 +26,7 @@ from typing import Any, TextIO
 import openai
 from openai.types.responses import ResponseInputParam
 
+from reconciler.errors import ReconcilerError
 from reconciler.runtime import Release, Router
 
 MAX_TOOL_ROUNDS = 8  # a model that keeps calling tools is stopped, not followed forever
@@ -115,19 +116,43 @@ def local_client(platform_db: Path) -> Iterator[openai.OpenAI]:
 
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--project", type=Path, default=Path("."), help="the reconciler project directory")
+    parser.add_argument(
+        "--project",
+        type=Path,
+        help="the project directory (default: the one holding reconcile.yaml, here or above)",
+    )
     parser.add_argument("--assistant", default="CorporateAssist")
     parser.add_argument("--workspace", default="local", help="the target the project applied to")
     parser.add_argument("--state", help="state DSN (default: the project's .reconcile/state.db)")
     parser.add_argument("--base-url", help="a platform URL; without it, the embedded local platform")
     args = parser.parse_args(argv)
-    state = args.state or f"sqlite:///{(args.project / '.reconcile' / 'state.db').resolve()}"
+    project = args.project or find_project(Path.cwd())
+    if project is None:
+        sys.stderr.write("error: no reconcile.yaml here or above; run from the project, or give --project\n")
+        return 1
+    state = args.state or f"sqlite:///{(project / '.reconcile' / 'state.db').resolve()}"
+    try:
+        return _run(args, project, state, out)
+    except ReconcilerError as error:  # not applied yet, an unknown name: one line, as the CLI says it
+        sys.stderr.write(f"error: {error}\n")
+        return 1
+
+
+def find_project(start: Path) -> Path | None:
+    """The directory holding reconcile.yaml: `start` or the nearest one above it (as git finds a repo)."""
+    for directory in (start, *start.parents):
+        if (directory / "reconcile.yaml").is_file():
+            return directory
+    return None
+
+
+def _run(args: argparse.Namespace, project: Path, state: str, out: TextIO) -> int:
     with Router(state, args.workspace) as router:
         if args.base_url:
             with openai.OpenAI(base_url=args.base_url, api_key=os.environ["OPENAI_API_KEY"]) as client:
                 transcript = converse(client, router, args.assistant, DEMO_TURNS)
         else:
-            with local_client(args.project / ".reconcile" / "local-platform.db") as client:
+            with local_client(project / ".reconcile" / "local-platform.db") as client:
                 transcript = converse(client, router, args.assistant, DEMO_TURNS)
     release = transcript.release
     print(f"conversation {transcript.conversation_id} on {release.name} v{release.version}", file=out)

@@ -37,13 +37,14 @@ from threading import Lock
 from types import TracebackType
 from typing import Any, Self
 
-from reconciler.errors import UserError
+from reconciler.errors import StateError, UserError
 from reconciler.model.stored import VersionRecord
 from reconciler.plan.bundles import bundle_assistant
 from reconciler.rollout import events
 from reconciler.rollout.pointers import STABLE, AssistantNotDeployed, resolve
 from reconciler.store import open_store
 from reconciler.store.base import StateReader
+from reconciler.store.factory import sqlite_file
 from reconciler.targets.responses_wire import response_params
 
 __all__ = ["AssistantNotDeployed", "NotABundle", "Release", "Router", "resolve_assistant"]
@@ -105,7 +106,7 @@ class Router:
         if ttl_seconds < 0:
             raise ValueError("ttl_seconds must be zero or more")
         self._owns_store = isinstance(source, str)
-        self._store: StateReader = open_store(source) if isinstance(source, str) else source
+        self._store: StateReader = _open_existing(source) if isinstance(source, str) else source
         self.workspace = workspace
         self.ttl_seconds = ttl_seconds
         self._clock = clock
@@ -179,9 +180,21 @@ class Router:
         self.close()
 
 
+def _open_existing(dsn: str) -> StateReader:
+    """The store a DSN names; an SQLite file that is not there is an error, not a new empty store (a
+    relative path is taken from the working directory, which is seldom the project's)."""
+    database = sqlite_file(dsn)
+    if database is not None and not database.is_file():
+        raise StateError(
+            f"no state store at {database.resolve()}: apply the project first, or give the state DSN "
+            "with an absolute path (sqlite:////abs/path/state.db)"
+        )
+    return open_store(dsn)
+
+
 def resolve_assistant(source: str | StateReader, workspace: str, name: str, pointer: str = STABLE) -> str:
     """One uncached lookup, for scripts: the platform id `pointer` names for assistant `name`."""
     if isinstance(source, str):
-        with open_store(source) as store:
+        with _open_existing(source) as store:
             return resolve(store, workspace, name, pointer).platform_id
     return resolve(source, workspace, name, pointer).platform_id

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.errors import StateError
 from reconciler.model.stored import VersionRecord
 from reconciler.rollout import events
 from reconciler.rollout.pointers import UnknownAssistant, UnknownVersion, promote, rollback
@@ -187,3 +188,12 @@ def test_release_of_a_platform_assistant_version_says_to_use_assistant_id(store:
         assert not release.is_bundle
         with pytest.raises(NotABundle, match="assistant_id"):
             release.responses_kwargs()
+
+
+def test_a_state_file_that_is_not_there_is_an_error_and_is_not_created(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "state.db"
+    with pytest.raises(StateError, match="no state store at"):
+        Router(f"sqlite:///{missing}", WS)
+    with pytest.raises(StateError, match="apply the project first"):
+        resolve_assistant(f"sqlite:///{missing}", WS, NAME)
+    assert not missing.exists() and not missing.parent.exists()

@@ -131,3 +131,22 @@ def test_the_example_app_prints_its_conversation(tmp_path: Path) -> None:
     assert "on CorporateAssist v1" in text
     assert "tool call: create_meeting(" in text and "tool call: list_expenses(" in text
     assert "answer: From expense-rules" in text and "USD 220 per night" in text  # file_search, from the store
+
+
+def test_the_example_app_finds_its_project_from_a_subdirectory_and_says_when_nothing_was_applied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_project(tmp_path / "project", api="responses")
+    monkeypatch.chdir(root / "manifests")
+    chat = _example_app()
+    assert chat.main([], out=io.StringIO()) == 1  # nothing applied yet: one line, no traceback
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("error: ") and "apply" in line
+    assert not (root / "manifests" / ".reconcile").exists()  # no stray state where it was run
+
+    from reconciler.cli.main import run
+
+    assert run(["apply", str(root), "--auto-approve"]) == 0
+    out = io.StringIO()
+    assert chat.main([], out=out) == 0
+    assert "on CorporateAssist v1" in out.getvalue()
