@@ -18,6 +18,13 @@ from reconciler.model import labels
 from reconciler.model.live import LiveAssistant
 
 STAMPED = (labels.NAME, labels.VERSION)  # the labels every response carries
+# A function without parameters: closed, so it is also a valid strict schema (which an open one is not).
+_NO_PARAMETERS: dict[str, Any] = {
+    "type": "object",
+    "properties": {},
+    "required": [],
+    "additionalProperties": False,
+}
 
 
 def response_params(bundle: LiveAssistant) -> dict[str, Any]:
@@ -53,7 +60,7 @@ def _tool(tool: Mapping[str, Any], bundle: LiveAssistant) -> dict[str, Any]:
         out: dict[str, Any] = {
             "type": "function",
             "name": tool["name"],
-            "parameters": tool.get("parameters") or {"type": "object", "properties": {}},
+            "parameters": tool.get("parameters") or _NO_PARAMETERS,
             "strict": bool(tool.get("strict", False)),
         }
         if tool.get("description"):

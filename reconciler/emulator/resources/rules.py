@@ -25,6 +25,7 @@ from typing import Any
 
 from reconciler.emulator import catalog
 from reconciler.emulator.http import ApiError
+from reconciler.emulator.resources.strict_schema import check_strict
 from reconciler.emulator.router import Context
 from reconciler.emulator.storage import JSON
 
@@ -54,6 +55,9 @@ def check_function_tools(tools: Any, *, nested: bool) -> None:
             continue
         param = f"tools[{index}].function.name" if nested else f"tools[{index}].name"
         _function_name(name, param)
+        if isinstance(holder, dict) and holder.get("strict") is True:
+            where = f"tools[{index}].function.parameters" if nested else f"tools[{index}].parameters"
+            check_strict(name, holder.get("parameters"), where)
         if name in seen:
             raise ApiError(
                 400,

@@ -116,3 +116,16 @@ def test_plain_text_formats_and_defaults() -> None:
     assert "text" not in auto and "reasoning" not in auto
     json_mode = response_params(BundleHandler().create(_write(response_format="json_object")))
     assert json_mode["text"] == {"format": {"type": "json_object"}}
+
+
+def test_a_function_without_parameters_is_sent_with_a_closed_empty_schema() -> None:
+    """Strict mode refuses an open object (`additionalProperties` left out): an empty one is closed."""
+    write = _write(tools=[{"type": "function", "name": "ping", "strict": True}])
+    (tool,) = response_params(BundleHandler().create(write))["tools"]
+    assert tool["parameters"] == {
+        "type": "object",
+        "properties": {},
+        "required": [],
+        "additionalProperties": False,
+    }
+    assert tool["strict"] is True
