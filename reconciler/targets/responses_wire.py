@@ -18,6 +18,7 @@ from reconciler.model import labels
 from reconciler.model.live import LiveAssistant
 
 STAMPED = (labels.NAME, labels.VERSION)  # the labels every response carries
+SAMPLING_DEFAULT = 1.0
 # A function without parameters: closed, so it is also a valid strict schema (which an open one is not).
 _NO_PARAMETERS: dict[str, Any] = {
     "type": "object",
@@ -35,8 +36,10 @@ def response_params(bundle: LiveAssistant) -> dict[str, Any]:
     if tools:
         params["tools"] = tools
     for key in ("temperature", "top_p"):
+        # 1.0 is the platform's default (a neutral spec fills it in): sent, it only risks a refusal from
+        # a model that takes no sampling parameters.
         value = getattr(bundle, key)
-        if value is not None:
+        if value is not None and value != SAMPLING_DEFAULT:
             params[key] = value
     if bundle.reasoning_effort:
         params["reasoning"] = {"effort": bundle.reasoning_effort}

@@ -129,3 +129,8 @@ def test_a_function_without_parameters_is_sent_with_a_closed_empty_schema() -> N
         "additionalProperties": False,
     }
     assert tool["strict"] is True
+
+
+def test_sampling_at_the_platform_default_is_not_sent() -> None:
+    params = response_params(BundleHandler().create(_write(temperature=1.0, top_p=1.0)))
+    assert "temperature" not in params and "top_p" not in params
