@@ -22,6 +22,7 @@ from reconciler.manifest.documents import Broken, Document, manifest_files, read
 from reconciler.manifest.lint import lint
 from reconciler.manifest.problems import Collector
 from reconciler.manifest.project import covers, manifests_directory, project_root, read_config
+from reconciler.manifest.specs import AssistantSpec
 from reconciler.model.desired import DesiredState
 
 # Kinds that use no other document: one of them failing to load hides no use of a tool or vector store.
@@ -95,6 +96,7 @@ def validate_project(
             files += 1
             docs += read_file(file, root, collector, broken=broken)
     desired = Builder(root, collector).build(docs, broken)
+    _refuse_in_place_bundles(docs, config, target, collector)
     uses_known = all(b.kind in USE_NOTHING for b in broken)
     lint(docs, collector, as_of=as_of or date.today(), uses_known=uses_known)
     problems = collector.problems
@@ -105,6 +107,25 @@ def validate_project(
     narrowed = path is not None and not covers(directory, config)
     documents = len(docs) + sum(1 for b in broken if b.root is not None)  # read, loaded or not
     return ValidationReport(config, problems, None if has_errors else desired, files, documents, narrowed)
+
+
+def _refuse_in_place_bundles(
+    docs: list[Document], config: ProjectConfig, target: str | None, collector: Collector
+) -> None:
+    """`versioning: in-place` where it will be refused: on the target named, or (none named) when every
+    target keeps its versions as release bundles (`api: responses`). Plan says it too, for any target."""
+    if target is not None and target not in config.targets:
+        return  # refused as an unknown target already
+    chosen = [config.targets[target]] if target is not None else list(config.targets.values())
+    if not chosen or any(t.api != "responses" for t in chosen):
+        return
+    for doc in docs:
+        if isinstance(doc.spec, AssistantSpec) and doc.spec.versioning == "in-place":
+            message = (
+                "versioning: in-place updates one platform assistant; api: responses keeps every version "
+                "as an immutable release bundle (remove it, or use api: assistants-v2)"
+            )
+            collector.at(doc.file, doc.root, ["spec", "versioning"], "assistant.in-place-bundle", message)
 
 
 def load_project(path: Path | None = None, *, as_of: date | None = None) -> Project:

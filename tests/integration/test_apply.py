@@ -13,7 +13,7 @@ import pytest
 from reconciler import service
 from reconciler.cli.main import run
 from reconciler.emulator import EmulatorApp, EmulatorConfig
-from reconciler.errors import ConfigError, PlanRejected
+from reconciler.errors import ManifestError, PlanRejected
 from reconciler.model.desired import Kind
 from reconciler.plan import prepare
 from reconciler.plan.definition import Action
@@ -175,9 +175,9 @@ def test_cli_apply_then_plan_detailed_exitcode(project: Path, capsys: pytest.Cap
 def test_changing_one_field_plans_exactly_one_update(project: Path, app: EmulatorApp) -> None:
     # `versioning: immutable` (the example's) would create a new version; in place, it is an update.
     edit_file(project, MANIFEST, "versioning: immutable", "versioning: in-place")
-    if _responses(project):  # bundles are immutable: in place is refused in one line, nothing is read
+    if _responses(project):  # bundles are immutable: in place is refused at its line, nothing is read
         with pytest.raises(
-            ConfigError, match=r"in-place. \(Assistant/CorporateAssist\) needs api: assistants-v2"
+            ManifestError, match=r"corporate-assist.yaml:\d+:\d+: error: versioning: in-place"
         ):
             apply_project(project, transport(app))
         assert app.requests_served == 0

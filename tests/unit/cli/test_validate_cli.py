@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -175,3 +176,21 @@ def test_the_example_model_is_clear_of_the_six_month_horizon() -> None:
     compiled = load().compiled
     assert status("gpt-5.5-2026-04-23", compiled) is None
     assert "model: gpt-5.5-2026-04-23" in (REPO / "manifests" / "corporate-assist.yaml").read_text()
+
+
+def test_in_place_versioning_on_a_responses_only_project_is_an_error_at_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every target keeps bundles: `validate` says where, as plan would refuse it (issue 15 review)."""
+    root = tmp_path / "project"
+    shutil.copytree(REPO / "manifests", root / "manifests")
+    shutil.copy(REPO / "reconcile.yaml", root / "reconcile.yaml")
+    manifest = root / "manifests" / "corporate-assist.yaml"
+    manifest.write_text(
+        manifest.read_text(encoding="utf-8").replace("versioning: immutable", "versioning: in-place"),
+        encoding="utf-8",
+    )
+    assert run(["validate", str(root)]) == 1
+    out = capsys.readouterr().out
+    assert "manifests/corporate-assist.yaml:30:15: error: versioning: in-place" in out
+    assert "[assistant.in-place-bundle]" in out
