@@ -18,6 +18,7 @@ from typing import Any
 
 import openai
 
+from reconciler.errors import AuthenticationFailed, NotFound
 from reconciler.model import labels
 from reconciler.model.live import LiveAssistant
 from reconciler.targets.agents_wire import agent_params
@@ -62,8 +63,13 @@ class AgentMaterializer:
         return str(made.id)
 
     def remove(self, bundle_id: str) -> None:
-        """Delete every agent of the bundle (normally one); none there is success."""
-        for agent_id in self.agents_of(bundle_id):
+        """Delete every agent of the bundle (normally one); none there is success. A project where the
+        Agents API is not served (404) or not allowed (401/403) has none of ours to delete."""
+        try:
+            found = self.agents_of(bundle_id)
+        except (NotFound, AuthenticationFailed):
+            return
+        for agent_id in found:
             self._delete(agent_id)
 
     def agents_of(self, bundle_id: str) -> list[str]:

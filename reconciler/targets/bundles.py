@@ -56,8 +56,14 @@ class Materializer(Protocol):
 class BundleHandler:
     kind = Kind.ASSISTANT
 
-    def __init__(self, materializer: Materializer | None = None) -> None:
+    def __init__(
+        self, materializer: Materializer | None = None, *, sweeper: Materializer | None = None
+    ) -> None:
+        """`materializer` makes each new version's platform object (`materialize: agents`); `sweeper`
+        deletes a version's objects whatever the setting is now, so turning it off leaves no agent
+        behind when gc or a destroy retires the versions that have one."""
         self.materializer = materializer
+        self.sweeper = sweeper or materializer
 
     def read_all(self, parent: str = "") -> list[LiveAssistant]:
         return []  # bundles live in the store; the planner reads them from there
@@ -79,8 +85,8 @@ class BundleHandler:
 
     def delete(self, ref: Ref) -> None:
         """The version's row in the store is flagged deleted by the caller; its agent, if any, goes here."""
-        if self.materializer is not None:
-            self.materializer.remove(ref.id)
+        if self.sweeper is not None:
+            self.sweeper.remove(ref.id)
 
     def recover(self, write: Write) -> list[LiveAssistant]:
         # Nothing to find: the bundle is the same on every attempt, and a materialised agent is looked for

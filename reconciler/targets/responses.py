@@ -39,8 +39,10 @@ class ResponsesTarget(AssistantsV2Target):
         owner: str = "",
     ) -> None:
         super().__init__(client, name=name, project_id=project_id, stats=stats, admin_key_env=admin_key_env)
-        self.agents = AgentMaterializer(client, owner) if materialize else None
-        bundles = BundleHandler(self.agents)
+        # Deletes look for agents even with the setting off: versions made while it was on have one.
+        sweeper = AgentMaterializer(client, owner) if owner or materialize else None
+        self.agents = sweeper if materialize else None
+        bundles = BundleHandler(self.agents, sweeper=sweeper)
         self.handlers = HandlerTable(name, {**self.handlers.handlers, Kind.ASSISTANT: bundles})
 
     def read(self, kinds: Collection[Kind], tuning: ReadTuning | None = None) -> LiveState:

@@ -1,8 +1,8 @@
 """`materialize: agents` (issue 15 item 5) end to end, through the real SDK on the emulator: each new bundle
 version makes one platform agent labelled with it, never updated afterwards (a new version makes another,
 a metadata-only change calls nothing); a lost create response or a kill between the create and its record
-leaves one agent, not two; gc and destroy delete the agents of the versions they delete; and without the
-setting no request goes to `/agents` at all."""
+leaves one agent, not two; gc and destroy delete the agents of the versions they delete, also after the
+setting is turned off; and without it nothing is made on `/agents` (gc and destroy only look)."""
 
 from __future__ import annotations
 
@@ -227,7 +227,9 @@ def test_destroying_the_assistant_deletes_the_agents_of_all_its_versions(
     assert all(v.deleted for v in versions(root))
 
 
-def test_without_materialize_no_request_goes_to_agents(tmp_path: Path, app: EmulatorApp) -> None:
+def test_without_materialize_no_agent_is_made_and_retiring_versions_only_looks(
+    tmp_path: Path, app: EmulatorApp
+) -> None:
     root = make_project(tmp_path / "project", api="responses")
     seen = Recording(app)
     _apply(root, seen)
@@ -235,10 +237,28 @@ def test_without_materialize_no_request_goes_to_agents(tmp_path: Path, app: Emul
     _apply(root, seen)
     edit_file(root, MANIFEST, *METADATA)
     _apply(root, seen)
+    assert seen.to_agents() == []  # applies, new versions and metadata changes: nothing on /agents
     assert _gc(root, seen) == [(1, GcOutcome.DELETED)]
     (root / MANIFEST).unlink()
     _apply(root, seen)
-    assert len(seen.requests) > 0 and seen.to_agents() == []
+    # Retiring a version looks for the agent a version made while the setting was on (one listing each).
+    assert set(seen.to_agents()) == {"GET /v1/agents"}
+    assert agents(app) == {}
+
+
+def test_turning_materialize_off_leaves_no_agent_behind_when_versions_retire(
+    tmp_path: Path, app: EmulatorApp
+) -> None:
+    root = materialized(make_project(tmp_path / "project", api="responses"))
+    _apply(root, transport(app))
+    edit_file(root, MANIFEST, *INSTRUCTIONS)
+    _apply(root, transport(app))
+    assert len(agents(app)) == 2
+    edit_file(root, "reconcile.yaml", "      materialize: agents\n", "")
+    assert _gc(root, transport(app)) == [(1, GcOutcome.DELETED)]
+    assert [a["name"] for a in agents(app).values()] == ["CorporateAssist v2"]
+    (root / MANIFEST).unlink()
+    _apply(root, transport(app))
     assert agents(app) == {}
 
 
