@@ -83,6 +83,10 @@ def validate_project(
         problem = Problem(Location(PROJECT_FILE), "project.missing", str(missing))
         return ValidationReport(ProjectConfig(root=directory), [problem], None)
     config = read_config(root, collector)
+    if collector.errors:
+        # Without a valid project file the manifests directory is unknown: reading from the root would
+        # report every YAML file of the repository as a broken manifest. The project file's errors only.
+        return ValidationReport(config, sorted(collector.problems, key=lambda p: (p.location, p.code)), None)
     if target is not None and not collector.errors and target not in config.targets:
         known = ", ".join(sorted(config.targets)) or "none"
         message = f"no target named {target!r} in {PROJECT_FILE} (known: {known})"

@@ -194,3 +194,18 @@ def test_in_place_versioning_on_a_responses_only_project_is_an_error_at_its_line
     out = capsys.readouterr().out
     assert "manifests/corporate-assist.yaml:30:15: error: versioning: in-place" in out
     assert "[assistant.in-place-bundle]" in out
+
+
+def test_a_typo_in_the_project_file_is_its_one_error_not_a_lint_of_the_repository(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "project"
+    shutil.copytree(REPO / "manifests", root / "manifests")
+    (root / "docs").mkdir()
+    (root / "docs" / "notes.yaml").write_text("title: not a manifest\n", encoding="utf-8")
+    text = (REPO / "reconcile.yaml").read_text(encoding="utf-8")
+    (root / "reconcile.yaml").write_text(text.replace("api: responses", "api: respones", 1), encoding="utf-8")
+    assert run(["validate", str(root)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 and out[0].startswith("reconcile.yaml:") and "respones" in out[0]
+    assert "notes.yaml" not in "\n".join(out)
