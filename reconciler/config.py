@@ -53,6 +53,12 @@ def check_state_dsn(value: str) -> str:
     """A DSN the state store can open. Messages never quote it: it may hold a password."""
     if "\x00" in value:
         raise ValueError("must not contain a NUL character")
+    if not value.startswith((*_POSTGRES_SCHEMES, "sqlite://")):
+        scheme = value.split("://", 1)[0] if "://" in value else "(none)"
+        # The scheme only: the rest may hold a password.
+        raise ValueError(
+            f"unsupported scheme {scheme!r}: use sqlite:///PATH or postgresql://USER@HOST:PORT/DB"
+        )
     if value.startswith(_POSTGRES_SCHEMES):
         try:
             parts = urlsplit(value)

@@ -209,3 +209,17 @@ def test_a_typo_in_the_project_file_is_its_one_error_not_a_lint_of_the_repositor
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 2 and out[0].startswith("reconcile.yaml:") and "respones" in out[0]
     assert "notes.yaml" not in "\n".join(out)
+
+
+def test_a_state_dsn_of_an_unknown_scheme_is_an_error_at_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "project"
+    shutil.copytree(REPO / "manifests", root / "manifests")
+    text = (REPO / "reconcile.yaml").read_text(encoding="utf-8")
+    (root / "reconcile.yaml").write_text(
+        text.replace("sqlite:///.reconcile", "sqlit:///.reconcile"), encoding="utf-8"
+    )
+    assert run(["validate", str(root)]) == 1
+    (line, _summary) = capsys.readouterr().out.splitlines()
+    assert line.startswith("reconcile.yaml:") and "spec.state: unsupported scheme 'sqlit'" in line
