@@ -228,7 +228,7 @@ def _response_object(
         "output": output,
         "parallel_tool_calls": _or(data.get("parallel_tool_calls"), True),
         "previous_response_id": None,
-        "reasoning": None,
+        "reasoning": _reasoning(data.get("reasoning")),
         "service_tier": "default",
         "store": _or(data.get("store"), True),
         "background": bool(data.get("background")),
@@ -331,3 +331,10 @@ def _callable(tools: list[JSON], tool_choice: Any) -> set[str]:
 
 def _or(*values: Any) -> Any:
     return next((v for v in values if v is not None), None)
+
+
+def _reasoning(sent: object) -> JSON | None:
+    """The reasoning settings as the request gave them (null when it gave none), as the platform echoes."""
+    if not isinstance(sent, dict):
+        return None
+    return {"effort": sent.get("effort"), "summary": sent.get("summary")}

@@ -118,3 +118,9 @@ def test_unsupported_and_invalid_requests_are_400(client: openai.OpenAI) -> None
         )
     with pytest.raises(openai.BadRequestError):
         client.responses.cancel(previous.id)
+
+
+def test_the_reasoning_settings_sent_are_echoed(client: openai.OpenAI) -> None:
+    response = client.responses.create(model="gpt-4o", input="hi", reasoning={"effort": "high"})
+    assert response.reasoning is not None and response.reasoning.effort == "high"
+    assert client.responses.create(model="gpt-4o", input="hi").reasoning is None
