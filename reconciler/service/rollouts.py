@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from reconciler.calls.retry import Retrier
@@ -122,38 +123,28 @@ def list_versions(state: ReleaseState, name: str) -> list[VersionView]:
 
 def rollback(state: ReleaseState, name: str, *, to: int | None = None, reason: str = "") -> Moved:
     """Point NAME's stable pointer back at `to` (default: what it held before), recorded as this user."""
-    who = whoami()
-    store, workspace = state.store, state.workspace
-    move = pointers.rollback(
-        store,
-        workspace,
-        name,
-        to=to,
-        reason=reason,
-        now=time.time(),
-        user=who.user,
-        host=who.host,
-        check=servable(state),
-    )
-    return Moved(move, pointers.resolve(state.store, state.workspace, name).platform_id)
+    return _moved(state, name, partial(pointers.rollback, to=to), reason)
 
 
 def promote(state: ReleaseState, name: str, *, to: int, reason: str = "") -> Moved:
     """Point NAME's stable pointer at version `to`, recorded as this user."""
+    return _moved(state, name, partial(pointers.promote, to=to), reason)
+
+
+def _moved(state: ReleaseState, name: str, move: Callable[..., PointerMove], reason: str) -> Moved:
+    """One pointer move as this user and now, to a version this target can serve."""
     who = whoami()
-    store, workspace = state.store, state.workspace
-    move = pointers.promote(
-        store,
-        workspace,
+    made = move(
+        state.store,
+        state.workspace,
         name,
-        to=to,
         reason=reason,
         now=time.time(),
         user=who.user,
         host=who.host,
         check=servable(state),
     )
-    return Moved(move, pointers.resolve(state.store, state.workspace, name).platform_id)
+    return Moved(made, pointers.resolve(state.store, state.workspace, name).platform_id)
 
 
 def resolve(state: ReleaseState, name: str, pointer: str = STABLE) -> VersionRecord:
