@@ -4,6 +4,7 @@ lands, and the first lookup after it refuses."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -55,6 +56,8 @@ def test_a_stop_on_another_connection_reaches_a_router_by_notification(pg_schema
                     time.sleep(0.001)
             else:
                 pytest.fail("the start never reached the router")
+    # close() ends the listening thread (and its connection) with the router.
+    assert not [t for t in threading.enumerate() if t.name == "reconciler-stop-watch"]
 
 
 def test_a_rolled_back_stop_notifies_nothing(pg_schema_dsn: str) -> None:
