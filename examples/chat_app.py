@@ -8,7 +8,8 @@ release it started on, so a rollout or rollback never changes the tools under a 
     python examples/chat_app.py                       # the example project on the embedded local platform
     python examples/chat_app.py --base-url https://api.openai.com/v1 --workspace openai   # OPENAI_API_KEY
 
-On the local platform the deterministic model calls a tool when a turn reads `/call NAME {json}`.
+On the local platform the deterministic model calls a tool when a turn reads `/call NAME {json}`. While the
+assistant is stopped (`reconcile stop NAME`) the app answers with its fallback line instead.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import openai
 from openai.types.responses import ResponseInputParam
 
 from reconciler.errors import ReconcilerError
-from reconciler.runtime import Release, Router
+from reconciler.runtime import Release, Router, Stopped
 
 MAX_TOOL_ROUNDS = 8  # a model that keeps calling tools is stopped, not followed forever
 
@@ -147,13 +148,18 @@ def find_project(start: Path) -> Path | None:
 
 
 def _run(args: argparse.Namespace, project: Path, state: str, out: TextIO) -> int:
-    with Router(state, args.workspace) as router:
-        if args.base_url:
-            with openai.OpenAI(base_url=args.base_url, api_key=os.environ["OPENAI_API_KEY"]) as client:
-                transcript = converse(client, router, args.assistant, DEMO_TURNS)
-        else:
-            with local_client(project / ".reconcile" / "local-platform.db") as client:
-                transcript = converse(client, router, args.assistant, DEMO_TURNS)
+    try:
+        with Router(state, args.workspace) as router:
+            if args.base_url:
+                with openai.OpenAI(base_url=args.base_url, api_key=os.environ["OPENAI_API_KEY"]) as client:
+                    transcript = converse(client, router, args.assistant, DEMO_TURNS)
+            else:
+                with local_client(project / ".reconcile" / "local-platform.db") as client:
+                    transcript = converse(client, router, args.assistant, DEMO_TURNS)
+    except Stopped as stopped:  # the stop button: serve the fallback, not a turn
+        why = f" ({stopped.reason})" if stopped.reason else ""
+        print(f"fallback: {stopped.name} is paused{why}; please try again later.", file=out)
+        return 0
     release = transcript.release
     print(f"conversation {transcript.conversation_id} on {release.name} v{release.version}", file=out)
     for name, arguments in transcript.tool_calls:

@@ -24,6 +24,13 @@ every request. Staleness is bounded two ways:
 * in other processes - a `reconcile rollback` run from a shell, or an apply on a CI runner - nothing is
   signalled, so a router keeps serving the old id for at most `ttl_seconds` after the move commits.
   Choose the TTL as the longest you accept serving the old version after a rollback (0 disables caching).
+
+The stop button is not bound by the TTL. After `reconcile stop NAME` commits, `release(NAME)` and
+`assistant_id(NAME)` raise `Stopped` (name, reason, who, when), and the application serves its fallback,
+until `reconcile start NAME`. Every lookup first asks the store's stop watch whether the stop state may
+have changed, and re-reads the current stops only when it did: on SQLite the watch reads the
+connection's `PRAGMA data_version` (the next lookup after the commit refuses), on PostgreSQL a listening
+connection counts the stop notices as they arrive (no round trip per lookup).
 """
 
 from __future__ import annotations
@@ -33,12 +40,13 @@ import time
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from threading import Lock
 from types import TracebackType
 from typing import Any, Self
 
 from reconciler.errors import StateError, UserError
-from reconciler.model.stored import VersionRecord
+from reconciler.model.stored import StopEvent, VersionRecord
 from reconciler.plan.bundles import bundle_assistant
 from reconciler.rollout import events
 from reconciler.rollout.pointers import STABLE, AssistantNotDeployed, resolve
@@ -47,13 +55,32 @@ from reconciler.store.base import StateReader
 from reconciler.store.factory import sqlite_file
 from reconciler.targets.responses_wire import response_params
 
-__all__ = ["AssistantNotDeployed", "NotABundle", "Release", "Router", "resolve_assistant"]
+__all__ = ["AssistantNotDeployed", "NotABundle", "Release", "Router", "Stopped", "resolve_assistant"]
 
 DEFAULT_TTL_SECONDS = 2.0
 
 
 class NotABundle(UserError):
     """The version is a platform assistant (an Assistants-v2 target): call it by `assistant_id`."""
+
+
+class Stopped(UserError):
+    """An operator stopped the assistant (`reconcile stop NAME`): serve the application's fallback, not a
+    turn, until `reconcile start NAME`. Carries who stopped it, where, when (epoch seconds) and why."""
+
+    def __init__(self, workspace: str, stop: StopEvent) -> None:
+        self.workspace = workspace
+        self.name = stop.assistant
+        self.reason = stop.reason
+        self.user = stop.user
+        self.host = stop.host
+        self.at = stop.at
+        when = datetime.fromtimestamp(stop.at, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+        why = f": {stop.reason}" if stop.reason else ""
+        super().__init__(
+            f"{stop.assistant} is stopped in {workspace} since {when} by {stop.user}@{stop.host}{why}; "
+            f"`reconcile start {stop.assistant}` resumes it"
+        )
 
 
 @dataclass(frozen=True)
@@ -115,6 +142,17 @@ class Router:
             tuple[str, str], tuple[Release, float]
         ] = {}  # (name, pointer) -> (release, expires)
         self.lookups = 0  # store reads made; lets tests and metrics see cache hits
+        self.stop_reads = 0  # re-reads of the current stops (each after the watch saw a change)
+        self._stop_lock = Lock()
+        self._stops: dict[str, StopEvent] = {}
+        self._stops_stale = True
+        try:
+            self._watch = self._store.stop_watch()
+        except BaseException:
+            if self._owns_store:
+                self._store.close()
+            raise
+        self._close_watch = weakref.finalize(self, self._watch.close)  # its listener thread, on PostgreSQL
         self._generation = 0  # bumped by every invalidation
         # The listener holds the router weakly so that a router dropped without close() is collected.
         ref = weakref.ref(self)
@@ -136,6 +174,7 @@ class Router:
 
     def release(self, name: str, pointer: str = STABLE) -> Release:
         """The version `pointer` holds for assistant `name`, as a `Release` (cached like `assistant_id`)."""
+        self._refuse_if_stopped(name)
         key = (name, pointer)
         now = self._clock()
         with self._lock:
@@ -151,6 +190,20 @@ class Router:
             if self.ttl_seconds > 0 and generation == self._generation:
                 self._cache[key] = (release, now + self.ttl_seconds)
         return release
+
+    def _refuse_if_stopped(self, name: str) -> None:
+        """Raise `Stopped` when `name` is stopped. The current stops are re-read only when the watch says
+        they may have changed (read the watch first, then the table: a stop committed in between is
+        either read now or signalled again); a failed re-read leaves them stale, to retry next call."""
+        with self._stop_lock:
+            if self._watch.changed() or self._stops_stale:
+                self._stops_stale = True
+                self._stops = self._store.stops(self.workspace)
+                self._stops_stale = False
+                self.stop_reads += 1
+            stop = self._stops.get(name)
+        if stop is not None:
+            raise Stopped(self.workspace, stop)
 
     def invalidate(self, assistant: str | None = None, *, workspace: str | None = None) -> None:
         """Forget cached answers: for one assistant, or all of them. A move in another workspace is
@@ -168,6 +221,7 @@ class Router:
     def close(self) -> None:
         """Stop listening for pointer moves and close the store if the router opened it. Idempotent."""
         self._unsubscribe()
+        self._close_watch()
         if self._owns_store:
             self._store.close()
 
@@ -193,8 +247,16 @@ def _open_existing(dsn: str) -> StateReader:
 
 
 def resolve_assistant(source: str | StateReader, workspace: str, name: str, pointer: str = STABLE) -> str:
-    """One uncached lookup, for scripts: the platform id `pointer` names for assistant `name`."""
+    """One uncached lookup, for scripts: the platform id `pointer` names for assistant `name` (`Stopped`
+    while it is stopped)."""
     if isinstance(source, str):
         with _open_existing(source) as store:
-            return resolve(store, workspace, name, pointer).platform_id
-    return resolve(source, workspace, name, pointer).platform_id
+            return _resolve_unless_stopped(store, workspace, name, pointer)
+    return _resolve_unless_stopped(source, workspace, name, pointer)
+
+
+def _resolve_unless_stopped(store: StateReader, workspace: str, name: str, pointer: str) -> str:
+    stop = store.stops(workspace).get(name)
+    if stop is not None:
+        raise Stopped(workspace, stop)
+    return resolve(store, workspace, name, pointer).platform_id

@@ -27,7 +27,9 @@ COMMAND_MODULES: dict[str, str] = {
     "resolve": "reconciler.cli.release_commands",
     "rollback": "reconciler.cli.release_commands",
     "schema": "reconciler.cli.schema",
+    "start": "reconciler.cli.release_commands",
     "state": "reconciler.cli.plan",
+    "stop": "reconciler.cli.release_commands",
     "validate": "reconciler.cli.validate",
     "versions": "reconciler.cli.release_commands",
 }

@@ -1,5 +1,5 @@
-"""`reconcile versions`, `rollback`, `promote`, `resolve` and `gc`: parse options, call the service
-(`service.rollouts`), print.
+"""`reconcile versions`, `rollback`, `promote`, `resolve`, `stop`, `start` and `gc`: parse options, call the
+service (`service.rollouts`, `service.stops`), print.
 
 Only `gc` talks to the platform; the others open the state store alone (`service.open_release_state`).
 """
@@ -26,9 +26,9 @@ from reconciler.words import count
 # The service (and through it the store and the models) is imported by the functions that use it, so
 # `reconcile --help` does not load it (cli.commands).
 if TYPE_CHECKING:
-    from reconciler.model.stored import VersionRecord
+    from reconciler.model.stored import StopEvent, VersionRecord
     from reconciler.rollout.pointers import VersionView
-    from reconciler.service import Moved
+    from reconciler.service import Moved, StopOutcome
 
 _target = target_option
 _directory = click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
@@ -76,6 +76,37 @@ def _moved(moved: Moved, verb: str) -> str:
     )
 
 
+def _stop_line(stop: StopEvent) -> str:
+    why = f": {stop.reason}" if stop.reason else ""
+    return sanitize(f"since {_when(stop.at)} by {stop.user}@{stop.host}{why}")
+
+
+def _stop_json(stop: StopEvent | None) -> dict[str, object] | None:
+    if stop is None:
+        return None
+    return {"at": stop.at, "user": stop.user, "host": stop.host, "reason": stop.reason}
+
+
+def _pressed(outcome: StopOutcome) -> str:
+    name, ws = outcome.assistant, outcome.workspace
+    if outcome.stopped and outcome.changed:
+        text = (
+            f"Stopped {name} in {ws}: applications using reconciler.runtime refuse new turns (Stopped) from "
+            f"their next lookup. `reconcile start {name}` resumes it."
+        )
+    elif outcome.stopped:
+        held = f" ({_stop_line(outcome.event)})" if outcome.event is not None else ""
+        text = f"{name} is already stopped in {ws}{held}; nothing recorded."
+    elif outcome.changed:
+        text = (
+            f"Started {name} in {ws}: applications using reconciler.runtime serve it again from their "
+            "next lookup."
+        )
+    else:
+        text = f"{name} is not stopped in {ws}; nothing recorded."
+    return sanitize(text)
+
+
 @cli.command("versions")
 @click.argument("name")
 @_directory
@@ -87,11 +118,50 @@ def versions_command(name: str, directory: Path | None, target: str | None, fmt:
 
     with service.open_release_state(directory, target=target) as state:
         views = service.list_versions(state, name)
+        stop = service.current_stop(state, name)
     if fmt == JSON:
-        payload = {"workspace": state.workspace, "assistant": name, "versions": [asdict(v) for v in views]}
+        payload = {
+            "workspace": state.workspace,
+            "assistant": name,
+            "versions": [asdict(v) for v in views],
+            "stopped": _stop_json(stop),
+        }
         click.echo(json.dumps(payload, indent=2, sort_keys=True))
     else:
         click.echo(_table(views), nl=False)
+        if stop is not None:
+            click.echo(f"STOPPED {_stop_line(stop)}; `reconcile start {sanitize(name)}` resumes it.")
+    return int(ExitCode.OK)
+
+
+@cli.command("stop")
+@click.argument("name")
+@_directory
+@_target
+@click.option("--reason", default="", help="Why; recorded in the stop history.")
+def stop_command(name: str, directory: Path | None, target: str | None, reason: str) -> int:
+    """Stop NAME: applications using reconciler.runtime refuse its new turns (their fallback) until
+    `reconcile start NAME`. No platform call; recorded with user, host, time and reason."""
+    from reconciler import service
+
+    with service.open_release_state(directory, target=target) as state:
+        outcome = service.stop(state, name, reason=reason)
+    click.echo(_pressed(outcome))
+    return int(ExitCode.OK)
+
+
+@cli.command("start")
+@click.argument("name")
+@_directory
+@_target
+@click.option("--reason", default="", help="Why; recorded in the stop history.")
+def start_command(name: str, directory: Path | None, target: str | None, reason: str) -> int:
+    """Let a stopped NAME serve again. No platform call; recorded with user, host, time and reason."""
+    from reconciler import service
+
+    with service.open_release_state(directory, target=target) as state:
+        outcome = service.start(state, name, reason=reason)
+    click.echo(_pressed(outcome))
     return int(ExitCode.OK)
 
 

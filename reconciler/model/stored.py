@@ -97,6 +97,19 @@ class PointerMove(Frozen):
         return self.to_version is None
 
 
+class StopEvent(Frozen):
+    """One press of the stop button or of start: `stopped` True for `reconcile stop` (the runtime refuses
+    new turns for `assistant` from then on), False for `reconcile start`. The current stop of an assistant
+    is the event that stopped it; the history keeps every event, oldest first."""
+
+    assistant: str
+    stopped: bool
+    at: float
+    user: str
+    host: str
+    reason: str = ""
+
+
 class StoredState(Frozen):
     """Everything the planner needs from the store for one workspace."""
 

@@ -1,6 +1,6 @@
 """Thin facade wiring the layers for the CLI and for library users: load, plan, apply, drift, unlock,
-import; release pointers and gc (`rollouts`); the compatibility policy (`compatibility`); manifests from
-an Assistants-era export (`migrate.import_export`).
+import; release pointers and gc (`rollouts`); the stop button (`stops`); the compatibility policy
+(`compatibility`); manifests from an Assistants-era export (`migrate.import_export`).
 
 Everything here is composition: manifests -> desired; target -> live; store -> stored; planner -> Plan;
 executor -> ApplyReport. A library user calls these functions directly, never the CLI.
@@ -40,6 +40,7 @@ from reconciler.service.rollouts import (
     resolve,
     rollback,
 )
+from reconciler.service.stops import StopOutcome, current_stop, start, stop, stop_history
 from reconciler.service.unlock import HolderState, Unlocked, unlock
 from reconciler.service.workspace import Workspace, open_workspace
 from reconciler.store.identity import whoami
@@ -58,6 +59,7 @@ __all__ = [
     "Refusal",
     "ReleaseState",
     "Reviewed",
+    "StopOutcome",
     "Unlocked",
     "Workspace",
     "admin_pacer",
@@ -65,6 +67,7 @@ __all__ = [
     "check_fresh",
     "collect_garbage",
     "compatibility_refusal",
+    "current_stop",
     "drift",
     "import_export",
     "import_objects",
@@ -78,6 +81,9 @@ __all__ = [
     "resolve",
     "review",
     "rollback",
+    "start",
+    "stop",
+    "stop_history",
     "unlock",
 ]
 

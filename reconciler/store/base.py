@@ -21,6 +21,7 @@ from reconciler.model.stored import (
     Acceptance,
     InventoryRecord,
     PointerMove,
+    StopEvent,
     StoredState,
     VersionRecord,
 )
@@ -32,6 +33,7 @@ from reconciler.store.records import (
     StepStatus,
     WriteBatch,
 )
+from reconciler.store.stop_tables import StopWatch
 
 __all__ = ["StateReader", "StateStore"]
 
@@ -58,6 +60,19 @@ class StateReader(Protocol):
 
     def pointer_history(self, workspace: str, assistant: str) -> tuple[PointerMove, ...]:
         """Every pointer move of one assistant, oldest first."""
+        ...
+
+    def stops(self, workspace: str) -> dict[str, StopEvent]:
+        """The current stops of a workspace (`reconcile stop`): assistant name -> the stop in force."""
+        ...
+
+    def stop_history(self, workspace: str, assistant: str) -> tuple[StopEvent, ...]:
+        """Every stop and start of one assistant, oldest first."""
+        ...
+
+    def stop_watch(self) -> StopWatch:
+        """A new watch saying cheaply whether a stop or start may have committed since it last said
+        (`store.stop_tables`); the caller closes it. The runtime re-reads `stops` only then."""
         ...
 
     def journal(self, apply_id: str) -> ApplyRecord:
@@ -130,6 +145,24 @@ class StateStore(StateReader, Protocol):
     ) -> tuple[PointerMove, ...]:
         """Remove every pointer of `assistant` (its assistant was destroyed), appending one history row
         per pointer (`to_version` None), atomically; returns those rows (none when no pointer was set)."""
+        ...
+
+    # -- the stop button ---------------------------------------------------------------------------
+    def set_stopped(
+        self,
+        workspace: str,
+        assistant: str,
+        stopped: bool,
+        *,
+        user: str,
+        host: str,
+        reason: str,
+        now: float,
+    ) -> StopEvent | None:
+        """Stop `assistant` (`stopped` True: the runtime refuses it from the commit on) or start it again,
+        appending the event to its stop history, atomically; a stopped store announces it to other
+        connections (`stop_watch`). Returns the event, or None (nothing written) when the assistant was
+        already stopped (or not stopped): the first stop and its reason stay in force."""
         ...
 
     # -- apply journal -----------------------------------------------------------------------------

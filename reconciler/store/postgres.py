@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import Any
@@ -24,6 +25,7 @@ from reconciler.errors import StateError
 from reconciler.store.migrate import Migration
 from reconciler.store.sqlcore import Dialect, Row
 from reconciler.store.sqlstore import SqlStore
+from reconciler.store.stop_tables import STOP_CHANNEL, StopWatch
 
 __all__ = ["POSTGRES", "PostgresStore", "redact_dsn"]
 
@@ -88,6 +90,7 @@ class PostgresStore(SqlStore):
         for password in _passwords(dsn):
             redact.register(password)  # libpq's messages may quote it; the CLI blanks it from anything
         self._where = redact_dsn(dsn)
+        self._dsn = dsn  # a stop watch opens its own listening connection
         try:
             self._conn = psycopg.connect(dsn, autocommit=True)
         except psycopg.Error as exc:
@@ -122,6 +125,12 @@ class PostgresStore(SqlStore):
 
     def _close_connection(self) -> None:
         self._conn.close()
+
+    def _announce_stop(self, payload: str) -> None:
+        self._query("SELECT pg_notify(?, ?)", (STOP_CHANNEL, payload))
+
+    def stop_watch(self) -> StopWatch:
+        return _NotifyWatch(self)
 
     def _serialize(self, topic: str) -> None:
         self._query("SELECT pg_advisory_xact_lock(?)", (_topic_key(topic),))
@@ -159,3 +168,79 @@ class PostgresStore(SqlStore):
         for password in _passwords(dsn):
             text = text.replace(password, "***")
         return redact.redact(text)
+
+
+class _NotifyWatch:
+    """A listening connection (LISTEN reconciler_stops) drained by a daemon thread, which counts the
+    notices as they arrive: `changed()` compares two integers, no round trip and no system call, and a
+    stop committed anywhere is seen as soon as its notice lands. LISTEN is in force before the first
+    `changed()` answers True, so no stop can fall between the reader's first read and the listening.
+    While the connection is lost, `changed()` says True on every call (the reader re-reads each time)
+    and the thread reconnects."""
+
+    POLL_SECONDS = 0.25  # how long close() may wait for the thread
+
+    def __init__(self, store: PostgresStore) -> None:
+        self._store = store
+        self._received = 0
+        self._listening = False
+        self._seen: tuple[int, int] | None = None
+        self._closed = threading.Event()
+        self._conn: psycopg.Connection[Any] | None = None
+        self._connect(initial=True)
+        self._thread = threading.Thread(target=self._drain, name="reconciler-stop-watch", daemon=True)
+        self._thread.start()
+
+    def _connect(self, *, initial: bool = False) -> None:
+        try:
+            conn = psycopg.connect(self._store._dsn, autocommit=True)
+            conn.execute(f"LISTEN {STOP_CHANNEL}")
+        except psycopg.Error as exc:
+            if not initial:
+                return  # the thread tries again
+            raise StateError(
+                f"cannot listen for stops on PostgreSQL state at {self._store._where}: "
+                f"{self._store._clean(exc, self._store._dsn)}"
+            ) from None
+        self._conn = conn
+        self._received += 1  # notices may have been missed while not listening: re-read once
+        self._listening = True
+
+    def _drain(self) -> None:
+        while not self._closed.is_set():
+            conn = self._conn
+            try:
+                if conn is None:
+                    self._connect()
+                    if self._conn is None:
+                        self._closed.wait(1.0)
+                    continue
+                for _ in conn.notifies(timeout=self.POLL_SECONDS):
+                    self._received += 1
+            except (psycopg.Error, StateError):
+                self._listening = False
+                if self._conn is not None:
+                    with suppress(psycopg.Error):
+                        self._conn.close()
+                    self._conn = None
+                self._closed.wait(1.0)
+
+    def changed(self) -> bool:
+        if not self._listening:
+            return True
+        mark = (self._received, self._store._stop_writes)
+        if mark == self._seen:
+            return False
+        self._seen = mark
+        return True
+
+    def close(self) -> None:
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        self._thread.join()
+        if self._conn is not None:
+            with suppress(psycopg.Error):
+                self._conn.close()
+            self._conn = None
+        self._listening = False

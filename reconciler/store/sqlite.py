@@ -21,6 +21,7 @@ from reconciler.errors import StateError
 from reconciler.store.migrate import Migration
 from reconciler.store.sqlcore import Dialect, Row
 from reconciler.store.sqlstore import SqlStore
+from reconciler.store.stop_tables import StopWatch
 
 __all__ = ["SQLITE", "SqliteStore"]
 
@@ -119,6 +120,31 @@ class SqliteStore(SqlStore):
 
     def _close_connection(self) -> None:
         self._conn.close()
+
+    def stop_watch(self) -> StopWatch:
+        return _DataVersionWatch(self)
+
+
+class _DataVersionWatch:
+    """Changed when this connection's `PRAGMA data_version` moved (a commit by another connection, in
+    this process or another) or a stop was written through this very connection (which data_version does
+    not count). One PRAGMA per call: no file read, no TTL."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+        self._seen: tuple[int, int] | None = None
+
+    def changed(self) -> bool:
+        store = self._store
+        ((version,),) = store._query("PRAGMA data_version")
+        mark = (int(version), store._stop_writes)
+        if mark == self._seen:
+            return False
+        self._seen = mark
+        return True
+
+    def close(self) -> None:
+        self._seen = None
 
 
 def _create_if_missing(path: Path) -> None:

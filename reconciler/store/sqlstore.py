@@ -1,5 +1,6 @@
 """`SqlStore`: the whole StateStore assembled from its tables (inventory, releases, journal, batched
-apply writes, locks, list hints, pace budgets), plus the one-snapshot `read()` the planner uses.
+apply writes, locks, list hints, pace budgets,
+stops), plus the one-snapshot `read()` the planner uses.
 Backends subclass it with a connection and a dialect.
 """
 
@@ -14,11 +15,14 @@ from reconciler.store.locks import LockTable
 from reconciler.store.migrate import Migration, applied_migrations, migrate
 from reconciler.store.pace import PaceTable
 from reconciler.store.release_tables import ReleaseTables
+from reconciler.store.stop_tables import StopTables
 
 __all__ = ["SqlStore"]
 
 
-class SqlStore(InventoryTable, ReleaseTables, JournalTables, BatchTable, LockTable, HintTable, PaceTable):
+class SqlStore(
+    InventoryTable, ReleaseTables, StopTables, JournalTables, BatchTable, LockTable, HintTable, PaceTable
+):
     def read(self, workspace: str) -> StoredState:
         with self._snapshot():
             return StoredState(

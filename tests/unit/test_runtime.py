@@ -12,7 +12,7 @@ from reconciler.errors import StateError
 from reconciler.model.stored import VersionRecord
 from reconciler.rollout import events
 from reconciler.rollout.pointers import UnknownAssistant, UnknownVersion, promote, rollback
-from reconciler.runtime import NotABundle, Router, resolve_assistant
+from reconciler.runtime import NotABundle, Router, Stopped, resolve_assistant
 from reconciler.store import StateStore, open_store
 
 WS = "local"
@@ -197,3 +197,84 @@ def test_a_state_file_that_is_not_there_is_an_error_and_is_not_created(tmp_path:
     with pytest.raises(StateError, match="apply the project first"):
         resolve_assistant(f"sqlite:///{missing}", WS, NAME)
     assert not missing.exists() and not missing.parent.exists()
+
+
+# -- the stop button (issue 16 item 7) -------------------------------------------------------------------
+
+
+def _stop(store: StateStore, stopped: bool = True, reason: str = "leaking data") -> None:
+    store.set_stopped(WS, NAME, stopped, user="ana", host="ops-1", reason=reason, now=1_000.0)
+
+
+@pytest.fixture
+def two_connections(tmp_path: Path) -> Iterator[tuple[StateStore, StateStore]]:
+    """The router's store and another connection to the same file (what another process would hold)."""
+    dsn = f"sqlite:///{tmp_path}/state.db"
+    with open_store(dsn) as router_store, open_store(dsn) as other:
+        _seed(other)
+        yield router_store, other
+
+
+def test_a_stop_from_another_connection_is_refused_on_the_next_lookup_without_a_ttl(
+    two_connections: tuple[StateStore, StateStore], clock: FakeClock
+) -> None:
+    router_store, other = two_connections
+    with Router(router_store, WS, ttl_seconds=3600, clock=clock) as router:
+        assert router.assistant_id(NAME) == "asst_v2"
+        _stop(other)
+        with pytest.raises(Stopped) as stopped:
+            router.release(NAME)  # cached for an hour, yet refused at once
+        error = stopped.value
+        assert (error.name, error.reason, error.user, error.host, error.at) == (
+            NAME,
+            "leaking data",
+            "ana",
+            "ops-1",
+            1_000.0,
+        )
+        assert "reconcile start CorporateAssist" in error.one_line()
+        with pytest.raises(Stopped):
+            router.assistant_id(NAME)
+        _stop(other, stopped=False, reason="fixed")
+        assert router.assistant_id(NAME) == "asst_v2"
+        assert router.lookups == 1  # the cached release is served again: the stop never touched it
+
+
+def test_cached_lookups_read_the_stops_again_only_when_the_database_changed(
+    two_connections: tuple[StateStore, StateStore], clock: FakeClock
+) -> None:
+    router_store, other = two_connections
+    with Router(router_store, WS, ttl_seconds=3600, clock=clock) as router:
+        for _ in range(5):
+            router.release(NAME)
+        assert router.stop_reads == 1
+        _move_behind_routers_back(other, 1)  # any commit elsewhere moves data_version: one re-read
+        router.release(NAME)
+        router.release(NAME)
+        assert router.stop_reads == 2
+
+
+def test_a_stop_written_through_the_routers_own_store_is_seen_too(
+    store: StateStore, clock: FakeClock
+) -> None:
+    # data_version does not count the connection's own commits; the store counts its stop writes.
+    with Router(store, WS, ttl_seconds=3600, clock=clock) as router:
+        router.release(NAME)
+        _stop(store)
+        with pytest.raises(Stopped):
+            router.release(NAME)
+
+
+def test_a_stop_of_another_assistant_or_workspace_does_not_refuse_this_one(
+    store: StateStore, clock: FakeClock
+) -> None:
+    store.set_stopped("other-ws", NAME, True, user="u", host="h", reason="", now=1.0)
+    store.set_stopped(WS, "Other", True, user="u", host="h", reason="", now=1.0)
+    with Router(store, WS, ttl_seconds=3600, clock=clock) as router:
+        assert router.assistant_id(NAME) == "asst_v2"
+
+
+def test_resolve_assistant_refuses_a_stopped_assistant(store: StateStore) -> None:
+    _stop(store)
+    with pytest.raises(Stopped):
+        resolve_assistant(store, WS, NAME)

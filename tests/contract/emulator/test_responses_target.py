@@ -132,6 +132,12 @@ def test_the_example_app_prints_its_conversation(tmp_path: Path) -> None:
     assert "tool call: create_meeting(" in text and "tool call: list_expenses(" in text
     assert "answer: From expense-rules" in text and "USD 220 per night" in text  # file_search, from the store
 
+    # The stop button: the app prints its fallback line, no traceback, no turn.
+    assert run(["stop", "CorporateAssist", str(root), "--reason", "maintenance"]) == 0
+    out = io.StringIO()
+    assert _example_app().main(["--project", str(root)], out=out) == 0
+    assert out.getvalue() == "fallback: CorporateAssist is paused (maintenance); please try again later.\n"
+
 
 def test_the_example_app_finds_its_project_from_a_subdirectory_and_says_when_nothing_was_applied(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

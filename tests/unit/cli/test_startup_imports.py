@@ -79,7 +79,9 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
         "resolve",
         "rollback",
         "schema",
+        "start",
         "state",
+        "stop",
         "validate",
         "versions",
     }
