@@ -76,6 +76,7 @@ def converse(client: openai.OpenAI, router: Router, assistant: str, turns: Seque
     )
     transcript = Transcript(release, conversation.id)
     for text in turns:
+        router.refuse_if_stopped(assistant)  # pinned to its release, but a stop refuses its next turn
         response = client.responses.create(
             **release.responses_kwargs(), conversation=conversation.id, input=text
         )

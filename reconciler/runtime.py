@@ -174,7 +174,7 @@ class Router:
 
     def release(self, name: str, pointer: str = STABLE) -> Release:
         """The version `pointer` holds for assistant `name`, as a `Release` (cached like `assistant_id`)."""
-        self._refuse_if_stopped(name)
+        self.refuse_if_stopped(name)
         key = (name, pointer)
         now = self._clock()
         with self._lock:
@@ -191,10 +191,12 @@ class Router:
                 self._cache[key] = (release, now + self.ttl_seconds)
         return release
 
-    def _refuse_if_stopped(self, name: str) -> None:
-        """Raise `Stopped` when `name` is stopped. The current stops are re-read only when the watch says
-        they may have changed (read the watch first, then the table: a stop committed in between is
-        either read now or signalled again); a failed re-read leaves them stale, to retry next call."""
+    def refuse_if_stopped(self, name: str) -> None:
+        """Raise `Stopped` when `name` is stopped: `release` does, and an application that pins a
+        conversation to the release it started on calls this before each turn. The current stops are
+        re-read only when the watch says they may have changed (read the watch first, then the table: a
+        stop committed in between is either read now or signalled again); a failed re-read leaves them
+        stale, to retry next call."""
         with self._stop_lock:
             if self._watch.changed() or self._stops_stale:
                 self._stops_stale = True

@@ -156,3 +156,33 @@ def test_the_example_app_finds_its_project_from_a_subdirectory_and_says_when_not
     out = io.StringIO()
     assert chat.main([], out=out) == 0
     assert "on CorporateAssist v1" in out.getvalue()
+
+
+def test_a_stop_pressed_during_a_conversation_refuses_its_next_turn(tmp_path: Path) -> None:
+    """A conversation is pinned to its release, not exempt from the stop button (issue 16 item 7)."""
+    from reconciler.cli.main import run
+    from reconciler.runtime import Stopped
+    from reconciler.service import open_release_state, stops
+
+    root = make_project(tmp_path / "project", api="responses")
+    assert run(["apply", str(root), "--auto-approve"]) == 0
+    chat = _example_app()
+
+    def meeting_then_stop(arguments: dict[str, object]) -> dict[str, object]:
+        with open_release_state(root) as state:  # another operator presses stop mid-conversation
+            stops.stop(state, "CorporateAssist", reason="incident 42")
+        return {"meeting_id": "mtg_1"}
+
+    app = EmulatorApp(EmulatorConfig(db_path=str(root / ".reconcile" / "local-platform.db")))
+    http = httpx2.Client(transport=EmulatorTransport(app))
+    try:
+        with (
+            openai.OpenAI(base_url="http://127.0.0.1/v1", api_key="sk-test", http_client=http) as client,
+            Router(f"sqlite:///{root / '.reconcile' / 'state.db'}", "local", ttl_seconds=3600) as router,
+        ):
+            chat.HANDLERS["create_meeting"] = meeting_then_stop
+            with pytest.raises(Stopped, match="incident 42"):
+                chat.converse(client, router, "CorporateAssist", chat.DEMO_TURNS)
+    finally:
+        chat.HANDLERS["create_meeting"] = chat.create_meeting
+        app.close()
