@@ -52,7 +52,7 @@ from reconciler.rollout import events
 from reconciler.rollout.pointers import STABLE, AssistantNotDeployed, resolve
 from reconciler.store import open_store
 from reconciler.store.base import StateReader
-from reconciler.store.factory import sqlite_file
+from reconciler.store.factory import missing_file
 from reconciler.targets.responses_wire import response_params
 
 __all__ = ["AssistantNotDeployed", "NotABundle", "Release", "Router", "Stopped", "resolve_assistant"]
@@ -239,8 +239,8 @@ class Router:
 def _open_existing(dsn: str) -> StateReader:
     """The store a DSN names; an SQLite file that is not there is an error, not a new empty store (a
     relative path is taken from the working directory, which is seldom the project's)."""
-    database = sqlite_file(dsn)
-    if database is not None and not database.is_file():
+    database = missing_file(dsn)
+    if database is not None:
         raise StateError(
             f"no state store at {database.resolve()}: apply the project first, or give the state DSN "
             "with an absolute path (sqlite:////abs/path/state.db)"

@@ -142,12 +142,7 @@ def versions_command(name: str, directory: Path | None, target: str | None, fmt:
 def stop_command(name: str, directory: Path | None, target: str | None, reason: str) -> int:
     """Stop NAME: applications using reconciler.runtime refuse its new turns (their fallback) until
     `reconcile start NAME`. No platform call; recorded with user, host, time and reason."""
-    from reconciler import service
-
-    with service.open_release_state(directory, target=target) as state:
-        outcome = service.stop(state, name, reason=reason)
-    click.echo(_pressed(outcome))
-    return int(ExitCode.OK)
+    return _press(name, directory, target, reason, stop=True)
 
 
 @cli.command("start")
@@ -157,10 +152,15 @@ def stop_command(name: str, directory: Path | None, target: str | None, reason: 
 @click.option("--reason", default="", help="Why; recorded in the stop history.")
 def start_command(name: str, directory: Path | None, target: str | None, reason: str) -> int:
     """Let a stopped NAME serve again. No platform call; recorded with user, host, time and reason."""
+    return _press(name, directory, target, reason, stop=False)
+
+
+def _press(name: str, directory: Path | None, target: str | None, reason: str, *, stop: bool) -> int:
     from reconciler import service
 
+    press = service.stop if stop else service.start
     with service.open_release_state(directory, target=target) as state:
-        outcome = service.start(state, name, reason=reason)
+        outcome = press(state, name, reason=reason)
     click.echo(_pressed(outcome))
     return int(ExitCode.OK)
 

@@ -26,7 +26,7 @@ from reconciler.rollout.defaults import DEFAULT_KEEP, STABLE
 from reconciler.rollout.pointers import VersionView
 from reconciler.service.workspace import Workspace, state_dsn
 from reconciler.store.base import StateStore
-from reconciler.store.factory import open_store, sqlite_file
+from reconciler.store.factory import missing_file, open_store
 from reconciler.store.identity import whoami
 
 __all__ = [
@@ -65,8 +65,8 @@ def open_release_state(path: Path | None = None, *, target: str | None = None) -
     config = project_config(path)
     workspace, target_config = config.target(target)
     dsn = state_dsn(config)
-    database = sqlite_file(dsn)
-    if database is not None and not database.is_file():
+    database = missing_file(dsn)
+    if database is not None:
         raise UserError(f"no state store at {database}: nothing was applied to {workspace!r} yet")
     return ReleaseState(open_store(dsn), workspace, target_config.api)
 

@@ -6,7 +6,9 @@ commands that touch only the state store (`rollback`, `resolve`) import the serv
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,25 +70,17 @@ def open_workspace(
     name, target_config = project.config.target(target)
     stats = RequestStats()
     client = build_client(target_config, root=project.config.root, stats=stats, transport=transport)
-    adapter: Target
+    flavour: Callable[..., Target] = AssistantsV2Target
     if target_config.api == "responses":
-        adapter = ResponsesTarget(
-            client,
-            name=name,
-            project_id=target_config.project_id,
-            stats=stats,
-            admin_key_env=target_config.admin_key_env,
-            materialize=target_config.materialize == "agents",
-            owner=labels.owner_value(project.config.project_name, name),  # as `Workspace.owner`
-        )
-    else:
-        adapter = AssistantsV2Target(
-            client,
-            name=name,
-            project_id=target_config.project_id,
-            stats=stats,
-            admin_key_env=target_config.admin_key_env,
-        )
+        owner = labels.owner_value(project.config.project_name, name)  # as `Workspace.owner`
+        flavour = partial(ResponsesTarget, materialize=target_config.materialize == "agents", owner=owner)
+    adapter = flavour(
+        client,
+        name=name,
+        project_id=target_config.project_id,
+        stats=stats,
+        admin_key_env=target_config.admin_key_env,
+    )
     store_dsn = state_dsn(project.config)
     database = sqlite_file(store_dsn)
     if database is not None:

@@ -30,6 +30,13 @@ def sqlite_file(dsn: str) -> Path | None:
     return None if not path or _MEMORY in path else Path(path)
 
 
+def missing_file(dsn: str) -> Path | None:
+    """The SQLite file a DSN names when it is not there (opening it would create an empty store); None
+    when it exists or the DSN names no file. Readers that must not create a store refuse on it."""
+    database = sqlite_file(dsn)
+    return database if database is not None and not database.is_file() else None
+
+
 def absolute_dsn(dsn: str, root: Path) -> str:
     """`dsn` with a relative SQLite path made absolute against `root` (a project's root); others as given."""
     path = _sqlite_path(dsn)
