@@ -16,6 +16,7 @@ from reconciler.manifest.paths import CODE_INTERPRETER_EXTENSIONS
 from reconciler.manifest.specs import AcceptBreakingSpec, AssistantSpec, JsonSchemaFormat
 from reconciler.manifest.yaml_loader import YMap, YSeq
 from reconciler.model import desired as d
+from reconciler.model.rollouts import CanaryStep, Rollout
 
 if TYPE_CHECKING:
     from reconciler.manifest.build import Builder
@@ -157,10 +158,10 @@ def build_assistant(builder: Builder, doc: Document, tools: dict[str, d.Function
         }
     else:
         response_format = spec.response_format
-    rollout = d.Rollout()
+    rollout = Rollout()
     if spec.rollout is not None:
         steps = tuple(_step(s.weight, s.pause) for s in spec.rollout.steps)
-        rollout = d.Rollout(strategy=spec.rollout.strategy, steps=steps)
+        rollout = Rollout(strategy=spec.rollout.strategy, steps=steps)
     return d.Assistant(
         name=doc.name,
         protect=spec.protect,
@@ -231,9 +232,9 @@ def _findings(accept: str | AcceptBreakingSpec | None) -> tuple[d.BreakingFindin
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def _step(weight: int | None, pause: str | None) -> d.CanaryStep:
+def _step(weight: int | None, pause: str | None) -> CanaryStep:
     if pause is None:
-        return d.CanaryStep(weight=weight)
+        return CanaryStep(weight=weight)
     if pause == "indefinite":
-        return d.CanaryStep(pause_indefinitely=True)
-    return d.CanaryStep(pause_seconds=int(pause[:-1]) * _SECONDS[pause[-1]])
+        return CanaryStep(pause_indefinitely=True)
+    return CanaryStep(pause_seconds=int(pause[:-1]) * _SECONDS[pause[-1]])

@@ -6,13 +6,11 @@ from reconciler.model.canonical import canonical_json, fingerprint, sha256_hex
 from reconciler.model.desired import (
     Assistant,
     BuiltinTool,
-    CanaryStep,
     Chunking,
     DesiredState,
     FunctionTool,
     Kind,
     ResourceKey,
-    Rollout,
     SourceFile,
     SpendAlert,
     SpendLimit,
@@ -27,9 +25,11 @@ from reconciler.model.live import (
     LiveVectorStore,
     LiveVectorStoreFile,
 )
+from reconciler.model.rollouts import AnalysisTemplate, CanaryStep, Rollout
 from reconciler.model.stored import InventoryRecord, PointerMove, StoredState, VersionRecord
 
 __all__ = [
+    "AnalysisTemplate",
     "Assistant",
     "BuiltinTool",
     "CanaryStep",

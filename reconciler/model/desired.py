@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
+from reconciler.model.rollouts import AnalysisTemplate, Rollout
+
 
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -103,19 +105,6 @@ class Chunking(Frozen):
     chunk_overlap_tokens: int | None = None
 
 
-class CanaryStep(Frozen):
-    """One step of a canary: either a traffic weight (0-100) or a pause (seconds; None = until promoted)."""
-
-    weight: int | None = None
-    pause_seconds: int | None = None
-    pause_indefinitely: bool = False
-
-
-class Rollout(Frozen):
-    strategy: Literal["immediate", "canary"] = "immediate"
-    steps: tuple[CanaryStep, ...] = ()
-
-
 class Resource(Frozen):
     """Fields every managed kind shares."""
 
@@ -187,4 +176,6 @@ class DesiredState(Frozen):
     vector_stores: dict[str, VectorStore] = Field(default_factory=dict)
     spend_alerts: dict[str, SpendAlert] = Field(default_factory=dict)
     spend_limits: dict[str, SpendLimit] = Field(default_factory=dict)
+    # Not platform objects: rollouts read them; the planner never compares them with anything live.
+    analysis_templates: dict[str, AnalysisTemplate] = Field(default_factory=dict)
     sources: dict[str, str] = Field(default_factory=dict)

@@ -17,6 +17,14 @@ from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
 
 from reconciler.model.desired import ResourceKey
+from reconciler.model.rollouts import (
+    AnalysisRun,
+    Assignment,
+    RolloutEvent,
+    RolloutRecord,
+    TelemetryCounts,
+    TelemetryRow,
+)
 from reconciler.model.stored import (
     Acceptance,
     InventoryRecord,
@@ -73,6 +81,40 @@ class StateReader(Protocol):
     def stop_watch(self) -> StopWatch:
         """A new watch saying cheaply whether a stop or start may have committed since it last said
         (`store.stop_tables`); the caller closes it. The runtime re-reads `stops` only then."""
+        ...
+
+    # -- rollouts, assignments, telemetry (model.rollouts) -----------------------------------------
+    def rollouts(self, workspace: str, assistant: str | None = None) -> tuple[RolloutRecord, ...]:
+        """Every rollout of one assistant (or of the workspace), oldest first."""
+        ...
+
+    def active_rollout(self, workspace: str, assistant: str) -> RolloutRecord | None:
+        """The assistant's rollout that is progressing or paused (at most one), or None."""
+        ...
+
+    def rollout_events(self, workspace: str, rollout_id: str) -> tuple[RolloutEvent, ...]:
+        """Every move of one rollout, oldest first."""
+        ...
+
+    def analysis_runs(self, workspace: str, rollout_id: str) -> tuple[AnalysisRun, ...]:
+        """The analysis runs of one rollout, by step (background analysis is step -1)."""
+        ...
+
+    def assignment(self, workspace: str, assistant: str, conversation: str) -> Assignment | None:
+        """The version `conversation` is pinned to, or None when it has none yet."""
+        ...
+
+    def conversation_counts(
+        self, workspace: str, assistant: str, *, seen_since: float | None = None
+    ) -> dict[int, int]:
+        """version -> how many conversations are pinned to it (last seen at or after `seen_since`)."""
+        ...
+
+    def telemetry(
+        self, workspace: str, assistant: str, version: int, *, since: float, until: float
+    ) -> TelemetryCounts:
+        """The sums of what the runtime recorded for one version in buckets from `since` up to (not
+        including) `until`, epoch seconds."""
         ...
 
     def journal(self, apply_id: str) -> ApplyRecord:
@@ -163,6 +205,52 @@ class StateStore(StateReader, Protocol):
         appending the event to its stop history, atomically; a stopped store announces it to other
         connections (`stop_watch`). Returns the event, or None (nothing written) when the assistant was
         already stopped (or not stopped): the first stop and its reason stay in force."""
+        ...
+
+    # -- rollouts ----------------------------------------------------------------------------------
+    def save_rollout(
+        self, workspace: str, record: RolloutRecord, event: RolloutEvent, *, expect_revision: int | None
+    ) -> RolloutRecord:
+        """Insert (`expect_revision` None: a new id) or update a rollout, appending `event` to its history,
+        atomically (joining an open transaction, so pointer moves can share it). An update is refused
+        with `store.records.RevisionConflict` unless the stored revision is `expect_revision`; returns
+        the record as saved, its revision one higher. Saving announces a control change to other
+        connections, as a stop does (`stop_watch` says changed)."""
+        ...
+
+    def save_analysis_run(self, workspace: str, run: AnalysisRun) -> None:
+        """Insert or replace the run of (`rollout_id`, `step_index`)."""
+        ...
+
+    def clear_pointer(
+        self, workspace: str, assistant: str, pointer: str, *, user: str, host: str, reason: str, now: float
+    ) -> PointerMove | None:
+        """Remove one pointer (the canary's, when a rollout ends), with a history row; None when unset."""
+        ...
+
+    # -- conversations -----------------------------------------------------------------------------
+    def assign_conversation(
+        self, workspace: str, assistant: str, conversation: str, version: int, *, now: float
+    ) -> Assignment:
+        """Pin `conversation` to `version` unless it is pinned already; returns the pin in force (two
+        writers racing on one new conversation both get the first one's answer)."""
+        ...
+
+    def touch_conversations(self, workspace: str, seen: Sequence[tuple[str, str]], *, now: float) -> None:
+        """Set `last_seen` of these (assistant, conversation) pairs to `now`, in one transaction."""
+        ...
+
+    def reassign_conversations(
+        self, workspace: str, assistant: str, from_version: int, to_version: int, *, now: float
+    ) -> int:
+        """Move every conversation pinned to `from_version` to `to_version` (an abort with `onAbort:
+        stable`); returns how many moved."""
+        ...
+
+    # -- telemetry ---------------------------------------------------------------------------------
+    def add_telemetry(self, workspace: str, rows: Sequence[TelemetryRow]) -> None:
+        """Add each row's counts to its (assistant, version, bucket), in one transaction (sums, and the
+        maximum for `latency_ms_max`)."""
         ...
 
     # -- apply journal -----------------------------------------------------------------------------

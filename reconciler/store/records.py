@@ -12,8 +12,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from reconciler.errors import StateError
 from reconciler.model.desired import ResourceKey
 from reconciler.model.stored import Acceptance, InventoryRecord, VersionRecord
+
+
+class RevisionConflict(StateError):
+    """A rollout changed since it was read (another controller or an operator moved it): read again."""
 
 
 class StepStatus(StrEnum):

@@ -15,13 +15,22 @@ from reconciler.store.locks import LockTable
 from reconciler.store.migrate import Migration, applied_migrations, migrate
 from reconciler.store.pace import PaceTable
 from reconciler.store.release_tables import ReleaseTables
+from reconciler.store.rollout_tables import RolloutTables
 from reconciler.store.stop_tables import StopTables
 
 __all__ = ["SqlStore"]
 
 
 class SqlStore(
-    InventoryTable, ReleaseTables, StopTables, JournalTables, BatchTable, LockTable, HintTable, PaceTable
+    InventoryTable,
+    ReleaseTables,
+    RolloutTables,
+    StopTables,
+    JournalTables,
+    BatchTable,
+    LockTable,
+    HintTable,
+    PaceTable,
 ):
     def read(self, workspace: str) -> StoredState:
         with self._snapshot():
