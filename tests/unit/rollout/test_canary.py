@@ -158,7 +158,7 @@ def test_retry_starts_an_aborted_rollout_from_its_first_step() -> None:
     ("verb", "status"),
     [
         (lambda r: canary.resume(r, 1.0), RolloutStatus.PROGRESSING),
-        (lambda r: canary.pause(r), RolloutStatus.PAUSED),
+        (canary.pause, RolloutStatus.PAUSED),
         (lambda r: canary.retry(r, 1.0), RolloutStatus.PROGRESSING),
         (lambda r: canary.abort(r, "x"), RolloutStatus.SUCCEEDED),
         (lambda r: canary.promote(r, 1.0, full=True), RolloutStatus.ABORTED),
