@@ -37,7 +37,7 @@ def started(steps: tuple[CanaryStep, ...] = STEPS, **rollout: object) -> Rollout
         "r1",
         stable=1,
         canary=2,
-        rollout=Rollout(strategy="canary", steps=steps, **rollout),  # type: ignore[arg-type]
+        rollout=Rollout(strategy="canary", steps=steps, **rollout),
         on_abort="stable",
         now=100.0,
     )
