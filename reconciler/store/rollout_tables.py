@@ -223,20 +223,24 @@ class RolloutTables(StopTables):
         values = _rollout_values(saved)  # encoded first: a refused value fails before the transaction
         check_text(event.reason, what=f"the reason of a move of rollout {record.id}")
         with self.transaction():
-            # One writer at a time per assistant, so the one-active check below holds when we write.
+            # One writer at a time per assistant, so what is checked here still holds when we write.
             self._serialize(f"rollouts/{workspace}/{saved.assistant}")
-            if saved.status.active:
-                self._refuse_second_active(workspace, saved)
             if expect_revision is None:
                 if self._query("SELECT 1 FROM rollouts WHERE id = ?", (saved.id,)):
                     raise StateError(f"rollout {saved.id} already exists; a new rollout needs a new id")
+            else:
+                self._check_revision(workspace, saved, expect_revision)
+            if saved.status.active:
+                self._refuse_second_active(workspace, saved)
+            if expect_revision is None:
                 self._exec(_INSERT_ROLLOUT, (workspace, saved.id, saved.assistant, *values))
             else:
                 updated = self._exec(
                     _UPDATE_ROLLOUT, (*values, saved.id, workspace, saved.assistant, expect_revision)
                 )
-                if not updated:
-                    self._refuse_update(workspace, saved, expect_revision)
+                if not updated:  # checked above under the lock; the swap stays atomic on its own
+                    self._check_revision(workspace, saved, expect_revision)
+                    raise RevisionConflict(f"rollout {saved.id} changed while it was saved; read it again")
             self._exec(
                 _INSERT_EVENT,
                 (
@@ -266,8 +270,8 @@ class RolloutTables(StopTables):
                 "it must end (or be superseded) before another starts"
             )
 
-    def _refuse_update(self, workspace: str, record: RolloutRecord, expect_revision: int) -> None:
-        """Why an update changed no row: an unknown rollout, another assistant's, or a lost race."""
+    def _check_revision(self, workspace: str, record: RolloutRecord, expect_revision: int) -> None:
+        """Refuse an update of an unknown rollout, of another assistant's, or from a stale read."""
         found = self._query(
             "SELECT assistant, revision FROM rollouts WHERE id = ? AND workspace = ?", (record.id, workspace)
         )
@@ -276,10 +280,11 @@ class RolloutTables(StopTables):
         assistant, revision = found[0]
         if assistant != record.assistant:
             raise StateError(f"rollout {record.id} is a rollout of {assistant}, not of {record.assistant}")
-        raise RevisionConflict(
-            f"rollout {record.id} of {record.assistant} changed since it was read (revision {revision}, "
-            f"not {expect_revision}): another controller or an operator moved it; read it again"
-        )
+        if revision != expect_revision:
+            raise RevisionConflict(
+                f"rollout {record.id} of {record.assistant} changed since it was read (revision {revision}, "
+                f"not {expect_revision}): another controller or an operator moved it; read it again"
+            )
 
     def save_analysis_run(self, workspace: str, run: AnalysisRun) -> None:
         workspace = self._workspace(workspace)
