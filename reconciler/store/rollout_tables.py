@@ -167,7 +167,7 @@ def _run_values(workspace: str, run: AnalysisRun) -> tuple[Any, ...]:
 class RolloutTables(StopTables):
     # -- reads -------------------------------------------------------------------------------------
     def rollouts(self, workspace: str, assistant: str | None = None) -> tuple[RolloutRecord, ...]:
-        # Ids are random: ties in `created_at` fall back on them only to keep the order stable.
+        # Ties in `created_at` (one clock tick) are broken by id, only so the order is the same each read.
         if assistant is None:
             found = self._query(
                 f"SELECT {_ROLLOUT_COLUMNS} FROM rollouts WHERE workspace = ? "  # noqa: S608 (only ? marks)
