@@ -185,17 +185,16 @@ def _calls(
         return False, f"{tool} was not called ({called}); {_last_words(transcript)}"
     times = f"called {len(made)} time{'s' if len(made) != 1 else ''}"
     if not expectation.valid_arguments:
-        return True, f"{times}, last with {_shown(made[-1].arguments)}"
+        return True, f"{times}, last with {_arguments(made[-1].arguments)}"
     schema = schemas.get(tool)
     if schema is None:
         return False, f"{tool} is not a function tool of this version: its arguments cannot be checked"
     for index, seen in enumerate(made, start=1):
         problem = argument_problem(seen.arguments, schema)
         if problem is not None:
-            return False, (
-                f"call {index} of {len(made)} (turn {seen.turn + 1}) with {_shown(seen.arguments)}: {problem}"
-            )
-    return True, f"{times}, arguments valid; last with {_shown(made[-1].arguments)}"
+            where = f"call {index} of {len(made)} (turn {seen.turn + 1})"
+            return False, f"{where} with {_arguments(seen.arguments)}: {problem}"
+    return True, f"{times}, arguments valid; last with {_arguments(made[-1].arguments)}"
 
 
 def argument_problem(arguments: str, schema: Mapping[str, Any]) -> str | None:
@@ -255,7 +254,7 @@ def _cost_below(usd: float, transcript: SmokeTranscript, price: ModelPrice | Non
     cost = cost_usd(price, transcript.input_tokens, transcript.cached_input_tokens, transcript.output_tokens)
     tokens = (
         f"{transcript.input_tokens} input ({transcript.cached_input_tokens} cached) and "
-        f"{transcript.output_tokens} output tokens of {transcript.model} at list price of {price.checked}"
+        f"{transcript.output_tokens} output tokens of {transcript.model}, list price checked {price.checked}"
     )
     passed = cost < Decimal(str(usd))
     return passed, f"cost ${_usd(cost)}{'' if passed else ' is not below $' + f'{usd:g}'}: {tokens}"
@@ -278,6 +277,11 @@ def _failure_words(transcript: SmokeTranscript) -> str:
 def _shown(text: str) -> str:
     """A seen value, quoted as JSON (so an empty answer is visible), redacted and cut."""
     return _clip(json.dumps(redact(text), ensure_ascii=False))
+
+
+def _arguments(text: str) -> str:
+    """Arguments as the model wrote them (JSON already, so not quoted again), redacted and cut."""
+    return _clip(redact(text)) if text.strip() else '""'
 
 
 def _clip(text: str) -> str:
