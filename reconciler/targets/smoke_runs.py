@@ -1,10 +1,10 @@
 """Smoke conversations on Assistants v2: a version is a platform assistant, called through a fresh thread
 (one user message and one run per turn; `requires_action` answered with the check's tool outputs).
 
-Bounds: a run is polled at most `max_polls` times and for at most `max_seconds` (then cancelled, once,
-and the conversation ends as `timeout`); at most MAX_TOOL_ROUNDS rounds of tool outputs per turn; each
-request under the client's timeout (`targets.client`, SDK retries off). The clock and the sleep are
-injected so tests never wait. Every SDK call goes through `errors.call`.
+Bounds: the runs of one turn are polled at most `max_polls` times and for at most `max_seconds` in all
+(then the run is cancelled, once, and the conversation ends as `timeout`); at most MAX_TOOL_ROUNDS rounds
+of tool outputs per turn; each request under the client's timeout (`targets.client`, SDK retries off).
+The clock and the sleep are injected so tests never wait. Every SDK call goes through `errors.call`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -35,6 +36,14 @@ from reconciler.targets.smoke_transcript import (
 
 _WAITING = ("queued", "in_progress", "cancelling")  # the platform is still working: poll again
 _MESSAGES_PAGE = 100  # the messages of one run (it writes one, when it completes): one page is plenty
+
+
+@dataclass
+class _Budget:
+    """What is left of a turn's polls, and when its time is up (by the runner's clock)."""
+
+    polls: int
+    deadline: float
 
 
 class RunSmoke:
@@ -86,9 +95,11 @@ class RunSmoke:
         threads = self.client.beta.threads
         call("add message", lambda: threads.messages.create(thread_id, role="user", content=text))
         run: Run = call("create run", lambda: threads.runs.create(thread_id, assistant_id=assistant_id))
+        # One budget for the whole turn, however many tool rounds it takes.
+        budget = _Budget(self.max_polls, self._clock() + self.max_seconds)
         rounds = 0
         while True:  # bounded: each pass returns, or submits one of at most MAX_TOOL_ROUNDS rounds
-            settled = self._wait(thread_id, run, record)
+            settled = self._wait(thread_id, run, record, budget)
             if settled is None:
                 return False
             action = settled.required_action
@@ -107,16 +118,17 @@ class RunSmoke:
             rounds += 1
             run = self._submit(thread_id, settled.id, outputs)
 
-    def _wait(self, thread_id: str, run: Run, record: Recorder) -> Run | None:
-        """The run once the platform has stopped working on it; None (recorded) when the bounds ran out."""
-        deadline = self._clock() + self.max_seconds
-        for poll in range(self.max_polls):
-            if run.status not in _WAITING:
-                return run
-            if self._clock() >= deadline:
+    def _wait(self, thread_id: str, run: Run, record: Recorder, budget: _Budget) -> Run | None:
+        """The run once the platform has stopped working on it; None (recorded) when the turn's budget of
+        polls or seconds ran out."""
+        first = True
+        while run.status in _WAITING:
+            if budget.polls <= 0 or self._clock() >= budget.deadline:
                 break
-            if poll:  # the first look is immediate: a fast platform has finished already
+            if not first:  # the first look is immediate: a fast platform has finished already
                 self._sleep(self.poll_seconds)
+            first = False
+            budget.polls -= 1
             run = self._retrieve(thread_id, run.id)
         if run.status not in _WAITING:
             return run
