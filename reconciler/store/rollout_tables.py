@@ -24,18 +24,18 @@ _ACTIVE = tuple(status.value for status in RolloutStatus if status.active)
 _IS_ACTIVE = f"status IN ({', '.join('?' for _ in _ACTIVE)})"
 
 _ROLLOUT_COLUMNS = (
-    "id, assistant, stable_version, canary_version, steps, analysis, on_abort, status, step_index, "
-    "step_started_at, weight, message, created_at, updated_at, revision"
+    "id, assistant, stable_version, canary_version, steps, analysis, templates, on_abort, status, "
+    "step_index, step_started_at, weight, message, created_at, updated_at, revision"
 )
 _INSERT_ROLLOUT = (
     f"INSERT INTO rollouts (workspace, {_ROLLOUT_COLUMNS}) "  # noqa: S608 (only ? marks)
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 # The compare and swap: the row changes only while it is at the revision the caller read.
 _UPDATE_ROLLOUT = (
-    "UPDATE rollouts SET stable_version = ?, canary_version = ?, steps = ?, analysis = ?, on_abort = ?, "
-    "status = ?, step_index = ?, step_started_at = ?, weight = ?, message = ?, created_at = ?, "
-    "updated_at = ?, revision = ? "
+    "UPDATE rollouts SET stable_version = ?, canary_version = ?, steps = ?, analysis = ?, templates = ?, "
+    "on_abort = ?, status = ?, step_index = ?, step_started_at = ?, weight = ?, message = ?, "
+    "created_at = ?, updated_at = ?, revision = ? "
     "WHERE id = ? AND workspace = ? AND assistant = ? AND revision = ?"
 )
 _INSERT_EVENT = (
@@ -55,8 +55,8 @@ _UPSERT_RUN = (
 
 
 def _to_rollout(row: Row) -> RolloutRecord:
-    (rid, assistant, stable, canary, steps, analysis, on_abort, status, step_index, step_started_at, weight,
-     message, created_at, updated_at, revision) = row  # fmt: skip
+    (rid, assistant, stable, canary, steps, analysis, templates, on_abort, status, step_index,
+     step_started_at, weight, message, created_at, updated_at, revision) = row  # fmt: skip
     return rows.decode(
         "rollouts",
         lambda: rows.row_key(id=rid),
@@ -68,6 +68,7 @@ def _to_rollout(row: Row) -> RolloutRecord:
                 "canary_version": rows.integer(canary, "canary_version"),
                 "steps": rows.json_array(steps, "steps"),
                 "analysis": rows.json_object(analysis, "analysis") or None,
+                "templates": rows.json_object(templates, "templates"),
                 "on_abort": rows.text(on_abort, "on_abort"),
                 "status": rows.text(status, "status"),
                 "step_index": rows.integer(step_index, "step_index"),
@@ -131,11 +132,16 @@ def _rollout_values(record: RolloutRecord) -> tuple[Any, ...]:
         if record.analysis is None
         else dump_json(record.analysis.model_dump(mode="json"), what=f"the analysis of {what}")
     )
+    templates = dump_json(
+        {name: template.model_dump(mode="json") for name, template in record.templates.items()},
+        what=f"the analysis templates of {what}",
+    )
     return (
         record.stable_version,
         record.canary_version,
         steps,
         analysis,
+        templates,
         record.on_abort,
         record.status.value,
         record.step_index,
@@ -189,6 +195,15 @@ class RolloutTables(StopTables):
             (self._workspace(workspace), assistant, *_ACTIVE),
         )
         return _to_rollout(found[0]) if found else None
+
+    def _active_rollouts(self, workspace: str) -> dict[str, RolloutRecord]:
+        """assistant -> its active rollout, for `read()`'s snapshot (`StoredState.rollouts`)."""
+        found = self._query(
+            f"SELECT {_ROLLOUT_COLUMNS} FROM rollouts "  # noqa: S608 (only ? marks)
+            f"WHERE workspace = ? AND {_IS_ACTIVE} ORDER BY assistant",
+            (self._workspace(workspace), *_ACTIVE),
+        )
+        return {record.assistant: record for record in map(_to_rollout, found)}
 
     def rollout_events(self, workspace: str, rollout_id: str) -> tuple[RolloutEvent, ...]:
         found = self._query(
