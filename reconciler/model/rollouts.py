@@ -275,7 +275,7 @@ class Measurement(_Frozen):
     metric: str
     at: float
     phase: MeasurementPhase
-    value: dict[str, float] | float | None = None
+    value: dict[str, float | None] | float | None = None
     message: str = ""
 
 
