@@ -238,8 +238,10 @@ class RolloutTables(StopTables):
         values = _rollout_values(saved)  # encoded first: a refused value fails before the transaction
         check_text(event.reason, what=f"the reason of a move of rollout {record.id}")
         with self.transaction():
-            # One writer at a time per assistant, so what is checked here still holds when we write.
-            self._serialize(f"rollouts/{workspace}/{saved.assistant}")
+            # One writer at a time per assistant, so what is checked here still holds when we write. The
+            # pointers' lock: a move takes it again for the pointer moves it implies (store.transitions),
+            # and one lock for both cannot be taken in two orders by two writers (a deadlock).
+            self._serialize(f"pointers/{workspace}/{saved.assistant}")
             if expect_revision is None:
                 if self._query("SELECT 1 FROM rollouts WHERE id = ?", (saved.id,)):
                     raise StateError(f"rollout {saved.id} already exists; a new rollout needs a new id")

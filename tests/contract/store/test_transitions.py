@@ -4,11 +4,16 @@ with `onAbort: stable` the canary's conversations moved back; a move that fails 
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from reconciler.errors import StateError
-from reconciler.model.rollouts import CanaryStep, RolloutRecord, RolloutStatus
+from reconciler.model.rollouts import CanaryStep, RolloutEvent, RolloutRecord, RolloutStatus
 from reconciler.model.stored import VersionRecord
+from reconciler.store import open_store
+from reconciler.store.records import RevisionConflict
 from reconciler.store.sqlstore import SqlStore
 from reconciler.store.transitions import CANARY, STABLE, Transition, commit
 
@@ -83,3 +88,63 @@ def test_a_move_that_fails_part_way_writes_nothing(store: SqlStore) -> None:
     assert store.active_rollout(WS, BOT) == started
     assert [e.action for e in store.rollout_events(WS, "r1")] == ["started"]
     assert store.pointers(WS, BOT) == {CANARY: 2, STABLE: 1}
+
+
+def _event(record: RolloutRecord) -> RolloutEvent:
+    return RolloutEvent(
+        rollout_id=record.id,
+        assistant=record.assistant,
+        action=record.status.value,
+        at=50.0,
+        user="a",
+        host="h",
+    )
+
+
+@pytest.mark.postgres
+def test_a_controllers_move_and_an_applys_pointer_moves_never_deadlock(pg_schema_dsn: str) -> None:
+    """Apply moves a pointer and then supersedes the rollout in one transaction while the controller
+    promotes the same rollout: one waits for the other (the controller then loses the compare and swap);
+    neither takes the rollout's lock and the pointers' lock in the other order."""
+    with (
+        open_store(pg_schema_dsn) as watcher,
+        open_store(pg_schema_dsn) as apply,
+        open_store(pg_schema_dsn) as ctl,
+    ):
+        assert isinstance(watcher, SqlStore)
+        started = _ready(watcher)
+        watcher.add_version(WS, VersionRecord(assistant=BOT, number=3, platform_id="b_3", fingerprint="f3"))
+        apply_holds = threading.Event()
+        outcome: dict[str, BaseException | None] = {}
+
+        def controller() -> None:
+            apply_holds.wait(timeout=30)
+            done = started.model_copy(update={"status": RolloutStatus.SUCCEEDED, "weight": 100})
+            try:
+                commit(
+                    ctl,
+                    WS,
+                    Transition(done, "succeeded", expect_revision=1, promote=True),
+                    user="c",
+                    host="h",
+                    now=50.0,
+                )
+                outcome["controller"] = None
+            except BaseException as exc:  # judged below
+                outcome["controller"] = exc
+
+        thread = threading.Thread(target=controller)
+        thread.start()
+        with apply.transaction():
+            apply.move_pointer(WS, BOT, CANARY, 3, user="a", host="h", reason="", now=50.0)
+            apply_holds.set()
+            waiting = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            deadline = time.monotonic() + 30
+            while watcher._query(waiting)[0][0] == 0 and time.monotonic() < deadline:
+                time.sleep(0.005)  # until the controller waits for a lock this transaction holds
+            superseded = started.model_copy(update={"status": RolloutStatus.SUPERSEDED})
+            apply.save_rollout(WS, superseded, _event(superseded), expect_revision=1)
+        thread.join(timeout=60)
+        assert isinstance(outcome["controller"], RevisionConflict)
+        assert watcher.rollouts(WS)[0].status is RolloutStatus.SUPERSEDED
+        assert watcher.pointers(WS, BOT) == {CANARY: 3, STABLE: 1}
