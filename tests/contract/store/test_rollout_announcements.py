@@ -82,3 +82,17 @@ def test_a_rolled_back_save_or_stop_announces_nothing(backend: Backend, write: s
         assert _heard(watch) == before + 1
     finally:
         watch.close()
+
+
+def test_a_save_inside_a_callers_transaction_is_announced_when_that_commits(backend: Backend) -> None:
+    store = backend.store
+    watch = store.stop_watch()
+    try:
+        assert watch.changed()
+        with store.transaction():
+            record = start(store)
+            assert not watch.changed()  # not committed: nothing another reader could see yet
+            advance(store, record, 200.0, weight=10)
+        assert watch.changed()
+    finally:
+        watch.close()
