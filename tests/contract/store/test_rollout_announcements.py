@@ -1,7 +1,7 @@
 """A rollout's save changes what the runtime serves, so it is announced as a stop is (issue 16): a stop watch
 on the saving connection says changed at once, one on another connection once the commit reaches it
-(SQLite's data_version, PostgreSQL's notice), and a save or stop rolled back with its caller's
-transaction announces nothing."""
+(SQLite's data_version, PostgreSQL's notice); inside a caller's transaction only once that commits, and
+a save or stop rolled back with it announces nothing."""
 
 from __future__ import annotations
 
