@@ -53,7 +53,8 @@ def rollout(
         for field, value in (("steps", spec.steps), ("analysis", spec.analysis), ("onAbort", spec.on_abort)):
             if value:
                 message = f"spec.rollout.{field}: only a canary has {field}"
-                c.at(file, root, [*base, field], "rollout.steps", message, key=field != "steps")
+                code = "rollout.steps" if field == "steps" else "rollout.canary-only"
+                c.at(file, root, [*base, field], code, message, key=field != "steps")
     last_weight: tuple[int, int] | None = None
     smoke_names: dict[str, str] = {}
     for index, step in enumerate(spec.steps):
@@ -139,6 +140,7 @@ def _analysis(
         if arg.name in given:
             message = f"{dotted(path)}: arg {arg.name!r} is given twice"
             c.at(file, root, path, "analysis.duplicate-arg", message)
+            continue  # what else is wrong with the name was said of its first use
         given.add(arg.name)
         if complete and arg.name not in declared:
             known = ", ".join(sorted(declared)) or "none"
@@ -179,7 +181,8 @@ def _expectation(
     functions: Collection[str] | None,
 ) -> None:
     claims = [alias for alias, field in _CLAIMS.items() if getattr(expectation, field) is not None]
-    if len(claims) != 1:
+    alone = not claims and expectation.valid_arguments is not None  # said once, below
+    if len(claims) != 1 and not alone:
         gives = " and ".join(claims) if claims else "none of them"
         what = "an expectation is exactly one of calls, answerMatches, noError or costBelowUSD"
         message = f"{dotted(path)}: {what}; this gives {gives}"
