@@ -80,6 +80,12 @@ def _metric(
         message = f"{where}.provider: give builtin: {{metric: NAME}} or webhook: {{url: URL}}"
         c.at(file, root, [*base, "provider"], "analysis.provider", message)
     webhook = provider.webhook if provider.builtin is None else None
+    if 0 < metric.count <= metric.failure_limit:
+        message = (
+            f"{where}.failureLimit: {metric.failure_limit} allows every one of the {metric.count} "
+            "measurements to fail: the analysis could never fail (it fails above failureLimit)"
+        )
+        c.at(file, root, [*base, "failureLimit"], "analysis.failure-limit", message)
     if metric.success_condition is None and metric.failure_condition is None:
         message = f"{where}: give successCondition, failureCondition or both (else it can never fail)"
         c.at(file, root, base, "analysis.condition-missing", message)
@@ -122,6 +128,9 @@ def _condition(c: Collector, file: str, root: YMap, path: Path, text: str, *, bu
         expression = parse(text)
     except ExpressionError as error:
         c.at(file, root, path, "analysis.condition", f"{where}: {error} at column {error.column}")
+        return
+    except RecursionError:  # the parser descends once per parenthesis or sign: a hostile text is deep
+        c.at(file, root, path, "analysis.condition", f"{where}: nested too deeply")
         return
     if builtin:
         fields = ", ".join(f"result.{f}" for f in BUILTIN_FIELDS)

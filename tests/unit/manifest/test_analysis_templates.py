@@ -225,3 +225,21 @@ def test_a_template_no_rollout_uses_is_a_warning(project: Path, write: Write) ->
         "t.yaml:4:9: warning: AnalysisTemplate 't' is not used by any rollout [lint.unused]"
     ]
     assert not validate_project(project, strict=True).ok
+
+
+def test_a_failure_limit_that_can_never_be_passed_is_refused(project: Path, write: Write) -> None:
+    spec = _metric(
+        "{builtin: {metric: responses}}", "failureCondition: result.canary < 1", "count: 3\nfailureLimit: 3"
+    )
+    assert _errors(project, write, spec) == [
+        "t.yaml:11:21: error: spec.metrics[0].failureLimit: 3 allows every one of the 3 measurements to "
+        "fail: the analysis could never fail (it fails above failureLimit) [analysis.failure-limit]"
+    ]
+
+
+def test_a_condition_nested_too_deeply_is_a_problem_not_a_crash(project: Path, write: Write) -> None:
+    deep = "(" * 300 + "result.canary" + ")" * 300 + " < 1"
+    spec = _metric("{builtin: {metric: responses}}", f"failureCondition: '{deep}'")
+    assert _errors(project, write, spec) == [
+        "t.yaml:9:25: error: spec.metrics[0].failureCondition: nested too deeply [analysis.condition]"
+    ]
