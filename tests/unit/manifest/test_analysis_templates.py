@@ -75,7 +75,8 @@ metrics:
     }
     assert project_.desired.sources == {"AnalysisTemplate/t": "t.yaml:1"}
     # Not a platform object: nothing else of the desired state holds it.
-    assert project_.desired.assistants == project_.desired.function_tools == {}
+    assert project_.desired.assistants == {}
+    assert project_.desired.function_tools == {}
 
 
 def test_a_condition_that_does_not_parse_names_its_column(project: Path, write: Write) -> None:
