@@ -193,8 +193,8 @@ def build_assistant(builder: Builder, doc: Document, tools: dict[str, d.Function
 
 def check_references(builder: Builder, broken: Broken, tools: Collection[str]) -> None:
     """The references of an Assistant document that failed to load, as far as its text can be read: each
-    tool and vector store it names must exist. Its other checks wait until it loads: they would judge
-    data the failure may have cut short."""
+    tool, vector store and AnalysisTemplate it names must exist. Its other checks wait until it loads:
+    they would judge data the failure may have cut short."""
     spec = broken.root.get("spec") if isinstance(broken.root, YMap) else None
     if not isinstance(spec, YMap):
         return
@@ -210,6 +210,9 @@ def check_references(builder: Builder, broken: Broken, tools: Collection[str]) -
         for index, name in enumerate(stores):
             if isinstance(name, str) and name not in builder.stores:
                 _no_store(builder, broken.file, broken.root, index, name)
+    rollout_checks.template_references(
+        builder.c, broken.file, broken.root, spec.get("rollout"), builder.templates
+    )
 
 
 def _no_tool(builder: Builder, file: str, root: YMap, index: int, name: str) -> None:

@@ -71,13 +71,13 @@ class Builder:
             b.name: None for b in broken if b.kind == "FunctionTool" and b.name is not None
         }
         tools |= {doc.name: self._function_tool(doc) for doc in unique if doc.kind == "FunctionTool"}
-        for failed in broken:
-            if failed.kind == "Assistant":
-                check_references(self, failed, tools)
         built = {doc.name: build_template(self.c, doc) for doc in unique if doc.kind == "AnalysisTemplate"}
         self.templates = {
             b.name: None for b in broken if b.kind == "AnalysisTemplate" and b.name is not None
         } | built
+        for failed in broken:
+            if failed.kind == "Assistant":
+                check_references(self, failed, tools)
         out: dict[str, dict[str, Any]] = {
             k: {} for k in ("assistants", "function_tools", "vector_stores", "spend_alerts", "spend_limits")
         }

@@ -21,7 +21,7 @@ from reconciler.manifest.rollout_specs import (
     RolloutSpec,
     SmokeCheckSpec,
 )
-from reconciler.manifest.yaml_loader import YMap, dotted
+from reconciler.manifest.yaml_loader import YMap, YSeq, dotted
 from reconciler.model.rollouts import AnalysisTemplate
 
 Path = list[str | int]
@@ -116,9 +116,7 @@ def _analysis(
             continue
         seen.add(name)
         if name not in templates:
-            hint = words.did_you_mean(name, templates)
-            message = f"{dotted(path)}: no AnalysisTemplate named {name!r}{hint}"
-            c.at(file, root, path, "ref.dangling", message)
+            _no_template(c, file, root, path, name, templates)
             complete = False
             continue
         template = templates[name]
@@ -218,3 +216,34 @@ def _tool(
     known = ", ".join(sorted(functions)) or "none"
     message = f"{dotted(path)}: the assistant has no function tool {name!r} (its functions: {known})"
     c.at(file, root, path, "rollout.smoke-tool", message, key=key)
+
+
+def template_references(
+    c: Collector, file: str, root: YMap, rollout: object, templates: Collection[str]
+) -> None:
+    """The AnalysisTemplates named by the rollout of an Assistant that failed to load, as far as its text
+    can be read: each must exist (its other rules wait until it loads, as its tools' do)."""
+    if not isinstance(rollout, YMap):
+        return
+    refs: list[tuple[Path, object]] = []
+    steps = rollout.get("steps")
+    if isinstance(steps, YSeq):
+        for index, step in enumerate(steps):
+            if isinstance(step, YMap):
+                refs.append((["spec", "rollout", "steps", index, "analysis"], step.get("analysis")))
+    refs.append((["spec", "rollout", "analysis"], rollout.get("analysis")))
+    for base, ref in refs:
+        listed = ref.get("templates") if isinstance(ref, YMap) else None
+        if not isinstance(listed, YSeq):
+            continue
+        for index, item in enumerate(listed):
+            name = item.get("templateName") if isinstance(item, YMap) else None
+            if isinstance(name, str) and name not in templates:
+                _no_template(c, file, root, [*base, "templates", index, "templateName"], name, templates)
+
+
+def _no_template(
+    c: Collector, file: str, root: YMap, path: Path, name: str, templates: Collection[str]
+) -> None:
+    message = f"{dotted(path)}: no AnalysisTemplate named {name!r}{words.did_you_mean(name, templates)}"
+    c.at(file, root, path, "ref.dangling", message)

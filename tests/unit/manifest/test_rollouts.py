@@ -286,3 +286,22 @@ rollout:
         "a.yaml:10:12: error: spec.rollout.steps: only a canary has steps [rollout.steps]",
         "a.yaml:11:5: error: spec.rollout.analysis: only a canary has analysis [rollout.canary-only]",
     ]
+
+
+def test_an_assistant_that_failed_to_load_has_its_templates_checked(project: Path, write: Write) -> None:
+    spec = """model: gpt-5.5-2026-04-23
+instructions: Help.
+temperature: hot
+rollout:
+  strategy: canary
+  steps: [{weight: 10}, {analysis: {templates: [{templateName: forever}, {templateName: nope}]}}]
+  analysis: {templates: [{templateName: helth}]}"""
+    write("t.yaml", TEMPLATES)
+    write("a.yaml", doc("Assistant", "A", spec))
+    assert [str(p) for p in validate_project(project).errors] == [
+        "a.yaml:8:16: error: spec.temperature: Input should be a valid number, got 'hot' [field.type]",
+        "a.yaml:11:91: error: spec.rollout.steps[1].analysis.templates[1].templateName: no AnalysisTemplate "
+        "named 'nope' [ref.dangling]",
+        "a.yaml:12:43: error: spec.rollout.analysis.templates[0].templateName: no AnalysisTemplate named "
+        "'helth'; did you mean 'health'? [ref.dangling]",
+    ]
