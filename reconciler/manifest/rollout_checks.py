@@ -55,7 +55,7 @@ def rollout(
                 message = f"spec.rollout.{field}: only a canary has {field}"
                 code = "rollout.steps" if field == "steps" else "rollout.canary-only"
                 c.at(file, root, [*base, field], code, message, key=field != "steps")
-    last_weight: tuple[int, int] | None = None
+    top_weight: tuple[int, int] | None = None
     smoke_names: dict[str, str] = {}
     for index, step in enumerate(spec.steps):
         path: Path = [*base, "steps", index]
@@ -66,18 +66,20 @@ def rollout(
             message = f"{dotted(path)}: {what}; this gives {gives}"
             c.at(file, root, path, "rollout.step", message)
         if step.weight is not None:
-            if last_weight is not None and step.weight < last_weight[0]:
+            # Against the highest weight so far: in 50, 20, 40 both 20 and 40 take traffic back.
+            if top_weight is not None and step.weight < top_weight[0]:
                 message = (
-                    f"{dotted([*path, 'weight'])}: {step.weight} is below {last_weight[0]} "
-                    f"(steps[{last_weight[1]}]); a canary's weight never goes down"
+                    f"{dotted([*path, 'weight'])}: {step.weight} is below {top_weight[0]} "
+                    f"(steps[{top_weight[1]}]); a canary's weight never goes down"
                 )
                 c.at(file, root, [*path, "weight"], "rollout.weight-down", message)
-            last_weight = (step.weight, index)
+            else:
+                top_weight = (step.weight, index)
         if step.analysis is not None:
             _analysis(c, file, root, [*path, "analysis"], step.analysis, templates, background=False)
         for number, check in enumerate(step.smoke or ()):
             _smoke(c, file, root, [*path, "smoke", number], check, functions, smoke_names)
-    if canary and spec.steps and last_weight is None:
+    if canary and spec.steps and top_weight is None:
         message = "spec.rollout.steps: a canary needs at least one weight step (weight: N)"
         c.at(file, root, [*base, "steps"], "rollout.no-weight", message)
     if spec.analysis is not None:

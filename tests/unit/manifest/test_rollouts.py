@@ -145,10 +145,12 @@ def test_a_step_is_exactly_one_action_and_says_which_were_given(project: Path, w
 
 
 def test_weights_never_go_down_and_a_canary_needs_one(project: Path, write: Write) -> None:
-    going_down = "steps:\n  - weight: 50\n  - pause: 5m\n  - weight: 20\n  - weight: 20"
+    going_down = "steps:\n  - weight: 50\n  - pause: 5m\n  - weight: 20\n  - weight: 40\n  - weight: 50"
     assert _errors(project, write, going_down) == [
         "a.yaml:14:17: error: spec.rollout.steps[2].weight: 20 is below 50 (steps[0]); a canary's weight "
-        "never goes down [rollout.weight-down]"
+        "never goes down [rollout.weight-down]",
+        "a.yaml:15:17: error: spec.rollout.steps[3].weight: 40 is below 50 (steps[0]); a canary's weight "
+        "never goes down [rollout.weight-down]",
     ]
     assert _errors(project, write, "steps:\n  - pause: 5m") == [
         "a.yaml:12:7: error: spec.rollout.steps: a canary needs at least one weight step (weight: N) "
