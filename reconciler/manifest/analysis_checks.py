@@ -80,6 +80,7 @@ def _metric(
         message = f"{where}.provider: give builtin: {{metric: NAME}} or webhook: {{url: URL}}"
         c.at(file, root, [*base, "provider"], "analysis.provider", message)
     webhook = provider.webhook if provider.builtin is None else None
+    kind = "builtin" if provider.builtin is not None else "webhook" if webhook is not None else None
     if 0 < metric.count <= metric.failure_limit:
         message = (
             f"{where}.failureLimit: {metric.failure_limit} allows every one of the {metric.count} "
@@ -94,7 +95,7 @@ def _metric(
         ("failureCondition", metric.failure_condition),
     ):
         if text is not None:
-            _condition(c, file, root, [*base, field], text, builtin=webhook is None)
+            _condition(c, file, root, [*base, field], text, provider=kind)
     if webhook is not None:
         _webhook(c, file, root, [*base, "provider", "webhook"], webhook, declared)
         if metric.min_samples > 0:
@@ -121,8 +122,9 @@ def _metric(
     )
 
 
-def _condition(c: Collector, file: str, root: YMap, path: Path, text: str, *, builtin: bool) -> None:
-    """The condition parses, and reads of `result` fit what the provider gives (one problem each)."""
+def _condition(c: Collector, file: str, root: YMap, path: Path, text: str, *, provider: str | None) -> None:
+    """The condition parses, and reads of `result` fit what the provider gives (one problem each; the
+    fields are not judged without a provider, which is reported already)."""
     where = f"spec.metrics[{path[2]}].{path[3]}"
     try:
         expression = parse(text)
@@ -132,7 +134,7 @@ def _condition(c: Collector, file: str, root: YMap, path: Path, text: str, *, bu
     except RecursionError:  # the parser descends once per parenthesis or sign: a hostile text is deep
         c.at(file, root, path, "analysis.condition", f"{where}: nested too deeply")
         return
-    if builtin:
+    if provider == "builtin":
         fields = ", ".join(f"result.{f}" for f in BUILTIN_FIELDS)
         for name in sorted(expression.fields - set(BUILTIN_FIELDS)):
             hint = words.did_you_mean(name, BUILTIN_FIELDS)
@@ -141,7 +143,7 @@ def _condition(c: Collector, file: str, root: YMap, path: Path, text: str, *, bu
         if _whole_result(text):
             message = f"{where}: the builtin provider's `result` has fields; name one ({fields})"
             c.at(file, root, path, "analysis.condition-field", message)
-    else:
+    elif provider == "webhook":
         for name in sorted(expression.fields):
             message = f"{where}: result.{name}: a webhook's `result` is one number; write `result`"
             c.at(file, root, path, "analysis.condition-field", message)

@@ -244,3 +244,8 @@ def test_a_condition_nested_too_deeply_is_a_problem_not_a_crash(project: Path, w
     assert _errors(project, write, spec) == [
         "t.yaml:9:25: error: spec.metrics[0].failureCondition: nested too deeply [analysis.condition]"
     ]
+
+
+def test_without_a_provider_the_fields_a_condition_reads_are_not_judged(project: Path, write: Write) -> None:
+    spec = _metric("{}", "successCondition: result.whatever < 1")
+    assert [line.rsplit(" ", 1)[-1] for line in _errors(project, write, spec)] == ["[analysis.provider]"]
