@@ -78,6 +78,7 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
         "promote",
         "resolve",
         "rollback",
+        "rollout",
         "schema",
         "start",
         "state",
