@@ -104,6 +104,7 @@ def server() -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
+    httpd.server_close()  # joins the handler threads (the slow one too) and closes their sockets
 
 
 def hook(url: str, path: str | None = None, timeout: float = 2.0) -> WebhookProvider:
