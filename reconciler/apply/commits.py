@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from reconciler.apply.outputs import StepOutput
 from reconciler.errors import StateError
+from reconciler.model.stored import Acceptance
 from reconciler.plan.definition import ResourceChange
 from reconciler.plan.payloads import RolloutPlan
 from reconciler.store import transitions
@@ -56,7 +57,7 @@ class Journal:
         """Inventory, versions, pointers and journal rows of a group of ended steps, atomically."""
         batch = WriteBatch(self.apply_id)
         retired: list[tuple[str, str]] = []
-        rollouts: list[tuple[str, int, RolloutPlan, str]] = []
+        rollouts: list[tuple[tuple[str, int, RolloutPlan, str], Acceptance | None]] = []
         for done in group:
             key = done.change.step_key
             output = done.output
@@ -71,7 +72,7 @@ class Journal:
                 assistant, number, reason = output.pointer
                 batch.moves.append(PointerWrite(assistant, number, reason, accepted=output.accepted))
             if output.rollout is not None:
-                rollouts.append(output.rollout)
+                rollouts.append((output.rollout, output.accepted))
             if output.destroyed is not None:
                 retired.append((output.destroyed, done.change.reason))
             batch.steps.append(StepWrite(key, StepStatus.DONE, {"platform_id": output.platform_id}))
@@ -80,14 +81,22 @@ class Journal:
             for assistant, reason in retired:
                 self._retire(assistant, reason, now)
             moves = self.store.write_batch(self.workspace, batch, user=self.user, host=self.host, now=now)
-            for assistant, number, plan, reason in rollouts:
-                self._start_rollout(assistant, number, plan, reason, now)
+            for (assistant, number, plan, reason), accepted in rollouts:
+                self._start_rollout(assistant, number, plan, reason, now, accepted)
         if self.pointers_changed is not None:
-            changed = [m.assistant for m in moves] + [a for a, _ in retired] + [r[0] for r in rollouts]
+            changed = [m.assistant for m in moves] + [a for a, _ in retired] + [r[0][0] for r in rollouts]
             for assistant in dict.fromkeys(changed):
                 self.pointers_changed(self.workspace, assistant)
 
-    def _start_rollout(self, assistant: str, number: int, plan: RolloutPlan, reason: str, now: float) -> None:
+    def _start_rollout(
+        self,
+        assistant: str,
+        number: int,
+        plan: RolloutPlan,
+        reason: str,
+        now: float,
+        accepted: Acceptance | None,
+    ) -> None:
         """Name the new version in the `canary` pointer and start its rollout; `stable` stays. A rollout
         the plan did not see (started since) makes the plan stale rather than being silently replaced."""
         active = self.store.active_rollout(self.workspace, assistant)
@@ -110,6 +119,7 @@ class Journal:
             now=now,
             reason=reason,
             templates=plan.templates,
+            accepted=accepted,
         )
         for step in [*moves, move]:
             transitions.commit(self.store, self.workspace, step, user=self.user, host=self.host, now=now)

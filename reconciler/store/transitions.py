@@ -20,6 +20,7 @@ from reconciler.model.rollouts import (
     RolloutRecord,
     RolloutStatus,
 )
+from reconciler.model.stored import Acceptance
 from reconciler.store.base import StateStore
 
 __all__ = ["CANARY", "STABLE", "Transition", "commit", "start", "supersede"]
@@ -42,6 +43,9 @@ class Transition:
     clear_canary: bool = False
     promote: bool = False
     reassign: bool = False
+    # The breaking change the canary ships under acceptBreaking, kept with its canary pointer move (the
+    # release history is where later plans find what was accepted).
+    accepted: Acceptance | None = None
 
 
 def commit(
@@ -77,7 +81,15 @@ def commit(
             )
         if move.canary_to is not None and pointers.get(CANARY) != move.canary_to:
             store.move_pointer(
-                workspace, record.assistant, CANARY, move.canary_to, user=user, host=host, reason=why, now=now
+                workspace,
+                record.assistant,
+                CANARY,
+                move.canary_to,
+                user=user,
+                host=host,
+                reason=why,
+                now=now,
+                accepted=move.accepted,
             )
         if move.clear_canary:
             store.clear_pointer(
@@ -101,6 +113,7 @@ def start(
     now: float,
     reason: str = "",
     templates: Mapping[str, AnalysisTemplate] | None = None,
+    accepted: Acceptance | None = None,
 ) -> Transition:
     """A new rollout of `canary` over `stable`, at its first step with no traffic yet."""
     record = RolloutRecord(
@@ -115,7 +128,7 @@ def start(
         step_started_at=now,
         created_at=now,
     )
-    return Transition(record, "started", reason, expect_revision=None, canary_to=canary)
+    return Transition(record, "started", reason, expect_revision=None, canary_to=canary, accepted=accepted)
 
 
 def supersede(active: RolloutRecord, by_version: int) -> Transition:

@@ -56,16 +56,25 @@ def make_project(
     retry: dict[str, Any] | None = None,
     target_yaml: str | None = None,
     api: str = "assistants-v2",
+    canary: bool = False,
 ) -> Path:
     """Copy the example (reconcile.yaml + manifests/) into `dest`. Without `spend`, spend.yaml is left out
     (spend controls need the Admin API). `retry` adds `spec.retry`; `target_yaml` replaces the targets.
     `api` is the flavour of every target: the suites written about platform assistants keep the
-    Assistants v2 flavour; the scenario suites run on both (`APIS`)."""
+    Assistants v2 flavour; the scenario suites run on both (`APIS`). Without `canary` the assistant's
+    rollout is `immediate` (apply moves stable, as the suites written before canaries expect) and the
+    analysis template it used is left out."""
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copytree(EXAMPLE / "manifests", dest / "manifests")
     shutil.copy(EXAMPLE / "reconcile.yaml", dest / "reconcile.yaml")
     if not spend:
         (dest / "manifests" / "spend.yaml").unlink()
+    if not canary:
+        assistant = dest / "manifests" / "corporate-assist.yaml"
+        head, found, _ = assistant.read_text(encoding="utf-8").partition("  rollout:\n")
+        assert found, "the example's rollout block moved: update make_project"
+        assistant.write_text(head + "  rollout: {strategy: immediate}\n", encoding="utf-8")
+        (dest / "manifests" / "tool-health.yaml").unlink()
     text = (dest / "reconcile.yaml").read_text(encoding="utf-8")
     if target_yaml is not None:
         head, _, _ = text.partition("  targets:\n")

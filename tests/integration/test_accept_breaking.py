@@ -14,7 +14,7 @@ import pytest
 from reconciler.cli.main import run
 from reconciler.model.desired import BreakingFinding
 from reconciler.store import open_store
-from tests.integration.support import edit_file
+from tests.integration.support import edit_file, make_project
 
 pytestmark = pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")
 
@@ -29,11 +29,7 @@ LOCATION = BreakingFinding(tool="create_meeting", pointer="/properties/location"
 
 @pytest.fixture
 def project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
-    root = tmp_path / "project"
-    root.mkdir()
-    shutil.copytree(MAIN / "manifests", root / "manifests")
-    shutil.copy(MAIN / "reconcile.yaml", root / "reconcile.yaml")
-    (root / "manifests" / "spend.yaml").unlink()
+    root = make_project(tmp_path / "project", api="responses")  # apply moves stable: no canary
     assert run(["apply", str(root), "--auto-approve"]) == 0
     capsys.readouterr()
     return root

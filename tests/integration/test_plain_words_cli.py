@@ -1,5 +1,6 @@
 """Issue 13 item 5 through the CLI: drift shows text as the plan does, an import of a managed object names
-it, the plan says the example's canary steps are ignored, and numbers read as the manifest wrote them."""
+it, the plan says how the example's canary will ship a new version, and numbers read as the manifest wrote
+them."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import pytest
 
 from reconciler.cli.main import run
 from reconciler.emulator import EmulatorApp, EmulatorConfig
-from reconciler.plan.versioning import CANARY_IGNORED
 from tests.integration.support import make_project, platform_state, sdk
 
 pytestmark = pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")
@@ -22,7 +22,7 @@ NEW_INSTRUCTIONS = "Be terse.\nAnswer in French.\nNever invent attendees."
 
 @pytest.fixture
 def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Path:
-    project = make_project(tmp_path / "project")
+    project = make_project(tmp_path / "project", canary=True)
     monkeypatch.chdir(project)
     return project
 
@@ -81,17 +81,37 @@ def test_an_import_of_a_managed_object_says_so_by_name(
     )
 
 
-def test_the_plan_says_the_canary_steps_are_ignored_in_every_format(
-    root: Path, capsys: pytest.CaptureFixture[str]
+CANARY_NOTE = (
+    "canary: stable stays on version 1 while version 2 goes through smoke (2 checks) → weight 10 % → "
+    "pause 10m → analysis tool-health → weight 50 % → pause 10m → analysis tool-health → weight 100 % "
+    "(on abort: stable)"
+)
+
+
+def test_the_plan_says_how_the_canary_ships_a_new_version_in_every_format(
+    applied: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    manifest = applied / "manifests" / "corporate-assist.yaml"
+    manifest.write_text(manifest.read_text().replace("cite the rule you used.", "cite the rule."))
     assert run(["plan"]) == 0
     text = capsys.readouterr().out
-    assert f"      # rollout: {CANARY_IGNORED}" in text.splitlines()
+    assert f"      # rollout: {CANARY_NOTE}" in text.splitlines()
     assert run(["plan", "--format", "markdown"]) == 0
-    assert f"- rollout: {CANARY_IGNORED}" in capsys.readouterr().out.splitlines()
+    markdown = capsys.readouterr().out
+    escaped = CANARY_NOTE.replace("(", r"\(").replace(")", r"\)").replace("-", r"\-")
+    assert f"- rollout: {escaped}" in markdown.splitlines()
     assert run(["plan", "-json"]) == 0
     (assistant,) = [c for c in json.loads(capsys.readouterr().out)["changes"] if c["kind"] == "Assistant"]
-    assert assistant["attributes"]["rollout_note"] == CANARY_IGNORED
+    assert assistant["attributes"]["rollout_note"] == CANARY_NOTE
+    assert assistant["attributes"]["rollout"]["stable"] == 1
+
+
+def test_the_first_version_serves_at_once(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Nothing to compare a first version with: no canary, and the plan says nothing of one."""
+    assert run(["plan", "-json"]) == 0
+    (assistant,) = [c for c in json.loads(capsys.readouterr().out)["changes"] if c["kind"] == "Assistant"]
+    assert "rollout" not in assistant["attributes"]
+    assert "rollout_note" not in assistant["attributes"]
 
 
 def test_numbers_read_as_the_manifest_wrote_them(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
