@@ -275,7 +275,8 @@ class Measurement(_Frozen):
     metric: str
     at: float
     phase: MeasurementPhase
-    value: dict[str, float] | float | None = None
+    # A builtin result's rates are None when there were no samples (not 0: nothing was measured).
+    value: dict[str, float | None] | float | None = None
     message: str = ""
 
 

@@ -52,7 +52,7 @@ def _on_abort(record: RolloutRecord) -> str:
     return "move to stable" if record.on_abort == "stable" else "stay on the canary"
 
 
-def _value(value: Mapping[str, float] | float | None) -> str:
+def _value(value: Mapping[str, float | None] | float | None) -> str:
     if value is None:
         return "-"
     if isinstance(value, Mapping):
