@@ -196,6 +196,7 @@ class _SameHostRedirects(urllib.request.HTTPRedirectHandler):
             self._origin.port,
         )
         if not same:
+            fp.close()
             raise ProviderError(
                 f"webhook {_shown(self._origin)} redirected to {_shown(target)}: not followed"
             )
@@ -221,6 +222,7 @@ def _webhook(provider: WebhookProvider, ctx: MeasureContext) -> float:
     except ProviderError:
         raise
     except urllib.error.HTTPError as error:
+        error.close()  # it holds the response's socket
         raise ProviderError(f"webhook {shown} answered HTTP {error.code}") from None
     except urllib.error.URLError as error:
         if isinstance(error.reason, (TimeoutError, socket.timeout)):
