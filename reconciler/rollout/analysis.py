@@ -1,10 +1,11 @@
 """Analysis runs, as Argo Rollouts' AnalysisRun: which measurements are due, what each one says, and the
 run's phase. Pure but for the one `measure` callable the controller hands in (`measurer` builds it).
 
-The schedule. A metric's k-th measurement (k = 1, 2, ...) is due at `started_at + k * interval`, up to
-`count` (0 in background analysis: no end; 0 in a step's analysis: 1). This is Argo with `initialDelay`
-equal to the interval: a builtin measurement covers the interval that just ended (`providers.window`), so
-one taken at the start would look at nothing. A measurement is recorded with its due time as `at`, so the
+The schedule. A metric's k-th measurement (k = 1, 2, ...) is for the slot `started_at + k * interval`,
+up to `count` (0 in background analysis: no end; 0 in a step's analysis: 1). This is Argo with
+`initialDelay` equal to the interval: a builtin measurement covers the interval that ends at its slot
+(`providers.window`), so one taken at the start would look at nothing; it is due `SETTLE_SECONDS` after its
+slot, a webhook's at the slot. A measurement is recorded with its due time as `at`, so the
 run itself says which slots were taken: a controller restarted mid-step, or called twice at one `now`,
 neither repeats nor skips a slot. After a gap (a controller that was down, a cron job that steps every
 few minutes) every slot due since is taken, the builtin provider reading each slot's own window from the
@@ -42,6 +43,7 @@ from reconciler.store.base import StateReader
 __all__ = [
     "INCONCLUSIVE_IN_A_ROW",
     "MAX_CATCH_UP",
+    "SETTLE_SECONDS",
     "AnalysisError",
     "Measure",
     "advance",
@@ -55,6 +57,9 @@ __all__ = [
 INCONCLUSIVE_IN_A_ROW = 3  # inconclusive measurements of one metric in a row make the run inconclusive
 MAX_CATCH_UP = 20  # slots one call takes for one metric after a gap (the latest; older ones are skipped)
 BACKGROUND = -1  # the step index of background analysis runs (as `rollout.canary` has it)
+# The runtime writes telemetry every second or so (`runtime.telemetry`): a builtin measurement is taken
+# this long after its window ends, so the window's last seconds are in the store when it is read.
+SETTLE_SECONDS = 5.0
 MIN_INTERVAL = 1.0  # seconds; telemetry is kept per second, so a shorter window means nothing
 
 # Measures `metric` for the slot due at the given time (epoch seconds); raises ProviderError when it can't.
@@ -197,6 +202,10 @@ def _slot_at(run: AnalysisRun, metric: Metric, k: int) -> float:
     return run.started_at + k * _interval(metric)
 
 
+def _settle(metric: Metric) -> float:
+    return SETTLE_SECONDS if isinstance(metric.provider, BuiltinProvider) else 0.0
+
+
 def _slot_of(run: AnalysisRun, metric: Metric, measurement: Measurement) -> int:
     return round((measurement.at - run.started_at) / _interval(metric))
 
@@ -212,6 +221,7 @@ def _last_slot(run: AnalysisRun, metric: Metric) -> int:
 
 def _due_slots(run: AnalysisRun, metric: Metric, now: float, background: bool) -> range:
     interval = _interval(metric)
+    now -= _settle(metric)  # a slot is due once its telemetry has settled (see SETTLE_SECONDS)
     reached = math.floor((now - run.started_at) / interval)
     # Floating point: make sure slot `reached` is due and `reached + 1` is not, by the same formula.
     while reached > 0 and _slot_at(run, metric, reached) > now:
@@ -233,10 +243,11 @@ def _metric_phase(run: AnalysisRun, metric: Metric, background: bool) -> tuple[A
     taken = _taken(run, metric)
     failures = sum(m.phase in (MeasurementPhase.FAILED, MeasurementPhase.ERROR) for m in taken)
     if failures > metric.failure_limit:
-        last = next(m for m in reversed(taken) if m.phase is not MeasurementPhase.SUCCESSFUL)
+        bad = (MeasurementPhase.FAILED, MeasurementPhase.ERROR)
+        last = next(m for m in reversed(taken) if m.phase in bad)
         return AnalysisPhase.FAILED, (
             f"metric {metric.name}: {failures} of {len(taken)} measurements failed"
-            f" (limit {metric.failure_limit}); last: {_said(last)}"
+            f" (limit {metric.failure_limit}); last failure: {_said(last)}"
         )
     streak = 0
     for m in reversed(taken):
@@ -342,7 +353,7 @@ def next_due(
         k = _last_slot(run, metric) + 1
         count = _count(metric, background)
         if count is None or k <= count:
-            due.append(_slot_at(run, metric, k))
+            due.append(_slot_at(run, metric, k) + _settle(metric))
     return min(due) if due else None
 
 

@@ -19,6 +19,7 @@ from reconciler.model.rollouts import (
 from reconciler.rollout.analysis import (
     INCONCLUSIVE_IN_A_ROW,
     MAX_CATCH_UP,
+    SETTLE_SECONDS,
     AnalysisError,
     advance,
     measurement_of,
@@ -30,6 +31,11 @@ from reconciler.rollout.providers import MeasuredValue, ProviderError
 T0 = 1_700_000_000.0
 ERRORS = BuiltinProvider(metric="error_rate")
 HOOK = WebhookProvider(url="https://metrics.example/q")
+
+
+def due(k: float) -> float:
+    """When a builtin metric's k-th slot (every 60 s) is due: its telemetry has settled."""
+    return T0 + 60 * k + SETTLE_SECONDS
 
 
 def metric(**extra: object) -> Metric:
@@ -144,45 +150,46 @@ def test_no_condition_records_the_value_as_successful() -> None:
 def test_the_first_measurement_is_due_one_interval_after_the_start() -> None:
     templates = templates_of(metric())
     run = run_of("health")
-    assert next_due(run, templates) == T0 + 60
+    assert next_due(run, templates) == due(1)
     measure = Recorder(GOOD)
-    assert advance(run, templates, measure, T0 + 59.9) is run
+    assert advance(run, templates, measure, due(1) - 0.1) is run
     assert measure.asked == []
-    after = advance(run, templates, measure, T0 + 60)
+    after = advance(run, templates, measure, due(1))
+    # Recorded at its slot, the end of the window it measured.
     assert measure.asked == [("errors", T0 + 60)]
     assert [m.at for m in after.measurements] == [T0 + 60]
-    assert next_due(after, templates) == T0 + 120
+    assert next_due(after, templates) == due(2)
 
 
 def test_twice_at_the_same_now_takes_no_extra_measurement() -> None:
     templates = templates_of(metric())
     measure = Recorder(GOOD)
-    once = advance(run_of("health"), templates, measure, T0 + 61)
-    twice = advance(once, templates, measure, T0 + 61)
+    once = advance(run_of("health"), templates, measure, due(1.1))
+    twice = advance(once, templates, measure, due(1.1))
     assert twice == once
     assert len(measure.asked) == 1
 
 
 def test_a_restarted_controller_takes_only_the_slots_due_since_the_stored_run() -> None:
     templates = templates_of(metric(count=5))
-    stored = advance(run_of("health"), templates, Recorder(GOOD), T0 + 130)
+    stored = advance(run_of("health"), templates, Recorder(GOOD), due(2.1))
     assert [m.at for m in stored.measurements] == [T0 + 60, T0 + 120]
     # The controller dies, a new one reads the stored run 2.5 intervals later.
     measure = Recorder(GOOD)
-    resumed = advance(AnalysisRun.model_validate_json(stored.model_dump_json()), templates, measure, T0 + 280)
+    resumed = advance(AnalysisRun.model_validate_json(stored.model_dump_json()), templates, measure, due(4.6))
     assert [at for _name, at in measure.asked] == [T0 + 180, T0 + 240]
     assert [m.at for m in resumed.measurements] == [T0 + 60, T0 + 120, T0 + 180, T0 + 240]
     assert resumed.phase is AnalysisPhase.RUNNING
-    assert next_due(resumed, templates) == T0 + 300
+    assert next_due(resumed, templates) == due(5)
 
 
 def test_catch_up_is_bounded_to_the_latest_slots() -> None:
     templates = templates_of(metric(count=0, success_condition=None))
     measure = Recorder(GOOD)
-    run = advance(run_of("health", step_index=-1), templates, measure, T0 + 60 * (MAX_CATCH_UP + 5))
+    run = advance(run_of("health", step_index=-1), templates, measure, due(MAX_CATCH_UP + 5))
     assert len(measure.asked) == MAX_CATCH_UP
     assert measure.asked[0][1] == T0 + 60 * 6
-    assert next_due(run, templates) == T0 + 60 * (MAX_CATCH_UP + 6)
+    assert next_due(run, templates) == due(MAX_CATCH_UP + 6)
 
 
 def test_a_webhook_after_a_gap_is_read_once_for_the_latest_due_slot() -> None:
@@ -196,10 +203,10 @@ def test_a_webhook_after_a_gap_is_read_once_for_the_latest_due_slot() -> None:
 
 def test_background_count_zero_never_ends_on_its_own() -> None:
     templates = templates_of(metric(count=0))
-    run = advance(run_of("health", step_index=-1), templates, Recorder(GOOD), T0 + 600)
+    run = advance(run_of("health", step_index=-1), templates, Recorder(GOOD), due(10))
     assert len(run.measurements) == 10
     assert run.phase is AnalysisPhase.RUNNING
-    assert next_due(run, templates) == T0 + 660
+    assert next_due(run, templates) == due(11)
 
 
 def test_count_zero_in_a_step_analysis_is_one_measurement() -> None:
@@ -217,37 +224,37 @@ def test_every_metric_reaching_its_count_without_failing_succeeds() -> None:
     templates = templates_of(metric(), other)
     run = advance(run_of("health"), templates, lambda m, at: GOOD if m.name == "errors" else 0.2, T0 + 150)
     assert run.phase is AnalysisPhase.RUNNING  # errors has 2 of 3
-    run = advance(run, templates, lambda m, at: GOOD if m.name == "errors" else 0.2, T0 + 180)
+    run = advance(run, templates, lambda m, at: GOOD if m.name == "errors" else 0.2, due(3))
     assert run.phase is AnalysisPhase.SUCCESSFUL
-    assert run.finished_at == T0 + 180
+    assert run.finished_at == due(3)
     assert "errors" in run.message and "hook" in run.message
     assert next_due(run, templates) is None
 
 
 def test_failures_up_to_the_limit_are_tolerated_and_one_more_fails_at_once() -> None:
     templates = templates_of(metric(count=5, failure_limit=1))
-    run = advance(run_of("health"), templates, Recorder(BAD, GOOD), T0 + 120)
+    run = advance(run_of("health"), templates, Recorder(BAD, GOOD), due(2))
     assert run.phase is AnalysisPhase.RUNNING
     measure = Recorder(BAD)
-    run = advance(run, templates, measure, T0 + 300)
+    run = advance(run, templates, measure, due(5))
     # The second failure (slot 3) fails the run; slots 4 and 5 are not measured.
     assert measure.asked == [("errors", T0 + 180)]
     assert run.phase is AnalysisPhase.FAILED
-    assert run.finished_at == T0 + 300
+    assert run.finished_at == due(5)
     assert "2 of 3 measurements failed (limit 1)" in run.message
 
 
 def test_errors_count_as_failures() -> None:
     templates = templates_of(metric(count=3, failure_limit=1))
     down = ProviderError("webhook https://x did not answer within 1 s")
-    run = advance(run_of("health"), templates, Recorder(down, BAD), T0 + 120)
+    run = advance(run_of("health"), templates, Recorder(down, BAD), due(2))
     assert run.phase is AnalysisPhase.FAILED
     assert [m.phase for m in run.measurements] == [MeasurementPhase.ERROR, MeasurementPhase.FAILED]
 
 
 def test_a_failed_run_is_never_measured_again() -> None:
     templates = templates_of(metric())
-    run = advance(run_of("health"), templates, Recorder(BAD), T0 + 60)
+    run = advance(run_of("health"), templates, Recorder(BAD), due(1))
     assert run.phase is AnalysisPhase.FAILED
     measure = Recorder(GOOD)
     assert advance(run, templates, measure, T0 + 600) is run
@@ -256,29 +263,29 @@ def test_a_failed_run_is_never_measured_again() -> None:
 
 def test_inconclusive_in_a_row_makes_the_run_inconclusive() -> None:
     templates = templates_of(metric(count=10))
-    run = advance(run_of("health"), templates, Recorder(THIN), T0 + 60 * (INCONCLUSIVE_IN_A_ROW - 1))
+    run = advance(run_of("health"), templates, Recorder(THIN), due(INCONCLUSIVE_IN_A_ROW - 1))
     assert run.phase is AnalysisPhase.RUNNING
-    run = advance(run, templates, Recorder(THIN), T0 + 60 * INCONCLUSIVE_IN_A_ROW)
+    run = advance(run, templates, Recorder(THIN), due(INCONCLUSIVE_IN_A_ROW))
     assert run.phase is AnalysisPhase.INCONCLUSIVE
     assert f"{INCONCLUSIVE_IN_A_ROW} inconclusive measurements in a row" in run.message
 
 
 def test_inconclusive_measurements_broken_by_a_judged_one_do_not_end_the_run() -> None:
     templates = templates_of(metric(count=5))
-    run = advance(run_of("health"), templates, Recorder(THIN, THIN, GOOD, THIN, GOOD), T0 + 300)
+    run = advance(run_of("health"), templates, Recorder(THIN, THIN, GOOD, THIN, GOOD), due(5))
     assert run.phase is AnalysisPhase.SUCCESSFUL
 
 
 def test_reaching_the_count_with_an_inconclusive_last_measurement_is_inconclusive() -> None:
     templates = templates_of(metric(count=2, min_samples=10))
-    run = advance(run_of("health"), templates, Recorder(GOOD, builtin(0.0, 0.0, samples=3)), T0 + 120)
+    run = advance(run_of("health"), templates, Recorder(GOOD, builtin(0.0, 0.0, samples=3)), due(2))
     assert run.phase is AnalysisPhase.INCONCLUSIVE
     assert "too few samples" in run.message
 
 
 def test_a_failure_outranks_an_inconclusive_metric() -> None:
     templates = templates_of(metric(name="a", count=1), metric(name="b", count=1))
-    run = advance(run_of("health"), templates, lambda m, at: THIN if m.name == "a" else BAD, T0 + 60)
+    run = advance(run_of("health"), templates, lambda m, at: THIN if m.name == "a" else BAD, due(1))
     assert run.phase is AnalysisPhase.FAILED
     assert "metric b" in run.message
 
@@ -288,7 +295,7 @@ def test_any_other_exception_from_measure_propagates_and_records_nothing() -> No
         raise RuntimeError("store down")
 
     with pytest.raises(RuntimeError):
-        advance(run_of("health"), templates_of(metric()), broken, T0 + 60)
+        advance(run_of("health"), templates_of(metric()), broken, due(1))
 
 
 # -- templates and args ---------------------------------------------------------------------------------
