@@ -275,7 +275,6 @@ class Measurement(_Frozen):
     metric: str
     at: float
     phase: MeasurementPhase
-    # A builtin result's rates are None when there were no samples (not 0: nothing was measured).
     value: dict[str, float | None] | float | None = None
     message: str = ""
 

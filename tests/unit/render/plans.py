@@ -191,7 +191,8 @@ def create_all() -> Plan:
                     "version": {"number": 1, "parent": None, "strategy": "immutable"},
                     # what the planner says of a canary (here on a version with a parent, in real plans)
                     "rollout_note": "canary: stable stays on version 1 while version 2 goes through smoke "
-                    "(1 check) → weight 10 % → analysis tool-health → weight 50 % → weight 100 % (on abort: stable)",
+                    "(1 check) → weight 10 % → analysis tool-health → weight 50 % → weight 100 % "
+                    "(on abort: stable)",
                 },
             ),
             change(
