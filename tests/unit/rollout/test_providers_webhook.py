@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -34,6 +35,7 @@ class Handler(BaseHTTPRequestHandler):
             "/string": (200, b'"0.25"', {}),
             "/redirect-away": (302, b"", {"Location": "http://localhost.example/number"}),
             "/redirect-here": (302, b"", {"Location": "/number"}),
+            "/redirect-port": (302, b"", {"Location": "http://127.0.0.1:1/number"}),
         }
         status, body, headers = answers.get(path, (404, b"", {}))
         try:
@@ -149,10 +151,14 @@ def test_a_url_that_is_not_https_or_loopback_http_is_refused_without_a_request(u
         measure(hook(url), ctx())
 
 
-def test_a_redirect_to_another_host_is_not_followed(base: str) -> None:
-    with pytest.raises(ProviderError, match=r"redirected to http://localhost\.example: not followed"):
-        measure(hook(f"{base}/redirect-away"), ctx())
-    assert Handler.seen == ["/redirect-away"]
+@pytest.mark.parametrize(
+    ("path", "elsewhere"),
+    [("/redirect-away", "http://localhost.example"), ("/redirect-port", "http://127.0.0.1:1")],
+)
+def test_a_redirect_to_another_host_or_port_is_not_followed(base: str, path: str, elsewhere: str) -> None:
+    with pytest.raises(ProviderError, match=f"redirected to {re.escape(elsewhere)}: not followed"):
+        measure(hook(base + path), ctx())
+    assert Handler.seen == [path]
 
 
 def test_a_redirect_on_the_same_host_is_followed(base: str) -> None:
