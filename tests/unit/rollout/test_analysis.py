@@ -337,3 +337,23 @@ def test_an_analysis_that_cannot_run_fails_without_measuring(
     run = advance(run_of("health"), templates, measure, T0 + 60)
     assert run.phase is AnalysisPhase.FAILED
     assert expected in run.message
+
+
+def test_a_webhook_is_due_at_its_slot_a_builtin_once_its_telemetry_settled() -> None:
+    hook = metric(name="hook", provider=HOOK, count=1, success_condition="result < 1")
+    templates = templates_of(metric(count=1), hook)
+    assert next_due(run_of("health"), templates) == T0 + 60
+    measure = Recorder(0.5)
+    run = advance(run_of("health"), templates, measure, T0 + 60)
+    assert measure.asked == [("hook", T0 + 60)]
+    assert next_due(run, templates) == due(1)
+
+
+def test_background_analysis_runs_until_a_measurement_fails() -> None:
+    templates = templates_of(metric(count=0))
+    run = run_of("health", step_index=-1)
+    for k in range(1, 30):
+        run = advance(run, templates, Recorder(BAD if k == 25 else GOOD), due(k))
+    assert run.phase is AnalysisPhase.FAILED
+    assert len(run.measurements) == 25
+    assert run.finished_at == due(25)
