@@ -90,21 +90,20 @@ def measurement_of(metric: Metric, value: MeasuredValue | ProviderError, now: fl
     def made(phase: MeasurementPhase, message: str = "") -> Measurement:
         return Measurement(metric=metric.name, at=now, phase=phase, value=value, message=message)
 
-    builtin = isinstance(metric.provider, BuiltinProvider) and isinstance(value, Mapping)
-    if builtin and metric.min_samples > 0:
-        assert isinstance(value, Mapping)
+    builtin = isinstance(metric.provider, BuiltinProvider)
+    if builtin and isinstance(value, Mapping) and metric.min_samples > 0:
         canary, stable = value.get("canary_samples") or 0.0, value.get("stable_samples") or 0.0
         if canary < metric.min_samples or stable < metric.min_samples:
             return made(
                 MeasurementPhase.INCONCLUSIVE,
-                f"too few samples: canary {canary:g}, stable {stable:g} (min {metric.min_samples})",
+                f"too few samples: canary {canary:g}, stable {stable:g} (minSamples {metric.min_samples})",
             )
     try:
         if metric.failure_condition and _condition(metric.failure_condition).holds(value):
-            return made(MeasurementPhase.FAILED, f"failure condition holds: {metric.failure_condition}")
+            return made(MeasurementPhase.FAILED, f"failureCondition holds: {metric.failure_condition}")
         if metric.success_condition and not _condition(metric.success_condition).holds(value):
             return made(
-                MeasurementPhase.FAILED, f"success condition does not hold: {metric.success_condition}"
+                MeasurementPhase.FAILED, f"successCondition does not hold: {metric.success_condition}"
             )
     except ExpressionError as error:
         if _reads_missing(metric, value):
@@ -247,7 +246,7 @@ def _metric_phase(run: AnalysisRun, metric: Metric, background: bool) -> tuple[A
         last = next(m for m in reversed(taken) if m.phase in bad)
         return AnalysisPhase.FAILED, (
             f"metric {metric.name}: {failures} of {len(taken)} measurements failed"
-            f" (limit {metric.failure_limit}); last failure: {_said(last)}"
+            f" (failureLimit {metric.failure_limit}); last failure: {_said(last)}"
         )
     streak = 0
     for m in reversed(taken):
@@ -267,7 +266,16 @@ def _metric_phase(run: AnalysisRun, metric: Metric, background: bool) -> tuple[A
 
 
 def _said(measurement: Measurement) -> str:
-    return measurement.message or f"{measurement.phase.value} ({measurement.value})"
+    """A measurement in a run's message: why it was judged so, and what was seen."""
+    why = measurement.message or measurement.phase.value
+    value = measurement.value
+    if value is None:
+        return why
+    if isinstance(value, Mapping):
+        seen = ", ".join(f"{k} {v:g}" if v is not None else f"{k} -" for k, v in value.items())
+    else:
+        seen = f"{value:g}"
+    return f"{why} ({seen})"
 
 
 def _phase(run: AnalysisRun, metrics: Sequence[Metric], background: bool) -> tuple[AnalysisPhase, str]:
@@ -337,8 +345,9 @@ def advance(
 def next_due(
     run: AnalysisRun, templates: Mapping[str, AnalysisTemplate], *, background: bool | None = None
 ) -> float | None:
-    """When the next measurement of a running run is due (epoch seconds; possibly already past, after a
-    catch-up that was cut at MAX_CATCH_UP); None when the run has finished or cannot run."""
+    """When `advance` next has a measurement to take for a running run (epoch seconds: the earliest next
+    slot of its metrics, after `SETTLE_SECONDS` for builtin ones); None when the run has finished or
+    cannot run. `background` as in `advance`."""
     if run.phase is not AnalysisPhase.RUNNING:
         return None
     background = _is_background(run, background)

@@ -93,13 +93,13 @@ def test_a_value_within_the_conditions_is_successful() -> None:
 def test_a_success_condition_that_does_not_hold_fails() -> None:
     m = measurement_of(metric(), BAD, T0)
     assert m.phase is MeasurementPhase.FAILED
-    assert "success condition does not hold" in m.message
+    assert "successCondition does not hold" in m.message
 
 
 def test_a_failure_condition_that_holds_fails_even_when_success_holds() -> None:
     m = measurement_of(metric(failure_condition="result.canary > 0.005"), GOOD, T0)
     assert m.phase is MeasurementPhase.FAILED
-    assert "failure condition holds" in m.message
+    assert "failureCondition holds" in m.message
 
 
 def test_a_provider_error_is_an_error_measurement_with_its_message() -> None:
@@ -241,7 +241,8 @@ def test_failures_up_to_the_limit_are_tolerated_and_one_more_fails_at_once() -> 
     assert measure.asked == [("errors", T0 + 180)]
     assert run.phase is AnalysisPhase.FAILED
     assert run.finished_at == due(5)
-    assert "2 of 3 measurements failed (limit 1)" in run.message
+    assert "2 of 3 measurements failed (failureLimit 1)" in run.message
+    assert "canary 0.5, stable 0.01, canary_samples 100, stable_samples 100" in run.message
 
 
 def test_errors_count_as_failures() -> None:

@@ -79,11 +79,11 @@ def test_each_measurement_reads_its_own_window_of_the_stores_telemetry(store: St
     assert second.value == {"canary": 0.9, "stable": 0.0, "canary_samples": 10.0, "stable_samples": 50.0}
     assert second.phase is MeasurementPhase.FAILED
     assert run.phase is AnalysisPhase.FAILED
-    assert "success condition does not hold" in run.message
+    assert "successCondition does not hold" in run.message
 
 
 def test_no_traffic_is_inconclusive(store: StateStore) -> None:
     run = AnalysisRun(rollout_id="r1", step_index=1, templates=("health",), started_at=float(T0))
     run = advance(run, TEMPLATES, measurer(store, WS, RECORD, run), T0 + 130)
     assert run.phase is AnalysisPhase.INCONCLUSIVE
-    assert "too few samples: canary 0, stable 0 (min 5)" in run.message
+    assert "too few samples: canary 0, stable 0 (minSamples 5)" in run.message
