@@ -110,7 +110,7 @@ def test_a_provider_error_is_an_error_measurement_with_its_message() -> None:
 
 @pytest.mark.parametrize(("canary", "stable"), [(5.0, 100.0), (100.0, 5.0)])
 def test_fewer_samples_than_min_samples_on_either_side_is_inconclusive(canary: float, stable: float) -> None:
-    value = {"canary": 0.0, "stable": 0.0, "canary_samples": canary, "stable_samples": stable}
+    value: MeasuredValue = {"canary": 0.0, "stable": 0.0, "canary_samples": canary, "stable_samples": stable}
     m = measurement_of(metric(min_samples=10), value, T0)
     assert m.phase is MeasurementPhase.INCONCLUSIVE
     assert "too few samples" in m.message
