@@ -1,30 +1,32 @@
-"""Analysis runs, as Argo Rollouts' AnalysisRun: each metric of a step's templates measured every
-`interval`, `count` times, each measurement judged by the template's conditions, and the run's phase
-from them. The controller calls `advance` on every pass; it takes only the measurements that are due,
-so calling it twice at one moment, or again after the controller restarted, repeats and skips nothing.
+"""Analysis runs, as Argo Rollouts' AnalysisRun: which measurements are due, what each one says, and the
+run's phase. Pure but for the one `measure` callable the controller hands in (`measurer` builds it).
 
-Timing: a measurement looks back over the time since the previous one (the first over the time since
-the run started), so the first is taken one `interval` after the start, not at once (an empty window
-would measure nothing); after a pause in the controller the next one is taken at once and covers the
-whole gap.
+The schedule. A metric's k-th measurement (k = 1, 2, ...) is for the slot `started_at + k * interval`,
+up to `count` (0 in background analysis: no end; 0 in a step's analysis: 1). This is Argo with
+`initialDelay` equal to the interval: a builtin measurement covers the interval that ends at its slot
+(`providers.window`), so one taken at the start would look at nothing; it is due `SETTLE_SECONDS` after its
+slot, a webhook's at the slot. A measurement is recorded with its due time as `at`, so the
+run itself says which slots were taken: a controller restarted mid-step, or called twice at one `now`,
+neither repeats nor skips a slot. After a gap (a controller that was down, a cron job that steps every
+few minutes) every slot due since is taken, the builtin provider reading each slot's own window from the
+telemetry (history: the same values an uninterrupted controller would have read), at most
+`MAX_CATCH_UP` of the latest. A webhook can only be read now, so it takes only the latest due slot and the
+missed ones stay empty: one reading is never counted as several.
 
-Judging one measurement: `error` when the provider failed; `inconclusive` when a builtin measurement
-has fewer than `minSamples` samples on either side (or a condition reads a value with no samples);
-`failed` when `failureCondition` holds or `successCondition` does not; else `successful`.
-
-Judging the run: `failed` as soon as a metric's failed and error measurements exceed its
-`failureLimit`; `inconclusive` at the first inconclusive measurement (Argo's default inconclusive
-limit of 0), which pauses the rollout for an operator; `successful` once every metric took `count`
-measurements (background analysis with `count: 0` never ends by itself); otherwise `running`.
+The phase. FAILED as soon as a metric's failed and error measurements exceed its `failure_limit`;
+INCONCLUSIVE when `INCONCLUSIVE_IN_A_ROW` measurements of a metric in a row are inconclusive, or a metric
+reached its last slot with an inconclusive measurement; SUCCESSFUL when every metric reached its last slot
+without either; else RUNNING. A template, arg or condition that cannot be used fails the run at once.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 
 from reconciler.errors import UserError
-from reconciler.model.expression import ExpressionError, parse
+from reconciler.model.expression import Expression, ExpressionError, parse
 from reconciler.model.rollouts import (
     AnalysisPhase,
     AnalysisRun,
@@ -35,111 +37,259 @@ from reconciler.model.rollouts import (
     Metric,
     RolloutRecord,
 )
-from reconciler.rollout.providers import MeasureError, Value, Window, builtin_value, webhook_value
+from reconciler.rollout.providers import MeasureContext, MeasuredValue, ProviderError, measure
 from reconciler.store.base import StateReader
 
-__all__ = ["Measure", "advance", "measurement_of", "measurer", "merged_args", "next_due"]
+__all__ = [
+    "INCONCLUSIVE_IN_A_ROW",
+    "MAX_CATCH_UP",
+    "SETTLE_SECONDS",
+    "AnalysisError",
+    "Measure",
+    "advance",
+    "measurement_of",
+    "measurer",
+    "merge_args",
+    "metrics_of",
+    "next_due",
+]
 
-# Measures one metric over the window [since, until): the value, or MeasureError.
-Measure = Callable[[Metric, float, float], Value]
+INCONCLUSIVE_IN_A_ROW = 3  # inconclusive measurements of one metric in a row make the run inconclusive
+MAX_CATCH_UP = 20  # slots one call takes for one metric after a gap (the latest; older ones are skipped)
+BACKGROUND = -1  # the step index of background analysis runs (as `rollout.canary` has it)
+# The runtime writes telemetry every second or so (`runtime.telemetry`): a builtin measurement is taken
+# this long after its window ends, so the window's last seconds are in the store when it is read.
+SETTLE_SECONDS = 5.0
+MIN_INTERVAL = 1.0  # seconds; telemetry is kept per second, so a shorter window means nothing
 
-
-class MissingTemplate(UserError):
-    """A rollout names an analysis template it did not record (its manifest lacked it)."""
-
-
-def merged_args(template: AnalysisTemplate, given: Mapping[str, str]) -> dict[str, str]:
-    """The template's defaults overridden by the rollout's args; a required arg not given is an error."""
-    args = {a.name: a.value for a in template.args if a.value is not None}
-    args.update({k: v for k, v in given.items() if k in {a.name for a in template.args}})
-    missing = [a.name for a in template.args if a.name not in args]
-    if missing:
-        raise UserError(f"analysis template {template.name} needs args {', '.join(missing)}")
-    return args
-
-
-def measurer(store: StateReader, workspace: str, record: RolloutRecord, run: AnalysisRun) -> Measure:
-    """How the controller measures for one run of one rollout: builtin metrics from the store's
-    telemetry of the rollout's two versions, webhooks with the run's args."""
-    args: dict[str, str] = {}
-    for name in run.templates:
-        template = record.templates.get(name)
-        if template is not None:
-            args.update(merged_args(template, run.args))
-
-    def measure(metric: Metric, since: float, until: float) -> Value:
-        provider = metric.provider
-        if isinstance(provider, BuiltinProvider):
-            window = Window(
-                workspace,
-                record.assistant,
-                record.canary_version,
-                record.stable_version,
-                math.floor(since),
-                math.floor(until),
-            )
-            return builtin_value(store, provider, window)
-        return webhook_value(provider, args)
-
-    return measure
+# Measures `metric` for the slot due at the given time (epoch seconds); raises ProviderError when it can't.
+Measure = Callable[[Metric, float], MeasuredValue]
 
 
-def measurement_of(metric: Metric, value: Value | MeasureError, now: float) -> Measurement:
-    """One measurement judged (see the module's docstring)."""
+class AnalysisError(UserError):
+    """An analysis that cannot run as declared: an unknown template, a missing arg, a bad condition."""
+
+
+# -- one measurement -------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=256)
+def _condition(text: str) -> Expression:
+    return parse(text)
+
+
+def measurement_of(metric: Metric, value: MeasuredValue | ProviderError, now: float) -> Measurement:
+    """What one value says about `metric`, recorded at `now`: ERROR when it could not be had;
+    INCONCLUSIVE when a builtin side has fewer than `min_samples` samples (both sides must, to compare;
+    a webhook's number has no samples), or a condition reads a value that had no samples; FAILED when
+    `failure_condition` holds or `success_condition` does not; else SUCCESSFUL. A condition that cannot be
+    evaluated for another reason (division by zero, a missing field) is an ERROR, with the reason."""
+    if isinstance(value, ProviderError):
+        return Measurement(metric=metric.name, at=now, phase=MeasurementPhase.ERROR, message=str(value))
 
     def made(phase: MeasurementPhase, message: str = "") -> Measurement:
-        shown = None if isinstance(value, MeasureError) else value
-        return Measurement(metric=metric.name, at=now, phase=phase, value=shown, message=message)
+        return Measurement(metric=metric.name, at=now, phase=phase, value=value, message=message)
 
-    if isinstance(value, MeasureError):
-        return made(MeasurementPhase.ERROR, str(value))
-    if isinstance(value, dict) and metric.min_samples:
-        short = {
-            side: int(value.get(f"{side}_samples") or 0)
-            for side in ("canary", "stable")
-            if (value.get(f"{side}_samples") or 0) < metric.min_samples
-        }
-        if short:
-            seen = ", ".join(f"{side} {n}" for side, n in short.items())
+    builtin = isinstance(metric.provider, BuiltinProvider)
+    if builtin and isinstance(value, Mapping) and metric.min_samples > 0:
+        canary, stable = value.get("canary_samples") or 0.0, value.get("stable_samples") or 0.0
+        if canary < metric.min_samples or stable < metric.min_samples:
             return made(
-                MeasurementPhase.INCONCLUSIVE, f"too few samples ({seen}; minSamples {metric.min_samples})"
+                MeasurementPhase.INCONCLUSIVE,
+                f"too few samples: canary {canary:g}, stable {stable:g} (minSamples {metric.min_samples})",
             )
     try:
-        if metric.failure_condition is not None and parse(metric.failure_condition).holds(value):
+        if metric.failure_condition and _condition(metric.failure_condition).holds(value):
             return made(MeasurementPhase.FAILED, f"failureCondition holds: {metric.failure_condition}")
-        if metric.success_condition is not None and not parse(metric.success_condition).holds(value):
+        if metric.success_condition and not _condition(metric.success_condition).holds(value):
             return made(
                 MeasurementPhase.FAILED, f"successCondition does not hold: {metric.success_condition}"
             )
     except ExpressionError as error:
-        missing = "no value" in str(error)
-        phase = MeasurementPhase.INCONCLUSIVE if missing else MeasurementPhase.ERROR
-        return made(phase, str(error))
+        if _reads_missing(metric, value):
+            return made(MeasurementPhase.INCONCLUSIVE, f"no samples: {error}")
+        return made(MeasurementPhase.ERROR, f"condition could not be evaluated: {error}")
     return made(MeasurementPhase.SUCCESSFUL)
 
 
-def _metrics(run: AnalysisRun, templates: Mapping[str, AnalysisTemplate]) -> list[Metric]:
-    found: list[Metric] = []
-    for name in run.templates:
-        template = templates.get(name)
-        if template is None:
-            raise MissingTemplate(f"analysis template {name!r} is not recorded with the rollout")
-        found.extend(template.metrics)
-    return found
+def _reads_missing(metric: Metric, value: MeasuredValue) -> bool:
+    """Whether a condition of `metric` reads a field that has no value for want of samples."""
+    if not isinstance(value, Mapping):
+        return False
+    empty = {name for name, v in value.items() if v is None}
+    read: set[str] = set()
+    for text in (metric.failure_condition, metric.success_condition):
+        if text:
+            read |= _condition(text).fields
+    return bool(read & empty)
+
+
+# -- the run's templates, metrics and args ---------------------------------------------------------------
+
+
+def merge_args(templates: Sequence[AnalysisTemplate], given: Mapping[str, str]) -> dict[str, str]:
+    """The args the run's metrics see: each template's defaults, overridden by the rollout's `given`.
+    Raises AnalysisError naming every declared arg that has neither."""
+    defaults: dict[str, str] = {}
+    required: dict[str, str] = {}  # name -> the first template that declares it without a default
+    for template in templates:
+        for arg in template.args:
+            if arg.value is not None:
+                defaults.setdefault(arg.name, arg.value)
+            else:
+                required.setdefault(arg.name, template.name)
+    missing = [
+        f"{name} (template {template})"
+        for name, template in required.items()
+        if name not in given and name not in defaults
+    ]
+    if missing:
+        raise AnalysisError(f"analysis args missing: {', '.join(missing)}")
+    # An arg given but not declared is kept: a webhook URL may still name it.
+    return {**defaults, **given}
+
+
+def metrics_of(
+    run: AnalysisRun, templates: Mapping[str, AnalysisTemplate]
+) -> tuple[tuple[Metric, ...], dict[str, str]]:
+    """The run's metrics, in template order, and its merged args; AnalysisError when a template is
+    unknown, an arg is missing, two metrics share a name, or a condition does not parse."""
+    unknown = [name for name in run.templates if name not in templates]
+    if unknown:
+        raise AnalysisError(f"unknown analysis template {', '.join(unknown)}")
+    chosen = [templates[name] for name in run.templates]
+    args = merge_args(chosen, run.args)
+    metrics: list[Metric] = []
+    seen: set[str] = set()
+    for template in chosen:
+        for metric in template.metrics:
+            if metric.name in seen:
+                raise AnalysisError(
+                    f"two metrics named {metric.name!r} in one analysis (template {template.name})"
+                )
+            seen.add(metric.name)
+            for label, text in (
+                ("successCondition", metric.success_condition),
+                ("failureCondition", metric.failure_condition),
+            ):
+                if text:
+                    try:
+                        _condition(text)
+                    except ExpressionError as error:
+                        raise AnalysisError(
+                            f"metric {metric.name}: {label} {text!r}: {error} (column {error.column})"
+                        ) from None
+            metrics.append(metric)
+    return tuple(metrics), args
+
+
+# -- the schedule ----------------------------------------------------------------------------------------
+
+
+def _interval(metric: Metric) -> float:
+    return max(metric.interval_seconds, MIN_INTERVAL)
+
+
+def _count(metric: Metric, background: bool) -> int | None:
+    """The number of slots, None for no end (background analysis with count 0)."""
+    if metric.count > 0:
+        return metric.count
+    return None if background else 1
+
+
+def _slot_at(run: AnalysisRun, metric: Metric, k: int) -> float:
+    return run.started_at + k * _interval(metric)
+
+
+def _settle(metric: Metric) -> float:
+    return SETTLE_SECONDS if isinstance(metric.provider, BuiltinProvider) else 0.0
+
+
+def _slot_of(run: AnalysisRun, metric: Metric, measurement: Measurement) -> int:
+    return round((measurement.at - run.started_at) / _interval(metric))
 
 
 def _taken(run: AnalysisRun, metric: Metric) -> list[Measurement]:
     return [m for m in run.measurements if m.metric == metric.name]
 
 
-def _due(run: AnalysisRun, metric: Metric, background: bool) -> float | None:
-    """When the metric's next measurement is due; None when it took all it will."""
+def _last_slot(run: AnalysisRun, metric: Metric) -> int:
     taken = _taken(run, metric)
-    limit = metric.count if (metric.count or not background) else None
-    if limit is not None and len(taken) >= limit:
-        return None
-    last = taken[-1].at if taken else run.started_at
-    return last + metric.interval_seconds
+    return _slot_of(run, metric, taken[-1]) if taken else 0
+
+
+def _due_slots(run: AnalysisRun, metric: Metric, now: float, background: bool) -> range:
+    interval = _interval(metric)
+    now -= _settle(metric)  # a slot is due once its telemetry has settled (see SETTLE_SECONDS)
+    reached = math.floor((now - run.started_at) / interval)
+    # Floating point: make sure slot `reached` is due and `reached + 1` is not, by the same formula.
+    while reached > 0 and _slot_at(run, metric, reached) > now:
+        reached -= 1
+    while _slot_at(run, metric, reached + 1) <= now:
+        reached += 1
+    count = _count(metric, background)
+    if count is not None:
+        reached = min(reached, count)
+    catch_up = MAX_CATCH_UP if isinstance(metric.provider, BuiltinProvider) else 1
+    first = max(_last_slot(run, metric) + 1, reached - catch_up + 1)
+    return range(first, reached + 1)
+
+
+# -- the run's phase -------------------------------------------------------------------------------------
+
+
+def _metric_phase(run: AnalysisRun, metric: Metric, background: bool) -> tuple[AnalysisPhase, str]:
+    taken = _taken(run, metric)
+    failures = sum(m.phase in (MeasurementPhase.FAILED, MeasurementPhase.ERROR) for m in taken)
+    if failures > metric.failure_limit:
+        bad = (MeasurementPhase.FAILED, MeasurementPhase.ERROR)
+        last = next(m for m in reversed(taken) if m.phase in bad)
+        return AnalysisPhase.FAILED, (
+            f"metric {metric.name}: {failures} of {len(taken)} measurements failed"
+            f" (failureLimit {metric.failure_limit}); last failure: {_said(last)}"
+        )
+    streak = 0
+    for m in reversed(taken):
+        if m.phase is not MeasurementPhase.INCONCLUSIVE:
+            break
+        streak += 1
+    count = _count(metric, background)
+    finished = count is not None and bool(taken) and _slot_of(run, metric, taken[-1]) >= count
+    if streak >= INCONCLUSIVE_IN_A_ROW or (finished and streak > 0):
+        return AnalysisPhase.INCONCLUSIVE, (
+            f"metric {metric.name}: {streak} inconclusive measurement{'s' if streak != 1 else ''}"
+            f" in a row; last: {_said(taken[-1])}"
+        )
+    if finished:
+        return AnalysisPhase.SUCCESSFUL, f"{metric.name}: {len(taken)} measured"
+    return AnalysisPhase.RUNNING, ""
+
+
+def _said(measurement: Measurement) -> str:
+    """A measurement in a run's message: why it was judged so, and what was seen."""
+    why = measurement.message or measurement.phase.value
+    value = measurement.value
+    if value is None:
+        return why
+    if isinstance(value, Mapping):
+        seen = ", ".join(f"{k} {v:g}" if v is not None else f"{k} -" for k, v in value.items())
+    else:
+        seen = f"{value:g}"
+    return f"{why} ({seen})"
+
+
+def _phase(run: AnalysisRun, metrics: Sequence[Metric], background: bool) -> tuple[AnalysisPhase, str]:
+    phases = [_metric_phase(run, metric, background) for metric in metrics]
+    for wanted in (AnalysisPhase.FAILED, AnalysisPhase.INCONCLUSIVE):
+        found = [message for phase, message in phases if phase is wanted]
+        if found:
+            return wanted, "; ".join(found)
+    if phases and all(phase is AnalysisPhase.SUCCESSFUL for phase, _ in phases):
+        return AnalysisPhase.SUCCESSFUL, "passed: " + ", ".join(message for _, message in phases)
+    return AnalysisPhase.RUNNING, ""
+
+
+# -- the step the controller calls -----------------------------------------------------------------------
 
 
 def advance(
@@ -148,62 +298,98 @@ def advance(
     measure: Measure,
     now: float,
     *,
-    background: bool = False,
+    background: bool | None = None,
 ) -> AnalysisRun:
-    """Take every measurement due at `now` and judge the run. A run that ended is returned unchanged."""
+    """`run` with every measurement due by `now` taken (through `measure`, one call per slot) and its
+    phase set. A finished run is returned as it is; so is a running one with nothing due (so the caller
+    can compare to decide whether to save). A `ProviderError` from `measure` is an ERROR measurement;
+    any other exception propagates and nothing is recorded. `background` (count 0: no end) defaults to
+    whether the run is background analysis (`step_index` -1)."""
     if run.phase is not AnalysisPhase.RUNNING:
         return run
-    metrics = _metrics(run, templates)
-    taken = list(run.measurements)
+    background = _is_background(run, background)
+    try:
+        metrics, _args = metrics_of(run, templates)
+    except AnalysisError as error:
+        return run.model_copy(
+            update={"phase": AnalysisPhase.FAILED, "finished_at": now, "message": str(error)}
+        )
+    current = run
     for metric in metrics:
-        due = _due(run, metric, background)
-        if due is None or now < due:
+        if _metric_phase(current, metric, background)[0] is not AnalysisPhase.RUNNING:
             continue
-        previous = _taken(run, metric)
-        since = previous[-1].at if previous else run.started_at
-        try:
-            value: Value | MeasureError = measure(metric, since, now)
-        except MeasureError as error:
-            value = error
-        taken.append(measurement_of(metric, value, now))
-    updated = run.model_copy(update={"measurements": tuple(taken)})
-    phase, message = _judge(updated, metrics, background)
+        for k in _due_slots(current, metric, now, background):
+            at = _slot_at(current, metric, k)
+            value: MeasuredValue | ProviderError
+            try:
+                value = measure(metric, at)
+            except ProviderError as error:
+                value = error
+            taken = measurement_of(metric, value, at)
+            current = current.model_copy(update={"measurements": (*current.measurements, taken)})
+            decided = _metric_phase(current, metric, background)[0]
+            if decided is not AnalysisPhase.RUNNING:
+                break  # this metric has decided; its later slots are not measured
+        if _metric_phase(current, metric, background)[0] is AnalysisPhase.FAILED:
+            break  # the run has failed: the other metrics need not be asked
+    if current.measurements == run.measurements:
+        return run
+    ordered = tuple(sorted(current.measurements, key=lambda m: m.at))  # stable: ties keep their order
+    current = current.model_copy(update={"measurements": ordered})
+    phase, message = _phase(current, metrics, background)
     if phase is AnalysisPhase.RUNNING:
-        return updated
-    return updated.model_copy(update={"phase": phase, "message": message, "finished_at": now})
-
-
-def _judge(run: AnalysisRun, metrics: list[Metric], background: bool) -> tuple[AnalysisPhase, str]:
-    done = True
-    for metric in metrics:
-        taken = _taken(run, metric)
-        bad = [m for m in taken if m.phase in (MeasurementPhase.FAILED, MeasurementPhase.ERROR)]
-        if len(bad) > metric.failure_limit:
-            return AnalysisPhase.FAILED, (
-                f"{metric.name}: {len(bad)} failed measurement{'s' if len(bad) != 1 else ''} "
-                f"(failureLimit {metric.failure_limit}); last: {bad[-1].message or bad[-1].phase.value} "
-                f"({_shown(bad[-1])})"
-            )
-        inconclusive = next((m for m in taken if m.phase is MeasurementPhase.INCONCLUSIVE), None)
-        if inconclusive is not None:
-            return AnalysisPhase.INCONCLUSIVE, f"{metric.name}: {inconclusive.message}"
-        if (background and not metric.count) or len(taken) < metric.count:
-            done = False
-    return (AnalysisPhase.SUCCESSFUL, "") if done else (AnalysisPhase.RUNNING, "")
-
-
-def _shown(m: Measurement) -> str:
-    if isinstance(m.value, dict):
-        return ", ".join(f"{k} {v:g}" if v is not None else f"{k} -" for k, v in m.value.items())
-    return "no value" if m.value is None else f"{m.value:g}"
+        return current
+    return current.model_copy(update={"phase": phase, "finished_at": now, "message": message})
 
 
 def next_due(
-    run: AnalysisRun, templates: Mapping[str, AnalysisTemplate], *, background: bool = False
+    run: AnalysisRun, templates: Mapping[str, AnalysisTemplate], *, background: bool | None = None
 ) -> float | None:
-    """When `advance` next has something to do for a running run; None when it has ended."""
+    """When `advance` next has a measurement to take for a running run (epoch seconds: the earliest next
+    slot of its metrics, after `SETTLE_SECONDS` for builtin ones); None when the run has finished or
+    cannot run. `background` as in `advance`."""
     if run.phase is not AnalysisPhase.RUNNING:
         return None
-    dues = [_due(run, m, background) for m in _metrics(run, templates)]
-    found = [d for d in dues if d is not None]
-    return min(found) if found else None
+    background = _is_background(run, background)
+    try:
+        metrics, _args = metrics_of(run, templates)
+    except AnalysisError:
+        return None
+    due: list[float] = []
+    for metric in metrics:
+        if _metric_phase(run, metric, background)[0] is not AnalysisPhase.RUNNING:
+            continue
+        k = _last_slot(run, metric) + 1
+        count = _count(metric, background)
+        if count is None or k <= count:
+            due.append(_slot_at(run, metric, k) + _settle(metric))
+    return min(due) if due else None
+
+
+def _is_background(run: AnalysisRun, background: bool | None) -> bool:
+    return run.step_index == BACKGROUND if background is None else background
+
+
+def measurer(reader: StateReader, workspace: str, record: RolloutRecord, run: AnalysisRun) -> Measure:
+    """The `measure` of `advance` for one run of one rollout: canary and stable are the rollout's
+    versions, args the run's merged with its templates' defaults."""
+    try:
+        _metrics, args = metrics_of(run, record.templates)
+    except AnalysisError:
+        args = dict(run.args)  # `advance` fails the run before it measures anything
+
+    def measure_one(metric: Metric, at: float) -> MeasuredValue:
+        ctx = MeasureContext(
+            reader=reader,
+            workspace=workspace,
+            assistant=record.assistant,
+            canary_version=record.canary_version,
+            stable_version=record.stable_version,
+            started_at=run.started_at,
+            at=at,
+            interval_seconds=_interval(metric),
+            args=args,
+        )
+        return measure(metric.provider, ctx)
+
+    return measure_one

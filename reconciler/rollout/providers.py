@@ -1,169 +1,291 @@
-"""Where an analysis measurement's value comes from: `builtin` (the runtime's telemetry in the store, the
-canary compared with stable over the same window) or `webhook` (a number from an HTTPS endpoint the
-template names). A value that cannot be had raises `MeasureError`, which the analysis records as an
-`error` measurement with its one-line reason; nothing here raises anything else for a provider's fault.
+"""Measuring one analysis metric once: the builtin provider over the store's telemetry (the canary against
+stable over the same window) and the webhook provider (one bounded GET with the standard library).
+
+A measurement that cannot be had raises `ProviderError`, whose one-line message names no secret; the
+analysis records it as an ERROR measurement. Anything else that goes wrong (the store failing) is not the
+metric's fault and propagates, so a store hiccup never counts against a canary.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import math
+import re
+import socket
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http.client import HTTPMessage
+from typing import IO
 
-from reconciler.model.rollouts import BuiltinMetric, BuiltinProvider, TelemetryCounts, WebhookProvider
+from reconciler.errors import UserError
+from reconciler.model.rollouts import BuiltinProvider, Provider, TelemetryCounts, WebhookProvider
 from reconciler.redact import redact
 from reconciler.store.base import StateReader
 
-__all__ = ["MAX_BODY", "MeasureError", "Value", "Window", "builtin_value", "fill_args", "webhook_value"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "MeasureContext",
+    "MeasuredValue",
+    "ProviderError",
+    "builtin_result",
+    "fill_url",
+    "measure",
+    "window",
+]
 
-Value = float | dict[str, float | None]
-MAX_BODY = 64 * 1024  # bytes of a webhook's answer read; a number needs far fewer
+MeasuredValue = float | dict[str, float | None]
+MAX_BODY_BYTES = 64 * 1024  # a metric is one number; a bigger answer is not one
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+_ARG = re.compile(r"\{\{\s*args\.([A-Za-z0-9_.-]+)\s*\}\}")
 
-_LOOPBACK_NAMES = {"localhost"}
 
-
-class MeasureError(Exception):
-    """The provider could not give a value (the webhook failed, answered something else than a number)."""
+class ProviderError(UserError):
+    """The metric could not be measured (webhook down, not a number, a missing arg): one line, no secret."""
 
 
 @dataclass(frozen=True)
-class Window:
-    """What a builtin measurement compares: `assistant`'s canary and stable versions over [since, until)
-    (epoch seconds, whole: telemetry is kept per second)."""
+class MeasureContext:
+    """What a provider needs beyond its own settings to measure one metric at `at` (epoch seconds)."""
 
+    reader: StateReader | None  # for the builtin provider; a webhook needs none
     workspace: str
     assistant: str
-    canary: int
-    stable: int
-    since: int
-    until: int
+    canary_version: int
+    stable_version: int
+    started_at: float  # the analysis run's start: no window reaches before it
+    at: float  # the measurement's time: its window ends here
+    interval_seconds: float
+    args: Mapping[str, str] = field(default_factory=dict)
 
 
-def builtin_value(store: StateReader, provider: BuiltinProvider, window: Window) -> dict[str, float | None]:
-    """`{canary, stable, canary_samples, stable_samples}` for the provider's metric. A rate with no samples
-    is None, not 0: "no tool calls" is not "no invalid tool calls"."""
-    sides: dict[str, float | None] = {}
-    for side, version in (("canary", window.canary), ("stable", window.stable)):
-        counts = store.telemetry(
-            window.workspace, window.assistant, version, since=window.since, until=window.until
-        )
-        value, samples = _metric(provider.metric, counts)
-        sides[side] = value
-        sides[f"{side}_samples"] = float(samples)
-    return sides
+def measure(provider: Provider, ctx: MeasureContext) -> MeasuredValue:
+    """One measurement's value: the builtin's `{canary, stable, canary_samples, stable_samples}` or the
+    webhook's number. Raises `ProviderError` when it cannot be had."""
+    if isinstance(provider, BuiltinProvider):
+        return _builtin(provider, ctx)
+    return _webhook(provider, ctx)
 
 
-def _metric(metric: BuiltinMetric, c: TelemetryCounts) -> tuple[float | None, int]:
-    """The metric's value and its sample count (responses, or tool calls for the tool metrics)."""
-    if metric in ("tool_calls", "invalid_tool_call_rate", "tool_error_rate"):
-        samples = c.tool_calls
-        if metric == "tool_calls":
-            return float(c.tool_calls), samples
-        part = c.invalid_tool_calls if metric == "invalid_tool_call_rate" else c.tool_errors
-        return (part / samples if samples else None), samples
-    samples = c.responses
-    per_response = {
-        "error_rate": c.failed,
-        "latency_mean_ms": c.latency_ms_sum,
-        "tokens_per_response": c.input_tokens + c.output_tokens,
-        "cost_per_response": c.cost_usd,
+# -- builtin ---------------------------------------------------------------------------------------------
+
+
+def window(ctx: MeasureContext) -> tuple[float, float]:
+    """[since, until): the interval that ends at the measurement (floored to a whole second, the
+    telemetry's bucket), cut at the run's start (rounded up to a second) so that traffic from before the
+    analysis began (an earlier weight, the previous step) never counts in it."""
+    until = float(math.floor(ctx.at))
+    since = max(float(math.ceil(ctx.started_at)), until - ctx.interval_seconds)
+    return since, until
+
+
+def _builtin(provider: BuiltinProvider, ctx: MeasureContext) -> MeasuredValue:
+    if ctx.reader is None:
+        raise ProviderError("the builtin provider needs the state store, and none was given")
+    since, until = window(ctx)
+    if since >= until:
+        # Nothing to look at yet (a measurement at the run's very start): both sides have no samples.
+        return builtin_result(provider, TelemetryCounts(), TelemetryCounts())
+    canary = ctx.reader.telemetry(ctx.workspace, ctx.assistant, ctx.canary_version, since=since, until=until)
+    stable = ctx.reader.telemetry(ctx.workspace, ctx.assistant, ctx.stable_version, since=since, until=until)
+    return builtin_result(provider, canary, stable)
+
+
+def _ratio(part: float, whole: int) -> float | None:
+    # No samples is "nothing measured", not a rate of 0: a condition reading it is inconclusive.
+    return part / whole if whole else None
+
+
+_COUNTS: dict[str, Callable[[TelemetryCounts], float | None]] = {
+    "responses": lambda c: float(c.responses),
+    "error_rate": lambda c: _ratio(c.failed, c.responses),
+    "tool_calls": lambda c: float(c.tool_calls),
+    "invalid_tool_call_rate": lambda c: _ratio(c.invalid_tool_calls, c.tool_calls),
+    "tool_error_rate": lambda c: _ratio(c.tool_errors, c.tool_calls),
+    "latency_mean_ms": lambda c: _ratio(c.latency_ms_sum, c.responses),
+    "latency_max_ms": lambda c: c.latency_ms_max if c.responses else None,
+    "tokens_per_response": lambda c: _ratio(c.input_tokens + c.output_tokens, c.responses),
+    "cost_per_response": lambda c: _ratio(c.cost_usd, c.responses),
+}
+_TOOL_METRICS = frozenset({"tool_calls", "invalid_tool_call_rate", "tool_error_rate"})
+
+
+def builtin_result(
+    provider: BuiltinProvider, canary: TelemetryCounts, stable: TelemetryCounts
+) -> dict[str, float | None]:
+    """The metric for each side, and its samples: tool calls for tool metrics, responses otherwise."""
+    value = _COUNTS[provider.metric]
+    tools = provider.metric in _TOOL_METRICS
+
+    def samples(counts: TelemetryCounts) -> float:
+        return float(counts.tool_calls if tools else counts.responses)
+
+    return {
+        "canary": value(canary),
+        "stable": value(stable),
+        "canary_samples": samples(canary),
+        "stable_samples": samples(stable),
     }
-    if metric == "responses":
-        return float(c.responses), samples
-    if metric == "latency_max_ms":
-        return (c.latency_ms_max if samples else None), samples
-    return (per_response[metric] / samples if samples else None), samples
 
 
-def fill_args(text: str, args: Mapping[str, str]) -> str:
-    """`{{args.NAME}}` replaced by the URL-quoted value of NAME; an unknown NAME is an error."""
-    out = text
-    while "{{args." in out:
-        start = out.index("{{args.")
-        end = out.find("}}", start)
-        if end < 0:
-            raise MeasureError("unclosed {{args. in the webhook URL")
-        name = out[start + len("{{args.") : end].strip()
+# -- webhook ---------------------------------------------------------------------------------------------
+
+
+def fill_url(template: str, args: Mapping[str, str]) -> str:
+    """`template` with each `{{args.NAME}}` replaced by the arg's value, URL-quoted (a value cannot add a
+    path segment, a query parameter or a host)."""
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
         if name not in args:
-            raise MeasureError(f"the webhook URL names arg {name!r}, which the analysis does not give")
-        out = out[:start] + urllib.parse.quote(args[name], safe="") + out[end + 2 :]
-    return out
+            raise ProviderError(f"the webhook URL names args.{name}, which the analysis does not give")
+        return urllib.parse.quote(args[name], safe="")
+
+    return _ARG.sub(fill, template)
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A webhook answers itself: following a redirect could carry the request to another host."""
-
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
-
-
-def webhook_value(provider: WebhookProvider, args: Mapping[str, str]) -> float:
-    """GET the URL (args filled in), bounded by the provider's timeout; the body is a JSON number or an
-    object holding one at `json_path` (dotted keys)."""
-    url = fill_args(provider.url, args)
-    _check_url(url)
-    opener = urllib.request.build_opener(_NoRedirects)
-    request = urllib.request.Request(url, headers={"Accept": "application/json"}, method="GET")  # noqa: S310
-    shown = redact(_without_query(url))
-    try:
-        with opener.open(request, timeout=provider.timeout_seconds) as response:
-            status = response.status
-            body = response.read(MAX_BODY + 1)
-    except urllib.error.HTTPError as error:
-        raise MeasureError(f"webhook {shown} answered HTTP {error.code}") from None
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        raise MeasureError(f"webhook {shown} did not answer: {reason}") from None
-    if not 200 <= status < 300:
-        raise MeasureError(f"webhook {shown} answered HTTP {status}")
-    if len(body) > MAX_BODY:
-        raise MeasureError(f"webhook {shown} answered more than {MAX_BODY} bytes")
-    try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise MeasureError(f"webhook {shown} did not answer JSON") from None
-    value = _at(document, provider.json_path)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        where = f" at {provider.json_path}" if provider.json_path else ""
-        raise MeasureError(f"webhook {shown} answered {redact(json.dumps(value))[:80]}{where}, not a number")
-    return float(value)
-
-
-def _at(document: object, path: str | None) -> object:
-    if not path:
-        return document
-    for key in path.split("."):
-        if not isinstance(document, dict) or key not in document:
-            raise MeasureError(f"the webhook's answer has no {path}")
-        document = document[key]
-    return document
-
-
-def _check_url(url: str) -> None:
-    """HTTPS only, except plain HTTP to this machine (tests and local agents)."""
+def _allowed(url: str) -> urllib.parse.SplitResult:
     parts = urllib.parse.urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
-        return
-    if parts.scheme == "http" and parts.hostname and _loopback(parts.hostname):
-        return
-    raise MeasureError(f"webhook URL {redact(_without_query(url))} must be https (http only to 127.0.0.1)")
+    host = (parts.hostname or "").lower()
+    if not host:
+        raise ProviderError("the webhook URL has no host")
+    if parts.scheme == "https" or (parts.scheme == "http" and host in LOOPBACK):
+        return parts
+    raise ProviderError(
+        f"webhook {_shown(parts)} refused: only https, or http to 127.0.0.1, localhost or [::1]"
+    )
 
 
-def _loopback(host: str) -> bool:
-    if host in _LOOPBACK_NAMES:
-        return True
+def _shown(parts: urllib.parse.SplitResult) -> str:
+    # Scheme, host and port only: a path or query may carry a token, and userinfo a password.
     try:
-        return ipaddress.ip_address(host).is_loopback
+        port = f":{parts.port}" if parts.port else ""
     except ValueError:
-        return False
+        port = ""
+    host = parts.hostname or "?"
+    host = f"[{host}]" if ":" in host else host
+    return redact(f"{parts.scheme}://{host}{port}")
 
 
-def _without_query(url: str) -> str:
-    """The URL as shown in messages: a query string may carry a token, so it is left out."""
-    parts = urllib.parse.urlsplit(url)
-    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+class _SameHostRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only to the same scheme, host and port: a metric endpoint that sends us
+    elsewhere (another host, or https down to http) is refused rather than trusted."""
+
+    max_redirections = 3
+
+    def __init__(self, origin: urllib.parse.SplitResult) -> None:
+        super().__init__()
+        self._origin = origin
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        target = urllib.parse.urlsplit(newurl)
+        same = (target.scheme, target.hostname, target.port) == (
+            self._origin.scheme,
+            self._origin.hostname,
+            self._origin.port,
+        )
+        if not same:
+            fp.close()
+            raise ProviderError(
+                f"webhook {_shown(self._origin)} redirected to {_shown(target)}: not followed"
+            )
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _webhook(provider: WebhookProvider, ctx: MeasureContext) -> float:
+    url = fill_url(provider.url, ctx.args)
+    parts = _allowed(url)
+    shown = _shown(parts)
+    handlers: list[urllib.request.BaseHandler] = [_SameHostRedirects(parts)]
+    if (parts.hostname or "").lower() in LOOPBACK:
+        handlers.append(urllib.request.ProxyHandler({}))  # loopback is never reached through a proxy
+    opener = urllib.request.build_opener(*handlers)
+    # The scheme is checked above (`_allowed`): https, or http to loopback; never file: or others.
+    request = urllib.request.Request(url, method="GET", headers={"Accept": "application/json"})  # noqa: S310
+    timeout = provider.timeout_seconds
+    deadline = time.monotonic() + timeout
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            status = int(response.status)
+            body = _read_bounded(response, deadline, shown, timeout)
+    except ProviderError:
+        raise
+    except urllib.error.HTTPError as error:
+        error.close()  # it holds the response's socket
+        raise ProviderError(f"webhook {shown} answered HTTP {error.code}") from None
+    except urllib.error.URLError as error:
+        if isinstance(error.reason, (TimeoutError, socket.timeout)):
+            raise ProviderError(f"webhook {shown} did not answer within {timeout:g} s") from None
+        raise ProviderError(f"webhook {shown} could not be reached ({_reason(error.reason)})") from None
+    except TimeoutError:
+        raise ProviderError(f"webhook {shown} did not answer within {timeout:g} s") from None
+    except (OSError, ValueError) as error:
+        raise ProviderError(f"webhook {shown} could not be read ({type(error).__name__})") from None
+    if not 200 <= status < 300:
+        raise ProviderError(f"webhook {shown} answered HTTP {status}")
+    return _number(body, provider.json_path, shown)
+
+
+def _reason(reason: object) -> str:
+    if isinstance(reason, OSError) and reason.strerror:
+        return redact(reason.strerror)
+    return redact(str(reason))[:200]
+
+
+def _read_bounded(response: IO[bytes], deadline: float, shown: str, timeout: float) -> bytes:
+    # The socket timeout bounds each read; the deadline bounds a server that drips bytes slowly.
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = response.read(8192)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise ProviderError(f"webhook {shown} answered more than {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+        if time.monotonic() > deadline:
+            raise ProviderError(f"webhook {shown} did not answer within {timeout:g} s")
+
+
+def _number(body: bytes, json_path: str | None, shown: str) -> float:
+    try:
+        found: object = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise ProviderError(f"webhook {shown} did not answer JSON") from None
+    if json_path:
+        for key in json_path.split("."):
+            if not isinstance(found, dict) or key not in found:
+                raise ProviderError(f"webhook {shown}: the answer has no {json_path!r}")
+            found = found[key]
+    where = f" at {json_path!r}" if json_path else ""
+    if isinstance(found, bool) or not isinstance(found, (int, float)):
+        kind = "an object (give json_path)" if isinstance(found, dict) and not json_path else (_kind(found))
+        raise ProviderError(f"webhook {shown} answered {kind}{where}, not a number")
+    number = float(found)
+    if not math.isfinite(number):
+        raise ProviderError(f"webhook {shown} answered {number}{where}, not a finite number")
+    return number
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a truth value"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"
