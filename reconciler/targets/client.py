@@ -20,7 +20,7 @@ from reconciler.targets.base import RequestStats
 # The SDK marks the Assistants v2 surface deprecated (the API was sunset on 2026-08-26); the warning is
 # about the platform we emulate, not about our code, so this adapter's calls do not repeat it.
 warnings.filterwarnings(
-    "ignore", message="deprecated", category=DeprecationWarning, module=r"reconciler\.targets"
+    "ignore", message=r".*\bdeprecated\b", category=DeprecationWarning, module=r"reconciler\.targets"
 )
 
 TIMEOUT_SECONDS = 60.0

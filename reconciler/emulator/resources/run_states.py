@@ -17,7 +17,9 @@ import math
 
 from reconciler.emulator import model, usage
 from reconciler.emulator.http import new_id
-from reconciler.emulator.resources.threads import MESSAGE, message_text, new_message, text_part
+from reconciler.emulator.resources import file_search
+from reconciler.emulator.resources.assistants import KIND as ASSISTANT
+from reconciler.emulator.resources.threads import MESSAGE, THREAD, message_text, new_message, text_part
 from reconciler.emulator.router import Context
 from reconciler.emulator.storage import JSON
 
@@ -118,7 +120,26 @@ def _step(ctx: Context, run: JSON, at: float) -> None:
     state = run[STATE]
     turns = [model.Turn(m["role"], message_text(m)) for m in _messages(ctx, run)]
     turns += [model.Turn(h["role"], h["text"]) for h in state["history"]]
-    answer = model.answer(turns, instructions=run["instructions"], tools=_function_names(run))
+    stores = _search_stores(ctx, run)
+    answer = model.answer(
+        turns,
+        instructions=run["instructions"],
+        tools=_function_names(run),
+        file_search="off" if stores is None else ("only" if len(run["tools"]) == 1 else "offered"),
+    )
+    if answer.search is not None and stores is not None:
+        # The platform searches between the model's two steps, as it does for a response.
+        tool = {
+            "type": "file_search",
+            "vector_store_ids": stores,
+            "max_num_results": 20,
+            "ranking_options": {"score_threshold": 0.0},
+            "filters": None,
+        }
+        hits = file_search.search(ctx, [tool], answer.search)
+        best = hits[0] if hits else None
+        passage = model.Passage(best.filename, best.passage) if best is not None else None
+        answer = model.after_search(answer, [h.text for h in hits], passage)
     state["prompt"] += answer.input_tokens
     state["completion"] += answer.output_tokens
     usage.record(
@@ -184,6 +205,19 @@ def _messages(ctx: Context, run: JSON) -> list[JSON]:
     """The thread's messages in order. No message can be added while a run is active, so these are
     exactly what the run saw when it started."""
     return ctx.storage.all(MESSAGE, parent=run["thread_id"])
+
+
+def _search_stores(ctx: Context, run: JSON) -> list[str] | None:
+    """The vector stores a run's file_search reads (its assistant's and its thread's), or None when the
+    run offers no file_search."""
+    if run.get("tool_choice") == "none" or not any(t.get("type") == "file_search" for t in run["tools"]):
+        return None
+    stores: list[str] = []
+    for kind, obj_id in ((ASSISTANT, run["assistant_id"]), (THREAD, run["thread_id"])):
+        found = ctx.storage.get(kind, obj_id) or {}
+        resources = found.get("tool_resources") or {}
+        stores += (resources.get("file_search") or {}).get("vector_store_ids") or []
+    return list(dict.fromkeys(stores))
 
 
 def _function_names(run: JSON) -> set[str]:

@@ -1,0 +1,157 @@
+"""Canary rollouts end to end on the emulator (issue 16), on both platform flavours: apply starts a rollout
+(the canary pointer names the new version, stable stays), the controller runs the example's smoke checks on
+the target, then walks weights, pauses and analysis on telemetry in the store, and promotes or aborts; the
+operator's verbs through the CLI; the history of every move. A fake clock drives the controller; the
+telemetry stands for what the runtime records (tests/unit/runtime covers the recording itself)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reconciler import service
+from reconciler.cli.main import run
+from reconciler.model.rollouts import RolloutRecord, RolloutStatus, TelemetryCounts, TelemetryRow
+from reconciler.service.canary import Progress, SmokeOnTarget, step_rollouts
+from reconciler.store import open_store
+from reconciler.store.base import StateStore
+from tests.integration.support import APIS, edit_file, make_project
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*deprecated:DeprecationWarning")
+
+NAME = "CorporateAssist"
+WS = "local"
+HEALTHY = TelemetryCounts(responses=10, tool_calls=5)
+BROKEN = TelemetryCounts(responses=10, tool_calls=5, invalid_tool_calls=4)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time() + 1.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(params=APIS)
+def project(request: pytest.FixtureRequest, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    root = make_project(tmp_path / "project", api=request.param, canary=True)
+    assert run(["apply", str(root), "--auto-approve"]) == 0
+    edit_file(root, "manifests/corporate-assist.yaml", "cite the rule you used.", "cite the rule.")
+    assert run(["apply", str(root), "--auto-approve"]) == 0
+    capsys.readouterr()
+    return root
+
+
+@pytest.fixture
+def store(project: Path) -> Iterator[StateStore]:
+    with open_store(f"sqlite:///{project / '.reconcile' / 'state.db'}") as opened:
+        yield opened
+
+
+def telemetry(store: StateStore, version: int, counts: TelemetryCounts, start: float, seconds: int) -> None:
+    rows = [
+        TelemetryRow(assistant=NAME, version=version, bucket=int(start) + i, counts=counts)
+        for i in range(seconds)
+    ]
+    store.add_telemetry(WS, rows)
+
+
+def drive(project: Path, clock: Clock, *, until: float, every: float = 30.0) -> list[Progress]:
+    """Step the controller every `every` seconds of fake time until the rollout ends or `until`."""
+    seen: list[Progress] = []
+    with service.open_release_state(project) as state, SmokeOnTarget(project) as smoke:
+        while clock.now < until:
+            progress = step_rollouts(state, smoke=smoke, clock=clock)
+            seen.extend(progress)
+            if not any(p.record.status.active for p in progress):
+                break
+            clock.now += every
+    return seen
+
+
+def moves(store: StateStore, record: RolloutRecord) -> list[tuple[str, int, int]]:
+    return [(e.action, e.step_index, e.weight) for e in store.rollout_events(WS, record.id)]
+
+
+def test_apply_starts_a_canary_and_stable_stays(project: Path, store: StateStore) -> None:
+    assert store.pointers(WS, NAME) == {"stable": 1, "canary": 2}
+    record = store.active_rollout(WS, NAME)
+    assert record is not None
+    assert (record.stable_version, record.canary_version, record.weight) == (1, 2, 0)
+    assert record.on_abort == "stable" and "tool-health" in record.templates
+    assert [s.describe() for s in record.steps][:2] == ["smoke (2 checks)", "weight 10 %"]
+
+
+def test_a_good_canary_goes_10_50_100_by_analysis(project: Path, store: StateStore) -> None:
+    clock = Clock()
+    telemetry(store, 1, HEALTHY, clock.now - 10, 3600)
+    telemetry(store, 2, HEALTHY, clock.now - 10, 3600)
+    seen = drive(project, clock, until=clock.now + 3600)
+    record = seen[-1].record
+    assert record.status is RolloutStatus.SUCCEEDED, seen[-1].waiting
+    assert store.pointers(WS, NAME) == {"stable": 2}
+    weights = [w for action, _, w in moves(store, record) if action == "weight"]
+    assert weights == [10, 50, 100]
+    actions = [a for a, _, _ in moves(store, record)]
+    assert actions.count("started") == 1 and actions[-1] == "succeeded"
+    runs = store.analysis_runs(WS, record.id)
+    assert [r.phase.value for r in runs] == ["successful", "successful"]
+    assert all(len(r.measurements) == 6 for r in runs)  # two metrics, three measurements each
+
+
+def test_a_bad_canary_is_aborted_by_the_builtin_analysis(project: Path, store: StateStore) -> None:
+    clock = Clock()
+    telemetry(store, 1, HEALTHY, clock.now - 10, 3600)
+    telemetry(store, 2, BROKEN, clock.now - 10, 3600)
+    store.assign_conversation(WS, NAME, "conv_on_canary", 2, now=clock.now)
+    seen = drive(project, clock, until=clock.now + 3600)
+    record = seen[-1].record
+    assert record.status is RolloutStatus.ABORTED
+    assert "invalid-tool-calls" in record.message and "analysis failed" in record.message
+    assert store.pointers(WS, NAME) == {"stable": 1}
+    # onAbort: stable (the example's): the canary's conversations went back to stable
+    assignment = store.assignment(WS, NAME, "conv_on_canary")
+    assert assignment is not None and assignment.version == 1
+    weights = [w for action, _, w in moves(store, record) if action == "weight"]
+    assert weights == [10]
+
+
+def test_operator_verbs_and_status_through_the_cli(
+    project: Path, store: StateStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    where = ["-C", str(project)]
+    assert run(["rollout", "pause", NAME, *where, "--reason", "waiting for the launch"]) == 0
+    assert "paused" in capsys.readouterr().out
+    assert run(["rollout", "pause", NAME, *where]) == 1
+    assert "only a progressing rollout can be paused" in capsys.readouterr().err
+    assert run(["rollout", "resume", NAME, *where]) == 0
+    assert run(["rollout", "promote", NAME, *where, "--reason", "smoke verified by hand"]) == 0
+    record = store.active_rollout(WS, NAME)
+    assert record is not None and record.step_index == 1  # the smoke step was skipped
+    assert run(["rollout", "abort", NAME, *where, "--reason", "wrong tone"]) == 0
+    assert store.pointers(WS, NAME) == {"stable": 1}
+    assert run(["rollout", "retry", NAME, *where]) == 0
+    assert store.pointers(WS, NAME) == {"stable": 1, "canary": 2}
+    assert run(["rollout", "promote", NAME, *where, "--full"]) == 0
+    assert store.pointers(WS, NAME) == {"stable": 2}
+    capsys.readouterr()
+    assert run(["rollout", "status", NAME, *where]) == 0
+    text = capsys.readouterr().out
+    assert "succeeded: stable is version 2" in text and "wrong tone" in text
+    assert run(["rollout", "status", NAME, *where, "-json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    actions = [e["action"] for e in document["events"]]
+    assert actions == ["started", "paused", "resumed", "promoted-step", "aborted", "retried", "promoted"]
+    assert {e["user"] for e in document["events"]} and all(e["host"] for e in document["events"])
+    assert run(["rollout", "abort", NAME, *where]) == 1
+    assert "no rollout in progress" in capsys.readouterr().err
+
+
+def test_a_typo_is_named_not_taken_for_no_rollout(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["rollout", "status", "CorporateAsist", "-C", str(project)]) == 1
+    assert "'CorporateAsist' has no versions" in capsys.readouterr().err
