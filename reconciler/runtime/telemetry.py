@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +25,10 @@ DEFAULT_FLUSH_SECONDS = 1.0
 DEFAULT_MAX_PENDING = 100_000  # queued observations, and again unwritten rows or conversations
 
 _log = logging.getLogger("reconciler.runtime")
+
+# Work on the queue in slices of this long, with a pause between, so the thread never holds the GIL for long.
+_SLICE_S = 0.0001
+_YIELD_S = 0.00005
 
 _RESPONSE = 0
 _TOOL_ERROR = 1
@@ -144,7 +149,15 @@ class Recorder:
 
     def _drain(self) -> None:
         queue = self._queue
+        clock = time.perf_counter
+        slice_ends = clock() + _SLICE_S
         for _ in range(len(queue)):  # popleft is atomic: appends made meanwhile wait for the next flush
+            if clock() > slice_ends:
+                # Hand the GIL over: a request thread waking from its model call would otherwise wait
+                # for the interpreter's switch interval (5 ms) behind this loop. A real sleep, since
+                # sleep(0) may take the GIL straight back before the waiting thread runs.
+                time.sleep(_YIELD_S)
+                slice_ends = clock() + _SLICE_S
             item = queue.popleft()
             try:
                 if item[0] == _RESPONSE:
