@@ -14,7 +14,7 @@ from typing import Any
 
 from reconciler.errors import StateError
 
-__all__ = ["check_text", "dump_json", "load_json"]
+__all__ = ["check_text", "dump_json", "dump_json_value", "load_json"]
 
 # OpenAI keys: sk-..., sk-proj-..., sk-admin-..., sk-svcacct-...; the local emulator's placeholder
 # ("sk-local-emulator") is too short to match and is no secret anyway.
@@ -30,8 +30,14 @@ def check_text(text: str, *, what: str) -> str:
 
 def dump_json(value: Mapping[str, Any], *, what: str) -> str:
     """Canonical JSON text for a TEXT column, checked for secrets."""
+    return dump_json_value(dict(value), what=what)
+
+
+def dump_json_value(value: object, *, what: str) -> str:
+    """`dump_json` for any JSON value (an array of steps, say). NaN and infinities are refused: JSON has
+    no spelling for them, and one in a sum would spoil every total it joins."""
     try:
-        text = json.dumps(dict(value), sort_keys=True, separators=(",", ":"), allow_nan=False)
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise StateError(f"{what} is not JSON-serialisable: {exc}") from exc
     return check_text(text, what=what)

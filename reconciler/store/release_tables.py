@@ -128,6 +128,13 @@ def move_row(workspace: str, move: PointerMove) -> Row:
     )
 
 
+# A cleared pointer's history row keeps the version it let go in `to_version` too (the column is NOT NULL).
+_INSERT_CLEARED = (
+    "INSERT INTO pointer_history (workspace, assistant, pointer, from_version, to_version, "
+    "moved_at, moved_by_user, moved_by_host, reason, cleared) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"
+)
+
+
 _VERSION_COLUMNS = (
     "SELECT assistant, number, platform_id, fingerprint, parent, created_at, verdict, deleted, bundle "
 )
@@ -289,9 +296,7 @@ class ReleaseTables(SqlCore):
             self._exec("DELETE FROM pointers WHERE workspace = ? AND assistant = ?", (workspace, assistant))
             for pointer, version in held:
                 self._exec(
-                    "INSERT INTO pointer_history (workspace, assistant, pointer, from_version, to_version, "
-                    "moved_at, moved_by_user, moved_by_host, reason, cleared) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                    _INSERT_CLEARED,
                     (workspace, assistant, pointer, version, version, now, user, host, reason),
                 )
         return tuple(
@@ -306,4 +311,36 @@ class ReleaseTables(SqlCore):
                 reason=reason,
             )
             for pointer, version in held
+        )
+
+    def clear_pointer(
+        self, workspace: str, assistant: str, pointer: str, *, user: str, host: str, reason: str, now: float
+    ) -> PointerMove | None:
+        check_text(reason, what="the reason of a pointer move")
+        with self.transaction():
+            self._serialize(f"pointers/{workspace}/{assistant}")
+            held = self._query(
+                "SELECT assistant, pointer, version FROM pointers "
+                "WHERE workspace = ? AND assistant = ? AND pointer = ?",
+                (self._workspace(workspace), assistant, pointer),
+            )
+            if not held:
+                return None
+            version = _to_pointer(held[0])[2]
+            self._exec(
+                "DELETE FROM pointers WHERE workspace = ? AND assistant = ? AND pointer = ?",
+                (workspace, assistant, pointer),
+            )
+            self._exec(
+                _INSERT_CLEARED, (workspace, assistant, pointer, version, version, now, user, host, reason)
+            )
+        return PointerMove(
+            assistant=assistant,
+            pointer=pointer,
+            from_version=version,
+            to_version=None,
+            at=now,
+            user=user,
+            host=host,
+            reason=reason,
         )

@@ -18,6 +18,7 @@ __all__ = [
     "decode",
     "flag",
     "integer",
+    "json_array",
     "json_object",
     "number",
     "optional_integer",
@@ -100,6 +101,18 @@ def json_object(value: object, column: str) -> dict[str, Any]:
         raise BadColumn(f"column {column} does not hold valid JSON") from None
     if not isinstance(parsed, dict):
         raise BadColumn(f"column {column} holds JSON {type(parsed).__name__}, not an object")
+    return parsed
+
+
+def json_array(value: object, column: str) -> list[Any]:
+    """A JSON array kept as text."""
+    raw = text(value, column)
+    try:
+        parsed = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise BadColumn(f"column {column} does not hold valid JSON") from None
+    if not isinstance(parsed, list):
+        raise BadColumn(f"column {column} holds JSON {type(parsed).__name__}, not an array")
     return parsed
 
 

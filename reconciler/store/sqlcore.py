@@ -30,6 +30,7 @@ class Dialect:
     begin_read: str  # a snapshot, so `read()` never sees half of another apply's transaction
     substitutions: Mapping[str, str]
     convert_placeholders: Callable[[str], str]
+    greatest: str  # the larger of two values as SQL: SQLite's scalar max(), PostgreSQL's GREATEST
 
     def render_migration(self, sql: str) -> str:
         for token, replacement in self.substitutions.items():
@@ -49,6 +50,7 @@ class SqlCore:
         self._guard = threading.RLock()
         self._depth = 0
         self._closed = False
+        self._on_commit: list[Callable[[], None]] = []
 
     # -- what a backend provides -------------------------------------------------------------------
     def _run(self, sql: str, params: Sequence[Any]) -> tuple[list[Row], int]:
@@ -122,6 +124,14 @@ class SqlCore:
             with self._lock_waits_at_most(seconds), self.transaction():
                 yield
 
+    def _after_commit(self, action: Callable[[], None]) -> None:
+        """Run `action` once the transaction now open commits (at once outside one); never if it rolls
+        back. For in-memory bookkeeping that must count only what other readers can see."""
+        if not self._depth:
+            action()
+            return
+        self._on_commit.append(action)
+
     def _snapshot(self) -> AbstractContextManager[None]:
         return self._transaction(self.dialect.begin_read)
 
@@ -138,18 +148,23 @@ class SqlCore:
                 return
             self._statement(begin, ())
             self._depth = 1
+            self._on_commit = []
             try:
                 yield
             except BaseException:
                 self._depth = 0
+                self._on_commit = []
                 self._rollback_quietly()
                 raise
             self._depth = 0
+            committed, self._on_commit = self._on_commit, []
             try:
                 self._statement("COMMIT", ())
             except BaseException:
                 self._rollback_quietly()
                 raise
+            for action in committed:
+                action()
 
     def _rollback_quietly(self) -> None:
         # The original error is what matters; a failed ROLLBACK (connection gone) must not mask it.

@@ -33,6 +33,7 @@ SQLITE = Dialect(
     begin_read="BEGIN",  # in WAL mode a read transaction sees one snapshot throughout
     substitutions={"{{ID_PRIMARY_KEY}}": "INTEGER PRIMARY KEY AUTOINCREMENT"},
     convert_placeholders=lambda sql: sql,
+    greatest="max",
 )
 
 

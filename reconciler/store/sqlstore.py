@@ -1,6 +1,6 @@
 """`SqlStore`: the whole StateStore assembled from its tables (inventory, releases, journal, batched
-apply writes, locks, list hints, pace budgets,
-stops), plus the one-snapshot `read()` the planner uses.
+apply writes, locks, list hints, pace budgets, stops, rollouts, conversation pins, telemetry), plus the
+one-snapshot `read()` the planner uses.
 Backends subclass it with a connection and a dialect.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from reconciler.model.stored import StoredState
 from reconciler.store.batch import BatchTable
+from reconciler.store.conversation_tables import ConversationTable
 from reconciler.store.hints import HintTable
 from reconciler.store.inventory import InventoryTable
 from reconciler.store.journal import JournalTables
@@ -17,6 +18,7 @@ from reconciler.store.pace import PaceTable
 from reconciler.store.release_tables import ReleaseTables
 from reconciler.store.rollout_tables import RolloutTables
 from reconciler.store.stop_tables import StopTables
+from reconciler.store.telemetry_tables import TelemetryTable
 
 __all__ = ["SqlStore"]
 
@@ -26,6 +28,8 @@ class SqlStore(
     ReleaseTables,
     RolloutTables,
     StopTables,
+    ConversationTable,
+    TelemetryTable,
     JournalTables,
     BatchTable,
     LockTable,

@@ -2,10 +2,12 @@
 every stop and start (`stop_history`: who, where, when, why), written together in one transaction.
 
 A `StopWatch` tells a reader cheaply whether a stop or start may have committed since it last asked, so
-the runtime re-reads the (small) `stops` table only then. How it knows is the backend's business: SQLite
-compares `PRAGMA data_version` (bumped by commits on other connections) and a count of stop writes made
-through this store's own connection; PostgreSQL listens on `STOP_CHANNEL`, which every stop and start
-notifies in its transaction (so the notice is delivered when, and only if, it commits).
+the runtime re-reads the (small) `stops` table only then. A rollout's save announces itself the same way
+(`store.rollout_tables`): it changes what the runtime serves too. How the watch knows is the backend's
+business: SQLite compares `PRAGMA data_version` (bumped by commits on other connections) and a count of
+announced writes committed through this store's own connection; PostgreSQL listens on `STOP_CHANNEL`,
+which every announced write notifies in its transaction (so the notice is delivered when, and only if,
+it commits).
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ def _to_event(row: Row) -> StopEvent:
 
 
 class StopTables(SqlCore):
-    _stop_writes = 0  # stops and starts committed through this store's connection (see StopWatch)
+    _stop_writes = 0  # stops, starts and rollout saves committed through this connection (see StopWatch)
 
     # -- reads -------------------------------------------------------------------------------------
     def stops(self, workspace: str) -> dict[str, StopEvent]:
@@ -131,10 +133,20 @@ class StopTables(SqlCore):
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (workspace, assistant, int(stopped), now, user, host, reason),
             )
-            self._announce_stop(f"{workspace}/{assistant}")
-        self._stop_writes += 1
+            self._announce_change(f"{workspace}/{assistant}")
         return event
 
+    def _announce_change(self, payload: str) -> None:
+        """Inside a write transaction that changes what the runtime obeys (a stop, a rollout): every
+        stop watch will say changed once it commits, and none if it rolls back - on other connections
+        through the backend's notice, on this one through `_stop_writes`. The count waits for the
+        outermost commit: a write made inside a caller's transaction is not visible before it."""
+        self._announce_stop(payload)
+        self._after_commit(self._count_stop_write)
+
+    def _count_stop_write(self) -> None:
+        self._stop_writes += 1
+
     def _announce_stop(self, payload: str) -> None:
-        """Inside the stop's transaction, tell other connections once it commits. SQLite needs nothing:
-        their `PRAGMA data_version` moves."""
+        """Inside the transaction, tell other connections once it commits. SQLite needs nothing: their
+        `PRAGMA data_version` moves."""

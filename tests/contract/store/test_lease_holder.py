@@ -78,7 +78,9 @@ def test_a_lease_written_before_the_holder_columns_existed_reads_with_no_pid(
     assert isinstance(older, SqlStore)
     with older:  # a store as a reconciler before 0004 left it
         older._exec("DELETE FROM schema_migrations WHERE number >= 4")
-        older._exec("DROP TABLE stop_history")  # 0009's, which came later
+        for table in ("telemetry", "conversations", "analysis_runs", "rollout_events", "rollouts"):
+            older._exec(f"DROP TABLE {table}")  # 0010's, which came later
+        older._exec("DROP TABLE stop_history")  # 0009's
         older._exec("DROP TABLE stops")
         older._exec("ALTER TABLE versions DROP COLUMN bundle")  # 0008's, which came later
         older._exec("DROP TABLE pace_budgets")  # 0006's, which came later

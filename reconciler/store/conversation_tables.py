@@ -1,0 +1,123 @@
+"""Sticky assignment: each conversation (or thread) pinned to one version of its assistant, written once
+when the runtime first sees it, so every later turn goes to the same version.
+
+`assign_conversation` is on the runtime's request path (a new conversation waits for it), so it is one
+statement when the conversation is new: an insert that does nothing when the pin exists, returning the
+row only when it made it. Writers racing on one conversation therefore all end up with the first one's
+version: the loser's insert does nothing and it reads the winner's row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from reconciler.errors import StateError
+from reconciler.model.rollouts import Assignment
+from reconciler.store import rows
+from reconciler.store.guard import check_text
+from reconciler.store.sqlcore import Row, SqlCore
+
+__all__ = ["ConversationTable"]
+
+_ASSIGN = (
+    "INSERT INTO conversations (workspace, assistant, conversation, version, assigned_at, last_seen) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (workspace, assistant, conversation) DO NOTHING "
+    "RETURNING version"
+)
+
+
+def _to_assignment(row: Row) -> Assignment:
+    conversation, assistant, version, assigned_at, last_seen = row
+    return rows.decode(
+        "conversations",
+        lambda: rows.row_key(assistant=assistant, conversation=conversation),
+        lambda: Assignment(
+            conversation=rows.text(conversation, "conversation"),
+            assistant=rows.text(assistant, "assistant"),
+            version=rows.integer(version, "version"),
+            assigned_at=rows.timestamp(assigned_at, "assigned_at"),
+            last_seen=rows.timestamp(last_seen, "last_seen"),
+        ),
+    )
+
+
+def _to_count(assistant: str, row: Row) -> tuple[int, int]:
+    version, count = row
+    return rows.decode(
+        "conversations",
+        lambda: rows.row_key(assistant=assistant, version=version),
+        lambda: (rows.integer(version, "version"), rows.integer(count, "count")),
+    )
+
+
+class ConversationTable(SqlCore):
+    # -- reads -------------------------------------------------------------------------------------
+    def assignment(self, workspace: str, assistant: str, conversation: str) -> Assignment | None:
+        found = self._query(
+            "SELECT conversation, assistant, version, assigned_at, last_seen FROM conversations "
+            "WHERE workspace = ? AND assistant = ? AND conversation = ?",
+            (self._workspace(workspace), assistant, conversation),
+        )
+        return _to_assignment(found[0]) if found else None
+
+    def conversation_counts(
+        self, workspace: str, assistant: str, *, seen_since: float | None = None
+    ) -> dict[int, int]:
+        where = "workspace = ? AND assistant = ?"
+        params: tuple[object, ...] = (self._workspace(workspace), assistant)
+        if seen_since is not None:
+            where += " AND last_seen >= ?"
+            params += (seen_since,)
+        found = self._query(
+            f"SELECT version, count(*) FROM conversations WHERE {where} "  # noqa: S608 (only ? marks)
+            "GROUP BY version ORDER BY version",
+            params,
+        )
+        return dict(_to_count(assistant, row) for row in found)
+
+    # -- writes ------------------------------------------------------------------------------------
+    def assign_conversation(
+        self, workspace: str, assistant: str, conversation: str, version: int, *, now: float
+    ) -> Assignment:
+        workspace = self._workspace(workspace)
+        if not assistant or not conversation:
+            raise StateError("an assignment needs an assistant and a conversation")
+        check_text(conversation, what="a conversation id")
+        # Outside a caller's transaction the insert commits on its own: one statement, one round trip.
+        made = self._query(_ASSIGN, (workspace, assistant, conversation, version, now, now))
+        if made:
+            return Assignment(
+                conversation=conversation,
+                assistant=assistant,
+                version=version,
+                assigned_at=now,
+                last_seen=now,
+            )
+        held = self.assignment(workspace, assistant, conversation)
+        if held is None:  # pins are never deleted; a row that vanished is a store edited by hand
+            raise StateError(f"the pin of conversation {conversation!r} of {assistant} vanished while read")
+        return held
+
+    def touch_conversations(self, workspace: str, seen: Sequence[tuple[str, str]], *, now: float) -> None:
+        if not seen:
+            return
+        workspace = self._workspace(workspace)
+        # Batches from several processes may land out of order: `last_seen` only moves forward.
+        touch = (
+            f"UPDATE conversations SET last_seen = {self.dialect.greatest}(last_seen, ?) "  # noqa: S608
+            "WHERE workspace = ? AND assistant = ? AND conversation = ?"
+        )
+        with self.transaction():
+            self._exec_many(touch, [(now, workspace, a, c) for a, c in dict.fromkeys(seen)])
+
+    def reassign_conversations(
+        self, workspace: str, assistant: str, from_version: int, to_version: int, *, now: float
+    ) -> int:
+        workspace = self._workspace(workspace)
+        if from_version == to_version:
+            return 0
+        return self._exec(
+            "UPDATE conversations SET version = ?, assigned_at = ? "
+            "WHERE workspace = ? AND assistant = ? AND version = ?",
+            (to_version, now, workspace, assistant, from_version),
+        )
