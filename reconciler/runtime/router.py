@@ -127,7 +127,7 @@ class Router:
 
     def release(self, name: str, pointer: str = STABLE) -> Release:
         """The version `pointer` holds for assistant `name`, as a `Release` (cached like `assistant_id`)."""
-        self._control.check(name)
+        self.refuse_if_stopped(name)
         return self._pointed(name, pointer)
 
     def _pointed(self, name: str, pointer: str) -> Release:
@@ -170,7 +170,7 @@ class Router:
         Raises `Stopped` while `name` is stopped, `VersionGone` when the pinned version was deleted, and
         the pointer errors of `release` when a new conversation finds no `stable`. A conversation this
         router has seen is answered from memory (one watch check, no store read)."""
-        self._control.check(name)
+        self.refuse_if_stopped(name)
         pinned = self._pins.get(name, conversation)
         if pinned is not None:
             return pinned
