@@ -81,13 +81,21 @@ def _summarize_run(run: Any) -> Summary:
 Check = Callable[[Any], bool]
 
 
+MEMO_SIZE = 4096
+
+
 class ToolValidators:
     """Draft 2020-12 validators, compiled once per (assistant, version, tool) - a version is immutable, so
-    its schemas are too. Used by the one telemetry thread only; not thread-safe."""
+    its schemas are too. Used by the one telemetry thread only; not thread-safe.
+
+    A verdict is a pure function of (version, tool, arguments text), so the last few thousand are
+    remembered: jsonschema takes ~60 µs for even a small object, held under the GIL, and identical calls
+    (the same lookup, a retry, a smoke check) are common. The memo is emptied when full."""
 
     def __init__(self) -> None:
         self._tools: dict[tuple[str, int], dict[str, tuple[Mapping[str, Any], bool]] | None] = {}
         self._checks: dict[tuple[str, int, str], Check | None] = {}
+        self._memo: dict[tuple[str, int, str, str], bool] = {}
 
     def valid(self, release: Release, tool: str, arguments: Any) -> bool | None:
         """Whether `arguments` (the JSON string the model sent) is valid for `tool` in `release`: False for
@@ -108,11 +116,23 @@ class ToolValidators:
         check = self._checks[key]
         if check is None:
             return None
-        try:
-            value = json.loads(arguments) if isinstance(arguments, str | bytes) else arguments
-        except ValueError:
-            return False
-        return check(value)
+        if not isinstance(arguments, str):
+            return _valid(check, arguments)
+        remembered = (release.name, release.version, tool, arguments)
+        verdict = self._memo.get(remembered)
+        if verdict is None:
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            verdict = self._memo[remembered] = _valid(check, arguments)
+        return verdict
+
+
+def _valid(check: Check, arguments: Any) -> bool:
+    try:
+        value = json.loads(arguments) if isinstance(arguments, str | bytes) else arguments
+    except ValueError:
+        return False
+    return check(value)
 
 
 def _compile(schema: Mapping[str, Any]) -> Check | None:

@@ -242,3 +242,27 @@ def test_close_flushes_what_is_queued(store: FakeCanaryStore) -> None:
     with Router(store, WS, flush_seconds=3600) as router:
         router.observe(router.assign(NAME, "c"), _response(), latency_s=0.1)
     assert store.sums(1).responses == 1
+
+
+def test_identical_calls_are_validated_once_and_judged_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    from reconciler.runtime import observations
+    from tests.unit.runtime.fakes import bundle
+
+    release = Release(NAME, 1, "f1", "b1", {"tools": bundle(1)["tools"]})
+    validators = observations.ToolValidators()
+    checked: list[Any] = []
+    real = observations._valid
+
+    def counting(check: Any, arguments: Any) -> bool:
+        checked.append(arguments)
+        return real(check, arguments)
+
+    monkeypatch.setattr(observations, "_valid", counting)
+    verdicts = [validators.valid(release, "ping", text) for text in ('{"n": 1}', '{"n": "x"}') * 3]
+    assert verdicts == [True, False] * 3
+    assert checked == ['{"n": 1}', '{"n": "x"}']
+    assert validators.valid(Release(NAME, 2, "f2", "b2", {"tools": []}), "ping", '{"n": 1}') is False
+    monkeypatch.setattr(observations, "MEMO_SIZE", 2)
+    for n in range(5):  # a full memo is emptied, not grown
+        assert validators.valid(release, "ping", f'{{"n": {n}}}') is True
+    assert len(validators._memo) <= 2
