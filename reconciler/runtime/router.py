@@ -181,9 +181,12 @@ class Router:
         if writer is None:
             raise TypeError("Router.assign needs a writable StateStore, not a read-only StateReader")
         generation = self._pins.generation(name)
+        # Asked first even when the pin exists: it puts `name` in the control snapshot, so a later change
+        # of its rollout (an abort that rewrites pins) drops the pins cached here.
+        rollout = self._control.rollout(name)
         pin = writer.assignment(self.workspace, name, conversation)
         if pin is None:
-            version = canary_choice(self._control.rollout(name), conversation)
+            version = canary_choice(rollout, conversation)
             if version is None:
                 version = self._stable_version(name)
             # Insert-if-absent: another process may have pinned it since we looked, and its pin wins.

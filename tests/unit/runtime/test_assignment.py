@@ -114,6 +114,19 @@ def test_a_rollout_change_drops_the_cached_pins_of_that_assistant_only(store: Fa
         assert router.assign_reads == 2  # cached again until the next change
 
 
+def test_pins_read_from_the_store_are_dropped_on_a_rollout_change_too(store: FakeCanaryStore) -> None:
+    # A restarted router that only ever reads existing pins must still hear of the abort that moves them.
+    store.save(rollout(50, revision=1, on_abort="stable"))
+    store.pins[(NAME, "conv_a")] = Assignment(
+        conversation="conv_a", assistant=NAME, version=2, assigned_at=1.0, last_seen=1.0
+    )
+    with Router(store, WS) as router:
+        assert router.assign(NAME, "conv_a").version == 2
+        assert store.calls["assign_conversation"] == 0
+        store.save(rollout(50, revision=2, status=RolloutStatus.ABORTED, on_abort="stable"))
+        assert router.assign(NAME, "conv_a").version == 1
+
+
 def test_a_watch_change_without_a_rollout_change_keeps_the_pins(store: FakeCanaryStore) -> None:
     store.save(rollout(50, revision=1))
     with Router(store, WS) as router:
