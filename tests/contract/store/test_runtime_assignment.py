@@ -5,6 +5,7 @@ two processes racing on one new conversation, and telemetry written and summed."
 from __future__ import annotations
 
 import multiprocessing
+import time
 from multiprocessing.synchronize import Barrier
 
 import pytest
@@ -54,6 +55,18 @@ def _save(
     )
 
 
+def _heard(router: Router, before: int) -> None:
+    """Wait until the router's watch has said changed since `before` re-reads: at once on SQLite, when
+    the notice lands on PostgreSQL (LISTEN/NOTIFY is asynchronous)."""
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline:
+        router.refuse_if_stopped(NAME)
+        if router.stop_reads > before:
+            return
+        time.sleep(0.001)
+    pytest.fail("the rollout save never reached the router's watch")
+
+
 def test_pins_hold_under_weight_changes_and_a_router_restart(backend: Backend) -> None:
     store = backend.store
     _seed(store)
@@ -61,7 +74,9 @@ def test_pins_hold_under_weight_changes_and_a_router_restart(backend: Backend) -
     with Router(backend.connect(), WS) as router:
         before = {c: router.assign(NAME, c).version for c in CONVERSATIONS}
         assert 5 < sum(v == 2 for v in before.values()) < 70
+        reads = router.stop_reads
         rollout = _save(store, 90, previous=rollout)
+        _heard(router, reads)
         assert {c: router.assign(NAME, c).version for c in CONVERSATIONS} == before
         newcomers = [router.assign(NAME, f"new_{i}").version for i in range(200)]
         assert sum(v == 2 for v in newcomers) > 150  # new conversations follow the new weight
@@ -80,9 +95,11 @@ def test_an_abort_to_stable_moves_the_pins_a_router_elsewhere_has_cached(backend
     rollout = _save(store, 100, on_abort="stable")
     with Router(backend.connect(), WS) as router:
         assert router.assign(NAME, "conv_a").version == 2
+        reads = router.stop_reads
         with store.transaction():  # what the controller does on abort: pins and rollout together
             store.reassign_conversations(WS, NAME, 2, 1, now=3.0)
             _save(store, 100, previous=rollout, status=RolloutStatus.ABORTED)
+        _heard(router, reads)
         assert router.assign(NAME, "conv_a").version == 1
         assert router.assign(NAME, "conv_new").version == 1  # no active rollout: stable
 
