@@ -9,11 +9,15 @@ made).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from reconciler.apply.outputs import StepOutput
+from reconciler.errors import StateError
 from reconciler.plan.definition import ResourceChange
+from reconciler.plan.payloads import RolloutPlan
+from reconciler.store import transitions
 from reconciler.store.base import StateStore
 from reconciler.store.records import PointerWrite, StepStatus, StepWrite, WriteBatch
 
@@ -52,6 +56,7 @@ class Journal:
         """Inventory, versions, pointers and journal rows of a group of ended steps, atomically."""
         batch = WriteBatch(self.apply_id)
         retired: list[tuple[str, str]] = []
+        rollouts: list[tuple[str, int, RolloutPlan, str]] = []
         for done in group:
             key = done.change.step_key
             output = done.output
@@ -65,6 +70,8 @@ class Journal:
             if output.pointer is not None:
                 assistant, number, reason = output.pointer
                 batch.moves.append(PointerWrite(assistant, number, reason, accepted=output.accepted))
+            if output.rollout is not None:
+                rollouts.append(output.rollout)
             if output.destroyed is not None:
                 retired.append((output.destroyed, done.change.reason))
             batch.steps.append(StepWrite(key, StepStatus.DONE, {"platform_id": output.platform_id}))
@@ -73,9 +80,39 @@ class Journal:
             for assistant, reason in retired:
                 self._retire(assistant, reason, now)
             moves = self.store.write_batch(self.workspace, batch, user=self.user, host=self.host, now=now)
+            for assistant, number, plan, reason in rollouts:
+                self._start_rollout(assistant, number, plan, reason, now)
         if self.pointers_changed is not None:
-            for assistant in dict.fromkeys([m.assistant for m in moves] + [a for a, _ in retired]):
+            changed = [m.assistant for m in moves] + [a for a, _ in retired] + [r[0] for r in rollouts]
+            for assistant in dict.fromkeys(changed):
                 self.pointers_changed(self.workspace, assistant)
+
+    def _start_rollout(self, assistant: str, number: int, plan: RolloutPlan, reason: str, now: float) -> None:
+        """Name the new version in the `canary` pointer and start its rollout; `stable` stays. A rollout
+        the plan did not see (started since) makes the plan stale rather than being silently replaced."""
+        active = self.store.active_rollout(self.workspace, assistant)
+        if active is not None and active.canary_version == number:
+            return  # already rolling out (a replayed step)
+        if (active.id if active else None) != plan.supersedes:
+            seen = f"rollout {plan.supersedes[:8]}" if plan.supersedes else "no rollout"
+            now_active = f"rollout {active.id[:8]}" if active else "none"
+            raise StateError(
+                f"{assistant}: the plan saw {seen} in progress, the store has {now_active}; plan again"
+            )
+        moves = [transitions.supersede(active, number)] if active is not None else []
+        move = transitions.start(
+            assistant,
+            uuid.uuid4().hex,
+            stable=plan.stable,
+            canary=number,
+            rollout=plan.rollout,
+            on_abort=plan.on_abort,
+            now=now,
+            reason=reason,
+            templates=plan.templates,
+        )
+        for step in [*moves, move]:
+            transitions.commit(self.store, self.workspace, step, user=self.user, host=self.host, now=now)
 
     def _retire(self, assistant: str, reason: str, now: float) -> None:
         """A destroyed assistant serves nothing: clear its pointers (the history says who, where, why)

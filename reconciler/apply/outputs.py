@@ -10,6 +10,7 @@ from reconciler.model.canonical import fingerprint
 from reconciler.model.desired import Kind, ResourceKey
 from reconciler.model.stored import Acceptance, InventoryRecord, VersionRecord
 from reconciler.plan.definition import ResourceChange
+from reconciler.plan.payloads import RolloutPlan
 
 
 @dataclass
@@ -21,6 +22,8 @@ class StepOutput:
     version: VersionRecord | None = None  # a new (or adopted) assistant version to record
     pointer: tuple[str, int, str] | None = None  # (assistant, version, reason): move `stable` there
     accepted: Acceptance | None = None  # the breaking change that move ships, recorded with it
+    # Instead of moving `stable`: start a canary of (assistant, version) as the plan says, with a reason.
+    rollout: tuple[str, int, RolloutPlan, str] | None = None
     # An assistant this step destroyed, every version with it: its pointers are cleared (with history)
     # and its versions flagged deleted, so nothing resolves to an object that is gone.
     destroyed: str | None = None

@@ -301,7 +301,10 @@ class Steps:
             reason += f"; breaking change accepted: {verdict.accepted}"
         if verdict is not None and verdict.acceptance is not None:
             output.accepted = verdict.acceptance
-        output.pointer = (change.name, number, reason)
+        if change.payload.rollout is not None:
+            output.rollout = (change.name, number, change.payload.rollout, reason)
+        else:
+            output.pointer = (change.name, number, reason)
         return output
 
     def _record_settings(self, change: ResourceChange) -> StepOutput:

@@ -26,6 +26,7 @@ COMMAND_MODULES: dict[str, str] = {
     "promote": "reconciler.cli.release_commands",
     "resolve": "reconciler.cli.release_commands",
     "rollback": "reconciler.cli.release_commands",
+    "rollout": "reconciler.cli.rollout_commands",
     "schema": "reconciler.cli.schema",
     "start": "reconciler.cli.release_commands",
     "state": "reconciler.cli.plan",

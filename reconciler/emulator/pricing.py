@@ -8,6 +8,7 @@ Any other model is priced at `DEFAULT_PRICE`.
 
 | model | input | output |
 | --- | --- | --- |
+| gpt-5.5 | 5.00 | 30.00 |
 | gpt-5 | 1.25 | 10.00 |
 | gpt-5-mini | 0.25 | 2.00 |
 | gpt-5-nano | 0.05 | 0.40 |
@@ -44,6 +45,7 @@ def _p(inp: str, out: str) -> Price:
 
 
 PRICES: dict[str, Price] = {
+    "gpt-5.5": _p("5.00", "30.00"),
     "gpt-5": _p("1.25", "10.00"),
     "gpt-5-mini": _p("0.25", "2.00"),
     "gpt-5-nano": _p("0.05", "0.40"),

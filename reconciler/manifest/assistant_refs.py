@@ -1,7 +1,8 @@
 """An `Assistant` document to the desired assistant: tools and vector stores resolved, files read, checks.
 
 References to FunctionTool and VectorStore documents must resolve; built-in tools must be present for the
-tool resources they feed; platform limits (tools, vector stores, files, instruction length) are enforced.
+tool resources they feed; platform limits (tools, vector stores, files, instruction length) are enforced;
+the rollout is checked (`rollout_checks`, against these tools and the project's AnalysisTemplates) and built.
 An Assistant document that failed to load has its references checked all the same (`check_references`).
 """
 
@@ -10,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
-from reconciler.manifest import checks
+from reconciler.manifest import checks, rollout_checks
 from reconciler.manifest.documents import Broken, Document
 from reconciler.manifest.paths import CODE_INTERPRETER_EXTENSIONS
+from reconciler.manifest.rollout_build import build_rollout
 from reconciler.manifest.specs import AcceptBreakingSpec, AssistantSpec, JsonSchemaFormat
 from reconciler.manifest.yaml_loader import YMap, YSeq
 from reconciler.model import desired as d
-from reconciler.model.rollouts import CanaryStep, Rollout
 
 if TYPE_CHECKING:
     from reconciler.manifest.build import Builder
@@ -33,8 +34,6 @@ def build_assistant(builder: Builder, doc: Document, tools: dict[str, d.Function
     c, file, root = builder.c, doc.file, doc.root
     checks.exclusive(c, file, root, ["spec"], "instructions", "instructionsFile")
     checks.metadata(c, file, root, ["spec", "metadata"])
-    if spec.rollout is not None:
-        checks.rollout(c, file, root, spec.rollout)
     instructions = spec.instructions or ""
     if spec.instructions_file is not None and spec.instructions is None:
         instructions = builder.text(doc, ["spec", "instructionsFile"], spec.instructions_file) or ""
@@ -158,10 +157,17 @@ def build_assistant(builder: Builder, doc: Document, tools: dict[str, d.Function
         }
     else:
         response_format = spec.response_format
-    rollout = Rollout()
     if spec.rollout is not None:
-        steps = tuple(_step(s.weight, s.pause) for s in spec.rollout.steps)
-        rollout = Rollout(strategy=spec.rollout.strategy, steps=steps)
+        # Smoke checks name functions; while a listed tool is unresolved, which it defines is unknown.
+        unresolved = any(n not in BUILTINS and tools.get(n) is None for n in spec.tools)
+        rollout_checks.rollout(
+            c,
+            file,
+            root,
+            spec.rollout,
+            functions=None if unresolved else set(function_names),
+            templates=builder.templates,
+        )
     return d.Assistant(
         name=doc.name,
         protect=spec.protect,
@@ -181,14 +187,14 @@ def build_assistant(builder: Builder, doc: Document, tools: dict[str, d.Function
         compatibility=spec.compatibility,
         accept_breaking=_reason(spec.accept_breaking),
         accept_findings=_findings(spec.accept_breaking),
-        rollout=rollout,
+        rollout=build_rollout(spec.rollout),
     )
 
 
 def check_references(builder: Builder, broken: Broken, tools: Collection[str]) -> None:
     """The references of an Assistant document that failed to load, as far as its text can be read: each
-    tool and vector store it names must exist. Its other checks wait until it loads: they would judge
-    data the failure may have cut short."""
+    tool, vector store and AnalysisTemplate it names must exist. Its other checks wait until it loads:
+    they would judge data the failure may have cut short."""
     spec = broken.root.get("spec") if isinstance(broken.root, YMap) else None
     if not isinstance(spec, YMap):
         return
@@ -204,6 +210,9 @@ def check_references(builder: Builder, broken: Broken, tools: Collection[str]) -
         for index, name in enumerate(stores):
             if isinstance(name, str) and name not in builder.stores:
                 _no_store(builder, broken.file, broken.root, index, name)
+    rollout_checks.template_references(
+        builder.c, broken.file, broken.root, spec.get("rollout"), builder.templates
+    )
 
 
 def _no_tool(builder: Builder, file: str, root: YMap, index: int, name: str) -> None:
@@ -227,14 +236,3 @@ def _findings(accept: str | AcceptBreakingSpec | None) -> tuple[d.BreakingFindin
     if not isinstance(accept, AcceptBreakingSpec):
         return None
     return tuple(d.BreakingFinding(tool=f.tool, pointer=f.pointer, rule=f.rule) for f in accept.findings)
-
-
-_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def _step(weight: int | None, pause: str | None) -> CanaryStep:
-    if pause is None:
-        return CanaryStep(weight=weight)
-    if pause == "indefinite":
-        return CanaryStep(pause_indefinitely=True)
-    return CanaryStep(pause_seconds=int(pause[:-1]) * _SECONDS[pause[-1]])

@@ -3,7 +3,8 @@
 Every dangling reference, duplicate name or refused path is a problem in the collector; the state built
 alongside is only used when the collector ends without errors. Documents that failed to load take part
 as names (`Broken`), so that a reference to one is not reported as a second problem. Assistants are built
-in `assistant_refs.py`.
+in `assistant_refs.py`, AnalysisTemplates (not platform objects: the planner never reads them) in
+`analysis_checks.py`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.manifest import checks
+from reconciler.manifest.analysis_checks import build_template
 from reconciler.manifest.assistant_refs import build_assistant, check_references
 from reconciler.manifest.documents import Broken, Document
 from reconciler.manifest.paths import (
@@ -25,15 +27,16 @@ from reconciler.manifest.paths import (
     sha256,
 )
 from reconciler.manifest.problems import Collector
+from reconciler.manifest.spec_base import Spec
 from reconciler.manifest.specs import (
     FunctionToolSpec,
-    Spec,
     SpendAlertSpec,
     SpendLimitSpec,
     VectorStoreSpec,
 )
 from reconciler.manifest.yaml_loader import YMap, load_documents
 from reconciler.model import desired as d
+from reconciler.model.rollouts import AnalysisTemplate
 
 EMPTY_PARAMETERS: dict[str, Any] = {"type": "object", "properties": {}}
 
@@ -55,6 +58,8 @@ class Builder:
         self.c = collector
         self._hashes: dict[Path, str] = {}
         self.stores: set[str] = set()
+        # AnalysisTemplates by name, for the rollouts that use them (None: the document failed to load).
+        self.templates: dict[str, AnalysisTemplate | None] = {}
 
     def build(self, docs: list[Document], broken: Sequence[Broken] = ()) -> d.DesiredState:
         """The desired state of `docs`. Documents in `broken` exist but failed to load: a reference to
@@ -66,12 +71,17 @@ class Builder:
             b.name: None for b in broken if b.kind == "FunctionTool" and b.name is not None
         }
         tools |= {doc.name: self._function_tool(doc) for doc in unique if doc.kind == "FunctionTool"}
+        built = {doc.name: build_template(self.c, doc) for doc in unique if doc.kind == "AnalysisTemplate"}
+        self.templates = {
+            b.name: None for b in broken if b.kind == "AnalysisTemplate" and b.name is not None
+        } | built
         for failed in broken:
             if failed.kind == "Assistant":
                 check_references(self, failed, tools)
         out: dict[str, dict[str, Any]] = {
             k: {} for k in ("assistants", "function_tools", "vector_stores", "spend_alerts", "spend_limits")
         }
+        out["analysis_templates"] = built
         for doc in unique:
             if doc.kind == "FunctionTool":
                 tool = tools[doc.name]

@@ -1,5 +1,6 @@
 """Rules on one document that pydantic cannot express with a precise location: exclusive fields, chunking
-bounds, canary steps, metadata and attribute budgets, and JSON Schema checks (meta-schema, strict mode).
+bounds, metadata and attribute budgets, and JSON Schema checks (meta-schema, strict mode). A rollout's
+rules are in `rollout_checks.py`, an AnalysisTemplate's in `analysis_checks.py`.
 
 JSON Schema findings come from `reconciler.schema.strict` as JSON pointers; here they become lines and
 columns, by walking the located YAML (inline schemas) or the schema file's own located tree.
@@ -12,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.manifest.problems import Collector
-from reconciler.manifest.specs import ChunkingSpec, RolloutSpec
+from reconciler.manifest.specs import ChunkingSpec
 from reconciler.manifest.yaml_loader import YMap, YSeq, dotted
 from reconciler.model.labels import (
     MAX_KEY_LENGTH,
@@ -146,18 +147,6 @@ def chunking(c: Collector, file: str, root: YMap, spec: ChunkingSpec) -> None:
             f"spec.chunking.chunkOverlapTokens: {overlap} exceeds half of maxChunkSizeTokens ({size // 2})"
         )
         c.at(file, root, [*base, "chunkOverlapTokens"], "chunking.overlap", message)
-
-
-def rollout(c: Collector, file: str, root: YMap, spec: RolloutSpec) -> None:
-    base: list[str | int] = ["spec", "rollout"]
-    if spec.strategy == "canary" and not spec.steps:
-        c.at(file, root, base, "rollout.steps", "spec.rollout: a canary needs steps (weights and pauses)")
-    if spec.strategy == "immediate" and spec.steps:
-        c.at(file, root, [*base, "steps"], "rollout.steps", "spec.rollout.steps: only a canary has steps")
-    for index, step in enumerate(spec.steps):
-        if (step.weight is None) == (step.pause is None):
-            path: list[str | int] = [*base, "steps", index]
-            c.at(file, root, path, "rollout.step", f"{dotted(path)}: a step is either weight or pause")
 
 
 def json_schema(

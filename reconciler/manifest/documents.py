@@ -25,11 +25,13 @@ from reconciler.config import PROJECT_FILE
 from reconciler.manifest import checks
 from reconciler.manifest.paths import PathIssue, is_inside, read_text_confined
 from reconciler.manifest.problems import Collector
-from reconciler.manifest.specs import API_VERSION, NAME_PATTERN, SPECS, Spec
+from reconciler.manifest.spec_base import API_VERSION, NAME_PATTERN, Spec
+from reconciler.manifest.specs import SPECS
 from reconciler.manifest.yaml_loader import Pos, YMap, load_documents
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
-MANAGED_KINDS = ("Assistant", "FunctionTool", "VectorStore", "SpendAlert", "SpendLimit")
+# The kinds a manifest may hold: the platform objects, and AnalysisTemplate, which only rollouts read.
+MANAGED_KINDS = ("Assistant", "FunctionTool", "VectorStore", "SpendAlert", "SpendLimit", "AnalysisTemplate")
 _ENVELOPE = ("apiVersion", "kind", "metadata", "spec")
 _NAME = re.compile(NAME_PATTERN)
 

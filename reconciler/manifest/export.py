@@ -17,7 +17,7 @@ import yaml
 
 from reconciler.errors import UserError
 from reconciler.manifest.paths import is_inside
-from reconciler.manifest.specs import API_VERSION
+from reconciler.manifest.spec_base import API_VERSION
 
 SCHEMA_FILE = "schemas/reconciler.schema.json"
 

@@ -2,10 +2,10 @@
 
 Rules: a model not pinned to a dated snapshot, a model that shuts down within six months
 (`deprecations`), empty instructions, a function tool without a description, a tool or vector store no
-assistant uses. `--strict` makes them errors. A model already shut down is an error without `--strict`:
-the platform refuses it, so a plan with it could not be applied.
+assistant uses, an AnalysisTemplate no rollout uses. `--strict` makes them errors. A model already shut
+down is an error without `--strict`: the platform refuses it, so a plan with it could not be applied.
 Lint judges only documents that loaded; while a document that might be an Assistant failed to load, what
-the assistants use is not known, and no tool or vector store is called unused.
+the assistants use is not known, and no tool, vector store or template is called unused.
 """
 
 from __future__ import annotations
@@ -28,12 +28,14 @@ def lint(docs: list[Document], collector: Collector, *, as_of: date, uses_known:
     """Warnings about `docs`; `uses_known` False skips the rule that needs every assistant's uses."""
     used_tools: set[str] = set()
     used_stores: set[str] = set()
+    used_templates: set[str] = set()
     for doc in docs:
         spec = doc.spec
         if not isinstance(spec, AssistantSpec):
             continue
         _assistant(doc, spec, collector, as_of)
         used_tools.update(spec.tools)
+        used_templates.update(_templates(spec))
         if spec.tool_resources is not None and spec.tool_resources.file_search is not None:
             used_stores.update(spec.tool_resources.file_search.vector_stores)
     for doc in docs:
@@ -50,16 +52,29 @@ def lint(docs: list[Document], collector: Collector, *, as_of: date, uses_known:
         unused = uses_known and (
             (doc.kind == "FunctionTool" and doc.name not in used_tools)
             or (doc.kind == "VectorStore" and doc.name not in used_stores)
+            or (doc.kind == "AnalysisTemplate" and doc.name not in used_templates)
         )
         if unused:
+            by = "any rollout" if doc.kind == "AnalysisTemplate" else "any assistant"
             collector.at(
                 doc.file,
                 doc.root,
                 ["metadata", "name"],
                 "lint.unused",
-                f"{doc.kind} {doc.name!r} is not used by any assistant",
+                f"{doc.kind} {doc.name!r} is not used by {by}",
                 severity=WARN,
             )
+
+
+def _templates(spec: AssistantSpec) -> set[str]:
+    """The AnalysisTemplates an assistant's rollout names, in its steps and in the background."""
+    rollout = spec.rollout
+    if rollout is None:
+        return set()
+    refs = [step.analysis for step in rollout.steps if step.analysis is not None]
+    if rollout.analysis is not None:
+        refs.append(rollout.analysis)
+    return {t.template_name for ref in refs for t in ref.templates}
 
 
 def _assistant(doc: Document, spec: AssistantSpec, collector: Collector, as_of: date) -> None:

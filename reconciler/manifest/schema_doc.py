@@ -11,7 +11,8 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
-from reconciler.manifest.specs import API_VERSION, NAME_PATTERN, SPECS
+from reconciler.manifest.spec_base import API_VERSION, NAME_PATTERN
+from reconciler.manifest.specs import SPECS
 
 SCHEMA_ID = "https://reconciler.dev/schemas/v1/manifest.schema.json"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"

@@ -3,7 +3,8 @@
 These models check shape (types, enums, ranges, unknown fields) and generate the JSON Schema that
 `reconcile schema` prints. Rules that need more than one field, files or other documents (references,
 paths, chunk overlap, metadata budgets, JSON Schema checks) live in `checks.py` and `build.py`, where they
-can point at the exact line. Field names are camelCase in YAML (aliases), snake_case in Python.
+can point at the exact line. Field names are camelCase in YAML (aliases), snake_case in Python. The
+rollout's specs and the AnalysisTemplate kind are in `rollout_specs.py`.
 """
 
 from __future__ import annotations
@@ -12,24 +13,16 @@ import math
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
-from pydantic.alias_generators import to_camel
+from pydantic import ConfigDict, Discriminator, Field, Tag, field_validator
 
 from reconciler.config import RetrySettings, StateDSN, TargetConfig
+from reconciler.manifest.rollout_specs import AnalysisTemplateSpec, RolloutSpec
+from reconciler.manifest.spec_base import FUNCTION_NAME_PATTERN, Spec
 
-API_VERSION = "reconciler.dev/v1"
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-FUNCTION_NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
 SCOPE_PATTERN = r"^(organization|project|proj_[A-Za-z0-9]+)$"  # "project": the target's own project
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-PAUSE_PATTERN = r"^(indefinite|[1-9][0-9]*[smhd])$"
 # A bound far above any budget, so that the amount in cents always fits the platform's 64-bit integers.
 MAX_USD = 1_000_000_000_000
-
-
-class Spec(BaseModel):
-    # strict: a quoted "0.5" is not a number and 1 is not a string; YAML users get told, not coerced.
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, alias_generator=to_camel)
 
 
 Metadata = dict[str, str]
@@ -135,18 +128,6 @@ ResponseFormat = Annotated[
 ]
 
 
-class CanaryStepSpec(Spec):
-    """One canary step: `weight: 10` (percent of traffic) or `pause: 30m` / `pause: indefinite`."""
-
-    weight: int | None = Field(default=None, ge=0, le=100)
-    pause: str | None = Field(default=None, pattern=PAUSE_PATTERN)
-
-
-class RolloutSpec(Spec):
-    strategy: Literal["immediate", "canary"] = "immediate"
-    steps: list[CanaryStepSpec] = Field(default_factory=list)
-
-
 class AcceptedFinding(Spec):
     """One breaking finding `acceptBreaking` accepts, as a refused plan names it: `tool create_meeting:
     OBJ-06 at /properties/location` is `{tool: create_meeting, pointer: /properties/location, rule: OBJ-06}`
@@ -241,5 +222,6 @@ SPECS: dict[str, type[Spec]] = {
     "VectorStore": VectorStoreSpec,
     "SpendAlert": SpendAlertSpec,
     "SpendLimit": SpendLimitSpec,
+    "AnalysisTemplate": AnalysisTemplateSpec,
     "Project": ProjectSpec,
 }

@@ -26,7 +26,9 @@ from reconciler.manifest.specs import AssistantSpec
 from reconciler.model.desired import DesiredState
 
 # Kinds that use no other document: one of them failing to load hides no use of a tool or vector store.
-USE_NOTHING = frozenset({"FunctionTool", "VectorStore", "SpendAlert", "SpendLimit", "Project"})
+USE_NOTHING = frozenset(
+    {"FunctionTool", "VectorStore", "SpendAlert", "SpendLimit", "AnalysisTemplate", "Project"}
+)
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,34 @@ class CanaryStep(_Frozen):
             return "smoke"
         return "pause"
 
+    def describe(self) -> str:
+        """The step in a few words: `weight 10 %`, `pause 1h`, `pause until promoted`, `analysis
+        tool-health`, `smoke (2 checks)`."""
+        if self.weight is not None:
+            return f"weight {self.weight} %"
+        if self.analysis is not None:
+            return f"analysis {', '.join(self.analysis.templates)}"
+        if self.smoke:
+            return f"smoke ({len(self.smoke)} check{'s' if len(self.smoke) != 1 else ''})"
+        if self.pause_indefinitely:
+            return "pause until promoted"
+        return f"pause {duration(self.pause_seconds or 0)}"
+
+
+def describe_steps(steps: tuple[CanaryStep, ...]) -> str:
+    return " → ".join(step.describe() for step in steps)
+
+
+def duration(seconds: float) -> str:
+    """Seconds as the manifest writes them: `90s`, `5m`, `1h`, `2d`."""
+    whole = int(seconds)
+    if whole != seconds:
+        return f"{seconds:g}s"
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
+        if whole >= size and whole % size == 0:
+            return f"{whole // size}{unit}"
+    return f"{whole}s"
+
 
 OnAbort = Literal["keep", "stable"]
 
@@ -109,6 +137,13 @@ class Rollout(_Frozen):
     steps: tuple[CanaryStep, ...] = ()
     analysis: BackgroundAnalysis | None = None
     on_abort: OnAbort | None = None
+
+    def template_names(self) -> tuple[str, ...]:
+        """Every analysis template the steps and the background analysis name, once each, in order."""
+        refs = [s.analysis for s in self.steps if s.analysis is not None]
+        if self.analysis is not None:
+            refs.append(self.analysis)
+        return tuple(dict.fromkeys(name for ref in refs for name in ref.templates))
 
 
 BuiltinMetric = Literal[
@@ -202,6 +237,8 @@ class RolloutRecord(_Frozen):
     canary_version: int
     steps: tuple[CanaryStep, ...]
     analysis: BackgroundAnalysis | None = None
+    # The analysis templates its steps name, as they were at the start (edits apply to the next rollout).
+    templates: dict[str, AnalysisTemplate] = Field(default_factory=dict)
     on_abort: OnAbort = "keep"
     status: RolloutStatus = RolloutStatus.PROGRESSING
     step_index: int = 0
@@ -238,7 +275,7 @@ class Measurement(_Frozen):
     metric: str
     at: float
     phase: MeasurementPhase
-    value: dict[str, float] | float | None = None
+    value: dict[str, float | None] | float | None = None
     message: str = ""
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import Field
 
 from reconciler.model.desired import BreakingFinding, Frozen, ResourceKey
+from reconciler.model.rollouts import RolloutRecord
 
 
 class InventoryRecord(Frozen):
@@ -118,6 +119,7 @@ class StoredState(Frozen):
     versions: tuple[VersionRecord, ...] = ()
     pointers: dict[str, dict[str, int]] = Field(default_factory=dict)  # assistant -> pointer -> version
     acceptances: tuple[Acceptance, ...] = ()  # from the release history, oldest first
+    rollouts: dict[str, RolloutRecord] = Field(default_factory=dict)  # assistant -> its active rollout
 
     def record(self, key: ResourceKey) -> InventoryRecord | None:
         for rec in self.inventory:

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from reconciler.model.desired import BreakingFinding, Frozen, Kind
+from reconciler.model.rollouts import AnalysisTemplate, OnAbort, Rollout
 from reconciler.model.stored import Acceptance
 
 
@@ -85,6 +86,18 @@ class VersionPlan(Frozen):
     bundle: bool = Field(default=False, exclude_if=_off)  # a release bundle in the store, not on the platform
 
 
+class RolloutPlan(Frozen):
+    """How a new version reaches traffic under `rollout: {strategy: canary}`: apply names it in the
+    `canary` pointer and starts a rollout of it over `stable` (which keeps serving until the last step);
+    an active rollout of another version is superseded (`supersedes`: its id)."""
+
+    stable: int
+    rollout: Rollout
+    on_abort: OnAbort
+    templates: dict[str, AnalysisTemplate] = Field(default_factory=dict)  # those the steps name
+    supersedes: str | None = Field(default=None, exclude_if=_unset)
+
+
 class KeptLabels(Frozen):
     """The version labels an update in place sends again (the platform replaces metadata whole)."""
 
@@ -100,6 +113,7 @@ class AssistantPayload(Frozen):
     metadata_changes: tuple[FieldChange, ...] | None = Field(default=None, exclude_if=_unset)
     versions: tuple[str, ...] | None = Field(default=None, exclude_if=_unset)  # a delete's other versions
     rollout_note: str | None = Field(default=None, exclude_if=_unset)
+    rollout: RolloutPlan | None = Field(default=None, exclude_if=_unset)  # a canary instead of a move
 
 
 class FilePayload(Frozen):

@@ -189,6 +189,7 @@ def _assistants(
         hashes={i: d.hash for i, d in digests.items()},
         owner=owner,
         bundles=bundles,
+        templates=desired.analysis_templates,
     )
     out: list[ResourceChange] = []
     for name, assistant in sorted(desired.assistants.items()):

@@ -17,6 +17,7 @@ from reconciler.model import labels
 from reconciler.model.desired import Assistant, BreakingFinding, Kind, ResourceKey
 from reconciler.model.interning import spec_fingerprint
 from reconciler.model.live import LiveAssistant
+from reconciler.model.rollouts import AnalysisTemplate, RolloutRecord, describe_steps
 from reconciler.model.specs import behaviour_fingerprint
 from reconciler.model.stored import InventoryRecord, StoredState, VersionRecord
 from reconciler.plan import acceptance
@@ -35,6 +36,7 @@ from reconciler.plan.payloads import (
     AssistantPayload,
     Finding,
     KeptLabels,
+    RolloutPlan,
     ToolVerdict,
     Verdict,
     VersionPlan,
@@ -42,9 +44,6 @@ from reconciler.plan.payloads import (
 from reconciler.plan.prepare import DesiredDigest
 
 STABLE = "stable"
-
-# What a plan says of an assistant with `rollout: {strategy: canary}` until canaries exist.
-CANARY_IGNORED = "canary steps are ignored: canary rollouts are not implemented yet, so stable moves at apply"
 
 
 @dataclass(frozen=True)
@@ -60,6 +59,7 @@ class Context:
     # gc or a destroy deleted the newest versions.
     last_numbers: Mapping[str, int] = field(default_factory=dict)
     bundles: bool = False  # versions are release bundles in the store, not platform assistants
+    templates: Mapping[str, AnalysisTemplate] = field(default_factory=dict)  # the project's analysis
 
     def next_number(self, name: str) -> int:
         return self.last_numbers.get(name, 0) + 1
@@ -82,6 +82,7 @@ class Context:
         hashes: Mapping[str, str] | None = None,
         owner: str = "",
         bundles: bool = False,
+        templates: Mapping[str, AnalysisTemplate] | None = None,
     ) -> Context:
         # Indexed once: scanning every version per assistant made a 1,000-assistant plan quadratic.
         versions: dict[str, list[VersionRecord]] = {}
@@ -100,6 +101,7 @@ class Context:
             owner=owner,
             last_numbers=last,
             bundles=bundles,
+            templates=dict(templates or {}),
         )
 
 
@@ -109,6 +111,14 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
     versions = ctx.versions.get(name, [])
     stable_number = ctx.stored.pointers.get(name, {}).get(STABLE)
     stable = next((v for v in versions if v.number == stable_number), None)
+    active = ctx.stored.rollouts.get(name)
+    in_flight = next((v for v in versions if active and v.number == active.canary_version), None)
+    if (
+        in_flight is not None
+        and in_flight.fingerprint == behaviour
+        and in_flight.platform_id in ctx.live_specs
+    ):
+        stable = in_flight  # the rollout in flight ships this behaviour: the manifest is compared with it
     rec = ctx.records.get(name)
     # protect lives only in the store: a change to it is a change even when the platform is in sync.
     settings = setting_changes(rec.protect if rec else None, assistant.protect)
@@ -178,7 +188,12 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
                 platform_id=current_id,
                 live_hash=ctx.live_hash(current_id),
                 changes=settings,
-                payload=AssistantPayload(keep_labels=_kept_labels(ctx, current_id) if settings else None),
+                payload=AssistantPayload(
+                    keep_labels=_kept_labels(ctx, current_id) if settings else None,
+                    rollout_note=_in_flight_note(active, stable.number if stable else None)
+                    if active
+                    else None,
+                ),
             )
         behavioural = behaviour_fingerprint(current_spec) != behaviour
         reason = (
@@ -203,10 +218,12 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
     )
     if reuse is not None:
         target_spec = ctx.live_specs[reuse.platform_id]
+        rollout = _canary(assistant, parent, verdict, active, ctx)
+        moving = "starting a canary of it" if rollout else "moving stable back to it"
         return ResourceChange(
             **base,
             action=Action.UPDATE,
-            reason=f"behaviour equals version {reuse.number}: moving stable back to it, nothing is created",
+            reason=f"behaviour equals version {reuse.number}: {moving}, nothing is created",
             platform_id=reuse.platform_id,
             live_hash=ctx.live_hash(reuse.platform_id),
             changes=field_changes(current_spec, spec) + settings,
@@ -214,6 +231,8 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
                 version=VersionPlan(number=reuse.number, parent=reuse.parent, reuse=True, bundle=ctx.bundles),
                 verdict=verdict,
                 metadata_changes=field_changes(target_spec, spec),
+                rollout=rollout,
+                rollout_note=_rollout_note(rollout, reuse.number),
             ),
         )
     interrupted = _labelled(name, behaviour, ctx)
@@ -234,6 +253,7 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
         assistant,
         changes=field_changes(current_spec, spec) + settings,
         ctx=ctx,
+        rollout=_canary(assistant, parent, verdict, active, ctx),
     )
 
 
@@ -249,12 +269,13 @@ def _create(
     changes: tuple[FieldChange, ...] | None = None,
     reason: str | None = None,
     ctx: Context | None = None,
+    rollout: RolloutPlan | None = None,
 ) -> ResourceChange:
-    canary = not in_place and assistant.rollout.strategy != "immediate"
     bundle = ctx is not None and ctx.bundles
     payload = AssistantPayload(
         version=None if in_place else VersionPlan(number=number, parent=parent, bundle=bundle),
-        rollout_note=CANARY_IGNORED if canary else None,
+        rollout=rollout,
+        rollout_note=_rollout_note(rollout, number),
         verdict=verdict,
     )
     if reason is None:
@@ -269,6 +290,49 @@ def _create(
         reason=reason,
         changes=changes if changes is not None else field_changes(None, spec),
         payload=payload,
+    )
+
+
+def _canary(
+    assistant: Assistant, stable: int | None, verdict: Verdict, active: RolloutRecord | None, ctx: Context
+) -> RolloutPlan | None:
+    """A canary rollout when the manifest asks for one and a stable version serves meanwhile (the first
+    version has nothing to be compared with: it serves at once). Unless the manifest says, an abort sends
+    the canary's conversations back to stable only when the change is forward-compatible (the calls the
+    canary made fit the stable version's schemas)."""
+    if assistant.rollout.strategy != "canary" or stable is None:
+        return None
+    forward = all(tool.forward == "yes" for tool in verdict.tools.values())
+    on_abort = assistant.rollout.on_abort or ("stable" if forward else "keep")
+    names = assistant.rollout.template_names()
+    return RolloutPlan(
+        stable=stable,
+        rollout=assistant.rollout,
+        on_abort=on_abort,
+        templates={n: ctx.templates[n] for n in names if n in ctx.templates},
+        supersedes=active.id if active else None,
+    )
+
+
+def _rollout_note(rollout: RolloutPlan | None, number: int) -> str | None:
+    if rollout is None:
+        return None
+    superseding = f"; supersedes rollout {rollout.supersedes[:8]}" if rollout.supersedes else ""
+    return (
+        f"canary: stable stays on version {rollout.stable} while version {number} goes through "
+        f"{describe_steps(rollout.rollout.steps)} (on abort: {rollout.on_abort}){superseding}"
+    )
+
+
+def _in_flight_note(active: RolloutRecord, current: int | None) -> str:
+    if current != active.canary_version:
+        return (
+            f"the manifest equals stable version {current} while version {active.canary_version} is "
+            f"rolling out: `reconcile rollout abort {active.assistant}` ends that rollout"
+        )
+    return (
+        f"version {active.canary_version} is rolling out over version {active.stable_version} "
+        f"({active.status.value}, step {active.step_index + 1} of {len(active.steps)}, {active.weight} %)"
     )
 
 

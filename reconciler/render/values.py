@@ -180,7 +180,7 @@ def version_of(change: ResourceChange) -> VersionPlan | None:
 
 
 def rollout_note(change: ResourceChange) -> str | None:
-    """What the planner says of the change's rollout (canary steps it ignores), when it says anything."""
+    """What the planner says of the change's rollout (the canary it starts), when it says anything."""
     note = change.payload.rollout_note if isinstance(change.payload, AssistantPayload) else None
     return sanitize(note) if note else None
 

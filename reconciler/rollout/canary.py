@@ -22,12 +22,10 @@ from reconciler.model.rollouts import (
     AnalysisRef,
     AnalysisRun,
     CanaryStep,
-    OnAbort,
-    Rollout,
     RolloutRecord,
     RolloutStatus,
 )
-from reconciler.store.transitions import Transition
+from reconciler.store.transitions import Transition, start, supersede
 
 __all__ = [
     "BACKGROUND",
@@ -79,40 +77,6 @@ class SmokeOutcome:
 
 
 Next = Transition | Wait | NeedSmoke
-
-
-def start(
-    assistant: str,
-    rollout_id: str,
-    *,
-    stable: int,
-    canary: int,
-    rollout: Rollout,
-    on_abort: OnAbort,
-    now: float,
-    reason: str = "",
-) -> Transition:
-    """A new rollout of `canary` over `stable`, at its first step with no traffic yet."""
-    record = RolloutRecord(
-        id=rollout_id,
-        assistant=assistant,
-        stable_version=stable,
-        canary_version=canary,
-        steps=rollout.steps,
-        analysis=rollout.analysis,
-        on_abort=on_abort,
-        step_started_at=now,
-        created_at=now,
-    )
-    return Transition(record, "started", reason, expect_revision=None, canary_to=canary)
-
-
-def supersede(active: RolloutRecord, by_version: int) -> Transition:
-    """The active rollout gives way to one of a newer version (its conversations stay pinned)."""
-    record = active.model_copy(update={"status": RolloutStatus.SUPERSEDED, "weight": 0})
-    return Transition(
-        record, "superseded", f"version {by_version} was applied", expect_revision=active.revision
-    )
 
 
 def wanted_analysis(record: RolloutRecord) -> list[tuple[int, AnalysisRef]]:
@@ -260,17 +224,7 @@ def resume(record: RolloutRecord, now: float, reason: str = "") -> Transition:
 
 
 def describe_step(step: CanaryStep) -> str:
-    """A step in a few words: `weight 10 %`, `pause 1h`, `pause until promoted`, `analysis tool-health`,
-    `smoke (2 checks)`."""
-    if step.weight is not None:
-        return f"weight {step.weight} %"
-    if step.analysis is not None:
-        return f"analysis {', '.join(step.analysis.templates)}"
-    if step.smoke:
-        return f"smoke ({len(step.smoke)} check{'s' if len(step.smoke) != 1 else ''})"
-    if step.pause_indefinitely:
-        return "pause until promoted"
-    return f"pause {_duration(step.pause_seconds or 0)}"
+    return step.describe()
 
 
 # -- helpers ------------------------------------------------------------------------------------------
@@ -313,10 +267,3 @@ def _need_active(record: RolloutRecord, verb: str) -> None:
         raise InvalidMove(
             f"cannot {verb}: the rollout of version {record.canary_version} is {record.status.value}"
         )
-
-
-def _duration(seconds: int) -> str:
-    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
-        if seconds % size == 0 and seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"

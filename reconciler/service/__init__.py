@@ -27,6 +27,9 @@ from reconciler.model.waits import WaitObserver
 from reconciler.plan import normalise
 from reconciler.plan.definition import Plan
 from reconciler.rollout import events
+from reconciler.service.canary import Progress, SmokeOnTarget, step_rollouts, watch_rollouts
+from reconciler.service.canary_verbs import NoRollout, RolloutView, rollout_status
+from reconciler.service.canary_verbs import act as act_on_rollout
 from reconciler.service.compatibility import Refusal, compatibility_refusal, refuse_violations
 from reconciler.service.migrate import Migrated, Migration, import_export
 from reconciler.service.planning import admin_pacer, check_fresh, kinds_to_read, make_plan
@@ -56,12 +59,17 @@ __all__ = [
     "Migrated",
     "Migration",
     "Moved",
+    "NoRollout",
+    "Progress",
     "Refusal",
     "ReleaseState",
     "Reviewed",
+    "RolloutView",
+    "SmokeOnTarget",
     "StopOutcome",
     "Unlocked",
     "Workspace",
+    "act_on_rollout",
     "admin_pacer",
     "apply",
     "check_fresh",
@@ -81,10 +89,13 @@ __all__ = [
     "resolve",
     "review",
     "rollback",
+    "rollout_status",
     "start",
+    "step_rollouts",
     "stop",
     "stop_history",
     "unlock",
+    "watch_rollouts",
 ]
 
 LOCK_TTL_SECONDS = 900.0

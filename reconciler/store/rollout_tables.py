@@ -24,18 +24,18 @@ _ACTIVE = tuple(status.value for status in RolloutStatus if status.active)
 _IS_ACTIVE = f"status IN ({', '.join('?' for _ in _ACTIVE)})"
 
 _ROLLOUT_COLUMNS = (
-    "id, assistant, stable_version, canary_version, steps, analysis, on_abort, status, step_index, "
-    "step_started_at, weight, message, created_at, updated_at, revision"
+    "id, assistant, stable_version, canary_version, steps, analysis, templates, on_abort, status, "
+    "step_index, step_started_at, weight, message, created_at, updated_at, revision"
 )
 _INSERT_ROLLOUT = (
     f"INSERT INTO rollouts (workspace, {_ROLLOUT_COLUMNS}) "  # noqa: S608 (only ? marks)
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 # The compare and swap: the row changes only while it is at the revision the caller read.
 _UPDATE_ROLLOUT = (
-    "UPDATE rollouts SET stable_version = ?, canary_version = ?, steps = ?, analysis = ?, on_abort = ?, "
-    "status = ?, step_index = ?, step_started_at = ?, weight = ?, message = ?, created_at = ?, "
-    "updated_at = ?, revision = ? "
+    "UPDATE rollouts SET stable_version = ?, canary_version = ?, steps = ?, analysis = ?, templates = ?, "
+    "on_abort = ?, status = ?, step_index = ?, step_started_at = ?, weight = ?, message = ?, "
+    "created_at = ?, updated_at = ?, revision = ? "
     "WHERE id = ? AND workspace = ? AND assistant = ? AND revision = ?"
 )
 _INSERT_EVENT = (
@@ -55,8 +55,8 @@ _UPSERT_RUN = (
 
 
 def _to_rollout(row: Row) -> RolloutRecord:
-    (rid, assistant, stable, canary, steps, analysis, on_abort, status, step_index, step_started_at, weight,
-     message, created_at, updated_at, revision) = row  # fmt: skip
+    (rid, assistant, stable, canary, steps, analysis, templates, on_abort, status, step_index,
+     step_started_at, weight, message, created_at, updated_at, revision) = row  # fmt: skip
     return rows.decode(
         "rollouts",
         lambda: rows.row_key(id=rid),
@@ -68,6 +68,7 @@ def _to_rollout(row: Row) -> RolloutRecord:
                 "canary_version": rows.integer(canary, "canary_version"),
                 "steps": rows.json_array(steps, "steps"),
                 "analysis": rows.json_object(analysis, "analysis") or None,
+                "templates": rows.json_object(templates, "templates"),
                 "on_abort": rows.text(on_abort, "on_abort"),
                 "status": rows.text(status, "status"),
                 "step_index": rows.integer(step_index, "step_index"),
@@ -131,11 +132,16 @@ def _rollout_values(record: RolloutRecord) -> tuple[Any, ...]:
         if record.analysis is None
         else dump_json(record.analysis.model_dump(mode="json"), what=f"the analysis of {what}")
     )
+    templates = dump_json(
+        {name: template.model_dump(mode="json") for name, template in record.templates.items()},
+        what=f"the analysis templates of {what}",
+    )
     return (
         record.stable_version,
         record.canary_version,
         steps,
         analysis,
+        templates,
         record.on_abort,
         record.status.value,
         record.step_index,
@@ -167,7 +173,7 @@ def _run_values(workspace: str, run: AnalysisRun) -> tuple[Any, ...]:
 class RolloutTables(StopTables):
     # -- reads -------------------------------------------------------------------------------------
     def rollouts(self, workspace: str, assistant: str | None = None) -> tuple[RolloutRecord, ...]:
-        # Ids are random: ties in `created_at` fall back on them only to keep the order stable.
+        # Ties in `created_at` (one clock tick) are broken by id, only so the order is the same each read.
         if assistant is None:
             found = self._query(
                 f"SELECT {_ROLLOUT_COLUMNS} FROM rollouts WHERE workspace = ? "  # noqa: S608 (only ? marks)
@@ -189,6 +195,15 @@ class RolloutTables(StopTables):
             (self._workspace(workspace), assistant, *_ACTIVE),
         )
         return _to_rollout(found[0]) if found else None
+
+    def _active_rollouts(self, workspace: str) -> dict[str, RolloutRecord]:
+        """assistant -> its active rollout, for `read()`'s snapshot (`StoredState.rollouts`)."""
+        found = self._query(
+            f"SELECT {_ROLLOUT_COLUMNS} FROM rollouts "  # noqa: S608 (only ? marks)
+            f"WHERE workspace = ? AND {_IS_ACTIVE} ORDER BY assistant",
+            (self._workspace(workspace), *_ACTIVE),
+        )
+        return {record.assistant: record for record in map(_to_rollout, found)}
 
     def rollout_events(self, workspace: str, rollout_id: str) -> tuple[RolloutEvent, ...]:
         found = self._query(
@@ -223,20 +238,26 @@ class RolloutTables(StopTables):
         values = _rollout_values(saved)  # encoded first: a refused value fails before the transaction
         check_text(event.reason, what=f"the reason of a move of rollout {record.id}")
         with self.transaction():
-            # One writer at a time per assistant, so the one-active check below holds when we write.
-            self._serialize(f"rollouts/{workspace}/{saved.assistant}")
-            if saved.status.active:
-                self._refuse_second_active(workspace, saved)
+            # One writer at a time per assistant, so what is checked here still holds when we write. The
+            # pointers' lock: a move takes it again for the pointer moves it implies (store.transitions),
+            # and one lock for both cannot be taken in two orders by two writers (a deadlock).
+            self._serialize(f"pointers/{workspace}/{saved.assistant}")
             if expect_revision is None:
                 if self._query("SELECT 1 FROM rollouts WHERE id = ?", (saved.id,)):
                     raise StateError(f"rollout {saved.id} already exists; a new rollout needs a new id")
+            else:
+                self._check_revision(workspace, saved, expect_revision)
+            if saved.status.active:
+                self._refuse_second_active(workspace, saved)
+            if expect_revision is None:
                 self._exec(_INSERT_ROLLOUT, (workspace, saved.id, saved.assistant, *values))
             else:
                 updated = self._exec(
                     _UPDATE_ROLLOUT, (*values, saved.id, workspace, saved.assistant, expect_revision)
                 )
-                if not updated:
-                    self._refuse_update(workspace, saved, expect_revision)
+                if not updated:  # checked above under the lock; the swap stays atomic on its own
+                    self._check_revision(workspace, saved, expect_revision)
+                    raise RevisionConflict(f"rollout {saved.id} changed while it was saved; read it again")
             self._exec(
                 _INSERT_EVENT,
                 (
@@ -266,8 +287,8 @@ class RolloutTables(StopTables):
                 "it must end (or be superseded) before another starts"
             )
 
-    def _refuse_update(self, workspace: str, record: RolloutRecord, expect_revision: int) -> None:
-        """Why an update changed no row: an unknown rollout, another assistant's, or a lost race."""
+    def _check_revision(self, workspace: str, record: RolloutRecord, expect_revision: int) -> None:
+        """Refuse an update of an unknown rollout, of another assistant's, or from a stale read."""
         found = self._query(
             "SELECT assistant, revision FROM rollouts WHERE id = ? AND workspace = ?", (record.id, workspace)
         )
@@ -276,10 +297,11 @@ class RolloutTables(StopTables):
         assistant, revision = found[0]
         if assistant != record.assistant:
             raise StateError(f"rollout {record.id} is a rollout of {assistant}, not of {record.assistant}")
-        raise RevisionConflict(
-            f"rollout {record.id} of {record.assistant} changed since it was read (revision {revision}, "
-            f"not {expect_revision}): another controller or an operator moved it; read it again"
-        )
+        if revision != expect_revision:
+            raise RevisionConflict(
+                f"rollout {record.id} of {record.assistant} changed since it was read (revision {revision}, "
+                f"not {expect_revision}): another controller or an operator moved it; read it again"
+            )
 
     def save_analysis_run(self, workspace: str, run: AnalysisRun) -> None:
         workspace = self._workspace(workspace)

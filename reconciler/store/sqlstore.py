@@ -44,6 +44,7 @@ class SqlStore(
                 versions=self._all_versions(workspace),
                 pointers=self._all_pointers(workspace),
                 acceptances=self._all_acceptances(workspace),
+                rollouts=self._active_rollouts(workspace),
             )
 
     def migrate(self, migrations: tuple[Migration, ...] | None = None) -> list[int]:

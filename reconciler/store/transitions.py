@@ -9,12 +9,20 @@ rerun makes the same move again.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from reconciler.model.rollouts import RolloutEvent, RolloutRecord
+from reconciler.model.rollouts import (
+    AnalysisTemplate,
+    OnAbort,
+    Rollout,
+    RolloutEvent,
+    RolloutRecord,
+    RolloutStatus,
+)
 from reconciler.store.base import StateStore
 
-__all__ = ["CANARY", "STABLE", "Transition", "commit"]
+__all__ = ["CANARY", "STABLE", "Transition", "commit", "start", "supersede"]
 
 CANARY = "canary"
 STABLE = "stable"
@@ -80,3 +88,39 @@ def commit(
                 workspace, record.assistant, record.canary_version, record.stable_version, now=now
             )
     return saved
+
+
+def start(
+    assistant: str,
+    rollout_id: str,
+    *,
+    stable: int,
+    canary: int,
+    rollout: Rollout,
+    on_abort: OnAbort,
+    now: float,
+    reason: str = "",
+    templates: Mapping[str, AnalysisTemplate] | None = None,
+) -> Transition:
+    """A new rollout of `canary` over `stable`, at its first step with no traffic yet."""
+    record = RolloutRecord(
+        id=rollout_id,
+        assistant=assistant,
+        stable_version=stable,
+        canary_version=canary,
+        steps=rollout.steps,
+        analysis=rollout.analysis,
+        templates=dict(templates or {}),
+        on_abort=on_abort,
+        step_started_at=now,
+        created_at=now,
+    )
+    return Transition(record, "started", reason, expect_revision=None, canary_to=canary)
+
+
+def supersede(active: RolloutRecord, by_version: int) -> Transition:
+    """The active rollout gives way to one of a newer version (its conversations stay pinned)."""
+    record = active.model_copy(update={"status": RolloutStatus.SUPERSEDED, "weight": 0})
+    return Transition(
+        record, "superseded", f"version {by_version} was applied", expect_revision=active.revision
+    )

@@ -30,6 +30,8 @@ from reconciler.targets.admin import Admin, SpendAlertHandler, SpendLimitHandler
 from reconciler.targets.base import RequestStats
 from reconciler.targets.handlers import HandlerTable
 from reconciler.targets.paging import page_cursors
+from reconciler.targets.smoke_runs import RunSmoke
+from reconciler.targets.smoke_transcript import SmokeCalls
 from reconciler.targets.tuning import ReadTuning
 from reconciler.targets.v2_assistants import PAGE, AssistantHandler
 from reconciler.targets.v2_files import FileHandler
@@ -67,6 +69,8 @@ class AssistantsV2Target:
         self.store_files = VectorStoreFileHandler(client)
         self.alerts = SpendAlertHandler(admin)
         self.limits = SpendLimitHandler(admin)
+        # Smoke checks talk to a version as an application would: a thread and a run per turn.
+        self.smoke: SmokeCalls | None = RunSmoke(client)
         self.handlers = HandlerTable.of(
             name,
             self.assistants,

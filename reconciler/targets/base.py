@@ -15,6 +15,7 @@ from typing import Protocol
 from reconciler.model.desired import Kind
 from reconciler.model.live import LiveState
 from reconciler.targets.handlers import HandlerTable
+from reconciler.targets.smoke_transcript import SmokeCalls
 from reconciler.targets.tuning import PageSink, ReadRunner, ReadTuning, run_once
 
 __all__ = ["PageSink", "ReadRunner", "ReadTuning", "RequestStats", "Target", "run_once"]
@@ -45,6 +46,12 @@ class Target(Protocol):
         """One read of every kind asked for (vector stores with the files of the ones we manage; uploads
         only when `Kind.FILE` is asked for). `tuning` (`targets.tuning`) runs each listing and may make
         the read faster; it never changes what the read returns."""
+        ...
+
+    @property
+    def smoke(self) -> SmokeCalls | None:
+        """Runs smoke conversations against a version before it gets traffic (`rollout.smoke`); None for a
+        target that cannot (`rollout.smoke.run_smoke` refuses it in one line)."""
         ...
 
     def close(self) -> None: ...

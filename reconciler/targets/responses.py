@@ -19,6 +19,7 @@ from reconciler.targets.assistants_v2 import AssistantsV2Target
 from reconciler.targets.base import RequestStats
 from reconciler.targets.bundles import BundleHandler
 from reconciler.targets.handlers import HandlerTable
+from reconciler.targets.smoke_calls import ResponseSmoke
 from reconciler.targets.tuning import ReadTuning
 
 
@@ -44,6 +45,7 @@ class ResponsesTarget(AssistantsV2Target):
         self.agents = sweeper if materialize else None
         bundles = BundleHandler(self.agents, sweeper=sweeper)
         self.handlers = HandlerTable(name, {**self.handlers.handlers, Kind.ASSISTANT: bundles})
+        self.smoke = ResponseSmoke(client)  # a version is a bundle: `responses.create` with its arguments
 
     def read(self, kinds: Collection[Kind], tuning: ReadTuning | None = None) -> LiveState:
         """The platform's objects of `kinds`; assistants are not among them (the store holds bundles)."""

@@ -79,7 +79,7 @@ def test_an_assistants_era_export_becomes_manifests_that_validate_and_apply(
         "next: reconcile validate, then reconcile plan (apply creates the objects)",
     ]
     assert run(["validate", str(project)]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "valid: 7 documents in 6 files, 0 errors, 0 warnings"
+    assert capsys.readouterr().out.splitlines()[-1] == "valid: 8 documents in 7 files, 0 errors, 0 warnings"
     assert "versioning" not in (written / "Expense-Helper.yaml").read_text(encoding="utf-8")
     assert run(["apply", str(project), "--auto-approve"]) == 0
     assert run(["plan", str(project), "--detailed-exitcode"]) == 0  # under management, as written

@@ -1,5 +1,5 @@
--- Canary rollouts (issue 16). `rollouts` keeps each rollout's record (steps and analysis frozen as JSON
--- at its start; `revision` grows with every save, which names the revision it read: compare and swap);
+-- Canary rollouts (issue 16). `rollouts` keeps each rollout's record (steps, analysis and the analysis
+-- templates they name frozen as JSON at its start; `revision` grows with every save, which names the revision it read: compare and swap);
 -- `rollout_events` every move of one, as pointer_history does for pointers; `analysis_runs` each step's
 -- analysis with its measurements so far (step -1: background analysis).
 
@@ -11,6 +11,7 @@ CREATE TABLE rollouts (
     canary_version  INTEGER NOT NULL,
     steps           TEXT NOT NULL,
     analysis        TEXT,
+    templates       TEXT NOT NULL DEFAULT '{}',
     on_abort        TEXT NOT NULL,
     status          TEXT NOT NULL,
     step_index      INTEGER NOT NULL,

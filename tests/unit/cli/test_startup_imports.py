@@ -78,6 +78,7 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
         "promote",
         "resolve",
         "rollback",
+        "rollout",
         "schema",
         "start",
         "state",
@@ -89,7 +90,7 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
 
 def test_validate_of_the_example_loads_the_manifest_libraries_only(tmp_path: Path) -> None:
     loaded, out = _loaded(_example(tmp_path), "validate")
-    assert out == "valid: 5 documents in 5 files, 0 errors, 0 warnings"
+    assert out == "valid: 6 documents in 6 files, 0 errors, 0 warnings"
     assert not loaded & PLATFORM, f"reconcile validate imported {sorted(loaded & PLATFORM)}"
     # The example's two parameter schemas use common keywords only: checked without jsonschema.
     assert loaded & MANIFESTS == {"pydantic", "yaml"}
@@ -106,5 +107,5 @@ def test_validate_loads_jsonschema_for_a_schema_beyond_the_common_keywords(tmp_p
     text += "    $defs:\n      day:\n        type: string\n        format: date\n"
     tool.write_text(text)
     loaded, out = _loaded(project, "validate")
-    assert out == "valid: 5 documents in 5 files, 0 errors, 0 warnings"
+    assert out == "valid: 6 documents in 6 files, 0 errors, 0 warnings"
     assert "jsonschema" in loaded  # `$ref` is left to jsonschema

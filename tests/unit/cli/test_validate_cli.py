@@ -20,7 +20,7 @@ def test_example_is_valid_under_strict(
     monkeypatch.chdir(REPO)
     assert run(["validate", "--strict", "--as-of", "2026-11-25", "manifests/"]) == 0
     out = capsys.readouterr().out
-    assert out == "valid: 5 documents in 5 files, 0 errors, 0 warnings\n"
+    assert out == "valid: 6 documents in 6 files, 0 errors, 0 warnings\n"
 
 
 def test_example_is_valid_under_strict_today(
@@ -97,7 +97,7 @@ def test_without_a_directory_validates_the_project_above(
     monkeypatch.chdir(REPO / "manifests" / "files")
     assert run(["validate", "--strict", "--as-of", "2026-11-25"]) == 0
     captured = capsys.readouterr()
-    assert captured.out == "valid: 5 documents in 5 files, 0 errors, 0 warnings\n"
+    assert captured.out == "valid: 6 documents in 6 files, 0 errors, 0 warnings\n"
     assert captured.err == ""
 
 

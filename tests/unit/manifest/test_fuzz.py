@@ -33,6 +33,9 @@ scalars = st.one_of(
             "Assistant",
             "FunctionTool",
             "VectorStore",
+            "AnalysisTemplate",
+            "tool-health",
+            "result.canary < result.stable",
             "reconciler.dev/v1",
             "../../etc/passwd",
             "/etc/passwd",
@@ -65,6 +68,13 @@ KEYS = [
     "metadata",
     "thresholdUSD",
     "rollout",
+    "steps",
+    "analysis",
+    "smoke",
+    "expect",
+    "metrics",
+    "provider",
+    "successCondition",
 ]
 
 

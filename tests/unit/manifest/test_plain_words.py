@@ -27,7 +27,7 @@ def test_values_in_problems_are_json_terms(project: Path, write: Write) -> None:
     messages = _messages(project)
     assert messages == [
         "kind: unknown kind null (expected one of Assistant, FunctionTool, VectorStore, SpendAlert, "
-        "SpendLimit)",
+        "SpendLimit, AnalysisTemplate)",
         "metadata.name: true must match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
         "spec.model: Input should be a valid string, got null",
         "spec.temperature: Input should be a valid number, got true",
@@ -74,7 +74,7 @@ def test_an_unknown_kind_names_the_kind_it_probably_means(project: Path, write: 
     write("a.yaml", doc("Asistant", "A", "model: gpt-5.5-2026-04-23"))
     assert _messages(project) == [
         "kind: unknown kind 'Asistant' (expected one of Assistant, FunctionTool, VectorStore, SpendAlert, "
-        "SpendLimit); did you mean 'Assistant'?"
+        "SpendLimit, AnalysisTemplate); did you mean 'Assistant'?"
     ]
 
 

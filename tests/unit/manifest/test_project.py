@@ -34,7 +34,27 @@ def test_the_example_project_loads() -> None:
     assert assistant.builtins == (BuiltinTool.FILE_SEARCH, BuiltinTool.CODE_INTERPRETER)
     assert assistant.file_search_vector_stores == ("ExpensePolicy2026",)
     assert assistant.rollout.strategy == "canary"
-    assert [s.pause_seconds for s in assistant.rollout.steps] == [None, 3600, None, None, None]
+    steps = assistant.rollout.steps
+    assert [s.kind for s in steps] == [
+        "smoke",
+        "weight",
+        "pause",
+        "analysis",
+        "weight",
+        "pause",
+        "analysis",
+        "weight",
+    ]
+    assert [s.weight for s in steps if s.kind == "weight"] == [10, 50, 100]
+    assert [s.pause_seconds for s in steps if s.kind == "pause"] == [600, 600]
+    assert [s.analysis.templates for s in steps if s.analysis is not None] == [("tool-health",)] * 2
+    assert [check.name for check in steps[0].smoke] == ["books-a-meeting", "cites-the-policy"]
+    assert assistant.rollout.on_abort == "stable"
+    health = desired.analysis_templates["tool-health"]
+    assert [(m.name, m.provider.type, m.interval_seconds, m.count) for m in health.metrics] == [
+        ("invalid-tool-calls", "builtin", 300.0, 3),
+        ("errors", "builtin", 300.0, 3),
+    ]
     meeting = desired.function_tools["create_meeting"]
     assert meeting.strict is True
     assert meeting.parameters["required"] == ["title", "start", "duration_minutes", "attendees"]
@@ -52,7 +72,7 @@ def test_the_example_project_loads() -> None:
 def test_root_directory_reads_the_manifests_setting() -> None:
     report = validate_project(REPO, strict=True, as_of=TODAY)
     assert report.ok
-    assert report.documents == 5
+    assert report.documents == 6
 
 
 def test_load_project_raises_with_every_error(project: Path, write: Write) -> None:

@@ -31,9 +31,10 @@ def test_schema_is_valid_2020_12_and_covers_every_kind() -> None:
         "VectorStore",
         "SpendAlert",
         "SpendLimit",
+        "AnalysisTemplate",
         "Project",
     }
-    assert len(schema["allOf"]) == 6
+    assert len(schema["allOf"]) == 7
 
 
 def test_examples_carry_the_modeline() -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.plan.definition import Action, Drift, FieldChange, Plan, ResourceChange, Stage
-from reconciler.plan.versioning import CANARY_IGNORED
 
 CREATED_AT = 1_700_000_000.0
 
@@ -190,7 +189,10 @@ def create_all() -> Plan:
                 depends_on=("VectorStore/Policies",),
                 payload={
                     "version": {"number": 1, "parent": None, "strategy": "immutable"},
-                    "rollout_note": CANARY_IGNORED,  # the manifest asks for a canary, as the example's does
+                    # what the planner says of a canary (here on a version with a parent, in real plans)
+                    "rollout_note": "canary: stable stays on version 1 while version 2 goes through smoke "
+                    "(1 check) → weight 10 % → analysis tool-health → weight 50 % → weight 100 % "
+                    "(on abort: stable)",
                 },
             ),
             change(

@@ -1,0 +1,75 @@
+"""What a model's tokens cost: a small dated table of OpenAI's list prices (USD per 1M tokens, standard
+tier, text), for the smoke checks' `cost_below` and, later, the runtime's cost telemetry.
+
+Each entry names where its figures were published and the date they were checked. The figures are
+OpenAI's own (https://developers.openai.com/api/docs/pricing); they were checked on 2026-12-07 against
+copies of that page (pydantic/genai-prices' `prices/providers/openai.yml` for the gpt-4o, gpt-4.1 and
+gpt-5 families; three independent copies dated June 2026 for gpt-5.5), not read from openai.com itself.
+The input and output figures agree with the local platform's (`reconciler/emulator/pricing.py`, which
+reports no cached tokens), so a cost check against the emulator matches the costs it reports.
+
+A dated snapshot is priced as its family: the longest key that is a prefix of the name followed by `-`
+(`gpt-4o-mini-2024-07-18` is `gpt-4o-mini`, not `gpt-4o`). Any other model has no price (`None`): a cost
+is never guessed, so a check on it fails rather than passing at zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+__all__ = ["PRICES", "ModelPrice", "cost_usd", "price_of"]
+
+PER_TOKENS = Decimal(1_000_000)
+PRICING_PAGE = "https://developers.openai.com/api/docs/pricing"
+CHECKED = date(2026, 12, 7)
+
+
+@dataclass(frozen=True)
+class ModelPrice:
+    """USD per 1M tokens. Cached input tokens are part of the input tokens the platform reports, billed at
+    `cached_input` instead of `input`; None: the model has no cached rate (they cost `input`)."""
+
+    input: Decimal
+    cached_input: Decimal | None
+    output: Decimal
+    source: str
+    checked: date
+
+
+def _p(inp: str, cached: str | None, out: str) -> ModelPrice:
+    return ModelPrice(
+        Decimal(inp), Decimal(cached) if cached is not None else None, Decimal(out), PRICING_PAGE, CHECKED
+    )
+
+
+PRICES: dict[str, ModelPrice] = {
+    "gpt-5.5": _p("5.00", "0.50", "30.00"),
+    "gpt-5": _p("1.25", "0.125", "10.00"),
+    "gpt-5-mini": _p("0.25", "0.025", "2.00"),
+    "gpt-5-nano": _p("0.05", "0.005", "0.40"),
+    "gpt-4.1": _p("2.00", "0.50", "8.00"),
+    "gpt-4.1-mini": _p("0.40", "0.10", "1.60"),
+    "gpt-4.1-nano": _p("0.10", "0.025", "0.40"),
+    "gpt-4o": _p("2.50", "1.25", "10.00"),
+    "gpt-4o-mini": _p("0.15", "0.075", "0.60"),
+}
+
+
+def price_of(model: str) -> ModelPrice | None:
+    """The price of `model`, or of the family a dated snapshot belongs to; None when the table has none."""
+    if model in PRICES:
+        return PRICES[model]
+    family = max((key for key in PRICES if model.startswith(key + "-")), key=len, default=None)
+    return PRICES[family] if family is not None else None
+
+
+def cost_usd(price: ModelPrice, input_tokens: int, cached_input_tokens: int, output_tokens: int) -> Decimal:
+    """USD for the tokens of a conversation; `cached_input_tokens` are among `input_tokens`, as the
+    platform's usage reports them."""
+    cached = min(max(cached_input_tokens, 0), input_tokens)
+    cached_rate = price.cached_input if price.cached_input is not None else price.input
+    return (
+        price.input * (input_tokens - cached) + cached_rate * cached + price.output * output_tokens
+    ) / PER_TOKENS
