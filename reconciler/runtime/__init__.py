@@ -25,17 +25,17 @@ every request. Staleness is bounded two ways:
   signalled, so a router keeps serving the old id for at most `ttl_seconds` after the move commits.
   Choose the TTL as the longest you accept serving the old version after a rollback (0 disables caching).
 
-The stop button is not bound by the TTL. After `reconcile stop NAME` commits, `release(NAME)` and
-`assistant_id(NAME)` raise `Stopped` (name, reason, who, when), and the application serves its fallback,
-until `reconcile start NAME`. Every lookup first asks the store's stop watch whether the stop state may
-have changed, and re-reads the current stops only when it did: on SQLite the watch reads the
-connection's `PRAGMA data_version` (the next lookup after the commit refuses), on PostgreSQL a listening
-connection counts the stop notices as they arrive (no round trip per lookup).
+The stop button is not bound by the TTL. After `reconcile stop NAME` commits, `release(NAME)`,
+`assistant_id(NAME)` and `assign(NAME, ...)` raise `Stopped` (name, reason, who, when), and the
+application serves its fallback, until `reconcile start NAME`. Every lookup first asks the store's stop
+watch whether the stop state may have changed, and re-reads the current stops only when it did: on SQLite
+the watch reads the connection's `PRAGMA data_version` (the next lookup after the commit refuses), on
+PostgreSQL a listening connection counts the stop notices as they arrive (no round trip per lookup).
 
 Conversations are sticky (`router.assign(NAME, conversation_id)`): a new conversation is pinned, in the
 store, to a version - the canary's for a stable share of new conversations while a canary rollout of NAME
 is active (its `weight` percent), else what `stable` names - and every later turn, in any process, gets
-the same version until the conversation ends; raising the weight moves no conversation. A conversation
+the same version for the conversation's life; raising the weight moves no conversation. A conversation
 this router has seen is answered from memory; a rollout change (seen through the same watch as the stops)
 drops the cached pins of that assistant, since an abort with `onAbort: stable` rewrites them.
 

@@ -169,7 +169,9 @@ class Router:
 
         Raises `Stopped` while `name` is stopped, `VersionGone` when the pinned version was deleted, and
         the pointer errors of `release` when a new conversation finds no `stable`. A conversation this
-        router has seen is answered from memory (one watch check, no store read)."""
+        router has seen is answered from memory (one watch check, no store read), so a version deleted
+        after this router cached a pin to it is noticed only at the assistant's next rollout change or by
+        a new router."""
         self.refuse_if_stopped(name)
         pinned = self._pins.get(name, conversation)
         if pinned is not None:
