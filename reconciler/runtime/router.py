@@ -36,6 +36,12 @@ class Router:
     caller keeps ownership; `assign`, `observe` and `tool_error` need a `StateStore`, not a read-only
     `StateReader`). `clock` returns monotonic seconds for the TTL and `wall_clock` epoch seconds for what
     is recorded; tests pass fakes. Thread-safe.
+
+    Given a DSN, telemetry is written on a connection of its own (opened at the first flush); given a
+    store, through that store, so on SQLite a lookup's watch check may wait behind a telemetry write.
+    `flush_seconds` is how often the telemetry thread writes; `max_pending` bounds what waits to be
+    written (queued observations, unwritten rows, conversations seen), past which it is dropped and
+    counted (`telemetry.dropped`); `max_conversations` bounds the pins cached per assistant.
     """
 
     def __init__(
