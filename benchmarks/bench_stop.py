@@ -120,7 +120,7 @@ def lookup_cost(dsn: str, calls: int = 20_000, rounds: int = 15) -> tuple[float,
     """Median µs of one cached `release()`: with the stop check, and with it switched off."""
 
     class Unchecked(Router):
-        def _refuse_if_stopped(self, name: str) -> None:
+        def refuse_if_stopped(self, name: str) -> None:
             return None
 
     def per_call(router: Router) -> list[float]:

@@ -1,9 +1,13 @@
 """An application on the Responses-era platform: one multi-turn conversation with tool calls, answered by
-the version of an assistant that `stable` names, through `reconciler.runtime`.
+the version of an assistant its conversation is pinned to, through `reconciler.runtime`.
 
 The application keeps its own `OpenAI` client and API key; the runtime only says which release bundle to
-serve and gives the exact arguments for `client.responses.create(...)`. A conversation is pinned to the
-release it started on, so a rollout or rollback never changes the tools under a conversation in flight.
+serve and gives the exact arguments for `client.responses.create(...)`. A new conversation is pinned (in
+the state store) to what `stable` names, or to the canary for its share of new conversations while a
+canary rollout is active; every turn asks `router.assign` again and gets the same version, so a rollout or
+rollback never changes the tools under a conversation in flight. Each response is reported to the router
+(`observe`, with its latency) and each failed tool handler too (`tool_error`): the canary's analysis
+compares those figures between versions.
 
     python examples/chat_app.py                       # the example project on the embedded local platform
     python examples/chat_app.py --base-url https://api.openai.com/v1 --workspace openai   # OPENAI_API_KEY
@@ -18,6 +22,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,7 +30,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import openai
-from openai.types.responses import ResponseInputParam
+from openai.types.responses import Response, ResponseInputParam
 
 from reconciler.errors import ReconcilerError
 from reconciler.runtime import Release, Router, Stopped
@@ -70,35 +75,65 @@ class Transcript:
 
 
 def converse(client: openai.OpenAI, router: Router, assistant: str, turns: Sequence[str]) -> Transcript:
-    release = router.release(assistant)  # pinned: every turn of this conversation uses this release
-    conversation = client.conversations.create(
-        metadata={"reconciler/name": release.name, "reconciler/version": str(release.version)}
+    # The conversation first, so its id is what the version is pinned to; its metadata says which.
+    conversation = client.conversations.create(metadata={"reconciler/name": assistant})
+    release = router.assign(assistant, conversation.id)
+    client.conversations.update(
+        conversation.id,
+        metadata={"reconciler/name": release.name, "reconciler/version": str(release.version)},
     )
     transcript = Transcript(release, conversation.id)
     for text in turns:
-        router.refuse_if_stopped(assistant)  # pinned to its release, but a stop refuses its next turn
-        response = client.responses.create(
-            **release.responses_kwargs(), conversation=conversation.id, input=text
-        )
+        # Every turn asks again: the same pinned version, unless an operator stopped the assistant.
+        release = router.assign(assistant, conversation.id)
+        response = _respond(client, router, release, conversation.id, text)
         for _ in range(MAX_TOOL_ROUNDS):
             calls = [item for item in response.output if item.type == "function_call"]
             if not calls:
                 break
             outputs: ResponseInputParam = []
             for call in calls:
-                arguments = json.loads(call.arguments)
-                transcript.tool_calls.append((call.name, arguments))
-                handler = HANDLERS.get(call.name)
-                result = handler(arguments) if handler else {"error": f"no handler for {call.name}"}
+                result = _call_tool(router, release, call.name, call.arguments, transcript)
                 outputs.append(
                     {"type": "function_call_output", "call_id": call.call_id, "output": json.dumps(result)}
                 )
-            response = client.responses.create(
-                **release.responses_kwargs(), conversation=conversation.id, input=outputs
-            )
+            response = _respond(client, router, release, conversation.id, outputs)
         transcript.answers.append(response.output_text)
         transcript.response_metadata.append(dict(response.metadata or {}))
     return transcript
+
+
+def _respond(
+    client: openai.OpenAI,
+    router: Router,
+    release: Release,
+    conversation_id: str,
+    given: str | ResponseInputParam,
+) -> Response:
+    """One model call, timed and reported to the router (which only queues it)."""
+    started = time.perf_counter()
+    response: Response = client.responses.create(
+        **release.responses_kwargs(), conversation=conversation_id, input=given
+    )
+    router.observe(release, response, latency_s=time.perf_counter() - started, conversation=conversation_id)
+    return response
+
+
+def _call_tool(
+    router: Router, release: Release, name: str, arguments_json: str, transcript: Transcript
+) -> dict[str, Any]:
+    """Run the application's handler for one tool call; a handler that fails (or is missing, or gets
+    arguments it cannot read) is reported as a tool error and answered to the model as an error output."""
+    try:
+        arguments = json.loads(arguments_json)
+        transcript.tool_calls.append((name, arguments))
+        handler = HANDLERS.get(name)
+        if handler is None:
+            raise LookupError(f"no handler for {name}")
+        return handler(arguments)
+    except Exception as error:  # the model gets an error it can act on; the canary's analysis a count
+        router.tool_error(release, name)
+        return {"error": f"{type(error).__name__}: {error}"}
 
 
 @contextmanager

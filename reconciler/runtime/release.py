@@ -1,0 +1,89 @@
+"""What the runtime hands an application: a `Release` (one immutable version and how to call it) and the
+errors a lookup raises besides the pointer errors of `rollout.pointers`."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from reconciler.errors import UserError
+from reconciler.model.stored import StopEvent, VersionRecord
+from reconciler.plan.bundles import bundle_assistant
+from reconciler.targets.responses_wire import response_params
+
+__all__ = ["NotABundle", "Release", "Stopped", "VersionGone"]
+
+
+class NotABundle(UserError):
+    """The version is a platform assistant (an Assistants-v2 target): call it by `assistant_id`."""
+
+
+class VersionGone(UserError):
+    """A conversation is pinned to a version that was deleted: the conversation cannot go on with the tools
+    it started with, and moving it silently to another version would change them under it."""
+
+
+class Stopped(UserError):
+    """An operator stopped the assistant (`reconcile stop NAME`): serve the application's fallback, not a
+    turn, until `reconcile start NAME`. Carries who stopped it, where, when (epoch seconds) and why."""
+
+    def __init__(self, workspace: str, stop: StopEvent) -> None:
+        self.workspace = workspace
+        self.name = stop.assistant
+        self.reason = stop.reason
+        self.user = stop.user
+        self.host = stop.host
+        self.at = stop.at
+        when = datetime.fromtimestamp(stop.at, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+        why = f": {stop.reason}" if stop.reason else ""
+        super().__init__(
+            f"{stop.assistant} is stopped in {workspace} since {when} by {stop.user}@{stop.host}{why}; "
+            f"`reconcile start {stop.assistant}` resumes it"
+        )
+
+
+@dataclass(frozen=True)
+class Release:
+    """One version of an assistant as an application serves it. Immutable; shared between callers."""
+
+    name: str
+    version: int
+    fingerprint: str
+    platform_id: str  # the bundle id, or the platform assistant's id on Assistants v2
+    _params: Mapping[str, Any] | None  # None: not a bundle
+
+    @classmethod
+    def of(cls, record: VersionRecord) -> Release:
+        bundle = bundle_assistant(record)
+        params = response_params(bundle) if bundle is not None else None
+        return cls(record.assistant, record.number, record.fingerprint, record.platform_id, params)
+
+    @property
+    def is_bundle(self) -> bool:
+        return self._params is not None
+
+    def function_tools(self) -> dict[str, tuple[Mapping[str, Any], bool]] | None:
+        """Function tool name -> (its `parameters` JSON Schema, strict) as this version offers them; None
+        when the version is a platform assistant, whose tools the store does not keep (the runtime then
+        counts tool calls without validating them)."""
+        if self._params is None:
+            return None
+        tools: dict[str, tuple[Mapping[str, Any], bool]] = {}
+        for tool in self._params.get("tools", ()):
+            if tool.get("type") == "function":
+                tools[tool["name"]] = (tool.get("parameters") or {}, bool(tool.get("strict", False)))
+        return tools
+
+    def responses_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments for `client.responses.create(...)`: model, instructions, tools, sampling,
+        reasoning, text format and the metadata that names this version. A fresh copy each call, so the
+        caller may add to it (`input`, `conversation`, ...) without touching the cached release."""
+        if self._params is None:
+            raise NotABundle(
+                f"{self.name} version {self.version} is a platform assistant ({self.platform_id}), not a "
+                "release bundle: call it by Router.assistant_id on an Assistants-v2 target"
+            )
+        return copy.deepcopy(dict(self._params))
