@@ -1,6 +1,7 @@
 """`make demo`: the main job on the embedded local platform, as a user would run it from the shell:
 validate -> plan -> apply -> plan (which then shows "No changes"), then the example application
-(`examples/chat_app.py`) holds one conversation through `reconciler.runtime` on what was applied."""
+(`examples/chat_app.py`) holds one conversation through `reconciler.runtime` on what was applied, and
+last, canary rollouts with traffic from that application (`demo_canary`)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,12 @@ def main() -> int:
     if EXAMPLE_APP.is_file():  # the demo runs from a checkout; an installed package has no examples/
         print(f"\n$ python {EXAMPLE_APP.as_posix()}", flush=True)  # noqa: T201
         app = runpy.run_path(str(EXAMPLE_APP))
-        return int(app["main"]([]))
+        code = int(app["main"]([]))
+        if code != 0:
+            return code
+        from reconciler import demo_canary
+
+        return demo_canary.main()
     return 0
 
 
