@@ -34,8 +34,8 @@ TRAFFIC_TURNS = (
     '"duration_minutes": 30, "attendees": ["ana@example.com"]}',
     '/call list_expenses {"from": "2026-11-01", "to": "2026-11-30"}',
 )
-# The example's timings, scaled for a demo: a measurement every 2 s instead of 5 min, pauses of 1 s.
-INTERVAL = "2s"
+# The example's timings, scaled for a demo: a measurement every 3 s instead of 5 min, pauses of 1 s.
+INTERVAL = "3s"
 PAUSE = "1s"
 
 
@@ -153,7 +153,7 @@ def main(root: Path | None = None) -> int:
     if _reconcile("apply", where, "--auto-approve") != 0:
         return 1
     with traffic(root, scratch) as held:
-        good = _reconcile("rollout", "watch", ASSISTANT, "-C", where, "--timeout", "120")
+        good = _reconcile("rollout", "watch", ASSISTANT, "-C", where, "--timeout", "90")
     _say(f"(the example app held {held[0]} conversations meanwhile)")
     if good != 0:
         return good
@@ -162,7 +162,7 @@ def main(root: Path | None = None) -> int:
     if _reconcile("apply", where, "--auto-approve") != 0:
         return 1
     with traffic(root, scratch) as held:
-        bad = _reconcile("rollout", "watch", ASSISTANT, "-C", where, "--timeout", "120")
+        bad = _reconcile("rollout", "watch", ASSISTANT, "-C", where, "--timeout", "90")
     _say(f"(the example app held {held[0]} conversations meanwhile)")
     _reconcile("rollout", "status", ASSISTANT, "-C", where)
     if bad == 0:

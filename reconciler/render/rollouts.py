@@ -112,9 +112,13 @@ def status_text(
         why = f": {event.reason}" if event.reason else ""
         lines.append(
             f"    {_when(event.at)}  {event.action} by {event.user}@{event.host} "
-            f"(step {event.step_index + 1}, {event.weight} %){why}"
+            f"(then at {_position(record, event.step_index)}, {event.weight} %){why}"
         )
     return sanitize("\n".join(lines))
+
+
+def _position(record: RolloutRecord, index: int) -> str:
+    return f"step {index + 1}" if index < len(record.steps) else "the end"
 
 
 def status_json(
