@@ -157,3 +157,10 @@ def main() -> None:
     # by then (every command closes what it opens), so no finaliser is owed a run.
     gc.freeze()
     sys.exit(code)
+
+
+if __name__ == "__main__":
+    # `python -m reconciler.cli.main`: run the module commands register on, not this `__main__` copy of it
+    from reconciler.cli import main as registered
+
+    registered.main()
