@@ -161,6 +161,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     # `python -m reconciler.cli.main`: run the module commands register on, not this `__main__` copy of it
-    from reconciler.cli import main as registered
+    import importlib
 
-    registered.main()
+    importlib.import_module("reconciler.cli.main").main()
