@@ -18,7 +18,7 @@ import runpy
 import shutil
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -115,25 +115,27 @@ def traffic(root: Path, scratch: Path) -> Iterator[list[int]]:
     held = [0]
     lock = threading.Lock()
 
-    def talk() -> None:
-        with (
-            Router(state, "local", flush_seconds=0.25) as router,
-            app["local_client"](scratch / ".reconcile" / "local-platform.db") as client,
-        ):
+    def talk(client: Any) -> None:
+        with Router(state, "local", flush_seconds=0.25) as router:
             while not done.is_set():
                 app["converse"](client, router, ASSISTANT, TRAFFIC_TURNS)
                 with lock:
                     held[0] += 1
 
-    threads = [threading.Thread(target=talk, daemon=True) for _ in range(TRAFFIC_THREADS)]
-    for thread in threads:
-        thread.start()
-    try:
-        yield held
-    finally:
-        done.set()
+    with ExitStack() as clients:
+        # One platform client per thread, made here one after the other: building the emulator compiles
+        # its URL rules with `ast.parse`, which CPython 3.11 does not make safe across threads.
+        platform = scratch / ".reconcile" / "local-platform.db"
+        made = [clients.enter_context(app["local_client"](platform)) for _ in range(TRAFFIC_THREADS)]
+        threads = [threading.Thread(target=talk, args=(client,), daemon=True) for client in made]
         for thread in threads:
-            thread.join(timeout=30)
+            thread.start()
+        try:
+            yield held
+        finally:
+            done.set()
+            for thread in threads:
+                thread.join(timeout=30)
 
 
 def _reconcile(*args: str) -> int:
