@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.model.prices import cost_usd, price_of
 from reconciler.runtime.release import Release
 
 __all__ = ["Summary", "ToolValidators", "summarize"]
@@ -24,6 +25,15 @@ class Summary:
     tool_calls: tuple[tuple[str, Any], ...]  # (tool name, arguments as sent: a JSON string)
     input_tokens: int
     output_tokens: int
+    model: str | None = None  # what the platform says answered, to price the tokens by
+    cached_input_tokens: int = 0
+
+    def cost_usd(self) -> float | None:
+        """The tokens priced by `model.prices`; None when the model has no price there."""
+        price = price_of(self.model) if self.model else None
+        if price is None:
+            return None
+        return float(cost_usd(price, self.input_tokens, self.cached_input_tokens, self.output_tokens))
 
 
 def _field(obj: Any, key: str) -> Any:
@@ -54,11 +64,14 @@ def summarize(response: Any) -> Summary:
         if _field(item, "type") == "function_call"
     )
     usage = _field(response, "usage")
+    model = _field(response, "model")
     return Summary(
         failed=_field(response, "status") in _FAILED_RESPONSE,
         tool_calls=calls,
         input_tokens=_count(_field(usage, "input_tokens")),
         output_tokens=_count(_field(usage, "output_tokens")),
+        model=model if isinstance(model, str) else None,
+        cached_input_tokens=_count(_field(_field(usage, "input_tokens_details"), "cached_tokens")),
     )
 
 
@@ -70,11 +83,13 @@ def _summarize_run(run: Any) -> Summary:
         if function is not None:
             calls.append((str(_field(function, "name")), _field(function, "arguments")))
     usage = _field(run, "usage")
+    model = _field(run, "model")
     return Summary(
         failed=_field(run, "status") in _FAILED_RUN,
         tool_calls=tuple(calls),
         input_tokens=_count(_field(usage, "prompt_tokens")),
         output_tokens=_count(_field(usage, "completion_tokens")),
+        model=model if isinstance(model, str) else None,
     )
 
 

@@ -197,6 +197,8 @@ class Recorder:
         sums.latency_ms_max = max(sums.latency_ms_max, latency_ms)
         sums.input_tokens += summary.input_tokens
         sums.output_tokens += summary.output_tokens
+        if cost_usd is None:  # the application did not say: price the tokens by the dated table
+            cost_usd = summary.cost_usd()
         sums.cost_usd += float(cost_usd or 0.0)
         for tool, arguments in summary.tool_calls:
             sums.tool_calls += 1

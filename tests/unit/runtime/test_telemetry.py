@@ -266,3 +266,27 @@ def test_identical_calls_are_validated_once_and_judged_alike(monkeypatch: pytest
     for n in range(5):  # a full memo is emptied, not grown
         assert validators.valid(release, "ping", f'{{"n": {n}}}') is True
     assert len(validators._memo) <= 2
+
+
+def test_tokens_are_priced_by_the_dated_table_unless_the_app_gives_a_cost(store: FakeCanaryStore) -> None:
+    """gpt-5.5 lists $5 in, $0.50 cached in and $30 out per 1M tokens (model.prices); a model the table
+    does not price adds no cost rather than a guess."""
+    priced = {
+        **_response(tokens=(1_000, 100)),
+        "model": "gpt-5.5-2026-04-23",
+        "usage": {
+            "input_tokens": 1_000,
+            "output_tokens": 100,
+            "total_tokens": 1_100,
+            "input_tokens_details": {"cached_tokens": 400},
+        },
+    }
+    with Router(store, WS) as router:
+        release = router.assign(NAME, "conv_a")
+        router.observe(release, priced, latency_s=0.1)
+        router.observe(release, {**priced, "model": "unknown-model"}, latency_s=0.1)
+        router.observe(release, priced, latency_s=0.1, cost_usd=1.0)
+        router.flush()
+    (row,) = store.rows
+    expected = (600 * 5 + 400 * 0.5 + 100 * 30) / 1_000_000
+    assert row.counts.cost_usd == pytest.approx(expected + 1.0)
