@@ -58,6 +58,7 @@ class Journal:
         batch = WriteBatch(self.apply_id)
         retired: list[tuple[str, str]] = []
         rollouts: list[tuple[tuple[str, int, RolloutPlan, str], Acceptance | None]] = []
+        aborts: list[tuple[str, str, str]] = []
         for done in group:
             key = done.change.step_key
             output = done.output
@@ -73,6 +74,8 @@ class Journal:
                 batch.moves.append(PointerWrite(assistant, number, reason, accepted=output.accepted))
             if output.rollout is not None:
                 rollouts.append((output.rollout, output.accepted))
+            if output.abort_rollout is not None:
+                aborts.append(output.abort_rollout)
             if output.destroyed is not None:
                 retired.append((output.destroyed, done.change.reason))
             batch.steps.append(StepWrite(key, StepStatus.DONE, {"platform_id": output.platform_id}))
@@ -83,8 +86,15 @@ class Journal:
             moves = self.store.write_batch(self.workspace, batch, user=self.user, host=self.host, now=now)
             for (assistant, number, plan, reason), accepted in rollouts:
                 self._start_rollout(assistant, number, plan, reason, now, accepted)
+            for assistant, rollout_id, reason in aborts:
+                self._abort_rollout(assistant, rollout_id, reason, now)
         if self.pointers_changed is not None:
-            changed = [m.assistant for m in moves] + [a for a, _ in retired] + [r[0][0] for r in rollouts]
+            changed = (
+                [m.assistant for m in moves]
+                + [a for a, _ in retired]
+                + [r[0][0] for r in rollouts]
+                + [a[0] for a in aborts]
+            )
             for assistant in dict.fromkeys(changed):
                 self.pointers_changed(self.workspace, assistant)
 
@@ -123,6 +133,14 @@ class Journal:
         )
         for step in [*moves, move]:
             transitions.commit(self.store, self.workspace, step, user=self.user, host=self.host, now=now)
+
+    def _abort_rollout(self, assistant: str, rollout_id: str, reason: str, now: float) -> None:
+        """The rollout the plan saw ends (a replayed step finds it ended already, and leaves it)."""
+        active = self.store.active_rollout(self.workspace, assistant)
+        if active is None or active.id != rollout_id:
+            return
+        move = transitions.aborting(active, reason)
+        transitions.commit(self.store, self.workspace, move, user=self.user, host=self.host, now=now)
 
     def _retire(self, assistant: str, reason: str, now: float) -> None:
         """A destroyed assistant serves nothing: clear its pointers (the history says who, where, why)

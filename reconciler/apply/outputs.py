@@ -24,6 +24,7 @@ class StepOutput:
     accepted: Acceptance | None = None  # the breaking change that move ships, recorded with it
     # Instead of moving `stable`: start a canary of (assistant, version) as the plan says, with a reason.
     rollout: tuple[str, int, RolloutPlan, str] | None = None
+    abort_rollout: tuple[str, str, str] | None = None  # (assistant, rollout id, reason): abort it
     # An assistant this step destroyed, every version with it: its pointers are cleared (with history)
     # and its versions flagged deleted, so nothing resolves to an object that is gone.
     destroyed: str | None = None

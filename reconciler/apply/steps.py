@@ -305,6 +305,8 @@ class Steps:
             output.rollout = (change.name, number, change.payload.rollout, reason)
         else:
             output.pointer = (change.name, number, reason)
+        if change.payload.abort_rollout is not None:
+            output.abort_rollout = (change.name, change.payload.abort_rollout, change.reason)
         return output
 
     def _record_settings(self, change: ResourceChange) -> StepOutput:

@@ -114,6 +114,8 @@ class AssistantPayload(Frozen):
     versions: tuple[str, ...] | None = Field(default=None, exclude_if=_unset)  # a delete's other versions
     rollout_note: str | None = Field(default=None, exclude_if=_unset)
     rollout: RolloutPlan | None = Field(default=None, exclude_if=_unset)  # a canary instead of a move
+    # The manifest went back to the stable version during a rollout: apply aborts that rollout (its id).
+    abort_rollout: str | None = Field(default=None, exclude_if=_unset)
 
 
 class FilePayload(Frozen):

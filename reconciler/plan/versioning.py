@@ -17,11 +17,12 @@ from reconciler.model import labels
 from reconciler.model.desired import Assistant, BreakingFinding, Kind, ResourceKey
 from reconciler.model.interning import spec_fingerprint
 from reconciler.model.live import LiveAssistant
-from reconciler.model.rollouts import AnalysisTemplate, RolloutRecord, describe_steps
+from reconciler.model.rollouts import AnalysisTemplate
 from reconciler.model.specs import behaviour_fingerprint
 from reconciler.model.stored import InventoryRecord, StoredState, VersionRecord
 from reconciler.plan import acceptance
 from reconciler.plan.acceptance import prior_acceptances
+from reconciler.plan.canary_plan import canary, in_flight_note, revert_during_rollout, rollout_note
 from reconciler.plan.definition import (
     Action,
     FieldChange,
@@ -180,6 +181,8 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
     current_behaviour = stable.fingerprint if stable else behaviour_fingerprint(current_spec)
     if behaviour == current_behaviour:
         diff = field_changes(current_spec, spec)
+        if active is not None and stable is not None and active.canary_version != stable.number:
+            return revert_during_rollout(base, stable, active, current_id, diff + settings, ctx)
         if not diff:
             return ResourceChange(
                 **base,
@@ -190,7 +193,7 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
                 changes=settings,
                 payload=AssistantPayload(
                     keep_labels=_kept_labels(ctx, current_id) if settings else None,
-                    rollout_note=_in_flight_note(active, stable.number if stable else None)
+                    rollout_note=in_flight_note(active, stable.number if stable else None)
                     if active
                     else None,
                 ),
@@ -218,7 +221,7 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
     )
     if reuse is not None:
         target_spec = ctx.live_specs[reuse.platform_id]
-        rollout = _canary(assistant, parent, verdict, active, ctx)
+        rollout = canary(assistant, parent, verdict, active, ctx)
         moving = "starting a canary of it" if rollout else "moving stable back to it"
         return ResourceChange(
             **base,
@@ -232,7 +235,7 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
                 verdict=verdict,
                 metadata_changes=field_changes(target_spec, spec),
                 rollout=rollout,
-                rollout_note=_rollout_note(rollout, reuse.number),
+                rollout_note=rollout_note(rollout, reuse.number),
             ),
         )
     interrupted = _labelled(name, behaviour, ctx)
@@ -253,7 +256,7 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
         assistant,
         changes=field_changes(current_spec, spec) + settings,
         ctx=ctx,
-        rollout=_canary(assistant, parent, verdict, active, ctx),
+        rollout=canary(assistant, parent, verdict, active, ctx),
     )
 
 
@@ -275,7 +278,7 @@ def _create(
     payload = AssistantPayload(
         version=None if in_place else VersionPlan(number=number, parent=parent, bundle=bundle),
         rollout=rollout,
-        rollout_note=_rollout_note(rollout, number),
+        rollout_note=rollout_note(rollout, number),
         verdict=verdict,
     )
     if reason is None:
@@ -290,49 +293,6 @@ def _create(
         reason=reason,
         changes=changes if changes is not None else field_changes(None, spec),
         payload=payload,
-    )
-
-
-def _canary(
-    assistant: Assistant, stable: int | None, verdict: Verdict, active: RolloutRecord | None, ctx: Context
-) -> RolloutPlan | None:
-    """A canary rollout when the manifest asks for one and a stable version serves meanwhile (the first
-    version has nothing to be compared with: it serves at once). Unless the manifest says, an abort sends
-    the canary's conversations back to stable only when the change is forward-compatible (the calls the
-    canary made fit the stable version's schemas)."""
-    if assistant.rollout.strategy != "canary" or stable is None:
-        return None
-    forward = all(tool.forward == "yes" for tool in verdict.tools.values())
-    on_abort = assistant.rollout.on_abort or ("stable" if forward else "keep")
-    names = assistant.rollout.template_names()
-    return RolloutPlan(
-        stable=stable,
-        rollout=assistant.rollout,
-        on_abort=on_abort,
-        templates={n: ctx.templates[n] for n in names if n in ctx.templates},
-        supersedes=active.id if active else None,
-    )
-
-
-def _rollout_note(rollout: RolloutPlan | None, number: int) -> str | None:
-    if rollout is None:
-        return None
-    superseding = f"; supersedes rollout {rollout.supersedes[:8]}" if rollout.supersedes else ""
-    return (
-        f"canary: stable stays on version {rollout.stable} while version {number} goes through "
-        f"{describe_steps(rollout.rollout.steps)} (on abort: {rollout.on_abort}){superseding}"
-    )
-
-
-def _in_flight_note(active: RolloutRecord, current: int | None) -> str:
-    if current != active.canary_version:
-        return (
-            f"the manifest equals stable version {current} while version {active.canary_version} is "
-            f"rolling out: `reconcile rollout abort {active.assistant}` ends that rollout"
-        )
-    return (
-        f"version {active.canary_version} is rolling out over version {active.stable_version} "
-        f"({active.status.value}, step {active.step_index + 1} of {len(active.steps)}, {active.weight} %)"
     )
 
 

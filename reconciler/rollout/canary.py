@@ -25,7 +25,7 @@ from reconciler.model.rollouts import (
     RolloutRecord,
     RolloutStatus,
 )
-from reconciler.store.transitions import Transition, start, supersede
+from reconciler.store.transitions import Transition, aborting, start, supersede
 
 __all__ = [
     "BACKGROUND",
@@ -178,15 +178,7 @@ def promote(record: RolloutRecord, now: float, *, full: bool, reason: str = "") 
 def abort(record: RolloutRecord, reason: str, *, by_controller: bool = False) -> Transition:
     """New conversations go to stable; the canary's stay pinned (`onAbort: keep`) or move to stable."""
     _need_active(record, "abort")
-    updated = record.model_copy(update={"status": RolloutStatus.ABORTED, "weight": 0, "message": reason})
-    return Transition(
-        updated,
-        "aborted",
-        reason,
-        expect_revision=record.revision,
-        clear_canary=True,
-        reassign=record.on_abort == "stable",
-    )
+    return aborting(record, reason)
 
 
 def retry(record: RolloutRecord, now: float, reason: str = "") -> Transition:

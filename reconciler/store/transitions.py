@@ -23,7 +23,7 @@ from reconciler.model.rollouts import (
 from reconciler.model.stored import Acceptance
 from reconciler.store.base import StateStore
 
-__all__ = ["CANARY", "STABLE", "Transition", "commit", "start", "supersede"]
+__all__ = ["CANARY", "STABLE", "Transition", "aborting", "commit", "start", "supersede"]
 
 CANARY = "canary"
 STABLE = "stable"
@@ -136,4 +136,17 @@ def supersede(active: RolloutRecord, by_version: int) -> Transition:
     record = active.model_copy(update={"status": RolloutStatus.SUPERSEDED, "weight": 0})
     return Transition(
         record, "superseded", f"version {by_version} was applied", expect_revision=active.revision
+    )
+
+
+def aborting(record: RolloutRecord, reason: str) -> Transition:
+    """New conversations go to stable; the canary's stay pinned (`onAbort: keep`) or move to stable."""
+    updated = record.model_copy(update={"status": RolloutStatus.ABORTED, "weight": 0, "message": reason})
+    return Transition(
+        updated,
+        "aborted",
+        reason,
+        expect_revision=record.revision,
+        clear_canary=True,
+        reassign=record.on_abort == "stable",
     )

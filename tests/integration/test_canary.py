@@ -155,3 +155,30 @@ def test_operator_verbs_and_status_through_the_cli(
 def test_a_typo_is_named_not_taken_for_no_rollout(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["rollout", "status", "CorporateAsist", "-C", str(project)]) == 1
     assert "'CorporateAsist' has no versions" in capsys.readouterr().err
+
+
+def test_plan_during_a_rollout_has_no_changes_and_a_revert_aborts_it(
+    project: Path, store: StateStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["plan", str(project), "--detailed-exitcode"]) == 0  # the canary ships the manifest
+    edit_file(project, "manifests/corporate-assist.yaml", "cite the rule.", "cite the rule you used.")
+    capsys.readouterr()
+    assert run(["plan", str(project), "--detailed-exitcode"]) == 2
+    assert (
+        "the manifest equals stable version 1: the rollout of version 2 is aborted" in capsys.readouterr().out
+    )
+    assert run(["apply", str(project), "--auto-approve"]) == 0
+    (rollout,) = store.rollouts(WS, NAME)
+    assert rollout.status is RolloutStatus.ABORTED and "equals stable version 1" in rollout.message
+    assert store.pointers(WS, NAME) == {"stable": 1}
+    assert [v.number for v in store.versions(WS, NAME)] == [1, 2]  # nothing was created
+    assert run(["plan", str(project), "--detailed-exitcode"]) == 0
+
+
+def test_a_third_version_supersedes_the_rollout_in_progress(project: Path, store: StateStore) -> None:
+    edit_file(project, "manifests/corporate-assist.yaml", "cite the rule.", "cite the rule, briefly.")
+    assert run(["apply", str(project), "--auto-approve"]) == 0
+    first, second = store.rollouts(WS, NAME)
+    assert first.status is RolloutStatus.SUPERSEDED and second.status is RolloutStatus.PROGRESSING
+    assert (second.stable_version, second.canary_version) == (1, 3)
+    assert store.pointers(WS, NAME) == {"stable": 1, "canary": 3}
