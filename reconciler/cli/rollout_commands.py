@@ -43,11 +43,7 @@ def status_command(name: str, directory: Path | None, target: str | None, fmt: s
     with service.open_release_state(directory, target=target) as state:
         view = service.rollout_status(state, name)
     draw = render.status_json if fmt == JSON else render.status_text
-    click.echo(
-        draw(
-            view.workspace, view.record, view.events, view.runs, view.conversations, view.pointers, view.stop
-        )
-    )
+    click.echo(draw(view))
     return int(ExitCode.OK)
 
 

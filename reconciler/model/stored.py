@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import Field
 
 from reconciler.model.desired import BreakingFinding, Frozen, ResourceKey
-from reconciler.model.rollouts import RolloutRecord
+from reconciler.model.rollouts import AnalysisRun, RolloutEvent, RolloutRecord
 
 
 class InventoryRecord(Frozen):
@@ -126,3 +126,16 @@ class StoredState(Frozen):
             if rec.key == key:
                 return rec
         return None
+
+
+class RolloutView(Frozen):
+    """`reconcile rollout status NAME`: a rollout with its history, analysis runs, the conversations
+    pinned per version, the assistant's pointers and the stop in force (if any)."""
+
+    workspace: str
+    record: RolloutRecord
+    events: tuple[RolloutEvent, ...]
+    runs: tuple[AnalysisRun, ...]
+    conversations: dict[int, int]  # version -> conversations pinned to it
+    pointers: dict[str, int]
+    stop: StopEvent | None = None

@@ -9,13 +9,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.model.rollouts import (
-    AnalysisRun,
     Measurement,
-    RolloutEvent,
     RolloutRecord,
     RolloutStatus,
 )
-from reconciler.model.stored import StopEvent
+from reconciler.model.stored import RolloutView
 from reconciler.render.escape import sanitize
 
 __all__ = ["progress_line", "status_json", "status_text"]
@@ -65,15 +63,9 @@ def _measurement(m: Measurement) -> str:
     return f"      {_clock(m.at)}  {m.metric}  {m.phase.value}  {_value(m.value)}{why}"
 
 
-def status_text(
-    workspace: str,
-    record: RolloutRecord,
-    events: Sequence[RolloutEvent],
-    runs: Sequence[AnalysisRun],
-    conversations: Mapping[int, int],
-    pointers: Mapping[str, int],
-    stop: StopEvent | None,
-) -> str:
+def status_text(view: RolloutView) -> str:
+    workspace, record, pointers, stop = view.workspace, view.record, view.pointers, view.stop
+    runs, conversations, events = view.runs, view.conversations, view.events
     lines = [
         f"Rollout {record.id[:8]} of {record.assistant} in {workspace}: version {record.canary_version} "
         f"over stable version {record.stable_version}",
@@ -121,24 +113,16 @@ def _position(record: RolloutRecord, index: int) -> str:
     return f"step {index + 1}" if index < len(record.steps) else "the end"
 
 
-def status_json(
-    workspace: str,
-    record: RolloutRecord,
-    events: Sequence[RolloutEvent],
-    runs: Sequence[AnalysisRun],
-    conversations: Mapping[int, int],
-    pointers: Mapping[str, int],
-    stop: StopEvent | None,
-) -> str:
+def status_json(view: RolloutView) -> str:
     document: dict[str, Any] = {
         "format_version": "1.0",
-        "workspace": workspace,
-        "rollout": record.model_dump(mode="json"),
-        "analysis_runs": [r.model_dump(mode="json") for r in runs],
-        "events": [e.model_dump(mode="json") for e in events],
-        "conversations": {str(v): n for v, n in sorted(conversations.items())},
-        "pointers": dict(sorted(pointers.items())),
-        "stop": stop.model_dump(mode="json") if stop is not None else None,
+        "workspace": view.workspace,
+        "rollout": view.record.model_dump(mode="json"),
+        "analysis_runs": [r.model_dump(mode="json") for r in view.runs],
+        "events": [e.model_dump(mode="json") for e in view.events],
+        "conversations": {str(v): n for v, n in sorted(view.conversations.items())},
+        "pointers": dict(sorted(view.pointers.items())),
+        "stop": view.stop.model_dump(mode="json") if view.stop is not None else None,
     }
     return json.dumps(document, indent=2, sort_keys=True)
 

@@ -22,13 +22,13 @@ from reconciler.model import labels
 from reconciler.model.canonical import fingerprint
 from reconciler.model.desired import Kind, ResourceKey
 from reconciler.model.live import LiveState
-from reconciler.model.stored import InventoryRecord
+from reconciler.model.stored import InventoryRecord, RolloutView
 from reconciler.model.waits import WaitObserver
 from reconciler.plan import normalise
 from reconciler.plan.definition import Plan
 from reconciler.rollout import events
 from reconciler.service.canary import Progress, SmokeOnTarget, step_rollouts, watch_rollouts
-from reconciler.service.canary_verbs import NoRollout, RolloutView, rollout_status
+from reconciler.service.canary_verbs import NoRollout, rollout_status
 from reconciler.service.canary_verbs import act as act_on_rollout
 from reconciler.service.compatibility import Refusal, compatibility_refusal, refuse_violations
 from reconciler.service.migrate import Migrated, Migration, import_export

@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Literal
 
 from reconciler.errors import UserError
 from reconciler.model.rollouts import (
     AnalysisPhase,
     AnalysisRun,
-    RolloutEvent,
     RolloutRecord,
     RolloutStatus,
 )
-from reconciler.model.stored import StopEvent
+from reconciler.model.stored import RolloutView
 from reconciler.rollout import canary, events
 from reconciler.rollout.pointers import UnknownAssistant
 from reconciler.service.rollouts import ReleaseState
@@ -28,26 +26,13 @@ from reconciler.store import transitions
 from reconciler.store.identity import whoami
 from reconciler.store.transitions import Transition
 
-__all__ = ["NoRollout", "RolloutView", "Verb", "act", "rollout_status"]
+__all__ = ["NoRollout", "Verb", "act", "rollout_status"]
 
 Verb = Literal["promote", "abort", "retry", "pause", "resume"]
 
 
 class NoRollout(UserError):
     """The assistant has no rollout the verb could act on."""
-
-
-@dataclass(frozen=True)
-class RolloutView:
-    """`reconcile rollout status NAME`: the latest rollout, its history and analysis, and traffic."""
-
-    workspace: str
-    record: RolloutRecord
-    events: tuple[RolloutEvent, ...]
-    runs: tuple[AnalysisRun, ...]
-    conversations: dict[int, int]  # version -> conversations pinned to it
-    pointers: dict[str, int]
-    stop: StopEvent | None
 
 
 def rollout_status(state: ReleaseState, name: str) -> RolloutView:
