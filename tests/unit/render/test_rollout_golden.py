@@ -137,6 +137,7 @@ def test_status_matches_golden_file(name: str, fmt: str) -> None:
 def test_a_progress_line_names_the_moves_and_the_wait() -> None:
     line = progress_line(RECORD, ("weight: step 2: canary at 10 %",), "step 4: analysis running", T0)
     assert line.splitlines() == [
-        "00:53:20Z CorporateAssist v2  10 %  progressing, step 4 of 5: analysis tool-health — step 4: analysis running",
+        "00:53:20Z CorporateAssist v2  10 %  progressing, step 4 of 5: analysis tool-health — "
+        "step 4: analysis running",
         "    weight: step 2: canary at 10 %",
     ]
