@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.emulator import EmulatorApp, EmulatorConfig
+from tests.contract.store.conftest import pg_admin_url, pg_schema_dsn  # noqa: F401  (PostgreSQL states)
 from tests.integration.support import make_project
 
 

@@ -16,6 +16,7 @@ import pytest
 from reconciler import service
 from reconciler.cli.main import run
 from reconciler.model.rollouts import RolloutRecord, RolloutStatus, TelemetryCounts, TelemetryRow
+from reconciler.runtime import Router
 from reconciler.service.canary import Progress, SmokeOnTarget, step_rollouts
 from reconciler.store import open_store
 from reconciler.store.base import StateStore
@@ -182,3 +183,36 @@ def test_a_third_version_supersedes_the_rollout_in_progress(project: Path, store
     assert first.status is RolloutStatus.SUPERSEDED and second.status is RolloutStatus.PROGRESSING
     assert (second.stable_version, second.canary_version) == (1, 3)
     assert store.pointers(WS, NAME) == {"stable": 1, "canary": 3}
+
+
+@pytest.fixture
+def pg_project(tmp_path: Path, pg_schema_dsn: str, capsys: pytest.CaptureFixture[str]) -> Path:
+    root = make_project(tmp_path / "project", api="responses", canary=True)
+    edit_file(root, "reconcile.yaml", "state: sqlite:///.reconcile/state.db", f"state: {pg_schema_dsn}")
+    assert run(["apply", str(root), "--auto-approve"]) == 0
+    edit_file(root, "manifests/corporate-assist.yaml", "cite the rule you used.", "cite the rule.")
+    assert run(["apply", str(root), "--auto-approve"]) == 0
+    capsys.readouterr()
+    return root
+
+
+@pytest.mark.postgres
+def test_the_canary_on_a_postgresql_state(pg_project: Path, pg_schema_dsn: str) -> None:
+    """The whole walk with the state on PostgreSQL, and an application's router pinning conversations
+    there while the canary is at 10 %."""
+    clock = Clock()
+    with open_store(pg_schema_dsn) as pg:
+        telemetry(pg, 1, HEALTHY, clock.now - 10, 3600)
+        telemetry(pg, 2, HEALTHY, clock.now - 10, 3600)
+        with service.open_release_state(pg_project) as state, SmokeOnTarget(pg_project) as smoke:
+            step_rollouts(state, smoke=smoke, clock=clock)  # smoke passes, the canary takes 10 %
+        with Router(pg_schema_dsn, WS) as router:
+            pinned = {f"conv_{i}": router.assign(NAME, f"conv_{i}").version for i in range(200)}
+        assert set(pinned.values()) == {1, 2}
+        assert 5 <= sum(v == 2 for v in pinned.values()) <= 40  # about 10 % of new conversations
+        seen = drive(pg_project, clock, until=clock.now + 3600)
+        assert seen[-1].record.status is RolloutStatus.SUCCEEDED
+        assert pg.pointers(WS, NAME) == {"stable": 2}
+        for conversation, version in pinned.items():  # the promotion moved nobody
+            found = pg.assignment(WS, NAME, conversation)
+            assert found is not None and found.version == version
