@@ -11,7 +11,8 @@ moment 5-25 ms later the parent aborts through the operators' verb (`service.can
 name, "abort")`, `onAbort: stable`), noting the time the commit returned. The child reports, on the shared
 monotonic clock, when its first assignment to stable returned and when the last assignment that got the
 canary had begun; then it assigns `--after` more new conversations (default 100), every one of which must
-get stable. Propagation is child-saw minus commit-returned; median and p99 over `--trials` (default 50)
+get stable. Propagation is child-saw minus commit-returned (and, printed with it, how much of that the
+call already in flight at the commit took to finish); median and p99 over `--trials` (default 50)
 on SQLite (a WAL file: the child's watch reads `PRAGMA data_version` on each call) and on PostgreSQL
 (LISTEN/NOTIFY; at 127.0.0.1:5432, user postgres, db test, or RECONCILE_TEST_PG, in a fresh schema;
 skipped with the reason when unreachable, unless CI=true, which makes that a miss).
@@ -80,7 +81,7 @@ def child(dsn: str, trials: int, after: int) -> int:
             while True:  # until it sees the abort
                 last_canary_began, began = began, time.monotonic()
                 if assign() == STABLE:
-                    print(f"stable {time.monotonic()!r} {last_canary_began!r}", flush=True)
+                    print(f"stable {time.monotonic()!r} {last_canary_began!r} {began!r}", flush=True)
                     break
             wrong = sum(assign() != STABLE for _ in range(after))
             print(f"checked {after} {wrong}", flush=True)
@@ -118,6 +119,7 @@ def _said(line: str, word: str) -> list[str]:
 @dataclass
 class Trials:
     propagation: list[float] = field(default_factory=list)  # child saw stable - commit returned (s)
+    in_flight: list[float] = field(default_factory=list)  # first stable assignment began - commit returned
     late_canary: list[float] = field(default_factory=list)  # last canary assignment began - commit returned
     checked: int = 0  # new conversations assigned after the child saw the abort
     wrong: int = 0  # ...of which got the canary
@@ -148,8 +150,9 @@ def measure(dsn: str, trials: int, after: int) -> Trials:
                 time.sleep(rng.uniform(0.005, 0.025))
                 act(state, NAME, "abort", reason="bench")
                 committed = time.monotonic()
-                saw, last_canary = map(float, _said(proc.stdout.readline(), "stable"))
+                saw, last_canary, stable_began = map(float, _said(proc.stdout.readline(), "stable"))
                 out.propagation.append(saw - committed)
+                out.in_flight.append(stable_began - committed)
                 out.late_canary.append(last_canary - committed)
                 checked, wrong = map(int, _said(proc.stdout.readline(), "checked"))
                 out.checked += checked
@@ -176,6 +179,11 @@ def report(backend: str, dsn: str, trials: int, after: int) -> bool:
         f"{backend:10} abort -> other process: median {median * 1000:6.2f} ms  p99 {p99 * 1000:6.2f} ms"
         f"  (max {max(values) * 1000:.2f} ms, {len(values)} trials)   goal p99 < "
         f"{GOAL_PROPAGATION_S * 1000:.0f} ms  {'ok' if fast else 'MISSED'}"
+    )
+    ms = [v * 1000 for v in got.in_flight]
+    print(
+        f"{backend:10}   of which the call in flight at the commit: median {statistics.median(ms):6.2f} ms"
+        f"  p99 {_p99(ms):6.2f} ms (the rest is the first call that got stable)"
     )
     late = [v for v in got.late_canary if v > 0]
     latest = f"the latest began {max(late) * 1000:.2f} ms after" if late else "none"
