@@ -194,13 +194,20 @@ class Router:
         rollout = self._control.rollout(name)
         pin = writer.assignment(self.workspace, name, conversation)
         if pin is None:
-            version = canary_choice(rollout, conversation)
-            if version is None:
-                version = self._stable_version(name)
-            # Insert-if-absent: another process may have pinned it since we looked, and its pin wins.
-            pin = writer.assign_conversation(
-                self.workspace, name, conversation, version, now=self._wall_clock()
-            )
+            canary = canary_choice(rollout, conversation)
+            # Insert-if-absent: another process may have pinned it since we looked, and its pin wins. A
+            # canary pin is written only while its rollout is active (an abort may have committed since
+            # the snapshot was read); when it has ended, the conversation goes where stable is now.
+            if canary is not None and rollout is not None:
+                pin = writer.assign_conversation(
+                    self.workspace, name, conversation, canary, now=self._wall_clock(), rollout_id=rollout.id
+                )
+            if pin is None:
+                pin = writer.assign_conversation(
+                    self.workspace, name, conversation, self._stable_version(name), now=self._wall_clock()
+                )
+            if pin is None:  # only a canary pin can be refused
+                raise StateError(f"the store refused to pin conversation {conversation!r} of {name}")
         release = self._version(name, pin.version, conversation)
         self._pins.put(name, conversation, release, generation)
         with self._lock:

@@ -230,10 +230,19 @@ class StateStore(StateReader, Protocol):
 
     # -- conversations -----------------------------------------------------------------------------
     def assign_conversation(
-        self, workspace: str, assistant: str, conversation: str, version: int, *, now: float
-    ) -> Assignment:
+        self,
+        workspace: str,
+        assistant: str,
+        conversation: str,
+        version: int,
+        *,
+        now: float,
+        rollout_id: str | None = None,
+    ) -> Assignment | None:
         """Pin `conversation` to `version` unless it is pinned already; returns the pin in force (two
-        writers racing on one new conversation both get the first one's answer)."""
+        writers racing on one new conversation both get the first one's answer). With `rollout_id` (the
+        canary was chosen under that rollout) the pin is written only while that rollout is active,
+        atomically with respect to its abort; None when it has ended and no pin exists: choose again."""
         ...
 
     def touch_conversations(self, workspace: str, seen: Sequence[tuple[str, str]], *, now: float) -> None:

@@ -26,6 +26,19 @@ _ASSIGN = (
 )
 
 
+# A canary pin, written only while the rollout that chose it is active. The rollout's row is read FOR
+# SHARE on PostgreSQL: an abort (which updates that row, then moves the canary's pins to stable) either
+# commits first, and this insert sees it ended and writes nothing, or waits for this insert to commit and
+# then moves its pin with the others. Without it a pin could land on the canary just after the abort moved
+# the canary's pins, and stay there.
+_ASSIGN_CANARY = (
+    "INSERT INTO conversations (workspace, assistant, conversation, version, assigned_at, last_seen) "
+    "SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM rollouts WHERE workspace = ? AND id = ? "
+    "AND status IN ('progressing', 'paused'){lock}) "
+    "ON CONFLICT (workspace, assistant, conversation) DO NOTHING RETURNING version"
+)
+
+
 def _to_assignment(row: Row) -> Assignment:
     conversation, assistant, version, assigned_at, last_seen = row
     return rows.decode(
@@ -77,14 +90,26 @@ class ConversationTable(SqlCore):
 
     # -- writes ------------------------------------------------------------------------------------
     def assign_conversation(
-        self, workspace: str, assistant: str, conversation: str, version: int, *, now: float
-    ) -> Assignment:
+        self,
+        workspace: str,
+        assistant: str,
+        conversation: str,
+        version: int,
+        *,
+        now: float,
+        rollout_id: str | None = None,
+    ) -> Assignment | None:
         workspace = self._workspace(workspace)
         if not assistant or not conversation:
             raise StateError("an assignment needs an assistant and a conversation")
         check_text(conversation, what="a conversation id")
+        values = (workspace, assistant, conversation, version, now, now)
         # Outside a caller's transaction the insert commits on its own: one statement, one round trip.
-        made = self._query(_ASSIGN, (workspace, assistant, conversation, version, now, now))
+        if rollout_id is None:
+            made = self._query(_ASSIGN, values)
+        else:
+            guarded = _ASSIGN_CANARY.format(lock=self.dialect.share_lock)
+            made = self._query(guarded, (*values, workspace, rollout_id))
         if made:
             return Assignment(
                 conversation=conversation,
@@ -94,9 +119,10 @@ class ConversationTable(SqlCore):
                 last_seen=now,
             )
         held = self.assignment(workspace, assistant, conversation)
-        if held is None:  # pins are never deleted; a row that vanished is a store edited by hand
+        if held is None and rollout_id is None:
+            # pins are never deleted; a row that vanished is a store edited by hand
             raise StateError(f"the pin of conversation {conversation!r} of {assistant} vanished while read")
-        return held
+        return held  # None: the rollout that chose the canary has ended; choose again
 
     def touch_conversations(self, workspace: str, seen: Sequence[tuple[str, str]], *, now: float) -> None:
         if not seen:

@@ -31,6 +31,9 @@ class Dialect:
     substitutions: Mapping[str, str]
     convert_placeholders: Callable[[str], str]
     greatest: str  # the larger of two values as SQL: SQLite's scalar max(), PostgreSQL's GREATEST
+    # A read that must wait for a concurrent writer of the row and see its commit: PostgreSQL's FOR SHARE
+    # (SQLite has one writer at a time, so a statement never reads under another's write).
+    share_lock: str = ""
 
     def render_migration(self, sql: str) -> str:
         for token, replacement in self.substitutions.items():

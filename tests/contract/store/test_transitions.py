@@ -148,3 +148,56 @@ def test_a_controllers_move_and_an_applys_pointer_moves_never_deadlock(pg_schema
         assert isinstance(outcome["controller"], RevisionConflict)
         assert watcher.rollouts(WS)[0].status is RolloutStatus.SUPERSEDED
         assert watcher.pointers(WS, BOT) == {CANARY: 3, STABLE: 1}
+
+
+def test_a_canary_pin_is_written_only_while_its_rollout_is_active(store: SqlStore) -> None:
+    """The runtime chose the canary under rollout r1; when r1 was aborted in between, the pin is refused
+    (None: choose again) instead of landing on the canary after the abort moved the canary's pins."""
+    started = _ready(store)
+    pinned = store.assign_conversation(WS, BOT, "early", 2, now=11.0, rollout_id="r1")
+    assert pinned is not None and pinned.version == 2
+    commit(
+        store,
+        WS,
+        Transition(
+            started.model_copy(update={"status": RolloutStatus.ABORTED}),
+            "aborted",
+            expect_revision=1,
+            clear_canary=True,
+            reassign=True,
+        ),
+        user="a",
+        host="h",
+        now=12.0,
+    )
+    assert store.assign_conversation(WS, BOT, "late", 2, now=13.0, rollout_id="r1") is None
+    assert store.assignment(WS, BOT, "late") is None
+    again = store.assign_conversation(WS, BOT, "early", 2, now=14.0, rollout_id="r1")
+    assert again is not None and again.version == 1  # an existing pin is answered, as moved by the abort
+    assert store.conversation_counts(WS, BOT) == {1: 1}
+
+
+@pytest.mark.postgres
+def test_a_canary_pin_racing_an_abort_waits_for_it_and_is_refused(pg_schema_dsn: str) -> None:
+    """On PostgreSQL the pin's insert reads the rollout FOR SHARE: while an abort's transaction holds the
+    row, the insert waits, then sees the rollout ended and writes nothing (no pin stranded on the canary
+    under READ COMMITTED)."""
+    with open_store(pg_schema_dsn) as aborter, open_store(pg_schema_dsn) as runtime:
+        assert isinstance(aborter, SqlStore)
+        started = _ready(aborter)
+        answers: list[object] = []
+        aborted = started.model_copy(update={"status": RolloutStatus.ABORTED})
+        move = Transition(aborted, "aborted", expect_revision=1, clear_canary=True, reassign=True)
+        with aborter.transaction():
+            commit(aborter, WS, move, user="a", host="h", now=12.0)
+            racer = threading.Thread(
+                target=lambda: answers.append(
+                    runtime.assign_conversation(WS, BOT, "racing", 2, now=13.0, rollout_id="r1")
+                )
+            )
+            racer.start()
+            racer.join(timeout=0.5)
+            assert racer.is_alive() and not answers  # held until the abort commits
+        racer.join(timeout=10)
+        assert answers == [None]
+        assert aborter.conversation_counts(WS, BOT) == {}

@@ -174,9 +174,21 @@ class FakeCanaryStore:
         return self.pins.get((assistant, conversation))
 
     def assign_conversation(
-        self, workspace: str, assistant: str, conversation: str, version: int, *, now: float
-    ) -> Assignment:
+        self,
+        workspace: str,
+        assistant: str,
+        conversation: str,
+        version: int,
+        *,
+        now: float,
+        rollout_id: str | None = None,
+    ) -> Assignment | None:
         self.calls["assign_conversation"] += 1
+        held = self.pins.get((assistant, conversation))
+        if held is None and rollout_id is not None:
+            active = self.active_rollout(workspace, assistant)
+            if active is None or active.id != rollout_id:
+                return None
         return self.pins.setdefault(
             (assistant, conversation),
             Assignment(
