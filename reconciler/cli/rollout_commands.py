@@ -157,6 +157,9 @@ def watch_command(name: str | None, directory: Path | None, target: str | None, 
         last = service.watch_rollouts(
             state, [name] if name else None, smoke=smoke, report=report, timeout=timeout
         )
+    if not last:
+        click.echo("No rollout in progress.")
+        return int(ExitCode.OK)
     if any(p.record.status.active for p in last):
         click.echo(f"Still in progress after {timeout:g} s; `reconcile rollout watch` again to go on.")
         return int(ExitCode.ERROR)

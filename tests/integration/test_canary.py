@@ -216,3 +216,16 @@ def test_the_canary_on_a_postgresql_state(pg_project: Path, pg_schema_dsn: str) 
         for conversation, version in pinned.items():  # the promotion moved nobody
             found = pg.assignment(WS, NAME, conversation)
             assert found is not None and found.version == version
+
+
+def test_step_and_watch_name_a_typo_and_say_when_nothing_is_in_progress(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for verb in ("step", "watch"):
+        assert run(["rollout", verb, "CorporateAsist", "-C", str(project)]) == 1
+        assert "'CorporateAsist' has no versions" in capsys.readouterr().err
+    assert run(["rollout", "abort", NAME, "-C", str(project)]) == 0
+    capsys.readouterr()
+    for verb in ("step", "watch"):
+        assert run(["rollout", verb, NAME, "-C", str(project)]) == 0
+        assert capsys.readouterr().out == "No rollout in progress.\n"
