@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reconciler.apply.outputs import StepOutput
 from reconciler.errors import StateError
@@ -143,6 +143,14 @@ class Journal:
         transitions.commit(self.store, self.workspace, move, user=self.user, host=self.host, now=now)
 
     def _retire(self, assistant: str, reason: str, now: float) -> None:
+        active = self.store.active_rollout(self.workspace, assistant)
+        if active is not None:  # its versions are gone: the rollout ends with them (no pins to move)
+            move = transitions.aborting(active, f"destroyed: {reason}")
+            move = replace(move, reassign=False)
+            transitions.commit(self.store, self.workspace, move, user=self.user, host=self.host, now=now)
+        self._clear(assistant, reason, now)
+
+    def _clear(self, assistant: str, reason: str, now: float) -> None:
         """A destroyed assistant serves nothing: clear its pointers (the history says who, where, why)
         and flag its versions deleted, since their platform objects went with it."""
         self.store.clear_pointers(

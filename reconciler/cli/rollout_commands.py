@@ -5,8 +5,10 @@ kubectl plugin has it. The verbs and `status` open the state store alone (`servi
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
+from types import ModuleType
 
 import click
 
@@ -22,6 +24,13 @@ _directory = click.option(
     default=None,
     help="The project (default: the one holding the working directory).",
 )
+_DONE = {
+    "promote": "promoted",
+    "abort": "aborted",
+    "retry": "retried",
+    "pause": "paused",
+    "resume": "resumed",
+}
 _reason = click.option("--reason", default="", help="Why; recorded in the rollout's history.")
 
 
@@ -55,7 +64,14 @@ def _verb(
 
     with service.open_release_state(directory, target=target) as state:
         record = service.act_on_rollout(state, name, verb, reason=reason, full=full)  # type: ignore[arg-type]
-    click.echo(render.progress_line(record, (), verb + ("d" if verb.endswith("e") else "ed"), time.time()))
+    done = {
+        "promote": "promoted",
+        "abort": "aborted",
+        "retry": "retried",
+        "pause": "paused",
+        "resume": "resumed",
+    }
+    click.echo(render.progress_line(record, (), done[verb], time.time()))
     return int(ExitCode.OK)
 
 
@@ -132,11 +148,36 @@ def step_command(name: str | None, directory: Path | None, target: str | None) -
     return int(ExitCode.OK)
 
 
+def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    if not math.isfinite(value):
+        raise click.BadParameter("a number of seconds", ctx, param)
+    return value
+
+
+def _latest_aborted(service: ModuleType, state: object, name: str) -> str | None:
+    """What to say when NAME's latest rollout ended aborted (None otherwise)."""
+    try:
+        view = service.rollout_status(state, name)
+    except service.NoRollout:
+        return None
+    record = view.record
+    if record.status.value != "aborted":
+        return None
+    return f"the latest rollout of {name}, of version {record.canary_version}, was aborted: {record.message}"
+
+
 @rollout_group.command("watch")
 @click.argument("name", required=False)
 @_directory
 @target_option
-@click.option("--timeout", type=float, default=6 * 3600.0, show_default=True, help="Give up after SECONDS.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True, max=30 * 86_400.0),
+    default=6 * 3600.0,
+    show_default=True,
+    help="Give up after SECONDS (at most 30 days).",
+    callback=_finite,
+)
 def watch_command(name: str | None, directory: Path | None, target: str | None, timeout: float) -> int:
     """The controller loop: step until every rollout watched has ended, printing each move."""
     from reconciler import service
@@ -157,6 +198,10 @@ def watch_command(name: str | None, directory: Path | None, target: str | None, 
         last = service.watch_rollouts(
             state, [name] if name else None, smoke=smoke, report=report, timeout=timeout
         )
+        ended = _latest_aborted(service, state, name) if not last and name else None
+    if ended is not None:  # a CI gate watching NAME must not pass on a canary that was aborted earlier
+        click.echo(f"No rollout in progress; {ended}")
+        return int(ExitCode.ERROR)
     if not last:
         click.echo("No rollout in progress.")
         return int(ExitCode.OK)

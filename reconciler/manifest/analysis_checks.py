@@ -8,6 +8,7 @@ never reads. Whether the rollouts that use a template give its args is `rollout_
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
@@ -173,8 +174,21 @@ def _webhook(
     except ValueError as error:
         c.at(file, root, path, "analysis.url", f"{where}: not a URL ({error})")
         return
-    if parts.scheme not in ("https", "http") or not host:
+    if parts.username is not None or parts.password is not None:
+        message = f"{where}: no user or password in the URL (a manifest is read by everyone who reads git)"
+        c.at(file, root, path, "analysis.url-credentials", message)
+    elif host and _link_local(host):
+        message = f"{where}: {host} is link-local (where clouds serve instance credentials): refused"
+        c.at(file, root, path, "analysis.url-link-local", message)
+    elif parts.scheme not in ("https", "http") or not host:
         c.at(file, root, path, "analysis.url", f"{where}: {webhook.url!r} is not an https:// URL with a host")
     elif parts.scheme == "http" and host not in LOOPBACK:
         message = f"{where}: use https (plain http only for 127.0.0.1, localhost or [::1])"
         c.at(file, root, path, "analysis.url-insecure", message)
+
+
+def _link_local(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_link_local
+    except ValueError:
+        return False

@@ -14,6 +14,7 @@ from reconciler.model.rollouts import (
     RolloutStatus,
 )
 from reconciler.model.stored import RolloutView
+from reconciler.redact import redact
 from reconciler.render.escape import sanitize
 
 __all__ = ["progress_line", "status_json", "status_text"]
@@ -106,7 +107,7 @@ def status_text(view: RolloutView) -> str:
             f"    {_when(event.at)}  {event.action} by {event.user}@{event.host} "
             f"(then at {_position(record, event.step_index)}, {event.weight} %){why}"
         )
-    return sanitize("\n".join(lines))
+    return redact(sanitize("\n".join(lines)))
 
 
 def _position(record: RolloutRecord, index: int) -> str:
@@ -124,11 +125,12 @@ def status_json(view: RolloutView) -> str:
         "pointers": dict(sorted(view.pointers.items())),
         "stop": view.stop.model_dump(mode="json") if view.stop is not None else None,
     }
-    return json.dumps(document, indent=2, sort_keys=True)
+    # A template's webhook URL may carry a token in its query: blank what looks like a secret.
+    return redact(json.dumps(document, indent=2, sort_keys=True))
 
 
 def progress_line(record: RolloutRecord, moves: Sequence[str], waiting: str, now: float) -> str:
     """One `watch`/`step` line per rollout and pass: the moves made, then what it waits for."""
     head = f"{_clock(now)} {record.assistant} v{record.canary_version} {record.weight:>3} %"
     done = "".join(f"\n    {m}" for m in moves)
-    return sanitize(f"{head}  {_state(record)} — {waiting}{done}")
+    return redact(sanitize(f"{head}  {_state(record)} — {waiting}{done}"))

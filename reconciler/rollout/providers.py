@@ -8,6 +8,8 @@ metric's fault and propagates, so a store hiccup never counts against a canary.
 
 from __future__ import annotations
 
+import http.client
+import ipaddress
 import json
 import math
 import re
@@ -147,11 +149,24 @@ def fill_url(template: str, args: Mapping[str, str]) -> str:
     return _ARG.sub(fill, template)
 
 
+def link_local(host: str) -> bool:
+    """169.254.0.0/16 and fe80::/10: where clouds serve instance metadata and credentials."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_link_local
+    except ValueError:
+        return False
+
+
 def _allowed(url: str) -> urllib.parse.SplitResult:
     parts = urllib.parse.urlsplit(url)
     host = (parts.hostname or "").lower()
     if not host:
         raise ProviderError("the webhook URL has no host")
+    if parts.username is not None or parts.password is not None:
+        # A password in a manifest is a password in git; and it would be shown wherever the URL is.
+        raise ProviderError(f"webhook {_shown(parts)} refused: a URL with a user or password")
+    if link_local(host):
+        raise ProviderError(f"webhook {_shown(parts)} refused: a link-local address (cloud metadata)")
     if parts.scheme == "https" or (parts.scheme == "http" and host in LOOPBACK):
         return parts
     raise ProviderError(
@@ -230,7 +245,7 @@ def _webhook(provider: WebhookProvider, ctx: MeasureContext) -> float:
         raise ProviderError(f"webhook {shown} could not be reached ({_reason(error.reason)})") from None
     except TimeoutError:
         raise ProviderError(f"webhook {shown} did not answer within {timeout:g} s") from None
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, http.client.HTTPException) as error:
         raise ProviderError(f"webhook {shown} could not be read ({type(error).__name__})") from None
     if not 200 <= status < 300:
         raise ProviderError(f"webhook {shown} answered HTTP {status}")

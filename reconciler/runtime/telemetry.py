@@ -192,14 +192,17 @@ class Recorder:
             return
         sums.responses += 1
         sums.failed += summary.failed
-        latency_ms = max(float(latency_s), 0.0) * 1000.0
+        # A latency or cost that is not a finite, non-negative number is the application's slip: count the
+        # response without it rather than poison the batch (the store refuses non-finite sums whole).
+        latency_ms = latency_s * 1000.0 if _measure(latency_s) else 0.0
         sums.latency_ms_sum += latency_ms
         sums.latency_ms_max = max(sums.latency_ms_max, latency_ms)
         sums.input_tokens += summary.input_tokens
         sums.output_tokens += summary.output_tokens
         if cost_usd is None:  # the application did not say: price the tokens by the dated table
             cost_usd = summary.cost_usd()
-        sums.cost_usd += float(cost_usd or 0.0)
+        if cost_usd is not None and _measure(cost_usd):
+            sums.cost_usd += cost_usd
         for tool, arguments in summary.tool_calls:
             sums.tool_calls += 1
             if self._validators.valid(release, tool, arguments) is False:
@@ -269,3 +272,10 @@ class Recorder:
     def pending(self) -> int:
         """Observations queued plus rows not written yet."""
         return len(self._queue) + len(self._sums)
+
+
+def _measure(value: object) -> bool:
+    """A finite, non-negative number (a latency, a cost)."""
+    return (
+        isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+    )

@@ -89,6 +89,14 @@ def step_rollouts(
 
 def _advance(step: _Step, record: RolloutRecord) -> Progress:
     store, ws = step.state.store, step.state.workspace
+    stop = store.stops(ws).get(record.assistant)
+    if stop is not None:
+        # The stop button holds the rollout too: no weight, step or promotion while the assistant is
+        # stopped (analysis would judge an assistant that serves nothing), until `reconcile start`.
+        why = f"{record.assistant} is stopped by {stop.user}@{stop.host}" + (
+            f" ({stop.reason})" if stop.reason else ""
+        )
+        return Progress(record, (), f"{why}: no moves until `reconcile start {record.assistant}`", None)
     outcome: SmokeOutcome | None = None
     # Each pass either moves (and the next step may move at once) or stops; a rollout has finitely many
     # steps, so this bound is never the reason to stop (it guards against a rule that would loop).

@@ -131,8 +131,22 @@ def promote(state: ReleaseState, name: str, *, to: int, reason: str = "") -> Mov
     return _moved(state, name, partial(pointers.promote, to=to), reason)
 
 
+class RolloutInProgress(UserError):
+    """A canary rollout owns the assistant's pointers until it ends."""
+
+
 def _moved(state: ReleaseState, name: str, move: Callable[..., PointerMove], reason: str) -> Moved:
-    """One pointer move as this user and now, to a version this target can serve."""
+    """One pointer move as this user and now, to a version this target can serve. Refused while a canary
+    rollout is active: moving stable under it would leave the rollout (and an abort's "back to stable")
+    aimed at a version that no longer serves."""
+    active = state.store.active_rollout(state.workspace, name)
+    if active is not None:
+        raise RolloutInProgress(
+            f"{name} has a rollout of version {active.canary_version} in progress ({active.status.value}, "
+            f"{active.weight} %): `reconcile rollout abort {name}` sends traffic back to stable version "
+            f"{active.stable_version}, `reconcile rollout promote {name} --full` makes version "
+            f"{active.canary_version} stable; then move stable as you like"
+        )
     who = whoami()
     made = move(
         state.store,

@@ -229,3 +229,44 @@ def test_step_and_watch_name_a_typo_and_say_when_nothing_is_in_progress(
     for verb in ("step", "watch"):
         assert run(["rollout", verb, NAME, "-C", str(project)]) == 0
         assert capsys.readouterr().out == "No rollout in progress.\n"
+
+
+def test_the_stop_button_holds_the_controller(project: Path, store: StateStore) -> None:
+    clock = Clock()
+    assert run(["stop", NAME, str(project), "--reason", "canary leaks data"]) == 0
+    seen = drive(project, clock, until=clock.now + 120)
+    assert seen[-1].record.revision == 1 and seen[-1].record.weight == 0  # no move at all
+    assert "stopped" in seen[-1].waiting and "reconcile start CorporateAssist" in seen[-1].waiting
+    assert run(["start", NAME, str(project)]) == 0
+    with service.open_release_state(project) as state, SmokeOnTarget(project) as smoke:
+        moved = step_rollouts(state, smoke=smoke, clock=clock)
+    assert moved[-1].record.weight == 10
+
+
+def test_stable_moves_by_hand_are_refused_while_a_rollout_runs(
+    project: Path, store: StateStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["promote", NAME, str(project), "--to", "2"]) == 1
+    assert "rollout of version 2 in progress" in capsys.readouterr().err
+    assert run(["rollback", NAME, str(project), "--to", "1"]) == 1
+    assert store.pointers(WS, NAME) == {"stable": 1, "canary": 2}
+
+
+def test_destroying_the_assistant_ends_its_rollout(project: Path, store: StateStore) -> None:
+    (project / "manifests" / "corporate-assist.yaml").rename(project / "assistant.yaml.off")
+    (project / "manifests" / "tool-health.yaml").unlink()  # no rollout uses it any more
+    assert run(["apply", str(project), "--auto-approve"]) == 0
+    (rollout,) = store.rollouts(WS, NAME)
+    assert rollout.status is RolloutStatus.ABORTED and rollout.message.startswith("destroyed")
+    assert store.active_rollout(WS, NAME) is None and store.pointers(WS, NAME) == {}
+
+
+def test_watch_of_an_aborted_canary_fails_a_ci_gate(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["rollout", "abort", NAME, "-C", str(project), "--reason", "bad tone"]) == 0
+    capsys.readouterr()
+    assert run(["rollout", "watch", NAME, "-C", str(project)]) == 1
+    assert "was aborted: bad tone" in capsys.readouterr().out
+    assert run(["rollout", "watch", NAME, "-C", str(project), "--timeout", "nan"]) == 1
+    assert "Invalid value for '--timeout'" in capsys.readouterr().err

@@ -151,6 +151,16 @@ def test_webhooks_use_https_or_plain_http_to_this_machine(project: Path, write: 
             "https://m.example.com/{{tool}}",
             "{{tool}} is not filled in; only {{args.NAME}} is [analysis.url-placeholder]",
         ),
+        (
+            "https://bob:hunter2pass@metrics.example.com/q",
+            "no user or password in the URL (a manifest is read by everyone who reads git) "
+            "[analysis.url-credentials]",
+        ),
+        (
+            "https://169.254.169.254/latest/meta-data/",
+            "169.254.169.254 is link-local (where clouds serve instance credentials): refused "
+            "[analysis.url-link-local]",
+        ),
     ],
 )
 def test_a_bad_webhook_url_is_refused(project: Path, write: Write, url: str, message: str) -> None:

@@ -144,6 +144,9 @@ def test_an_answer_that_is_not_a_number_is_an_error(
         "http://10.0.0.1/q",
         "ftp://127.0.0.1/q",
         "file:///etc/passwd",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://[fe80::1]/q",
+        "https://bob:hunter2pass@metrics.example/q",
     ],
 )
 def test_a_url_that_is_not_https_or_loopback_http_is_refused_without_a_request(url: str) -> None:
@@ -180,3 +183,15 @@ def test_a_connection_refused_is_an_error_not_a_traceback() -> None:
 
 def test_fill_url_leaves_text_without_args_alone() -> None:
     assert fill_url("https://h/q?x={{ args.a }}", {"a": "1/2"}) == "https://h/q?x=1%2F2"
+
+
+def test_a_refused_url_never_shows_its_password() -> None:
+    with pytest.raises(ProviderError) as refused:
+        measure(hook("https://bob:hunter2pass@metrics.example/q?token=abcd1234efgh5678"), ctx())
+    assert "hunter2pass" not in str(refused.value) and "abcd1234" not in str(refused.value)
+
+
+def test_a_url_python_cannot_open_is_an_error_not_a_traceback() -> None:
+    """http.client's InvalidURL (here a space in the path) is neither OSError nor ValueError."""
+    with pytest.raises(ProviderError, match="could not be read"):
+        measure(hook("http://127.0.0.1:9/a b"), ctx())

@@ -290,3 +290,18 @@ def test_tokens_are_priced_by_the_dated_table_unless_the_app_gives_a_cost(store:
     (row,) = store.rows
     expected = (600 * 5 + 400 * 0.5 + 100 * 30) / 1_000_000
     assert row.counts.cost_usd == pytest.approx(expected + 1.0)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -0.5])
+def test_a_latency_or_cost_that_is_no_measure_costs_only_itself(store: FakeCanaryStore, bad: float) -> None:
+    """One NaN latency poisoned every later batch: the store refuses non-finite sums, and the failed batch
+    was kept and retried with the good rows added to it, so nothing was written again."""
+    with Router(store, WS) as router:
+        release = router.assign(NAME, "conv_a")
+        router.observe(release, _response(), latency_s=bad, cost_usd=bad)
+        for _ in range(3):
+            router.observe(release, _response(), latency_s=0.1)
+        router.flush()
+    (row,) = store.rows
+    assert row.counts.responses == 4
+    assert row.counts.latency_ms_sum == pytest.approx(300.0) and row.counts.cost_usd == 0.0
