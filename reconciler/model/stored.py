@@ -120,6 +120,8 @@ class StoredState(Frozen):
     pointers: dict[str, dict[str, int]] = Field(default_factory=dict)  # assistant -> pointer -> version
     acceptances: tuple[Acceptance, ...] = ()  # from the release history, oldest first
     rollouts: dict[str, RolloutRecord] = Field(default_factory=dict)  # assistant -> its active rollout
+    # assistant -> its latest rollout when that one was aborted (a plan must not start it again unasked)
+    aborted: dict[str, RolloutRecord] = Field(default_factory=dict)
 
     def record(self, key: ResourceKey) -> InventoryRecord | None:
         for rec in self.inventory:

@@ -5,6 +5,7 @@ version during a rollout aborts it, and the notes every plan format shows for bo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from reconciler.model.desired import Assistant
@@ -16,7 +17,17 @@ from reconciler.plan.payloads import AssistantPayload, RolloutPlan, Verdict, Ver
 if TYPE_CHECKING:
     from reconciler.plan.versioning import Context
 
-__all__ = ["canary", "in_flight_note", "revert_during_rollout", "rollout_note"]
+__all__ = [
+    "ABORTED_NOTE",
+    "aborted_warnings",
+    "canary",
+    "in_flight_note",
+    "revert_during_rollout",
+    "rollout_note",
+    "stays_aborted",
+]
+
+ABORTED_NOTE = "canary aborted"  # how an assistant's plan note on an aborted canary begins
 
 
 def revert_during_rollout(
@@ -89,3 +100,34 @@ def in_flight_note(active: RolloutRecord, current: int | None) -> str:
         f"version {active.canary_version} is rolling out over version {active.stable_version} "
         f"({active.status.value}, step {active.step_index + 1} of {len(active.steps)}, {active.weight} %)"
     )
+
+
+def stays_aborted(
+    base: dict[str, Any], aborted: RolloutRecord, current_id: str, ctx: Context
+) -> ResourceChange:
+    """The manifest still describes the version whose canary was aborted: as in Argo Rollouts, it stays
+    aborted until the manifest changes or an operator retries it; a plan does not start it again."""
+    note = (
+        f"{ABORTED_NOTE}: version {aborted.canary_version} ({aborted.message or 'aborted'}); stable "
+        f"version {aborted.stable_version} serves. `reconcile rollout retry {aborted.assistant}` tries it "
+        "again; a change to the manifest makes a new version"
+    )
+    return ResourceChange(
+        **base,
+        action=Action.NOOP,
+        reason="the manifest's version was aborted in its canary",
+        platform_id=current_id,
+        live_hash=ctx.live_hash(current_id),
+        payload=AssistantPayload(rollout_note=note),
+    )
+
+
+def aborted_warnings(changes: Sequence[ResourceChange]) -> list[str]:
+    """A plan with nothing to do still says which assistants' manifests describe an aborted canary:
+    "No changes" alone would read as "what the manifest says is serving"."""
+    found = []
+    for change in changes:
+        note = change.payload.rollout_note if isinstance(change.payload, AssistantPayload) else None
+        if change.action is Action.NOOP and note is not None and note.startswith(ABORTED_NOTE):
+            found.append(f"{change.name}: {note}")
+    return found

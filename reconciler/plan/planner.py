@@ -23,6 +23,7 @@ from reconciler.model.live import LiveState
 from reconciler.model.specs import spend_alert_spec, spend_limit_spec, vector_store_spec
 from reconciler.model.stored import InventoryRecord, StoredState
 from reconciler.plan import normalise, versioning
+from reconciler.plan.canary_plan import aborted_warnings
 from reconciler.plan.definition import (
     STAGE_ORDER,
     Action,
@@ -153,6 +154,7 @@ def build_plan(
     )
     changes.extend(spend)
     warnings = unowned_warnings(changes, live, stored) + spend_warnings(spend, live_alerts, stored.inventory)
+    warnings += aborted_warnings(changes)
 
     refuse_unsafe(changes, records, allow_empty)
     order = {stage: i for i, stage in enumerate(STAGE_ORDER)}

@@ -22,7 +22,13 @@ from reconciler.model.specs import behaviour_fingerprint
 from reconciler.model.stored import InventoryRecord, StoredState, VersionRecord
 from reconciler.plan import acceptance
 from reconciler.plan.acceptance import prior_acceptances
-from reconciler.plan.canary_plan import canary, in_flight_note, revert_during_rollout, rollout_note
+from reconciler.plan.canary_plan import (
+    canary,
+    in_flight_note,
+    revert_during_rollout,
+    rollout_note,
+    stays_aborted,
+)
 from reconciler.plan.definition import (
     Action,
     FieldChange,
@@ -214,6 +220,11 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
             payload=AssistantPayload(keep_labels=_kept_labels(ctx, current_id)),
         )
 
+    aborted = ctx.stored.aborted.get(name) if active is None else None
+    if aborted is not None and stable is not None and stable.number == aborted.stable_version:
+        gone = next((v for v in versions if v.number == aborted.canary_version), None)
+        if gone is not None and gone.fingerprint == behaviour:
+            return stays_aborted(base, aborted, current_id, ctx)
     verdict = _verdict(current_spec, spec, assistant, (current_behaviour, behaviour), ctx.stored)
     parent = stable.number if stable else None
     reuse = next(

@@ -205,6 +205,13 @@ class RolloutTables(StopTables):
         )
         return {record.assistant: record for record in map(_to_rollout, found)}
 
+    def _aborted_rollouts(self, workspace: str) -> dict[str, RolloutRecord]:
+        """assistant -> its latest rollout when it ended aborted (`StoredState.aborted`)."""
+        latest: dict[str, RolloutRecord] = {}
+        for record in self.rollouts(workspace):
+            latest[record.assistant] = record  # oldest first: the last one kept is the latest
+        return {name: r for name, r in latest.items() if r.status is RolloutStatus.ABORTED}
+
     def rollout_events(self, workspace: str, rollout_id: str) -> tuple[RolloutEvent, ...]:
         found = self._query(
             "SELECT rollout_id, assistant, action, at, by_user, by_host, reason, step_index, weight "

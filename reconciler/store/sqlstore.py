@@ -45,6 +45,7 @@ class SqlStore(
                 pointers=self._all_pointers(workspace),
                 acceptances=self._all_acceptances(workspace),
                 rollouts=self._active_rollouts(workspace),
+                aborted=self._aborted_rollouts(workspace),
             )
 
     def migrate(self, migrations: tuple[Migration, ...] | None = None) -> list[int]:

@@ -270,3 +270,20 @@ def test_watch_of_an_aborted_canary_fails_a_ci_gate(
     assert "was aborted: bad tone" in capsys.readouterr().out
     assert run(["rollout", "watch", NAME, "-C", str(project), "--timeout", "nan"]) == 1
     assert "Invalid value for '--timeout'" in capsys.readouterr().err
+
+
+def test_an_aborted_canary_is_not_started_again_by_the_next_apply(
+    project: Path, store: StateStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As in Argo Rollouts, an aborted canary stays aborted until the manifest changes or `retry`: a
+    scheduled apply must not canary the bad version again on every run."""
+    assert run(["rollout", "abort", NAME, "-C", str(project), "--reason", "bad tone"]) == 0
+    capsys.readouterr()
+    assert run(["plan", str(project), "--detailed-exitcode"]) == 0
+    out = capsys.readouterr().out
+    assert "Warning: CorporateAssist: canary aborted: version 2 (bad tone); stable version 1 serves." in out
+    assert run(["apply", str(project), "--auto-approve"]) == 0
+    assert len(store.rollouts(WS, NAME)) == 1 and store.active_rollout(WS, NAME) is None
+    edit_file(project, "manifests/corporate-assist.yaml", "cite the rule.", "cite the rule, briefly.")
+    assert run(["apply", str(project), "--auto-approve"]) == 0  # a new version: a new canary
+    assert store.pointers(WS, NAME) == {"stable": 1, "canary": 3}
