@@ -303,10 +303,16 @@ class Steps:
             output.accepted = verdict.acceptance
         if change.payload.rollout is not None:
             output.rollout = (change.name, number, change.payload.rollout, reason)
+            stable = change.payload.rollout.stable
+            output.note = (
+                f"canary of version {number} started; stable stays on version {stable}: "
+                f"`reconcile rollout watch {change.name}` runs it"
+            )
         else:
             output.pointer = (change.name, number, reason)
         if change.payload.abort_rollout is not None:
             output.abort_rollout = (change.name, change.payload.abort_rollout, change.reason)
+            output.note = f"rollout aborted: version {number} serves"
         return output
 
     def _record_settings(self, change: ResourceChange) -> StepOutput:
