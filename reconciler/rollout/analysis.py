@@ -37,6 +37,7 @@ from reconciler.model.rollouts import (
     Metric,
     RolloutRecord,
 )
+from reconciler.rollout.analysis_phase import INCONCLUSIVE_IN_A_ROW, metric_phase, run_phase
 from reconciler.rollout.providers import MeasureContext, MeasuredValue, ProviderError, measure
 from reconciler.store.base import StateReader
 
@@ -54,7 +55,6 @@ __all__ = [
     "next_due",
 ]
 
-INCONCLUSIVE_IN_A_ROW = 3  # inconclusive measurements of one metric in a row make the run inconclusive
 MAX_CATCH_UP = 20  # slots one call takes for one metric after a gap (the latest; older ones are skipped)
 BACKGROUND = -1  # the step index of background analysis runs (as `rollout.canary` has it)
 # The runtime writes telemetry every second or so (`runtime.telemetry`): a builtin measurement is taken
@@ -239,54 +239,11 @@ def _due_slots(run: AnalysisRun, metric: Metric, now: float, background: bool) -
 
 
 def _metric_phase(run: AnalysisRun, metric: Metric, background: bool) -> tuple[AnalysisPhase, str]:
-    taken = _taken(run, metric)
-    failures = sum(m.phase in (MeasurementPhase.FAILED, MeasurementPhase.ERROR) for m in taken)
-    if failures > metric.failure_limit:
-        bad = (MeasurementPhase.FAILED, MeasurementPhase.ERROR)
-        last = next(m for m in reversed(taken) if m.phase in bad)
-        return AnalysisPhase.FAILED, (
-            f"metric {metric.name}: {failures} of {len(taken)} measurements failed"
-            f" (failureLimit {metric.failure_limit}); last failure: {_said(last)}"
-        )
-    streak = 0
-    for m in reversed(taken):
-        if m.phase is not MeasurementPhase.INCONCLUSIVE:
-            break
-        streak += 1
-    count = _count(metric, background)
-    finished = count is not None and bool(taken) and _slot_of(run, metric, taken[-1]) >= count
-    if streak >= INCONCLUSIVE_IN_A_ROW or (finished and streak > 0):
-        return AnalysisPhase.INCONCLUSIVE, (
-            f"metric {metric.name}: {streak} inconclusive measurement{'s' if streak != 1 else ''}"
-            f" in a row; last: {_said(taken[-1])}"
-        )
-    if finished:
-        return AnalysisPhase.SUCCESSFUL, f"{metric.name}: {len(taken)} measured"
-    return AnalysisPhase.RUNNING, ""
-
-
-def _said(measurement: Measurement) -> str:
-    """A measurement in a run's message: why it was judged so, and what was seen."""
-    why = measurement.message or measurement.phase.value
-    value = measurement.value
-    if value is None:
-        return why
-    if isinstance(value, Mapping):
-        seen = ", ".join(f"{k} {v:g}" if v is not None else f"{k} -" for k, v in value.items())
-    else:
-        seen = f"{value:g}"
-    return f"{why} ({seen})"
+    return metric_phase(metric, _taken(run, metric), _count(metric, background), _last_slot(run, metric))
 
 
 def _phase(run: AnalysisRun, metrics: Sequence[Metric], background: bool) -> tuple[AnalysisPhase, str]:
-    phases = [_metric_phase(run, metric, background) for metric in metrics]
-    for wanted in (AnalysisPhase.FAILED, AnalysisPhase.INCONCLUSIVE):
-        found = [message for phase, message in phases if phase is wanted]
-        if found:
-            return wanted, "; ".join(found)
-    if phases and all(phase is AnalysisPhase.SUCCESSFUL for phase, _ in phases):
-        return AnalysisPhase.SUCCESSFUL, "passed: " + ", ".join(message for _, message in phases)
-    return AnalysisPhase.RUNNING, ""
+    return run_phase([_metric_phase(run, metric, background) for metric in metrics])
 
 
 # -- the step the controller calls -----------------------------------------------------------------------
