@@ -13,32 +13,46 @@ INCONCLUSIVE_IN_A_ROW = 3  # inconclusive measurements of one metric in a row ma
 
 
 def metric_phase(
-    metric: Metric, taken: Sequence[Measurement], count: int | None, last_slot: int
+    metric: Metric, taken: Sequence[Measurement], end: int | None, last_slot: int
 ) -> tuple[AnalysisPhase, str]:
-    """The phase of `metric` given its measurements so far (in slot order), its number of slots (None:
-    no end) and the slot of its last measurement, with the reason when it has decided."""
-    failures = sum(m.phase in (MeasurementPhase.FAILED, MeasurementPhase.ERROR) for m in taken)
-    if failures > metric.failure_limit:
-        bad = (MeasurementPhase.FAILED, MeasurementPhase.ERROR)
-        last = next(m for m in reversed(taken) if m.phase in bad)
+    """The phase of `metric` given its measurements so far (in slot order), its last slot (None: no end)
+    and the slot of its last measurement, with the reason when it has decided. An ERROR is not judged:
+    it counts toward `consecutive_error_limit` only."""
+    errors = sum(m.phase is MeasurementPhase.ERROR for m in taken)
+    judged = [m for m in taken if m.phase is not MeasurementPhase.ERROR]
+    failed = [m for m in judged if m.phase is MeasurementPhase.FAILED]
+    if len(failed) > metric.failure_limit:
         return AnalysisPhase.FAILED, (
-            f"metric {metric.name}: {failures} of {len(taken)} measurements failed"
-            f" (failureLimit {metric.failure_limit}); last failure: {said(last)}"
+            f"metric {metric.name}: {len(failed)} of {len(judged)} measurements failed"
+            f" (failureLimit {metric.failure_limit}); last failure: {said(failed[-1])}"
         )
-    streak = 0
-    for m in reversed(taken):
-        if m.phase is not MeasurementPhase.INCONCLUSIVE:
-            break
-        streak += 1
-    finished = count is not None and bool(taken) and last_slot >= count
+    in_a_row = _trailing(taken, MeasurementPhase.ERROR)
+    if in_a_row > metric.consecutive_error_limit:
+        return AnalysisPhase.FAILED, (
+            f"metric {metric.name}: {in_a_row} error{'s' if in_a_row != 1 else ''} in a row"
+            f" (consecutiveErrorLimit {metric.consecutive_error_limit}); last: {said(taken[-1])}"
+        )
+    streak = _trailing(judged, MeasurementPhase.INCONCLUSIVE)  # an error neither extends nor breaks it
+    finished = end is not None and bool(judged) and last_slot >= end
     if streak >= INCONCLUSIVE_IN_A_ROW or (finished and streak > 0):
         return AnalysisPhase.INCONCLUSIVE, (
             f"metric {metric.name}: {streak} inconclusive measurement{'s' if streak != 1 else ''}"
-            f" in a row; last: {said(taken[-1])}"
+            f" in a row; last: {said(judged[-1])}"
         )
     if finished:
-        return AnalysisPhase.SUCCESSFUL, f"{metric.name}: {len(taken)} measured"
+        unmeasured = f" ({errors} error{'s' if errors != 1 else ''})" if errors else ""
+        return AnalysisPhase.SUCCESSFUL, f"{metric.name}: {len(judged)} measured{unmeasured}"
     return AnalysisPhase.RUNNING, ""
+
+
+def _trailing(measurements: Sequence[Measurement], phase: MeasurementPhase) -> int:
+    """How many of the last `measurements` in a row are in `phase`."""
+    n = 0
+    for m in reversed(measurements):
+        if m.phase is not phase:
+            break
+        n += 1
+    return n
 
 
 def said(measurement: Measurement) -> str:
