@@ -119,6 +119,7 @@ def _metric(
         success_condition=metric.success_condition,
         failure_condition=metric.failure_condition,
         failure_limit=metric.failure_limit,
+        consecutive_error_limit=metric.consecutive_error_limit,
         min_samples=metric.min_samples,
     )
 

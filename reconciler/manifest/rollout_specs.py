@@ -153,7 +153,10 @@ class ProviderSpec(Spec):
 class MetricSpec(Spec):
     """Measured `count` times, every `interval` (count 0: until the rollout ends, background analysis
     only). A measurement fails when `failureCondition` holds or `successCondition` does not; more than
-    `failureLimit` failures fail the analysis; fewer than `minSamples` samples make it inconclusive."""
+    `failureLimit` failures fail the analysis; fewer than `minSamples` samples make it inconclusive. A
+    measurement the provider could not take (webhook unreachable, an error status) is an error, not a
+    failure: it is taken again at the next interval, and more than `consecutiveErrorLimit` (default 4)
+    errors in a row fail the analysis."""
 
     name: str = Field(pattern=NAME_PATTERN)
     provider: ProviderSpec
@@ -162,6 +165,7 @@ class MetricSpec(Spec):
     success_condition: str | None = Field(default=None, min_length=1)
     failure_condition: str | None = Field(default=None, min_length=1)
     failure_limit: int = Field(default=0, ge=0)
+    consecutive_error_limit: int = Field(default=4, ge=0)
     min_samples: int = Field(default=0, ge=0)
 
 

@@ -184,7 +184,9 @@ class Metric(_Frozen):
     """One metric of an analysis template, measured `count` times every `interval_seconds` (count 0: until
     the rollout ends, for background analysis). A measurement fails when `failure_condition` holds or
     `success_condition` does not; more than `failure_limit` failures fail the run; a measurement with
-    fewer than `min_samples` samples is inconclusive, which pauses the rollout."""
+    fewer than `min_samples` samples is inconclusive, which pauses the rollout. A measurement the provider
+    could not take (an ERROR) is not a failure: more than `consecutive_error_limit` of them in a row fail
+    the run."""
 
     name: str
     provider: Provider
@@ -193,6 +195,7 @@ class Metric(_Frozen):
     success_condition: str | None = None
     failure_condition: str | None = None
     failure_limit: int = 0
+    consecutive_error_limit: int = 4  # Argo Rollouts' default
     min_samples: int = 0
 
 
@@ -268,7 +271,9 @@ class MeasurementPhase(StrEnum):
     SUCCESSFUL = "successful"
     FAILED = "failed"
     INCONCLUSIVE = "inconclusive"
-    ERROR = "error"  # the provider could not measure (webhook down); counts as a failure
+    ERROR = (
+        "error"  # the provider could not measure (webhook down); not a failure, see consecutive_error_limit
+    )
 
 
 class Measurement(_Frozen):

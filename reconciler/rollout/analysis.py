@@ -13,10 +13,21 @@ telemetry (history: the same values an uninterrupted controller would have read)
 `MAX_CATCH_UP` of the latest. A webhook can only be read now, so it takes only the latest due slot and the
 missed ones stay empty: one reading is never counted as several.
 
-The phase. FAILED as soon as a metric's failed and error measurements exceed its `failure_limit`;
-INCONCLUSIVE when `INCONCLUSIVE_IN_A_ROW` measurements of a metric in a row are inconclusive, or a metric
-reached its last slot with an inconclusive measurement; SUCCESSFUL when every metric reached its last slot
-without either; else RUNNING. A template, arg or condition that cannot be used fails the run at once.
+Errors, as Argo counts them: an ERROR measurement (the provider could not measure: a webhook that cannot
+be reached; or a condition that cannot be evaluated) is not a failure and is not one of `count`: the
+metric gets one more slot for it, so it is measured again at the next slot. A webhook's error is recorded
+at the latest slot due when it was read (a late reading after a gap), so the retry is a slot to come,
+never a second call at once. A metric therefore never reaches its last slot on an ERROR: where Argo ends
+such a metric in phase Error (which aborts the rollout, as Failed does), errors end the run only through
+`consecutive_error_limit`.
+
+The phase (`analysis_phase`). FAILED as soon as a metric's failed measurements exceed its
+`failure_limit`, or its last measurements are more than `consecutive_error_limit` ERRORs in a row (a
+judged measurement in between starts the count again); INCONCLUSIVE when `INCONCLUSIVE_IN_A_ROW` judged
+measurements of a metric in a row are inconclusive (an ERROR between them neither adds to the row nor
+breaks it), or a metric reached its last slot with an inconclusive measurement; SUCCESSFUL when every
+metric reached its last slot without either; else RUNNING. A template, arg or condition that cannot be
+used fails the run at once.
 """
 
 from __future__ import annotations
@@ -37,6 +48,7 @@ from reconciler.model.rollouts import (
     Metric,
     RolloutRecord,
 )
+from reconciler.rollout.analysis_phase import INCONCLUSIVE_IN_A_ROW, metric_phase, run_phase
 from reconciler.rollout.providers import MeasureContext, MeasuredValue, ProviderError, measure
 from reconciler.store.base import StateReader
 
@@ -54,7 +66,6 @@ __all__ = [
     "next_due",
 ]
 
-INCONCLUSIVE_IN_A_ROW = 3  # inconclusive measurements of one metric in a row make the run inconclusive
 MAX_CATCH_UP = 20  # slots one call takes for one metric after a gap (the latest; older ones are skipped)
 BACKGROUND = -1  # the step index of background analysis runs (as `rollout.canary` has it)
 # The runtime writes telemetry every second or so (`runtime.telemetry`): a builtin measurement is taken
@@ -218,18 +229,37 @@ def _last_slot(run: AnalysisRun, metric: Metric) -> int:
     return _slot_of(run, metric, taken[-1]) if taken else 0
 
 
-def _due_slots(run: AnalysisRun, metric: Metric, now: float, background: bool) -> range:
-    interval = _interval(metric)
+def _end(run: AnalysisRun, metric: Metric, background: bool) -> int | None:
+    """The metric's last slot, None for no end: `count`, one more for each ERROR (retried at the next
+    slot, as Argo retries an errored measurement without counting it), and after the slot of an ERROR
+    that is the last measurement (a webhook's error is recorded at the latest slot due: `_measure_due`)."""
+    count = _count(metric, background)
+    if count is None:
+        return None
+    taken = _taken(run, metric)
+    end = count + sum(m.phase is MeasurementPhase.ERROR for m in taken)
+    if taken and taken[-1].phase is MeasurementPhase.ERROR:
+        end = max(end, _slot_of(run, metric, taken[-1]) + 1)
+    return end
+
+
+def _reached(run: AnalysisRun, metric: Metric, now: float) -> int:
+    """The latest slot due by `now`, whatever the metric's end."""
     now -= _settle(metric)  # a slot is due once its telemetry has settled (see SETTLE_SECONDS)
-    reached = math.floor((now - run.started_at) / interval)
+    reached = math.floor((now - run.started_at) / _interval(metric))
     # Floating point: make sure slot `reached` is due and `reached + 1` is not, by the same formula.
     while reached > 0 and _slot_at(run, metric, reached) > now:
         reached -= 1
     while _slot_at(run, metric, reached + 1) <= now:
         reached += 1
-    count = _count(metric, background)
-    if count is not None:
-        reached = min(reached, count)
+    return reached
+
+
+def _due_slots(run: AnalysisRun, metric: Metric, now: float, background: bool) -> range:
+    reached = _reached(run, metric, now)
+    end = _end(run, metric, background)
+    if end is not None:
+        reached = min(reached, end)
     catch_up = MAX_CATCH_UP if isinstance(metric.provider, BuiltinProvider) else 1
     first = max(_last_slot(run, metric) + 1, reached - catch_up + 1)
     return range(first, reached + 1)
@@ -239,54 +269,11 @@ def _due_slots(run: AnalysisRun, metric: Metric, now: float, background: bool) -
 
 
 def _metric_phase(run: AnalysisRun, metric: Metric, background: bool) -> tuple[AnalysisPhase, str]:
-    taken = _taken(run, metric)
-    failures = sum(m.phase in (MeasurementPhase.FAILED, MeasurementPhase.ERROR) for m in taken)
-    if failures > metric.failure_limit:
-        bad = (MeasurementPhase.FAILED, MeasurementPhase.ERROR)
-        last = next(m for m in reversed(taken) if m.phase in bad)
-        return AnalysisPhase.FAILED, (
-            f"metric {metric.name}: {failures} of {len(taken)} measurements failed"
-            f" (failureLimit {metric.failure_limit}); last failure: {_said(last)}"
-        )
-    streak = 0
-    for m in reversed(taken):
-        if m.phase is not MeasurementPhase.INCONCLUSIVE:
-            break
-        streak += 1
-    count = _count(metric, background)
-    finished = count is not None and bool(taken) and _slot_of(run, metric, taken[-1]) >= count
-    if streak >= INCONCLUSIVE_IN_A_ROW or (finished and streak > 0):
-        return AnalysisPhase.INCONCLUSIVE, (
-            f"metric {metric.name}: {streak} inconclusive measurement{'s' if streak != 1 else ''}"
-            f" in a row; last: {_said(taken[-1])}"
-        )
-    if finished:
-        return AnalysisPhase.SUCCESSFUL, f"{metric.name}: {len(taken)} measured"
-    return AnalysisPhase.RUNNING, ""
-
-
-def _said(measurement: Measurement) -> str:
-    """A measurement in a run's message: why it was judged so, and what was seen."""
-    why = measurement.message or measurement.phase.value
-    value = measurement.value
-    if value is None:
-        return why
-    if isinstance(value, Mapping):
-        seen = ", ".join(f"{k} {v:g}" if v is not None else f"{k} -" for k, v in value.items())
-    else:
-        seen = f"{value:g}"
-    return f"{why} ({seen})"
+    return metric_phase(metric, _taken(run, metric), _end(run, metric, background), _last_slot(run, metric))
 
 
 def _phase(run: AnalysisRun, metrics: Sequence[Metric], background: bool) -> tuple[AnalysisPhase, str]:
-    phases = [_metric_phase(run, metric, background) for metric in metrics]
-    for wanted in (AnalysisPhase.FAILED, AnalysisPhase.INCONCLUSIVE):
-        found = [message for phase, message in phases if phase is wanted]
-        if found:
-            return wanted, "; ".join(found)
-    if phases and all(phase is AnalysisPhase.SUCCESSFUL for phase, _ in phases):
-        return AnalysisPhase.SUCCESSFUL, "passed: " + ", ".join(message for _, message in phases)
-    return AnalysisPhase.RUNNING, ""
+    return run_phase([_metric_phase(run, metric, background) for metric in metrics])
 
 
 # -- the step the controller calls -----------------------------------------------------------------------
@@ -316,20 +303,7 @@ def advance(
         )
     current = run
     for metric in metrics:
-        if _metric_phase(current, metric, background)[0] is not AnalysisPhase.RUNNING:
-            continue
-        for k in _due_slots(current, metric, now, background):
-            at = _slot_at(current, metric, k)
-            value: MeasuredValue | ProviderError
-            try:
-                value = measure(metric, at)
-            except ProviderError as error:
-                value = error
-            taken = measurement_of(metric, value, at)
-            current = current.model_copy(update={"measurements": (*current.measurements, taken)})
-            decided = _metric_phase(current, metric, background)[0]
-            if decided is not AnalysisPhase.RUNNING:
-                break  # this metric has decided; its later slots are not measured
+        current = _measure_due(current, metric, measure, now, background)
         if _metric_phase(current, metric, background)[0] is AnalysisPhase.FAILED:
             break  # the run has failed: the other metrics need not be asked
     if current.measurements == run.measurements:
@@ -340,6 +314,33 @@ def advance(
     if phase is AnalysisPhase.RUNNING:
         return current
     return current.model_copy(update={"phase": phase, "finished_at": now, "message": message})
+
+
+def _measure_due(
+    run: AnalysisRun, metric: Metric, measure: Measure, now: float, background: bool
+) -> AnalysisRun:
+    """`run` with the slots of `metric` due by `now` measured, until the metric decides (its later slots
+    are not measured). An ERROR adds a slot (`_end`) that may be due already: a builtin one is measured
+    too (its window is history); a webhook's error is recorded at the latest slot due, as it was read
+    now, so that the webhook is asked again at the next slot to come, never twice at once."""
+    while _metric_phase(run, metric, background)[0] is AnalysisPhase.RUNNING:
+        slots = _due_slots(run, metric, now, background)
+        if not slots:
+            break
+        for k in slots:
+            at = _slot_at(run, metric, k)
+            value: MeasuredValue | ProviderError
+            try:
+                value = measure(metric, at)
+            except ProviderError as error:
+                value = error
+            taken = measurement_of(metric, value, at)
+            if taken.phase is MeasurementPhase.ERROR and not isinstance(metric.provider, BuiltinProvider):
+                taken = taken.model_copy(update={"at": _slot_at(run, metric, _reached(run, metric, now))})
+            run = run.model_copy(update={"measurements": (*run.measurements, taken)})
+            if _metric_phase(run, metric, background)[0] is not AnalysisPhase.RUNNING:
+                break
+    return run
 
 
 def next_due(
@@ -360,8 +361,8 @@ def next_due(
         if _metric_phase(run, metric, background)[0] is not AnalysisPhase.RUNNING:
             continue
         k = _last_slot(run, metric) + 1
-        count = _count(metric, background)
-        if count is None or k <= count:
+        end = _end(run, metric, background)
+        if end is None or k <= end:
             due.append(_slot_at(run, metric, k) + _settle(metric))
     return min(due) if due else None
 

@@ -248,6 +248,35 @@ def test_a_failure_limit_that_can_never_be_passed_is_refused(project: Path, writ
     ]
 
 
+def test_consecutive_error_limit_builds_into_the_metric_with_argos_default(
+    project: Path, write: Write
+) -> None:
+    spec = _metric("{webhook: {url: 'https://m.example.com/'}}", extra="consecutiveErrorLimit: 0")
+    assert _errors(project, write, spec) == []
+    (metric,) = load_project(project).desired.analysis_templates["t"].metrics
+    assert metric.consecutive_error_limit == 0
+    _errors(project, write, _metric("{webhook: {url: 'https://m.example.com/'}}"))
+    (metric,) = load_project(project).desired.analysis_templates["t"].metrics
+    assert metric.consecutive_error_limit == 4
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("-1", "Input should be greater than or equal to 0 [field.invalid]"),
+        ("'2'", "Input should be a valid integer, got '2' [field.type]"),
+        ("1.5", "Input should be a valid integer, got 1.5 [field.type]"),
+    ],
+)
+def test_a_consecutive_error_limit_that_is_not_a_count_is_refused(
+    project: Path, write: Write, value: str, message: str
+) -> None:
+    spec = _metric("{webhook: {url: 'https://m.example.com/'}}", extra=f"consecutiveErrorLimit: {value}")
+    assert _errors(project, write, spec) == [
+        f"t.yaml:10:30: error: spec.metrics[0].consecutiveErrorLimit: {message}"
+    ]
+
+
 def test_a_condition_nested_too_deeply_is_a_problem_not_a_crash(project: Path, write: Write) -> None:
     deep = "(" * 300 + "result.canary" + ")" * 300 + " < 1"
     spec = _metric("{builtin: {metric: responses}}", f"failureCondition: '{deep}'")

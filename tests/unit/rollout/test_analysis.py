@@ -245,12 +245,87 @@ def test_failures_up_to_the_limit_are_tolerated_and_one_more_fails_at_once() -> 
     assert "canary 0.5, stable 0.01, canary_samples 100, stable_samples 100" in run.message
 
 
-def test_errors_count_as_failures() -> None:
-    templates = templates_of(metric(count=3, failure_limit=1))
-    down = ProviderError("webhook https://x did not answer within 1 s")
-    run = advance(run_of("health"), templates, Recorder(down, BAD), due(2))
+DOWN = ProviderError("webhook https://x did not answer within 1 s")
+
+
+def test_errors_up_to_the_limit_do_not_fail_and_each_is_measured_again() -> None:
+    assert metric().consecutive_error_limit == 4  # Argo Rollouts' default
+    templates = templates_of(metric(count=2))
+    measure = Recorder(DOWN, DOWN, DOWN, DOWN, GOOD)
+    run = advance(run_of("health"), templates, measure, due(10))
+    # Four errors take four slots more than count; the two judged measurements end the metric.
+    assert [at for _name, at in measure.asked] == [T0 + 60 * k for k in range(1, 7)]
+    assert [m.phase for m in run.measurements] == [MeasurementPhase.ERROR] * 4 + [
+        MeasurementPhase.SUCCESSFUL
+    ] * 2
+    assert run.phase is AnalysisPhase.SUCCESSFUL
+    assert run.message == "passed: errors: 2 measured (4 errors)"
+
+
+def test_more_errors_in_a_row_than_the_limit_fail_the_run() -> None:
+    templates = templates_of(metric(count=3))
+    measure = Recorder(GOOD, DOWN)
+    run = advance(run_of("health"), templates, measure, due(20))
+    assert len(measure.asked) == 6  # one judged, then the fifth error in a row decides
     assert run.phase is AnalysisPhase.FAILED
-    assert [m.phase for m in run.measurements] == [MeasurementPhase.ERROR, MeasurementPhase.FAILED]
+    assert run.message == (
+        "metric errors: 5 errors in a row (consecutiveErrorLimit 4); "
+        "last: webhook https://x did not answer within 1 s"
+    )
+    assert next_due(run, templates) is None
+
+
+def test_a_consecutive_error_limit_of_zero_fails_on_the_first_error() -> None:
+    templates = templates_of(metric(count=3, consecutive_error_limit=0))
+    run = advance(run_of("health"), templates, Recorder(DOWN), due(1))
+    assert run.phase is AnalysisPhase.FAILED
+    assert "1 error in a row (consecutiveErrorLimit 0)" in run.message
+
+
+def test_a_judged_measurement_between_errors_starts_the_count_again() -> None:
+    templates = templates_of(metric(count=3, consecutive_error_limit=2))
+    run = advance(run_of("health"), templates, Recorder(DOWN, DOWN, GOOD, DOWN, DOWN, GOOD, GOOD), due(20))
+    assert run.phase is AnalysisPhase.SUCCESSFUL  # never 3 errors in a row
+    assert len(run.measurements) == 7
+    run = advance(run_of("health"), templates, Recorder(DOWN, DOWN, GOOD, DOWN, DOWN, DOWN), due(20))
+    assert run.phase is AnalysisPhase.FAILED
+    assert "3 errors in a row (consecutiveErrorLimit 2)" in run.message
+
+
+def test_errors_do_not_use_the_failure_limit() -> None:
+    templates = templates_of(metric(count=3, failure_limit=1))
+    run = advance(run_of("health"), templates, Recorder(DOWN, BAD, DOWN, GOOD), due(20))
+    # Before: the error and the failure were two failures, over failureLimit 1.
+    assert run.phase is AnalysisPhase.SUCCESSFUL
+    run = advance(run_of("health"), templates, Recorder(DOWN, BAD, DOWN, BAD), due(20))
+    assert run.phase is AnalysisPhase.FAILED
+    assert "2 of 2 measurements failed (failureLimit 1)" in run.message
+
+
+def test_a_webhook_error_is_asked_again_at_the_next_slot_not_at_once() -> None:
+    templates = templates_of(metric(provider=HOOK, count=1, success_condition="result < 1"))
+    measure = Recorder(DOWN, 0.5)
+    # The controller comes late: slot 1 is read at slot 5's time, and the webhook does not answer.
+    run = advance(run_of("health"), templates, measure, T0 + 300)
+    assert measure.asked == [("errors", T0 + 60)]
+    assert [(m.phase, m.at) for m in run.measurements] == [(MeasurementPhase.ERROR, T0 + 300)]
+    assert run.phase is AnalysisPhase.RUNNING
+    assert next_due(run, templates) == T0 + 360
+    assert advance(run, templates, measure, T0 + 359) is run
+    run = advance(run, templates, measure, T0 + 360)
+    assert measure.asked[1:] == [("errors", T0 + 360)]
+    assert run.phase is AnalysisPhase.SUCCESSFUL
+
+
+def test_a_restarted_controller_continues_the_error_count_of_the_stored_run() -> None:
+    templates = templates_of(metric(count=1))
+    stored = advance(run_of("health"), templates, Recorder(DOWN), due(3))
+    assert (len(stored.measurements), stored.phase) == (3, AnalysisPhase.RUNNING)
+    assert next_due(stored, templates) == due(4)
+    resumed = AnalysisRun.model_validate_json(stored.model_dump_json())
+    run = advance(resumed, templates, Recorder(DOWN), due(5))
+    assert run.phase is AnalysisPhase.FAILED
+    assert "5 errors in a row" in run.message
 
 
 def test_a_failed_run_is_never_measured_again() -> None:
@@ -275,6 +350,15 @@ def test_inconclusive_measurements_broken_by_a_judged_one_do_not_end_the_run() -
     templates = templates_of(metric(count=5))
     run = advance(run_of("health"), templates, Recorder(THIN, THIN, GOOD, THIN, GOOD), due(5))
     assert run.phase is AnalysisPhase.SUCCESSFUL
+
+
+def test_an_error_between_inconclusive_measurements_neither_adds_to_the_row_nor_breaks_it() -> None:
+    templates = templates_of(metric(count=10))
+    run = advance(run_of("health"), templates, Recorder(THIN, DOWN, THIN, DOWN), due(4))
+    assert run.phase is AnalysisPhase.RUNNING
+    run = advance(run, templates, Recorder(THIN), due(5))
+    assert run.phase is AnalysisPhase.INCONCLUSIVE
+    assert f"{INCONCLUSIVE_IN_A_ROW} inconclusive measurements in a row" in run.message
 
 
 def test_reaching_the_count_with_an_inconclusive_last_measurement_is_inconclusive() -> None:
