@@ -7,11 +7,13 @@ the machine. A project is `reconcile.yaml` (same shape as the example's) plus ge
 from __future__ import annotations
 
 import math
+import os
 import select
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -281,3 +283,31 @@ class CountingTransport(EmulatorTransport):
         with self._lock:
             self.statuses[response.status_code] = self.statuses.get(response.status_code, 0) + 1
         return response
+
+
+PG_URL = os.environ.get("RECONCILE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@contextmanager
+def pg_schema(prefix: str) -> Iterator[str | None]:
+    """A fresh schema `<prefix>_<random>` on the test server, dropped afterwards; None (the reason
+    printed) when PostgreSQL is not reachable. The caller decides whether that is a miss (CI=true)."""
+    try:
+        import psycopg
+    except ImportError as exc:
+        print(f"postgresql skipped: psycopg is not installed ({exc})")
+        yield None
+        return
+    try:
+        admin = psycopg.connect(PG_URL, autocommit=True, connect_timeout=3)
+    except psycopg.Error as exc:
+        print(f"postgresql skipped: not reachable at {PG_URL} ({' '.join(str(exc).split())[:120]})")
+        yield None
+        return
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with admin:
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+        try:
+            yield f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
+        finally:
+            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')

@@ -39,10 +39,10 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from _fixtures import pg_schema
 
 from reconciler.model.rollouts import CanaryStep, Rollout
 from reconciler.model.stored import VersionRecord
@@ -54,7 +54,6 @@ from reconciler.store import StateStore, open_store, transitions
 WS = "bench"
 NAME = "CorporateAssist"
 STABLE = 1
-PG_URL = os.environ.get("RECONCILE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 GOAL_PROPAGATION_S = 0.100
 WAIT_S = 10.0  # the child gives up waiting for a rollout or an abort to reach it
 ROLLOUT = Rollout(
@@ -217,31 +216,6 @@ def report(backend: str, dsn: str, trials: int, after: int) -> bool:
     return fast and one_check and right
 
 
-@contextmanager
-def pg_schema() -> Iterator[str | None]:
-    """A fresh schema on the test server, dropped afterwards; None (the reason printed) when PostgreSQL
-    is not reachable."""
-    try:
-        import psycopg
-    except ImportError as exc:
-        print(f"postgresql skipped: psycopg is not installed ({exc})")
-        yield None
-        return
-    try:
-        admin = psycopg.connect(PG_URL, autocommit=True, connect_timeout=3)
-    except psycopg.Error as exc:
-        print(f"postgresql skipped: not reachable at {PG_URL} ({' '.join(str(exc).split())[:120]})")
-        yield None
-        return
-    schema = f"bench_abort_{uuid.uuid4().hex[:12]}"
-    with admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            yield f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
-        finally:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=50)
@@ -252,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         return child(args.child, args.trials, args.after)
     with tempfile.TemporaryDirectory() as tmp:
         ok = report("sqlite", f"sqlite:///{Path(tmp) / 'state.db'}", args.trials, args.after)
-    with pg_schema() as pg_dsn:
+    with pg_schema("bench_abort") as pg_dsn:
         if pg_dsn is not None:
             ok &= report("postgresql", pg_dsn, args.trials, args.after)
         elif os.environ.get("CI") == "true":

@@ -21,9 +21,9 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+
+from _fixtures import pg_schema
 
 from reconciler.model.rollouts import CanaryStep, RolloutEvent, RolloutRecord
 from reconciler.model.stored import VersionRecord
@@ -32,7 +32,6 @@ from reconciler.store import open_store
 
 WS = "bench"
 NAME = "CorporateAssist"
-PG_URL = os.environ.get("RECONCILE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 GOAL_CACHED_US = 20.0
 GOAL_NEW_MS = {"sqlite": 1.0, "postgresql": 3.0}
 
@@ -133,38 +132,13 @@ def report(backend: str, dsn: str, samples: int) -> bool:
     return cached_ok and new_ok
 
 
-@contextmanager
-def pg_schema() -> Iterator[str | None]:
-    """A fresh schema on the test server, dropped afterwards; None (the reason printed) when PostgreSQL
-    is not reachable."""
-    try:
-        import psycopg
-    except ImportError as exc:
-        print(f"postgresql skipped: psycopg is not installed ({exc})")
-        yield None
-        return
-    try:
-        admin = psycopg.connect(PG_URL, autocommit=True, connect_timeout=3)
-    except psycopg.Error as exc:
-        print(f"postgresql skipped: not reachable at {PG_URL} ({' '.join(str(exc).split())[:120]})")
-        yield None
-        return
-    schema = f"bench_assign_{uuid.uuid4().hex[:12]}"
-    with admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            yield f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
-        finally:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=1_000)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         ok = report("sqlite", f"sqlite:///{Path(tmp) / 'state.db'}", args.samples)
-    with pg_schema() as pg_dsn:
+    with pg_schema("bench_assign") as pg_dsn:
         if pg_dsn is not None:
             ok &= report("postgresql", pg_dsn, args.samples)
         elif os.environ.get("CI") == "true":
