@@ -209,11 +209,12 @@ def report(backend: str, dsn: str, trials: int, after: int) -> bool:
         f"{backend:10} new conversations after the abort was seen: {got.checked}, {got.wrong} to the "
         f"canary   goal 0  {'ok' if right else 'MISSED'}"
     )
+    kept = got.stragglers == 0
     print(
         f"{backend:10} conversations left pinned to an aborted canary (pinned after its abort, which "
-        f"moved the others back): {got.stragglers}"
+        f"moved the others back): {got.stragglers}   goal 0  {'ok' if kept else 'MISSED'}"
     )
-    return fast and one_check and right
+    return fast and one_check and right and kept
 
 
 def main(argv: list[str] | None = None) -> int:
