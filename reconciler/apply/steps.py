@@ -295,6 +295,7 @@ class Steps:
                 created_at=time.time(),
                 verdict=verdict.model_dump(mode="json") if verdict else {},
                 bundle=bundle,
+                tools={} if bundle else _function_tools(change.spec or {}),
             )
         reason = change.reason
         if verdict is not None and verdict.accepted:
@@ -371,3 +372,13 @@ def _bundle_rewrite(name: str, live: LiveAssistant, bundle: dict[str, Any]) -> V
         fingerprint=live.metadata.get(labels.FINGERPRINT, ""),
         bundle=bundle,
     )
+
+
+def _function_tools(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """A platform assistant's function tools as the runtime validates calls against them (a bundle keeps
+    its own): name -> its `parameters` schema and `strict`."""
+    return {
+        str(tool["name"]): {"parameters": tool.get("parameters") or {}, "strict": bool(tool.get("strict"))}
+        for tool in spec.get("tools", [])
+        if tool.get("type") == "function"
+    }

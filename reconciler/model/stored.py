@@ -63,6 +63,9 @@ class VersionRecord(Frozen):
     # On a platform that stores no versions, the release bundle itself: a `LiveAssistant` as JSON (see
     # `bundle_assistant`). Empty for a version that is a platform assistant.
     bundle: dict[str, Any] = Field(default_factory=dict)
+    # A platform assistant's function tools (name -> {"parameters": schema, "strict": bool}), kept so the
+    # runtime can validate call arguments; a bundle carries its tools itself, so it is empty there.
+    tools: dict[str, Any] = Field(default_factory=dict)
 
 
 class Acceptance(Frozen):

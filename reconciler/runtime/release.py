@@ -54,23 +54,31 @@ class Release:
     fingerprint: str
     platform_id: str  # the bundle id, or the platform assistant's id on Assistants v2
     _params: Mapping[str, Any] | None  # None: not a bundle
+    _tools: Mapping[str, Any] | None = None  # a platform assistant's function tools, when recorded
 
     @classmethod
     def of(cls, record: VersionRecord) -> Release:
         bundle = bundle_assistant(record)
         params = response_params(bundle) if bundle is not None else None
-        return cls(record.assistant, record.number, record.fingerprint, record.platform_id, params)
+        tools = None if bundle is not None or not record.tools else record.tools
+        return cls(record.assistant, record.number, record.fingerprint, record.platform_id, params, tools)
 
     @property
     def is_bundle(self) -> bool:
         return self._params is not None
 
     def function_tools(self) -> dict[str, tuple[Mapping[str, Any], bool]] | None:
-        """Function tool name -> (its `parameters` JSON Schema, strict) as this version offers them; None
-        when the version is a platform assistant, whose tools the store does not keep (the runtime then
-        counts tool calls without validating them)."""
+        """Function tool name -> (its `parameters` JSON Schema, strict) as this version offers them: from
+        the bundle, or from the tools recorded with a platform assistant's version; None for a platform
+        assistant recorded before versions kept their tools (the runtime then counts tool calls without
+        validating them)."""
         if self._params is None:
-            return None
+            if self._tools is None:
+                return None
+            return {
+                name: (tool.get("parameters") or {}, bool(tool.get("strict", False)))
+                for name, tool in self._tools.items()
+            }
         tools: dict[str, tuple[Mapping[str, Any], bool]] = {}
         for tool in self._params.get("tools", ()):
             if tool.get("type") == "function":

@@ -115,7 +115,7 @@ class BatchTable(SqlCore):
 # is the same (a bundle's metadata, name or description changed in place, as a platform assistant's would).
 _INSERT_VERSION = (
     "INSERT INTO versions (workspace, assistant, number, platform_id, fingerprint, parent, created_at, "
-    "verdict, deleted, bundle) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "verdict, deleted, bundle, tools) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (workspace, assistant, number) DO UPDATE SET bundle = excluded.bundle "
     "WHERE versions.fingerprint = excluded.fingerprint AND versions.bundle <> excluded.bundle"
 )

@@ -16,7 +16,7 @@ __all__ = ["ReleaseTables"]
 
 
 def _to_version(row: Row) -> VersionRecord:
-    assistant, number, platform_id, fingerprint, parent, created_at, verdict, deleted, bundle = row
+    assistant, number, platform_id, fingerprint, parent, created_at, verdict, deleted, bundle, tools = row
     return rows.decode(
         "versions",
         lambda: rows.row_key(assistant=assistant, number=number),
@@ -30,6 +30,7 @@ def _to_version(row: Row) -> VersionRecord:
             verdict=rows.json_object(verdict, "verdict"),
             deleted=rows.flag(deleted, "deleted"),
             bundle=rows.json_object(bundle, "bundle"),
+            tools=rows.json_object(tools, "tools"),
         ),
     )
 
@@ -106,6 +107,7 @@ def version_row(workspace: str, version: VersionRecord) -> Row:
         verdict,
         int(version.deleted),
         dump_json(version.bundle, what=f"bundle of {version.assistant} v{version.number}"),
+        dump_json(version.tools, what=f"tools of {version.assistant} v{version.number}"),
     )
 
 
@@ -136,7 +138,7 @@ _INSERT_CLEARED = (
 
 
 _VERSION_COLUMNS = (
-    "SELECT assistant, number, platform_id, fingerprint, parent, created_at, verdict, deleted, bundle "
+    "SELECT assistant, number, platform_id, fingerprint, parent, created_at, verdict, deleted, bundle, tools "
 )
 
 
@@ -210,8 +212,8 @@ class ReleaseTables(SqlCore):
                 )
             self._exec(
                 "INSERT INTO versions (workspace, assistant, number, platform_id, fingerprint, parent, "
-                "created_at, verdict, deleted, bundle) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "created_at, verdict, deleted, bundle, tools) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
 

@@ -287,3 +287,48 @@ def test_an_aborted_canary_is_not_started_again_by_the_next_apply(
     edit_file(project, "manifests/corporate-assist.yaml", "cite the rule.", "cite the rule, briefly.")
     assert run(["apply", str(project), "--auto-approve"]) == 0  # a new version: a new canary
     assert store.pointers(WS, NAME) == {"stable": 1, "canary": 3}
+
+
+def test_on_assistants_v2_the_runtime_validates_calls_against_the_recorded_tools(tmp_path: Path) -> None:
+    """A platform assistant's version keeps its function tools in the store (migration 0011), so the
+    canary's invalid_tool_call_rate means the same on both flavours."""
+    root = make_project(tmp_path / "project", api="assistants-v2")
+    assert run(["apply", str(root), "--auto-approve"]) == 0
+    dsn = f"sqlite:///{root / '.reconcile' / 'state.db'}"
+    with open_store(dsn) as store:
+        (version,) = store.versions(WS, NAME)
+        assert version.bundle == {} and set(version.tools) == {"create_meeting", "list_expenses"}
+        assert version.tools["create_meeting"]["strict"] is True
+    run_with_calls = {
+        "object": "thread.run",
+        "status": "requires_action",
+        "thread_id": "thread_1",
+        "required_action": {
+            "type": "submit_tool_outputs",
+            "submit_tool_outputs": {
+                "tool_calls": [
+                    {
+                        "id": "c1",
+                        "type": "function",
+                        "function": {
+                            "name": "list_expenses",
+                            "arguments": '{"from": "2026-11-01", "to": "2026-11-30"}',
+                        },
+                    },
+                    {
+                        "id": "c2",
+                        "type": "function",
+                        "function": {"name": "list_expenses", "arguments": '{"start_date": "2026-11-01"}'},
+                    },
+                ]
+            },
+        },
+    }
+    with Router(dsn, WS) as router:
+        release = router.assign(NAME, "thread_1")
+        assert release.function_tools() is not None
+        router.observe(release, run_with_calls, latency_s=0.2)
+        router.flush()
+    with open_store(dsn) as store:
+        counts = store.telemetry(WS, NAME, 1, since=0, until=time.time() + 10)
+    assert (counts.tool_calls, counts.invalid_tool_calls) == (2, 1)

@@ -33,6 +33,7 @@ def test_attachment_rows_of_the_old_layout_become_vector_store_file_records(
             older._exec(f"DROP TABLE {table}")  # 0010's, which came later
         older._exec("DROP TABLE stop_history")  # 0009's
         older._exec("DROP TABLE stops")
+        older._exec("ALTER TABLE versions DROP COLUMN tools")  # 0011's
         older._exec("ALTER TABLE versions DROP COLUMN bundle")  # 0008's, which came later
         assert older.migrate(before) == []
         older._exec(OLD_ROW, ("", "vs_1", json.dumps({"spec": {"name": "docs"}})))

@@ -82,6 +82,7 @@ def test_a_lease_written_before_the_holder_columns_existed_reads_with_no_pid(
             older._exec(f"DROP TABLE {table}")  # 0010's, which came later
         older._exec("DROP TABLE stop_history")  # 0009's
         older._exec("DROP TABLE stops")
+        older._exec("ALTER TABLE versions DROP COLUMN tools")  # 0011's
         older._exec("ALTER TABLE versions DROP COLUMN bundle")  # 0008's, which came later
         older._exec("DROP TABLE pace_budgets")  # 0006's, which came later
         older._exec("ALTER TABLE pointer_history DROP COLUMN accepted")  # 0005's, which came later

@@ -63,6 +63,7 @@ def test_bundled_migrations_are_numbered_and_render_for_both_dialects() -> None:
         "0008_release_bundles.sql",
         "0009_stops.sql",
         "0010_rollouts.sql",
+        "0011_version_tools.sql",
     ]
     postgres = pytest.importorskip("reconciler.store.postgres")
     for dialect in (SQLITE, postgres.POSTGRES):
