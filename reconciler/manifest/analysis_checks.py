@@ -19,7 +19,7 @@ from reconciler.manifest.documents import Document
 from reconciler.manifest.problems import Collector
 from reconciler.manifest.rollout_specs import AnalysisTemplateSpec, MetricSpec, WebhookProviderSpec, seconds
 from reconciler.manifest.yaml_loader import YMap
-from reconciler.model.expression import ExpressionError, parse
+from reconciler.model.expression import Expression, ExpressionError, parse
 from reconciler.model.rollouts import (
     AnalysisTemplate,
     BuiltinProvider,
@@ -136,6 +136,9 @@ def _condition(c: Collector, file: str, root: YMap, path: Path, text: str, *, pr
     except RecursionError:  # the parser descends once per parenthesis or sign: a hostile text is deep
         c.at(file, root, path, "analysis.condition", f"{where}: nested too deeply")
         return
+    if _a_number(expression, provider):
+        message = f"{where}: {text!r} is a number, not a condition: compare it (`... < 0.05`)"
+        c.at(file, root, path, "analysis.condition-number", message)
     if provider == "builtin":
         fields = ", ".join(f"result.{f}" for f in BUILTIN_FIELDS)
         for name in sorted(expression.fields - set(BUILTIN_FIELDS)):
@@ -149,6 +152,19 @@ def _condition(c: Collector, file: str, root: YMap, path: Path, text: str, *, pr
         for name in sorted(expression.fields):
             message = f"{where}: result.{name}: a webhook's `result` is one number; write `result`"
             c.at(file, root, path, "analysis.condition-field", message)
+
+
+def _a_number(expression: Expression, provider: str | None) -> bool:
+    """Whether the condition gives a number rather than true or false: evaluated once on a sample result
+    (every field 1), so a mistake like `result.canary + 1` is found at validate, not at the first
+    measurement. A sample it cannot evaluate (a division by zero) proves nothing, and is let through."""
+    sample: float | dict[str, float | None] = (
+        {f: 1.0 for f in BUILTIN_FIELDS} if provider == "builtin" else 1.0
+    )
+    try:
+        return not isinstance(expression.evaluate(sample), bool)
+    except ExpressionError:
+        return False
 
 
 def _whole_result(text: str) -> bool:

@@ -104,6 +104,14 @@ def test_builtin_conditions_read_the_fields_the_provider_gives(project: Path, wr
     ]
 
 
+def test_a_condition_that_gives_a_number_is_refused(project: Path, write: Write) -> None:
+    spec = _metric("{builtin: {metric: error_rate}}", "successCondition: result.canary + 1")
+    assert _errors(project, write, spec) == [
+        "t.yaml:9:25: error: spec.metrics[0].successCondition: 'result.canary + 1' is a number, not a "
+        "condition: compare it (`... < 0.05`) [analysis.condition-number]",
+    ]
+
+
 def test_a_webhook_result_is_one_number(project: Path, write: Write) -> None:
     webhook = "{webhook: {url: 'https://m.example.com/'}}"
     spec = _metric(webhook, "successCondition: result.value < 1", "minSamples: 10")
