@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from reconciler.model.desired import Assistant
-from reconciler.model.rollouts import RolloutRecord, describe_steps
+from reconciler.model.rollouts import Rollout, RolloutRecord, describe_steps
 from reconciler.model.stored import VersionRecord
 from reconciler.plan.definition import Action, FieldChange, ResourceChange
 from reconciler.plan.payloads import AssistantPayload, RolloutPlan, Verdict, VersionPlan
@@ -28,6 +28,7 @@ __all__ = [
 ]
 
 ABORTED_NOTE = "canary aborted"  # how an assistant's plan note on an aborted canary begins
+ROLLOUT_EDITED = "the manifest's rollout changed"  # said of a rollout edited while one is in flight
 
 
 def revert_during_rollout(
@@ -90,16 +91,27 @@ def rollout_note(rollout: RolloutPlan | None, number: int) -> str | None:
     )
 
 
-def in_flight_note(active: RolloutRecord, current: int | None) -> str:
+def in_flight_note(active: RolloutRecord, current: int | None, rollout: Rollout | None = None) -> str:
+    """What a plan says of an assistant whose manifest the rollout in flight already ships. A manifest
+    whose `rollout` (steps, background analysis, onAbort) changed since is said to apply next time: the
+    rollout in flight keeps what it started with, as its record froze it."""
     if current != active.canary_version:
         return (
             f"the manifest equals stable version {current} while version {active.canary_version} is "
             f"rolling out: `reconcile rollout abort {active.assistant}` ends that rollout"
         )
-    return (
+    note = (
         f"version {active.canary_version} is rolling out over version {active.stable_version} "
         f"({active.status.value}, step {active.step_index + 1} of {len(active.steps)}, {active.weight} %)"
     )
+    edited = rollout is not None and (
+        rollout.steps != active.steps
+        or rollout.analysis != active.analysis
+        or (rollout.on_abort is not None and rollout.on_abort != active.on_abort)
+    )
+    if edited:
+        note += f"; {ROLLOUT_EDITED}: it applies to the next version's rollout, this one keeps its own"
+    return note
 
 
 def stays_aborted(
@@ -123,11 +135,16 @@ def stays_aborted(
 
 
 def aborted_warnings(changes: Sequence[ResourceChange]) -> list[str]:
-    """A plan with nothing to do still says which assistants' manifests describe an aborted canary:
-    "No changes" alone would read as "what the manifest says is serving"."""
+    """A plan with nothing to do still says which assistants' manifests describe an aborted canary, or
+    a rollout edited while one is in flight: "No changes" alone would read as "what the manifest says is
+    what runs"."""
     found = []
     for change in changes:
         note = change.payload.rollout_note if isinstance(change.payload, AssistantPayload) else None
-        if change.action is Action.NOOP and note is not None and note.startswith(ABORTED_NOTE):
+        if (
+            change.action is Action.NOOP
+            and note is not None
+            and (note.startswith(ABORTED_NOTE) or ROLLOUT_EDITED in note)
+        ):
             found.append(f"{change.name}: {note}")
     return found

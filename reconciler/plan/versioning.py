@@ -199,7 +199,7 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
                 changes=settings,
                 payload=AssistantPayload(
                     keep_labels=_kept_labels(ctx, current_id) if settings else None,
-                    rollout_note=in_flight_note(active, stable.number if stable else None)
+                    rollout_note=in_flight_note(active, stable.number if stable else None, assistant.rollout)
                     if active
                     else None,
                 ),

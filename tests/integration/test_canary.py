@@ -332,3 +332,15 @@ def test_on_assistants_v2_the_runtime_validates_calls_against_the_recorded_tools
     with open_store(dsn) as store:
         counts = store.telemetry(WS, NAME, 1, since=0, until=time.time() + 10)
     assert (counts.tool_calls, counts.invalid_tool_calls) == (2, 1)
+
+
+def test_a_rollout_edited_while_one_runs_applies_next_time_and_the_plan_says_so(
+    project: Path, store: StateStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit_file(project, "manifests/corporate-assist.yaml", "      - pause: 10m\n", "      - pause: 5m\n")
+    capsys.readouterr()
+    assert run(["plan", str(project), "--detailed-exitcode"]) == 0
+    out = capsys.readouterr().out
+    assert "the manifest's rollout changed: it applies to the next version's rollout" in out
+    record = store.active_rollout(WS, NAME)
+    assert record is not None and record.steps[2].pause_seconds == 600  # the rollout in flight keeps its own
