@@ -131,7 +131,8 @@ def resume_command(name: str, directory: Path | None, target: str | None, reason
 @_directory
 @target_option
 def step_command(name: str | None, directory: Path | None, target: str | None) -> int:
-    """Advance whatever is due, once (idempotent: for a cron job or a CI schedule)."""
+    """Advance whatever is due, once (idempotent: for a cron job or a CI schedule). Exit 1 when this step
+    aborted a rollout."""
     from reconciler import service
     from reconciler.render import rollouts as render
 
@@ -145,7 +146,9 @@ def step_command(name: str | None, directory: Path | None, target: str | None) -
         click.echo(render.progress_line(p.record, p.moves, p.waiting, now))
     if not progress:
         click.echo("No rollout in progress.")
-    return int(ExitCode.OK)
+    # A cron job or CI schedule that runs the step should fail loudly on the run that aborted a canary.
+    aborted = any(p.record.status.value == "aborted" for p in progress)
+    return int(ExitCode.ERROR) if aborted else int(ExitCode.OK)
 
 
 def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:

@@ -344,3 +344,18 @@ def test_a_rollout_edited_while_one_runs_applies_next_time_and_the_plan_says_so(
     assert "the manifest's rollout changed: it applies to the next version's rollout" in out
     record = store.active_rollout(WS, NAME)
     assert record is not None and record.steps[2].pause_seconds == 600  # the rollout in flight keeps its own
+
+
+def test_a_step_that_aborts_a_canary_exits_1(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The first step runs the smoke checks; with a check that cannot pass, the step aborts the canary."""
+    edit_file(
+        project,
+        "manifests/corporate-assist.yaml",
+        'answerMatches: "(?i)hotel"',
+        'answerMatches: "never-said"',
+    )
+    edit_file(project, "manifests/corporate-assist.yaml", "cite the rule.", "cite the rule, please.")
+    assert run(["apply", str(project), "--auto-approve"]) == 0
+    capsys.readouterr()
+    assert run(["rollout", "step", NAME, "-C", str(project)]) == 1
+    assert "smoke checks failed" in capsys.readouterr().out
