@@ -254,6 +254,11 @@ def gc_command(
         )
     for warning in report.warnings:
         click.echo(sanitize(f"warning: {warning}"), err=True)
+    for (assistant, number), conversations in sorted(report.pinned.items()):
+        held = count(conversations, "conversation")
+        click.echo(
+            sanitize(f"kept: {assistant} version {number}: {held} pinned to it, seen in the last 30 days")
+        )
     if report.cancelled:
         click.echo("gc cancelled; nothing was deleted.", err=True)
         return int(ExitCode.ERROR)

@@ -6,9 +6,10 @@ handler to delete it, which deletes its materialised agent (`materialize: agents
 owner label) and sends nothing otherwise. The leftovers sweep and the ownership listing below are about
 platform assistants only: an agent whose delete failed stays until deleted by hand.
 
-Kept: the newest `keep` undeleted versions of each assistant, every version a pointer holds, and any
-platform id that a kept version or an inventory record still names. Only ids recorded as versions are
-ever deleted.
+Kept: the newest `keep` undeleted versions of each assistant, every version a pointer holds, every
+version a conversation is pinned to that was seen in the last `retention` seconds (30 days by default:
+its next turn must find the tools it started with), and any platform id that a kept version or an
+inventory record still names. Only ids recorded as versions are ever deleted.
 
 Each deletion first flags the version deleted in the store, then deletes the platform object. That order
 is deliberate: the store refuses the flag while a pointer holds the version, and refuses to move a pointer
@@ -27,7 +28,8 @@ recorded by hand) stay deletable because our store records them. Without that li
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -44,9 +46,20 @@ from reconciler.store.lease import Clock, SystemClock, take_lease
 from reconciler.targets.base import ReadTuning, Target, run_once
 from reconciler.targets.handlers import Ref
 
-__all__ = ["DEFAULT_KEEP", "GcItem", "GcOutcome", "GcReport", "collect_garbage", "leftovers", "plan_gc"]
+__all__ = [
+    "DEFAULT_KEEP",
+    "DEFAULT_RETENTION_SECONDS",
+    "GcItem",
+    "GcOutcome",
+    "GcReport",
+    "collect_garbage",
+    "leftovers",
+    "live_pins",
+    "plan_gc",
+]
 
 _LEASE_SECONDS = 900.0
+DEFAULT_RETENTION_SECONDS = 30 * 86_400.0  # how long a conversation counts as live since last seen
 
 
 class GcOutcome(StrEnum):
@@ -72,6 +85,8 @@ class GcReport:
     dry_run: bool
     items: list[GcItem] = field(default_factory=list)
     kept: int = 0  # undeleted versions left alone
+    # (assistant, version) -> conversations seen within the retention that are pinned to it: kept for them
+    pinned: dict[tuple[str, int], int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # what gc could not check (it went on without it)
     cancelled: bool = False  # `confirm` said no: nothing was deleted
 
@@ -84,10 +99,28 @@ class GcReport:
         return [i for i in self.items if i.outcome is GcOutcome.FAILED]
 
 
+def live_pins(store: StateStore, workspace: str, *, since: float) -> dict[tuple[str, int], int]:
+    """(assistant, version) -> how many conversations pinned to it were seen at or after `since`."""
+    stored = store.read(workspace)
+    found: dict[tuple[str, int], int] = {}
+    for assistant in sorted({v.assistant for v in stored.versions if not v.deleted}):
+        for number, conversations in store.conversation_counts(
+            workspace, assistant, seen_since=since
+        ).items():
+            if conversations:
+                found[(assistant, number)] = conversations
+    return found
+
+
 def plan_gc(
-    store: StateStore, workspace: str, *, keep: int = DEFAULT_KEEP
+    store: StateStore,
+    workspace: str,
+    *,
+    keep: int = DEFAULT_KEEP,
+    pinned: Collection[tuple[str, int]] = (),
 ) -> tuple[list[VersionRecord], int]:
-    """The versions gc would delete (oldest first per assistant) and how many undeleted ones it keeps."""
+    """The versions gc would delete (oldest first per assistant) and how many undeleted ones it keeps;
+    `pinned` are (assistant, version) pairs live conversations hold, kept too."""
     if keep < 0:
         raise ValueError("keep must be zero or more")
     stored = store.read(workspace)
@@ -100,7 +133,7 @@ def plan_gc(
     kept = 0
     for assistant, versions in sorted(by_assistant.items()):
         versions.sort(key=lambda v: v.number)
-        held = set(stored.pointers.get(assistant, {}).values())
+        held = set(stored.pointers.get(assistant, {}).values()) | {n for a, n in pinned if a == assistant}
         newest = {v.number for v in versions[len(versions) - keep :]} if keep else set()
         keeping = [v for v in versions if v.number in held or v.number in newest]
         # a platform id still named by a kept version (or by the inventory) is never deleted
@@ -140,18 +173,24 @@ def collect_garbage(
     clock: Clock | None = None,
     retrier: Retrier | None = None,
     confirm: Callable[[list[VersionRecord]], bool] | None = None,
+    retention: float = DEFAULT_RETENTION_SECONDS,
+    now: Callable[[], float] = time.time,
 ) -> GcReport:
     """Delete what `plan_gc` names, and the leftovers of earlier runs; temporary platform errors are
     retried through `retrier`; a failure that remains is recorded on its item and gc carries on.
     `confirm` sees every version to delete first (under the lease, as apply asks under its lock), and
     returning False cancels the run before anything is deleted (`cancelled`).
 
+    Versions that conversations seen within `retention` seconds (before `now()`) are pinned to are kept
+    (`report.pinned` says which, and for how many).
+
     `label_owner` is this workspace's owner label (`Workspace.owner`); `owner` names the lease holder.
     Raises PlanRejected, deleting nothing, when a version to delete is another owner's object (without
     `label_owner`, every owner-labelled object counts as another's)."""
     report = GcReport(workspace=workspace, keep=keep, dry_run=dry_run)
+    report.pinned = live_pins(store, workspace, since=now() - retention)
     if dry_run:
-        doomed, report.kept = plan_gc(store, workspace, keep=keep)
+        doomed, report.kept = plan_gc(store, workspace, keep=keep, pinned=report.pinned)
         left = _checked(store, target, workspace, doomed, label_owner, retrier, report)
         report.items = [_item(v, GcOutcome.WOULD_DELETE) for v in [*doomed, *left]]
         return report
@@ -159,7 +198,7 @@ def collect_garbage(
     who = Identity(user=owner, host=host or whoami().host)
     lease = take_lease(store, workspace, who=who, ttl_seconds=_LEASE_SECONDS, timeout=0.0, clock=wall)
     try:
-        doomed, report.kept = plan_gc(store, workspace, keep=keep)
+        doomed, report.kept = plan_gc(store, workspace, keep=keep, pinned=report.pinned)
         left = _checked(store, target, workspace, doomed, label_owner, retrier, report)
         if confirm is not None and (left or doomed) and not confirm([*left, *doomed]):
             report.cancelled = True

@@ -413,3 +413,18 @@ def test_gc_takes_over_a_lease_whose_holder_on_this_host_is_gone(store: StateSto
     assert [(i.number, i.outcome) for i in report.items] == [(1, GcOutcome.DELETED)]
     assert [(lease.host, lease.pid) for lease in taken] == [(host, os.getpid())]
     assert store.current_lock(WS) is None
+
+
+def test_versions_live_conversations_are_pinned_to_are_kept(store: StateStore) -> None:
+    """A conversation seen within the retention must find its version on its next turn; one idle longer
+    than that no longer holds it (issue 17 item 1's rule, needed by the canary: an abort with onAbort:
+    keep leaves conversations on a version no pointer holds)."""
+    _eight_with_stable_on_2(store)
+    now = 10_000_000.0
+    store.assign_conversation(WS, NAME, "recent", 4, now=now - 3600)
+    store.assign_conversation(WS, NAME, "idle", 6, now=now - 40 * 86_400)
+    target = FakeTarget(listed={f"asst_{n}" for n in range(1, 9)})
+    report = collect_garbage(store, cast(Target, target), WS, keep=0, dry_run=True, now=lambda: now)
+    assert report.pinned == {(NAME, 4): 1}
+    assert sorted(i.number for i in report.items) == [1, 3, 5, 6, 7, 8]
+    assert report.kept == 2
