@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
-from types import ModuleType
 
 import click
 
@@ -157,18 +156,6 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
     return value
 
 
-def _latest_aborted(service: ModuleType, state: object, name: str) -> str | None:
-    """What to say when NAME's latest rollout ended aborted (None otherwise)."""
-    try:
-        view = service.rollout_status(state, name)
-    except service.NoRollout:
-        return None
-    record = view.record
-    if record.status.value != "aborted":
-        return None
-    return f"the latest rollout of {name}, of version {record.canary_version}, was aborted: {record.message}"
-
-
 @rollout_group.command("watch")
 @click.argument("name", required=False)
 @_directory
@@ -201,9 +188,12 @@ def watch_command(name: str | None, directory: Path | None, target: str | None, 
         last = service.watch_rollouts(
             state, [name] if name else None, smoke=smoke, report=report, timeout=timeout
         )
-        ended = _latest_aborted(service, state, name) if not last and name else None
+        ended = service.latest_aborted(state, name) if not last and name else None
     if ended is not None:  # a CI gate watching NAME must not pass on a canary that was aborted earlier
-        click.echo(f"No rollout in progress; {ended}")
+        click.echo(
+            f"No rollout in progress; the latest rollout of {name}, of version {ended.canary_version}, "
+            f"was aborted: {ended.message}"
+        )
         return int(ExitCode.ERROR)
     if not last:
         click.echo("No rollout in progress.")

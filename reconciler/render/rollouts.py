@@ -16,10 +16,9 @@ from reconciler.model.rollouts import (
 from reconciler.model.stored import RolloutView
 from reconciler.redact import redact
 from reconciler.render.escape import sanitize
+from reconciler.rollout.canary import BACKGROUND
 
 __all__ = ["progress_line", "status_json", "status_text"]
-
-BACKGROUND = -1
 
 
 def _when(epoch: float) -> str:

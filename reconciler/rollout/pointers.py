@@ -33,6 +33,7 @@ __all__ = [
     "UnknownVersion",
     "VersionView",
     "compat_of",
+    "known_versions",
     "list_versions",
     "promote",
     "resolve",
@@ -130,7 +131,7 @@ def _verdict_parts(verdict: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
 
 def list_versions(store: StateReader, workspace: str, assistant: str) -> list[VersionView]:
     """Every version of `assistant`, oldest first, with the pointers that hold each one."""
-    versions = _versions(store, workspace, assistant)
+    versions = known_versions(store, workspace, assistant)
     held: dict[int, list[str]] = {}
     for pointer, number in sorted(store.pointers(workspace, assistant).items()):
         held.setdefault(number, []).append(pointer)
@@ -157,7 +158,7 @@ def list_versions(store: StateReader, workspace: str, assistant: str) -> list[Ve
 
 def resolve(store: StateReader, workspace: str, assistant: str, pointer: str = STABLE) -> VersionRecord:
     """The version `pointer` holds. Raises UnknownAssistant / UnknownVersion when there is none."""
-    versions = _versions(store, workspace, assistant)
+    versions = known_versions(store, workspace, assistant)
     number = store.pointers(workspace, assistant).get(pointer)
     if number is None:
         raise AssistantNotDeployed(_not_deployed(store, workspace, assistant, pointer))
@@ -196,7 +197,7 @@ def rollback(
     """Move `pointer` back: to version `to`, or by default to the version it held before its current one
     (the `from` of the move that brought it there). When that version is newer (the pointer was just
     rolled back), the default is refused, saying so: moving forward takes `promote` or an explicit `to`."""
-    versions = _versions(store, workspace, assistant)
+    versions = known_versions(store, workspace, assistant)
     current = store.pointers(workspace, assistant).get(pointer)
     if to is None:
         history = store.pointer_history(workspace, assistant)
@@ -226,7 +227,7 @@ def promote(
     check: Check | None = None,
 ) -> PointerMove:
     """Point `pointer` at version `to` (newer or older: the store keeps the history either way)."""
-    versions = _versions(store, workspace, assistant)
+    versions = known_versions(store, workspace, assistant)
     current = store.pointers(workspace, assistant).get(pointer)
     return _move(store, workspace, assistant, pointer, to, versions, current, user, host, reason, now, check)
 
@@ -300,7 +301,9 @@ def _move(
     return move
 
 
-def _versions(store: StateReader, workspace: str, assistant: str) -> tuple[VersionRecord, ...]:
+def known_versions(store: StateReader, workspace: str, assistant: str) -> tuple[VersionRecord, ...]:
+    """The assistant's versions; `UnknownAssistant` when it has none (a typo must not read as an empty
+    answer: no rollout, nothing to stop, nothing to do)."""
     versions = store.versions(workspace, assistant)
     if not versions:
         raise UnknownAssistant(f"{assistant!r} has no versions in {workspace} (is the name right? applied?)")

@@ -28,7 +28,7 @@ from reconciler.plan import normalise
 from reconciler.plan.definition import Plan
 from reconciler.rollout import events
 from reconciler.service.canary import Progress, SmokeOnTarget, step_rollouts, watch_rollouts
-from reconciler.service.canary_verbs import NoRollout, rollout_status
+from reconciler.service.canary_verbs import NoRollout, latest_aborted, rollout_status
 from reconciler.service.canary_verbs import act as act_on_rollout
 from reconciler.service.compatibility import Refusal, compatibility_refusal, refuse_violations
 from reconciler.service.migrate import Migrated, Migration, import_export
@@ -80,6 +80,7 @@ __all__ = [
     "import_export",
     "import_objects",
     "kinds_to_read",
+    "latest_aborted",
     "list_versions",
     "make_plan",
     "open_release_state",

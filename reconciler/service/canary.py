@@ -23,7 +23,7 @@ from reconciler.errors import AuthenticationFailed, TemporaryPlatformError
 from reconciler.model.rollouts import AnalysisPhase, AnalysisRef, AnalysisRun, RolloutRecord
 from reconciler.rollout import analysis, canary, events
 from reconciler.rollout.canary import NeedSmoke, SmokeOutcome, Wait
-from reconciler.rollout.pointers import UnknownAssistant
+from reconciler.rollout.pointers import known_versions
 from reconciler.service.rollouts import ReleaseState
 from reconciler.store import transitions
 from reconciler.store.identity import whoami
@@ -73,10 +73,7 @@ def step_rollouts(
     """Move every active rollout (or those of `names`) as far as now allows. Idempotent."""
     wanted = set(names) if names is not None else None
     for name in sorted(wanted or ()):
-        if not state.store.versions(state.workspace, name):  # a typo must not read as "nothing to do"
-            raise UnknownAssistant(
-                f"{name!r} has no versions in {state.workspace} (is the name right? applied?)"
-            )
+        known_versions(state.store, state.workspace, name)  # a typo must not read as "nothing to do"
     who = whoami()
     found: list[Progress] = []
     for record in state.store.rollouts(state.workspace):

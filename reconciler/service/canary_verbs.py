@@ -20,13 +20,13 @@ from reconciler.model.rollouts import (
 )
 from reconciler.model.stored import RolloutView
 from reconciler.rollout import canary, events
-from reconciler.rollout.pointers import UnknownAssistant
+from reconciler.rollout.pointers import known_versions
 from reconciler.service.rollouts import ReleaseState
 from reconciler.store import transitions
 from reconciler.store.identity import whoami
 from reconciler.store.transitions import Transition
 
-__all__ = ["NoRollout", "Verb", "act", "rollout_status"]
+__all__ = ["NoRollout", "Verb", "act", "latest_aborted", "rollout_status"]
 
 Verb = Literal["promote", "abort", "retry", "pause", "resume"]
 
@@ -48,6 +48,15 @@ def rollout_status(state: ReleaseState, name: str) -> RolloutView:
         pointers=store.pointers(ws, name),
         stop=store.stops(ws).get(name),
     )
+
+
+def latest_aborted(state: ReleaseState, name: str) -> RolloutRecord | None:
+    """NAME's latest rollout when it ended aborted; None when it did not, or NAME never had one."""
+    try:
+        record = _latest(state, name)
+    except NoRollout:
+        return None
+    return record if record.status is RolloutStatus.ABORTED else None
 
 
 def act(
@@ -116,8 +125,7 @@ def _latest(state: ReleaseState, name: str) -> RolloutRecord:
     if found:
         active = [r for r in found if r.status in (RolloutStatus.PROGRESSING, RolloutStatus.PAUSED)]
         return active[-1] if active else found[-1]
-    if not state.store.versions(state.workspace, name):  # a typo must not read as "no rollout"
-        raise UnknownAssistant(f"{name!r} has no versions in {state.workspace} (is the name right? applied?)")
+    known_versions(state.store, state.workspace, name)  # a typo must not read as "no rollout"
     raise NoRollout(
         f"{name} has had no rollout in {state.workspace}: a version applied with `rollout: "
         "{strategy: canary}` over a stable one starts one"

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 
 from reconciler.model.stored import StopEvent
-from reconciler.rollout.pointers import UnknownAssistant
+from reconciler.rollout.pointers import known_versions
 from reconciler.service.rollouts import ReleaseState
 from reconciler.store.identity import whoami
 
@@ -54,8 +54,7 @@ def stop_history(state: ReleaseState, name: str) -> tuple[StopEvent, ...]:
 
 
 def _press(state: ReleaseState, name: str, stopped: bool, reason: str) -> StopOutcome:
-    if not state.store.versions(state.workspace, name):  # a typo must not look like a stop
-        raise UnknownAssistant(f"{name!r} has no versions in {state.workspace} (is the name right? applied?)")
+    known_versions(state.store, state.workspace, name)  # a typo must not look like a stop
     who = whoami()
     event = state.store.set_stopped(
         state.workspace, name, stopped, user=who.user, host=who.host, reason=reason, now=time.time()
