@@ -64,6 +64,7 @@ def test_bundled_migrations_are_numbered_and_render_for_both_dialects() -> None:
         "0009_stops.sql",
         "0010_rollouts.sql",
         "0011_version_tools.sql",
+        "0012_conversation_migrations.sql",
     ]
     postgres = pytest.importorskip("reconciler.store.postgres")
     for dialect in (SQLITE, postgres.POSTGRES):
