@@ -1,6 +1,6 @@
 """`SqlStore`: the whole StateStore assembled from its tables (inventory, releases, journal, batched
-apply writes, locks, list hints, pace budgets, stops, rollouts, conversation pins, telemetry), plus the
-one-snapshot `read()` the planner uses.
+apply writes, locks, list hints, pace budgets, stops, rollouts, conversation pins, telemetry, conversation
+migrations, rate budgets), plus the one-snapshot `read()` the planner uses.
 Backends subclass it with a connection and a dialect.
 """
 
@@ -14,7 +14,9 @@ from reconciler.store.inventory import InventoryTable
 from reconciler.store.journal import JournalTables
 from reconciler.store.locks import LockTable
 from reconciler.store.migrate import Migration, applied_migrations, migrate
+from reconciler.store.migration_tables import MigrationTables
 from reconciler.store.pace import PaceTable
+from reconciler.store.rate_tables import RateTable
 from reconciler.store.release_tables import ReleaseTables
 from reconciler.store.rollout_tables import RolloutTables
 from reconciler.store.stop_tables import StopTables
@@ -29,12 +31,14 @@ class SqlStore(
     RolloutTables,
     StopTables,
     ConversationTable,
+    MigrationTables,
     TelemetryTable,
     JournalTables,
     BatchTable,
     LockTable,
     HintTable,
     PaceTable,
+    RateTable,
 ):
     def read(self, workspace: str) -> StoredState:
         with self._snapshot():
