@@ -46,6 +46,17 @@ response = client.responses.create(**release.responses_kwargs(), conversation=co
 router.observe(release, response, latency_s=time.perf_counter() - started, conversation=conversation.id)
 ```
 
+A conversation that `reconcile conversations migrate` copied to a newer version (its tools' schemas
+drifted) continues in the copy: `router.route(NAME, conversation_id)` says which conversation to send the
+turn to and which release serves it (the old conversation stays pinned to its old version; nothing moves
+under a conversation in flight except by a migration).
+
+```python
+route = router.route("CorporateAssist", conversation_id)
+response = client.responses.create(**route.release.responses_kwargs(), conversation=route.conversation,
+                                   input=text)
+```
+
 `observe` and `tool_error` (the application's handler for a tool failed) only queue what they are given;
 a daemon thread per router summarises, validates tool-call arguments against the release's tool schemas
 and writes per-second sums to the store every `flush_seconds` (`runtime.telemetry`), which the canary's
@@ -53,7 +64,7 @@ analysis reads. `close()` (or leaving the `with` block) flushes what is left.
 """
 
 from reconciler.rollout.pointers import AssistantNotDeployed
-from reconciler.runtime.release import NotABundle, Release, Stopped, VersionGone
+from reconciler.runtime.release import NotABundle, Release, Route, Stopped, VersionGone
 from reconciler.runtime.router import DEFAULT_TTL_SECONDS, Router, resolve_assistant
 
 __all__ = [
@@ -61,6 +72,7 @@ __all__ = [
     "AssistantNotDeployed",
     "NotABundle",
     "Release",
+    "Route",
     "Router",
     "Stopped",
     "VersionGone",

@@ -14,7 +14,7 @@ from reconciler.model.stored import StopEvent, VersionRecord
 from reconciler.plan.bundles import bundle_assistant
 from reconciler.targets.responses_wire import response_params
 
-__all__ = ["NotABundle", "Release", "Stopped", "VersionGone"]
+__all__ = ["NotABundle", "Release", "Route", "Stopped", "VersionGone"]
 
 
 class NotABundle(UserError):
@@ -95,3 +95,14 @@ class Release:
                 "release bundle: call it by Router.assistant_id on an Assistants-v2 target"
             )
         return copy.deepcopy(dict(self._params))
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where one turn goes (`Router.route`): the conversation to send it to (a migrated conversation's
+    copy) and the release that serves it; `moved_from` is the conversation the application asked about
+    when that is not `conversation`, so it can update its own record of the id."""
+
+    conversation: str
+    release: Release
+    moved_from: str | None = None

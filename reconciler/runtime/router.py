@@ -16,7 +16,7 @@ from reconciler.rollout import events
 from reconciler.rollout.pointers import STABLE, resolve
 from reconciler.runtime.assignment import Pins, canary_choice
 from reconciler.runtime.control import Control
-from reconciler.runtime.release import Release, Stopped, VersionGone
+from reconciler.runtime.release import Release, Route, Stopped, VersionGone
 from reconciler.runtime.telemetry import DEFAULT_FLUSH_SECONDS, DEFAULT_MAX_PENDING, Recorder
 from reconciler.store import open_store
 from reconciler.store.base import StateReader, StateStore
@@ -25,6 +25,8 @@ from reconciler.store.factory import missing_file
 __all__ = ["DEFAULT_TTL_SECONDS", "Router", "resolve_assistant"]
 
 DEFAULT_TTL_SECONDS = 2.0
+MAX_MOVES = 16  # a chain of copies longer than this is a loop in a store edited by hand
+MOVE_RECHECK_SECONDS = 5.0  # how long an unmoved conversation is trusted to stay unmoved
 DEFAULT_MAX_CONVERSATIONS = 100_000  # cached pins per assistant; past it the oldest is read again
 
 
@@ -71,6 +73,9 @@ class Router:
         self.lookups = 0  # store reads made; lets tests and metrics see cache hits
         self.assign_reads = 0  # assignments read (or made) in the store: cache misses of `assign`
         self._pins = Pins(max_conversations)
+        # (name, conversation) -> (its copy, or None and when to ask again)
+        self._moves: dict[tuple[str, str], tuple[str | None, float]] = {}
+        self._max_moves = max_conversations
         self._writer: StateStore | None = self._store if isinstance(self._store, StateStore) else None
         self._telemetry: Recorder | None = None
         try:
@@ -183,6 +188,42 @@ class Router:
         if pinned is not None:
             return pinned
         return self._assign_from_store(name, conversation)
+
+    def route(self, name: str, conversation: str) -> Route:
+        """Where a turn of `conversation` goes: the conversation to send it to and the release to serve it
+        with. When `reconcile conversations migrate` copied the conversation to a newer version (the
+        Responses era), that is the copy and the copy's version; a copy migrated again is followed to the
+        newest one. Otherwise it is `conversation` itself and `assign(name, conversation)`.
+
+        A move found is remembered for good (moves are never undone); a conversation found unmoved is
+        asked again after `MOVE_RECHECK_SECONDS`, so a migration reaches a running application within
+        that. Raises what `assign` raises."""
+        self.refuse_if_stopped(name)
+        target = conversation
+        for _ in range(MAX_MOVES):
+            moved = self._moved_to(name, target)
+            if moved is None or moved == target:
+                break
+            target = moved
+        else:
+            raise StateError(f"conversation {conversation} of {name} was moved more than {MAX_MOVES} times")
+        release = self.assign(name, target)
+        moved_from = conversation if target != conversation else None
+        return Route(conversation=target, release=release, moved_from=moved_from)
+
+    def _moved_to(self, name: str, conversation: str) -> str | None:
+        key = (name, conversation)
+        known = self._moves.get(key)
+        now = self._clock()
+        if known is not None and (known[0] is not None or known[1] > now):
+            return known[0]
+        move = self._store.conversation_move(self.workspace, name, conversation)
+        target = move.new_conversation if move is not None else None
+        with self._lock:
+            if len(self._moves) >= self._max_moves:
+                self._moves.pop(next(iter(self._moves)))
+            self._moves[key] = (target, now + MOVE_RECHECK_SECONDS)
+        return target
 
     def _assign_from_store(self, name: str, conversation: str) -> Release:
         writer = self._writer

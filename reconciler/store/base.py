@@ -118,6 +118,10 @@ class StateReader(Protocol):
         """version -> how many conversations are pinned to it (last seen at or after `seen_since`)."""
         ...
 
+    def conversation_move(self, workspace: str, assistant: str, conversation: str) -> ConversationMove | None:
+        """The latest move of `conversation`, or None when it never moved."""
+        ...
+
     def telemetry(
         self, workspace: str, assistant: str, version: int, *, since: float, until: float
     ) -> TelemetryCounts:
@@ -392,10 +396,6 @@ class StateStore(StateReader, Protocol):
     ) -> tuple[MigrationItem, ...]: ...
 
     def mark_deleted(self, migration_id: str, conversation: str, *, now: float) -> None: ...
-
-    def conversation_move(self, workspace: str, assistant: str, conversation: str) -> ConversationMove | None:
-        """The latest move of `conversation`, or None when it never moved."""
-        ...
 
     def conversation_moves(self, workspace: str, migration_id: str) -> tuple[ConversationMove, ...]: ...
 
