@@ -377,6 +377,10 @@ class StateStore(StateReader, Protocol):
         self, migration_id: str, *, status: ItemStatus | None = None, limit: int | None = None
     ) -> tuple[MigrationItem, ...]: ...
 
+    def items_settled_since(self, migration_id: str, *, since: float) -> int:
+        """How many of the migration's items were settled (done, failed, skipped) at or after `since`."""
+        ...
+
     def migration_item(self, migration_id: str, conversation: str) -> MigrationItem | None: ...
 
     def finish_item(self, move: ConversationMove, *, items: int, delete_after: float | None) -> bool:

@@ -185,6 +185,14 @@ class MigrationTables(SqlCore):
         )
         return tuple(_to_item(row) for row in found)
 
+    def items_settled_since(self, migration_id: str, *, since: float) -> int:
+        """How many of the migration's items were settled (done, failed, skipped) at or after `since`."""
+        found = self._query(
+            "SELECT count(*) FROM migration_items WHERE migration_id = ? AND status <> ? AND updated_at >= ?",
+            (migration_id, ItemStatus.PENDING.value, since),
+        )
+        return rows.integer(found[0][0], "count")
+
     def migration_item(self, migration_id: str, conversation: str) -> MigrationItem | None:
         found = self._query(
             f"SELECT {_ITEM_COLUMNS} FROM migration_items "  # noqa: S608 (only ? marks)

@@ -109,6 +109,8 @@ def test_failed_and_skipped_items_and_status(store: SqlStore) -> None:
     assert store.settle_item("mig_1", "c2", ItemStatus.SKIPPED, error="gone", now=302.0)
     with pytest.raises(StateError, match="failed or skipped"):
         store.settle_item("mig_1", "c0", ItemStatus.DONE, error="", now=1.0)
+    assert store.items_settled_since("mig_1", since=301.0) == 1
+    assert store.items_settled_since("mig_1", since=0.0) == 2
     counts = store.migration_progress("mig_1").counts
     assert (counts[ItemStatus.PENDING], counts[ItemStatus.FAILED], counts[ItemStatus.SKIPPED]) == (1, 1, 1)
     assert store.set_migration_status("mig_1", MigrationStatus.CANCELLED, now=400.0, message="by ana")
