@@ -37,10 +37,11 @@ from reconciler.model.upcasts import (
 from reconciler.schema.instances import first_violation
 from reconciler.schema.metaschema import json_pointer
 
-__all__ = ["LoadPython", "NoMigrationPath", "UpcastFailure", "chain_for", "upcast_arguments"]
+__all__ = ["Function", "LoadPython", "NoMigrationPath", "UpcastFailure", "chain_for", "upcast_arguments"]
 
-# A `python` step's reference (`package.module:function`) to the function: f(arguments) -> arguments.
-LoadPython = Callable[[str], Callable[[dict[str, Any]], dict[str, Any]]]
+# A python step's function, f(arguments) -> arguments, and what finds it from its `package.module:function`.
+Function = Callable[[dict[str, Any]], dict[str, Any]]
+LoadPython = Callable[[str], Function]
 
 _JSON_NUMBER: Final = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 _ABSENT: Final = object()
