@@ -34,6 +34,7 @@ from reconciler.manifest.specs import (
     SpendLimitSpec,
     VectorStoreSpec,
 )
+from reconciler.manifest.upcast_build import tool_migrations
 from reconciler.manifest.yaml_loader import YMap, load_documents
 from reconciler.model import desired as d
 from reconciler.model.rollouts import AnalysisTemplate
@@ -82,11 +83,15 @@ class Builder:
             k: {} for k in ("assistants", "function_tools", "vector_stores", "spend_alerts", "spend_limits")
         }
         out["analysis_templates"] = built
+        out["tool_migrations"] = {}
         for doc in unique:
             if doc.kind == "FunctionTool":
                 tool = tools[doc.name]
                 if tool is not None:
                     out["function_tools"][doc.name] = tool
+                    migrations = tool_migrations(self.c, doc, tool.name)
+                    if migrations:
+                        out["tool_migrations"][tool.name] = migrations
             elif doc.kind == "VectorStore":
                 out["vector_stores"][doc.name] = self._vector_store(doc)
             elif doc.kind == "Assistant":

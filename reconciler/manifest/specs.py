@@ -18,6 +18,7 @@ from pydantic import ConfigDict, Discriminator, Field, Tag, field_validator
 from reconciler.config import RetrySettings, StateDSN, TargetConfig
 from reconciler.manifest.rollout_specs import AnalysisTemplateSpec, RolloutSpec
 from reconciler.manifest.spec_base import FUNCTION_NAME_PATTERN, Spec
+from reconciler.manifest.upcast_specs import MigrationSpec
 
 SCOPE_PATTERN = r"^(organization|project|proj_[A-Za-z0-9]+)$"  # "project": the target's own project
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -45,13 +46,15 @@ def _money(value: float) -> float:
 
 
 class FunctionToolSpec(Spec):
-    """A function the model may call. `name` defaults to the document name."""
+    """A function the model may call. `name` defaults to the document name. `migrations` upcast calls
+    made with an earlier revision of `parameters` (see `upcast_specs.py`); they are not behaviour."""
 
     name: str | None = Field(default=None, pattern=FUNCTION_NAME_PATTERN)
     description: str | None = None
     parameters: dict[str, Any] | None = None
     parameters_file: str | None = None
     strict: bool = False
+    migrations: list[MigrationSpec] = Field(default_factory=list)
 
 
 # --- VectorStore --------------------------------------------------------------------------------------

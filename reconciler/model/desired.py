@@ -6,12 +6,14 @@ so the planner needs nothing but this, the live state and the stored state.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
 from reconciler.model.rollouts import AnalysisTemplate, Rollout
+from reconciler.model.upcasts import ToolMigration
 
 
 class Frozen(BaseModel):
@@ -178,4 +180,7 @@ class DesiredState(Frozen):
     spend_limits: dict[str, SpendLimit] = Field(default_factory=dict)
     # Not platform objects: rollouts read them; the planner never compares them with anything live.
     analysis_templates: dict[str, AnalysisTemplate] = Field(default_factory=dict)
+    # Function name -> its `spec.migrations`, sorted by `from`: read when conversations move between
+    # versions, never part of a tool's spec, so they change no fingerprint and no plan.
+    tool_migrations: Mapping[str, tuple[ToolMigration, ...]] = Field(default_factory=dict)
     sources: dict[str, str] = Field(default_factory=dict)

@@ -102,6 +102,8 @@ FUNCTION_TOOL: tuple[SpecField, ...] = (
     SpecField("parameters", "parameters", "parameters", default={}),
     SpecField("parametersFile", None, None, Role.CONTROL),
     SpecField("strict", "strict", "strict", default=False),
+    # Upcasters for conversations moving between versions: carried by `DesiredState.tool_migrations`.
+    SpecField("migrations", None, None, Role.CONTROL),
 )
 
 VECTOR_STORE: tuple[SpecField, ...] = (

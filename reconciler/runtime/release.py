@@ -11,7 +11,7 @@ from typing import Any
 
 from reconciler.errors import UserError
 from reconciler.model.stored import StopEvent, VersionRecord
-from reconciler.plan.bundles import bundle_assistant
+from reconciler.plan.bundles import bundle_assistant, version_function_tools
 from reconciler.targets.responses_wire import response_params
 
 __all__ = ["NotABundle", "Release", "Route", "Stopped", "VersionGone"]
@@ -54,13 +54,16 @@ class Release:
     fingerprint: str
     platform_id: str  # the bundle id, or the platform assistant's id on Assistants v2
     _params: Mapping[str, Any] | None  # None: not a bundle
-    _tools: Mapping[str, Any] | None = None  # a platform assistant's function tools, when recorded
+    # Function tool name -> (parameters, strict), as `plan.bundles.version_function_tools` reads them from
+    # the version record; None when unknown (a platform assistant recorded before versions kept tools).
+    _tools: Mapping[str, tuple[Mapping[str, Any], bool]] | None = None
 
     @classmethod
     def of(cls, record: VersionRecord) -> Release:
         bundle = bundle_assistant(record)
         params = response_params(bundle) if bundle is not None else None
-        tools = None if bundle is not None or not record.tools else record.tools
+        # A deleted bundle is served by no one (`bundle_assistant` gives None): its tools are not offered.
+        tools = None if record.deleted and record.bundle else version_function_tools(record)
         return cls(record.assistant, record.number, record.fingerprint, record.platform_id, params, tools)
 
     @property
@@ -72,18 +75,7 @@ class Release:
         the bundle, or from the tools recorded with a platform assistant's version; None for a platform
         assistant recorded before versions kept their tools (the runtime then counts tool calls without
         validating them)."""
-        if self._params is None:
-            if self._tools is None:
-                return None
-            return {
-                name: (tool.get("parameters") or {}, bool(tool.get("strict", False)))
-                for name, tool in self._tools.items()
-            }
-        tools: dict[str, tuple[Mapping[str, Any], bool]] = {}
-        for tool in self._params.get("tools", ()):
-            if tool.get("type") == "function":
-                tools[tool["name"]] = (tool.get("parameters") or {}, bool(tool.get("strict", False)))
-        return tools
+        return None if self._tools is None else dict(self._tools)
 
     def responses_kwargs(self) -> dict[str, Any]:
         """The keyword arguments for `client.responses.create(...)`: model, instructions, tools, sampling,

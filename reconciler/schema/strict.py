@@ -112,7 +112,8 @@ _KEYWORD_HINTS: Final = {
 _DEF_KEYWORDS: Final = ("$defs", "definitions")
 
 
-def _is_object_schema(node: Mapping[str, Any]) -> bool:
+def is_object_schema(node: Mapping[str, Any]) -> bool:
+    """Whether a schema describes an object (strict mode closes every such schema)."""
     kind = node.get("type")
     return kind == "object" or (isinstance(kind, list) and "object" in kind) or "properties" in node
 
@@ -141,9 +142,9 @@ def resolve_ref(root: Mapping[str, Any], ref: object) -> tuple[str, Any] | None:
     return ref[1:], node
 
 
-def _subschemas(node: Mapping[str, Any], pointer: str, *, with_defs: bool) -> Iterator[tuple[str, Any]]:
-    """Child schemas in document order, under the supported keywords only (unsupported ones are reported
-    once, not descended into)."""
+def subschemas(node: Mapping[str, Any], pointer: str, *, with_defs: bool) -> Iterator[tuple[str, Any]]:
+    """(pointer, schema) of the child schemas in document order, under the supported keywords only
+    (unsupported ones are reported once, not descended into)."""
     for key, value in node.items():
         if key == "properties" and isinstance(value, Mapping):
             for name, sub in value.items():
@@ -199,7 +200,7 @@ class _Checker:
             pointer, node = stack.pop()
             self.check_node(pointer, node)
             if isinstance(node, Mapping):
-                stack.extend(reversed(list(_subschemas(node, pointer, with_defs=True))))
+                stack.extend(reversed(list(subschemas(node, pointer, with_defs=True))))
 
     def check_node(self, pointer: str, node: Any) -> None:
         if not isinstance(node, Mapping):
@@ -214,7 +215,7 @@ class _Checker:
                     _child(pointer, key), "strict.keyword", f"'{key}' is not supported in strict mode; {hint}"
                 )
         self.check_type(pointer, node)
-        if _is_object_schema(node):
+        if is_object_schema(node):
             self.check_object(pointer, node)
         fmt = node.get("format")
         if "format" in node and not (isinstance(fmt, str) and fmt in SUPPORTED_FORMATS):
@@ -337,7 +338,7 @@ class _Checker:
                     continue
                 seen.add((pointer, depth))
                 visited.add(pointer)
-                if _is_object_schema(node):
+                if is_object_schema(node):
                     depth += 1
                     if depth > MAX_NESTING_DEPTH:
                         self.add(
@@ -353,7 +354,7 @@ class _Checker:
                     path = (*segments, (entry, pointer))
                     if not any(_is_within(a, to) and _is_within(to, b) for a, b in path):
                         stack.append((to, schema, depth, to, path))
-                children = list(_subschemas(node, pointer, with_defs=False))
+                children = list(subschemas(node, pointer, with_defs=False))
                 stack.extend((p, sub, depth, entry, segments) for p, sub in reversed(children))
 
 

@@ -16,6 +16,7 @@ from openai.types.beta.threads import Run
 from openai.types.responses import Response, ResponseFunctionToolCall, ResponseUsage
 
 from reconciler.model.rollouts import TelemetryCounts, TelemetryRow
+from reconciler.model.stored import VersionRecord
 from reconciler.runtime import Release, Router
 from tests.unit.runtime.conftest import WallClock
 from tests.unit.runtime.fakes import NAME, WS, FakeCanaryStore
@@ -248,7 +249,9 @@ def test_identical_calls_are_validated_once_and_judged_alike(monkeypatch: pytest
     from reconciler.runtime import observations
     from tests.unit.runtime.fakes import bundle
 
-    release = Release(NAME, 1, "f1", "b1", {"tools": bundle(1)["tools"]})
+    release = Release.of(
+        VersionRecord(assistant=NAME, number=1, platform_id="b1", fingerprint="f1", bundle=bundle(1))
+    )
     validators = observations.ToolValidators()
     checked: list[Any] = []
     real = observations._valid
@@ -261,7 +264,7 @@ def test_identical_calls_are_validated_once_and_judged_alike(monkeypatch: pytest
     verdicts = [validators.valid(release, "ping", text) for text in ('{"n": 1}', '{"n": "x"}') * 3]
     assert verdicts == [True, False] * 3
     assert checked == ['{"n": 1}', '{"n": "x"}']
-    assert validators.valid(Release(NAME, 2, "f2", "b2", {"tools": []}), "ping", '{"n": 1}') is False
+    assert validators.valid(Release(NAME, 2, "f2", "b2", {}, {}), "ping", '{"n": 1}') is False
     monkeypatch.setattr(observations, "MEMO_SIZE", 2)
     for n in range(5):  # a full memo is emptied, not grown
         assert validators.valid(release, "ping", f'{{"n": {n}}}') is True
