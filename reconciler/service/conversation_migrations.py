@@ -100,9 +100,11 @@ def start_migration(ws: Workspace, request: MigrationRequest) -> MigrationRecord
             f"{request.assistant} has a migration to version {record.to_version} running ({record.id}); "
             f"finish it or `reconcile conversations migrate cancel {request.assistant}` first"
         )
-    factory = UnitFactory(ws, gate=None)
-    factory.check_paths(request.assistant, request.to_version)  # no upcaster path: refused before anything
     conversations = covered_conversations(ws, request)
+    # No upcaster path from a version some conversation is on: refused before anything is written.
+    UnitFactory(ws, gate=None).check_paths(
+        request.assistant, request.to_version, {v for _, v in conversations}
+    )
     now, who = time.time(), whoami()
     record = MigrationRecord(
         id=f"mig_{uuid.uuid4().hex[:16]}",

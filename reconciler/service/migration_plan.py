@@ -71,8 +71,7 @@ def plan_migration(
                              {}, 0, 0, 0, (), (), 0, 0)  # fmt: skip
     gate = rate_gate(ws)
     factory = UnitFactory(ws, gate=gate)
-    factory.check_paths(request.assistant, request.to_version)
-    plans = factory.upcast_plans(request.assistant, request.to_version)
+    plans = factory.upcast_plans(request.assistant, request.to_version, set(counts))
     copies, _ = platform_ops(ws, gate)
     assert copies is not None
     tally = _Tally(samples)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from reconciler.calls.rate import RateGate
@@ -15,11 +15,13 @@ from reconciler.errors import StateError, UserError
 from reconciler.model.stored import VersionRecord
 from reconciler.service.workspace import Workspace
 from reconciler.store.base import StateStore
-from reconciler.targets.conversations import RateHints
+from reconciler.targets.conversations import ConversationOps, conversation_ops
+from reconciler.targets.gated import RateHints
+from reconciler.threads.python_steps import project_loader
 from reconciler.threads.revisions import ToolRevisions
-from reconciler.threads.transform import NoMigrationPath, UpcastPlan, build_upcast_plan
+from reconciler.threads.transform import UpcastPlan, build_upcast_plan
 from reconciler.threads.unit import CopyOps, MoveOps, Unit
-from reconciler.threads.upcast import python_loader
+from reconciler.threads.upcast import NoMigrationPath
 
 __all__ = ["StoreRateSlots", "UnitFactory", "platform_ops", "rate_gate"]
 
@@ -67,10 +69,10 @@ def platform_ops(ws: Workspace, gate: RateGate | None) -> tuple[CopyOps | None, 
                 reset_seconds=hints.reset_seconds,
             )
 
-    ops = ws.target.conversation_ops(gate=take_turn, on_limits=on_limits)
-    if ws.target_config.api == "responses":
-        return ops, None  # type: ignore[return-value]
-    return None, ops  # type: ignore[return-value]
+    ops = conversation_ops(ws.target, gate=take_turn, on_limits=on_limits)
+    if isinstance(ops, ConversationOps):
+        return ops, None
+    return None, ops
 
 
 @dataclass
@@ -90,27 +92,32 @@ class UnitFactory:
                 self._units[migration_id] = found
             return found
 
-    def upcast_plans(self, assistant: str, to_version: int) -> dict[int, UpcastPlan]:
-        """Per version other than the target, how its tool calls become the target's; raises
-        `NoMigrationPath` (a user error) when a tool's schema changed with no `migrations:` path."""
+    def upcast_plans(
+        self, assistant: str, to_version: int, from_versions: Collection[int]
+    ) -> dict[int, UpcastPlan]:
+        """Per version in `from_versions`, how its tool calls become the target's; a user error naming the
+        version when a tool's schema changed with no `migrations:` path."""
         versions = self.ws.store.versions(self.ws.name, assistant)
         target = _version(versions, to_version, assistant)
         revisions = ToolRevisions(versions)
         migrations = self.ws.project.desired.tool_migrations
-        load = python_loader(self.ws.root)
-        return {
-            v.number: build_upcast_plan(v, target, revisions, migrations, load_python=load)
-            for v in versions
-            if v.number != to_version
-        }
+        load = project_loader(self.ws.root)
+        plans: dict[int, UpcastPlan] = {}
+        for version in versions:
+            if version.number == to_version or version.number not in from_versions:
+                continue
+            try:
+                plans[version.number] = build_upcast_plan(
+                    version, target, revisions, migrations, load_python=load
+                )
+            except NoMigrationPath as error:
+                raise UserError(f"{assistant} version {version.number} -> {to_version}: {error}") from None
+        return plans
 
-    def check_paths(self, assistant: str, to_version: int) -> None:
+    def check_paths(self, assistant: str, to_version: int, from_versions: Collection[int]) -> None:
         if self.ws.target_config.api != "responses":
             return  # a thread moves in place: its past tool calls are not sent again
-        try:
-            self.upcast_plans(assistant, to_version)
-        except NoMigrationPath as error:
-            raise UserError(str(error)) from None
+        self.upcast_plans(assistant, to_version, from_versions)
 
     def _build(self, migration_id: str) -> Unit:
         record = self.ws.store.migration(migration_id)
@@ -122,7 +129,10 @@ class UnitFactory:
                 "run the worker with that target"
             )
         copies, moves = platform_ops(self.ws, self.gate)
-        upcasts = {} if copies is None else self.upcast_plans(record.assistant, record.to_version)
+        upcasts: dict[int, UpcastPlan] = {}
+        if copies is not None:
+            sources = {item.from_version for item in self.ws.store.migration_items(migration_id)}
+            upcasts = self.upcast_plans(record.assistant, record.to_version, sources)
         return Unit(
             store=self.ws.store,
             migration=record,

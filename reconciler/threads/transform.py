@@ -74,6 +74,19 @@ class UpcastPlan:
     def load(self, ref: str) -> Function:
         return self.functions[ref]
 
+    def describe(self) -> dict[str, str]:
+        """Per tool, how its calls change, for a person: `r1 -> r2 (2 steps)`, `unchanged`, `removed`."""
+        said: dict[str, str] = {}
+        for name, upcast in sorted(self.tools.items()):
+            if upcast.disposition is Disposition.IDENTITY:
+                said[name] = "unchanged"
+            elif upcast.disposition is Disposition.REMOVED:
+                said[name] = "removed in the target version (calls kept as they are)"
+            else:
+                steps = sum(len(m.steps) for m in upcast.chain)
+                said[name] = f"r{upcast.from_revision} -> r{upcast.to_revision} ({steps} steps)"
+        return said
+
 
 class RevisionUnknown(UserError):
     """A version's function tools were not recorded (an Assistants-v2 assistant from before versions kept
