@@ -12,7 +12,13 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.wrappers import Request, Response
 
 from reconciler.emulator.config import EmulatorConfig
-from reconciler.emulator.faults import ConnectionDropped, FaultInjector, Outcome, ResetBeforeHandling
+from reconciler.emulator.faults import (
+    ConnectionDropped,
+    FaultInjector,
+    Outcome,
+    ResetBeforeHandling,
+    duration_text,
+)
 from reconciler.emulator.http import ApiError, json_response, new_id
 from reconciler.emulator.resources import register_all
 from reconciler.emulator.router import Context, Route, Router
@@ -153,7 +159,7 @@ class EmulatorApp:
             headers = {
                 "x-ratelimit-limit-requests": str(limit),
                 "x-ratelimit-remaining-requests": str(remaining),
-                "x-ratelimit-reset-requests": f"{retry_after:.3f}s",
+                "x-ratelimit-reset-requests": duration_text(retry_after),
             }
         if not limited:
             return headers

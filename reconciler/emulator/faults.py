@@ -208,6 +208,17 @@ class FaultInjector:
         return Outcome.OK
 
 
+def duration_text(seconds: float) -> str:
+    """A duration as OpenAI's `x-ratelimit-reset-*` headers write it (Go's format, to the millisecond):
+    `20ms`, `1s`, `12.345s`, `1m0s`, `6m30.5s`."""
+    millis = max(1, round(seconds * 1000))
+    if millis < 1000:
+        return f"{millis}ms"
+    minutes, rest = divmod(millis, 60_000)
+    text = f"{rest / 1000:.3f}".rstrip("0").rstrip(".") + "s"
+    return f"{minutes}m{text}" if minutes else text
+
+
 class ConnectionDropped(Exception):
     """Raised inside the app to drop the connection after handling (a lost response): the in-process
     transport turns it into a transport error; the real server closes the socket mid-response."""

@@ -35,6 +35,9 @@ FINGERPRINT = "reconciler/fingerprint"
 VERSION = "reconciler/version"
 PARENT = "reconciler/parent"
 OWNER = "reconciler/owner"
+# Conversation migrations (issue 17): the copy names its original, the original names its copy.
+MIGRATED_FROM = "reconciler/migrated-from"
+MIGRATED_TO = "reconciler/migrated-to"
 
 RESERVED_KEYS: tuple[str, ...] = (MANAGED_BY, OWNER, NAME, FINGERPRINT, VERSION, PARENT)
 RESERVED_PREFIX = "reconciler/"
@@ -118,3 +121,17 @@ def tag_of(filename: str) -> str | None:
     """The tag a file's name carries; None for names we did not give (a user's files, older uploads)."""
     match = _TAGGED.search(filename)
     return match.group(1) if match else None
+
+
+def merged_within_limits(
+    existing: Mapping[str, str] | None, extra: Mapping[str, str]
+) -> dict[str, str] | None:
+    """`existing` with `extra` merged in (ours win on a shared key), or None when the result breaks the
+    platform's rules: more than MAX_PAIRS pairs, a key over MAX_KEY_LENGTH or a value over
+    MAX_VALUE_LENGTH characters."""
+    merged = {**(existing or {}), **extra}
+    if len(merged) > MAX_PAIRS:
+        return None
+    if any(len(k) > MAX_KEY_LENGTH or len(v) > MAX_VALUE_LENGTH for k, v in merged.items()):
+        return None
+    return merged
