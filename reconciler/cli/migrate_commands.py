@@ -1,6 +1,6 @@
 """`reconcile conversations migrate plan|run|status|cancel NAME` and `reconcile conversations worker`:
-moving an assistant's conversations to a newer version (`service.conversation_migrations`), with a live progress bar
-on a terminal and a line every few seconds elsewhere."""
+moving an assistant's conversations to a newer version (`service.conversation_migrations`), with a live
+progress bar on a terminal and a line every few seconds elsewhere."""
 
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ from reconciler.errors import StateError, UserError
 from reconciler.model.stored import VersionRecord
 from reconciler.service.workspace import Workspace
 from reconciler.store.base import StateStore
+from reconciler.targets.assistants_v2 import AssistantsV2Target
 from reconciler.targets.conversations import ConversationOps, conversation_ops
 from reconciler.targets.gated import RateHints
 from reconciler.threads.python_steps import project_loader
@@ -69,6 +70,8 @@ def platform_ops(ws: Workspace, gate: RateGate | None) -> tuple[CopyOps | None, 
                 reset_seconds=hints.reset_seconds,
             )
 
+    if not isinstance(ws.target, AssistantsV2Target):
+        raise UserError(f"the target {ws.name} has no conversations to migrate")
     ops = conversation_ops(ws.target, gate=take_turn, on_limits=on_limits)
     if isinstance(ops, ConversationOps):
         return ops, None

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
+from reconciler.errors import NotFound, TemporaryPlatformError
 from reconciler.model import labels
 from reconciler.model.moves import ActiveRuns, ConversationMove, ItemStatus, MigrationRecord, MigrationStatus
 from reconciler.store.base import StateStore
@@ -38,8 +39,8 @@ __all__ = [
 
 T = TypeVar("T")
 
-MIGRATED_FROM = f"{labels.RESERVED_PREFIX}migrated-from"
-MIGRATED_TO = f"{labels.RESERVED_PREFIX}migrated-to"
+APPEND_ATTEMPTS = 4  # the append resumes from what the copy holds, so it is safe to try again
+CREATE_ITEMS = 20  # the platform takes at most 20 items with a new conversation, and 20 per append
 RUN_WAIT_SECONDS = 300.0  # --active-runs wait: how long a thread's run may take to end before the item fails
 CANCEL_WAIT_SECONDS = 60.0
 
@@ -55,7 +56,7 @@ class CopyOps(Protocol):
 
     def create(self, *, metadata: dict[str, str], items: Sequence[dict[str, Any]]) -> str: ...
 
-    def append_all(self, conversation: str, items: Sequence[dict[str, Any]], *, already: int) -> None: ...
+    def append_all(self, conversation: str, items: Sequence[dict[str, Any]], *, already: int) -> int: ...
 
     def label(self, conversation: str, labels: dict[str, str]) -> bool: ...
 
@@ -91,6 +92,9 @@ def direct_steps(name: str, fn: Callable[[], T]) -> T:
     return fn()
 
 
+_GO, _CANCELLED, _SKIPPED, _ALREADY, _RELABEL = "go", "cancelled", "skipped", "already", "relabel"
+
+
 class Outcome(StrEnum):
     MOVED = "moved"
     FAILED = "failed"
@@ -111,26 +115,58 @@ class Unit:
     copies: CopyOps | None = None
     moves: MoveOps | None = None
     wall_clock: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
 
     def run(self, conversation: str, steps: Steps = direct_steps) -> Outcome:
-        record = steps("status", lambda: self.store.migration(self.migration.id))
-        if record is None or record.status is MigrationStatus.CANCELLED:
+        # Everything that decides which steps follow is read inside a step, so a recovered run replays
+        # the same decision and asks the engine for the same steps in the same order.
+        decision, from_version, copy = steps("start", lambda: self._start(conversation))
+        if decision == _CANCELLED:
             return Outcome.CANCELLED
-        item = self.store.migration_item(self.migration.id, conversation)
-        if item is None or item.status is not ItemStatus.PENDING:
+        if decision == _SKIPPED:
+            return Outcome.SKIPPED
+        if decision == _RELABEL and self.copies is not None:
+            # Recorded, but the process may have died before labelling the original: label it again (a
+            # label already there sends nothing).
+            ops = self.copies
+            steps("label", lambda: _label_if_there(ops, conversation, {labels.MIGRATED_TO: copy}))
+        if decision != _GO:
             return Outcome.ALREADY
+        if self.migration.options.flavour == "assistants-v2":
+            return self._move_thread(conversation, from_version, steps)
+        return self._copy(conversation, from_version, steps)
+
+    def _start(self, conversation: str) -> tuple[str, int, str]:
+        """(decision, the version the conversation is on, its recorded copy)."""
+        record = self.store.migration(self.migration.id)
+        if record is None or record.status is MigrationStatus.CANCELLED:
+            return _CANCELLED, 0, ""
+        item = self.store.migration_item(self.migration.id, conversation)
+        if item is None:
+            return _ALREADY, 0, ""
+        if item.status is not ItemStatus.PENDING:
+            copy = item.new_conversation or ""
+            relabel = item.status is ItemStatus.DONE and copy and copy != conversation
+            return (_RELABEL if relabel else _ALREADY), item.from_version, copy
         earlier = self.store.conversation_move(
             self.migration.workspace, self.migration.assistant, conversation
         )
         if earlier is not None and earlier.to_version >= self.migration.to_version:
-            return self._settle(
-                conversation,
-                ItemStatus.SKIPPED,
-                f"already moved to version {earlier.to_version} by migration {earlier.migration_id}",
-            )
-        if self.migration.options.flavour == "assistants-v2":
-            return self._move_thread(conversation, item.from_version, steps)
-        return self._copy(conversation, item.from_version, steps)
+            why = f"already moved to version {earlier.to_version} by migration {earlier.migration_id}"
+            self._settle(conversation, ItemStatus.SKIPPED, why)
+            return _SKIPPED, item.from_version, ""
+        return _GO, item.from_version, ""
+
+    def _record(self, move: ConversationMove, *, items: int, delete_after: float | None) -> bool:
+        """Record the move; True also when this unit recorded it before a crash lost the step's result."""
+        if self.store.finish_item(move, items=items, delete_after=delete_after):
+            return True
+        item = self.store.migration_item(move.migration_id, move.conversation)
+        return (
+            item is not None
+            and item.status is ItemStatus.DONE
+            and item.new_conversation == move.new_conversation
+        )
 
     # -- Responses era -----------------------------------------------------------------------------
     def _copy(self, conversation: str, from_version: int, steps: Steps) -> Outcome:
@@ -152,13 +188,14 @@ class Unit:
         except ItemUpcastError as error:
             return self._settle(conversation, ItemStatus.FAILED, str(error))
         copy_labels = {
-            MIGRATED_FROM: conversation,
+            labels.MIGRATED_FROM: conversation,
             labels.NAME: self.migration.assistant,
             labels.VERSION: str(self.migration.to_version),
             labels.OWNER: self.owner,
         }
-        copy = steps("create", lambda: ops.create(metadata=copy_labels, items=items[:20]))
-        steps("append", lambda: ops.append_all(copy, items, already=ops.count_items(copy)))
+        copy = steps("create", lambda: ops.create(metadata=copy_labels, items=items[:CREATE_ITEMS]))
+        if len(items) > CREATE_ITEMS:
+            steps("append", lambda: self._append(ops, copy, items))
         moved_at = self.wall_clock()
         move = ConversationMove(
             workspace=self.migration.workspace,
@@ -172,13 +209,23 @@ class Unit:
         )
         after = self.migration.options.delete_after_seconds
         delete_after = None if after is None else moved_at + after
-        won = steps(
-            "record", lambda: self.store.finish_item(move, items=len(items), delete_after=delete_after)
-        )
+        won = steps("record", lambda: self._record(move, items=len(items), delete_after=delete_after))
         if not won:
             return Outcome.ALREADY
-        steps("label", lambda: ops.label(conversation, {MIGRATED_TO: copy}))
+        steps("label", lambda: _label_if_there(ops, conversation, {labels.MIGRATED_TO: copy}))
         return Outcome.MOVED
+
+    def _append(self, ops: CopyOps, copy: str, items: Sequence[dict[str, Any]]) -> int:
+        """Everything after the first `CREATE_ITEMS`, 20 a request. A lost response (5xx, reset) may or may
+        not have added its items, so each attempt first counts what the copy holds and sends the rest."""
+        for attempt in range(APPEND_ATTEMPTS):
+            try:
+                return ops.append_all(copy, items, already=ops.count_items(copy))
+            except TemporaryPlatformError:
+                if attempt == APPEND_ATTEMPTS - 1:
+                    raise
+                self.sleep(min(2.0**attempt, 10.0))
+        raise AssertionError("unreachable")
 
     # -- Assistants v2 -----------------------------------------------------------------------------
     def _move_thread(self, thread: str, from_version: int, steps: Steps) -> Outcome:
@@ -202,7 +249,7 @@ class Unit:
             migration_id=self.migration.id,
             moved_at=self.wall_clock(),
         )
-        won = steps("record", lambda: self.store.finish_item(move, items=0, delete_after=None))
+        won = steps("record", lambda: self._record(move, items=0, delete_after=None))
         return Outcome.MOVED if won else Outcome.ALREADY
 
     def _settle_runs(self, ops: MoveOps, thread: str) -> list[tuple[str, str]]:
@@ -226,6 +273,18 @@ class Unit:
 
 
 def _read_or_none(ops: CopyOps, conversation: str) -> list[dict[str, Any]] | None:
-    if ops.metadata(conversation) is None:
+    try:
+        if ops.metadata(conversation) is None:
+            return None
+        return ops.read_items(conversation)
+    except NotFound:  # deleted between the two reads
         return None
-    return ops.read_items(conversation)
+
+
+def _label_if_there(ops: CopyOps, conversation: str, extra: dict[str, str]) -> bool:
+    """Label the original with its copy; False when it no longer exists or the label does not fit beside
+    the user's own metadata (the move is recorded in the store either way)."""
+    try:
+        return ops.label(conversation, extra)
+    except NotFound:
+        return False
