@@ -81,6 +81,19 @@ def _to_count(assistant: str, row: Row) -> tuple[int, int]:
     )
 
 
+def _to_assistant_count(row: Row) -> tuple[str, int, int]:
+    assistant, version, count = row
+    return rows.decode(
+        "conversations",
+        lambda: rows.row_key(assistant=assistant, version=version),
+        lambda: (
+            rows.text(assistant, "assistant"),
+            rows.integer(version, "version"),
+            rows.integer(count, "count"),
+        ),
+    )
+
+
 class ConversationTable(SqlCore):
     # -- reads -------------------------------------------------------------------------------------
     def assignment(self, workspace: str, assistant: str, conversation: str) -> Assignment | None:
@@ -111,20 +124,15 @@ class ConversationTable(SqlCore):
     def live_conversations(self, workspace: str, *, seen_since: float) -> dict[str, dict[int, int]]:
         # One query for every assistant: a plan of many assistants must not make a round trip for each.
         found = self._query(
-            "SELECT assistant, version, count(*) FROM conversations "
-            f"WHERE workspace = ? AND last_seen >= ?{_LIVE} "  # noqa: S608 (a constant, no value)
+            "SELECT assistant, version, count(*) FROM conversations "  # noqa: S608 (a constant, no value)
+            f"WHERE workspace = ? AND last_seen >= ?{_LIVE} "
             "GROUP BY assistant, version ORDER BY assistant, version",
             (self._workspace(workspace), seen_since),
         )
         out: dict[str, dict[int, int]] = {}
-        for assistant, *rest in found:
-            name = rows.decode(
-                "conversations",
-                lambda: rows.row_key(assistant=assistant),
-                lambda: rows.text(assistant, "assistant"),
-            )
-            number, count = _to_count(name, tuple(rest))
-            out.setdefault(name, {})[number] = count
+        for row in found:
+            assistant, version, count = _to_assistant_count(row)
+            out.setdefault(assistant, {})[version] = count
         return out
 
     # -- writes ------------------------------------------------------------------------------------
