@@ -256,11 +256,13 @@ class StateStore(StateReader, Protocol):
         """Set `last_seen` of these (assistant, conversation) pairs to `now`, in one transaction."""
         ...
 
-    def import_conversations(self, workspace: str, pins: Iterable[Assignment]) -> PinImport:
+    def import_conversations(
+        self, workspace: str, pins: Iterable[Assignment], *, dry_run: bool = False
+    ) -> PinImport:
         """Pin each conversation of `pins` (an application's own table, imported) unless it is pinned
         already: an existing pin is never overwritten, and one naming another version is reported in
         `conflicts`. One transaction, whatever the number of pins (they are read in chunks, so `pins` may
-        be a stream); nothing is written when it raises."""
+        be a stream); nothing is written when it raises, nor with `dry_run` (which counts all the same)."""
         ...
 
     def reassign_conversations(

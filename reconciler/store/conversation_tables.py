@@ -183,7 +183,9 @@ class ConversationTable(SqlCore):
         with self.transaction():
             self._exec_many(touch, [(now, workspace, a, c) for a, c in dict.fromkeys(seen)])
 
-    def import_conversations(self, workspace: str, pins: Iterable[Assignment]) -> PinImport:
+    def import_conversations(
+        self, workspace: str, pins: Iterable[Assignment], *, dry_run: bool = False
+    ) -> PinImport:
         workspace = self._workspace(workspace)
         new = already = 0
         conflicts: list[PinConflict] = []
@@ -220,7 +222,8 @@ class ConversationTable(SqlCore):
                         )
                     )
                 # DO NOTHING still guards a runtime pinning one of these between the lookup and here.
-                self._exec_many(_IMPORT, fresh)
+                if not dry_run:
+                    self._exec_many(_IMPORT, fresh)
                 new += len(fresh)
         return PinImport(new=new, already=already, conflicts=tuple(conflicts))
 

@@ -236,6 +236,9 @@ def test_importing_pins_inserts_the_absent_and_never_overwrites(store: SqlStore)
     assert pin == _pin("t0", 1)  # assigned now, last seen as the file said
     held = store.assignment(WS, BOT, "held-other")
     assert held is not None and (held.version, held.last_seen) == (1, 100.0)  # untouched
+    trial = store.import_conversations(WS, [_pin("new", 1), _pin("t1", 1)], dry_run=True)
+    assert (trial.new, trial.already, len(trial.conflicts)) == (1, 1, 1)
+    assert store.assignment(WS, BOT, "new") is None  # a dry run writes nothing
     again = store.import_conversations(WS, [_pin("t0", 2), _pin("t0", 2)])
     assert (again.new, again.already, len(again.conflicts)) == (0, 2, 2)
     assert store.import_conversations(WS, []).new == 0
