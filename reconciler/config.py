@@ -1,4 +1,5 @@
-"""Project settings: targets, state DSN and retry numbers from `reconcile.yaml`, secrets from the environment.
+"""Project settings: targets, state DSN, retry numbers and conversation settings from `reconcile.yaml`,
+secrets from the environment.
 
 Secrets are never values in a file: a target names the *environment variables* that hold its keys. A key
 read from one is registered with `reconciler.redact` before anything else happens to it, and refused when
@@ -15,7 +16,16 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    model_validator,
+)
 
 from reconciler import redact
 from reconciler.errors import AuthenticationFailed, ConfigError
@@ -123,6 +133,51 @@ class RetrySettings(_Settings):
     concurrency: int = Field(default=8, ge=1, le=64)
 
 
+# A duration as the project file writes one. The manifest's rollout durations (`manifest.rollout_specs`)
+# have the same shape, but manifest sits above config, so the few lines are repeated here.
+DURATION_PATTERN = r"^[1-9][0-9]*[smhd]$"
+_UNITS = {"s": 1, "m": 60, "h": 3_600, "d": 86_400}
+
+
+def parse_duration(value: object) -> float:
+    """`30d`, `12h`, `90m`, `3600s` in seconds; anything else (a bare number included: seconds or days?)
+    is refused with what a duration is."""
+    if isinstance(value, str) and re.fullmatch(DURATION_PATTERN, value.strip()):
+        text = value.strip()
+        return float(int(text[:-1]) * _UNITS[text[-1]])
+    raise ValueError(f"{value!r} is not a duration: a whole number and s, m, h or d (30d, 12h, 90m, 3600s)")
+
+
+def format_duration(seconds: float) -> str:
+    """Seconds as the project file writes them: `30d`, `12h`, `90m`, `45s` (the largest whole unit)."""
+    whole = int(seconds)
+    if whole != seconds:
+        return f"{seconds:g}s"
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
+        if whole >= size and whole % size == 0:
+            return f"{whole // size}{unit}"
+    return f"{whole}s"
+
+
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    PlainSerializer(format_duration, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN}),
+]
+
+
+class ConversationSettings(_Settings):
+    """`spec.conversations`: how long a conversation counts as live after it was last seen (`retention`:
+    gc keeps the versions live conversations are pinned to, and a new version's compatibility is judged
+    against each of them), and the requests per minute the conversation migration engine may send."""
+
+    retention_seconds: Duration = Field(
+        default=30 * 86_400.0, alias="retention", json_schema_extra={"default": "30d"}
+    )
+    requests_per_minute: int = Field(default=500, ge=1, alias="requestsPerMinute")
+
+
 class ProjectConfig(_Settings):
     """The parsed project file. `root` is the directory holding `reconcile.yaml`."""
 
@@ -133,6 +188,7 @@ class ProjectConfig(_Settings):
     default_target: str = Field(default="local", alias="defaultTarget")
     state: StateDSN = f"sqlite:///{STATE_DIR}/state.db"
     retry: RetrySettings = RetrySettings()
+    conversations: ConversationSettings = ConversationSettings()
     manifests: str = "."  # where manifests live, relative to root; `reconcile validate ROOT` reads this
 
     def target(self, name: str | None = None) -> tuple[str, TargetConfig]:

@@ -20,6 +20,14 @@ def count(n: int, noun: str, plural: str = "") -> str:
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
+def span(seconds: float) -> str:
+    """A length of time in the largest whole unit: `30 days`, `12 hours`, `90 minutes`, `45 seconds`."""
+    for noun, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            return count(int(seconds // size), noun)
+    return count(int(seconds), "second") if seconds == int(seconds) else f"{seconds:g} seconds"
+
+
 def value(data: Any) -> str:
     """A value as a manifest author wrote it: text quoted ('x', as messages quote names), anything else
     as JSON spells it (`null`, `true`, `2.5`, `10.0`)."""

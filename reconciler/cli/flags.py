@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -21,6 +22,15 @@ Command = Callable[..., int]
 
 target_option = click.option(
     "--target", "-t", default=None, help="Target name from reconcile.yaml (default: defaultTarget)."
+)
+
+directory_option = click.option(
+    "-C",
+    "--directory",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The project (default: the one holding the working directory).",
 )
 
 

@@ -21,7 +21,7 @@ from reconciler.cli.waits import WaitLines
 from reconciler.errors import ExitCode
 from reconciler.render.escape import sanitize
 from reconciler.rollout.defaults import DEFAULT_KEEP, STABLE
-from reconciler.words import count
+from reconciler.words import count, span
 
 # The service (and through it the store and the models) is imported by the functions that use it, so
 # `reconcile --help` does not load it (cli.commands).
@@ -256,9 +256,8 @@ def gc_command(
         click.echo(sanitize(f"warning: {warning}"), err=True)
     for (assistant, number), conversations in sorted(report.pinned.items()):
         held = count(conversations, "conversation")
-        click.echo(
-            sanitize(f"kept: {assistant} version {number}: {held} pinned to it, seen in the last 30 days")
-        )
+        since = f"seen in the last {span(report.retention)} (conversations.retention)"
+        click.echo(sanitize(f"kept: {assistant} version {number}: {held} pinned to it, {since}"))
     if report.cancelled:
         click.echo("gc cancelled; nothing was deleted.", err=True)
         return int(ExitCode.ERROR)

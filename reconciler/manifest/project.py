@@ -150,6 +150,7 @@ def read_config(root: Path, collector: Collector) -> ProjectConfig:
                 "defaultTarget": spec.default_target,
                 "state": spec.state,
                 "retry": spec.retry,
+                "conversations": spec.conversations,
                 "manifests": spec.manifests,
             }
         )

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Discriminator, Field, Tag, field_validator
 
-from reconciler.config import RetrySettings, StateDSN, TargetConfig
+from reconciler.config import ConversationSettings, RetrySettings, StateDSN, TargetConfig
 from reconciler.manifest.rollout_specs import AnalysisTemplateSpec, RolloutSpec
 from reconciler.manifest.spec_base import FUNCTION_NAME_PATTERN, Spec
 from reconciler.manifest.upcast_specs import MigrationSpec
@@ -211,12 +211,13 @@ class SpendLimitSpec(Spec):
 class ProjectSpec(Spec):
     """The project file's spec; becomes `reconciler.config.ProjectConfig`."""
 
-    model_config = ConfigDict(strict=False)  # TargetConfig/RetrySettings come from config.py as they are
+    model_config = ConfigDict(strict=False)  # the settings models come from config.py as they are
     targets: dict[str, TargetConfig] = Field(default_factory=lambda: {"local": TargetConfig()})
     default_target: str = "local"
     state: StateDSN = "sqlite:///.reconcile/state.db"
     manifests: str = "."
     retry: RetrySettings = RetrySettings()
+    conversations: ConversationSettings = ConversationSettings()
 
 
 SPECS: dict[str, type[Spec]] = {

@@ -316,6 +316,24 @@ class Assignment(_Frozen):
     last_seen: float
 
 
+class PinConflict(_Frozen):
+    """An imported pin that disagrees with the pin the store already holds (which is kept)."""
+
+    conversation: str
+    assistant: str
+    held: int  # the version the store's pin names, kept
+    imported: int  # the version the imported row named, ignored
+
+
+class PinImport(_Frozen):
+    """What importing an application's conversations table did: pins made, conversations that were
+    pinned already (never overwritten), and those of them whose pin names another version."""
+
+    new: int = 0
+    already: int = 0
+    conflicts: tuple[PinConflict, ...] = ()
+
+
 class TelemetryCounts(_Frozen):
     """Sums over a window of what the runtime recorded for one version."""
 

@@ -125,6 +125,10 @@ class StoredState(Frozen):
     rollouts: dict[str, RolloutRecord] = Field(default_factory=dict)  # assistant -> its active rollout
     # assistant -> its latest rollout when that one was aborted (a plan must not start it again unasked)
     aborted: dict[str, RolloutRecord] = Field(default_factory=dict)
+    # assistant -> version -> conversations pinned to it, seen within the project's
+    # `conversations.retention` and not migrated to a copy: the versions a new version is also judged
+    # against (transitive compatibility). Filled by `service.planning`; empty when nothing is pinned.
+    live_conversations: dict[str, dict[int, int]] = Field(default_factory=dict)
 
     def record(self, key: ResourceKey) -> InventoryRecord | None:
         for rec in self.inventory:

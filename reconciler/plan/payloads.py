@@ -54,6 +54,20 @@ class ToolVerdict(Frozen):
     findings: tuple[Finding, ...] = ()
 
 
+class VersionVerdict(Frozen):
+    """The new version judged against one earlier version: its parent, or a version conversations still
+    use (`conversations`: those seen within `conversations.retention`, migrated ones not counted).
+    `broken`: per tool, the findings that break the policy against it. `judged` False: that version's
+    tools were never recorded (a platform assistant made before versions kept them), so nothing is known."""
+
+    version: int
+    conversations: int = 0
+    parent: bool = Field(default=False, exclude_if=_off)
+    satisfied: bool = True
+    judged: bool = True
+    broken: dict[str, tuple[str, ...]] = Field(default_factory=dict, exclude_if=lambda v: not v)
+
+
 class Verdict(Frozen):
     """The compatibility verdict on a new assistant version: per tool, and whether the policy (or an
     `acceptBreaking` bound to this change, `accepted`) lets it through."""
@@ -67,6 +81,9 @@ class Verdict(Frozen):
     acceptance: Acceptance | None = Field(default=None, exclude_if=_unset)  # recorded with the move
     # Why the manifest's acceptBreaking does not cover this change.
     acceptance_note: str | None = Field(default=None, exclude_if=_unset)
+    # Transitive compatibility: the parent and every version live conversations use, each judged (by
+    # version number). Absent when no version of the assistant has live conversations.
+    against: tuple[VersionVerdict, ...] | None = Field(default=None, exclude_if=_unset)
 
     @property
     def blocking(self) -> bool:

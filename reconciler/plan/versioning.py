@@ -49,6 +49,7 @@ from reconciler.plan.payloads import (
     VersionPlan,
 )
 from reconciler.plan.prepare import DesiredDigest
+from reconciler.plan.transitive import function_tools, judge_live_versions
 
 STABLE = "stable"
 
@@ -225,8 +226,8 @@ def plan_assistant(name: str, digest: DesiredDigest, ctx: Context) -> ResourceCh
         gone = next((v for v in versions if v.number == aborted.canary_version), None)
         if gone is not None and gone.fingerprint == behaviour:
             return stays_aborted(base, aborted, current_id, ctx)
-    verdict = _verdict(current_spec, spec, assistant, (current_behaviour, behaviour), ctx.stored)
     parent = stable.number if stable else None
+    verdict = _verdict(current_spec, spec, assistant, (current_behaviour, behaviour), ctx, parent)
     reuse = next(
         (v for v in versions if v.fingerprint == behaviour and v.platform_id in ctx.live_specs), None
     )
@@ -362,40 +363,38 @@ def _label_number(metadata: Mapping[str, str]) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def _tools(spec: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    return {
-        str(t["name"]): {"parameters": t.get("parameters") or {}, "strict": bool(t.get("strict"))}
-        for t in spec.get("tools", [])
-        if t.get("type") == "function"
-    }
-
-
 def _verdict(
     old_spec: Mapping[str, Any],
     new_spec: Mapping[str, Any],
     assistant: Assistant,
     change: tuple[str, str],
-    stored: StoredState,
+    ctx: Context,
+    parent: int | None,
 ) -> Verdict:
-    """Per-tool verdicts in both directions, and whether the policy, or an acceptBreaking bound to this
-    change (`plan.acceptance`), lets the change through. `change` is the behaviour fingerprints before
-    and after."""
+    """Per-tool verdicts in both directions against the parent (`old_spec`), the policy judged against
+    the parent and every version live conversations use (`plan.transitive`), and whether the policy, or
+    an acceptBreaking bound to this change (`plan.acceptance`), lets the change through. `change` is the
+    behaviour fingerprints before and after."""
     policy = assistant.compatibility
     # Imported when a version changes: a plan without one never loads the classifier (~40 ms of start-up).
     from reconciler.schema.compat import classify_tools
 
-    verdicts = classify_tools(_tools(old_spec), _tools(new_spec))
+    new_tools = function_tools(new_spec)
+    verdicts = classify_tools(function_tools(old_spec), new_tools)
     tools: dict[str, ToolVerdict] = {}
     satisfied = True
     violations: list[str] = []
     breaking: list[BreakingFinding] = []
+    parent_broken: dict[str, tuple[str, ...]] = {}
     for tool, verdict in sorted(verdicts.items()):
         if not verdict.findings and verdict.full:
             continue
         ok = verdict.satisfies(policy)
         satisfied = satisfied and ok
         if not ok:
-            for finding in verdict.breaking_findings(policy) or verdict.findings:
+            findings = verdict.breaking_findings(policy) or verdict.findings
+            parent_broken[tool] = tuple(f.message for f in findings)
+            for finding in findings:
                 violations.append(f"tool {tool}: {finding}")
                 breaking.append(BreakingFinding(tool=tool, pointer=finding.pointer, rule=finding.rule))
         tools[tool] = ToolVerdict(
@@ -412,6 +411,21 @@ def _verdict(
                 for f in verdict.findings
             ),
         )
+    live = judge_live_versions(
+        new_tools,
+        policy,
+        parent=parent,
+        parent_broken=parent_broken,
+        live=ctx.stored.live_conversations.get(assistant.name, {}),
+        versions={v.number: v for v in ctx.versions.get(assistant.name, [])},
+        live_specs=ctx.live_specs,
+    )
+    # A breaking verdict against any live version needs an acceptance, as one against the parent does;
+    # a finding the parent already broke is listed once.
+    satisfied = satisfied and live.satisfied
+    violations += live.violations
+    breaking += [b for b in dict.fromkeys(live.breaking) if b not in breaking]
+    stored = ctx.stored
     prior = prior_acceptances(stored, assistant.name) if breaking and assistant.accept_breaking else []
     judgement = acceptance.judge(assistant, breaking, change, prior)
     return Verdict(
@@ -423,4 +437,5 @@ def _verdict(
         breaking=tuple(breaking),
         acceptance=judgement.record,
         acceptance_note=judgement.note,
+        against=live.against or None,
     )

@@ -199,6 +199,42 @@ def _verdict_schema() -> dict[str, Any]:
                 "description": "What apply records when `acceptBreaking` lets the change through.",
             },
             "acceptance_note": _str("Why the manifest's `acceptBreaking` does not cover this change."),
+            "against": {
+                "type": "array",
+                "description": "Transitive compatibility: the new version judged against its parent and "
+                "every version conversations seen within `conversations.retention` still use, by version. "
+                "Absent when no version has live conversations.",
+                "items": {
+                    "type": "object",
+                    "required": ["version", "conversations", "satisfied", "judged"],
+                    "properties": {
+                        "version": {"type": "integer", "minimum": 1},
+                        "conversations": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "description": "Live conversations pinned to this version.",
+                        },
+                        "parent": {
+                            "type": "boolean",
+                            "description": "The parent version. Absent when false.",
+                        },
+                        "satisfied": {
+                            "type": "boolean",
+                            "description": "Whether the policy holds against it.",
+                        },
+                        "judged": {
+                            "type": "boolean",
+                            "description": "False when the version's tools were never recorded (not judged).",
+                        },
+                        "broken": {
+                            "type": "object",
+                            "description": "Tool name -> messages of the findings that break the policy.",
+                            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                        },
+                    },
+                    "additionalProperties": False,
+                },
+            },
         },
         "additionalProperties": True,
     }

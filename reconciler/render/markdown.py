@@ -186,6 +186,9 @@ def _notes(change: ResourceChange) -> list[str]:
     verdict = v.verdict_of(change)
     if verdict is not None:
         notes.append(f"compatibility: {escape_md(v.verdict_status(verdict))}")
+        against = v.against_text(verdict)
+        if against is not None:
+            notes.append(f"live versions: {escape_md(against)}")
     return notes
 
 

@@ -161,6 +161,9 @@ def verdict_lines(change: ResourceChange) -> list[str]:
     if verdict is None:
         return []
     lines = [f"compatibility: {v.sanitize(v.verdict_status(verdict))}"]
+    against = v.against_text(verdict)
+    if against is not None:
+        lines.append(f"  live versions: {against}")
     for name, tool in v.tools_of(verdict):
         lines.append(f"  {v.sanitize(name)}: backward {tool.backward}, forward {tool.forward}")
         for f in tool.findings:

@@ -201,6 +201,26 @@ def verdict_status(verdict: Verdict) -> str:
     return f"violates the {verdict.policy} policy"
 
 
+def against_text(verdict: Verdict) -> str | None:
+    """Transitive compatibility in one line, per version judged: `breaking against v1 (312 live
+    conversations: list_expenses: ...); compatible with v2 (parent, 40 live conversations)`. None when
+    the verdict was judged against the parent alone (no version had live conversations)."""
+    if not verdict.against:
+        return None
+    parts = []
+    for judged in verdict.against:
+        live = f"{judged.conversations} live conversation{'s' if judged.conversations != 1 else ''}"
+        who = f"parent, {live}" if judged.parent else live
+        if not judged.judged:
+            parts.append(f"not judged against v{judged.version} ({who}: its tools were never recorded)")
+        elif judged.satisfied:
+            parts.append(f"compatible with v{judged.version} ({who})")
+        else:
+            broken = "; ".join(f"{tool}: {', '.join(found)}" for tool, found in sorted(judged.broken.items()))
+            parts.append(f"breaking against v{judged.version} ({who}: {broken})")
+    return sanitize("; ".join(parts))
+
+
 def tool_meets(policy: str, tool: ToolVerdict) -> bool:
     """Whether one tool's verdict satisfies the policy; `unknown` never does (it counts as breaking)."""
     needed = {"backward": ("backward",), "forward": ("forward",), "full": ("backward", "forward")}

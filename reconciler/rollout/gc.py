@@ -7,8 +7,9 @@ owner label) and sends nothing otherwise. The leftovers sweep and the ownership 
 platform assistants only: an agent whose delete failed stays until deleted by hand.
 
 Kept: the newest `keep` undeleted versions of each assistant, every version a pointer holds, every
-version a conversation is pinned to that was seen in the last `retention` seconds (30 days by default:
-its next turn must find the tools it started with), and any platform id that a kept version or an
+version a conversation is pinned to that was seen in the last `retention` seconds (the project's
+`conversations.retention`, 30 days by default: its next turn must find the tools it started with; a
+conversation migrated to a copy, `moved_to` set, holds nothing), and any platform id that a kept version or an
 inventory record still names. Only ids recorded as versions are ever deleted.
 
 Each deletion first flags the version deleted in the store, then deletes the platform object. That order
@@ -85,6 +86,7 @@ class GcReport:
     dry_run: bool
     items: list[GcItem] = field(default_factory=list)
     kept: int = 0  # undeleted versions left alone
+    retention: float = DEFAULT_RETENTION_SECONDS  # seconds since last seen that a conversation counts live
     # (assistant, version) -> conversations seen within the retention that are pinned to it: kept for them
     pinned: dict[tuple[str, int], int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # what gc could not check (it went on without it)
@@ -100,16 +102,15 @@ class GcReport:
 
 
 def live_pins(store: StateStore, workspace: str, *, since: float) -> dict[tuple[str, int], int]:
-    """(assistant, version) -> how many conversations pinned to it were seen at or after `since`."""
-    stored = store.read(workspace)
-    found: dict[tuple[str, int], int] = {}
-    for assistant in sorted({v.assistant for v in stored.versions if not v.deleted}):
-        for number, conversations in store.conversation_counts(
-            workspace, assistant, seen_since=since
-        ).items():
-            if conversations:
-                found[(assistant, number)] = conversations
-    return found
+    """(undeleted assistant version) -> how many conversations pinned to it were seen at or after `since`
+    and not migrated to a copy: those still need it."""
+    undeleted = {(v.assistant, v.number) for v in store.read(workspace).versions if not v.deleted}
+    return {
+        (assistant, number): conversations
+        for assistant, counts in store.live_conversations(workspace, seen_since=since).items()
+        for number, conversations in counts.items()
+        if conversations and (assistant, number) in undeleted
+    }
 
 
 def plan_gc(
@@ -187,7 +188,9 @@ def collect_garbage(
     `label_owner` is this workspace's owner label (`Workspace.owner`); `owner` names the lease holder.
     Raises PlanRejected, deleting nothing, when a version to delete is another owner's object (without
     `label_owner`, every owner-labelled object counts as another's)."""
-    report = GcReport(workspace=workspace, keep=keep, dry_run=dry_run)
+    if retention <= 0:
+        raise ValueError("retention must be positive")
+    report = GcReport(workspace=workspace, keep=keep, dry_run=dry_run, retention=retention)
     report.pinned = live_pins(store, workspace, since=now() - retention)
     if dry_run:
         doomed, report.kept = plan_gc(store, workspace, keep=keep, pinned=report.pinned)

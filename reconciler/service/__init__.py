@@ -31,6 +31,7 @@ from reconciler.service.canary import Progress, SmokeOnTarget, step_rollouts, wa
 from reconciler.service.canary_verbs import NoRollout, latest_aborted, rollout_status
 from reconciler.service.canary_verbs import act as act_on_rollout
 from reconciler.service.compatibility import Refusal, compatibility_refusal, refuse_violations
+from reconciler.service.conversation_import import BadRows, ImportReport, import_conversations
 from reconciler.service.migrate import Migrated, Migration, import_export
 from reconciler.service.planning import admin_pacer, check_fresh, kinds_to_read, make_plan
 from reconciler.service.rollouts import (
@@ -54,7 +55,9 @@ from reconciler.targets.handlers import CODE_FILES, VECTOR_STORES, Ref, Write
 from reconciler.words import count
 
 __all__ = [
+    "BadRows",
     "HolderState",
+    "ImportReport",
     "Imported",
     "Migrated",
     "Migration",
@@ -77,6 +80,7 @@ __all__ = [
     "compatibility_refusal",
     "current_stop",
     "drift",
+    "import_conversations",
     "import_export",
     "import_objects",
     "kinds_to_read",

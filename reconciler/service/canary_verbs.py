@@ -44,6 +44,8 @@ def rollout_status(state: ReleaseState, name: str) -> RolloutView:
         record=record,
         events=store.rollout_events(ws, record.id),
         runs=store.analysis_runs(ws, record.id),
+        # Every pin, migrated ones included: status shows where the rollout assigned conversations (the
+        # canary's share); which of them still need a version is gc's and the plan's question (live_only).
         conversations=store.conversation_counts(ws, name),
         pointers=store.pointers(ws, name),
         stop=store.stops(ws).get(name),

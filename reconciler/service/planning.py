@@ -191,7 +191,7 @@ def _make_plan(ws: Workspace, *, allow_empty: bool, timing: _Timing) -> tuple[Pl
         reading = pool.submit(ws.target.read, first, tuning)
         ready = prepare_desired(desired)
         live = reading.result()
-        stored = storing.result()
+        stored = with_live_conversations(ws, storing.result(), now=timing.clock())
     seen = tuning.seen
     rest = kinds_to_read(desired, stored) - first
     if uploads_unrecorded(desired, stored):
@@ -214,6 +214,14 @@ def _make_plan(ws: Workspace, *, allow_empty: bool, timing: _Timing) -> tuple[Pl
     )
     _remember_hints(ws, seen, hints)
     return plan, stored
+
+
+def with_live_conversations(ws: Workspace, stored: StoredState, *, now: float) -> StoredState:
+    """`stored` with the conversations seen within the project's `conversations.retention` (migrated
+    ones not counted) per assistant and version: the versions each new version is also judged against."""
+    since = now - ws.project.config.conversations.retention_seconds
+    live = ws.store.live_conversations(ws.name, seen_since=since)
+    return stored.model_copy(update={"live_conversations": live}) if live else stored
 
 
 def _known_hints(ws: Workspace) -> dict[str, tuple[str, ...]]:

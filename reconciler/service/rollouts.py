@@ -175,7 +175,8 @@ def collect_garbage(
     on_wait: WaitObserver | None = None,
 ) -> garbage.GcReport:
     """`rollout.gc.collect_garbage` on a workspace, as this user, retried per the project's settings
-    (`on_wait` hears of each backoff)."""
+    (`on_wait` hears of each backoff), keeping the versions of conversations seen within the project's
+    `conversations.retention`."""
     who = whoami()
     return garbage.collect_garbage(
         ws.store,
@@ -188,4 +189,5 @@ def collect_garbage(
         host=who.host,
         retrier=Retrier(ws.project.config.retry, observe=on_wait),
         confirm=confirm,
+        retention=ws.project.config.conversations.retention_seconds,
     )

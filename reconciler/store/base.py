@@ -11,7 +11,7 @@ whose JSON payloads contain something shaped like an OpenAI key are refused (see
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
@@ -28,6 +28,7 @@ from reconciler.model.moves import (
 from reconciler.model.rollouts import (
     AnalysisRun,
     Assignment,
+    PinImport,
     RolloutEvent,
     RolloutRecord,
     TelemetryCounts,
@@ -113,9 +114,15 @@ class StateReader(Protocol):
         ...
 
     def conversation_counts(
-        self, workspace: str, assistant: str, *, seen_since: float | None = None
+        self, workspace: str, assistant: str, *, seen_since: float | None = None, live_only: bool = False
     ) -> dict[int, int]:
-        """version -> how many conversations are pinned to it (last seen at or after `seen_since`)."""
+        """version -> how many conversations are pinned to it (last seen at or after `seen_since`; with
+        `live_only`, not counting conversations migrated to a copy, `moved_to` set)."""
+        ...
+
+    def live_conversations(self, workspace: str, *, seen_since: float) -> dict[str, dict[int, int]]:
+        """assistant -> version -> conversations pinned to it, last seen at or after `seen_since` and not
+        migrated to a copy (`moved_to` unset): the versions live conversations still need. One query."""
         ...
 
     def conversation_move(self, workspace: str, assistant: str, conversation: str) -> ConversationMove | None:
@@ -259,6 +266,15 @@ class StateStore(StateReader, Protocol):
 
     def touch_conversations(self, workspace: str, seen: Sequence[tuple[str, str]], *, now: float) -> None:
         """Set `last_seen` of these (assistant, conversation) pairs to `now`, in one transaction."""
+        ...
+
+    def import_conversations(
+        self, workspace: str, pins: Iterable[Assignment], *, dry_run: bool = False
+    ) -> PinImport:
+        """Pin each conversation of `pins` (an application's own table, imported) unless it is pinned
+        already: an existing pin is never overwritten, and one naming another version is reported in
+        `conflicts`. One transaction, whatever the number of pins (they are read in chunks, so `pins` may
+        be a stream); nothing is written when it raises, nor with `dry_run` (which counts all the same)."""
         ...
 
     def reassign_conversations(

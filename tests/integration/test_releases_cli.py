@@ -17,7 +17,7 @@ import pytest
 
 from reconciler import service
 from reconciler.cli.main import run
-from reconciler.config import RetrySettings
+from reconciler.config import ConversationSettings, RetrySettings
 from reconciler.emulator import EmulatorApp, EmulatorConfig
 from reconciler.errors import PermanentPlatformError
 from reconciler.model.desired import Kind
@@ -292,7 +292,9 @@ class _FakeWorkspace:
     name: str = WS
     owner: str = "corporate-assist/local"
     project: Any = field(
-        default_factory=lambda: SimpleNamespace(config=SimpleNamespace(retry=RetrySettings()))
+        default_factory=lambda: SimpleNamespace(
+            config=SimpleNamespace(retry=RetrySettings(), conversations=ConversationSettings())
+        )
     )
 
     def __enter__(self) -> _FakeWorkspace:
@@ -382,3 +384,29 @@ def test_breaking_change_then_one_command_rollback_leaves_the_platform_alone(
     assert run(["resolve", NAME, str(root)]) == 0
     assert capsys.readouterr().out == f"{v1.platform_id}\n"
     assert v2.platform_id in _assistants_on_platform(root)  # v2 still exists: promote is instant too
+
+
+def test_gc_names_the_versions_live_conversations_keep_with_the_configured_retention(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 17 item 1: gc says which versions it kept for conversations, how many, and the retention
+    (`conversations.retention` of reconcile.yaml) behind it."""
+    import time
+
+    root = make_project(tmp_path / "project")
+    with (root / "reconcile.yaml").open("a", encoding="utf-8") as project_file:
+        project_file.write("  conversations:\n    retention: 12h\n")
+    versions = _create_assistants(root, 4)
+    _seed(root, versions, stable=4)
+    now = time.time()
+    with _state(root) as store:
+        for n in range(3):
+            store.assign_conversation(WS, NAME, f"recent{n}", 2, now=now - 3_600)
+        store.assign_conversation(WS, NAME, "idle", 1, now=now - 86_400)  # older than 12 hours
+    assert run(["gc", str(root), "--keep", "1", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        f"kept: {NAME} version 2: 3 conversations pinned to it, seen in the last 12 hours "
+        "(conversations.retention)\n"
+    ) in out
+    assert f"would delete: {NAME} version 1" in out and f"would delete: {NAME} version 3" in out

@@ -6,6 +6,7 @@ latency maximum) over a window that includes its start and excludes its end."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 
 import pytest
 
@@ -195,3 +196,59 @@ def test_handles_adding_telemetry_at_once_lose_no_count(backend: Backend) -> Non
     total = backend.store.telemetry(WS, BOT, 2, since=0, until=1e10)
     assert (total.responses, total.tool_calls, total.latency_ms_max) == (3 * 20 * 3, 3 * 20 * 6, 39.0)
     assert total.cost_usd == pytest.approx(0.25 * 180)
+
+
+def _pin(conversation: str, version: int, *, assistant: str = BOT, seen: float = 50.0) -> Assignment:
+    return Assignment(
+        conversation=conversation, assistant=assistant, version=version, assigned_at=90.0, last_seen=seen
+    )
+
+
+def test_migrated_conversations_are_not_live(store: SqlStore) -> None:
+    """A conversation migrated to a copy (`moved_to`, migration 0012) no longer needs its old version:
+    the live counts behind gc and the plan's verdicts skip it; the plain counts still show the pin."""
+    for n, version in enumerate((1, 1, 2)):
+        store.assign_conversation(WS, BOT, f"c{n}", version, now=100.0)
+    store.assign_conversation(WS, "Other", "c9", 4, now=100.0)
+    store.assign_conversation(WS, "Other", "old", 3, now=10.0)
+    store._exec("UPDATE conversations SET moved_to = 'c0-copy' WHERE conversation = 'c0'")
+    assert store.conversation_counts(WS, BOT) == {1: 2, 2: 1}
+    assert store.conversation_counts(WS, BOT, live_only=True) == {1: 1, 2: 1}
+    assert store.conversation_counts(WS, BOT, seen_since=50.0, live_only=True) == {1: 1, 2: 1}
+    assert store.live_conversations(WS, seen_since=50.0) == {BOT: {1: 1, 2: 1}, "Other": {4: 1}}
+    assert store.live_conversations(WS, seen_since=5.0)["Other"] == {3: 1, 4: 1}
+    assert store.live_conversations("staging", seen_since=0.0) == {}
+
+
+def test_importing_pins_inserts_the_absent_and_never_overwrites(store: SqlStore) -> None:
+    store.assign_conversation(WS, BOT, "held-same", 2, now=100.0)
+    store.assign_conversation(WS, BOT, "held-other", 1, now=100.0)
+    # more pins than one chunk: the lookup of held pins and the inserts go chunk by chunk
+    many = [_pin(f"t{n}", 1 + n % 2) for n in range(1_203)]
+    done = store.import_conversations(
+        WS, iter([_pin("held-same", 2), _pin("held-other", 2), *many, _pin("x", 3, assistant="Other")])
+    )
+    assert (done.new, done.already) == (1_204, 2)
+    assert [(c.conversation, c.held, c.imported) for c in done.conflicts] == [("held-other", 1, 2)]
+    assert store.conversation_counts(WS, BOT) == {1: 603, 2: 602}
+    assert store.conversation_counts(WS, "Other") == {3: 1}
+    pin = store.assignment(WS, BOT, "t0")
+    assert pin == _pin("t0", 1)  # assigned now, last seen as the file said
+    held = store.assignment(WS, BOT, "held-other")
+    assert held is not None and (held.version, held.last_seen) == (1, 100.0)  # untouched
+    trial = store.import_conversations(WS, [_pin("new", 1), _pin("t1", 1)], dry_run=True)
+    assert (trial.new, trial.already, len(trial.conflicts)) == (1, 1, 1)
+    assert store.assignment(WS, BOT, "new") is None  # a dry run writes nothing
+    again = store.import_conversations(WS, [_pin("t0", 2), _pin("t0", 2)])
+    assert (again.new, again.already, len(again.conflicts)) == (0, 2, 2)
+    assert store.import_conversations(WS, []).new == 0
+
+
+def test_an_import_that_fails_writes_nothing(store: SqlStore) -> None:
+    def pins() -> Iterator[Assignment]:
+        yield from (_pin(f"ok{n}", 1) for n in range(600))  # a whole chunk is written before the failure
+        yield _pin("sk-" + "a" * 40, 1)
+
+    with pytest.raises(StateError, match="API key"):
+        store.import_conversations(WS, pins())
+    assert store.conversation_counts(WS, BOT) == {}

@@ -246,3 +246,36 @@ def test_materialize_agents_is_read_and_refused_on_assistants_v2(project: Path, 
         "(on assistants-v2 every version already is a platform assistant); remove materialize or set "
         "api: responses [field.invalid]"
     ]
+
+
+def test_conversation_settings_are_read_with_durations(project: Path, write: Write) -> None:
+    """`spec.conversations` (issue 17): the retention behind gc's pins and transitive verdicts, and the
+    migration engine's requests per minute; both default when absent."""
+    assert validate_project(project).config.conversations.retention_seconds == 30 * 86_400.0
+    assert validate_project(project).config.conversations.requests_per_minute == 500
+    for text, seconds in (("12h", 43_200.0), ("90m", 5_400.0), ("3600s", 3_600.0), ("7d", 604_800.0)):
+        write("reconcile.yaml", doc("Project", "p", f"conversations: {{retention: {text}}}"))
+        report = validate_project(project)
+        assert report.ok, [str(p) for p in report.problems]
+        assert report.config.conversations.retention_seconds == seconds
+    write("reconcile.yaml", doc("Project", "p", "conversations: {retention: 2d, requestsPerMinute: 60}"))
+    settings = validate_project(project).config.conversations
+    assert (settings.retention_seconds, settings.requests_per_minute) == (172_800.0, 60)
+    assert settings.model_dump(by_alias=True) == {"retention": "2d", "requestsPerMinute": 60}
+
+
+@pytest.mark.parametrize(
+    ("spec", "key"),
+    [
+        ("conversations: {retention: 0d}", "spec.conversations.retention"),
+        ("conversations: {retention: 30}", "spec.conversations.retention"),
+        ("conversations: {retention: 1w}", "spec.conversations.retention"),
+        ("conversations: {requestsPerMinute: 0}", "spec.conversations.requestsPerMinute"),
+        ("conversations: {retain: 30d}", "spec.conversations.retain"),
+    ],
+)
+def test_bad_conversation_settings_name_their_key(project: Path, write: Write, spec: str, key: str) -> None:
+    write("reconcile.yaml", doc("Project", "p", spec))
+    errors = [str(p) for p in validate_project(project).errors]
+    assert len(errors) == 1 and errors[0].startswith("reconcile.yaml:6:"), errors
+    assert f" {key}: " in errors[0]

@@ -267,6 +267,51 @@ def update_assistant() -> Plan:
     )
 
 
+def transitive_verdict() -> Plan:
+    """Issue 17: version 3 keeps its parent's tools (compatible with v2) but breaks v1, which live
+    conversations still use: the verdict is breaking and names v1 with its conversations."""
+    return Plan(
+        workspace="prod",
+        plan_id="p-transitive",
+        created_at=CREATED_AT,
+        changes=(
+            change(
+                "Assistant/CorporateAssist",
+                Stage.ASSISTANTS,
+                Action.CREATE,
+                "behaviour changed: version 3 (parent 2)",
+                spec=assistant_spec(instructions="Be brief."),
+                changes=(FieldChange(path="instructions", before=INSTRUCTIONS, after="Be brief."),),
+                payload={
+                    "version": {"number": 3, "parent": 2, "bundle": True},
+                    "verdict": {
+                        "tools": {},
+                        "policy": "backward",
+                        "satisfied": False,
+                        "violations": [
+                            "tool list_expenses: OBJ-06 at /required: required property 'from' added: old "
+                            "calls lack it (backward no, forward yes) (against version 1, used by 312 live "
+                            "conversations)"
+                        ],
+                        "breaking": [{"tool": "list_expenses", "pointer": "/required", "rule": "OBJ-06"}],
+                        "against": [
+                            {
+                                "version": 1,
+                                "conversations": 312,
+                                "satisfied": False,
+                                "broken": {
+                                    "list_expenses": ["required property 'from' added: old calls lack it"]
+                                },
+                            },
+                            {"version": 2, "conversations": 40, "parent": True, "satisfied": True},
+                        ],
+                    },
+                },
+            ),
+        ),
+    )
+
+
 def mixed() -> Plan:
     """Every action at once, with protect, adopt, a new version, vector-store files, spend and drift."""
     return Plan(
@@ -490,6 +535,7 @@ FIXTURES = {
     "adopt_only": adopt_only,
     "create_all": create_all,
     "update_assistant": update_assistant,
+    "transitive_verdict": transitive_verdict,
     "mixed": mixed,
     "drift_only": drift_only,
     "hostile": hostile,

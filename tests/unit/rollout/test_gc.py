@@ -428,3 +428,38 @@ def test_versions_live_conversations_are_pinned_to_are_kept(store: StateStore) -
     assert report.pinned == {(NAME, 4): 1}
     assert sorted(i.number for i in report.items) == [1, 3, 5, 6, 7, 8]
     assert report.kept == 2
+
+
+def test_a_configured_retention_decides_which_conversations_are_live(store: StateStore) -> None:
+    """`conversations.retention` (issue 17): a 12-hour retention lets a conversation idle for a day go;
+    a 2-day one keeps its version. The report carries the retention it used."""
+    _eight_with_stable_on_2(store)
+    now = 10_000_000.0
+    store.assign_conversation(WS, NAME, "yesterday", 4, now=now - 86_400)
+    target = FakeTarget(listed={f"asst_{n}" for n in range(1, 9)})
+    short = collect_garbage(
+        store, cast(Target, target), WS, keep=0, dry_run=True, retention=12 * 3_600.0, now=lambda: now
+    )
+    assert (short.pinned, short.retention) == ({}, 43_200.0)
+    assert 4 in {i.number for i in short.items}
+    long = collect_garbage(
+        store, cast(Target, target), WS, keep=0, dry_run=True, retention=2 * 86_400.0, now=lambda: now
+    )
+    assert long.pinned == {(NAME, 4): 1}
+    assert 4 not in {i.number for i in long.items}
+    with pytest.raises(ValueError, match="retention must be positive"):
+        collect_garbage(store, cast(Target, target), WS, dry_run=True, retention=0.0)
+
+
+def test_conversations_migrated_to_a_copy_hold_no_version(store: StateStore) -> None:
+    """A conversation migrated to another version (`moved_to`, migration 0012) lives on in its copy: the
+    version it left may go, however recently the old pin was seen."""
+    _eight_with_stable_on_2(store)
+    now = 10_000_000.0
+    store.assign_conversation(WS, NAME, "migrated", 5, now=now - 60)
+    store.assign_conversation(WS, NAME, "staying", 6, now=now - 60)
+    store._exec("UPDATE conversations SET moved_to = 'copy' WHERE conversation = 'migrated'")  # type: ignore[attr-defined]
+    target = FakeTarget(listed={f"asst_{n}" for n in range(1, 9)})
+    report = collect_garbage(store, cast(Target, target), WS, keep=0, dry_run=True, now=lambda: now)
+    assert report.pinned == {(NAME, 6): 1}
+    assert sorted(i.number for i in report.items) == [1, 3, 4, 5, 7, 8]
