@@ -77,3 +77,7 @@ def import_command(
         if len(report.conflicts) > _SHOWN_CONFLICTS:
             click.echo(f"  ... and {len(report.conflicts) - _SHOWN_CONFLICTS} more", err=True)
     return int(ExitCode.OK)
+
+
+# `migrate` and `worker` live in their own module and register on this group when it is imported.
+from reconciler.cli import migrate_commands as _migrate_commands  # noqa: E402, F401

@@ -13,8 +13,8 @@ from types import FrameType
 
 import click
 
-from reconciler.cli.conversation_commands import conversations_group, directory_option
-from reconciler.cli.flags import JSON, output_format, target_option
+from reconciler.cli.conversation_commands import conversations_group
+from reconciler.cli.flags import JSON, directory_option, output_format, target_option
 from reconciler.errors import ExitCode
 
 _to = click.option(
@@ -215,7 +215,7 @@ class _Progress:
 
     def show(self, report: object) -> None:
         from reconciler.render.migrations import progress_line
-        from reconciler.service.conversation_migrations import StatusReport
+        from reconciler.threads.reports import StatusReport
 
         assert isinstance(report, StatusReport)
         line = progress_line(report)

@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.model.moves import ItemStatus, MigrationRecord
-from reconciler.service.conversation_migrations import RunResult, StatusReport
-from reconciler.service.migration_plan import MigrationPlan
+from reconciler.threads.reports import MigrationPlan, RunResult, StatusReport
 from reconciler.words import count as plural
 
 __all__ = ["plan_json", "plan_text", "progress_line", "run_text", "status_json", "status_text"]

@@ -21,7 +21,6 @@ from reconciler.errors import UserError
 from reconciler.model.moves import (
     ItemStatus,
     MigrationOptions,
-    MigrationProgress,
     MigrationRecord,
     MigrationStatus,
 )
@@ -29,6 +28,7 @@ from reconciler.service.migration_units import UnitFactory, platform_ops, rate_g
 from reconciler.service.workspace import Workspace, state_dsn
 from reconciler.store.identity import whoami
 from reconciler.threads.engine import Engine, EngineSettings, system_database_url
+from reconciler.threads.reports import RunResult, StatusReport
 
 __all__ = [
     "MigrationRequest",
@@ -56,20 +56,6 @@ class MigrationRequest:
     to_version: int
     options: MigrationOptions = field(default_factory=MigrationOptions)
     include_idle: bool = False  # also conversations not seen within the retention
-
-
-@dataclass(frozen=True)
-class StatusReport:
-    progress: MigrationProgress
-    per_second: float  # conversations settled per second over the last minute
-    eta_seconds: float | None  # None: nothing settled lately, or nothing left
-    failures: tuple[tuple[str, str], ...]  # (conversation, why), the first few
-
-
-@dataclass(frozen=True)
-class RunResult:
-    status: StatusReport
-    workflow_errors: tuple[str, ...]  # conversations whose workflow ended in a platform error
 
 
 def covered_conversations(ws: Workspace, request: MigrationRequest) -> tuple[tuple[str, int], ...]:

@@ -11,48 +11,19 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 from reconciler.errors import NotFound, PermanentPlatformError
 from reconciler.service.conversation_migrations import MigrationRequest, covered_conversations
 from reconciler.service.migration_units import UnitFactory, platform_ops, rate_gate
 from reconciler.service.workspace import Workspace
+from reconciler.threads.reports import MigrationPlan, Sample
 from reconciler.threads.transform import ItemUpcastError, UpcastPlan, transform_items
 from reconciler.threads.unit import CopyOps
 
 __all__ = ["MigrationPlan", "Sample", "plan_migration"]
 
 MAX_FAILURES_KEPT = 1_000  # every failure is counted; this many are listed
-
-
-@dataclass(frozen=True)
-class Sample:
-    conversation: str
-    item: int  # index in the conversation, from 0
-    tool: str
-    before: str  # the arguments as sent under the old version
-    after: str  # as the copy will hold them
-
-
-@dataclass(frozen=True)
-class MigrationPlan:
-    assistant: str
-    to_version: int
-    flavour: str
-    counts: dict[int, int]  # from version -> conversations covered
-    paths: dict[int, dict[str, str]]  # from version -> tool -> how its calls change ("r1 -> r2: 3 steps")
-    read: int  # conversations read
-    function_calls: int  # function_call items seen
-    changed_calls: int  # of which the upcast changed the arguments
-    samples: tuple[Sample, ...]
-    failures: tuple[tuple[str, str], ...]  # (conversation, why): first MAX_FAILURES_KEPT
-    failed: int  # conversations that would fail
-    gone: int  # conversations no longer on the platform (a run skips them)
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
 
 
 def plan_migration(

@@ -78,6 +78,8 @@ def test_a_lease_written_before_the_holder_columns_existed_reads_with_no_pid(
     assert isinstance(older, SqlStore)
     with older:  # a store as a reconciler before 0004 left it
         older._exec("DELETE FROM schema_migrations WHERE number >= 4")
+        for table in ("rate_budgets", "conversation_moves", "migration_items", "conversation_migrations"):
+            older._exec(f"DROP TABLE {table}")  # 0012's, which came later
         for table in ("telemetry", "conversations", "analysis_runs", "rollout_events", "rollouts"):
             older._exec(f"DROP TABLE {table}")  # 0010's, which came later
         older._exec("DROP TABLE stop_history")  # 0009's
