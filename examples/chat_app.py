@@ -50,9 +50,12 @@ def create_meeting(arguments: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_expenses(arguments: dict[str, Any]) -> dict[str, Any]:
+    # Both revisions of the tool's schema: `from`/`to`, and `start_date`/`end_date` after the rename that
+    # docs/conversations.md migrates conversations across. An application serves both while conversations
+    # on the old version go on.
     return {
-        "from": arguments["from"],
-        "to": arguments["to"],
+        "from": arguments.get("start_date", arguments.get("from")),
+        "to": arguments.get("end_date", arguments.get("to")),
         "expenses": [{"date": "2026-11-14", "amount_eur": 42.5, "category": "taxi"}],
     }
 
@@ -82,11 +85,22 @@ def converse(client: openai.OpenAI, router: Router, assistant: str, turns: Seque
         conversation.id,
         metadata={"reconciler/name": release.name, "reconciler/version": str(release.version)},
     )
-    transcript = Transcript(release, conversation.id)
+    return carry_on(client, router, assistant, conversation.id, turns)
+
+
+def carry_on(
+    client: openai.OpenAI, router: Router, assistant: str, conversation_id: str, turns: Sequence[str]
+) -> Transcript:
+    """Turns of an existing conversation. Each turn asks the router where it goes: the same pinned
+    version, or, once `reconcile conversations migrate` copied the conversation to a newer version (its
+    tools' schemas drifted), the copy and the copy's version. The application keeps the id it is given."""
+    route = router.route(assistant, conversation_id)
+    transcript = Transcript(route.release, route.conversation)
     for text in turns:
-        # Every turn asks again: the same pinned version, unless an operator stopped the assistant.
-        release = router.assign(assistant, conversation.id)
-        response = _respond(client, router, release, conversation.id, text)
+        route = router.route(assistant, transcript.conversation_id)
+        release, transcript.conversation_id = route.release, route.conversation
+        transcript.release = release
+        response = _respond(client, router, release, transcript.conversation_id, text)
         for _ in range(MAX_TOOL_ROUNDS):
             calls = [item for item in response.output if item.type == "function_call"]
             if not calls:
@@ -97,7 +111,7 @@ def converse(client: openai.OpenAI, router: Router, assistant: str, turns: Seque
                 outputs.append(
                     {"type": "function_call_output", "call_id": call.call_id, "output": json.dumps(result)}
                 )
-            response = _respond(client, router, release, conversation.id, outputs)
+            response = _respond(client, router, release, transcript.conversation_id, outputs)
         transcript.answers.append(response.output_text)
         transcript.response_metadata.append(dict(response.metadata or {}))
     return transcript
@@ -162,6 +176,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     parser.add_argument("--workspace", default="local", help="the target the project applied to")
     parser.add_argument("--state", help="state DSN (default: the project's .reconcile/state.db)")
     parser.add_argument("--base-url", help="a platform URL; without it, the embedded local platform")
+    parser.add_argument(
+        "--conversation",
+        help="go on with this conversation (followed to its copy if it was migrated) instead of a new one",
+    )
+    parser.add_argument("--say", action="append", help="a turn to send (repeatable; default: the demo's)")
     args = parser.parse_args(argv)
     project = args.project or find_project(Path.cwd())
     if project is None:
@@ -183,15 +202,24 @@ def find_project(start: Path) -> Path | None:
     return None
 
 
+@contextmanager
+def _client(args: argparse.Namespace, project: Path) -> Iterator[openai.OpenAI]:
+    if args.base_url:
+        with openai.OpenAI(base_url=args.base_url, api_key=os.environ["OPENAI_API_KEY"]) as client:
+            yield client
+    else:
+        with local_client(project / ".reconcile" / "local-platform.db") as client:
+            yield client
+
+
 def _run(args: argparse.Namespace, project: Path, state: str, out: TextIO) -> int:
     try:
-        with Router(state, args.workspace) as router:
-            if args.base_url:
-                with openai.OpenAI(base_url=args.base_url, api_key=os.environ["OPENAI_API_KEY"]) as client:
-                    transcript = converse(client, router, args.assistant, DEMO_TURNS)
+        with Router(state, args.workspace) as router, _client(args, project) as client:
+            turns = tuple(args.say or DEMO_TURNS)
+            if args.conversation:
+                transcript = carry_on(client, router, args.assistant, args.conversation, turns)
             else:
-                with local_client(project / ".reconcile" / "local-platform.db") as client:
-                    transcript = converse(client, router, args.assistant, DEMO_TURNS)
+                transcript = converse(client, router, args.assistant, turns)
     except Stopped as stopped:  # the stop button: serve the fallback, not a turn
         why = f" ({stopped.reason})" if stopped.reason else ""
         print(f"fallback: {stopped.name} is paused{why}; please try again later.", file=out)

@@ -8,6 +8,8 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
@@ -110,8 +112,7 @@ def run_command(
         except ValueError as error:
             raise click.BadParameter(str(error), param_hint="--delete-after") from None
     options = MigrationOptions(delete_after_seconds=seconds, active_runs=ActiveRuns(active_runs))
-    stop = _stop_on_signals()
-    with service.open_workspace(directory, target=target) as ws:
+    with _stop_on_signals() as stop, service.open_workspace(directory, target=target) as ws:
         record = start_migration(ws, MigrationRequest(name, to_version, options, include_idle))
         click.echo(f"Migration {record.id}: {record.total} conversations of {name} to version {to_version}.")
         progress = _Progress()
@@ -177,9 +178,8 @@ def worker_command(
     from reconciler import service
     from reconciler.service.conversation_migrations import serve_worker
 
-    stop = _stop_on_signals()
     progress = _Progress()
-    with service.open_workspace(directory, target=target) as ws:
+    with _stop_on_signals() as stop, service.open_workspace(directory, target=target) as ws:
         click.echo(f"Worker on {ws.name}; SIGTERM or Ctrl-C stops it (what it has in hand resumes later).")
         serve_worker(
             ws,
@@ -192,17 +192,22 @@ def worker_command(
     return int(ExitCode.OK)
 
 
-def _stop_on_signals() -> threading.Event:
-    """Set on SIGINT or SIGTERM, so the loop stops between polls and DBOS is shut down cleanly."""
+@contextmanager
+def _stop_on_signals() -> Iterator[threading.Event]:
+    """An event set on SIGINT or SIGTERM, so the loop stops between polls and DBOS shuts down cleanly; the
+    handlers in force before are put back afterwards."""
     stop = threading.Event()
 
     def handler(signum: int, frame: FrameType | None) -> None:
         del signum, frame
         stop.set()
 
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
-    return stop
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, was in previous.items():
+            signal.signal(sig, was)
 
 
 class _Progress:
