@@ -97,7 +97,7 @@ def _break_list_expenses(root: Path) -> None:
         root,
         "manifests/corporate-assist.yaml",
         "  versioning: immutable\n",
-        "  versioning: immutable\n  acceptBreaking: list_expenses renames from/to; conversations are migrated\n",
+        "  versioning: immutable\n  acceptBreaking: list_expenses renames from/to; we migrate\n",
     )
     assert run(["apply", str(root), "--auto-approve"]) == 0
 
