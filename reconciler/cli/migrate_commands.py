@@ -29,7 +29,11 @@ _worker_id = click.option(
     "conversations it had in hand when it was killed.",
 )
 _concurrency = click.option(
-    "--concurrency", type=click.IntRange(1, 256), default=16, show_default=True, help="Conversations at once."
+    "--concurrency",
+    type=click.IntRange(1, 256),
+    default=8,
+    show_default=True,
+    help="Conversations at once in this process.",
 )
 _include_idle = click.option(
     "--include-idle", is_flag=True, help="Also conversations not seen within `conversations.retention`."

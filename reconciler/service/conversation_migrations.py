@@ -27,7 +27,7 @@ from reconciler.model.moves import (
 from reconciler.service.migration_units import UnitFactory, platform_ops, rate_gate
 from reconciler.service.workspace import Workspace, state_dsn
 from reconciler.store.identity import whoami
-from reconciler.threads.engine import Engine, EngineSettings, system_database_url
+from reconciler.threads.engine import DEFAULT_CONCURRENCY, Engine, EngineSettings, system_database_url
 from reconciler.threads.reports import RunResult, StatusReport
 
 __all__ = [
@@ -122,7 +122,7 @@ def run_migration(
     record: MigrationRecord,
     *,
     worker_id: str | None = None,
-    concurrency: int = 16,
+    concurrency: int = DEFAULT_CONCURRENCY,
     on_progress: Callable[[StatusReport], None] | None = None,
     should_stop: Callable[[], bool] = lambda: False,
     poll_seconds: float = 0.5,
@@ -159,7 +159,7 @@ def serve_worker(
     ws: Workspace,
     *,
     worker_id: str | None = None,
-    concurrency: int = 16,
+    concurrency: int = DEFAULT_CONCURRENCY,
     on_progress: Callable[[StatusReport], None] | None = None,
     should_stop: Callable[[], bool] = lambda: False,
     poll_seconds: float = 2.0,

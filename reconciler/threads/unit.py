@@ -119,8 +119,10 @@ class Unit:
 
     def run(self, conversation: str, steps: Steps = direct_steps) -> Outcome:
         # Everything that decides which steps follow is read inside a step, so a recovered run replays
-        # the same decision and asks the engine for the same steps in the same order.
-        decision, from_version, copy = steps("start", lambda: self._start(conversation))
+        # the same decision and asks the engine for the same steps in the same order. The old
+        # conversation is read in that step too: one checkpoint fewer per conversation, and the copy is
+        # made from one snapshot even if the application adds a turn to the original meanwhile.
+        decision, from_version, copy, old = steps("start", lambda: self._start(conversation))
         if decision == _CANCELLED:
             return Outcome.CANCELLED
         if decision == _SKIPPED:
@@ -134,28 +136,30 @@ class Unit:
             return Outcome.ALREADY
         if self.migration.options.flavour == "assistants-v2":
             return self._move_thread(conversation, from_version, steps)
-        return self._copy(conversation, from_version, steps)
+        return self._copy(conversation, from_version, old, steps)
 
-    def _start(self, conversation: str) -> tuple[str, int, str]:
-        """(decision, the version the conversation is on, its recorded copy)."""
+    def _start(self, conversation: str) -> tuple[str, int, str, list[dict[str, Any]] | None]:
+        """(decision, the version the conversation is on, its recorded copy, its items when it is to be
+        copied: None when it is gone from the platform)."""
         record = self.store.migration(self.migration.id)
         if record is None or record.status is MigrationStatus.CANCELLED:
-            return _CANCELLED, 0, ""
+            return _CANCELLED, 0, "", None
         item = self.store.migration_item(self.migration.id, conversation)
         if item is None:
-            return _ALREADY, 0, ""
+            return _ALREADY, 0, "", None
         if item.status is not ItemStatus.PENDING:
             copy = item.new_conversation or ""
             relabel = item.status is ItemStatus.DONE and copy and copy != conversation
-            return (_RELABEL if relabel else _ALREADY), item.from_version, copy
+            return (_RELABEL if relabel else _ALREADY), item.from_version, copy, None
         earlier = self.store.conversation_move(
             self.migration.workspace, self.migration.assistant, conversation
         )
         if earlier is not None and earlier.to_version >= self.migration.to_version:
             why = f"already moved to version {earlier.to_version} by migration {earlier.migration_id}"
             self._settle(conversation, ItemStatus.SKIPPED, why)
-            return _SKIPPED, item.from_version, ""
-        return _GO, item.from_version, ""
+            return _SKIPPED, item.from_version, "", None
+        old = None if self.copies is None else _read_or_none(self.copies, conversation)
+        return _GO, item.from_version, "", old
 
     def _record(self, move: ConversationMove, *, items: int, delete_after: float | None) -> bool:
         """Record the move; True also when this unit recorded it before a crash lost the step's result."""
@@ -169,7 +173,9 @@ class Unit:
         )
 
     # -- Responses era -----------------------------------------------------------------------------
-    def _copy(self, conversation: str, from_version: int, steps: Steps) -> Outcome:
+    def _copy(
+        self, conversation: str, from_version: int, old: list[dict[str, Any]] | None, steps: Steps
+    ) -> Outcome:
         ops = self.copies
         if ops is None:
             raise TypeError("a Responses-era migration needs the platform's conversation calls")
@@ -178,7 +184,6 @@ class Unit:
             return self._settle(
                 conversation, ItemStatus.FAILED, f"no upcast plan from version {from_version}"
             )
-        old = steps("read", lambda: _read_or_none(ops, conversation))
         if old is None:
             return self._settle(
                 conversation, ItemStatus.SKIPPED, "the conversation is gone from the platform"
@@ -209,11 +214,18 @@ class Unit:
         )
         after = self.migration.options.delete_after_seconds
         delete_after = None if after is None else moved_at + after
-        won = steps("record", lambda: self._record(move, items=len(items), delete_after=delete_after))
-        if not won:
-            return Outcome.ALREADY
-        steps("label", lambda: _label_if_there(ops, conversation, {labels.MIGRATED_TO: copy}))
-        return Outcome.MOVED
+        won = steps("finish", lambda: self._finish(ops, move, items=len(items), delete_after=delete_after))
+        return Outcome.MOVED if won else Outcome.ALREADY
+
+    def _finish(
+        self, ops: CopyOps, move: ConversationMove, *, items: int, delete_after: float | None
+    ) -> bool:
+        """Record the move, then label the original with its copy (a replay after a crash between the two
+        finds the move its own and labels)."""
+        won = self._record(move, items=items, delete_after=delete_after)
+        if won:
+            _label_if_there(ops, move.conversation, {labels.MIGRATED_TO: move.new_conversation})
+        return won
 
     def _append(self, ops: CopyOps, copy: str, items: Sequence[dict[str, Any]]) -> int:
         """Everything after the first `CREATE_ITEMS`, 20 a request. A lost response (5xx, reset) may or may
@@ -274,10 +286,8 @@ class Unit:
 
 def _read_or_none(ops: CopyOps, conversation: str) -> list[dict[str, Any]] | None:
     try:
-        if ops.metadata(conversation) is None:
-            return None
         return ops.read_items(conversation)
-    except NotFound:  # deleted between the two reads
+    except NotFound:
         return None
 
 

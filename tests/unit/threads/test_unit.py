@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from reconciler.errors import TemporaryPlatformError
+from reconciler.errors import NotFound, TemporaryPlatformError
 from reconciler.model import labels
 from reconciler.model.moves import (
     ActiveRuns,
@@ -84,6 +84,8 @@ class FakePlatform:
         self.conversations[cid] = ({}, items)
 
     def read_items(self, conversation: str) -> list[dict[str, Any]]:
+        if conversation not in self.conversations:
+            raise NotFound(f"no conversation {conversation}")
         return [dict(i) for i in self.conversations[conversation][1]]
 
     def count_items(self, conversation: str) -> int:
@@ -189,7 +191,7 @@ class Steps:
         return result
 
 
-@pytest.mark.parametrize("step", ["start", "read", "append", "record", "label"])
+@pytest.mark.parametrize("step", ["start", "append", "finish"])
 def test_a_crash_after_any_step_but_create_resumes_with_one_copy(store: StateStore, step: str) -> None:
     platform = FakePlatform()
     platform.add("c1", _items(15))  # 30 items
