@@ -86,6 +86,12 @@ def plan_command(
     show_default=True,
     help="Assistants v2: wait for a thread's run in flight to end, or cancel it.",
 )
+@click.option(
+    "--follow-rollout",
+    is_flag=True,
+    help="The target version is under a canary rollout: move only the conversations its weight gives the "
+    "canary, more as the weight rises, all once it is stable; stop if it is aborted.",
+)
 @_worker_id
 @_concurrency
 @directory_option
@@ -96,6 +102,7 @@ def run_command(
     include_idle: bool,
     delete_after: str | None,
     active_runs: str,
+    follow_rollout: bool,
     worker_id: str | None,
     concurrency: int,
     directory: Path | None,
@@ -115,7 +122,9 @@ def run_command(
             seconds = parse_duration(delete_after)
         except ValueError as error:
             raise click.BadParameter(str(error), param_hint="--delete-after") from None
-    options = MigrationOptions(delete_after_seconds=seconds, active_runs=ActiveRuns(active_runs))
+    options = MigrationOptions(
+        delete_after_seconds=seconds, active_runs=ActiveRuns(active_runs), follow_rollout=follow_rollout
+    )
     with _stop_on_signals() as stop, service.open_workspace(directory, target=target) as ws:
         record = start_migration(ws, MigrationRequest(name, to_version, options, include_idle))
         click.echo(f"Migration {record.id}: {record.total} conversations of {name} to version {to_version}.")

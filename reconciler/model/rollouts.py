@@ -8,6 +8,7 @@ rollout (the controller and analysis, which read both) and runtime (which assign
 
 from __future__ import annotations
 
+import hashlib
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -370,3 +371,25 @@ class TelemetryRow(_Frozen):
     version: int
     bucket: int
     counts: TelemetryCounts
+
+
+# -- the canary's share of conversations ---------------------------------------------------------
+
+BUCKETS = 10_000  # a weight of w percent takes buckets below w * 100: steps of 0.01 %
+
+
+def bucket(rollout_id: str, conversation: str) -> int:
+    """Where `conversation` falls in [0, BUCKETS) for this rollout: the same in every process and every
+    run (sha256, not `hash()`, which is salted per process), and independent between rollouts, so the
+    conversations of one canary are not the first ones of the next."""
+    digest = hashlib.sha256(f"{rollout_id}\x00{conversation}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % BUCKETS
+
+
+def canary_choice(rollout: RolloutRecord | None, conversation: str) -> int | None:
+    """The canary version when the active `rollout` sends this new conversation to it, else None (the
+    stable pointer's version). Raising the weight only adds buckets, so a conversation that fell to the
+    canary at a lower weight would fall to it again; pins make that moot for conversations already seen."""
+    if rollout is None or not rollout.status.active or rollout.weight <= 0:
+        return None
+    return rollout.canary_version if bucket(rollout.id, conversation) < rollout.weight * 100 else None

@@ -100,6 +100,8 @@ def progress_line(report: StatusReport) -> str:
     filled = round(BAR_WIDTH * done / total)
     failed = progress.counts[ItemStatus.FAILED]
     tail = f"  ({failed} failed)" if failed else ""
+    if report.waiting:
+        tail += f"  {report.waiting}"
     return (
         f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {done}/{progress.migration.total}  "
         f"{report.per_second:.1f}/s  ETA {_duration(report.eta_seconds)}{tail}"

@@ -28,6 +28,7 @@ from reconciler.service.migration_units import UnitFactory, platform_ops, rate_g
 from reconciler.service.workspace import Workspace, state_dsn
 from reconciler.store.identity import whoami
 from reconciler.threads.engine import DEFAULT_CONCURRENCY, Engine, EngineSettings, system_database_url
+from reconciler.threads.follow import share_now
 from reconciler.threads.reports import RunResult, StatusReport
 
 __all__ = [
@@ -86,6 +87,7 @@ def start_migration(ws: Workspace, request: MigrationRequest) -> MigrationRecord
             f"{request.assistant} has a migration to version {record.to_version} running ({record.id}); "
             f"finish it or `reconcile conversations migrate cancel {request.assistant}` first"
         )
+    _refuse_skipping_a_canary(ws, request)
     conversations = covered_conversations(ws, request)
     # No upcaster path from a version some conversation is on: refused before anything is written.
     UnitFactory(ws, gate=None).check_paths(
@@ -107,6 +109,25 @@ def start_migration(ws: Workspace, request: MigrationRequest) -> MigrationRecord
     )
     ws.store.start_migration(record, conversations)
     return record
+
+
+def _refuse_skipping_a_canary(ws: Workspace, request: MigrationRequest) -> None:
+    """Moving every conversation onto a version under a canary would skip the canary's weight."""
+    active = ws.store.active_rollout(ws.name, request.assistant)
+    under_canary = active is not None and active.canary_version == request.to_version
+    if request.options.follow_rollout:
+        stable = ws.store.pointers(ws.name, request.assistant).get("stable")
+        if not under_canary and stable != request.to_version:
+            raise UserError(
+                f"--follow-rollout: version {request.to_version} of {request.assistant} is neither the "
+                "canary of an active rollout nor stable"
+            )
+    elif under_canary and active is not None:
+        raise UserError(
+            f"version {request.to_version} is the canary of {request.assistant}'s rollout at weight "
+            f"{active.weight}%: moving every conversation to it now would skip the canary; add "
+            "--follow-rollout (the canary's share moves, more as its weight rises) or promote it first"
+        )
 
 
 def engine_settings(ws: Workspace, *, worker_id: str | None, concurrency: int) -> EngineSettings:
@@ -132,19 +153,30 @@ def run_migration(
     and are named; a rerun resumes them."""
     gate = rate_gate(ws)
     factory = UnitFactory(ws, gate=gate)
+    follow = record.options.follow_rollout
+    enqueued: set[str] = set()
     with Engine(engine_settings(ws, worker_id=worker_id, concurrency=concurrency), factory.unit) as engine:
-        pending = [i.conversation for i in ws.store.migration_items(record.id, status=ItemStatus.PENDING)]
-        engine.enqueue(record.id, pending)
         while True:
-            report = migration_status(ws, record.assistant, migration_id=record.id)
+            share = share_now(ws.store, ws.name, record.assistant, record.to_version, follow=follow)
+            if share.aborted:
+                message = (
+                    f"stopped: the rollout of version {record.to_version} ended without it: {share.aborted}"
+                )
+                ws.store.set_migration_status(
+                    record.id, MigrationStatus.CANCELLED, now=time.time(), message=message
+                )
+            pending = [i.conversation for i in ws.store.migration_items(record.id, status=ItemStatus.PENDING)]
+            ready = [c for c in pending if c not in enqueued and share.admits(c)]
+            if ready and not share.aborted:
+                engine.enqueue(record.id, ready)
+                enqueued.update(ready)
+            report = migration_status(ws, record.assistant, migration_id=record.id, waiting=share.waiting)
             if on_progress is not None:
                 on_progress(report)
-            left = report.progress.counts[ItemStatus.PENDING]
             current = report.progress.migration.status
-            if left == 0 or current is not MigrationStatus.RUNNING or should_stop():
+            if not pending or current is not MigrationStatus.RUNNING or should_stop():
                 break
-            counts = engine.counts(record.id)
-            if counts.queued == 0:
+            if engine.counts(record.id).queued == 0 and share.everything:
                 break  # what is left ended in errors: named below, resumed by a rerun
             time.sleep(poll_seconds)
         errors = tuple(engine.errors(record.id))
@@ -181,7 +213,9 @@ def serve_worker(
             time.sleep(poll_seconds)
 
 
-def migration_status(ws: Workspace, assistant: str, *, migration_id: str | None = None) -> StatusReport:
+def migration_status(
+    ws: Workspace, assistant: str, *, migration_id: str | None = None, waiting: str = ""
+) -> StatusReport:
     """The migration (the assistant's latest unless `migration_id`) and how far it is."""
     if migration_id is None:
         found = ws.store.migrations(ws.name, assistant)
@@ -202,6 +236,7 @@ def migration_status(ws: Workspace, assistant: str, *, migration_id: str | None 
         per_second=per_second,
         eta_seconds=eta,
         failures=tuple((i.conversation, i.error) for i in failed),
+        waiting=waiting,
     )
 
 

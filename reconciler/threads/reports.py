@@ -17,6 +17,7 @@ class StatusReport:
     per_second: float  # conversations settled per second over the last minute
     eta_seconds: float | None  # None: nothing settled lately, or nothing left
     failures: tuple[tuple[str, str], ...]  # (conversation, why), the first few
+    waiting: str = ""  # what the run waits for (a rollout's weight), for a person
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from reconciler.errors import NotFound, TemporaryPlatformError
 from reconciler.model import labels
 from reconciler.model.moves import ActiveRuns, ConversationMove, ItemStatus, MigrationRecord, MigrationStatus
 from reconciler.store.base import StateStore
+from reconciler.threads.follow import share_now
 from reconciler.threads.transform import ItemUpcastError, UpcastPlan, transform_items
 
 __all__ = [
@@ -93,6 +94,7 @@ def direct_steps(name: str, fn: Callable[[], T]) -> T:
 
 
 _GO, _CANCELLED, _SKIPPED, _ALREADY, _RELABEL = "go", "cancelled", "skipped", "already", "relabel"
+_DEFERRED = "deferred"
 
 
 class Outcome(StrEnum):
@@ -101,6 +103,7 @@ class Outcome(StrEnum):
     SKIPPED = "skipped"
     ALREADY = "already"  # another run of the unit finished it (no longer pending)
     CANCELLED = "cancelled"  # the migration was cancelled before this conversation started
+    DEFERRED = "deferred"  # following a rollout whose canary no longer takes this conversation
 
 
 @dataclass
@@ -127,6 +130,8 @@ class Unit:
             return Outcome.CANCELLED
         if decision == _SKIPPED:
             return Outcome.SKIPPED
+        if decision == _DEFERRED:
+            return Outcome.DEFERRED
         if decision == _RELABEL and self.copies is not None:
             # Recorded, but the process may have died before labelling the original: label it again (a
             # label already there sends nothing).
@@ -158,6 +163,13 @@ class Unit:
             why = f"already moved to version {earlier.to_version} by migration {earlier.migration_id}"
             self._settle(conversation, ItemStatus.SKIPPED, why)
             return _SKIPPED, item.from_version, "", None
+        if self.migration.options.follow_rollout:
+            share = share_now(
+                self.store, self.migration.workspace, self.migration.assistant, self.migration.to_version,
+                follow=True,
+            )  # fmt: skip
+            if not share.admits(conversation):  # the rollout was aborted meanwhile: stays where it is
+                return _DEFERRED, item.from_version, "", None
         old = None if self.copies is None else _read_or_none(self.copies, conversation)
         return _GO, item.from_version, "", old
 
