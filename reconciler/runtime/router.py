@@ -73,8 +73,8 @@ class Router:
         self.lookups = 0  # store reads made; lets tests and metrics see cache hits
         self.assign_reads = 0  # assignments read (or made) in the store: cache misses of `assign`
         self._pins = Pins(max_conversations)
-        # (name, conversation) -> (its copy, or None and when to ask again)
-        self._moves: dict[tuple[str, str], tuple[str | None, float]] = {}
+        # (name, conversation) -> ((its copy, the copy's version), or None; when to ask again)
+        self._moves: dict[tuple[str, str], tuple[tuple[str, int] | None, float]] = {}
         self._max_moves = max_conversations
         self._writer: StateStore | None = self._store if isinstance(self._store, StateStore) else None
         self._telemetry: Recorder | None = None
@@ -195,30 +195,40 @@ class Router:
         Responses era), that is the copy and the copy's version; a copy migrated again is followed to the
         newest one. Otherwise it is `conversation` itself and `assign(name, conversation)`.
 
+        A copy is followed only while it is pinned to the version it was made for: a canary aborted with
+        `onAbort: stable` moves its conversations' pins back to stable, and then the original, still on its
+        own version and tools, goes on instead of a copy whose calls were upcast for the aborted one.
+
         A move found is remembered for good (moves are never undone); a conversation found unmoved is
         asked again after `MOVE_RECHECK_SECONDS`, so a migration reaches a running application within
         that. Raises what `assign` raises."""
         self.refuse_if_stopped(name)
-        target = conversation
+        target, release = conversation, None
         for _ in range(MAX_MOVES):
             moved = self._moved_to(name, target)
-            if moved is None or moved == target:
+            if moved is None or moved[0] == target:
                 break
-            target = moved
+            copy, version = moved
+            held = self.assign(name, copy)
+            if held.version != version:
+                break  # its pin moved back (an aborted canary): the conversation it was copied from goes on
+            target, release = copy, held
         else:
             raise StateError(f"conversation {conversation} of {name} was moved more than {MAX_MOVES} times")
-        release = self.assign(name, target)
+        if release is None:
+            release = self.assign(name, target)
         moved_from = conversation if target != conversation else None
         return Route(conversation=target, release=release, moved_from=moved_from)
 
-    def _moved_to(self, name: str, conversation: str) -> str | None:
+    def _moved_to(self, name: str, conversation: str) -> tuple[str, int] | None:
+        """(the copy, the version it was made for) of the latest move of `conversation`, or None."""
         key = (name, conversation)
         known = self._moves.get(key)
         now = self._clock()
         if known is not None and (known[0] is not None or known[1] > now):
             return known[0]
         move = self._store.conversation_move(self.workspace, name, conversation)
-        target = move.new_conversation if move is not None else None
+        target = (move.new_conversation, move.to_version) if move is not None else None
         with self._lock:
             if len(self._moves) >= self._max_moves:
                 self._moves.pop(next(iter(self._moves)))
