@@ -59,7 +59,7 @@ class RateGate:
         """Wait for this request's turn."""
         wait = self.slots.take(self.interval, self.burst)
         self.requests += 1
-        if wait > 0:
+        if wait > 1e-6:  # float residue of the slot arithmetic is no wait
             self.waited_seconds += wait
             self.sleep(wait)
 

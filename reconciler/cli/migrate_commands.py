@@ -114,7 +114,12 @@ def run_command(
     from reconciler.config import parse_duration
     from reconciler.model.moves import ActiveRuns, ItemStatus, MigrationOptions
     from reconciler.render import migrations as render
-    from reconciler.service.conversation_migrations import MigrationRequest, run_migration, start_migration
+    from reconciler.service.conversation_migrations import (
+        MigrationRequest,
+        run_migration,
+        running_migrations,
+        start_migration,
+    )
 
     seconds = None
     if delete_after is not None:
@@ -126,8 +131,10 @@ def run_command(
         delete_after_seconds=seconds, active_runs=ActiveRuns(active_runs), follow_rollout=follow_rollout
     )
     with _stop_on_signals() as stop, service.open_workspace(directory, target=target) as ws:
+        resumed = any(m.to_version == to_version for m in running_migrations(ws, name))
         record = start_migration(ws, MigrationRequest(name, to_version, options, include_idle))
-        click.echo(f"Migration {record.id}: {record.total} conversations of {name} to version {to_version}.")
+        verb = "Resuming migration" if resumed else "Migration"
+        click.echo(f"{verb} {record.id}: {record.total} conversations of {name} to version {to_version}.")
         progress = _Progress()
         result = run_migration(
             ws,

@@ -73,14 +73,15 @@ def covered_conversations(ws: Workspace, request: MigrationRequest) -> tuple[tup
     return ws.store.pinned_conversations(ws.name, request.assistant, versions=others, seen_since=since)
 
 
+def running_migrations(ws: Workspace, assistant: str) -> list[MigrationRecord]:
+    return [m for m in ws.store.migrations(ws.name, assistant) if m.status is MigrationStatus.RUNNING]
+
+
 def start_migration(ws: Workspace, request: MigrationRequest) -> MigrationRecord:
     """The migration running to `request.to_version` (a rerun resumes it), or a new one recorded with
     every conversation it covers. Refused while another migration of the assistant runs."""
     flavour = "responses" if ws.target_config.api == "responses" else "assistants-v2"
-    running = [
-        m for m in ws.store.migrations(ws.name, request.assistant) if m.status is MigrationStatus.RUNNING
-    ]
-    for record in running:
+    for record in running_migrations(ws, request.assistant):
         if record.to_version == request.to_version:
             return record
         raise UserError(
@@ -243,7 +244,7 @@ def migration_status(
 def cancel_migration(ws: Workspace, assistant: str, *, reason: str = "") -> MigrationRecord:
     """Stop the assistant's running migration: no conversation starts after this commits (each checks
     first); those moved stay moved, those running finish their conversation."""
-    running = [m for m in ws.store.migrations(ws.name, assistant) if m.status is MigrationStatus.RUNNING]
+    running = running_migrations(ws, assistant)
     if not running:
         raise NoMigration(f"{assistant} has no running conversation migration in {ws.name}")
     record = running[-1]

@@ -138,7 +138,9 @@ class Engine:
                     "dbos_system_schema": SYSTEM_SCHEMA,
                     "executor_id": self.settings.executor_id,
                     "application_version": APP_VERSION,
-                    "log_level": "ERROR",
+                    # Workflow errors are reported by the run (`Engine.errors`), one line each; DBOS would
+                    # print each with its traceback.
+                    "log_level": "CRITICAL",
                     "max_executor_threads": self.settings.concurrency + 8,
                 }
             )
