@@ -222,6 +222,9 @@ def _stop_on_signals() -> Iterator[threading.Event]:
         del signum, frame
         stop.set()
 
+    if threading.current_thread() is not threading.main_thread():  # a library caller's thread: no signals
+        yield stop
+        return
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield stop

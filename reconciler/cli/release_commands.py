@@ -235,6 +235,8 @@ def gc_command(
     terminal deletes nothing."""
     from reconciler import service
     from reconciler.rollout.gc import GcOutcome
+    from reconciler.service.conversation_migrations import sweep_deletions
+    from reconciler.service.migration_units import rate_gate
 
     def confirm(versions: list[VersionRecord]) -> bool:
         if auto_approve:
@@ -252,6 +254,9 @@ def gc_command(
         report = service.collect_garbage(
             ws, keep=keep, dry_run=dry_run, confirm=confirm, on_wait=WaitLines(sys.stderr)
         )
+        swept = 0 if dry_run or report.cancelled else sweep_deletions(ws, rate_gate(ws))
+    if swept:
+        click.echo(f"deleted: {count(swept, 'old conversation')} migrated longer ago than --delete-after")
     for warning in report.warnings:
         click.echo(sanitize(f"warning: {warning}"), err=True)
     for (assistant, number), conversations in sorted(report.pinned.items()):

@@ -129,6 +129,7 @@ class Engine:
     def __enter__(self) -> Self:
         if not _Open.lock.acquire(blocking=False):
             raise StateError("a migration engine is already open in this process")
+        _quiet_dbos_logs()
         try:
             _write_ahead_log(self.settings.system_database_url)
             DBOS(
@@ -157,6 +158,7 @@ class Engine:
             raise
         except Exception as error:
             self._close()
+            _log.debug("DBOS did not start", exc_info=True)
             # The DSN may hold a password: the error's type and first line only, never the URL.
             raise StateError(f"the migration engine (DBOS) could not start: {type(error).__name__}") from None
         self._open = True
@@ -229,6 +231,17 @@ class Engine:
         ids = [workflow_id(migration_id, c) for c in conversations]
         for start in range(0, len(ids), 500):
             DBOS.cancel_workflows(ids[start : start + 500])
+
+
+def _quiet_dbos_logs() -> None:
+    """DBOS gives its logger a console handler bound to the `sys.stderr` of the moment, unless it has one:
+    a handler of ours keeps its records (workflow tracebacks, reported by the run one line each instead)
+    off the user's terminal, and keeps a later engine in the same process from writing to a stream that
+    has been closed since (a test's capture, a CLI invocation's redacting wrapper)."""
+    logger = logging.getLogger("dbos")
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())
+    logger.propagate = False
 
 
 def _write_ahead_log(url: str) -> None:
