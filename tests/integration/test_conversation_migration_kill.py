@@ -155,8 +155,10 @@ def _items(n: int) -> list[dict[str, Any]]:
     return [*items, {"type": "message", "role": "user", "content": f"conversation {n}, thanks"}]
 
 
-def _seed(client: openai.OpenAI, root: Path, first: int) -> dict[str, list[dict[str, Any]]]:
-    """BATCH conversations on v1 (create with 20 items, then 20 and 5 more), pinned in the state."""
+def _seed(
+    client: openai.OpenAI, state: str, first: int, count: int = BATCH
+) -> dict[str, list[dict[str, Any]]]:
+    """`count` conversations on v1 (create with 20 items, then 20 and 5 more), pinned in the state."""
 
     def one(n: int) -> tuple[str, list[dict[str, Any]]]:
         items = _items(n)
@@ -166,8 +168,8 @@ def _seed(client: openai.OpenAI, root: Path, first: int) -> dict[str, list[dict[
         return conversation, items
 
     with ThreadPoolExecutor(max_workers=6) as pool:
-        seeded = dict(pool.map(one, range(first, first + BATCH)))
-    with open_store(_state(root)) as store:
+        seeded = dict(pool.map(one, range(first, first + count)))
+    with open_store(state) as store:
         for conversation in seeded:
             store.assign_conversation(WS, NAME, conversation, 1, now=time.time())
     return seeded
@@ -230,6 +232,37 @@ def _held(client: openai.OpenAI, conversation: str) -> list[tuple[str, str | Non
     return out
 
 
+def wrong_copies(
+    client: openai.OpenAI, originals: dict[str, list[dict[str, Any]]], copies: dict[str, str]
+) -> list[str]:
+    """Copies that do not hold exactly their original's items (once each, in order, upcast), and originals
+    not labelled with their copy."""
+    wrong: list[str] = []
+    for conversation, items in originals.items():
+        held = _held(client, copies[conversation])
+        if held != _expected_copy(items):
+            calls = [c for kind, c, _ in held if kind != "message"]
+            wrong.append(f"{conversation} -> {copies[conversation]}: {len(held)} items, call ids {calls}")
+        metadata = client.conversations.retrieve(conversation).metadata or {}
+        if metadata.get(labels.MIGRATED_TO) != copies[conversation]:
+            wrong.append(
+                f"{conversation} labelled {metadata.get(labels.MIGRATED_TO)}, copy {copies[conversation]}"
+            )
+    return wrong
+
+
+def unrecorded_copies(server: EmulatorServer, copies: dict[str, str]) -> list[tuple[str, str, int]]:
+    """(copy, original, items it holds) for every conversation labelled `reconciler/migrated-from` an
+    original whose recorded copy it is not. Read from the emulator's storage: the API cannot list."""
+    storage = server.app.storage
+    found: list[tuple[str, str, int]] = []
+    for stored in storage.all("conversation"):
+        source = (stored.get("metadata") or {}).get(labels.MIGRATED_FROM)
+        if source is not None and copies.get(source) != stored["id"]:
+            found.append((stored["id"], source, len(storage.all("conversation_item", parent=stored["id"]))))
+    return found
+
+
 def test_kill_9_at_random_points_resumes_with_no_duplicate_and_none_lost(
     tmp_path: Path, server: EmulatorServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -238,7 +271,7 @@ def test_kill_9_at_random_points_resumes_with_no_duplicate_and_none_lost(
     edit_file(root, "reconcile.yaml", "requestsPerMinute: 60000", f"requestsPerMinute: {REQUESTS_PER_MINUTE}")
     client = openai.OpenAI(base_url=server.base_url, api_key="sk-migration-test", max_retries=0)
     _break_list_expenses(root)
-    originals = _seed(client, root, 0)
+    originals = _seed(client, _state(root), 0)
     writes = Writes(server.app.handle)
     server.app.handle = writes  # type: ignore[method-assign]
     rng = random.Random(SEED)
@@ -272,7 +305,7 @@ def test_kill_9_at_random_points_resumes_with_no_duplicate_and_none_lost(
             migration, pending_before, done = _round_status(root, rounds)
             if done:
                 assert rounds < MAX_ROUNDS, f"rounds end too soon for {KILLS} kills: {context()}"
-                originals |= _seed(client, root, rounds * BATCH)
+                originals |= _seed(client, _state(root), rounds * BATCH)
                 rounds += 1
                 migration, pending_before, done = None, None, False
             after = rng.uniform(*KILL_AFTER)
@@ -318,35 +351,20 @@ def test_kill_9_at_random_points_resumes_with_no_duplicate_and_none_lost(
     assert len(set(copies.values())) == len(copies), context()
 
     # Each copy holds its original's items once each, in order, upcast; each original points at it.
-    wrong: list[str] = []
-    for conversation, items in originals.items():
-        held = _held(client, copies[conversation])
-        if held != _expected_copy(items):
-            calls = [c for kind, c, _ in held if kind != "message"]
-            wrong.append(f"{conversation} -> {copies[conversation]}: {len(held)} items, call ids {calls}")
-        metadata = client.conversations.retrieve(conversation).metadata or {}
-        if metadata.get(labels.MIGRATED_TO) != copies[conversation]:
-            wrong.append(
-                f"{conversation} labelled {metadata.get(labels.MIGRATED_TO)}, copy {copies[conversation]}"
-            )
+    wrong = wrong_copies(client, originals, copies)
     assert not wrong, f"{wrong[:5]} ({len(wrong)} in all); {context()}"
 
     # Orphans: copies the platform made that no move records (the emulator's storage: the API cannot list).
     # A create whose checkpoint a kill lost: made by a killed run, shortly before its kill, holding the
     # create's 20 items and nothing appended (the rerun made another copy).
     orphans: list[str] = []
-    storage = server.app.storage
-    for stored in storage.all("conversation"):
-        source = (stored.get("metadata") or {}).get(labels.MIGRATED_FROM)
-        if source is None or copies.get(source) == stored["id"]:
-            continue
-        held = len(storage.all("conversation_item", parent=stored["id"]))
-        made = writes.created.get(stored["id"], -1.0)
+    for orphan, source, held in unrecorded_copies(server, copies):
+        made = writes.created.get(orphan, -1.0)
         by = next((k for k in kills if k.started <= made <= k.killed), None)
         before_kill = (
             "not by a killed run" if by is None else f"{(by.killed - made) * 1000:.0f} ms before a kill"
         )
-        orphans.append(f"{stored['id']} from {source}: {held} items, created {before_kill}")
+        orphans.append(f"{orphan} from {source}: {held} items, created {before_kill}")
         assert source in originals and held == 20 and by is not None, (
             f"not a lost create: {orphans[-1]}; {context()}"
         )
