@@ -22,9 +22,10 @@ DONE with nothing pending or failed; each copy, read through the SDK, holds exac
 in order with the function calls' arguments upcast; each original is labelled `reconciler/migrated-to`
 its copy. Orphans are copies labelled `reconciler/migrated-from` X that are not X's recorded copy (the
 platform cannot list conversations: counted from the emulator's own storage). They come only from a kill
-between the platform's answer to a create and the engine's checkpoint of that step
-(docs/decisions/0001-durable-engine.md), so each holds the first 20 items only, and there are at most
-as many as kills.
+that cut off a create: the platform made the copy, the engine never checkpointed the step (the request
+was under way at the kill, or answered and not yet recorded; docs/decisions/0001-durable-engine.md). So
+each was asked for by a killed run before its kill, holds the create's 20 items only, and there are at
+most as many as kills.
 
 Reproduce: MIGRATION_KILL_SEED=<seed> pytest tests/integration/test_conversation_migration_kill.py -s;
 the children's output is in <tmp_path>/childNN.{out,err}, the kills in the failure message.
@@ -107,20 +108,23 @@ class Writes:
         self._handle = handle
         self._lock = threading.Lock()
         self.seen: list[str] = []
-        self.created: dict[str, float] = {}  # conversation id -> when the platform answered its create
+        # conversation id -> when its create arrived (a create may arrive before a kill and be answered
+        # after it: the platform made the copy and the dead client never heard of it)
+        self.created: dict[str, float] = {}
 
     def __call__(self, request: Request) -> Response:
         if request.method != "POST":
             return self._handle(request)
         parts = request.path.rstrip("/").split("/")  # ["", "v1", "conversations", id?, "items"?]
         kind = {3: "create", 4: "label", 5: "append"}.get(len(parts), request.path)
+        arrived = time.monotonic()
         with self._lock:
             self.seen.append(kind)
         response = self._handle(request)
         if kind == "create" and response.status_code == 200:
             created = json.loads(response.get_data())["id"]
             with self._lock:
-                self.created[created] = time.monotonic()
+                self.created[created] = arrived
         return response
 
     def last(self, since: int) -> str:
@@ -288,6 +292,7 @@ def test_kill_9_at_random_points_resumes_with_no_duplicate_and_none_lost(
         CONCURRENCY,
     )
     kills: list[Kill] = []
+    starts: list[float] = []  # every run's fork, killed or not
     log: list[str] = []
     rounds = 1
 
@@ -311,6 +316,7 @@ def test_kill_9_at_random_points_resumes_with_no_duplicate_and_none_lost(
             after = rng.uniform(*KILL_AFTER)
             since = len(writes.seen)
             forked = time.monotonic()
+            starts.append(forked)
             pid, number = launcher.start(*argv)
             code = launcher.exit_code(after)
             if code is not None:
@@ -329,6 +335,7 @@ def test_kill_9_at_random_points_resumes_with_no_duplicate_and_none_lost(
                 rounds, after, pending_before, pending_after, in_hand, writes.last(since), forked, killed
             )
             kills.append(kill)
+        starts.append(time.monotonic())
         code, number = launcher.run(*argv)
         assert code == 0, f"the run after the last kill: {launcher.tail(number)}; {context()}"
     finally:
@@ -360,11 +367,15 @@ def test_kill_9_at_random_points_resumes_with_no_duplicate_and_none_lost(
     orphans: list[str] = []
     for orphan, source, held in unrecorded_copies(server, copies):
         made = writes.created.get(orphan, -1.0)
-        by = next((k for k in kills if k.started <= made <= k.killed), None)
-        before_kill = (
-            "not by a killed run" if by is None else f"{(by.killed - made) * 1000:.0f} ms before a kill"
-        )
-        orphans.append(f"{orphan} from {source}: {held} items, created {before_kill}")
+        # The run that sent it: the last one started before it arrived (the next run forks after the kill
+        # and needs ~0.3 s before its first request; a dead run's request may arrive just after the kill).
+        sender = max((start for start in starts if start <= made), default=None)
+        by = next((k for k in kills if k.started == sender), None)
+        if by is None:
+            before_kill = "by a run that was not killed"
+        else:
+            before_kill = f"{(by.killed - made) * 1000:.0f} ms before its run's kill"
+        orphans.append(f"{orphan} from {source}: {held} items, asked for {before_kill}")
         assert source in originals and held == 20 and by is not None, (
             f"not a lost create: {orphans[-1]}; {context()}"
         )
