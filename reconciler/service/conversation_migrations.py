@@ -27,7 +27,13 @@ from reconciler.model.moves import (
 from reconciler.service.migration_units import UnitFactory, platform_ops, rate_gate
 from reconciler.service.workspace import Workspace, state_dsn
 from reconciler.store.identity import whoami
-from reconciler.threads.engine import DEFAULT_CONCURRENCY, Engine, EngineSettings, system_database_url
+from reconciler.threads.engine import (
+    DEFAULT_CONCURRENCY,
+    Engine,
+    EngineSettings,
+    queue_name,
+    system_database_url,
+)
 from reconciler.threads.follow import share_now
 from reconciler.threads.reports import RunResult, StatusReport
 
@@ -132,9 +138,13 @@ def _refuse_skipping_a_canary(ws: Workspace, request: MigrationRequest) -> None:
 
 
 def engine_settings(ws: Workspace, *, worker_id: str | None, concurrency: int) -> EngineSettings:
+    """The engine for this workspace. The executor id is the worker id within the project and workspace
+    (default: the host name), so two projects' workers on one host never recover each other's work."""
+    worker = worker_id or whoami().host
     return EngineSettings(
         system_database_url=system_database_url(state_dsn(ws.project.config)),
-        executor_id=worker_id or whoami().host,
+        executor_id=f"{worker}/{ws.project.config.project_name}/{ws.name}",
+        queue=queue_name(ws.name),
         concurrency=concurrency,
     )
 

@@ -2,8 +2,9 @@
 The only module that imports `dbos`.
 
 Each conversation of a migration is one DBOS workflow (`reconciler.migrate_conversation`, id
-`MIGRATION/CONVERSATION`), enqueued on one queue in DBOS's system database: a SQLite file beside the state
-on one machine, a schema (`reconciler_dbos`) in the state's PostgreSQL database across several. Its
+`MIGRATION/CONVERSATION`), enqueued on the workspace's queue in DBOS's system database: a SQLite file
+beside the state on one machine, a schema in the state's PostgreSQL database across several
+(`system_schema`). Its
 platform steps are DBOS steps, so a workflow recovered after a crash skips the steps that finished. Any
 process that opens an `Engine` on the same system database dequeues from the queue; the dequeue admits one
 runner per workflow, and recovery (at launch, of this executor's workflows left PENDING by a crash) goes
@@ -18,6 +19,7 @@ through the resolver the open engine was given.
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from dbos import DBOS, SetWorkflowID
 
@@ -50,9 +52,9 @@ __all__ = [
 
 T = TypeVar("T")
 
-QUEUE = "reconciler-migrations"
+QUEUE_PREFIX = "reconciler-migrations/"
 APP_VERSION = "reconciler-migrate-1"  # a workflow is recovered only by processes of the same version
-SYSTEM_SCHEMA = "reconciler_dbos"
+SYSTEM_SCHEMA = "reconciler_dbos"  # beside a PostgreSQL state in the default schema; else STATE_dbos
 # Workflows at once per process. More is slower on SQLite: every step's checkpoint takes the database's
 # one write lock, and waiters back off in SQLite's busy handler (measured: 500 conversations in 15.7 s at
 # 8, 17.8 s at 4, 18.9 s at 16, emulator on the same 2 cores).
@@ -84,10 +86,30 @@ def system_database_url(state_dsn: str) -> str:
     raise StateError("a conversation migration needs a SQLite or PostgreSQL state store")
 
 
+def system_schema(state_dsn: str) -> str:
+    """DBOS's schema for a PostgreSQL state: `STATE_dbos` beside a state kept in schema STATE (the first
+    of `options=-csearch_path=...` in the DSN), so two projects sharing one database never share a
+    queue; `reconciler_dbos` for a state in the default schema."""
+    options = " ".join(parse_qs(urlsplit(state_dsn).query).get("options", []))
+    found = re.search(r"(?:^|\s)-c\s*search_path\s*=\s*\"?([A-Za-z_][A-Za-z0-9_$]*)", options)
+    if found is None:
+        return SYSTEM_SCHEMA
+    return f"{found.group(1)[:58]}_dbos"
+
+
+def queue_name(workspace: str) -> str:
+    """One queue per workspace: a worker listens only to its own, so workers of two projects or targets
+    sharing a system database never take each other's conversations."""
+    return f"{QUEUE_PREFIX}{workspace}"
+
+
 @dataclass(frozen=True)
 class EngineSettings:
     system_database_url: str
-    executor_id: str  # who runs the workflows: a restart with the same id recovers its unfinished ones
+    # Who runs the workflows: a restart with the same id recovers (puts back on the queue) the
+    # conversations it had in hand. Unique per worker, and never shared between workspaces.
+    executor_id: str
+    queue: str
     concurrency: int = DEFAULT_CONCURRENCY  # workflows at once in this process
     poll_seconds: float = 0.05  # how often this process looks for queued workflows
 
@@ -136,7 +158,7 @@ class Engine:
                 config={
                     "name": "reconciler",
                     "system_database_url": self.settings.system_database_url,
-                    "dbos_system_schema": SYSTEM_SCHEMA,
+                    "dbos_system_schema": system_schema(self.settings.system_database_url),
                     "executor_id": self.settings.executor_id,
                     "application_version": APP_VERSION,
                     # Workflow errors are reported by the run (`Engine.errors`), one line each; DBOS would
@@ -146,9 +168,10 @@ class Engine:
                 }
             )
             _Open.resolver = self._resolver
+            DBOS.listen_queues([self.settings.queue])
             DBOS.launch()
             DBOS.register_queue(
-                QUEUE,
+                self.settings.queue,
                 worker_concurrency=self.settings.concurrency,
                 polling_interval_sec=self.settings.poll_seconds,
                 on_conflict="always_update",
@@ -183,7 +206,7 @@ class Engine:
     def enqueue(self, migration_id: str, conversations: Iterable[str]) -> int:
         """Put each conversation's workflow on the queue (once: an id already known is left alone, and
         one that ended in an error is resumed). Returns how many were enqueued or resumed."""
-        queue = DBOS.retrieve_queue(QUEUE)
+        queue = DBOS.retrieve_queue(self.settings.queue)
         if queue is None:
             raise StateError("the migration queue is missing from DBOS's system database")
         wanted = {workflow_id(migration_id, c): c for c in conversations}

@@ -1,8 +1,8 @@
 """Issue 17, Done when: two workers on PostgreSQL share one run without double work, and a worker killed
 -9 mid-run and restarted with its `--worker-id` resumes the conversations it had in hand.
 
-The state is on PostgreSQL (a fresh schema, `pg_schema_dsn`); DBOS keeps its queue in the schema
-`reconciler_dbos` of the same database. 150 conversations of 45 items (v1 function calls) go to v2 as in
+The state is on PostgreSQL (a fresh schema, `pg_schema_dsn`); DBOS keeps its queue in the schema beside
+it (`STATE_dbos`, dropped afterwards). 150 conversations of 45 items (v1 function calls) go to v2 as in
 real use: `reconcile conversations worker --worker-id a` and `--worker-id b` run as child processes, and
 `reconcile conversations migrate run NAME --to 2 --worker-id c` records the migration, enqueues it and
 works the queue beside them. Once a holds workflows in hand (PENDING under executor a in DBOS), it is
@@ -11,9 +11,9 @@ settled, which needs a's recovery: DBOS recovers an executor's PENDING workflows
 the workers get SIGTERM and must exit 0.
 
 Checks: every conversation moved once, to a copy holding exactly its items upcast; at least two executors
-ran workflows (DBOS's `workflow_status.executor_id`, filtered by the migration's id prefix: the schema is
-shared by every state in the database); every workflow ended SUCCESS; unrecorded copies only from a's
-kill (a create cut off before its checkpoint: at most one per workflow a had in hand, 20 items each).
+ran workflows (DBOS's `workflow_status.executor_id`, `WORKER/PROJECT/WORKSPACE`); every workflow ended
+SUCCESS; unrecorded copies only from a's kill (a create cut off before its checkpoint: at most one per
+workflow a had in hand, 20 items each).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from reconciler.emulator import EmulatorConfig
 from reconciler.emulator.server import EmulatorServer
 from reconciler.model.moves import ItemStatus, MigrationStatus
 from reconciler.store import open_store
+from reconciler.threads.engine import system_schema
 from tests.integration.support import edit_file, make_project
 from tests.integration.test_conversation_migration import NAME, TARGETS, WS, _break_list_expenses
 from tests.integration.test_conversation_migration_kill import _seed, unrecorded_copies, wrong_copies
@@ -106,27 +107,39 @@ def server() -> Iterator[EmulatorServer]:
 
 
 def _workflows(dsn: str, migration_id: str) -> list[tuple[str, str, str]]:
-    """(workflow id, status, executor) of the migration's workflows, from DBOS's tables."""
+    """(workflow id, status, worker id) of the migration's workflows, from DBOS's tables."""
     from sqlalchemy import create_engine, text
 
+    schema = system_schema(dsn)
     engine = create_engine(dsn.replace("postgresql://", "postgresql+psycopg://", 1))
     try:
         with engine.connect() as connection:
             rows = connection.execute(
                 text(
-                    "SELECT workflow_uuid, status, executor_id FROM reconciler_dbos.workflow_status "
+                    f'SELECT workflow_uuid, status, executor_id FROM "{schema}".workflow_status '
                     "WHERE workflow_uuid LIKE :prefix"
                 ),
                 {"prefix": f"{migration_id}/%"},
             ).all()
     finally:
         engine.dispose()
-    return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+    return [(str(r[0]), str(r[1]), str(r[2]).split("/")[0]) for r in rows]
+
+
+@pytest.fixture
+def dbos_schema_dropped(pg_schema_dsn: str, pg_admin_url: str) -> Iterator[str]:
+    """The state's DSN; DBOS's schema beside the state's is dropped afterwards, as the state's is."""
+    import psycopg
+
+    yield pg_schema_dsn
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{system_schema(pg_schema_dsn)}" CASCADE')
 
 
 def test_two_workers_share_one_run_and_a_killed_worker_resumes_its_conversations(
-    tmp_path: Path, server: EmulatorServer, monkeypatch: pytest.MonkeyPatch, pg_schema_dsn: str
+    tmp_path: Path, server: EmulatorServer, monkeypatch: pytest.MonkeyPatch, dbos_schema_dropped: str
 ) -> None:
+    pg_schema_dsn = dbos_schema_dropped
     started = time.monotonic()
     monkeypatch.setenv("OPENAI_API_KEY", "sk-migration-test")
     targets = TARGETS.format(api="responses", url=server.base_url)
