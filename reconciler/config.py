@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from reconciler import redact
+from reconciler import redact, words
 from reconciler.errors import AuthenticationFailed, ConfigError
 
 PROJECT_FILE = "reconcile.yaml"
@@ -148,21 +148,10 @@ def parse_duration(value: object) -> float:
     raise ValueError(f"{value!r} is not a duration: a whole number and s, m, h or d (30d, 12h, 90m, 3600s)")
 
 
-def format_duration(seconds: float) -> str:
-    """Seconds as the project file writes them: `30d`, `12h`, `90m`, `45s` (the largest whole unit)."""
-    whole = int(seconds)
-    if whole != seconds:
-        return f"{seconds:g}s"
-    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
-        if whole >= size and whole % size == 0:
-            return f"{whole // size}{unit}"
-    return f"{whole}s"
-
-
 Duration = Annotated[
     float,
     BeforeValidator(parse_duration),
-    PlainSerializer(format_duration, return_type=str),
+    PlainSerializer(words.duration, return_type=str),
     WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN}),
 ]
 

@@ -1,6 +1,6 @@
 """How counts, values and names read to a user: a noun that agrees with its count, a value in the JSON
-terms a manifest author knows (`null`, `true`, `2026`, never Python's `None`, `True`, `2026.0`), and the
-nearest spelling of a mistyped name.
+terms a manifest author knows (`null`, `true`, `2026`, never Python's `None`, `True`, `2026.0`), a span of
+seconds as manifests write it (`90s`, `5m`, `30d`), and the nearest spelling of a mistyped name.
 """
 
 from __future__ import annotations
@@ -70,3 +70,15 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
         lowered = {c.lower(): c for c in choices}
         found = [lowered[word.lower()]] if word.lower() in lowered else []
     return f"; did you mean {found[0]!r}?" if found else ""
+
+
+def duration(seconds: float) -> str:
+    """Seconds as manifests and the project file write them: `90s`, `5m`, `1h`, `30d` (the largest whole
+    unit), `1.5s` when not a whole number."""
+    whole = int(seconds)
+    if whole != seconds:
+        return f"{seconds:g}s"
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
+        if whole >= size and whole % size == 0:
+            return f"{whole // size}{unit}"
+    return f"{whole}s"

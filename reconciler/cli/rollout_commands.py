@@ -11,18 +11,11 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.flags import JSON, output_format, target_option
+from reconciler.cli.flags import JSON, directory_option, output_format, target_option
 from reconciler.cli.main import cli
 from reconciler.errors import ExitCode
 
-_directory = click.option(
-    "-C",
-    "--directory",
-    "directory",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="The project (default: the one holding the working directory).",
-)
+_directory = directory_option
 _DONE = {
     "promote": "promoted",
     "abort": "aborted",

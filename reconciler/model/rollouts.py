@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reconciler import words
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -110,22 +112,11 @@ class CanaryStep(_Frozen):
             return f"smoke ({len(self.smoke)} check{'s' if len(self.smoke) != 1 else ''})"
         if self.pause_indefinitely:
             return "pause until promoted"
-        return f"pause {duration(self.pause_seconds or 0)}"
+        return f"pause {words.duration(self.pause_seconds or 0)}"
 
 
 def describe_steps(steps: tuple[CanaryStep, ...]) -> str:
     return " → ".join(step.describe() for step in steps)
-
-
-def duration(seconds: float) -> str:
-    """Seconds as the manifest writes them: `90s`, `5m`, `1h`, `2d`."""
-    whole = int(seconds)
-    if whole != seconds:
-        return f"{seconds:g}s"
-    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
-        if whole >= size and whole % size == 0:
-            return f"{whole // size}{unit}"
-    return f"{whole}s"
 
 
 OnAbort = Literal["keep", "stable"]

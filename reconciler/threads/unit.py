@@ -173,6 +173,18 @@ class Unit:
         old = None if self.copies is None else _read_or_none(self.copies, conversation)
         return _GO, item.from_version, "", old
 
+    def _move(self, conversation: str, copy: str, from_version: int) -> ConversationMove:
+        return ConversationMove(
+            workspace=self.migration.workspace,
+            assistant=self.migration.assistant,
+            conversation=conversation,
+            to_version=self.migration.to_version,
+            new_conversation=copy,
+            from_version=from_version,
+            migration_id=self.migration.id,
+            moved_at=self.wall_clock(),
+        )
+
     def _record(self, move: ConversationMove, *, items: int, delete_after: float | None) -> bool:
         """Record the move; True also when this unit recorded it before a crash lost the step's result."""
         if self.store.finish_item(move, items=items, delete_after=delete_after):
@@ -213,19 +225,9 @@ class Unit:
         copy = steps("create", lambda: ops.create(metadata=copy_labels, items=items[:CREATE_ITEMS]))
         if len(items) > CREATE_ITEMS:
             steps("append", lambda: self._append(ops, copy, items))
-        moved_at = self.wall_clock()
-        move = ConversationMove(
-            workspace=self.migration.workspace,
-            assistant=self.migration.assistant,
-            conversation=conversation,
-            to_version=self.migration.to_version,
-            new_conversation=copy,
-            from_version=from_version,
-            migration_id=self.migration.id,
-            moved_at=moved_at,
-        )
+        move = self._move(conversation, copy, from_version)
         after = self.migration.options.delete_after_seconds
-        delete_after = None if after is None else moved_at + after
+        delete_after = None if after is None else move.moved_at + after
         won = steps("finish", lambda: self._finish(ops, move, items=len(items), delete_after=delete_after))
         return Outcome.MOVED if won else Outcome.ALREADY
 
@@ -263,16 +265,7 @@ class Unit:
             runs = ", ".join(f"{run} ({status})" for run, status in still)
             return self._settle(thread, ItemStatus.FAILED, f"runs still active: {runs}")
         steps("label", lambda: ops.label(thread, {labels.VERSION: str(self.migration.to_version)}))
-        move = ConversationMove(
-            workspace=self.migration.workspace,
-            assistant=self.migration.assistant,
-            conversation=thread,
-            to_version=self.migration.to_version,
-            new_conversation=thread,
-            from_version=from_version,
-            migration_id=self.migration.id,
-            moved_at=self.wall_clock(),
-        )
+        move = self._move(thread, thread, from_version)  # a thread moves in place: it is its own copy
         won = steps("record", lambda: self._record(move, items=0, delete_after=None))
         return Outcome.MOVED if won else Outcome.ALREADY
 
