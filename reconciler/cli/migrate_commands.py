@@ -116,10 +116,11 @@ def run_command(
     from reconciler.render import migrations as render
     from reconciler.service.conversation_migrations import (
         MigrationRequest,
+        NothingToMigrate,
         run_migration,
-        running_migrations,
         start_migration,
     )
+    from reconciler.service.migration_status import running_migrations
 
     seconds = None
     if delete_after is not None:
@@ -131,8 +132,12 @@ def run_command(
         delete_after_seconds=seconds, active_runs=ActiveRuns(active_runs), follow_rollout=follow_rollout
     )
     with _stop_on_signals() as stop, service.open_workspace(directory, target=target) as ws:
-        resumed = any(m.to_version == to_version for m in running_migrations(ws, name))
-        record = start_migration(ws, MigrationRequest(name, to_version, options, include_idle))
+        resumed = any(m.to_version == to_version for m in running_migrations(ws.store, ws.name, name))
+        try:
+            record = start_migration(ws, MigrationRequest(name, to_version, options, include_idle))
+        except NothingToMigrate as nothing:
+            click.echo(f"{str(nothing)[0].upper()}{str(nothing)[1:]}.")
+            return int(ExitCode.OK)
         verb = "Resuming migration" if resumed else "Migration"
         click.echo(f"{verb} {record.id}: {record.total} conversations of {name} to version {to_version}.")
         progress = _Progress()
@@ -161,10 +166,10 @@ def status_command(name: str, directory: Path | None, target: str | None, fmt: s
     """NAME's latest migration: counts by state, rate and ETA, the first failures. From any machine."""
     from reconciler import service
     from reconciler.render import migrations as render
-    from reconciler.service.conversation_migrations import migration_status
+    from reconciler.service.migration_status import migration_status
 
-    with service.open_workspace(directory, target=target) as ws:
-        report = migration_status(ws, name)
+    with service.open_release_state(directory, target=target) as state:  # the store only: no API key needed
+        report = migration_status(state.store, state.workspace, name)
     click.echo(render.status_json(report) if fmt == JSON else render.status_text(report))
     return int(ExitCode.OK)
 
@@ -177,10 +182,10 @@ def status_command(name: str, directory: Path | None, target: str | None, fmt: s
 def cancel_command(name: str, reason: str, directory: Path | None, target: str | None) -> int:
     """Stop NAME's running migration: no conversation starts after this; those moved stay moved."""
     from reconciler import service
-    from reconciler.service.conversation_migrations import cancel_migration
+    from reconciler.service.migration_status import cancel_migration
 
-    with service.open_workspace(directory, target=target) as ws:
-        record = cancel_migration(ws, name, reason=reason)
+    with service.open_release_state(directory, target=target) as state:  # the store only: no API key needed
+        record = cancel_migration(state.store, state.workspace, name, reason=reason)
     click.echo(f"Migration {record.id} of {name} to version {record.to_version}: {record.message}.")
     return int(ExitCode.OK)
 

@@ -76,6 +76,7 @@ def plan_json(plan: MigrationPlan) -> str:
         "function_calls": plan.function_calls,
         "changed_calls": plan.changed_calls,
         "gone": plan.gone,
+        "notes": list(plan.notes),
         "failed": plan.failed,
         "failures": [{"conversation": c, "error": e} for c, e in plan.failures],
         "samples": [
@@ -126,7 +127,7 @@ def status_text(report: StatusReport) -> str:
     ]
     if progress.migration.status.value == "running":
         lines.append(f"  {progress_line(report)}")
-    if progress.migration.message:
+    if progress.migration.message and progress.migration.status.value != "done":  # done: the counts above
         lines.append(f"  {progress.migration.message}")
     lines.extend(f"  failed {conversation}: {why}" for conversation, why in report.failures)
     return "\n".join(lines)
@@ -156,6 +157,14 @@ def status_json(report: StatusReport) -> str:
 def run_text(result: RunResult) -> str:
     lines = [status_text(result.status)]
     if result.workflow_errors:
-        lines.append("  Left pending after platform errors (a rerun of `migrate run` resumes them):")
+        lines.append("  Left pending after platform errors (a rerun of `migrate run` tries them again):")
         lines.extend(f"    {line}" for line in result.workflow_errors)
+    for worker, held in result.held_elsewhere:
+        lines.append(
+            f"  {plural(held, 'conversation')} in the hands of worker {worker} did not move for a while; if "
+            f"that worker is gone, `migrate run` (or `conversations worker`) with --worker-id {worker} "
+            "resumes them."
+        )
+    if result.interrupted:
+        lines.append("  Interrupted: a rerun of `migrate run` resumes the migration.")
     return "\n".join(lines)

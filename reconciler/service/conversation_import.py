@@ -161,7 +161,7 @@ class _Rows:
     def _records(self) -> Iterator[tuple[int, Mapping[str, object] | str]]:
         """(line, the row's fields, or why it is no row), streaming."""
         try:
-            with self.path.open(encoding="utf-8", newline="") as handle:
+            with self.path.open(encoding="utf-8-sig", newline="") as handle:
                 yield from (self._csv(handle) if self.fmt == "csv" else self._jsonl(handle))
         except UnicodeDecodeError as error:
             raise UserError(f"{self.path}: not UTF-8 text ({error.reason} at byte {error.start})") from None

@@ -24,6 +24,8 @@ from reconciler.model.moves import (
     MigrationRecord,
     MigrationStatus,
 )
+from reconciler.rollout.pointers import known_versions
+from reconciler.service.migration_status import migration_status, running_migrations
 from reconciler.service.migration_units import UnitFactory, platform_ops, rate_gate
 from reconciler.service.workspace import Workspace, state_dsn
 from reconciler.store.identity import whoami
@@ -39,22 +41,22 @@ from reconciler.threads.reports import RunResult, StatusReport
 
 __all__ = [
     "MigrationRequest",
-    "NoMigration",
+    "NothingToMigrate",
     "RunResult",
     "StatusReport",
-    "cancel_migration",
-    "migration_status",
     "run_migration",
     "serve_worker",
     "start_migration",
 ]
 
-RATE_WINDOW_SECONDS = 60.0
+# A run whose remaining conversations sit in another worker's hands gives up, naming it, after this long
+# without one settled: that worker may be gone, and only its own id brings its conversations back.
+STALL_SECONDS = 90.0
 DELETE_BATCH = 200
 
 
-class NoMigration(UserError):
-    """The assistant has no conversation migration the command could act on."""
+class NothingToMigrate(UserError):
+    """No conversation is pinned to another version: a migration would move nothing (none is recorded)."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ class MigrationRequest:
 def covered_conversations(ws: Workspace, request: MigrationRequest) -> tuple[tuple[str, int], ...]:
     """(conversation, version) the migration covers: pinned to another version of the assistant, not
     moved already, and seen within the retention unless `include_idle`."""
-    versions = ws.store.versions(ws.name, request.assistant)
+    versions = known_versions(ws.store, ws.name, request.assistant)
     if not any(v.number == request.to_version and not v.deleted for v in versions):
         known = ", ".join(str(v.number) for v in versions if not v.deleted) or "none"
         raise UserError(
@@ -79,15 +81,11 @@ def covered_conversations(ws: Workspace, request: MigrationRequest) -> tuple[tup
     return ws.store.pinned_conversations(ws.name, request.assistant, versions=others, seen_since=since)
 
 
-def running_migrations(ws: Workspace, assistant: str) -> list[MigrationRecord]:
-    return [m for m in ws.store.migrations(ws.name, assistant) if m.status is MigrationStatus.RUNNING]
-
-
 def start_migration(ws: Workspace, request: MigrationRequest) -> MigrationRecord:
     """The migration running to `request.to_version` (a rerun resumes it), or a new one recorded with
     every conversation it covers. Refused while another migration of the assistant runs."""
     flavour = "responses" if ws.target_config.api == "responses" else "assistants-v2"
-    for record in running_migrations(ws, request.assistant):
+    for record in running_migrations(ws.store, ws.name, request.assistant):
         if record.to_version == request.to_version:
             return record
         raise UserError(
@@ -96,6 +94,12 @@ def start_migration(ws: Workspace, request: MigrationRequest) -> MigrationRecord
         )
     _refuse_skipping_a_canary(ws, request)
     conversations = covered_conversations(ws, request)
+    if not conversations:
+        raise NothingToMigrate(
+            f"nothing to migrate: no conversation of {request.assistant} seen within conversations.retention "
+            f"is pinned to a version other than {request.to_version}"
+            + ("" if request.include_idle else " (--include-idle counts older ones too)")
+        )
     # No upcaster path from a version some conversation is on: refused before anything is written.
     UnitFactory(ws, gate=None).check_paths(
         request.assistant, request.to_version, {v for _, v in conversations}
@@ -158,14 +162,19 @@ def run_migration(
     on_progress: Callable[[StatusReport], None] | None = None,
     should_stop: Callable[[], bool] = lambda: False,
     poll_seconds: float = 0.5,
+    stall_seconds: float = STALL_SECONDS,
 ) -> RunResult:
     """Work the migration's queue in this process until every conversation is settled (or the migration
     is cancelled, or `should_stop`). Conversations whose workflow ended in a platform error stay pending
-    and are named; a rerun resumes them."""
+    and are named; a rerun tries them again. When what is left sits in another worker's hands and nothing
+    moves for `stall_seconds`, the run stops and names that worker (a worker that is gone resumes only
+    under its own id)."""
     gate = rate_gate(ws)
     factory = UnitFactory(ws, gate=gate)
     follow = record.options.follow_rollout
     enqueued: set[str] = set()
+    watch = _Stall(stall_seconds)
+    held: dict[str, int] = {}
     with Engine(engine_settings(ws, worker_id=worker_id, concurrency=concurrency), factory.unit) as engine:
         while True:
             share = share_now(ws.store, ws.name, record.assistant, record.to_version, follow=follow)
@@ -181,21 +190,58 @@ def run_migration(
             if ready and not share.aborted:
                 engine.enqueue(record.id, ready)
                 enqueued.update(ready)
-            report = migration_status(ws, record.assistant, migration_id=record.id, waiting=share.waiting)
+            report = migration_status(
+                ws.store, ws.name, record.assistant, migration_id=record.id, waiting=share.waiting
+            )
             if on_progress is not None:
                 on_progress(report)
             current = report.progress.migration.status
-            if not pending or current is not MigrationStatus.RUNNING or should_stop():
+            if current is MigrationStatus.CANCELLED or should_stop():
                 break
-            if engine.counts(record.id).queued == 0 and share.everything:
-                break  # what is left ended in errors: named below, resumed by a rerun
+            if not pending or current is not MigrationStatus.RUNNING:
+                # Every conversation is settled in the store, but the workflows in this process's hands
+                # may still be labelling the last originals (`finish` records the move first): let them
+                # end, or those labels wait for this worker id's next run.
+                if engine.in_hand(record.id) == 0:
+                    break
+            elif share.everything:
+                counts = engine.counts(record.id)
+                if counts.queued == 0:
+                    break  # what is left ended in errors: named below, tried again by a rerun
+                held = engine.held_elsewhere(record.id)
+                if watch.stalled(report.progress.finished_items) and held and engine.in_hand(record.id) == 0:
+                    break  # in another worker's hands, and nothing moves: named below
             time.sleep(poll_seconds)
-        errors = tuple(engine.errors(record.id))
-    sweep_deletions(ws, gate)
+        still = {i.conversation for i in ws.store.migration_items(record.id, status=ItemStatus.PENDING)}
+        errors = tuple(f"{c}: {why}" for c, why in engine.errors(record.id) if c in still)
+        stalled = held if watch.tripped else {}
+    if not record.options.follow_rollout or share.everything:
+        sweep_deletions(ws, gate)
     final = _finish_if_settled(ws, record.id)
     return RunResult(
-        status=migration_status(ws, final.assistant, migration_id=final.id), workflow_errors=errors
+        status=migration_status(ws.store, ws.name, final.assistant, migration_id=final.id),
+        workflow_errors=errors,
+        held_elsewhere=tuple(sorted(stalled.items())),
+        interrupted=should_stop(),
     )
+
+
+class _Stall:
+    """Whether the settled count has stood still for `seconds`."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.last = -1
+        self.since = time.monotonic()
+        self.tripped = False
+
+    def stalled(self, finished: int) -> bool:
+        now = time.monotonic()
+        if finished != self.last:
+            self.last, self.since = finished, now
+            return False
+        self.tripped = now - self.since >= self.seconds
+        return self.tripped
 
 
 def serve_worker(
@@ -215,7 +261,7 @@ def serve_worker(
         while not should_stop():
             for record in ws.store.migrations(ws.name):
                 if record.status is MigrationStatus.RUNNING:
-                    report = migration_status(ws, record.assistant, migration_id=record.id)
+                    report = migration_status(ws.store, ws.name, record.assistant, migration_id=record.id)
                     if report.progress.counts[ItemStatus.PENDING] == 0:
                         _finish_if_settled(ws, record.id)
                     elif on_progress is not None:
@@ -224,52 +270,14 @@ def serve_worker(
             time.sleep(poll_seconds)
 
 
-def migration_status(
-    ws: Workspace, assistant: str, *, migration_id: str | None = None, waiting: str = ""
-) -> StatusReport:
-    """The migration (the assistant's latest unless `migration_id`) and how far it is."""
-    if migration_id is None:
-        found = ws.store.migrations(ws.name, assistant)
-        if not found:
-            raise NoMigration(f"{assistant} has no conversation migration in {ws.name}")
-        migration_id = found[-1].id
-    progress = ws.store.migration_progress(migration_id)
-    now = time.time()
-    recent = ws.store.items_settled_since(migration_id, since=now - RATE_WINDOW_SECONDS)
-    started = progress.migration.created_at
-    window = max(1.0, min(RATE_WINDOW_SECONDS, now - started))
-    per_second = recent / window
-    left = progress.counts[ItemStatus.PENDING]
-    eta = left / per_second if per_second > 0 and left else None
-    failed = ws.store.migration_items(migration_id, status=ItemStatus.FAILED, limit=5)
-    return StatusReport(
-        progress=progress,
-        per_second=per_second,
-        eta_seconds=eta,
-        failures=tuple((i.conversation, i.error) for i in failed),
-        waiting=waiting,
-    )
-
-
-def cancel_migration(ws: Workspace, assistant: str, *, reason: str = "") -> MigrationRecord:
-    """Stop the assistant's running migration: no conversation starts after this commits (each checks
-    first); those moved stay moved, those running finish their conversation."""
-    running = running_migrations(ws, assistant)
-    if not running:
-        raise NoMigration(f"{assistant} has no running conversation migration in {ws.name}")
-    record = running[-1]
-    who = whoami()
-    message = f"cancelled by {who.user}@{who.host}" + (f": {reason}" if reason else "")
-    ws.store.set_migration_status(record.id, MigrationStatus.CANCELLED, now=time.time(), message=message)
-    found = ws.store.migration(record.id)
-    assert found is not None
-    return found
-
-
 def sweep_deletions(ws: Workspace, gate: RateGate | None) -> int:
-    """Delete old conversations whose `--delete-after` has passed (copies are served instead); only
-    conversations this store moved are ever deleted. Returns how many."""
+    """Delete old conversations whose `--delete-after` has passed and whose copies' version is stable (the
+    copies are served instead); only conversations this store moved are ever deleted. Returns how many."""
     due = ws.store.items_due_for_deletion(ws.name, now=time.time(), limit=DELETE_BATCH)
+    # Only once the copies' version is stable: under a canary an abort moves the copies back and the
+    # runtime serves the originals again, so they must still be there.
+    targets = {m.id: m for m in ws.store.migrations(ws.name)}
+    due = tuple(i for i in due if _serves(ws, targets[i.migration_id]))
     if not due:
         return 0
     copies, _ = platform_ops(ws, gate)
@@ -279,6 +287,10 @@ def sweep_deletions(ws: Workspace, gate: RateGate | None) -> int:
         copies.delete(item.conversation)
         ws.store.mark_deleted(item.migration_id, item.conversation, now=time.time())
     return len(due)
+
+
+def _serves(ws: Workspace, record: MigrationRecord) -> bool:
+    return ws.store.pointers(ws.name, record.assistant).get("stable") == record.to_version
 
 
 def _finish_if_settled(ws: Workspace, migration_id: str) -> MigrationRecord:

@@ -35,11 +35,12 @@ def plan_migration(
     on_read: Callable[[int, int], None] | None = None,
 ) -> MigrationPlan:
     covered = covered_conversations(ws, request)
+    notes = _notes(ws, request)
     counts = Counter(version for _, version in covered)
     flavour = "responses" if ws.target_config.api == "responses" else "assistants-v2"
     if flavour != "responses":
         return MigrationPlan(request.assistant, request.to_version, flavour, dict(sorted(counts.items())),
-                             {}, 0, 0, 0, (), (), 0, 0)  # fmt: skip
+                             {}, 0, 0, 0, (), (), 0, 0, notes)  # fmt: skip
     gate = rate_gate(ws)
     factory = UnitFactory(ws, gate=gate)
     plans = factory.upcast_plans(request.assistant, request.to_version, set(counts))
@@ -70,6 +71,17 @@ def plan_migration(
         failures=tuple(sorted(tally.failures)[:MAX_FAILURES_KEPT]),
         failed=len(tally.failures),
         gone=tally.gone,
+        notes=notes,
+    )
+
+
+def _notes(ws: Workspace, request: MigrationRequest) -> tuple[str, ...]:
+    active = ws.store.active_rollout(ws.name, request.assistant)
+    if active is None or active.canary_version != request.to_version:
+        return ()
+    return (
+        f"version {request.to_version} is the canary of a rollout at weight {active.weight}%: `migrate run` "
+        "needs --follow-rollout (the canary's share moves, more as its weight rises)",
     )
 
 

@@ -43,8 +43,10 @@ class StoreRateSlots:
 
 
 def budget_name(ws: Workspace) -> str:
-    """One budget per platform endpoint and project: every migration of every workspace on it shares it,
-    as they share the platform's limit."""
+    """One budget per platform endpoint and project id, kept in this state store: the migrations of every
+    workspace on this store share it. Projects with stores of their own each keep their own budget, so
+    two of them on one platform account must split `conversations.requestsPerMinute` between them (the
+    platform's 429s and Retry-After still slow both)."""
     endpoint = ws.target_config.base_url or f"local:{ws.target_config.platform_db}"
     return f"requests {endpoint} {ws.target_config.project_id}"
 

@@ -22,7 +22,7 @@ import logging
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +46,7 @@ __all__ = [
     "Engine",
     "EngineSettings",
     "WorkflowCounts",
+    "parse_workflow_id",
     "system_database_url",
     "workflow_id",
 ]
@@ -53,6 +54,7 @@ __all__ = [
 T = TypeVar("T")
 
 QUEUE_PREFIX = "reconciler-migrations/"
+_LIVE = ("ENQUEUED", "PENDING", "DELAYED")  # the workflow statuses that will still run
 APP_VERSION = "reconciler-migrate-1"  # a workflow is recovered only by processes of the same version
 SYSTEM_SCHEMA = "reconciler_dbos"  # beside a PostgreSQL state in the default schema; else STATE_dbos
 # Workflows at once per process. More is slower on SQLite: every step's checkpoint takes the database's
@@ -69,8 +71,17 @@ class _Open:
     resolver: Callable[[str], Unit] | None = None
 
 
-def workflow_id(migration_id: str, conversation: str) -> str:
-    return f"{migration_id}/{conversation}"
+def workflow_id(migration_id: str, conversation: str, attempt: int = 1) -> str:
+    """`MIGRATION/CONVERSATION` for a conversation's first workflow, `MIGRATION/CONVERSATION#N` for the
+    Nth (a new attempt after one that ended in an error)."""
+    base = f"{migration_id}/{conversation}"
+    return base if attempt <= 1 else f"{base}#{attempt}"
+
+
+def parse_workflow_id(migration_id: str, wid: str) -> tuple[str, int]:
+    """(conversation, attempt) of one of the migration's workflow ids."""
+    conversation, _, attempt = wid.removeprefix(f"{migration_id}/").partition("#")
+    return conversation, int(attempt) if attempt.isdigit() else 1
 
 
 def system_database_url(state_dsn: str) -> str:
@@ -204,28 +215,28 @@ class Engine:
 
     # -- the work ----------------------------------------------------------------------------------
     def enqueue(self, migration_id: str, conversations: Iterable[str]) -> int:
-        """Put each conversation's workflow on the queue (once: an id already known is left alone, and
-        one that ended in an error is resumed). Returns how many were enqueued or resumed."""
+        """Put each conversation's workflow on the queue, unless one is queued or running already. A
+        conversation whose last workflow ended (in an error, or deferred while following a rollout) but
+        which is still pending gets a new attempt under a new id: DBOS does not resume an ended workflow,
+        and the store, not the workflow id, keeps a conversation from moving twice. Returns how many."""
         queue = DBOS.retrieve_queue(self.settings.queue)
         if queue is None:
             raise StateError("the migration queue is missing from DBOS's system database")
-        wanted = {workflow_id(migration_id, c): c for c in conversations}
-        known = {
-            status.workflow_id: status.status
-            for status in DBOS.list_workflows(
-                workflow_id_prefix=f"{migration_id}/", load_input=False, load_output=False
-            )
-        }
+        latest: dict[str, tuple[int, str]] = {}
+        for status in DBOS.list_workflows(
+            workflow_id_prefix=f"{migration_id}/", load_input=False, load_output=False
+        ):
+            conversation, attempt = parse_workflow_id(migration_id, status.workflow_id)
+            if attempt >= latest.get(conversation, (0, ""))[0]:
+                latest[conversation] = (attempt, status.status)
         count = 0
-        for wid, conversation in wanted.items():
-            status = known.get(wid)
-            if status is None:
-                with SetWorkflowID(wid):
-                    queue.enqueue(_migrate_conversation, migration_id, conversation)
-                count += 1
-            elif status in ("ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"):
-                DBOS.resume_workflow(wid)
-                count += 1
+        for conversation in dict.fromkeys(conversations):
+            attempt, state = latest.get(conversation, (0, ""))
+            if state in _LIVE:
+                continue
+            with SetWorkflowID(workflow_id(migration_id, conversation, attempt + 1)):
+                queue.enqueue(_migrate_conversation, migration_id, conversation)
+            count += 1
         return count
 
     def counts(self, migration_id: str) -> WorkflowCounts:
@@ -235,25 +246,45 @@ class Engine:
                 workflow_id_prefix=f"{migration_id}/", load_input=False, load_output=False
             )
         ]
-        queued = sum(1 for s in statuses if s in ("ENQUEUED", "PENDING", "DELAYED"))
+        queued = sum(1 for s in statuses if s in _LIVE)
         failed = sum(1 for s in statuses if s in ("ERROR", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"))
         return WorkflowCounts(queued=queued, failed=failed)
 
-    def errors(self, migration_id: str, limit: int = 5) -> list[str]:
-        """The first lines of the errors workflows of this migration ended with."""
+    def in_hand(self, migration_id: str) -> int:
+        """Workflows of the migration this executor has dequeued and not ended. A conversation is settled
+        in the store before its workflow ends (the `finish` step records the move, then labels the
+        original), so a process that stops when the store shows none pending cuts those labels off."""
+        return len(
+            DBOS.list_workflows(
+                workflow_id_prefix=f"{migration_id}/",
+                status=["PENDING"],
+                executor_id=self.settings.executor_id,
+                load_input=False,
+                load_output=False,
+            )
+        )
+
+    def errors(self, migration_id: str) -> list[tuple[str, str]]:
+        """(conversation, the first line of the error) of each workflow of the migration that ended in an
+        error, newest attempt last."""
         found = DBOS.list_workflows(
             workflow_id_prefix=f"{migration_id}/",
             status=["ERROR", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"],
             load_input=False,
-            limit=limit,
         )
-        return [f"{s.workflow_id}: {_first_line(s.error)}" for s in found]
+        return [(parse_workflow_id(migration_id, s.workflow_id)[0], _first_line(s.error)) for s in found]
 
-    def cancel(self, migration_id: str, conversations: Sequence[str]) -> None:
-        """Take the conversations' workflows off the queue (those running finish their conversation)."""
-        ids = [workflow_id(migration_id, c) for c in conversations]
-        for start in range(0, len(ids), 500):
-            DBOS.cancel_workflows(ids[start : start + 500])
+    def held_elsewhere(self, migration_id: str) -> dict[str, int]:
+        """Worker id -> how many of the migration's workflows another worker has dequeued and not ended."""
+        held: dict[str, int] = {}
+        for status in DBOS.list_workflows(
+            workflow_id_prefix=f"{migration_id}/", status=["PENDING"], load_input=False, load_output=False
+        ):
+            executor = status.executor_id or "?"
+            if executor != self.settings.executor_id:
+                worker = executor.split("/", 1)[0]
+                held[worker] = held.get(worker, 0) + 1
+        return held
 
 
 def _quiet_dbos_logs() -> None:

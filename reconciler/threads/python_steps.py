@@ -1,7 +1,9 @@
 """The `python` escape hatch of an upcast: `package.module:function` imported from the project root, only
-when a migration runs (validate and plan never import it: a manifest in a pull request must not run
-code). The root is on the import path only for that import, and a module that resolves outside the root
-(an installed package of the same name, the standard library) is refused.
+when conversations are migrated: `reconcile conversations migrate plan` (its dry run upcasts every call)
+and `run`. `validate` and `plan` never import it, so a manifest in a pull request runs no code there; a
+CI job that runs `migrate plan` on a pull request runs that pull request's Python. The root is on the
+import path only for that import, and a module that resolves outside the root (an installed package of
+the same name, the standard library, a package linked to a folder elsewhere) is refused before it runs.
 """
 
 from __future__ import annotations
@@ -70,5 +72,11 @@ def _refuse_outside(ref: str, module_name: str, real_root: str) -> None:
 
 
 def _under_root(real_root: str, package: str) -> bool:
+    """The package (or module) is a file under the root once every link is followed: a package that is a
+    symlink to a folder outside would otherwise be imported (its code run) before the check after the
+    import refused it."""
     base = os.path.join(real_root, package)
-    return os.path.isfile(os.path.join(base, "__init__.py")) or os.path.isfile(base + ".py")
+    for candidate in (os.path.join(base, "__init__.py"), base + ".py"):
+        if os.path.isfile(candidate):
+            return os.path.commonpath([os.path.realpath(candidate), real_root]) == real_root
+    return False

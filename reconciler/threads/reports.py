@@ -23,7 +23,9 @@ class StatusReport:
 @dataclass(frozen=True)
 class RunResult:
     status: StatusReport
-    workflow_errors: tuple[str, ...]  # conversations whose workflow ended in a platform error
+    workflow_errors: tuple[str, ...]  # "conversation: error" of those left pending after a platform error
+    held_elsewhere: tuple[tuple[str, int], ...] = ()  # (worker, conversations) the run stopped waiting for
+    interrupted: bool = False  # stopped by a signal: what is left resumes on the next run
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class MigrationPlan:
     failures: tuple[tuple[str, str], ...]  # (conversation, why): first MAX_FAILURES_KEPT
     failed: int  # conversations that would fail
     gone: int  # conversations no longer on the platform (a run skips them)
+    notes: tuple[str, ...] = ()  # what `run` will want (--follow-rollout under a canary)
 
     @property
     def total(self) -> int:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from reconciler import words
 from reconciler.errors import UserError
 from reconciler.model.stored import VersionRecord
 from reconciler.model.upcasts import PythonStep, ToolMigration
@@ -84,7 +85,9 @@ class UpcastPlan:
                 said[name] = "removed in the target version (calls kept as they are)"
             else:
                 steps = sum(len(m.steps) for m in upcast.chain)
-                said[name] = f"r{upcast.from_revision} -> r{upcast.to_revision} ({steps} steps)"
+                said[name] = (
+                    f"r{upcast.from_revision} -> r{upcast.to_revision} ({words.count(steps, 'step')})"
+                )
         return said
 
 

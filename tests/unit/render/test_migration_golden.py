@@ -81,7 +81,11 @@ RUNNING = _report(MigrationStatus.RUNNING, 200, 149)
 CANCELLED = _report(MigrationStatus.CANCELLED, 200, 149, "cancelled by ana@ops-1: the canary looks wrong")
 FINISHED = RunResult(
     status=_report(MigrationStatus.RUNNING, 345, 4),
-    workflow_errors=("mig_0123456789abcdef/conv_q: create a conversation: HTTP 500 (server error)",),
+    workflow_errors=("conv_q: create a conversation: HTTP 500 (server error)",),
+    held_elsewhere=(("ghost", 3),),
+)
+INTERRUPTED = RunResult(
+    status=_report(MigrationStatus.RUNNING, 120, 229), workflow_errors=(), interrupted=True
 )
 
 RENDERED: dict[str, Callable[[], str]] = {
@@ -91,6 +95,7 @@ RENDERED: dict[str, Callable[[], str]] = {
     "status-running.json": lambda: status_json(RUNNING),
     "status-cancelled.txt": lambda: status_text(CANCELLED),
     "run-left-pending.txt": lambda: run_text(FINISHED),
+    "run-interrupted.txt": lambda: run_text(INTERRUPTED),
 }
 
 

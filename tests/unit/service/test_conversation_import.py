@@ -159,3 +159,10 @@ def test_the_cli_imports_and_reports_pins_that_disagree(
         f"{table}:3: version: Bot has no version 7 (versions: 1, 2)",
         f"error: 2 bad rows in {table}; nothing was imported",
     ]
+
+
+def test_a_csv_saved_with_a_byte_order_mark_reads_its_first_column(store: StateStore, tmp_path: Path) -> None:
+    table = tmp_path / "excel.csv"  # as spreadsheet programs save "CSV UTF-8"
+    table.write_text("id,assistant,version\nthread_x,Bot,1\n", encoding="utf-8-sig")
+    report = import_conversations(store, WS, table, now=NOW)
+    assert (report.rows, report.new) == (1, 1)

@@ -202,3 +202,19 @@ def test_the_escape_hatch_refuses_a_module_outside_the_project_root(tmp_path: Pa
         sys.path.remove(str(elsewhere))
         for name in ("upcast_far_pkg", "upcast_far_pkg.steps"):
             sys.modules.pop(name, None)
+
+
+def test_the_escape_hatch_runs_nothing_from_a_package_that_links_outside_the_root(tmp_path: Path) -> None:
+    root, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    root.mkdir()
+    ran = tmp_path / "ran"
+    _package(elsewhere, "upcast_link_pkg", f"open({str(ran)!r}, 'w').close()\ndef fix(a):\n    return a\n")
+    (root / "upcast_link_pkg").symlink_to(elsewhere / "upcast_link_pkg", target_is_directory=True)
+    try:
+        with pytest.raises(PythonStepError, match="no package upcast_link_pkg under the project root"):
+            project_loader(root)("upcast_link_pkg.steps:fix")
+        assert not ran.exists()  # refused before the import: its code never ran
+        assert "upcast_link_pkg" not in sys.modules
+    finally:
+        for name in ("upcast_link_pkg", "upcast_link_pkg.steps"):
+            sys.modules.pop(name, None)
