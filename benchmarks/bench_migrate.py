@@ -62,6 +62,7 @@ PROBE_CONVERSATIONS = 400
 FLAT = 1.25  # RSS after the 1,000th conversation, at most this times the RSS at it
 THROUGHPUT = 0.9  # requests a minute after the first minute, at least this times R
 SAMPLE_SECONDS = 0.25
+TICKS = os.sysconf("SC_CLK_TCK")
 
 # The emulator in its own process, counting the conversations group's requests (admitted and 429) with
 # their wall-clock times; its standard input switches the faults (`faults SPEC`) and dumps the counts.
@@ -312,10 +313,32 @@ class Watched:
     rss_peak_after_mark: int  # kB, the largest sample from the mark on
     hwm: int  # kB, VmHWM at the last sample
     mark_seconds: float  # when the mark was reached, from the start
-    samples: list[tuple[float, int, int]] = field(default_factory=list)  # (s, done, kB)
+    samples: list[Sample] = field(default_factory=list)
+
+    def cpu_between(self, start: float, end: float) -> tuple[float, float]:
+        """(CPU seconds the process used, wall seconds) between the samples nearest `start` and `end`."""
+        inside = [s for s in self.samples if start <= s.at <= end]
+        if len(inside) < 2:
+            return 0.0, 0.0
+        return inside[-1].cpu - inside[0].cpu, inside[-1].at - inside[0].at
+
+    def load_between(self, start: float, end: float) -> float:
+        """The mean one-minute load average over the samples between `start` and `end`."""
+        inside = [s.load for s in self.samples if start <= s.at <= end]
+        return sum(inside) / len(inside) if inside else 0.0
+
+
+@dataclass(frozen=True)
+class Sample:
+    at: float  # time.time()
+    done: int  # conversations settled
+    rss: int  # kB
+    cpu: float  # the process's CPU seconds so far (user + system)
+    load: float  # the machine's one-minute load average
 
 
 def _proc_status(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM (kB) and `ticks`, the CPU time used (user + system, clock ticks); {} once gone."""
     found: dict[str, int] = {}
     try:
         with open(f"/proc/{pid}/status") as f:
@@ -323,9 +346,16 @@ def _proc_status(pid: int) -> dict[str, int]:
                 key, _, value = line.partition(":")
                 if key in ("VmRSS", "VmHWM"):
                     found[key] = int(value.split()[0])
-    except (FileNotFoundError, ProcessLookupError):
-        pass
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rpartition(")")[2].split()
+        found["ticks"] = int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of stat
+    except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+        return {}
     return found
+
+
+def cpu_seconds(pid: int) -> float:
+    return _proc_status(pid).get("ticks", 0) / TICKS
 
 
 def _migration_id(root: Path, assistant: str) -> str | None:
@@ -364,7 +394,7 @@ def watch_run(
     done = 0
     rss_mark = rss_end = peak = hwm = 0
     mark_at = 0.0
-    samples: list[tuple[float, int, int]] = []
+    samples: list[Sample] = []
     while child.poll() is None:
         time.sleep(SAMPLE_SECONDS)
         status = _proc_status(child.pid)
@@ -377,7 +407,7 @@ def watch_run(
                 done = _settled(root, migration)
         now = time.perf_counter() - started
         rss, hwm = status.get("VmRSS", 0), status.get("VmHWM", hwm)
-        samples.append((now, done, rss))
+        samples.append(Sample(time.time(), done, rss, status["ticks"] / TICKS, os.getloadavg()[0]))
         if done >= mark and not rss_mark:
             rss_mark, mark_at = rss, now
         if rss_mark:
@@ -478,9 +508,9 @@ def _run(emulator: Emulator, root: Path, logs: Path, n: int, rpm: int, pair: int
     # The big migration at the limit.
     write_project(root, emulator.url, rpm, version=2)
     emulator.set_faults(f"rpm={rpm},only=conversations")
-    begin = time.time()
+    begin, server_cpu = time.time(), cpu_seconds(emulator.process.pid)
     run = watch_run(root, MAIN, n, mark, logs / "run.log")
-    end = time.time()
+    end, server_cpu = time.time(), cpu_seconds(emulator.process.pid) - server_cpu
     ok, limited = emulator.stamps()
     ok_main, limited_main = between(ok, begin, end), between(limited, begin, end)
     first = ok_main[0] if ok_main else begin
@@ -536,7 +566,14 @@ def _run(emulator: Emulator, root: Path, logs: Path, n: int, rpm: int, pair: int
     )
     print(
         f"  after the first minute: {len(steady):,} requests in {steady_minutes:.2f} min = "
-        f"{per_minute:,.0f}/min = {per_minute / rpm:.3f} x R"
+        f"{per_minute:,.0f}/min = {per_minute / rpm:.3f} x R "
+        f"({len(ok_main) / max(1, run.done):.2f} requests a conversation)"
+    )
+    cpu, wall = run.cpu_between(first + 60.0, last)
+    print(
+        f"  CPU after the first minute: migrate run {cpu:.0f} s in {wall:.0f} s ({cpu / max(wall, 1e-9):.2f} "
+        f"of a core); the emulator {server_cpu / max(end - begin, 1e-9):.2f} of a core over the run; "
+        f"mean load average {run.load_between(first + 60.0, last):.1f} on {os.cpu_count()} cores"
     )
     print(
         f"  RSS: {run.rss_mark / mb:.1f} MB at {mark:,} done ({run.mark_seconds:.0f} s), "
