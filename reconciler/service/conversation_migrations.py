@@ -141,10 +141,15 @@ def run_migration(
                 on_progress(report)
             left = report.progress.counts[ItemStatus.PENDING]
             current = report.progress.migration.status
-            if left == 0 or current is not MigrationStatus.RUNNING or should_stop():
+            if current is MigrationStatus.CANCELLED or should_stop():
                 break
-            counts = engine.counts(record.id)
-            if counts.queued == 0:
+            if left == 0 or current is not MigrationStatus.RUNNING:
+                # Every conversation is settled in the store, but the workflows in this process's hands
+                # may still be labelling the last originals (`finish` records the move first): let them
+                # end, or those labels wait for this worker id's next run.
+                if engine.in_hand(record.id) == 0:
+                    break
+            elif engine.counts(record.id).queued == 0:
                 break  # what is left ended in errors: named below, resumed by a rerun
             time.sleep(poll_seconds)
         errors = tuple(engine.errors(record.id))

@@ -212,6 +212,20 @@ class Engine:
         failed = sum(1 for s in statuses if s in ("ERROR", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"))
         return WorkflowCounts(queued=queued, failed=failed)
 
+    def in_hand(self, migration_id: str) -> int:
+        """Workflows of the migration this executor has dequeued and not ended. A conversation is settled
+        in the store before its workflow ends (the `finish` step records the move, then labels the
+        original), so a process that stops when the store shows none pending cuts those labels off."""
+        return len(
+            DBOS.list_workflows(
+                workflow_id_prefix=f"{migration_id}/",
+                status=["PENDING"],
+                executor_id=self.settings.executor_id,
+                load_input=False,
+                load_output=False,
+            )
+        )
+
     def errors(self, migration_id: str, limit: int = 5) -> list[str]:
         """The first lines of the errors workflows of this migration ended with."""
         found = DBOS.list_workflows(
