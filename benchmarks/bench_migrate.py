@@ -398,15 +398,15 @@ def watch_run(
     while child.poll() is None:
         time.sleep(SAMPLE_SECONDS)
         status = _proc_status(child.pid)
-        if not status:
-            continue
+        if "VmRSS" not in status:
+            continue  # gone, or exited and not yet reaped (a zombie has no memory)
         if migration is None:
             migration = _migration_id(root, assistant)
         if migration is not None:
             with contextlib.suppress(sqlite3.OperationalError):  # busy for 30 s: keep the last count
                 done = _settled(root, migration)
         now = time.perf_counter() - started
-        rss, hwm = status.get("VmRSS", 0), status.get("VmHWM", hwm)
+        rss, hwm = status["VmRSS"], max(hwm, status.get("VmHWM", 0))
         samples.append(Sample(time.time(), done, rss, status["ticks"] / TICKS, os.getloadavg()[0]))
         if done >= mark and not rss_mark:
             rss_mark, mark_at = rss, now
