@@ -236,7 +236,6 @@ def gc_command(
     from reconciler import service
     from reconciler.rollout.gc import GcOutcome
     from reconciler.service.conversation_migrations import sweep_deletions
-    from reconciler.service.migration_units import rate_gate
 
     def confirm(versions: list[VersionRecord]) -> bool:
         if auto_approve:
@@ -254,7 +253,7 @@ def gc_command(
         report = service.collect_garbage(
             ws, keep=keep, dry_run=dry_run, confirm=confirm, on_wait=WaitLines(sys.stderr)
         )
-        swept = 0 if dry_run or report.cancelled else sweep_deletions(ws, rate_gate(ws))
+        swept = 0 if dry_run or report.cancelled else sweep_deletions(ws)
     if swept:
         click.echo(f"deleted: {count(swept, 'old conversation')} migrated longer ago than --delete-after")
     for warning in report.warnings:

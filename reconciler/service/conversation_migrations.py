@@ -270,7 +270,7 @@ def serve_worker(
             time.sleep(poll_seconds)
 
 
-def sweep_deletions(ws: Workspace, gate: RateGate | None) -> int:
+def sweep_deletions(ws: Workspace, gate: RateGate | None = None) -> int:
     """Delete old conversations whose `--delete-after` has passed and whose copies' version is stable (the
     copies are served instead); only conversations this store moved are ever deleted. Returns how many."""
     due = ws.store.items_due_for_deletion(ws.name, now=time.time(), limit=DELETE_BATCH)
@@ -280,7 +280,7 @@ def sweep_deletions(ws: Workspace, gate: RateGate | None) -> int:
     due = tuple(i for i in due if _serves(ws, targets[i.migration_id]))
     if not due:
         return 0
-    copies, _ = platform_ops(ws, gate)
+    copies, _ = platform_ops(ws, gate if gate is not None else rate_gate(ws))
     if copies is None:
         return 0
     for item in due:
