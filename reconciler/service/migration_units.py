@@ -11,6 +11,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from reconciler.calls.rate import RateGate
+from reconciler.calls.retry import Retrier
 from reconciler.errors import StateError, UserError
 from reconciler.model.stored import VersionRecord
 from reconciler.service.workspace import Workspace
@@ -74,7 +75,9 @@ def platform_ops(ws: Workspace, gate: RateGate | None) -> tuple[CopyOps | None, 
 
     if not isinstance(ws.target, AssistantsV2Target):
         raise UserError(f"the target {ws.name} has no conversations to migrate")
-    ops = conversation_ops(ws.target, gate=take_turn, on_limits=on_limits)
+    # The project's retry settings, as every other platform call uses (attempts, backoff, deadline).
+    retrier = Retrier(ws.project.config.retry)
+    ops = conversation_ops(ws.target, gate=take_turn, on_limits=on_limits, retrier=retrier)
     if isinstance(ops, ConversationOps):
         return ops, None
     return None, ops

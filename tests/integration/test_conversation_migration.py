@@ -152,11 +152,6 @@ def test_a_thousand_conversations_move_to_the_new_schema_and_the_app_goes_on(
     assert "list_expenses: r1 -> r2 (2 steps)" in said
     assert "No conversation fails its upcast." in said
     assert said.count("  sample ") == 3 and '{"start_date":"2026-' in said
-    assert (
-        run(["conversations", "migrate", "plan", NAME, "--to", "2", "-C", str(root), "--format", "json"]) == 0
-    )
-    plan = json.loads(capsys.readouterr().out)
-    assert plan["conversations"] == {"1": CONVERSATIONS} and plan["changed_calls"] == CONVERSATIONS
 
     started = time.monotonic()
     assert run(["conversations", "migrate", "run", NAME, "--to", "2", "-C", str(root)]) == 0

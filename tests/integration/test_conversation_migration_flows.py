@@ -117,6 +117,11 @@ def test_a_failing_upcast_names_the_conversation_item_and_pointer_and_the_rest_m
     assert run(["conversations", "migrate", "plan", NAME, "--to", "2", "-C", str(root)]) == 1
     said = capsys.readouterr().out
     assert f"1 conversation would fail:\n    {bad}: conversation {bad} item 1 /start_date:" in said
+    plan_json = ["conversations", "migrate", "plan", NAME, "--to", "2", "-C", str(root), "--format", "json"]
+    assert run(plan_json) == 1
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["conversations"] == {"1": 6} and plan["changed_calls"] == 5 and plan["failed"] == 1
+    assert plan["failures"][0]["conversation"] == bad
     assert run(["conversations", "migrate", "run", NAME, "--to", "2", "-C", str(root)]) == 1
     assert "5 moved, 1 failed, 0 skipped, 0 pending" in capsys.readouterr().out
     assert _moved(root) == set(ids)
