@@ -18,6 +18,7 @@ import click
 # against what the modules register.
 COMMAND_MODULES: dict[str, str] = {
     "apply": "reconciler.cli.plan",
+    "ci": "reconciler.cli.ci_commands",
     "conversations": "reconciler.cli.conversation_commands",
     "drift": "reconciler.cli.plan",
     "emulator": "reconciler.cli.emulator",

@@ -11,11 +11,11 @@ import html
 import re
 from typing import Any
 
+from reconciler.gitops.comment import marker
 from reconciler.plan.definition import Action, Drift, FieldChange, Plan, ResourceChange, Summary
 from reconciler.render import values as v
 from reconciler.render.text import DRIFT_HEADING, summary_line
 
-MARKER_PREFIX = "<!-- reconciler-plan: "
 # GitHub refuses comments over 65,536 characters; stay below with room for a workflow's own footer.
 MAX_COMMENT_CHARS = 60_000
 TRUNCATED_NOTE = (
@@ -26,16 +26,6 @@ _ICON = {"yes": "✅ yes", "no": "❌ no", "unknown": "❓ unknown"}
 # Characters that start Markdown syntax inline; escaped with a backslash where Markdown (not HTML) is parsed.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
 _BACKTICKS = re.compile(r"`+")
-_UNSAFE_MARKER = re.compile(r"[^A-Za-z0-9._/:-]")
-
-
-def marker(workspace: str) -> str:
-    """The hidden first line a workflow searches for to update the same comment.
-
-    Only a safe alphabet survives, so a workspace name can never close the HTML comment (`-->`).
-    """
-    safe = _UNSAFE_MARKER.sub("_", workspace).replace("--", "-_")
-    return f"{MARKER_PREFIX}{safe} -->"
 
 
 def escape_html(text: str) -> str:

@@ -70,6 +70,7 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
     listed = {line.split()[0] for line in out.split("Commands:")[1].splitlines() if line.strip()}
     assert listed == {
         "apply",
+        "ci",
         "conversations",
         "drift",
         "emulator",

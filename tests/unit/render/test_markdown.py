@@ -27,12 +27,12 @@ def outside_code(markdown: str) -> str:
 
 def test_marker_is_the_first_line() -> None:
     md = render_markdown(plans.update_assistant())
-    assert md.splitlines()[0] == "<!-- reconciler-plan: staging -->"
+    assert md.splitlines()[0] == "<!-- reconciler:plan target=staging -->"
 
 
 def test_marker_cannot_be_closed_by_the_workspace_name() -> None:
     line = marker("evil --> <b>x</b>")
-    assert line.startswith("<!-- reconciler-plan: ") and line.endswith(" -->")
+    assert line.startswith("<!-- reconciler:plan target=") and line.endswith(" -->")
     assert line.count("-->") == 1 and "<b>" not in line
 
 

@@ -1,0 +1,117 @@
+"""A fake of GitHub's REST API on 127.0.0.1: the issue-comment endpoints of one repository, in memory.
+
+It checks the Authorization header (`Bearer <token>`), records every request (method, path, headers,
+body) and can be told to fail the next requests with a status and headers (`fail_next`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+_LIST = re.compile(r"^/repos/([^/]+)/([^/]+)/issues/(\d+)/comments$")
+_ONE = re.compile(r"^/repos/([^/]+)/([^/]+)/issues/comments/(\d+)$")
+
+
+@dataclass
+class FakeGitHub:
+    repository: str = "acme/agents"
+    token: str = "ghs_fakeTokenValue1234567890"
+    url: str = ""
+    comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # PR number -> comments
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    next_id: int = 1000
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def fail_next(self, status: int, headers: dict[str, str] | None = None, times: int = 1) -> None:
+        self.failures += [(status, headers or {})] * times
+
+    def handle(
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, Any, dict[str, str]]:
+        path, _, query = raw_path.partition("?")
+        with self.lock:
+            self.requests.append(
+                {"method": method, "path": path, "query": query, "headers": headers, "body": body}
+            )
+            if self.failures:
+                status, extra = self.failures.pop(0)
+                return status, {"message": "fake failure"}, extra
+            if headers.get("authorization") != f"Bearer {self.token}":
+                return 401, {"message": "Bad credentials"}, {}
+            listing, single = _LIST.match(path), _ONE.match(path)
+            match = listing or single
+            if match is None or f"{match.group(1)}/{match.group(2)}" != self.repository:
+                return 404, {"message": "Not Found"}, {}
+            if listing and method == "GET":
+                params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+                per_page, page = int(params.get("per_page", "30")), int(params.get("page", "1"))
+                items = self.comments.get(int(listing.group(3)), [])
+                return 200, items[(page - 1) * per_page : page * per_page], {}
+            if listing and method == "POST":
+                number = int(listing.group(3))
+                made = self._comment(number, json.loads(body)["body"])
+                self.comments.setdefault(number, []).append(made)
+                return 201, made, {}
+            if single and method == "PATCH":
+                for items in self.comments.values():
+                    for item in items:
+                        if item["id"] == int(single.group(3)):
+                            item["body"] = json.loads(body)["body"]
+                            return 200, item, {}
+                return 404, {"message": "Not Found"}, {}
+            return 405, {"message": "Method Not Allowed"}, {}
+
+    def _comment(self, number: int, body: str) -> dict[str, Any]:
+        self.next_id += 1
+        url = f"https://github.com/{self.repository}/pull/{number}#issuecomment-{self.next_id}"
+        return {"id": self.next_id, "body": body, "html_url": url, "user": {"login": "github-actions[bot]"}}
+
+    def bodies(self, number: int) -> list[str]:
+        return [c["body"] for c in self.comments.get(number, [])]
+
+
+def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            status, answer, extra = fake.handle(self.command, self.path, headers, body)
+            data = json.dumps(answer).encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in extra.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PATCH = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+@contextmanager
+def running(fake: FakeGitHub | None = None) -> Iterator[FakeGitHub]:
+    fake = fake or FakeGitHub()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), name="fake-github", daemon=True)
+    thread.start()
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
