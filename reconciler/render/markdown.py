@@ -11,7 +11,7 @@ import html
 import re
 from typing import Any
 
-from reconciler.gitops.comment import marker
+from reconciler.gitops.comment import marker as marker  # noqa: PLC0414  (re-exported)
 from reconciler.plan.definition import Action, Drift, FieldChange, Plan, ResourceChange, Summary
 from reconciler.render import values as v
 from reconciler.render.text import DRIFT_HEADING, summary_line

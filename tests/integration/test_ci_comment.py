@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli.main import run
+from reconciler.errors import TemporaryPlatformError
 from reconciler.gitops.comment import GITHUB_LIMIT, marker
 from reconciler.gitops.github import GitHub
 from reconciler.plan.definition import Action, FieldChange, Plan, Stage
@@ -182,3 +183,13 @@ def test_the_comment_markdown_matches_its_golden_file(github: FakeGitHub, tmp_pa
         GOLDEN.write_text(body, encoding="utf-8")
     assert GOLDEN.exists(), f"missing golden file {GOLDEN}; run with UPDATE_GOLDEN=1"
     assert body == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_no_answer_is_a_temporary_error_after_bounded_retries() -> None:
+    with running() as fake:
+        url, secret = fake.url, fake.token
+    slept: list[float] = []
+    client = GitHub(url, secret, "acme/agents", timeout=1.0, sleep=slept.append)
+    with pytest.raises(TemporaryPlatformError, match="no answer") as caught:
+        client.create_comment(PR, "x")
+    assert slept == [1.0, 2.0] and secret not in caught.value.one_line()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from reconciler.gitops.comment import GITHUB_LIMIT, find, fit, marker
 from reconciler.render.markdown import marker as render_marker
 
@@ -15,7 +17,7 @@ def test_marker_names_the_target_and_cannot_be_closed_by_it() -> None:
 
 def test_find_takes_the_first_comment_by_id_that_starts_with_the_marker() -> None:
     mark = marker("prod")
-    comments = [
+    comments: list[dict[str, Any]] = [
         {"id": 9, "body": f"{mark}\nnewer"},
         {"id": 3, "body": "a human quoting it:\n" + mark},
         {"id": 5, "body": f"{marker('prod-eu')}\nother target"},
