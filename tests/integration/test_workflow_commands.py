@@ -3,7 +3,7 @@ them (`${{ }}` expressions substituted from the inputs, the event and earlier st
 GITHUB_STEP_SUMMARY and the event file set) on a copy of the example project and the embedded `local`
 target, the comment going to the fake GitHub of github_fake.py. `uses:` steps are skipped, except
 upload-artifact, simulated by copying the file into an artifacts directory; the install step is skipped
-(the test's own reconciler is on PATH)."""
+(the test's own reconciler is on PATH). The last test runs reconcile-rollout.yml's steps the same way."""
 
 from __future__ import annotations
 
@@ -132,3 +132,45 @@ def test_a_fork_plans_on_local_without_secrets(tmp_path: Path) -> None:
     assert (result["artifacts"] / f"reconcile-plan-local-{SHA}").is_dir()
     assert github.bodies(PR)[0].startswith(marker("local"))
     assert not any("sk-" in line for line in result["ran"])
+
+
+def test_rollout_workflow_applies_locally_steps_and_stops_with_the_reason(tmp_path: Path) -> None:
+    workspace = tmp_path / "workspace"
+    shutil.copytree(ROOT / "manifests", workspace / "manifests")
+    shutil.copy(ROOT / "reconcile.yaml", workspace / "reconcile.yaml")
+    job = yaml.safe_load((WORKFLOWS / "reconcile-rollout.yml").read_text(encoding="utf-8"))["jobs"]["rollout"]
+    base = {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONPATH": str(ROOT),
+        "HOME": str(tmp_path),
+        "GITHUB_ACTOR": "octocat",
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_REPOSITORY": "acme/agents",
+        "GITHUB_RUN_ID": "9",
+    }
+    outputs: list[str] = []
+    for verb, apply_first in (("step", True), ("stop", False)):
+        inputs: dict[str, Any] = {"target": "local", "verb": verb, "name": "CorporateAssist"}
+        inputs |= {"reason": "paging storm", "apply-local-first": apply_first}
+        for step in job["steps"]:
+            if "run" not in step or step.get("id") == "install":
+                continue
+            if step.get("if") == "inputs.apply-local-first" and not apply_first:
+                continue
+            assert "${{" not in step["run"]
+            env = base | {
+                k: substitute(str(v), {"inputs": inputs, "secrets": {}}) for k, v in step["env"].items()
+            }
+            done = subprocess.run(
+                ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+                cwd=workspace, env=env, capture_output=True, text=True, timeout=60, check=False,
+            )  # fmt: skip
+            assert done.returncode == 0, done.stdout + done.stderr
+            outputs.append(done.stdout)
+    assert "No rollout in progress." in outputs[1]
+    assert outputs[2].startswith("Stopped CorporateAssist in local")
+    history = subprocess.run(
+        [str(Path(sys.executable).parent / "reconcile"), "versions", "CorporateAssist", "-json"],
+        cwd=workspace, env=base, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert "paging storm (by octocat, https://github.com/acme/agents/actions/runs/9)" in history.stdout
