@@ -1,9 +1,11 @@
 """`reconcile ci comment PLANFILE`: the saved plan as one Markdown comment per pull request and target
-(GitHub's REST API; `service.ci`), and in the workflow's step summary."""
+(GitHub's REST API; `service.ci`), and in the workflow's step summary. `reconcile ci drift`: the drift
+check, kept as one GitHub issue per target (opened, updated while drift lasts, closed when it is gone)."""
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -52,3 +54,49 @@ def comment_command(
     else:
         click.echo(f"{posted.action.capitalize()} the plan comment: {posted.url}")
     return int(ExitCode.OK)
+
+
+@ci_group.command("drift")
+@click.option("--target", "-t", default=None, help="The target to check (default: the project's).")
+@directory_option
+def drift_command(target: str | None, directory: Path | None) -> int:
+    """Check TARGET for drift and keep its GitHub issue: open it (label `reconciler-drift`) or update it
+    while drift lasts, close it when drift is gone. Exit 2 when drift is found, as `reconcile drift`."""
+    from reconciler import service
+    from reconciler.cli.plan import PAUSE_GC
+    from reconciler.cli.waits import WaitLines
+    from reconciler.render.text import render_drift
+    from reconciler.service.ci import sync_drift_issue
+
+    with service.open_workspace(directory, target=target) as ws:
+        plan = service.drift(ws, pause_gc=PAUSE_GC, on_wait=WaitLines(sys.stderr))
+        name = ws.name
+    body = None
+    if plan.drift:
+        body = _drift_markdown(name, len(plan.drift), render_drift(plan, color=False))
+    issue = sync_drift_issue(body, target=name, environ=os.environ)
+    where = f" #{issue.number}: {issue.url}" if issue.number is not None else ""
+    if issue.action == "none":
+        click.echo(f"No drift in {name}, and no drift issue open.")
+    elif issue.action == "closed":
+        click.echo(f"No drift in {name}: closed the drift issue{where}")
+    else:
+        click.echo(f"Drift in {name} ({len(plan.drift)} objects): {issue.action} the drift issue{where}")
+    return int(ExitCode.CHANGES if plan.drift else ExitCode.OK)
+
+
+def _drift_markdown(target: str, count: int, report: str) -> str:
+    """The issue body: a heading, a count, and the text report in a fence longer than any backtick run in
+    it (so nothing in the report can close it or be read as Markdown)."""
+    from reconciler.render.markdown import escape_md, fence
+
+    lines = report.rstrip().splitlines()
+    bar = fence(lines)
+    noun = "object" if count == 1 else "objects"
+    return (
+        f"## Drift in {escape_md(target)}\n\n"
+        f"{count} managed {noun} changed outside reconciler since the last apply.\n\n"
+        f"{bar}text\n" + "\n".join(lines) + f"\n{bar}\n\n"
+        "`reconcile plan` shows what an apply would do; `reconcile apply` restores the manifests' "
+        "settings. This issue is updated while the drift lasts and closed when it is gone.\n"
+    )

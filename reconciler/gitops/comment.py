@@ -23,8 +23,12 @@ _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 def marker(target: str) -> str:
     """The hidden first line of the comment for `target`. Only a safe alphabet survives (no spaces, no `>`,
     no `--`), so a target name can never close the HTML comment nor make one marker a prefix of another's."""
-    safe = _UNSAFE.sub("_", target).replace("--", "-_")
-    return f"{MARKER_PREFIX}{safe} -->"
+    return f"{MARKER_PREFIX}{safe_target(target)} -->"
+
+
+def safe_target(target: str) -> str:
+    """`target` in the markers' safe alphabet."""
+    return _UNSAFE.sub("_", target).replace("--", "-_")
 
 
 def find(comments: Iterable[Mapping[str, Any]], mark: str) -> Mapping[str, Any] | None:

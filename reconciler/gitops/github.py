@@ -1,4 +1,5 @@
-"""A small GitHub REST client on the standard library's `urllib`: list, create and update issue comments.
+"""A small GitHub REST client on the standard library's `urllib`: list, create and update issue comments, and
+list (by label), create and update (edit, close) issues.
 
 The base URL comes from `GITHUB_API_URL` (https only; plain http only to 127.0.0.1 or localhost, for
 tests), the token from `GITHUB_TOKEN`, registered with `reconciler.redact` before any request. 5xx, and
@@ -60,7 +61,7 @@ def token(environ: Mapping[str, str]) -> str:
 
 
 class GitHub:
-    """The issue-comment endpoints of one repository (`owner/name`)."""
+    """The issue and issue-comment endpoints of one repository (`owner/name`)."""
 
     def __init__(
         self,
@@ -105,10 +106,44 @@ class GitHub:
         path = f"/repos/{self._repo}/issues/comments/{int(comment_id)}"
         return self._object(self._call("PATCH", path, {"body": body}))
 
+    def open_issues(self, label: str) -> list[dict[str, Any]]:
+        """The open issues labelled `label`, page by page (at most 50 pages of 100). Pull requests, which
+        GitHub's issue list includes, are left out."""
+        found: list[dict[str, Any]] = []
+        quoted = urllib.parse.quote(label, safe="")
+        for page in range(1, MAX_PAGES + 1):
+            path = f"/repos/{self._repo}/issues?state=open&labels={quoted}&per_page={PER_PAGE}&page={page}"
+            batch = self._call("GET", path)
+            if not isinstance(batch, list):
+                raise PermanentPlatformError(f"GitHub answered GET /repos/{self._repo}/issues with no list")
+            found += [i for i in batch if isinstance(i, dict) and "pull_request" not in i]
+            if len(batch) < PER_PAGE:
+                break
+        return found
+
+    def create_issue(self, title: str, body: str, labels: list[str]) -> dict[str, Any]:
+        payload = {"title": title, "body": body, "labels": labels}
+        return self._object(self._call("POST", f"/repos/{self._repo}/issues", payload), "issue")
+
+    def update_issue(
+        self,
+        number: int,
+        *,
+        body: str | None = None,
+        state: str | None = None,
+        state_reason: str | None = None,
+    ) -> dict[str, Any]:
+        """Edit issue `number`: only the fields given are sent (`state="closed"`,
+        `state_reason="completed"` closes it)."""
+        fields = {"body": body, "state": state, "state_reason": state_reason}
+        payload = {k: v for k, v in fields.items() if v is not None}
+        path = f"/repos/{self._repo}/issues/{int(number)}"
+        return self._object(self._call("PATCH", path, payload), "issue")
+
     @staticmethod
-    def _object(answer: Any) -> dict[str, Any]:
+    def _object(answer: Any, what: str = "comment") -> dict[str, Any]:
         if not isinstance(answer, dict):
-            raise PermanentPlatformError("GitHub answered with no comment object")
+            raise PermanentPlatformError(f"GitHub answered with no {what} object")
         return answer
 
     def _call(self, method: str, path: str, payload: Mapping[str, Any] | None = None) -> Any:

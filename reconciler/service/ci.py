@@ -1,4 +1,5 @@
 """`reconcile ci comment`: one plan comment per pull request and target, upserted, and the step summary.
+`reconcile ci drift`: one open issue per target while drift lasts, opened, updated, then closed.
 
 The CLI renders the Markdown (service does not import render) and passes the body; here it is fitted under
 GitHub's limit, the existing comment is found by its marker and updated, or a new one is created.
@@ -11,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from reconciler.errors import UserError
-from reconciler.gitops import comment, event
+from reconciler.errors import ConfigError, UserError
+from reconciler.gitops import comment, drift_issue, event
 from reconciler.gitops.github import GitHub
 
 
@@ -71,3 +72,42 @@ def _append_summary(path: str, body: str) -> bool:
     except OSError as error:
         raise UserError(f"GITHUB_STEP_SUMMARY {path}: cannot write it: {error.strerror or error}") from None
     return True
+
+
+@dataclass(frozen=True)
+class DriftIssue:
+    action: Literal["opened", "updated", "closed", "none"]
+    number: int | None = None
+    url: str = ""
+
+
+def sync_drift_issue(body: str | None, *, target: str, environ: Mapping[str, str]) -> DriftIssue:
+    """The drift issue of `target` in `$GITHUB_REPOSITORY`: `body` (the rendered drift report, None when
+    there is no drift) opens it or replaces the open one's body; no drift closes the open one, if any."""
+    repository = (environ.get("GITHUB_REPOSITORY") or "").strip()
+    if "/" not in repository:
+        raise ConfigError("GITHUB_REPOSITORY is not set (owner/name): run in GitHub Actions or set it")
+    mark = drift_issue.marker(target)
+    client = GitHub.from_env(environ, repository)
+    existing = drift_issue.find(client.open_issues(drift_issue.LABEL), mark)
+    if body is None:
+        if existing is None:
+            return DriftIssue("none")
+        number = int(existing["number"])
+        run = default_artifact_url(environ)
+        seen = f" (checked by {run})" if run else ""
+        name = comment.safe_target(target)
+        closing = f"{mark}\nNo drift in `{name}` any more{seen}: closed by reconciler.\n"
+        made = client.update_issue(number, body=closing, state="closed", state_reason="completed")
+        return DriftIssue("closed", number, str(made.get("html_url", "")))
+    fitted = comment.fit(f"{mark}\n{body}", artifact_url=default_artifact_url(environ))
+    if existing is None:
+        made = client.create_issue(drift_issue.title(target), fitted, [drift_issue.LABEL])
+        return DriftIssue("opened", _number(made), str(made.get("html_url", "")))
+    made = client.update_issue(int(existing["number"]), body=fitted)
+    return DriftIssue("updated", int(existing["number"]), str(made.get("html_url", "")))
+
+
+def _number(issue: Mapping[str, object]) -> int | None:
+    number = issue.get("number")
+    return number if isinstance(number, int) else None

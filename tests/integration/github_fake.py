@@ -1,4 +1,5 @@
-"""A fake of GitHub's REST API on 127.0.0.1: the issue-comment endpoints of one repository, in memory.
+"""A fake of GitHub's REST API on 127.0.0.1: the issue-comment and issue endpoints of one repository, in
+memory (the issue list, like GitHub's, includes pull requests: entries with a `pull_request` key).
 
 It checks the Authorization header (`Bearer <token>`), records every request (method, path, headers,
 body) and can be told to fail the next requests with a status and headers (`fail_next`).
@@ -14,9 +15,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import unquote
 
 _LIST = re.compile(r"^/repos/([^/]+)/([^/]+)/issues/(\d+)/comments$")
 _ONE = re.compile(r"^/repos/([^/]+)/([^/]+)/issues/comments/(\d+)$")
+_ISSUES = re.compile(r"^/repos/([^/]+)/([^/]+)/issues$")
+_ISSUE = re.compile(r"^/repos/([^/]+)/([^/]+)/issues/(\d+)$")
 
 
 @dataclass
@@ -25,6 +29,8 @@ class FakeGitHub:
     token: str = "ghs_fakeTokenValue1234567890"
     url: str = ""
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # PR number -> comments
+    issues: dict[int, dict[str, Any]] = field(default_factory=dict)  # number -> issue (or pull request)
+    next_number: int = 100
     requests: list[dict[str, Any]] = field(default_factory=list)
     failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     next_id: int = 1000
@@ -47,9 +53,12 @@ class FakeGitHub:
             if headers.get("authorization") != f"Bearer {self.token}":
                 return 401, {"message": "Bad credentials"}, {}
             listing, single = _LIST.match(path), _ONE.match(path)
-            match = listing or single
+            issues, issue = _ISSUES.match(path), _ISSUE.match(path)
+            match = listing or single or issues or issue
             if match is None or f"{match.group(1)}/{match.group(2)}" != self.repository:
                 return 404, {"message": "Not Found"}, {}
+            if issues or issue:
+                return self._issues(method, query, int(issue.group(3)) if issue else None, body)
             if listing and method == "GET":
                 params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
                 per_page, page = int(params.get("per_page", "30")), int(params.get("page", "1"))
@@ -68,6 +77,44 @@ class FakeGitHub:
                             return 200, item, {}
                 return 404, {"message": "Not Found"}, {}
             return 405, {"message": "Method Not Allowed"}, {}
+
+    def _issues(
+        self, method: str, query: str, number: int | None, body: bytes
+    ) -> tuple[int, Any, dict[str, str]]:
+        if number is None and method == "GET":
+            params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+            per_page, page = int(params.get("per_page", "30")), int(params.get("page", "1"))
+            state, wanted = params.get("state", "open"), unquote(params.get("labels", ""))
+            items = [
+                i
+                for _, i in sorted(self.issues.items(), reverse=True)  # newest first, as GitHub's default
+                if (state == "all" or i["state"] == state)
+                and all(w in [label["name"] for label in i["labels"]] for w in wanted.split(",") if w)
+            ]
+            return 200, items[(page - 1) * per_page : page * per_page], {}
+        if number is None and method == "POST":
+            sent = json.loads(body)
+            self.next_number += 1
+            made = {
+                "number": self.next_number,
+                "title": sent["title"],
+                "body": sent.get("body", ""),
+                "state": "open",
+                "state_reason": None,
+                "labels": [{"name": name} for name in sent.get("labels", [])],
+                "html_url": f"https://github.com/{self.repository}/issues/{self.next_number}",
+            }
+            self.issues[self.next_number] = made
+            return 201, made, {}
+        if number is not None and method == "PATCH":
+            if number not in self.issues:
+                return 404, {"message": "Not Found"}, {}
+            sent = json.loads(body)
+            self.issues[number].update(
+                {k: sent[k] for k in ("title", "body", "state", "state_reason") if k in sent}
+            )
+            return 200, self.issues[number], {}
+        return 405, {"message": "Method Not Allowed"}, {}
 
     def _comment(self, number: int, body: str) -> dict[str, Any]:
         self.next_id += 1
