@@ -9,6 +9,7 @@ import json
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import openai
 import pytest
@@ -17,6 +18,7 @@ from reconciler.cli.main import run
 from reconciler.emulator.server import EmulatorServer
 from reconciler.model.moves import ItemStatus, MigrationStatus
 from reconciler.model.rollouts import canary_choice
+from reconciler.service import conversation_migrations
 from reconciler.store import open_store
 from tests.integration.support import edit_file, make_project
 from tests.integration.test_conversation_migration import (
@@ -172,10 +174,13 @@ def test_delete_after_is_carried_out_by_gc(
     client = openai.OpenAI(base_url=server.base_url, api_key="sk-migration-test")
     ids = _seed(client, root, 4)
     _break_list_expenses(root)
-    command = ["conversations", "migrate", "run", NAME, "--to", "2", "--delete-after", "1s", "-C", str(root)]
+    # An hour, not a second: on a loaded CI machine the run itself outlasted one second and its own
+    # closing sweep deleted the originals before "not yet due" was looked at.
+    command = ["conversations", "migrate", "run", NAME, "--to", "2", "--delete-after", "1h", "-C", str(root)]
     assert run(command) == 0
     assert client.conversations.retrieve(ids[0]).id == ids[0]  # not yet due
-    time.sleep(1.1)
+    two_hours_on = SimpleNamespace(time=lambda: time.time() + 7200, sleep=time.sleep, monotonic=time.monotonic)
+    monkeypatch.setattr(conversation_migrations, "time", two_hours_on)
     capsys.readouterr()
     assert run(["gc", str(root), "--auto-approve"]) == 0
     assert "deleted: 4 old conversations migrated longer ago than --delete-after" in capsys.readouterr().out
