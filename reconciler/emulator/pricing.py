@@ -12,6 +12,7 @@ Any other model is priced at `DEFAULT_PRICE`.
 | gpt-5 | 1.25 | 10.00 |
 | gpt-5-mini | 0.25 | 2.00 |
 | gpt-5-nano | 0.05 | 0.40 |
+| gpt-5-pro | 15.00 | 120.00 |
 | gpt-4.1 | 2.00 | 8.00 |
 | gpt-4.1-mini | 0.40 | 1.60 |
 | gpt-4.1-nano | 0.10 | 0.40 |
@@ -49,6 +50,7 @@ PRICES: dict[str, Price] = {
     "gpt-5": _p("1.25", "10.00"),
     "gpt-5-mini": _p("0.25", "2.00"),
     "gpt-5-nano": _p("0.05", "0.40"),
+    "gpt-5-pro": _p("15.00", "120.00"),
     "gpt-4.1": _p("2.00", "8.00"),
     "gpt-4.1-mini": _p("0.40", "1.60"),
     "gpt-4.1-nano": _p("0.10", "0.40"),

@@ -10,14 +10,12 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
+from pydantic import Field, model_serializer, model_validator
 
+from reconciler.model.costs import CostSettings
+from reconciler.model.frozen import Frozen as Frozen  # noqa: PLC0414  (re-exported: the model's base)
 from reconciler.model.rollouts import AnalysisTemplate, Rollout
 from reconciler.model.upcasts import ToolMigration
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Kind(StrEnum):
@@ -183,4 +181,7 @@ class DesiredState(Frozen):
     # Function name -> its `spec.migrations`, sorted by `from`: read when conversations move between
     # versions, never part of a tool's spec, so they change no fingerprint and no plan.
     tool_migrations: Mapping[str, tuple[ToolMigration, ...]] = Field(default_factory=dict)
+    # Usage assumptions, budgets and price overrides: what the plan's cost estimate reads; not part of
+    # any resource's spec, so they change no fingerprint.
+    costs: CostSettings = CostSettings()
     sources: dict[str, str] = Field(default_factory=dict)
