@@ -17,6 +17,7 @@ from typing import Any
 from reconciler.manifest import checks
 from reconciler.manifest.analysis_checks import build_template
 from reconciler.manifest.assistant_refs import build_assistant, check_references
+from reconciler.manifest.cost_build import build_costs
 from reconciler.manifest.documents import Broken, Document
 from reconciler.manifest.paths import (
     FILE_SEARCH_EXTENSIONS,
@@ -62,9 +63,12 @@ class Builder:
         # AnalysisTemplates by name, for the rollouts that use them (None: the document failed to load).
         self.templates: dict[str, AnalysisTemplate | None] = {}
 
-    def build(self, docs: list[Document], broken: Sequence[Broken] = ()) -> d.DesiredState:
+    def build(
+        self, docs: list[Document], broken: Sequence[Broken] = (), project: Document | None = None
+    ) -> d.DesiredState:
         """The desired state of `docs`. Documents in `broken` exist but failed to load: a reference to
-        one is not dangling, and an Assistant among them has its references checked."""
+        one is not dangling, and an Assistant among them has its references checked. `project`, the
+        project file's document, gives the cost settings' project-wide part."""
         unique = self._unique(docs)
         self.stores = {doc.name for doc in unique if doc.kind == "VectorStore"}
         self.stores |= {b.name for b in broken if b.kind == "VectorStore" and b.name is not None}
@@ -110,7 +114,8 @@ class Builder:
                     name=doc.name, amount_cents=cents(s2.amount_usd), **same_named(s2, d.SpendLimit)
                 )
         sources = {doc.key: doc.source for doc in unique}
-        return d.DesiredState(**out, sources=sources)
+        assistants = (doc for doc in unique if doc.kind == "Assistant")
+        return d.DesiredState(**out, costs=build_costs(self.c, assistants, project), sources=sources)
 
     def _unique(self, docs: list[Document]) -> list[Document]:
         seen: dict[str, Document] = {}

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from reconciler.config import PROJECT_FILE, ProjectConfig
 from reconciler.errors import ManifestError, ProjectNotFound, UserError
-from reconciler.manifest.documents import read_file
+from reconciler.manifest.documents import Document, read_file
 from reconciler.manifest.paths import is_inside
 from reconciler.manifest.problems import Collector
 from reconciler.manifest.specs import ProjectSpec
@@ -103,21 +103,31 @@ def covers(directory: Path, config: ProjectConfig) -> bool:
 
 def read_config(root: Path, collector: Collector) -> ProjectConfig:
     """The project file's settings; defaults (and problems in the collector) when it is absent or wrong."""
+    return read_project_file(root, collector)[0]
+
+
+def read_project_file(root: Path, collector: Collector) -> tuple[ProjectConfig, Document | None]:
+    """The project file's settings, and its document when it loaded (its cost fields are read with the
+    manifests, `manifest.cost_build`)."""
     path = root / PROJECT_FILE
     if not os.path.lexists(path):
-        return ProjectConfig(root=root)
+        return ProjectConfig(root=root), None
     stranger = foreign_owner(path)
     if stranger is not None:
         collector.add(PROJECT_FILE, (1, 1), "project.unsafe-owner", stranger)
-        return ProjectConfig(root=root)
+        return ProjectConfig(root=root), None
     docs = read_file(path, root, collector, project_file=True)
     if len(docs) > 1:
         collector.add(
             PROJECT_FILE, docs[1].pos, "project.documents", f"{PROJECT_FILE} holds one Project document"
         )
     if not docs:
-        return ProjectConfig(root=root)
+        return ProjectConfig(root=root), None
     doc = docs[0]
+    return _config(root, doc, collector), doc
+
+
+def _config(root: Path, doc: Document, collector: Collector) -> ProjectConfig:
     spec = doc.spec
     assert isinstance(spec, ProjectSpec)
     if spec.default_target not in spec.targets:

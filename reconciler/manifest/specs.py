@@ -9,37 +9,19 @@ rollout's specs and the AnalysisTemplate kind are in `rollout_specs.py`.
 
 from __future__ import annotations
 
-import math
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Discriminator, Field, Tag, field_validator
 
 from reconciler.config import ConversationSettings, RetrySettings, StateDSN, TargetConfig
+from reconciler.manifest.cost_specs import BudgetSpec, PricesSpec, UsageSpec
 from reconciler.manifest.rollout_specs import AnalysisTemplateSpec, RolloutSpec
-from reconciler.manifest.spec_base import FUNCTION_NAME_PATTERN, Spec
+from reconciler.manifest.spec_base import FUNCTION_NAME_PATTERN, Spec, money
 from reconciler.manifest.upcast_specs import MigrationSpec
 
 SCOPE_PATTERN = r"^(organization|project|proj_[A-Za-z0-9]+)$"  # "project": the target's own project
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-# A bound far above any budget, so that the amount in cents always fits the platform's 64-bit integers.
-MAX_USD = 1_000_000_000_000
-
-
 Metadata = dict[str, str]
-
-
-def _money(value: float) -> float:
-    """Dollars must be positive and whole cents: the Admin API counts cents."""
-    if not math.isfinite(value):
-        raise ValueError("must be a finite number")
-    if value <= 0:
-        raise ValueError("must be greater than 0")
-    if value > MAX_USD:
-        raise ValueError(f"must be at most {MAX_USD:,}")
-    if Decimal(repr(float(value))).as_tuple().exponent < -2:  # type: ignore[operator]
-        raise ValueError(f"{value!r} has more precision than a cent")
-    return value
 
 
 # --- FunctionTool -------------------------------------------------------------------------------------
@@ -171,6 +153,9 @@ class AssistantSpec(Spec):
     # A string accepts the breaking findings of the change it is first applied with; a mapping lists them.
     accept_breaking: AcceptBreaking | None = None
     rollout: RolloutSpec | None = None
+    # Not behaviour: what the plan's cost estimate assumes and the budget it is held to.
+    usage: UsageSpec | None = None
+    budget: BudgetSpec | None = None
     protect: bool = False
 
 
@@ -191,7 +176,7 @@ class SpendAlertSpec(Spec):
     subject_prefix: str | None = Field(default=None, max_length=100)
     protect: bool = False
 
-    _money = field_validator("threshold_usd")(_money)
+    _money = field_validator("threshold_usd")(money)
 
 
 class SpendLimitSpec(Spec):
@@ -202,7 +187,7 @@ class SpendLimitSpec(Spec):
     interval: Literal["month"] = "month"
     protect: bool = False
 
-    _money = field_validator("amount_usd")(_money)
+    _money = field_validator("amount_usd")(money)
 
 
 # --- Project (reconcile.yaml) -------------------------------------------------------------------------
@@ -218,6 +203,10 @@ class ProjectSpec(Spec):
     manifests: str = "."
     retry: RetrySettings = RetrySettings()
     conversations: ConversationSettings = ConversationSettings()
+    # The cost estimate's project-wide usage default, the project's budget and negotiated prices.
+    usage: UsageSpec | None = None
+    budget: BudgetSpec | None = None
+    prices: PricesSpec | None = None
 
 
 SPECS: dict[str, type[Spec]] = {

@@ -21,7 +21,7 @@ from reconciler.manifest.build import Builder
 from reconciler.manifest.documents import Broken, Document, manifest_files, read_file
 from reconciler.manifest.lint import lint
 from reconciler.manifest.problems import Collector
-from reconciler.manifest.project import covers, manifests_directory, project_root, read_config
+from reconciler.manifest.project import covers, manifests_directory, project_root, read_project_file
 from reconciler.manifest.specs import AssistantSpec
 from reconciler.model.desired import DesiredState
 
@@ -84,7 +84,7 @@ def validate_project(
     except ProjectNotFound as missing:
         problem = Problem(Location(PROJECT_FILE), "project.missing", str(missing))
         return ValidationReport(ProjectConfig(root=directory), [problem], None)
-    config = read_config(root, collector)
+    config, project_doc = read_project_file(root, collector)
     if collector.errors:
         # Without a valid project file the manifests directory is unknown: reading from the root would
         # report every YAML file of the repository as a broken manifest. The project file's errors only.
@@ -101,7 +101,7 @@ def validate_project(
         for file in manifest_files(manifests, root, collector, broken):
             files += 1
             docs += read_file(file, root, collector, broken=broken)
-    desired = Builder(root, collector).build(docs, broken)
+    desired = Builder(root, collector).build(docs, broken, project_doc)
     _refuse_in_place_bundles(docs, config, target, collector)
     uses_known = all(b.kind in USE_NOTHING for b in broken)
     lint(docs, collector, as_of=as_of or date.today(), uses_known=uses_known)

@@ -91,6 +91,8 @@ ASSISTANT: tuple[SpecField, ...] = (
     SpecField("compatibility", None, None, Role.CONTROL),
     SpecField("acceptBreaking", None, None, Role.CONTROL),
     SpecField("rollout", None, None, Role.CONTROL),
+    SpecField("usage", None, None, Role.CONTROL),  # the cost estimate's (DesiredState.costs)
+    SpecField("budget", None, None, Role.CONTROL),
     SpecField("protect", None, None, Role.CONTROL),
 )
 
