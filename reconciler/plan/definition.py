@@ -20,6 +20,7 @@ from reconciler.errors import PlanFileError
 from reconciler.model import labels
 from reconciler.model.canonical import sha256_hex
 from reconciler.model.desired import Frozen, Kind, ResourceKey
+from reconciler.model.estimates import CostEstimate
 from reconciler.plan.payloads import PAYLOADS, AssistantPayload, NoPayload, Payload
 from reconciler.plan.payloads import FieldChange as FieldChange  # noqa: PLC0414  (re-exported)
 
@@ -199,6 +200,8 @@ class Plan(Frozen):
     changes: tuple[ResourceChange, ...] = ()
     drift: tuple[Drift, ...] = ()
     warnings: tuple[str, ...] = ()
+    # The monthly cost estimate (`plan.costs`); None when the project declares no usage, budget or prices.
+    costs: CostEstimate | None = None
 
     @property
     def summary(self) -> Summary:
@@ -237,6 +240,10 @@ class Plan(Frozen):
                     f"{change.address}: {v} (policy: {verdict.policy})" for v in verdict.violations or ()
                 )
         return out
+
+    def budget_violations(self) -> list[str]:
+        """Budgets the plan's estimate passes (or cannot be checked against) that no acceptance covers."""
+        return self.costs.violations() if self.costs is not None else []
 
     def acceptance_notes(self) -> list[str]:
         """Why an `acceptBreaking` an assistant carries does not cover its violations (it was written for

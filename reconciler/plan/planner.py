@@ -24,6 +24,7 @@ from reconciler.model.specs import spend_alert_spec, spend_limit_spec, vector_st
 from reconciler.model.stored import InventoryRecord, StoredState
 from reconciler.plan import normalise, versioning
 from reconciler.plan.canary_plan import aborted_warnings
+from reconciler.plan.costs import estimate_costs
 from reconciler.plan.definition import (
     STAGE_ORDER,
     Action,
@@ -166,6 +167,7 @@ def build_plan(
         changes=tuple(changes),
         drift=tuple(drift),
         warnings=tuple(warnings),
+        costs=estimate_costs(desired, live, stored),
     )
     return plan.with_id()
 

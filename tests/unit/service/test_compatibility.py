@@ -15,11 +15,16 @@ class _Findings:
     """What the policy reads of a plan: its uncovered violations and its acceptance notes (the plan's own
     tests cover how a plan finds them)."""
 
-    def __init__(self, violations: list[str], notes: list[str] | None = None) -> None:
-        self._violations, self._notes = violations, notes or []
+    def __init__(
+        self, violations: list[str], notes: list[str] | None = None, budgets: list[str] | None = None
+    ) -> None:
+        self._violations, self._notes, self._budgets = violations, notes or [], budgets or []
 
     def violations(self) -> list[str]:
         return self._violations
+
+    def budget_violations(self) -> list[str]:
+        return self._budgets
 
     def acceptance_notes(self) -> list[str]:
         return self._notes

@@ -1,0 +1,79 @@
+"""The monthly cost estimate a plan carries: each resource's cost before the plan (what is served now)
+and after it, the budgets checked against the total, and the spend alerts and limits it passes.
+
+A cost that cannot be known (a model without a price, an assistant without usage) is `None`, never zero,
+and says why; totals add the known lines and count the others.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+
+from reconciler.model.desired import ResourceKey
+from reconciler.model.frozen import Frozen
+
+__all__ = ["BudgetCheck", "BudgetStatus", "CostEstimate", "CostLine"]
+
+
+class CostLine(Frozen):
+    """One resource's monthly cost, before the plan (what is served now) and after it. None: unknown,
+    `unknown` says why; a resource that does not exist on that side costs 0."""
+
+    address: ResourceKey
+    before: Decimal | None
+    after: Decimal | None
+    basis: str = ""  # how `after` (else `before`) was reached: model, turns, calls, bytes
+    unknown: str = ""
+
+    @property
+    def delta(self) -> Decimal | None:
+        return None if self.before is None or self.after is None else self.after - self.before
+
+    @property
+    def changed(self) -> bool:
+        return self.delta is None or self.delta != 0
+
+
+class BudgetStatus(StrEnum):
+    WITHIN = "within"
+    OVER = "over"  # refused: the plan raises the estimate past the budget
+    ACCEPTED = "accepted"  # over, and an acceptance covers it
+    ALREADY_OVER = "already-over"  # over before this plan, which does not raise it: a warning
+    UNKNOWN = "unknown"  # refused: part of the estimate is unknown, so the budget cannot be checked
+
+
+class BudgetCheck(Frozen):
+    scope: str  # "project" or an address (`Assistant/NAME`)
+    monthly: Decimal
+    estimate: Decimal | None
+    status: BudgetStatus
+    message: str
+
+    @property
+    def blocking(self) -> bool:
+        return self.status in (BudgetStatus.OVER, BudgetStatus.UNKNOWN)
+
+
+class CostEstimate(Frozen):
+    """The plan's cost section. Totals add the known lines; `unknown` counts the lines that are not."""
+
+    lines: tuple[CostLine, ...] = ()
+    budgets: tuple[BudgetCheck, ...] = ()
+    warnings: tuple[str, ...] = ()  # spend alerts and limits the estimate passes
+    prices_checked: str = ""  # the list prices' date, or that negotiated prices are in use
+
+    @property
+    def before(self) -> Decimal:
+        return sum((line.before for line in self.lines if line.before is not None), Decimal(0))
+
+    @property
+    def after(self) -> Decimal:
+        return sum((line.after for line in self.lines if line.after is not None), Decimal(0))
+
+    @property
+    def unknown(self) -> int:
+        return sum(1 for line in self.lines if line.before is None or line.after is None)
+
+    def violations(self) -> list[str]:
+        return [f"{b.scope}: {b.message}" for b in self.budgets if b.blocking]

@@ -1,0 +1,276 @@
+"""The plan's cost estimate: each assistant's and vector store's monthly cost as served now (before) and as
+the manifests ask (after), the budgets checked against it, and the spend alerts and limits it passes.
+Pure, like the planner that calls it, and linear in the number of resources.
+
+- An assistant costs its usage's turns times its model's token prices, plus its file_search calls and
+  code-interpreter sessions when it has those tools. Before and after use the same usage assumptions (as
+  Infracost prices the base and the change with one usage file), so the delta is what the change does.
+  Before is the version the `stable` pointer names (else the object the inventory records).
+- A vector store costs its files' bytes (10^9 bytes a GB) for 30 days at the storage price; the free
+  allowance is the project's, shared out in proportion to each store's bytes. The platform bills the
+  parsed, embedded size, which the plan cannot know: the files' own size stands for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from reconciler.model.costs import Budget, CostSettings, Usage, cents, usd
+from reconciler.model.desired import BuiltinTool, DesiredState, Kind, ResourceKey
+from reconciler.model.estimates import BudgetCheck, BudgetStatus, CostEstimate, CostLine
+from reconciler.model.live import LiveAssistant, LiveState
+from reconciler.model.prices import PriceBook
+from reconciler.model.stored import StoredState
+
+__all__ = ["estimate_costs"]
+
+DAYS_PER_MONTH = Decimal(30)
+GB = Decimal(10**9)
+PER_TOKENS = Decimal(1_000_000)
+ORGANIZATION = "organization"
+
+
+def estimate_costs(desired: DesiredState, live: LiveState, stored: StoredState) -> CostEstimate | None:
+    """The estimate, or None when the project declares no usage, budget or prices (no cost section)."""
+    settings = desired.costs
+    if not settings.declared:
+        return None
+    book = settings.prices.book()
+    lines = (
+        *_assistant_lines(desired, live, stored, settings.usage, book),
+        *_store_lines(desired, live, stored, book),
+    )
+    estimate = CostEstimate(lines=lines, prices_checked=_prices_note(book))
+    return estimate.model_copy(
+        update={"budgets": _budgets(settings, estimate), "warnings": _passed_controls(desired, estimate)}
+    )
+
+
+# --- assistants --------------------------------------------------------------------------------------
+
+
+def _assistant_lines(
+    desired: DesiredState, live: LiveState, stored: StoredState, usage: Mapping[str, Usage], book: PriceBook
+) -> list[CostLine]:
+    names = sorted(set(desired.assistants) | _recorded(stored, Kind.ASSISTANT))
+    lines: list[CostLine] = []
+    for name in names:
+        assumed = usage.get(name)
+        want = desired.assistants.get(name)
+        after: _Cost = _ZERO
+        if want is not None:
+            builtins = {b.value for b in want.builtins}
+            after = _assistant_cost(want.model, builtins, assumed, book)
+        serving = _serving(name, live, stored)
+        before: _Cost = _ZERO
+        if serving is not None:
+            tools = {str(t.get("type")) for t in serving.tools}
+            before = _assistant_cost(serving.model, tools, assumed, book)
+        if want is None and serving is None:
+            continue  # recorded, but gone from the platform: nothing is served or asked for
+        lines.append(_line(ResourceKey(kind=Kind.ASSISTANT, name=name), before, after))
+    return lines
+
+
+_Cost = tuple[Decimal | None, str, str]  # (USD a month or None, basis, why unknown)
+_ZERO: _Cost = (Decimal(0), "", "")
+
+
+def _assistant_cost(model: str, tools: set[str], usage: Usage | None, book: PriceBook) -> _Cost:
+    if usage is None:
+        return None, "", "no usage assumptions: set spec.usage on the assistant or in reconcile.yaml"
+    price = book.model(model)
+    if price is None:
+        return None, "", f"no price for model {model}: add it under reconcile.yaml spec.prices.models"
+    turns = usage.turns
+    tokens_in = usage.input_tokens_per_turn * turns
+    cached = tokens_in * usage.cached_input_share
+    cached_rate = price.cached_input if price.cached_input is not None else price.input
+    total = (
+        price.input * (tokens_in - cached)
+        + cached_rate * cached
+        + price.output * usage.output_tokens_per_turn * turns
+    ) / PER_TOKENS
+    basis = [f"{model}, {_count(turns)} turns"]
+    if BuiltinTool.FILE_SEARCH.value in tools:
+        per_turn = usage.file_search_calls_per_turn
+        if per_turn is None:
+            basis.append("file_search calls not counted (no fileSearchCallsPerTurn)")
+        else:
+            calls = per_turn * turns
+            total += calls * book.tools.file_search_per_1k_calls / 1000
+            basis.append(f"{_count(calls)} file_search calls")
+    if BuiltinTool.CODE_INTERPRETER.value in tools:
+        per_conversation = usage.code_interpreter_sessions_per_conversation
+        if per_conversation is None:
+            basis.append("code_interpreter sessions not counted (no codeInterpreterSessionsPerConversation)")
+        else:
+            sessions = per_conversation * usage.conversations_per_month
+            total += sessions * book.tools.code_interpreter_session
+            basis.append(f"{_count(sessions)} code_interpreter sessions")
+    return total, "; ".join(basis), ""
+
+
+def _serving(name: str, live: LiveState, stored: StoredState) -> LiveAssistant | None:
+    """What users are served now: the version `stable` names, else the object the inventory records."""
+    number = stored.pointers.get(name, {}).get("stable")
+    if number is not None:
+        for version in stored.versions:
+            if version.assistant == name and version.number == number and not version.deleted:
+                found = live.assistants.get(version.platform_id)
+                if found is not None:
+                    return found
+    record = stored.record(ResourceKey(kind=Kind.ASSISTANT, name=name))
+    return live.assistants.get(record.platform_id) if record is not None else None
+
+
+# --- vector stores -----------------------------------------------------------------------------------
+
+
+def _store_lines(
+    desired: DesiredState, live: LiveState, stored: StoredState, book: PriceBook
+) -> list[CostLine]:
+    after_bytes = {name: sum(f.size for f in store.files) for name, store in desired.vector_stores.items()}
+    before_bytes: dict[str, int] = {}
+    for name in _recorded(stored, Kind.VECTOR_STORE):
+        record = stored.record(ResourceKey(kind=Kind.VECTOR_STORE, name=name))
+        found = live.vector_stores.get(record.platform_id) if record is not None else None
+        if found is not None:
+            before_bytes[name] = sum(_file_bytes(live, f.id, f.usage_bytes) for f in found.files)
+    before, after = _storage(before_bytes, book), _storage(after_bytes, book)
+    lines = []
+    for name in sorted(set(after_bytes) | set(before_bytes)):
+        size = after_bytes.get(name, before_bytes.get(name, 0))
+        basis = f"{_size(size)} stored"
+        lines.append(
+            _line(
+                ResourceKey(kind=Kind.VECTOR_STORE, name=name),
+                (before.get(name, Decimal(0)), basis, ""),
+                (after.get(name, Decimal(0)), basis, ""),
+            )
+        )
+    return lines
+
+
+def _file_bytes(live: LiveState, file_id: str, usage_bytes: int) -> int:
+    upload = live.files.get(file_id)
+    return upload.bytes if upload is not None else usage_bytes
+
+
+def _storage(sizes: Mapping[str, int], book: PriceBook) -> dict[str, Decimal]:
+    """Each store's share of the month's storage bill, the free allowance taken off the project's total."""
+    total = sum(sizes.values())
+    free = book.tools.vector_storage_free_gb * GB
+    if total <= free:
+        return {name: Decimal(0) for name in sizes}
+    bill = (Decimal(total) - free) / GB * book.tools.vector_storage_gb_day * DAYS_PER_MONTH
+    return {name: bill * size / total for name, size in sizes.items()}
+
+
+# --- budgets, alerts and limits ----------------------------------------------------------------------
+
+
+def _budgets(settings: CostSettings, estimate: CostEstimate) -> tuple[BudgetCheck, ...]:
+    checks: list[BudgetCheck] = []
+    if settings.budget is not None:
+        unknown = estimate.unknown
+        before = None if any(line.before is None for line in estimate.lines) else estimate.before
+        after = None if any(line.after is None for line in estimate.lines) else estimate.after
+        why = f"{unknown} resource{'s' if unknown != 1 else ''}' cost unknown"
+        checks.append(_check("project", settings.budget, before, after, why))
+    by_address = {line.address: line for line in estimate.lines}
+    for name, budget in sorted(settings.budgets.items()):
+        address = ResourceKey(kind=Kind.ASSISTANT, name=name)
+        line = by_address.get(address)
+        if line is not None:
+            checks.append(_check(str(address), budget, line.before, line.after, line.unknown))
+    return tuple(checks)
+
+
+def _check(
+    scope: str, budget: Budget, before: Decimal | None, after: Decimal | None, why: str
+) -> BudgetCheck:
+    limit = budget.monthly
+    if after is None:
+        message = f"the estimate is unknown ({why}), so the budget {usd(limit)} a month cannot be checked"
+        return BudgetCheck(
+            scope=scope, monthly=limit, estimate=None, status=BudgetStatus.UNKNOWN, message=message
+        )
+    if cents(after) <= limit:
+        message = f"estimate {usd(after)} a month, within the budget {usd(limit)}"
+        return BudgetCheck(
+            scope=scope, monthly=limit, estimate=after, status=BudgetStatus.WITHIN, message=message
+        )
+    over = f"estimate {usd(after)} a month is over the budget {usd(limit)}"
+    if before is not None and after <= before:
+        message = f"{over} already; this plan does not raise it"
+        status = BudgetStatus.ALREADY_OVER
+    elif budget.accept is not None and cents(after) <= budget.accept.up_to:
+        message = f"{over}; accepted up to {usd(budget.accept.up_to)}: {budget.accept.reason}"
+        status = BudgetStatus.ACCEPTED
+    elif budget.accept is not None:
+        message = f"{over} and past acceptOver.upToUSD {usd(budget.accept.up_to)}"
+        status = BudgetStatus.OVER
+    else:
+        raised = "" if before is None else f" (this plan adds {usd(cents(after) - cents(before))})"
+        message = f"{over}{raised}; lower it, or set budget.acceptOver {{reason, upToUSD}} to ship it"
+        status = BudgetStatus.OVER
+    return BudgetCheck(scope=scope, monthly=limit, estimate=after, status=status, message=message)
+
+
+def _passed_controls(desired: DesiredState, estimate: CostEstimate) -> tuple[str, ...]:
+    """The spend alerts whose threshold, and the spend limits whose amount, the project's estimate passes
+    (an organization's also counts other projects' spend, so this project alone passing it is certain)."""
+    after = estimate.after
+    out: list[str] = []
+    for name, alert in sorted(desired.spend_alerts.items()):
+        threshold = Decimal(alert.threshold_cents) / 100
+        if after > threshold:
+            out.append(
+                f"SpendAlert/{name}: the estimate {usd(after)} a month passes its threshold {usd(threshold)}"
+                f"{_of_scope(alert.scope)}: it will alert every month"
+            )
+    for name, limit in sorted(desired.spend_limits.items()):
+        amount = Decimal(limit.amount_cents) / 100
+        if after > amount:
+            out.append(
+                f"SpendLimit/{name}: the estimate {usd(after)} a month passes the limit {usd(amount)}"
+                f"{_of_scope(limit.scope)}: requests will be refused before the month ends"
+            )
+    return tuple(out)
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+
+def _line(address: ResourceKey, before: _Cost, after: _Cost) -> CostLine:
+    basis = after[1] or before[1]
+    unknown = "; ".join(dict.fromkeys(why for why in (before[2], after[2]) if why))
+    return CostLine(address=address, before=before[0], after=after[0], basis=basis, unknown=unknown)
+
+
+def _recorded(stored: StoredState, kind: Kind) -> set[str]:
+    return {rec.key.name for rec in stored.inventory if rec.key.kind is kind}
+
+
+def _of_scope(scope: str) -> str:
+    return " (for the organization)" if scope == ORGANIZATION else ""
+
+
+def _prices_note(book: PriceBook) -> str:
+    dates = sorted({str(p.checked) for p in book.models.values() if p.checked is not None})
+    negotiated = any(p.checked is None for p in book.models.values()) or book.tools.checked is None
+    listed = f"list prices checked {dates[-1]}" if dates else "no list prices"
+    return f"{listed}, with negotiated prices from reconcile.yaml" if negotiated else listed
+
+
+def _count(value: Decimal) -> str:
+    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.1f}"
+
+
+def _size(size: int) -> str:
+    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if size >= scale:
+            return f"{size / scale:,.1f} {unit}"
+    return f"{size} bytes"
