@@ -21,6 +21,7 @@ from reconciler.plan.definition import (
     ResourceChange,
     Stage,
 )
+from reconciler.render.costs import cost_json, cost_schema
 from reconciler.render.escape import INVISIBLE
 
 SCHEMA_ID = "https://github.com/reconciler/reconciler/schemas/plan.schema.json"
@@ -94,6 +95,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "changes": [_change(c) for c in plan.changes],
         "drift": [_drift(d) for d in plan.drift],
         "warnings": list(plan.warnings),
+        "costs": cost_json(plan.costs),
     }
 
 
@@ -330,6 +332,7 @@ def plan_json_schema() -> dict[str, Any]:
             "changes": {"type": "array", "items": {"$ref": "#/$defs/resource_change"}},
             "drift": {"type": "array", "items": {"$ref": "#/$defs/drift"}},
             "warnings": {"type": "array", "items": {"type": "string"}},
+            "costs": cost_schema(),
         },
         "A reconciler plan, as written by `reconcile plan --format json`.",
     )

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from reconciler.plan.definition import Action, Drift, FieldChange, Plan, ResourceChange, Summary
 from reconciler.render import values as v
+from reconciler.render.costs import cost_text
 
 NO_CHANGES = "No changes. Your platform matches the manifests."
 DRIFT_HEADING = "Objects changed outside reconciler since the last apply"
@@ -83,6 +84,8 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         out += _drift(plan.drift, color)
     for warning in plan.warnings:
         out += [paint("Warning:", BOLD, color) + " " + v.sanitize(warning), ""]
+    if plan.costs is not None:
+        out += cost_text(plan.costs)
     line = summary_line(plan.summary)
     out.append(paint(line, BOLD, color) if plan.has_changes else line)
     return "\n".join(out) + "\n"

@@ -6,8 +6,10 @@ renderers are tested against the contract, not against one planner's habits.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from reconciler.model.estimates import BudgetCheck, BudgetStatus, CostEstimate, CostLine
 from reconciler.plan.definition import Action, Drift, FieldChange, Plan, ResourceChange, Stage
 
 CREATED_AT = 1_700_000_000.0
@@ -529,6 +531,75 @@ def spoofing() -> Plan:
     )
 
 
+def costs() -> Plan:
+    """The in-place update with a cost section: a changed line, an unknown one, an unchanged one, each
+    budget status that shows, and a passed spend alert."""
+    line = CostLine.model_validate
+    estimate = CostEstimate(
+        lines=(
+            line(
+                {
+                    "address": "Assistant/CorporateAssist",
+                    "before": Decimal("88.8"),
+                    "after": Decimal("392.4"),
+                    "basis": "gpt-4.1, 4,800 turns; 2,400 file_search calls",
+                }
+            ),
+            line(
+                {
+                    "address": "Assistant/Helpdesk",
+                    "before": Decimal("12.345"),
+                    "after": None,
+                    "unknown": "no price for model o9: add it under reconcile.yaml spec.prices.models",
+                }
+            ),
+            line(
+                {
+                    "address": "VectorStore/Policies",
+                    "before": Decimal(0),
+                    "after": Decimal(0),
+                    "basis": "1.2 kB stored",
+                }
+            ),
+        ),
+        budgets=(
+            BudgetCheck(
+                scope="project",
+                monthly=Decimal(500),
+                estimate=Decimal("392.4"),
+                status=BudgetStatus.WITHIN,
+                message="estimate $392.40 a month, within the budget $500.00",
+            ),
+            BudgetCheck(
+                scope="Assistant/CorporateAssist",
+                monthly=Decimal(300),
+                estimate=Decimal("392.4"),
+                status=BudgetStatus.ACCEPTED,
+                message=(
+                    "estimate $392.40 a month is over the budget $300.00; accepted up to $400.00: "
+                    "launch month"
+                ),
+            ),
+            BudgetCheck(
+                scope="Assistant/Helpdesk",
+                monthly=Decimal(50),
+                estimate=None,
+                status=BudgetStatus.UNKNOWN,
+                message=(
+                    "the estimate is unknown (no price for model o9), so the budget $50.00 a month cannot be "
+                    "checked"
+                ),
+            ),
+        ),
+        warnings=(
+            "SpendAlert/monthly: the estimate $392.40 a month passes its threshold $100.00: it will alert "
+            "every month",
+        ),
+        prices_checked="list prices checked 2026-12-07",
+    )
+    return update_assistant().model_copy(update={"costs": estimate, "plan_id": "p-costs"})
+
+
 FIXTURES = {
     "empty": empty,
     "noop_only": noop_only,
@@ -540,4 +611,5 @@ FIXTURES = {
     "drift_only": drift_only,
     "hostile": hostile,
     "spoofing": spoofing,
+    "costs": costs,
 }

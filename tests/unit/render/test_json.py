@@ -79,7 +79,7 @@ def test_key_order_is_stable_and_spec_keys_sorted() -> None:
     doc = plan_document(FIXTURES["update_assistant"]())
     assert list(doc) == [
         "format_version", "plan_id", "workspace", "owner", "created_at", "has_changes",
-        "summary", "changes", "drift", "warnings",
+        "summary", "changes", "drift", "warnings", "costs",
     ]  # fmt: skip
     spec = doc["changes"][0]["spec"]
     assert list(spec) == sorted(spec)
