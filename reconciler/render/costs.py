@@ -29,6 +29,13 @@ def _money(amount: Decimal, currency: str, *, places: Decimal = CENT) -> str:
     return f"${shown:,}" if currency == "usd" else f"{shown:,} {currency.upper()}"
 
 
+def _cell(amount: Decimal, currency: str) -> str:
+    """A table's amount: to the cent, and a spend under a cent not shown as nothing."""
+    if Decimal(0) < amount < CENT / 2:
+        return "<" + _money(CENT, currency)
+    return _money(amount, currency)
+
+
 def _plain(amount: Decimal) -> str:
     """An exact amount without an exponent (`0.0000075`, never `7.5E-6`)."""
     return format(amount, "f")
@@ -60,7 +67,7 @@ def _state(control: SpendControl, currency: str) -> str:
     if applied is None:
         return "declared, not applied yet"
     if applied != declared:
-        return f"declared; {_money(Decimal(applied) / 100, currency)} applied until the next apply"
+        return f"declared; {_money(Decimal(applied) / 100, currency)} on the platform until the next apply"
     return "declared and applied"
 
 
@@ -86,7 +93,7 @@ def _version_line(v: VersionCost, currency: str) -> str:
         )
     else:
         parts.append("no conversation pinned")
-    return f"    {v.assistant} v{v.version}: {_money(v.cost_usd, currency)} in all; " + ", ".join(parts)
+    return f"    {v.assistant} v{v.version}: {_cell(v.cost_usd, currency)} in all; " + ", ".join(parts)
 
 
 def costs_text(report: CostReport) -> str:
@@ -99,7 +106,7 @@ def costs_text(report: CostReport) -> str:
     ]
     spent_days = [d for d in r.days if d.amount]
     if spent_days:
-        daily = [("day", cur)] + [(d.day.isoformat(), _money(d.amount, cur)) for d in spent_days]
+        daily = [("day", "spend")] + [(d.day.isoformat(), _cell(d.amount, cur)) for d in spent_days]
         lines += ["", *_table(daily, {1})]
         quiet = len(r.days) - len(spent_days)
         if quiet:
@@ -107,11 +114,11 @@ def costs_text(report: CostReport) -> str:
     else:
         lines.append(f"  nothing spent in {count(len(r.days), 'day')}")
     if r.groups and r.by is CostGrouping.PROJECT:
-        by_project = [("project", cur)] + [(g.label, _money(g.amount, cur)) for g in r.groups]
+        by_project = [("project", "spend")] + [(g.label, _cell(g.amount, cur)) for g in r.groups]
         lines += ["", *_table(by_project, {1})]
     elif r.groups:
-        by_line = [("line item", "quantity", cur)]
-        by_line += [(g.label, _quantity(g), _money(g.amount, cur)) for g in r.groups]
+        by_line = [("line item", "quantity", "spend")]
+        by_line += [(g.label, _quantity(g), _cell(g.amount, cur)) for g in r.groups]
         lines += ["", *_table(by_line, {1, 2})]
     if r.controls:
         controls = [("spend control", "scope", "amount", "month to date", "state")]
