@@ -105,7 +105,7 @@ def _line(raw: Any) -> CostLine:
         currency=currency.lower(),
         line_item=raw.line_item,
         project_id=raw.project_id,
-        quantity=_decimal(raw.quantity) if raw.quantity is not None else None,
+        quantity=_quantity(raw.quantity) if raw.quantity is not None else None,
         quantity_unit=raw.quantity_unit,
     )
 
@@ -113,3 +113,8 @@ def _line(raw: Any) -> CostLine:
 def _decimal(value: float | int) -> Decimal:
     """The number as the platform wrote it (its shortest float spelling), as a Decimal."""
     return Decimal(str(value))
+
+
+def _quantity(value: float | int) -> Decimal:
+    """A count (tokens, images) the SDK hands over as a float: 16, not 16.0."""
+    return Decimal(int(value)) if float(value).is_integer() else _decimal(value)

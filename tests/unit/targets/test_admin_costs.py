@@ -98,6 +98,7 @@ def test_lines_by_line_item_carry_their_quantity_and_by_project_only_the_project
         ("gpt-4o, input", Decimal(1000), "tokens", Decimal("0.0025")),
         ("gpt-4o, output", Decimal(2000), "tokens", Decimal("0.02")),
     ]
+    assert [str(x.quantity) for x in by_line.lines] == ["1000", "2000"]  # counts, not the SDK's floats
     (by_project,) = reader.read(CostQuery(today, CostGrouping.PROJECT, (), max_pages=1))
     assert [(x.project_id, x.line_item, x.quantity) for x in by_project.lines] == [
         ("proj_a", None, None),
