@@ -20,6 +20,7 @@ COMMAND_MODULES: dict[str, str] = {
     "apply": "reconciler.cli.plan",
     "ci": "reconciler.cli.ci_commands",
     "conversations": "reconciler.cli.conversation_commands",
+    "costs": "reconciler.cli.cost_commands",
     "drift": "reconciler.cli.plan",
     "emulator": "reconciler.cli.emulator",
     "gc": "reconciler.cli.release_commands",

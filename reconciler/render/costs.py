@@ -1,199 +1,211 @@
-"""A plan's cost section in each of the plan's forms: text lines, a JSON object (and its schema) and
-Markdown for the PR comment, in the manner of Infracost's diff: each changed resource's monthly cost
-before -> after with the delta, the total, the budgets and the spend controls the estimate passes.
+"""`reconcile costs` as text and JSON: the platform's spend per day and in all, per line item or project
+with `--by`, the spend controls beside it (declared, applied, month to date), cost per version from the
+runtime's telemetry, and the plan-side monthly estimate once one is filled in.
 
-Amounts in JSON are strings with two decimals (as Infracost writes them), exact where a float is not;
-an unknown amount is null and its line says why.
+Text shows money to the cent (per response and per conversation to the millionth of a dollar); JSON gives
+every amount exactly as summed, as a decimal string, with the total also in whole cents.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
+import json
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from reconciler.model.costs import cents, usd
-from reconciler.model.estimates import BudgetStatus, CostEstimate, CostLine
+from reconciler.model.spend import CENT, CostGrouping, CostReport, GroupTotal, SpendControl, VersionCost
+from reconciler.redact import redact
 from reconciler.render.escape import sanitize
+from reconciler.words import count
 
-__all__ = ["cost_json", "cost_markdown", "cost_schema", "cost_text", "money"]
+__all__ = ["FORMAT_VERSION", "costs_json", "costs_text"]
 
-UNKNOWN = "unknown"
-HEADING = "Cost estimate (monthly, USD)"
-_BUDGET_SYMBOL = {
-    BudgetStatus.WITHIN: "ok",
-    BudgetStatus.ACCEPTED: "accepted",
-    BudgetStatus.ALREADY_OVER: "warning",
-    BudgetStatus.OVER: "refused",
-    BudgetStatus.UNKNOWN: "refused",
-}
+FORMAT_VERSION = "1.0"
+_UNIT = Decimal("0.000001")  # what a response or a conversation cost, shown to a millionth of a dollar
 
 
-def money(amount: Decimal | None) -> str:
-    """`$1,234.50`; `unknown` for None."""
-    return UNKNOWN if amount is None else usd(amount)
+def _money(amount: Decimal, currency: str, *, places: Decimal = CENT) -> str:
+    shown = amount.quantize(places, rounding=ROUND_HALF_UP)
+    return f"${shown:,}" if currency == "usd" else f"{shown:,} {currency.upper()}"
 
 
-def delta(amount: Decimal | None) -> str:
-    """`+$12.00`, `-$3.00`, `$0.00`, `unknown`."""
-    if amount is None:
-        return UNKNOWN
-    rounded = cents(amount)
-    return f"+{money(rounded)}" if rounded > 0 else money(rounded)
+def _cell(amount: Decimal, currency: str) -> str:
+    """A table's amount: to the cent, and a spend under a cent not shown as nothing."""
+    if Decimal(0) < amount < CENT / 2:
+        return "<" + _money(CENT, currency)
+    return _money(amount, currency)
 
 
-def change(before: Decimal | None, after: Decimal | None) -> Decimal | None:
-    """The difference of the amounts as shown (each rounded to the cent), so that the figures add up."""
-    return None if before is None or after is None else cents(after) - cents(before)
+def _plain(amount: Decimal) -> str:
+    """An exact amount without an exponent (`0.0000075`, never `7.5E-6`)."""
+    return format(amount, "f")
 
 
-def _total(estimate: CostEstimate, arrow: str = "->") -> str:
-    more = f" (+ {estimate.unknown} unknown)" if estimate.unknown else ""
-    moved = delta(change(estimate.before, estimate.after))
-    return f"{money(estimate.before)} {arrow} {money(estimate.after)} ({moved}){more}"
-
-
-def cost_text(estimate: CostEstimate) -> list[str]:
-    """The section, ending in an empty line: changed resources only, the unchanged counted."""
-    out = [f"{HEADING}; {estimate.prices_checked}:"]
-    changed = [line for line in estimate.lines if line.changed]
-    width = max((len(str(line.address)) for line in changed), default=0)
-    for line in changed:
-        out.append(f"  {line.address!s:<{width}}  {_amounts(line)}  {sanitize(line.basis)}".rstrip())
-        if line.unknown:
-            out.append(f"  {'':<{width}}  {sanitize(line.unknown)}")
-    unchanged = len(estimate.lines) - len(changed)
-    if unchanged:
-        out.append(f"  ({unchanged} unchanged resource{'' if unchanged == 1 else 's'} not shown)")
-    out.append(f"  Total: {_total(estimate)}")
-    for check in estimate.budgets:
-        out.append(f"  Budget ({check.scope}): {_BUDGET_SYMBOL[check.status]}: {sanitize(check.message)}")
-    out.append("")
-    for warning in estimate.warnings:
-        out += [f"Warning: {sanitize(warning)}", ""]
-    return out
-
-
-def _amounts(line: CostLine) -> str:
-    return f"{money(line.before)} -> {money(line.after)} ({delta(change(line.before, line.after))})"
-
-
-def cost_markdown(estimate: CostEstimate, escape: Any) -> list[str]:
-    """The section for the PR comment; `escape` is the comment's Markdown escaper."""
-    # Amounts are digits, `$`, `,`, `.`, `+`, `-`: nothing Markdown reads, so they are not escaped.
-    out = [
-        f"### {HEADING}",
-        "",
-        f"**Total: {_total(estimate, '→')}** · {escape(estimate.prices_checked)}",
-        "",
+def _table(rows: Sequence[Sequence[str]], right: set[int]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        "    "
+        + "  ".join(
+            cell.rjust(w) if i in right else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in rows
     ]
-    changed = [line for line in estimate.lines if line.changed]
-    if changed:
-        out += ["| Resource | Before | After | Change | Basis |", "|---|---:|---:|---:|---|"]
-        for line in changed:
-            basis = escape(line.basis + (f" ({line.unknown})" if line.unknown else ""))
-            moved = delta(change(line.before, line.after))
-            cells = (f"`{line.address}`", money(line.before), money(line.after), moved, basis)
-            out.append("| " + " | ".join(cells) + " |")
-        out.append("")
-    for check in estimate.budgets:
-        out += [
-            f"- Budget ({escape(check.scope)}): **{_BUDGET_SYMBOL[check.status]}**: {escape(check.message)}"
+
+
+def _quantity(group: GroupTotal) -> str:
+    if group.quantity is None:
+        return "-"
+    unit = f" {group.quantity_unit}" if group.quantity_unit else ""
+    return f"{group.quantity.normalize():,f}{unit}"
+
+
+def _state(control: SpendControl, currency: str) -> str:
+    declared, applied = control.declared_cents, control.applied_cents
+    if declared is None:
+        return "applied, no longer declared"
+    if applied is None:
+        return "declared, not applied yet"
+    if applied != declared:
+        return f"declared; {_money(Decimal(applied) / 100, currency)} on the platform until the next apply"
+    return "declared and applied"
+
+
+def _used(control: SpendControl, currency: str) -> str:
+    if control.spent is None:
+        return "-"
+    spent = _money(control.spent, currency)
+    if not control.cents:
+        return spent
+    share = control.spent / (Decimal(control.cents) / 100) * 100
+    return f"{spent} ({share.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)} %)"
+
+
+def _version_line(v: VersionCost, currency: str) -> str:
+    parts = []
+    if v.per_response is not None:
+        responses = count(v.responses, "response")
+        parts.append(f"{_money(v.per_response, currency, places=_UNIT)} per response ({responses})")
+    if v.per_conversation is not None:
+        conversations = count(v.conversations, "conversation")
+        parts.append(
+            f"{_money(v.per_conversation, currency, places=_UNIT)} per conversation ({conversations})"
+        )
+    else:
+        parts.append("no conversation pinned")
+    return f"    {v.assistant} v{v.version}: {_cell(v.cost_usd, currency)} in all; " + ", ".join(parts)
+
+
+def costs_text(report: CostReport) -> str:
+    r, cur = report, report.currency
+    whose = f"project {r.project_id}" if r.scope == "project" else "every project of the organization"
+    lines = [
+        f"Spend of {whose} (target {r.workspace}) from {r.since.isoformat()} to {r.until.isoformat()}, UTC,",
+        "as the Admin API's costs endpoint reports it:",
+        f"  total: {_money(r.total, cur)} ({_plain(r.total)} {cur})",
+    ]
+    spent_days = [d for d in r.days if d.amount]
+    if spent_days:
+        daily = [("day", "spend")] + [(d.day.isoformat(), _cell(d.amount, cur)) for d in spent_days]
+        lines += ["", *_table(daily, {1})]
+        quiet = len(r.days) - len(spent_days)
+        if quiet:
+            lines.append(f"    ({count(quiet, 'day')} without spend)")
+    else:
+        lines.append(f"  nothing spent in {count(len(r.days), 'day')}")
+    if r.groups and r.by is CostGrouping.PROJECT:
+        by_project = [("project", "spend")] + [(g.label, _cell(g.amount, cur)) for g in r.groups]
+        lines += ["", *_table(by_project, {1})]
+    elif r.groups:
+        by_line = [("line item", "quantity", "spend")]
+        by_line += [(g.label, _quantity(g), _cell(g.amount, cur)) for g in r.groups]
+        lines += ["", *_table(by_line, {1, 2})]
+    if r.controls:
+        controls = [("spend control", "scope", "amount", "month to date", "state")]
+        controls += [
+            (
+                f"{c.kind}/{c.name}",
+                c.scope,
+                f"{_money(Decimal(c.cents) / 100, cur)}/{c.interval}",
+                _used(c, cur),
+                _state(c, cur),
+            )
+            for c in r.controls
         ]
-    if estimate.budgets:
-        out.append("")
-    for warning in estimate.warnings:
-        out += [f"> **Warning:** {escape(warning)}", ""]
-    return out
+        lines += ["", *_table(controls, {2, 3})]
+    if r.versions:
+        lines += ["", f"  cost per version (the runtime's telemetry since {r.since.isoformat()}):"]
+        lines += [_version_line(v, cur) for v in r.versions]
+    if r.estimate_monthly_usd is not None:
+        note = f" ({r.estimate_note})" if r.estimate_note else ""
+        lines += ["", f"  estimate: {_money(r.estimate_monthly_usd, 'usd')} a month{note}"]
+    return redact(sanitize("\n".join(lines)))
 
 
-def _amount(value: Decimal | None) -> str | None:
-    return None if value is None else f"{cents(value):.2f}"
+def _per_unit(amount: Decimal | None) -> str | None:
+    return (
+        _plain(amount.quantize(Decimal("1e-12"), rounding=ROUND_HALF_UP).normalize())
+        if amount is not None
+        else None
+    )
 
 
-def cost_json(estimate: CostEstimate | None) -> dict[str, Any] | None:
-    if estimate is None:
-        return None
+def costs_document(report: CostReport) -> dict[str, Any]:
+    """The JSON document as data (format_version 1.0; amounts are exact decimal strings)."""
+    r = report
     return {
-        "currency": "USD",
-        "period": "month",
-        "prices": estimate.prices_checked,
-        "before": _amount(estimate.before),
-        "after": _amount(estimate.after),
-        "delta": _amount(change(estimate.before, estimate.after)),
-        "unknown": estimate.unknown,
-        "resources": [
+        "format_version": FORMAT_VERSION,
+        "workspace": r.workspace,
+        "project_id": r.project_id,
+        "scope": r.scope,
+        "since": r.since.isoformat(),
+        "until": r.until.isoformat(),
+        "by": r.by.value if r.by is not None else None,
+        "currency": r.currency,
+        "total": _plain(r.total),
+        "total_cents": r.total_cents,
+        "days": [{"date": d.day.isoformat(), "amount": _plain(d.amount)} for d in r.days],
+        "groups": [
             {
-                "address": str(line.address),
-                "before": _amount(line.before),
-                "after": _amount(line.after),
-                "delta": _amount(change(line.before, line.after)),
-                "basis": line.basis,
-                "unknown": line.unknown,
+                "line_item": g.line_item,
+                "project_id": g.project_id,
+                "amount": _plain(g.amount),
+                "quantity": _plain(g.quantity) if g.quantity is not None else None,
+                "quantity_unit": g.quantity_unit,
             }
-            for line in estimate.lines
+            for g in r.groups
         ],
-        "budgets": [
+        "controls": [
             {
-                "scope": check.scope,
-                "monthly": _amount(check.monthly),
-                "estimate": _amount(check.estimate),
-                "status": check.status.value,
-                "message": check.message,
+                "kind": c.kind,
+                "name": c.name,
+                "scope": c.scope,
+                "interval": c.interval,
+                "declared_cents": c.declared_cents,
+                "applied_cents": c.applied_cents,
+                "month_to_date": _plain(c.spent) if c.spent is not None else None,
             }
-            for check in estimate.budgets
+            for c in r.controls
         ],
-        "warnings": list(estimate.warnings),
+        "versions": [
+            {
+                "assistant": v.assistant,
+                "version": v.version,
+                "responses": v.responses,
+                "conversations": v.conversations,
+                "cost_usd": _plain(v.cost_usd),
+                "per_response": _per_unit(v.per_response),
+                "per_conversation": _per_unit(v.per_conversation),
+            }
+            for v in r.versions
+        ],
+        "estimate": (
+            {"monthly_usd": _plain(r.estimate_monthly_usd), "note": r.estimate_note}
+            if r.estimate_monthly_usd is not None
+            else None
+        ),
     }
 
 
-def cost_schema() -> dict[str, Any]:
-    """JSON Schema of `cost_json`'s object (null when the project declares no usage, budget or prices)."""
-    amount = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "description": "US dollars a month."}
-    maybe = {"type": ["string", "null"], "pattern": r"^-?[0-9]+\.[0-9]{2}$", "description": "null: unknown."}
-
-    def obj(properties: dict[str, Any], description: str) -> dict[str, Any]:
-        return {
-            "type": "object",
-            "description": description,
-            "required": list(properties),
-            "properties": properties,
-            "additionalProperties": False,
-        }
-
-    resource = obj(
-        {
-            "address": {"type": "string"},
-            "before": maybe,
-            "after": maybe,
-            "delta": maybe,
-            "basis": {"type": "string", "description": "How the amount was reached."},
-            "unknown": {"type": "string", "description": "Why an amount is unknown; empty when none is."},
-        },
-        "One resource's monthly cost as served now (before) and after the plan.",
-    )
-    budget = obj(
-        {
-            "scope": {"type": "string", "description": "`project` or an assistant's address."},
-            "monthly": amount,
-            "estimate": maybe,
-            "status": {"enum": [s.value for s in BudgetStatus]},
-            "message": {"type": "string"},
-        },
-        "A budget checked against the estimate; `over` and `unknown` refuse the plan.",
-    )
-    section = obj(
-        {
-            "currency": {"const": "USD"},
-            "period": {"const": "month"},
-            "prices": {"type": "string", "description": "Which prices were used."},
-            "before": amount,
-            "after": amount,
-            "delta": amount,
-            "unknown": {"type": "integer", "minimum": 0, "description": "Resources whose cost is unknown."},
-            "resources": {"type": "array", "items": resource},
-            "budgets": {"type": "array", "items": budget},
-            "warnings": {"type": "array", "items": {"type": "string"}},
-        },
-        "The monthly cost estimate; totals add the known amounts.",
-    )
-    return {"anyOf": [section, {"type": "null"}]}
+def costs_json(report: CostReport) -> str:
+    return redact(json.dumps(costs_document(report), indent=2, sort_keys=True))

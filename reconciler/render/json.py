@@ -21,7 +21,7 @@ from reconciler.plan.definition import (
     ResourceChange,
     Stage,
 )
-from reconciler.render.costs import cost_json, cost_schema
+from reconciler.render.plan_costs import cost_json, cost_schema
 from reconciler.render.escape import INVISIBLE
 
 SCHEMA_ID = "https://github.com/reconciler/reconciler/schemas/plan.schema.json"

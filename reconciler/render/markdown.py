@@ -14,7 +14,7 @@ from typing import Any
 from reconciler.gitops.comment import marker as marker  # noqa: PLC0414  (re-exported)
 from reconciler.plan.definition import Action, Drift, FieldChange, Plan, ResourceChange, Summary
 from reconciler.render import values as v
-from reconciler.render.costs import cost_markdown
+from reconciler.render.plan_costs import cost_markdown
 from reconciler.render.text import DRIFT_HEADING, summary_line
 
 # GitHub refuses comments over 65,536 characters; stay below with room for a workflow's own footer.

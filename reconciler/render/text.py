@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from reconciler.plan.definition import Action, Drift, FieldChange, Plan, ResourceChange, Summary
 from reconciler.render import values as v
-from reconciler.render.costs import cost_text
+from reconciler.render.plan_costs import cost_text
 
 NO_CHANGES = "No changes. Your platform matches the manifests."
 DRIFT_HEADING = "Objects changed outside reconciler since the last apply"

@@ -72,6 +72,7 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
         "apply",
         "ci",
         "conversations",
+        "costs",
         "drift",
         "emulator",
         "gc",
