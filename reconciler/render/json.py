@@ -21,8 +21,8 @@ from reconciler.plan.definition import (
     ResourceChange,
     Stage,
 )
-from reconciler.render.plan_costs import cost_json, cost_schema
 from reconciler.render.escape import INVISIBLE
+from reconciler.render.plan_costs import cost_json, cost_schema
 
 SCHEMA_ID = "https://github.com/reconciler/reconciler/schemas/plan.schema.json"
 FIELD_KINDS = ("changed", "added", "removed")

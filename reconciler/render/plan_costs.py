@@ -1,6 +1,7 @@
-"""A plan's cost section (`reconcile plan`; `render.costs` draws `reconcile costs`) in each of the plan's forms: text lines, a JSON object (and its schema) and
-Markdown for the PR comment, in the manner of Infracost's diff: each changed resource's monthly cost
-before -> after with the delta, the total, the budgets and the spend controls the estimate passes.
+"""A plan's cost section (`render.costs` draws `reconcile costs`) in each of the plan's forms: text lines,
+a JSON object (and its schema) and Markdown for the PR comment, in the manner of Infracost's diff: each
+changed resource's monthly cost before -> after with the delta, the total, the budgets and the spend
+controls the estimate passes.
 
 Amounts in JSON are strings with two decimals (as Infracost writes them), exact where a float is not;
 an unknown amount is null and its line says why.

@@ -17,10 +17,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from reconciler.calls.retry import Reads, Retrier
 from reconciler.errors import UserError
+from reconciler.model.costs import usd
 from reconciler.model.desired import DesiredState, Kind
+from reconciler.model.live import LiveState
 from reconciler.model.spend import (
     CostBucket,
     CostGrouping,
@@ -35,11 +38,12 @@ from reconciler.model.spend import (
     spend_from,
     utc_day,
 )
-from reconciler.model.stored import InventoryRecord
+from reconciler.model.stored import InventoryRecord, StoredState
 from reconciler.model.waits import WaitObserver
+from reconciler.plan.costs import estimate_costs
 from reconciler.service.planning import admin_pacer
 from reconciler.service.workspace import Workspace
-from reconciler.targets.admin_costs import BUCKETS_PER_PAGE, CostReader
+from reconciler.targets.admin_costs import BUCKETS_PER_PAGE
 
 __all__ = ["MAX_DAYS", "check_since", "costs_report", "parse_since", "spend_controls", "version_costs"]
 
@@ -88,8 +92,8 @@ def costs_report(
 ) -> CostReport:
     """Read the costs from `since` (default: this month, UTC) to today and build the report. `clock` counts
     epoch seconds (it decides today, and times the shared pace's slots); `on_wait` hears of every wait."""
-    reader = getattr(ws.target, "costs", None)
-    if not isinstance(reader, CostReader):
+    reader = ws.target.costs
+    if reader is None:
         raise UserError(f"target {ws.name!r} has no Admin API costs to read")
     reader.check()  # a missing admin key: one line, before a turn of the shared pace is taken
     now = clock()
@@ -123,7 +127,24 @@ def costs_report(
         total=grand_total(buckets),
         controls=spend_controls(ws.project.desired, ws.store.inventory(ws.name), project_id, spent),
         versions=version_costs(ws, since=_midnight(since), until=now + 1),
+        **monthly_estimate(ws),
     )
+
+
+def monthly_estimate(ws: Workspace) -> dict[str, Any]:
+    """The manifests' monthly estimate (the `after` of a plan's cost section, which needs no platform
+    read), as the report's `estimate_monthly_usd` and `estimate_note`; nothing when none is declared."""
+    estimate = estimate_costs(ws.project.desired, LiveState(), StoredState(workspace=ws.name))
+    if estimate is None:
+        return {}
+    note = f"the manifests' usage assumptions at {estimate.prices_checked}"
+    if estimate.unknown:
+        plural = "s" if estimate.unknown != 1 else ""
+        note += f"; {estimate.unknown} resource{plural} of unknown cost not counted"
+    budget = ws.project.desired.costs.budget
+    if budget is not None:
+        note += f"; the project's budget is {usd(budget.monthly)}"
+    return {"estimate_monthly_usd": estimate.after, "estimate_note": note}
 
 
 def month_spend(

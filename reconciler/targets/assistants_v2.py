@@ -28,7 +28,7 @@ from reconciler.model.live import (
 )
 from reconciler.targets.admin import Admin, SpendAlertHandler, SpendLimitHandler
 from reconciler.targets.admin_costs import CostReader
-from reconciler.targets.base import RequestStats
+from reconciler.targets.base import CostsSource, RequestStats
 from reconciler.targets.handlers import HandlerTable
 from reconciler.targets.paging import page_cursors
 from reconciler.targets.smoke_runs import RunSmoke
@@ -70,7 +70,7 @@ class AssistantsV2Target:
         self.store_files = VectorStoreFileHandler(client)
         self.alerts = SpendAlertHandler(admin)
         self.limits = SpendLimitHandler(admin)
-        self.costs = CostReader(admin)  # the Admin API's costs endpoint (`reconcile costs`)
+        self.costs: CostsSource | None = CostReader(admin)  # the Admin API's costs (`reconcile costs`)
         # Smoke checks talk to a version as an application would: a thread and a run per turn.
         self.smoke: SmokeCalls | None = RunSmoke(client)
         self.handlers = HandlerTable.of(

@@ -14,11 +14,22 @@ from typing import Protocol
 
 from reconciler.model.desired import Kind
 from reconciler.model.live import LiveState
+from reconciler.model.spend import CostBucket, CostQuery
 from reconciler.targets.handlers import HandlerTable
 from reconciler.targets.smoke_transcript import SmokeCalls
 from reconciler.targets.tuning import PageSink, ReadRunner, ReadTuning, run_once
 
-__all__ = ["PageSink", "ReadRunner", "ReadTuning", "RequestStats", "Target", "run_once"]
+__all__ = ["CostsSource", "PageSink", "ReadRunner", "ReadTuning", "RequestStats", "Target", "run_once"]
+
+
+class CostsSource(Protocol):
+    """The Admin API's costs endpoint of a target (`targets.admin_costs.CostReader`)."""
+
+    def check(self) -> None:
+        """Fail now, in one line, when the costs cannot be read (no admin key)."""
+        ...
+
+    def read(self, query: CostQuery, run: ReadRunner = run_once) -> tuple[CostBucket, ...]: ...
 
 
 @dataclass
@@ -52,6 +63,11 @@ class Target(Protocol):
     def smoke(self) -> SmokeCalls | None:
         """Runs smoke conversations against a version before it gets traffic (`rollout.smoke`); None for a
         target that cannot (`rollout.smoke.run_smoke` refuses it in one line)."""
+        ...
+
+    @property
+    def costs(self) -> CostsSource | None:
+        """The platform's actual spend (`reconcile costs`); None for a target that reports none."""
         ...
 
     def close(self) -> None: ...
