@@ -32,11 +32,13 @@ from reconciler.apply.walk import Walk
 from reconciler.calls.retry import Pacer, Retrier
 from reconciler.config import RetrySettings
 from reconciler.model.desired import Kind, ResourceKey
+from reconciler.model.estimates import AcceptedOverrun
 from reconciler.model.stored import StoredState
 from reconciler.model.waits import WaitObserver
 from reconciler.plan.bundles import stored_bundles
 from reconciler.plan.definition import Plan
 from reconciler.store.base import StateStore
+from reconciler.store.identity import whoami
 from reconciler.store.records import StepStatus
 from reconciler.targets.base import Target
 from reconciler.targets.handlers import Ref
@@ -111,6 +113,7 @@ class Executor:
             if unfinished
             else self.store.begin_apply(workspace, plan.plan_id, now=self.wall_clock())
         )
+        self.store.record_overruns(accepted_overruns(plan, apply_id, at=self.wall_clock()))
         done = {k: s for k, s in self.store.steps(apply_id).items() if s.status == StepStatus.DONE}
         ids = _known_ids(stored)
         for key, step in done.items():  # a resumed run knows what the first run created
@@ -229,6 +232,30 @@ def _alert_creates(
             left.scope,
         )
     return out
+
+
+def accepted_overruns(plan: Plan, apply_id: str, *, at: float) -> tuple[AcceptedOverrun, ...]:
+    """The budget overruns `plan` ships under `acceptOver`, as the store records them."""
+    if plan.costs is None:
+        return ()
+    who = whoami()
+    return tuple(
+        AcceptedOverrun(
+            workspace=plan.workspace,
+            apply_id=apply_id,
+            plan_id=plan.plan_id,
+            scope=check.scope,
+            monthly=check.monthly,
+            estimate=check.estimate,
+            up_to=check.up_to,
+            reason=check.reason,
+            at=at,
+            user=who.user,
+            host=who.host,
+        )
+        for check in plan.costs.accepted()
+        if check.estimate is not None and check.up_to is not None
+    )
 
 
 def _known_ids(stored: StoredState) -> Ids:

@@ -13,7 +13,7 @@ from enum import StrEnum
 from reconciler.model.desired import ResourceKey
 from reconciler.model.frozen import Frozen
 
-__all__ = ["BudgetCheck", "BudgetStatus", "CostEstimate", "CostLine"]
+__all__ = ["AcceptedOverrun", "BudgetCheck", "BudgetStatus", "CostEstimate", "CostLine"]
 
 
 class CostLine(Frozen):
@@ -49,6 +49,9 @@ class BudgetCheck(Frozen):
     estimate: Decimal | None
     status: BudgetStatus
     message: str
+    # An `acceptOver` that covers the estimate (status ACCEPTED): recorded when the plan is applied.
+    reason: str = ""
+    up_to: Decimal | None = None
 
     @property
     def blocking(self) -> bool:
@@ -77,3 +80,23 @@ class CostEstimate(Frozen):
 
     def violations(self) -> list[str]:
         return [f"{b.scope}: {b.message}" for b in self.budgets if b.blocking]
+
+    def accepted(self) -> tuple[BudgetCheck, ...]:
+        return tuple(b for b in self.budgets if b.status is BudgetStatus.ACCEPTED)
+
+
+class AcceptedOverrun(Frozen):
+    """A budget overrun an apply shipped under `acceptOver`, as the store records it (like an
+    `acceptBreaking` in the release history): the plan, the figures, the reason, who and when."""
+
+    workspace: str
+    apply_id: str
+    plan_id: str
+    scope: str
+    monthly: Decimal
+    estimate: Decimal
+    up_to: Decimal
+    reason: str
+    at: float
+    user: str
+    host: str

@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from reconciler.errors import PermanentPlatformError
+from reconciler.model.estimates import AcceptedOverrun
 
 __all__ = [
     "CENT",
@@ -173,6 +174,7 @@ class CostReport:
     versions: tuple[VersionCost, ...] = ()
     estimate_monthly_usd: Decimal | None = None
     estimate_note: str = ""
+    overruns: tuple[AcceptedOverrun, ...] = ()  # budget overruns applied under acceptOver, newest first
 
     @property
     def total_cents(self) -> int:

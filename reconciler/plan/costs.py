@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from functools import partial
 
 from reconciler.model.costs import Budget, CostSettings, Usage, cents, usd
 from reconciler.model.desired import BuiltinTool, DesiredState, Kind, ResourceKey
@@ -192,31 +193,29 @@ def _check(
     scope: str, budget: Budget, before: Decimal | None, after: Decimal | None, why: str
 ) -> BudgetCheck:
     limit = budget.monthly
+    check = partial(BudgetCheck, scope=scope, monthly=limit, estimate=after)
     if after is None:
         message = f"the estimate is unknown ({why}), so the budget {usd(limit)} a month cannot be checked"
-        return BudgetCheck(
-            scope=scope, monthly=limit, estimate=None, status=BudgetStatus.UNKNOWN, message=message
-        )
+        return check(status=BudgetStatus.UNKNOWN, message=message)
     if cents(after) <= limit:
-        message = f"estimate {usd(after)} a month, within the budget {usd(limit)}"
-        return BudgetCheck(
-            scope=scope, monthly=limit, estimate=after, status=BudgetStatus.WITHIN, message=message
+        return check(
+            status=BudgetStatus.WITHIN,
+            message=f"estimate {usd(after)} a month, within the budget {usd(limit)}",
         )
     over = f"estimate {usd(after)} a month is over the budget {usd(limit)}"
+    accept = budget.accept
     if before is not None and after <= before:
-        message = f"{over} already; this plan does not raise it"
-        status = BudgetStatus.ALREADY_OVER
-    elif budget.accept is not None and cents(after) <= budget.accept.up_to:
-        message = f"{over}; accepted up to {usd(budget.accept.up_to)}: {budget.accept.reason}"
-        status = BudgetStatus.ACCEPTED
-    elif budget.accept is not None:
-        message = f"{over} and past acceptOver.upToUSD {usd(budget.accept.up_to)}"
-        status = BudgetStatus.OVER
-    else:
-        raised = "" if before is None else f" (this plan adds {usd(cents(after) - cents(before))})"
-        message = f"{over}{raised}; lower it, or set budget.acceptOver {{reason, upToUSD}} to ship it"
-        status = BudgetStatus.OVER
-    return BudgetCheck(scope=scope, monthly=limit, estimate=after, status=status, message=message)
+        return check(status=BudgetStatus.ALREADY_OVER, message=f"{over} already; this plan does not raise it")
+    if accept is not None and cents(after) <= accept.up_to:
+        message = f"{over}; accepted up to {usd(accept.up_to)}: {accept.reason}"
+        return check(status=BudgetStatus.ACCEPTED, message=message, reason=accept.reason, up_to=accept.up_to)
+    if accept is not None:
+        return check(
+            status=BudgetStatus.OVER, message=f"{over} and past acceptOver.upToUSD {usd(accept.up_to)}"
+        )
+    raised = "" if before is None else f" (this plan adds {usd(cents(after) - cents(before))})"
+    message = f"{over}{raised}; lower it, or set budget.acceptOver {{reason, upToUSD}} to ship it"
+    return check(status=BudgetStatus.OVER, message=message)
 
 
 def _passed_controls(desired: DesiredState, estimate: CostEstimate) -> tuple[str, ...]:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from reconciler.model.estimates import AcceptedOverrun
 from reconciler.model.spend import CENT, CostGrouping, CostReport, GroupTotal, SpendControl, VersionCost
 from reconciler.redact import redact
 from reconciler.render.escape import sanitize
@@ -139,7 +141,18 @@ def costs_text(report: CostReport) -> str:
     if r.estimate_monthly_usd is not None:
         note = f" ({r.estimate_note})" if r.estimate_note else ""
         lines += ["", f"  estimate: {_money(r.estimate_monthly_usd, 'usd')} a month{note}"]
+    if r.overruns:
+        lines += ["", "  budget overruns accepted (acceptOver), newest first:"]
+        lines += [_overrun_line(o) for o in r.overruns]
     return redact(sanitize("\n".join(lines)))
+
+
+def _overrun_line(o: AcceptedOverrun) -> str:
+    when = datetime.fromtimestamp(o.at, UTC).strftime("%Y-%m-%d %H:%MZ")
+    return (
+        f"    {when} {o.scope}: {_money(o.estimate, 'usd')} a month over {_money(o.monthly, 'usd')}, "
+        f"accepted up to {_money(o.up_to, 'usd')} by {o.user}@{o.host} (plan {o.plan_id}): {o.reason}"
+    )
 
 
 def _per_unit(amount: Decimal | None) -> str | None:
@@ -204,6 +217,21 @@ def costs_document(report: CostReport) -> dict[str, Any]:
             if r.estimate_monthly_usd is not None
             else None
         ),
+        "overruns": [
+            {
+                "at": o.at,
+                "scope": o.scope,
+                "plan_id": o.plan_id,
+                "apply_id": o.apply_id,
+                "monthly_usd": _plain(o.monthly),
+                "estimate_usd": _plain(o.estimate),
+                "up_to_usd": _plain(o.up_to),
+                "reason": o.reason,
+                "user": o.user,
+                "host": o.host,
+            }
+            for o in r.overruns
+        ],
     }
 
 

@@ -127,6 +127,7 @@ def costs_report(
         total=grand_total(buckets),
         controls=spend_controls(ws.project.desired, ws.store.inventory(ws.name), project_id, spent),
         versions=version_costs(ws, since=_midnight(since), until=now + 1),
+        overruns=ws.store.overruns(ws.name),
         **monthly_estimate(ws),
     )
 

@@ -35,6 +35,7 @@ from reconciler.model.stored import (
     StoredState,
     VersionRecord,
 )
+from reconciler.store.budget_tables import BudgetStore
 from reconciler.store.migration_protocol import MigrationStore
 from reconciler.store.records import (
     ApplyRecord,
@@ -152,7 +153,7 @@ class StateReader(Protocol):
 
 
 @runtime_checkable
-class StateStore(StateReader, MigrationStore, Protocol):
+class StateStore(StateReader, MigrationStore, BudgetStore, Protocol):
     """Read and write access. A write outside `transaction()` is atomic on its own."""
 
     def transaction(self) -> AbstractContextManager[None]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from reconciler.model.stored import StoredState
 from reconciler.store.batch import BatchTable
+from reconciler.store.budget_tables import BudgetTables
 from reconciler.store.conversation_tables import ConversationTable
 from reconciler.store.hints import HintTable
 from reconciler.store.inventory import InventoryTable
@@ -39,6 +40,7 @@ class SqlStore(
     HintTable,
     PaceTable,
     RateTable,
+    BudgetTables,
 ):
     def read(self, workspace: str) -> StoredState:
         with self._snapshot():

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.model.estimates import AcceptedOverrun
 from reconciler.model.spend import (
     CostGrouping,
     CostReport,
@@ -89,6 +90,21 @@ ESTIMATED = CostReport(
         **QUIET.__dict__,
         "estimate_monthly_usd": D("42.5"),
         "estimate_note": "3 assistants at last month's traffic",
+        "overruns": (
+            AcceptedOverrun(
+                workspace="local",
+                apply_id="apply-1",
+                plan_id="ab12cd34",
+                scope="project",
+                monthly=D(150),
+                estimate=D("392.4"),
+                up_to=D(400),
+                reason="launch month, approved by finance (FIN-12)",
+                at=1_796_000_000.0,
+                user="ana",
+                host="ci-runner-3",
+            ),
+        ),
     }
 )
 
@@ -98,6 +114,7 @@ RENDERED: dict[str, Callable[[], str]] = {
     "by-project.txt": lambda: costs_text(BY_PROJECT),
     "quiet.txt": lambda: costs_text(QUIET),
     "estimated.txt": lambda: costs_text(ESTIMATED),
+    "estimated.json": lambda: costs_json(ESTIMATED),
 }
 
 
