@@ -30,8 +30,14 @@ def ci_group() -> None:
 @click.option(
     "--artifact-url", default=None, help="Where the full plan is (default: the workflow run's page)."
 )
+@click.option("--sha", default="", help="The head SHA the plan was made at (default: the event's).")
 def comment_command(
-    planfile: Path, target: str | None, directory: Path | None, pr: int | None, artifact_url: str | None
+    planfile: Path,
+    target: str | None,
+    directory: Path | None,
+    pr: int | None,
+    artifact_url: str | None,
+    sha: str,
 ) -> int:
     """Upsert PLANFILE (saved by `plan -out`) as the pull request's plan comment, and write the step
     summary."""
@@ -45,7 +51,9 @@ def comment_command(
         render_markdown(plan),
         target=target or plan.workspace,
         environ=os.environ,
+        plan_id=plan.plan_id,
         pr_number=pr,
+        head_sha=sha,
         artifact_url=artifact_url,
     )
     if posted.action == "skipped":
