@@ -179,7 +179,9 @@ def test_delete_after_is_carried_out_by_gc(
     command = ["conversations", "migrate", "run", NAME, "--to", "2", "--delete-after", "1h", "-C", str(root)]
     assert run(command) == 0
     assert client.conversations.retrieve(ids[0]).id == ids[0]  # not yet due
-    two_hours_on = SimpleNamespace(time=lambda: time.time() + 7200, sleep=time.sleep, monotonic=time.monotonic)
+    two_hours_on = SimpleNamespace(
+        time=lambda: time.time() + 7200, sleep=time.sleep, monotonic=time.monotonic
+    )
     monkeypatch.setattr(conversation_migrations, "time", two_hours_on)
     capsys.readouterr()
     assert run(["gc", str(root), "--auto-approve"]) == 0
