@@ -363,13 +363,18 @@ class _Run:
             )
             return StepResult(uses, "success", stdout=f"uploaded {given['name']}\n")
         if _OURS_ACTION.match(uses) or uses == "./":
-            return self._composite(given, index, context, summary)
+            env = {
+                k: as_text(render(v, context))
+                for k, v in {**context["env"], **(step.get("env") or {})}.items()
+            }
+            return self._composite(given, env, index, context, summary)
         raise AssertionError(f"this runner cannot run the action {uses}")
 
     def _composite(
-        self, given: dict[str, Any], index: int, context: dict[str, Any], summary: Path
+        self, given: dict[str, Any], outer: dict[str, str], index: int, context: dict[str, Any], summary: Path
     ) -> StepResult:
-        """This repository's action.yml: its steps with its inputs; stdout and the outcome of them all."""
+        """This repository's action.yml: its steps with its inputs and the calling step's `env:` (`outer`);
+        stdout and the outcome of them all."""
         action = load(ROOT / "action.yml")
         declared = action.get("inputs") or {}
         unknown = set(given) - set(declared)
@@ -383,7 +388,7 @@ class _Run:
             if name == "Install reconciler" or str(step.get("uses", "")).startswith("actions/setup-python@"):
                 continue
             assert step.get("shell") == "bash", f"action.yml step {name!r} needs shell: bash"
-            env = {k: as_text(render(v, inner)) for k, v in (step.get("env") or {}).items()}
+            env = outer | {k: as_text(render(v, inner)) for k, v in (step.get("env") or {}).items()}
             cwd = as_text(render(step.get("working-directory", "."), inner))
             done = self._bash(str(step["run"]), index, env, cwd, summary, name)
             out.stdout += done.stdout
