@@ -4,7 +4,8 @@ and commented with `ci comment`, the pull request is merged in the fake, and `ci
 commit. Covered: a fresh saved plan applied exactly (the zip fetched without the token); the artifact
 missing, or not the reviewed plan, and a new plan equal to the reviewed one applied; the platform changed
 after review: nothing applied, the pull request told, exit 1 in one line; a push no pull request merged
-refused unless --allow-unreviewed; a plan comment written by someone else than the bot not trusted."""
+refused unless --allow-unreviewed; a plan comment written by someone else than the bot not trusted; the
+artifact's download bounded, and never redirected to plain http."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ import pytest
 
 from reconciler.cli.main import run
 from reconciler.emulator import EmulatorApp, EmulatorConfig
+from reconciler.errors import PermanentPlatformError
+from reconciler.gitops.github import GitHub
 from reconciler.gitops.review import apply_marker, artifact_name
 from tests.integration.github_fake import FakeGitHub, running
 from tests.integration.support import platform_state, sdk
@@ -211,3 +214,14 @@ def edit_the_store_out_of_band(project: Path) -> None:
             client.close()
     finally:
         local.close()
+
+
+def test_an_artifact_download_is_bounded_and_follows_no_plain_http_redirect(github: FakeGitHub) -> None:
+    client = GitHub(github.url, github.token, github.repository)
+    made = github.upload("big", {"plan-x.json": b"0123456789" * 1_000})
+    assert client.download_artifact(int(made["id"]), limit=1_000_000).startswith(b"PK")
+    with pytest.raises(PermanentPlatformError, match="over 100 bytes"):
+        client.download_artifact(int(made["id"]), limit=100)
+    github.fail_next(302, {"Location": "http://storage.example.com/blob"})
+    with pytest.raises(PermanentPlatformError, match="redirected to a http URL: refused"):
+        client.download_artifact(int(made["id"]), limit=1_000_000)
