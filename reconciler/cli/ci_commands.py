@@ -1,18 +1,26 @@
 """`reconcile ci comment PLANFILE`: the saved plan as one Markdown comment per pull request and target
 (GitHub's REST API; `service.ci`), and in the workflow's step summary. `reconcile ci drift`: the drift
-check, kept as one GitHub issue per target (opened, updated while drift lasts, closed when it is gone)."""
+check, kept as one GitHub issue per target (opened, updated while drift lasts, closed when it is gone).
+`reconcile ci apply`: on a merge, apply the plan the pull request's reviewers saw, or nothing
+(`service.ci_apply`)."""
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from reconciler.cli.flags import directory_option
 from reconciler.cli.main import cli
 from reconciler.errors import ExitCode
+
+if TYPE_CHECKING:
+    from reconciler.apply.report import ApplyReport
+    from reconciler.plan.definition import Plan
 
 
 @cli.group("ci")
@@ -30,8 +38,14 @@ def ci_group() -> None:
 @click.option(
     "--artifact-url", default=None, help="Where the full plan is (default: the workflow run's page)."
 )
+@click.option("--sha", default="", help="The head SHA the plan was made at (default: the event's).")
 def comment_command(
-    planfile: Path, target: str | None, directory: Path | None, pr: int | None, artifact_url: str | None
+    planfile: Path,
+    target: str | None,
+    directory: Path | None,
+    pr: int | None,
+    artifact_url: str | None,
+    sha: str,
 ) -> int:
     """Upsert PLANFILE (saved by `plan -out`) as the pull request's plan comment, and write the step
     summary."""
@@ -45,7 +59,9 @@ def comment_command(
         render_markdown(plan),
         target=target or plan.workspace,
         environ=os.environ,
+        plan_id=plan.plan_id,
         pr_number=pr,
+        head_sha=sha,
         artifact_url=artifact_url,
     )
     if posted.action == "skipped":
@@ -83,6 +99,97 @@ def drift_command(target: str | None, directory: Path | None) -> int:
     else:
         click.echo(f"Drift in {name} ({len(plan.drift)} objects): {issue.action} the drift issue{where}")
     return int(ExitCode.CHANGES if plan.drift else ExitCode.OK)
+
+
+@ci_group.command("apply")
+@click.option("--target", "-t", default=None, help="The target to apply to (default: the project's).")
+@directory_option
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The plan saved at review (default: the plan job's artifact for the reviewed head SHA).",
+)
+@click.option("--sha", default="", help="The pushed commit (default: $GITHUB_SHA).")
+@click.option(
+    "--pr",
+    "pr",
+    type=click.IntRange(min=1),
+    default=None,
+    help="The reviewed pull request (default: the merged pull request of the commit).",
+)
+@click.option(
+    "--allow-unreviewed",
+    is_flag=True,
+    help="With no reviewed plan (no pull request merged the commit), apply a fresh plan instead of refusing.",
+)
+@click.option(
+    "--comment-author",
+    default=None,
+    help="Whose plan comments are trusted (default: github-actions[bot], the workflow's token).",
+)
+@click.option(
+    "--lock-timeout", type=float, default=60.0, show_default=True, help="Seconds to wait for the state lock."
+)
+def apply_command(
+    target: str | None,
+    directory: Path | None,
+    plan_file: Path | None,
+    sha: str,
+    pr: int | None,
+    allow_unreviewed: bool,
+    comment_author: str | None,
+    lock_timeout: float,
+) -> int:
+    """Apply the plan reviewed on the pull request that merged this commit: the saved plan when it is
+    still fresh, else a new plan when it is the same; otherwise nothing is applied, the pull request is
+    told, and the command fails. Implies --auto-approve."""
+    from reconciler import service
+    from reconciler.cli.plan import PAUSE_GC
+    from reconciler.cli.waits import WaitLines
+    from reconciler.gitops.review import BOT
+    from reconciler.render.escape import sanitize
+    from reconciler.render.markdown import render_markdown
+    from reconciler.render.report import render_apply_report
+    from reconciler.render.text import render_text
+    from reconciler.service.ci_apply import Options, apply_reviewed
+
+    if plan_file is not None and directory is not None and not plan_file.is_absolute():
+        plan_file = directory / plan_file
+    options = Options(
+        plan_file=plan_file,
+        sha=sha.strip(),
+        pr=pr,
+        allow_unreviewed=allow_unreviewed,
+        author=comment_author or BOT,
+    )
+    with service.open_workspace(directory, target=target) as ws:
+
+        def run_apply(saved: Plan | None, confirm: Callable[[Plan], bool]) -> tuple[Plan, ApplyReport | None]:
+            return service.apply(
+                ws,
+                saved_plan=saved,
+                confirm=confirm,
+                lock_timeout=lock_timeout,
+                pause_gc=PAUSE_GC,
+                notice=lambda line: click.echo(sanitize(f"note: {line}"), err=True),
+                on_wait=WaitLines(sys.stderr),
+            )
+
+        applied = apply_reviewed(
+            ws,
+            environ=os.environ,
+            options=options,
+            say=lambda line: click.echo(sanitize(line)),
+            render_markdown=render_markdown,
+            show=lambda plan: click.echo(render_text(plan, color=False), nl=False),
+            run_apply=run_apply,
+        )
+    if applied.report is None:
+        return int(ExitCode.OK)
+    click.echo(render_apply_report(applied.report, color=False), nl=False)
+    return int(ExitCode.OK if applied.report.ok else ExitCode.ERROR)
 
 
 def _drift_markdown(target: str, count: int, report: str) -> str:

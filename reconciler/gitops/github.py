@@ -1,5 +1,6 @@
-"""A small GitHub REST client on the standard library's `urllib`: list, create and update issue comments, and
-list (by label), create and update (edit, close) issues.
+"""A small GitHub REST client on the standard library's `urllib`: list, create and update issue comments;
+list (by label), create and update (edit, close) issues; the pull requests of a commit; a workflow
+artifact's listing and its zip (size-bounded, the token never sent on to where GitHub redirects).
 
 The base URL comes from `GITHUB_API_URL` (https only; plain http only to 127.0.0.1 or localhost, for
 tests), the token from `GITHUB_TOKEN`, registered with `reconciler.redact` before any request. 5xx, and
@@ -35,6 +36,7 @@ MAX_SLEEP = 10.0
 MAX_PAGES = 50
 PER_PAGE = 100
 PERMISSIONS = "`pull-requests: write` (or `issues: write`)"
+ARTIFACT_PERMISSIONS = "`actions: read`"
 _LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 
@@ -140,17 +142,57 @@ class GitHub:
         path = f"/repos/{self._repo}/issues/{int(number)}"
         return self._object(self._call("PATCH", path, payload), "issue")
 
+    def commit_pulls(self, sha: str) -> list[dict[str, Any]]:
+        """The pull requests GitHub associates with commit `sha` (the merged one, for a merge commit)."""
+        quoted = urllib.parse.quote(sha, safe="")
+        answer = self._call("GET", f"/repos/{self._repo}/commits/{quoted}/pulls?per_page={PER_PAGE}")
+        if not isinstance(answer, list):
+            raise PermanentPlatformError(
+                f"GitHub answered GET /repos/{self._repo}/commits/…/pulls with no list"
+            )
+        return [p for p in answer if isinstance(p, dict)]
+
+    def artifacts(self, name: str) -> list[dict[str, Any]]:
+        """The repository's workflow artifacts called `name` (first page of 100: newest first)."""
+        quoted = urllib.parse.quote(name, safe="")
+        path = f"/repos/{self._repo}/actions/artifacts?name={quoted}&per_page={PER_PAGE}"
+        answer = self._call("GET", path, needs=ARTIFACT_PERMISSIONS)
+        found = answer.get("artifacts") if isinstance(answer, dict) else None
+        if not isinstance(found, list):
+            raise PermanentPlatformError(
+                f"GitHub answered GET /repos/{self._repo}/actions/artifacts with no list"
+            )
+        return [a for a in found if isinstance(a, dict)]
+
+    def download_artifact(self, artifact_id: int, *, limit: int) -> bytes:
+        """The zip of artifact `artifact_id`, at most `limit` bytes. GitHub answers with a redirect to
+        short-lived storage; the token goes to GitHub only, and the redirect must be https (or local)."""
+        path = f"/repos/{self._repo}/actions/artifacts/{int(artifact_id)}/zip"
+        data = self._call("GET", path, needs=ARTIFACT_PERMISSIONS, raw_limit=limit)
+        assert isinstance(data, bytes)
+        return data
+
     @staticmethod
     def _object(answer: Any, what: str = "comment") -> dict[str, Any]:
         if not isinstance(answer, dict):
             raise PermanentPlatformError(f"GitHub answered with no {what} object")
         return answer
 
-    def _call(self, method: str, path: str, payload: Mapping[str, Any] | None = None) -> Any:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        payload: Mapping[str, Any] | None = None,
+        *,
+        needs: str = PERMISSIONS,
+        raw_limit: int | None = None,
+    ) -> Any:
+        """The JSON answer to one request (the bytes, at most `raw_limit`, when that is given), retried
+        on temporary errors; `needs` names the permission a 401/403/404 points at."""
         last: PlatformError | None = None
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                return self._once(method, path, payload)
+                return self._once(method, path, payload, needs, raw_limit)
             except TemporaryPlatformError as error:
                 last = error
                 if attempt == ATTEMPTS:
@@ -160,31 +202,59 @@ class GitHub:
         assert last is not None
         raise last
 
-    def _once(self, method: str, path: str, payload: Mapping[str, Any] | None) -> Any:
+    def _once(
+        self, method: str, path: str, payload: Mapping[str, Any] | None, needs: str, raw_limit: int | None
+    ) -> Any:
         data = json.dumps(payload).encode("utf-8") if payload is not None else None
         request = urllib.request.Request(self._base + path, data=data, method=method)  # noqa: S310
         request.add_header("Accept", "application/vnd.github+json")
         request.add_header("X-GitHub-Api-Version", "2022-11-28")
-        request.add_header("Authorization", f"Bearer {self._token}")
+        # Unredirected: a redirect (an artifact's zip lives in other storage) never carries the token.
+        request.add_unredirected_header("Authorization", f"Bearer {self._token}")
         request.add_header("User-Agent", "reconciler")
         if data is not None:
             request.add_header("Content-Type", "application/json")
         where = f"{method} {path.split('?', maxsplit=1)[0]}"
         try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as answer:  # noqa: S310
-                raw = answer.read()
+            with _OPENER.open(request, timeout=self._timeout) as answer:
+                raw = answer.read() if raw_limit is None else answer.read(raw_limit + 1)
         except urllib.error.HTTPError as error:
-            raise _translate(error, where) from None
+            raise _translate(error, where, needs) from None
         except (urllib.error.URLError, TimeoutError, OSError) as error:
             reason = getattr(error, "reason", error)
             raise TemporaryPlatformError(redact.redact(f"GitHub {where}: no answer ({reason})")) from None
+        if raw_limit is not None:
+            if len(raw) > raw_limit:
+                raise PermanentPlatformError(f"GitHub {where}: the answer is over {raw_limit} bytes")
+            return raw
         try:
             return json.loads(raw) if raw else None
         except ValueError:
             raise PermanentPlatformError(f"GitHub {where}: the answer is not JSON") from None
 
 
-def _translate(error: urllib.error.HTTPError, where: str) -> PlatformError:
+class _SafeRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only to https, or to plain http on this machine (the tests' fake GitHub)."""
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: Any,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        parts = urllib.parse.urlsplit(newurl)
+        if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in _LOCAL_HOSTS):
+            raise PermanentPlatformError(f"GitHub redirected to a {parts.scheme or 'relative'} URL: refused")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_SafeRedirects)
+
+
+def _translate(error: urllib.error.HTTPError, where: str, needs: str = PERMISSIONS) -> PlatformError:
     status = error.code
     try:
         message = str(json.loads(error.read() or b"{}").get("message", ""))
@@ -199,13 +269,10 @@ def _translate(error: urllib.error.HTTPError, where: str) -> PlatformError:
     if status >= 500:
         return TemporaryPlatformError(text, status=status, request_id=request_id, retry_after=retry_after)
     if status in (401, 403):
-        return AuthenticationFailed(
-            f"{text} (the token needs {PERMISSIONS})", status=status, request_id=request_id
-        )
+        return AuthenticationFailed(f"{text} (the token needs {needs})", status=status, request_id=request_id)
     if status == 404:
         return NotFound(
-            f"{text} (no such repository or pull request, or the token cannot see it; "
-            f"it needs {PERMISSIONS})",
+            f"{text} (no such repository or pull request, or the token cannot see it; it needs {needs})",
             status=status,
             request_id=request_id,
         )

@@ -2,7 +2,8 @@
 `reconcile ci drift`: one open issue per target while drift lasts, opened, updated, then closed.
 
 The CLI renders the Markdown (service does not import render) and passes the body; here it is fitted under
-GitHub's limit, the existing comment is found by its marker and updated, or a new one is created.
+GitHub's limit, the existing comment is found by its marker and updated, or a new one is created. Under
+the marker, a hidden line names the plan shown and the head SHA it was made at: what `ci apply` applies.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from reconciler.errors import ConfigError, UserError
-from reconciler.gitops import comment, drift_issue, event
+from reconciler.gitops import comment, drift_issue, event, review
 from reconciler.gitops.github import GitHub
 
 
@@ -29,28 +30,38 @@ def post_plan_comment(
     *,
     target: str,
     environ: Mapping[str, str],
+    plan_id: str,
     pr_number: int | None = None,
+    head_sha: str = "",
     artifact_url: str | None = None,
 ) -> Posted:
     """Append `body` to the step summary when there is one; upsert it as the PR's comment for `target`
-    when the run is about a pull request (a push gets the summary only)."""
+    when the run is about a pull request (a push gets the summary only). `plan_id` and `head_sha` (default:
+    the event's pull request head) go in the hidden reviewed line."""
     mark = comment.marker(target)
     first, _, rest = body.partition("\n")
     if first.startswith(comment.MARKER_PREFIX):  # the renderer's marker names the plan's workspace
         body = rest
-    body = f"{mark}\n{body}"
+    pr = event.pull_request(environ, number=pr_number)
+    sha = head_sha or (pr.head_sha if pr is not None else "")
+    body = f"{mark}\n{review.reviewed_line(plan_id, sha)}\n{body}"
     fitted = comment.fit(body, artifact_url=artifact_url or default_artifact_url(environ))
     summary = _append_summary(environ.get("GITHUB_STEP_SUMMARY") or "", fitted)
-    pr = event.pull_request(environ, number=pr_number)
     if pr is None:
         return Posted("skipped", summary=summary)
     client = GitHub.from_env(environ, pr.repository)
-    existing = comment.find(client.comments(pr.number), mark)
+    posted = upsert_comment(client, pr.number, mark, fitted)
+    return Posted(posted.action, posted.url, summary)
+
+
+def upsert_comment(client: GitHub, number: int, mark: str, body: str) -> Posted:
+    """Update the comment on `number` that starts with the marker line `mark`, or create one."""
+    existing = comment.find(client.comments(number), mark)
     if existing is None:
-        made = client.create_comment(pr.number, fitted)
-        return Posted("created", str(made.get("html_url", "")), summary)
-    made = client.update_comment(int(existing["id"]), fitted)
-    return Posted("updated", str(made.get("html_url", "")), summary)
+        made = client.create_comment(number, body)
+        return Posted("created", str(made.get("html_url", "")))
+    made = client.update_comment(int(existing["id"]), body)
+    return Posted("updated", str(made.get("html_url", "")))
 
 
 def default_artifact_url(environ: Mapping[str, str]) -> str | None:

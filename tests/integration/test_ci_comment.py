@@ -21,13 +21,14 @@ from tests.unit.render import plans
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "gitops" / "comment_create_all.md"
 PR = 17
+HEAD = "abc123" + "0" * 34
 
 
 @pytest.fixture
 def github(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
     with running() as fake:
         event = tmp_path / "event.json"
-        head = {"sha": "abc123", "repo": {"fork": False}}
+        head = {"sha": HEAD, "repo": {"fork": False}}
         event.write_text(json.dumps({"pull_request": {"number": PR, "head": head}}), encoding="utf-8")
         for name in ("GITHUB_STEP_SUMMARY", "GITHUB_RUN_ID"):
             monkeypatch.delenv(name, raising=False)
@@ -76,7 +77,9 @@ def test_first_comment_is_created_then_updated_in_place(
     assert run(["ci", "comment", str(saved)]) == 0
     assert capsys.readouterr().out.startswith("Updated the plan comment:")
     assert [c["id"] for c in github.comments[PR]] == [first]
-    assert github.bodies(PR)[0].startswith(marker("default") + "\n## Reconciler plan for default")
+    second = plans.mixed().model_copy(update={"workspace": "default"}).with_id()
+    reviewed = f"<!-- reconciler:reviewed plan={second.plan_id} sha={HEAD} -->"
+    assert github.bodies(PR)[0].startswith(f"{marker('default')}\n{reviewed}\n## Reconciler plan for default")
     assert "2 to replace" in github.bodies(PR)[0]  # the second plan's body replaced the first's
     assert [r["method"] for r in github.requests] == ["GET", "POST", "GET", "PATCH"]
 
@@ -112,7 +115,10 @@ def test_a_push_writes_only_the_step_summary(
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     assert run(["ci", "comment", str(save(tmp_path, plans.create_all()))]) == 0
     assert github.requests == []
-    assert summary.read_text(encoding="utf-8").startswith(marker("default") + "\n## Reconciler plan")
+    lines = summary.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == marker("default") and lines[2] == "## Reconciler plan for default"
+    assert lines[1].startswith("<!-- reconciler:reviewed plan=")
+    assert "sha=" not in lines[1]  # a push has no pull request head
     assert "step summary" in capsys.readouterr().out
 
 

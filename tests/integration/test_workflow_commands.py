@@ -1,176 +1,170 @@
-"""The `run:` steps of .github/workflows/reconcile-plan.yml, run in order with bash as a runner would run
-them (`${{ }}` expressions substituted from the inputs, the event and earlier steps' outputs; GITHUB_OUTPUT,
-GITHUB_STEP_SUMMARY and the event file set) on a copy of the example project and the embedded `local`
-target, the comment going to the fake GitHub of github_fake.py. `uses:` steps are skipped, except
-upload-artifact, simulated by copying the file into an artifacts directory; the install step is skipped
-(the test's own reconciler is on PATH). The last test runs reconcile-rollout.yml's steps the same way."""
+"""The project's own workflows run by workflow_runner.py for one event each, their `run:` steps with bash in
+order, on a copy of the example project and the embedded `local` target, against the fake GitHub of
+github_fake.py: example-plan (the comment with its reviewed line, the artifact keyed by head SHA, the step
+summary; a fork planning on local), example-apply (the merge applying the saved plan), example-rollout
+(step, then stop with the reason recorded), example-drift and reconcile-drift (no drift, then an issue
+opened without failing the job). The install step is skipped: the test's reconciler is on PATH."""
 
 from __future__ import annotations
 
+import io
 import json
-import os
-import re
 import shutil
 import subprocess
 import sys
+import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import yaml
+import pytest
 
 from reconciler.gitops.comment import marker
+from reconciler.gitops.drift_issue import marker as drift_marker
 from tests.integration.github_fake import FakeGitHub, running
+from tests.integration.test_ci_drift import edit_out_of_band
+from tests.integration.workflow_runner import Runner
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
-EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 SHA = "0123456789abcdef0123456789abcdef01234567"
+MERGE = "89abcdef0123456789abcdef0123456789abcdef"
 PR = 42
+SECRETS = {"OPENAI_API_KEY": "sk-never-sent", "OPENAI_ADMIN_KEY": "sk-admin-never-sent"}
 
 
-def lookup(context: dict[str, Any], expression: str) -> Any:
-    """The expressions the workflow uses: a dotted path, or `PATH == true`."""
-    path, _, compared = expression.partition(" == ")
-    value: Any = context
-    for part in path.strip().split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    return value is True if compared.strip() == "true" else value
+@pytest.fixture
+def github() -> Iterator[FakeGitHub]:
+    with running() as fake:
+        yield fake
 
 
-def substitute(text: str, context: dict[str, Any]) -> str:
-    def render(match: re.Match[str]) -> str:
-        value = lookup(context, match.group(1))
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        return "" if value is None else str(value)
-
-    return EXPRESSION.sub(render, text)
-
-
-def run_workflow(tmp_path: Path, github: FakeGitHub, *, fork: bool, target: str) -> dict[str, Any]:
+@pytest.fixture
+def runner(tmp_path: Path, github: FakeGitHub) -> Runner:
     workspace = tmp_path / "workspace"
     workspace.mkdir()
     shutil.copytree(ROOT / "manifests", workspace / "manifests")
     shutil.copy(ROOT / "reconcile.yaml", workspace / "reconcile.yaml")
-    event = {"pull_request": {"number": PR, "head": {"sha": SHA, "repo": {"fork": fork}}}}
-    (tmp_path / "event.json").write_text(json.dumps(event), encoding="utf-8")
-    summary, artifacts = tmp_path / "summary.md", tmp_path / "artifacts"
-    workflow = yaml.safe_load((WORKFLOWS / "reconcile-plan.yml").read_text(encoding="utf-8"))
-    job = workflow["jobs"]["plan"]
-    inputs = {"working-directory": ".", "target": target, "install": ".", "python-version": "3.11"}
-    context: dict[str, Any] = {
-        "inputs": inputs,
-        "github": {"event": event, "token": github.token},
-        "secrets": {"OPENAI_API_KEY": "sk-never-sent", "OPENAI_ADMIN_KEY": "sk-admin-never-sent"},
-        "steps": {},
-    }
-    base = {
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "PYTHONPATH": str(ROOT),
-        "HOME": str(tmp_path),
-        "CI": "true",
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_WORKSPACE": str(workspace),
-        "GITHUB_EVENT_NAME": "pull_request",
-        "GITHUB_EVENT_PATH": str(tmp_path / "event.json"),
-        "GITHUB_API_URL": github.url,
-        "GITHUB_SERVER_URL": "https://github.com",
-        "GITHUB_REPOSITORY": github.repository,
-        "GITHUB_RUN_ID": "777",
-        "GITHUB_STEP_SUMMARY": str(summary),
-    }
-    default_dir = job["defaults"]["run"]["working-directory"]
-    ran: list[str] = []
-    for index, step in enumerate(job["steps"]):
-        if "uses" in step:
-            if step["uses"].startswith("actions/upload-artifact@"):
-                name = substitute(step["with"]["name"], context)
-                source = workspace / substitute(step["with"]["path"], context)
-                (artifacts / name).mkdir(parents=True)
-                shutil.copy(source, artifacts / name / source.name)
-                ran.append(f"upload {name}")
-            continue
-        if step.get("id") == "install":
-            continue
-        assert "${{" not in step["run"], f"step {index}: an expression inside a script"
-        output = tmp_path / f"output-{index}"
-        output.touch()
-        script = tmp_path / f"step-{index}.sh"
-        script.write_text(step["run"], encoding="utf-8")
-        env = base | {k: substitute(str(v), context) for k, v in step.get("env", {}).items()}
-        env["GITHUB_OUTPUT"] = str(output)
-        cwd = workspace / substitute(step.get("working-directory", default_dir), context)
-        done = subprocess.run(
-            ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
-            cwd=cwd, env=env, capture_output=True, text=True, timeout=60, check=False,
-        )  # fmt: skip
-        allowed = substitute(str(step.get("continue-on-error", False)), context) == "true"
-        assert done.returncode == 0 or allowed, f"{step.get('name')}: {done.stdout}{done.stderr}"
-        outputs = dict(line.split("=", 1) for line in output.read_text(encoding="utf-8").splitlines())
-        if "id" in step:
-            context["steps"][step["id"]] = {"outputs": outputs}
-        ran.append(f"{step.get('name')}: {done.stdout}")
-    return {"ran": ran, "steps": context["steps"], "summary": summary, "artifacts": artifacts}
+    return Runner(workspace=workspace, github=github, scratch=tmp_path / "runs", secrets=dict(SECRETS))
 
 
-def test_plan_workflow_comments_uploads_and_summarises(tmp_path: Path) -> None:
-    with running() as github:
-        result = run_workflow(tmp_path, github, fork=False, target="local")
-    assert result["steps"]["plan"]["outputs"]["changes"] == "true"  # exit 2 of --detailed-exitcode
+def pull_request(*, fork: bool = False) -> dict[str, object]:
+    head = {"sha": SHA, "repo": {"fork": fork}}
+    return {"action": "synchronize", "pull_request": {"number": PR, "head": head, "base": {"ref": "main"}}}
+
+
+def test_plan_workflow_comments_uploads_and_summarises(runner: Runner, github: FakeGitHub) -> None:
+    changed = ["manifests/corporate-assist.yaml"]
+    result = runner.run_workflow(
+        WORKFLOWS / "example-plan.yml", "pull_request", pull_request(), sha=SHA, changed=changed
+    )
+    plan = result.jobs["plan"]
+    assert plan.conclusion == "success", result.log()
+    assert plan.outputs["changes"] == "true"  # exit 2 of --detailed-exitcode
+    job = plan.called["plan"]
+    assert job.concurrency == f"reconcile-plan-{PR}-local"
     (body,) = github.bodies(PR)
-    assert body.startswith(marker("local") + "\n## Reconciler plan")
-    artifact = result["artifacts"] / f"reconcile-plan-local-{SHA}" / f"plan-{SHA}.json"
-    assert json.loads(artifact.read_text(encoding="utf-8"))["plan_id"]
-    assert result["summary"].read_text(encoding="utf-8").startswith(marker("local"))
-    assert any(line.startswith("reconcile ci comment: Created the plan comment") for line in result["ran"])
+    lines = body.splitlines()
+    assert lines[0] == marker("local") and lines[2] == "## Reconciler plan for local"
+    (artifact,) = github.artifacts
+    assert artifact["name"] == f"reconcile-plan-local-{SHA}"
+    with zipfile.ZipFile(io.BytesIO(github.blobs[artifact["id"]])) as archive:
+        saved = json.loads(archive.read(f"plan-{SHA}.json"))
+    assert lines[1] == f"<!-- reconciler:reviewed plan={saved['plan_id']} sha={SHA} -->"
+    assert job.summary.startswith(marker("local"))
+    assert job.step("reconcile ci comment").stdout.startswith("Created the plan comment")
+    docs_only = runner.run_workflow(
+        WORKFLOWS / "example-plan.yml", "pull_request", pull_request(), sha=SHA, changed=["README.md"]
+    )
+    assert not docs_only.triggered  # the paths filter
 
 
-def test_a_fork_plans_on_local_without_secrets(tmp_path: Path) -> None:
-    with running() as github:
-        result = run_workflow(tmp_path, github, fork=True, target="openai")
-    assert result["steps"]["target"]["outputs"]["name"] == "local"  # never the real platform
-    assert (result["artifacts"] / f"reconcile-plan-local-{SHA}").is_dir()
-    assert github.bodies(PR)[0].startswith(marker("local"))
-    assert not any("sk-" in line for line in result["ran"])
-
-
-def test_rollout_workflow_applies_locally_steps_and_stops_with_the_reason(tmp_path: Path) -> None:
-    workspace = tmp_path / "workspace"
-    shutil.copytree(ROOT / "manifests", workspace / "manifests")
-    shutil.copy(ROOT / "reconcile.yaml", workspace / "reconcile.yaml")
-    job = yaml.safe_load((WORKFLOWS / "reconcile-rollout.yml").read_text(encoding="utf-8"))["jobs"]["rollout"]
-    base = {
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "PYTHONPATH": str(ROOT),
-        "HOME": str(tmp_path),
-        "GITHUB_ACTOR": "octocat",
-        "GITHUB_SERVER_URL": "https://github.com",
-        "GITHUB_REPOSITORY": "acme/agents",
-        "GITHUB_RUN_ID": "9",
-    }
-    outputs: list[str] = []
-    for verb, apply_first in (("step", True), ("stop", False)):
-        inputs: dict[str, Any] = {"target": "local", "verb": verb, "name": "CorporateAssist"}
-        inputs |= {"reason": "paging storm", "apply-local-first": apply_first}
-        for step in job["steps"]:
-            if "run" not in step or step.get("id") == "install":
-                continue
-            if step.get("if") == "inputs.apply-local-first" and not apply_first:
-                continue
-            assert "${{" not in step["run"]
-            env = base | {
-                k: substitute(str(v), {"inputs": inputs, "secrets": {}}) for k, v in step["env"].items()
-            }
-            done = subprocess.run(
-                ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
-                cwd=workspace, env=env, capture_output=True, text=True, timeout=60, check=False,
-            )  # fmt: skip
-            assert done.returncode == 0, done.stdout + done.stderr
-            outputs.append(done.stdout)
-    assert "No rollout in progress." in outputs[1]
-    assert outputs[2].startswith("Stopped CorporateAssist in local")
-    history = subprocess.run(
-        [str(Path(sys.executable).parent / "reconcile"), "versions", "CorporateAssist", "-json"],
-        cwd=workspace, env=base, capture_output=True, text=True, timeout=60, check=False,
+def test_a_fork_plans_on_local_without_secrets(runner: Runner, github: FakeGitHub) -> None:
+    job = runner.run_reusable(
+        WORKFLOWS / "reconcile-plan.yml", "pull_request", pull_request(fork=True), sha=SHA,
+        inputs={"target": "openai", "install": "."},
     )  # fmt: skip
-    assert "paging storm (by octocat, https://github.com/acme/agents/actions/runs/9)" in history.stdout
+    assert job.conclusion == "success", job.log()
+    assert job.called["plan"].step("Choose the target").outputs["name"] == "local"  # never the real platform
+    assert [a["name"] for a in github.artifacts] == [f"reconcile-plan-local-{SHA}"]
+    assert github.bodies(PR)[0].startswith(marker("local"))
+    assert "sk-" not in job.log()
+
+
+def test_apply_workflow_applies_the_reviewed_plan_on_the_merge(runner: Runner, github: FakeGitHub) -> None:
+    changed = ["manifests/corporate-assist.yaml"]
+    planned = runner.run_workflow(
+        WORKFLOWS / "example-plan.yml", "pull_request", pull_request(), sha=SHA, changed=changed
+    )
+    assert planned.jobs["plan"].conclusion == "success", planned.log()
+    shutil.rmtree(runner.workspace / ".reconcile")  # a new checkout: the example's state starts empty again
+    github.merge(PR, head_sha=SHA, merge_sha=MERGE)
+    push = {"ref": "refs/heads/main", "after": MERGE}
+    result = runner.run_workflow(WORKFLOWS / "example-apply.yml", "push", push, sha=MERGE, changed=changed)
+    call = result.jobs["apply"]
+    assert call.conclusion == "success", result.log()
+    job = call.called["apply"]
+    assert (job.environment, job.concurrency) == ("example", "reconcile-apply-local")
+    out = job.step("reconcile ci apply").stdout
+    assert f"Reviewed on pull request #{PR}: plan " in out
+    assert "is the reviewed plan and still fresh: applying it exactly." in out
+    assert "Apply complete! Resources: 7 added" in out
+
+
+def test_rollout_workflow_applies_locally_steps_and_stops_with_the_reason(runner: Runner) -> None:
+    outputs = []
+    for verb in ("step", "stop"):
+        dispatch = {"inputs": {"verb": verb, "name": "CorporateAssist", "reason": "paging storm"}}
+        result = runner.run_workflow(
+            WORKFLOWS / "example-rollout.yml", "workflow_dispatch", dispatch, sha=MERGE
+        )
+        assert result.jobs["rollout"].conclusion == "success", result.log()
+        outputs.append(result.jobs["rollout"].step(f"reconcile {verb}").stdout)
+    assert "No rollout in progress." in outputs[0]
+    assert outputs[1].startswith("Stopped CorporateAssist in local")
+    history = subprocess.run(
+        [sys.executable, "-m", "reconciler", "versions", "CorporateAssist", "-json"],
+        cwd=runner.workspace, capture_output=True, text=True, timeout=60, check=False,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(runner.scratch)},
+    )  # fmt: skip
+    assert "paging storm (by octocat, https://github.com/acme/agents/actions/runs/" in history.stdout
+
+
+def test_drift_workflows_find_none_then_open_an_issue_without_failing(
+    runner: Runner, github: FakeGitHub
+) -> None:
+    with (runner.workspace / "reconcile.yaml").open("a", encoding="utf-8") as out:
+        out.write("  retry:\n    adminRequestsPerMinute: 6000\n")  # no Admin API pacing between the runs
+    scheduled = runner.run_workflow(
+        WORKFLOWS / "example-drift.yml", "schedule", {"schedule": "17 6 * * *"}, sha=MERGE
+    )
+    drift = scheduled.jobs["drift"]
+    assert drift.conclusion == "success", scheduled.log()
+    assert drift.outputs["drift"] == "false"
+    assert drift.step("reconcile ci drift").stdout == "No drift in local, and no drift issue open.\n"
+
+    edit_out_of_band(runner.workspace)
+    job = runner.run_reusable(
+        WORKFLOWS / "reconcile-drift.yml",
+        "schedule",
+        {},
+        sha=MERGE,
+        inputs={"target": "local", "install": "."},
+    )
+    assert job.conclusion == "success", job.log()  # exit 2 (drift) is not a failure
+    assert job.outputs["drift"] == "true"
+    (issue,) = github.issues.values()
+    assert issue["body"].startswith(drift_marker("local")) and issue["state"] == "open"
+
+
+def test_a_caller_that_does_not_grant_the_permissions_is_refused(runner: Runner, tmp_path: Path) -> None:
+    repository = tmp_path / "adopter"
+    (repository / ".github" / "workflows").mkdir(parents=True)
+    caller = (WORKFLOWS / "example-apply.yml").read_text(encoding="utf-8")
+    caller = caller.replace("  actions: read\n", "").replace(
+        "./.github/workflows/reconcile-apply.yml", "acme/reconciler/.github/workflows/reconcile-apply.yml@v1"
+    )
+    (repository / ".github" / "workflows" / "apply.yml").write_text(caller, encoding="utf-8")
+    with pytest.raises(AssertionError, match=r"reconcile-apply\.yml needs actions: read"):
+        runner.run_workflow(
+            repository / ".github" / "workflows" / "apply.yml", "workflow_dispatch", {}, sha=MERGE
+        )
