@@ -54,7 +54,7 @@ def estimate_costs(desired: DesiredState, live: LiveState, stored: StoredState) 
 def _assistant_lines(
     desired: DesiredState, live: LiveState, stored: StoredState, usage: Mapping[str, Usage], book: PriceBook
 ) -> list[CostLine]:
-    names = sorted(set(desired.assistants) | _recorded(stored, Kind.ASSISTANT))
+    names = sorted(set(desired.assistants) | _recorded(stored, Kind.ASSISTANT) | set(stored.pointers))
     lines: list[CostLine] = []
     for name in names:
         assumed = usage.get(name)
@@ -178,7 +178,8 @@ def _budgets(settings: CostSettings, estimate: CostEstimate) -> tuple[BudgetChec
         unknown = estimate.unknown
         before = None if any(line.before is None for line in estimate.lines) else estimate.before
         after = None if any(line.after is None for line in estimate.lines) else estimate.after
-        why = f"{unknown} resource{'s' if unknown != 1 else ''}' cost unknown"
+        whose = "resource's" if unknown == 1 else "resources'"
+        why = f"{unknown} {whose} cost unknown"
         checks.append(_check("project", settings.budget, before, after, why))
     by_address = {line.address: line for line in estimate.lines}
     for name, budget in sorted(settings.budgets.items()):
