@@ -33,10 +33,11 @@ def build_costs(c: Collector, assistants: Iterable[Document], project: Document 
     usage: dict[str, Usage] = {}
     budgets: dict[str, Budget] = {}
     blamed_default = False
+    inherited = merged_usage(None, default)  # what every assistant without its own usage gets
     for doc in assistants:
         own = doc.spec
         assert isinstance(own, AssistantSpec)
-        merged, missing = merged_usage(own.usage, default)
+        merged, missing = inherited if own.usage is None else merged_usage(own.usage, default)
         if merged is not None:
             usage[doc.name] = merged
         elif missing and own.usage is not None:

@@ -59,20 +59,27 @@ class BudgetCheck(Frozen):
 
 
 class CostEstimate(Frozen):
-    """The plan's cost section. Totals add the known lines; `unknown` counts the lines that are not."""
+    """The plan's cost section: a line per resource whose cost changes or is unknown, and the unchanged
+    ones as a count and what they cost together (a plan of a thousand assistants that changes one carries
+    one line, as Terraform shows the changed resources). Totals add the known amounts; `unknown` counts
+    the lines that are not."""
 
     lines: tuple[CostLine, ...] = ()
+    unchanged: int = 0
+    unchanged_cost: Decimal = Decimal(0)  # a month, before and after alike
     budgets: tuple[BudgetCheck, ...] = ()
     warnings: tuple[str, ...] = ()  # spend alerts and limits the estimate passes
     prices_checked: str = ""  # the list prices' date, or that negotiated prices are in use
 
     @property
     def before(self) -> Decimal:
-        return sum((line.before for line in self.lines if line.before is not None), Decimal(0))
+        known = (line.before for line in self.lines if line.before is not None)
+        return sum(known, self.unchanged_cost)
 
     @property
     def after(self) -> Decimal:
-        return sum((line.after for line in self.lines if line.after is not None), Decimal(0))
+        known = (line.after for line in self.lines if line.after is not None)
+        return sum(known, self.unchanged_cost)
 
     @property
     def unknown(self) -> int:

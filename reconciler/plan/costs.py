@@ -13,9 +13,10 @@ Pure, like the planner that calls it, and linear in the number of resources.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from functools import partial
+from typing import NamedTuple
 
 from reconciler.model.costs import Budget, CostSettings, Usage, cents, usd
 from reconciler.model.desired import BuiltinTool, DesiredState, Kind, ResourceKey
@@ -38,14 +39,46 @@ def estimate_costs(desired: DesiredState, live: LiveState, stored: StoredState) 
     if not settings.declared:
         return None
     book = settings.prices.book()
-    lines = (
+    rows = (
         *_assistant_lines(desired, live, stored, settings.usage, book),
         *_store_lines(desired, live, stored, book),
     )
-    estimate = CostEstimate(lines=lines, prices_checked=_prices_note(book))
-    return estimate.model_copy(
-        update={"budgets": _budgets(settings, estimate), "warnings": _passed_controls(desired, estimate)}
+    unchanged = [row for row in rows if not row.changed]
+    estimate = CostEstimate(
+        lines=tuple(row.line() for row in rows if row.changed),
+        unchanged=len(unchanged),
+        unchanged_cost=sum((row.after for row in unchanged if row.after is not None), Decimal(0)),
+        prices_checked=_prices_note(book),
     )
+    return estimate.model_copy(
+        update={
+            "budgets": _budgets(settings, estimate, rows),
+            "warnings": _passed_controls(desired, estimate),
+        }
+    )
+
+
+class _Row(NamedTuple):
+    """A resource's line before it is known to be shown (most are not: they do not change)."""
+
+    kind: Kind
+    name: str
+    before: Decimal | None
+    after: Decimal | None
+    basis: str
+    unknown: str
+
+    @property
+    def changed(self) -> bool:
+        return self.before is None or self.after is None or self.before != self.after
+
+    def line(self) -> CostLine:
+        # Built from values already typed and checked here: validating a thousand lines again would cost
+        # more than estimating them.
+        address = ResourceKey.model_construct(kind=self.kind, name=self.name)
+        return CostLine.model_construct(
+            address=address, before=self.before, after=self.after, basis=self.basis, unknown=self.unknown
+        )
 
 
 # --- assistants --------------------------------------------------------------------------------------
@@ -53,24 +86,33 @@ def estimate_costs(desired: DesiredState, live: LiveState, stored: StoredState) 
 
 def _assistant_lines(
     desired: DesiredState, live: LiveState, stored: StoredState, usage: Mapping[str, Usage], book: PriceBook
-) -> list[CostLine]:
-    names = sorted(set(desired.assistants) | _recorded(stored, Kind.ASSISTANT) | set(stored.pointers))
-    lines: list[CostLine] = []
+) -> list[_Row]:
+    records = _records(stored, Kind.ASSISTANT)
+    names = sorted(set(desired.assistants) | set(records) | set(stored.pointers))
+    versions = {(v.assistant, v.number): v.platform_id for v in stored.versions if not v.deleted}
+    lines: list[_Row] = []
+    # Assistants mostly share a model, tools and usage: each distinct combination is priced once.
+    priced: dict[tuple[str, frozenset[str], int], _Cost] = {}
+
+    def cost(model: str, tools: frozenset[str], assumed: Usage | None) -> _Cost:
+        key = (model, tools, id(assumed))  # the same Usage object (the project's default) for most
+        if key not in priced:
+            priced[key] = _assistant_cost(model, tools, assumed, book)
+        return priced[key]
+
     for name in names:
         assumed = usage.get(name)
         want = desired.assistants.get(name)
         after: _Cost = _ZERO
         if want is not None:
-            builtins = {b.value for b in want.builtins}
-            after = _assistant_cost(want.model, builtins, assumed, book)
-        serving = _serving(name, live, stored)
+            after = cost(want.model, frozenset(want.builtins), assumed)  # StrEnum: equal to their values
+        serving = _serving(name, live, stored, versions, records)
         before: _Cost = _ZERO
         if serving is not None:
-            tools = {str(t.get("type")) for t in serving.tools}
-            before = _assistant_cost(serving.model, tools, assumed, book)
+            before = cost(serving.model, frozenset(str(t.get("type")) for t in serving.tools), assumed)
         if want is None and serving is None:
             continue  # recorded, but gone from the platform: nothing is served or asked for
-        lines.append(_line(ResourceKey(kind=Kind.ASSISTANT, name=name), before, after))
+        lines.append(_line(Kind.ASSISTANT, name, before, after))
     return lines
 
 
@@ -78,7 +120,7 @@ _Cost = tuple[Decimal | None, str, str]  # (USD a month or None, basis, why unkn
 _ZERO: _Cost = (Decimal(0), "", "")
 
 
-def _assistant_cost(model: str, tools: set[str], usage: Usage | None, book: PriceBook) -> _Cost:
+def _assistant_cost(model: str, tools: frozenset[str], usage: Usage | None, book: PriceBook) -> _Cost:
     if usage is None:
         return None, "", "no usage assumptions: set spec.usage on the assistant or in reconcile.yaml"
     price = book.model(model)
@@ -113,30 +155,31 @@ def _assistant_cost(model: str, tools: set[str], usage: Usage | None, book: Pric
     return total, "; ".join(basis), ""
 
 
-def _serving(name: str, live: LiveState, stored: StoredState) -> LiveAssistant | None:
+def _serving(
+    name: str,
+    live: LiveState,
+    stored: StoredState,
+    versions: Mapping[tuple[str, int], str],
+    records: Mapping[str, str],
+) -> LiveAssistant | None:
     """What users are served now: the version `stable` names, else the object the inventory records."""
     number = stored.pointers.get(name, {}).get("stable")
-    if number is not None:
-        for version in stored.versions:
-            if version.assistant == name and version.number == number and not version.deleted:
-                found = live.assistants.get(version.platform_id)
-                if found is not None:
-                    return found
-    record = stored.record(ResourceKey(kind=Kind.ASSISTANT, name=name))
-    return live.assistants.get(record.platform_id) if record is not None else None
+    platform_id = versions.get((name, number)) if number is not None else None
+    found = live.assistants.get(platform_id) if platform_id is not None else None
+    if found is not None:
+        return found
+    recorded = records.get(name)
+    return live.assistants.get(recorded) if recorded is not None else None
 
 
 # --- vector stores -----------------------------------------------------------------------------------
 
 
-def _store_lines(
-    desired: DesiredState, live: LiveState, stored: StoredState, book: PriceBook
-) -> list[CostLine]:
+def _store_lines(desired: DesiredState, live: LiveState, stored: StoredState, book: PriceBook) -> list[_Row]:
     after_bytes = {name: sum(f.size for f in store.files) for name, store in desired.vector_stores.items()}
     before_bytes: dict[str, int] = {}
-    for name in _recorded(stored, Kind.VECTOR_STORE):
-        record = stored.record(ResourceKey(kind=Kind.VECTOR_STORE, name=name))
-        found = live.vector_stores.get(record.platform_id) if record is not None else None
+    for name, platform_id in _records(stored, Kind.VECTOR_STORE).items():
+        found = live.vector_stores.get(platform_id)
         if found is not None:
             before_bytes[name] = sum(_file_bytes(live, f.id, f.usage_bytes) for f in found.files)
     before, after = _storage(before_bytes, book), _storage(after_bytes, book)
@@ -146,7 +189,8 @@ def _store_lines(
         basis = f"{_size(size)} stored"
         lines.append(
             _line(
-                ResourceKey(kind=Kind.VECTOR_STORE, name=name),
+                Kind.VECTOR_STORE,
+                name,
                 (before.get(name, Decimal(0)), basis, ""),
                 (after.get(name, Decimal(0)), basis, ""),
             )
@@ -172,7 +216,7 @@ def _storage(sizes: Mapping[str, int], book: PriceBook) -> dict[str, Decimal]:
 # --- budgets, alerts and limits ----------------------------------------------------------------------
 
 
-def _budgets(settings: CostSettings, estimate: CostEstimate) -> tuple[BudgetCheck, ...]:
+def _budgets(settings: CostSettings, estimate: CostEstimate, rows: Sequence[_Row]) -> tuple[BudgetCheck, ...]:
     checks: list[BudgetCheck] = []
     if settings.budget is not None:
         unknown = estimate.unknown
@@ -181,12 +225,13 @@ def _budgets(settings: CostSettings, estimate: CostEstimate) -> tuple[BudgetChec
         whose = "resource's" if unknown == 1 else "resources'"
         why = f"{unknown} {whose} cost unknown"
         checks.append(_check("project", settings.budget, before, after, why))
-    by_address = {line.address: line for line in estimate.lines}
+    assistants = {row.name: row for row in rows if row.kind is Kind.ASSISTANT}
     for name, budget in sorted(settings.budgets.items()):
-        address = ResourceKey(kind=Kind.ASSISTANT, name=name)
-        line = by_address.get(address)
-        if line is not None:
-            checks.append(_check(str(address), budget, line.before, line.after, line.unknown))
+        row = assistants.get(name)
+        if row is not None:
+            checks.append(
+                _check(f"{Kind.ASSISTANT.value}/{name}", budget, row.before, row.after, row.unknown)
+            )
     return tuple(checks)
 
 
@@ -244,14 +289,15 @@ def _passed_controls(desired: DesiredState, estimate: CostEstimate) -> tuple[str
 # --- helpers -----------------------------------------------------------------------------------------
 
 
-def _line(address: ResourceKey, before: _Cost, after: _Cost) -> CostLine:
+def _line(kind: Kind, name: str, before: _Cost, after: _Cost) -> _Row:
     basis = after[1] or before[1]
     unknown = "; ".join(dict.fromkeys(why for why in (before[2], after[2]) if why))
-    return CostLine(address=address, before=before[0], after=after[0], basis=basis, unknown=unknown)
+    return _Row(kind, name, before[0], after[0], basis, unknown)
 
 
-def _recorded(stored: StoredState, kind: Kind) -> set[str]:
-    return {rec.key.name for rec in stored.inventory if rec.key.kind is kind}
+def _records(stored: StoredState, kind: Kind) -> dict[str, str]:
+    """Name -> platform id of the inventory's records of `kind` (one pass: `StoredState.record` is a scan)."""
+    return {rec.key.name: rec.platform_id for rec in stored.inventory if rec.key.kind is kind}
 
 
 def _of_scope(scope: str) -> str:

@@ -56,15 +56,13 @@ def _total(estimate: CostEstimate, arrow: str = "->") -> str:
 def cost_text(estimate: CostEstimate) -> list[str]:
     """The section, ending in an empty line: changed resources only, the unchanged counted."""
     out = [f"{HEADING}; {estimate.prices_checked}:"]
-    changed = [line for line in estimate.lines if line.changed]
-    width = max((len(str(line.address)) for line in changed), default=0)
-    for line in changed:
+    width = max((len(str(line.address)) for line in estimate.lines), default=0)
+    for line in estimate.lines:
         out.append(f"  {line.address!s:<{width}}  {_amounts(line)}  {sanitize(line.basis)}".rstrip())
         if line.unknown:
             out.append(f"  {'':<{width}}  {sanitize(line.unknown)}")
-    unchanged = len(estimate.lines) - len(changed)
-    if unchanged:
-        out.append(f"  ({unchanged} unchanged resource{'' if unchanged == 1 else 's'} not shown)")
+    if estimate.unchanged:
+        out.append(f"  ({_unchanged(estimate)})")
     out.append(f"  Total: {_total(estimate)}")
     for check in estimate.budgets:
         out.append(f"  Budget ({check.scope}): {_BUDGET_SYMBOL[check.status]}: {sanitize(check.message)}")
@@ -72,6 +70,13 @@ def cost_text(estimate: CostEstimate) -> list[str]:
     for warning in estimate.warnings:
         out += [f"Warning: {sanitize(warning)}", ""]
     return out
+
+
+def _unchanged(estimate: CostEstimate) -> str:
+    n = estimate.unchanged
+    return (
+        f"{n} unchanged resource{'' if n == 1 else 's'} not shown: {money(estimate.unchanged_cost)} a month"
+    )
 
 
 def _amounts(line: CostLine) -> str:
@@ -87,7 +92,7 @@ def cost_markdown(estimate: CostEstimate, escape: Any) -> list[str]:
         f"**Total: {_total(estimate, '→')}** · {escape(estimate.prices_checked)}",
         "",
     ]
-    changed = [line for line in estimate.lines if line.changed]
+    changed = estimate.lines
     if changed:
         out += ["| Resource | Before | After | Change | Basis |", "|---|---:|---:|---:|---|"]
         for line in changed:
@@ -96,6 +101,8 @@ def cost_markdown(estimate: CostEstimate, escape: Any) -> list[str]:
             cells = (f"`{line.address}`", money(line.before), money(line.after), moved, basis)
             out.append("| " + " | ".join(cells) + " |")
         out.append("")
+    if estimate.unchanged:
+        out += [f"_{_unchanged(estimate)}._", ""]
     for check in estimate.budgets:
         out += [
             f"- Budget ({escape(check.scope)}): **{_BUDGET_SYMBOL[check.status]}**: {escape(check.message)}"
@@ -122,6 +129,7 @@ def cost_json(estimate: CostEstimate | None) -> dict[str, Any] | None:
         "after": _amount(estimate.after),
         "delta": _amount(change(estimate.before, estimate.after)),
         "unknown": estimate.unknown,
+        "unchanged": {"count": estimate.unchanged, "monthly": _amount(estimate.unchanged_cost)},
         "resources": [
             {
                 "address": str(line.address),
@@ -191,7 +199,15 @@ def cost_schema() -> dict[str, Any]:
             "after": amount,
             "delta": amount,
             "unknown": {"type": "integer", "minimum": 0, "description": "Resources whose cost is unknown."},
-            "resources": {"type": "array", "items": resource},
+            "unchanged": obj(
+                {"count": {"type": "integer", "minimum": 0}, "monthly": amount},
+                "Resources whose cost the plan leaves as it is (not listed), and what they cost together.",
+            ),
+            "resources": {
+                "type": "array",
+                "items": resource,
+                "description": "Resources whose cost changes or is unknown.",
+            },
             "budgets": {"type": "array", "items": budget},
             "warnings": {"type": "array", "items": {"type": "string"}},
         },

@@ -553,15 +553,9 @@ def costs() -> Plan:
                     "unknown": "no price for model o9: add it under reconcile.yaml spec.prices.models",
                 }
             ),
-            line(
-                {
-                    "address": "VectorStore/Policies",
-                    "before": Decimal(0),
-                    "after": Decimal(0),
-                    "basis": "1.2 kB stored",
-                }
-            ),
         ),
+        unchanged=3,
+        unchanged_cost=Decimal("41.5"),
         budgets=(
             BudgetCheck(
                 scope="project",
