@@ -23,7 +23,7 @@ __all__ = [
     "ModelRate",
     "PriceOverrides",
     "Usage",
-    "cents",
+    "round_cents",
     "usd",
 ]
 
@@ -31,14 +31,14 @@ NEGOTIATED = "reconcile.yaml spec.prices"
 CENT = Decimal("0.01")
 
 
-def cents(usd: Decimal) -> Decimal:
+def round_cents(usd: Decimal) -> Decimal:
     """`usd` rounded to the cent, half up (as an invoice rounds)."""
     return usd.quantize(CENT, rounding="ROUND_HALF_UP")
 
 
 def usd(amount: Decimal) -> str:
     """`$1,234.50`, `-$3.20`: rounded to the cent."""
-    rounded = cents(amount)
+    rounded = round_cents(amount)
     return f"-${-rounded:,.2f}" if rounded < 0 else f"${rounded:,.2f}"
 
 

@@ -1,4 +1,4 @@
-"""Actual spend as data: what the platform's costs endpoint reports (`CostBucket`s of `CostLine`s, amounts
+"""Actual spend as data: what the platform's costs endpoint reports (`CostBucket`s of `SpentLine`s, amounts
 as `Decimal`), the sums `reconcile costs` makes of them (per day, per group, in all, rounded to cents), and
 the report it prints (`CostReport`: the spend beside the spend controls and the runtime's cost per version).
 
@@ -23,12 +23,12 @@ __all__ = [
     "CENT",
     "CostBucket",
     "CostGrouping",
-    "CostLine",
     "CostQuery",
     "CostReport",
     "DayTotal",
     "GroupTotal",
     "SpendControl",
+    "SpentLine",
     "VersionCost",
     "cents",
     "day_totals",
@@ -51,7 +51,7 @@ class CostGrouping(StrEnum):
 
 
 @dataclass(frozen=True)
-class CostLine:
+class SpentLine:
     """One result of one day: the amount of a line item and/or project (None when not grouped by it)."""
 
     amount: Decimal
@@ -68,7 +68,7 @@ class CostBucket:
 
     start: int
     end: int
-    lines: tuple[CostLine, ...] = ()
+    lines: tuple[SpentLine, ...] = ()
 
     @property
     def day(self) -> date:
@@ -190,7 +190,7 @@ def cents(amount: Decimal) -> int:
     return int((amount / CENT).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def _lines(buckets: Iterable[CostBucket]) -> Iterable[CostLine]:
+def _lines(buckets: Iterable[CostBucket]) -> Iterable[SpentLine]:
     return (line for bucket in buckets for line in bucket.lines)
 
 
@@ -216,7 +216,7 @@ def day_totals(buckets: Iterable[CostBucket]) -> tuple[DayTotal, ...]:
 def group_totals(buckets: Iterable[CostBucket]) -> tuple[GroupTotal, ...]:
     """Per (project, line item), the amount and quantity over every day, largest amount first (then by
     name). A quantity is summed only when every line of the group reports one, all in the same unit."""
-    grouped: dict[tuple[str | None, str | None], list[CostLine]] = {}
+    grouped: dict[tuple[str | None, str | None], list[SpentLine]] = {}
     for line in _lines(buckets):
         grouped.setdefault((line.project_id, line.line_item), []).append(line)
     groups = []

@@ -18,7 +18,7 @@ from decimal import Decimal
 from functools import partial
 from typing import NamedTuple
 
-from reconciler.model.costs import Budget, CostSettings, Usage, cents, usd
+from reconciler.model.costs import Budget, CostSettings, Usage, round_cents, usd
 from reconciler.model.desired import BuiltinTool, DesiredState, Kind, ResourceKey
 from reconciler.model.estimates import BudgetCheck, BudgetStatus, CostEstimate, CostLine
 from reconciler.model.live import LiveAssistant, LiveState
@@ -243,7 +243,7 @@ def _check(
     if after is None:
         message = f"the estimate is unknown ({why}), so the budget {usd(limit)} a month cannot be checked"
         return check(status=BudgetStatus.UNKNOWN, message=message)
-    if cents(after) <= limit:
+    if round_cents(after) <= limit:
         return check(
             status=BudgetStatus.WITHIN,
             message=f"estimate {usd(after)} a month, within the budget {usd(limit)}",
@@ -252,14 +252,14 @@ def _check(
     accept = budget.accept
     if before is not None and after <= before:
         return check(status=BudgetStatus.ALREADY_OVER, message=f"{over} already; this plan does not raise it")
-    if accept is not None and cents(after) <= accept.up_to:
+    if accept is not None and round_cents(after) <= accept.up_to:
         message = f"{over}; accepted up to {usd(accept.up_to)}: {accept.reason}"
         return check(status=BudgetStatus.ACCEPTED, message=message, reason=accept.reason, up_to=accept.up_to)
     if accept is not None:
         return check(
             status=BudgetStatus.OVER, message=f"{over} and past acceptOver.upToUSD {usd(accept.up_to)}"
         )
-    raised = "" if before is None else f" (this plan adds {usd(cents(after) - cents(before))})"
+    raised = "" if before is None else f" (this plan adds {usd(round_cents(after) - round_cents(before))})"
     message = f"{over}{raised}; lower it, or set budget.acceptOver {{reason, upToUSD}} to ship it"
     return check(status=BudgetStatus.OVER, message=message)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from reconciler.model.costs import cents, usd
+from reconciler.model.costs import round_cents, usd
 from reconciler.model.estimates import BudgetStatus, CostEstimate, CostLine
 from reconciler.render.escape import sanitize
 
@@ -38,13 +38,13 @@ def delta(amount: Decimal | None) -> str:
     """`+$12.00`, `-$3.00`, `$0.00`, `unknown`."""
     if amount is None:
         return UNKNOWN
-    rounded = cents(amount)
+    rounded = round_cents(amount)
     return f"+{money(rounded)}" if rounded > 0 else money(rounded)
 
 
 def change(before: Decimal | None, after: Decimal | None) -> Decimal | None:
     """The difference of the amounts as shown (each rounded to the cent), so that the figures add up."""
-    return None if before is None or after is None else cents(after) - cents(before)
+    return None if before is None or after is None else round_cents(after) - round_cents(before)
 
 
 def _total(estimate: CostEstimate, arrow: str = "->") -> str:
@@ -115,7 +115,7 @@ def cost_markdown(estimate: CostEstimate, escape: Any) -> list[str]:
 
 
 def _amount(value: Decimal | None) -> str | None:
-    return None if value is None else f"{cents(value):.2f}"
+    return None if value is None else f"{round_cents(value):.2f}"
 
 
 def cost_json(estimate: CostEstimate | None) -> dict[str, Any] | None:

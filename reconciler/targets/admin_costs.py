@@ -16,7 +16,7 @@ from functools import partial
 from typing import Any
 
 from reconciler.errors import PermanentPlatformError
-from reconciler.model.spend import CostBucket, CostGrouping, CostLine, CostQuery
+from reconciler.model.spend import CostBucket, CostGrouping, CostQuery, SpentLine
 from reconciler.targets.admin import Admin
 from reconciler.targets.errors import call
 from reconciler.targets.tuning import ReadRunner, run_once
@@ -92,7 +92,7 @@ def _bucket(raw: Any) -> CostBucket:
     )
 
 
-def _line(raw: Any) -> CostLine:
+def _line(raw: Any) -> SpentLine:
     if getattr(raw, "object", None) != _COSTS_RESULT:
         raise PermanentPlatformError(
             f"{_WHAT}: a result of type {getattr(raw, 'object', None)!r}, not a cost"
@@ -100,7 +100,7 @@ def _line(raw: Any) -> CostLine:
     amount = raw.amount
     value = amount.value if amount is not None else None
     currency = (amount.currency if amount is not None else None) or "usd"
-    return CostLine(
+    return SpentLine(
         amount=_decimal(value) if value is not None else Decimal(0),
         currency=currency.lower(),
         line_item=raw.line_item,

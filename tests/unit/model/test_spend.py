@@ -11,8 +11,8 @@ import pytest
 from reconciler.errors import PermanentPlatformError
 from reconciler.model.spend import (
     CostBucket,
-    CostLine,
     SpendControl,
+    SpentLine,
     VersionCost,
     cents,
     day_totals,
@@ -27,12 +27,12 @@ DAY = 86_400
 DAY0 = 1_796_083_200  # 2026-12-01 00:00 UTC
 
 
-def bucket(day: int, *lines: CostLine) -> CostBucket:
+def bucket(day: int, *lines: SpentLine) -> CostBucket:
     return CostBucket(DAY0 + day * DAY, DAY0 + (day + 1) * DAY, lines)
 
 
-def line(amount: str, item: str | None = None, project: str | None = None, **kw: object) -> CostLine:
-    return CostLine(Decimal(amount), line_item=item, project_id=project, **kw)  # type: ignore[arg-type]
+def line(amount: str, item: str | None = None, project: str | None = None, **kw: object) -> SpentLine:
+    return SpentLine(Decimal(amount), line_item=item, project_id=project, **kw)  # type: ignore[arg-type]
 
 
 def test_day0_is_the_first_of_december() -> None:
@@ -110,7 +110,7 @@ def test_amounts_in_two_currencies_are_refused_not_summed() -> None:
     assert only_currency([bucket(0, line("1"))]) == "usd"
     assert only_currency([bucket(0)]) == "usd"
     with pytest.raises(PermanentPlatformError, match=r"2 currencies \(eur, usd\)"):
-        only_currency([bucket(0, line("1"), CostLine(Decimal(1), currency="eur"))])
+        only_currency([bucket(0, line("1"), SpentLine(Decimal(1), currency="eur"))])
 
 
 def test_spend_from_a_day_and_of_one_project() -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from reconciler.errors import UserError
 from reconciler.model.desired import DesiredState, Kind, ResourceKey, SpendAlert, SpendLimit
-from reconciler.model.spend import CostBucket, CostLine
+from reconciler.model.spend import CostBucket, SpentLine
 from reconciler.model.stored import InventoryRecord
 from reconciler.service.costs import MAX_DAYS, month_spend, parse_since, spend_controls
 
@@ -87,11 +87,11 @@ def test_controls_are_declared_applied_or_both_and_of_this_project_or_the_organi
 
 
 def _buckets() -> list[CostBucket]:
-    nov_30 = CostBucket(DEC_1 - DAY, DEC_1, (CostLine(Decimal(100), project_id="proj_a"),))
+    nov_30 = CostBucket(DEC_1 - DAY, DEC_1, (SpentLine(Decimal(100), project_id="proj_a"),))
     dec_1 = CostBucket(
         DEC_1,
         DEC_1 + DAY,
-        (CostLine(Decimal(1), project_id="proj_a"), CostLine(Decimal(2), project_id="proj_b")),
+        (SpentLine(Decimal(1), project_id="proj_a"), SpentLine(Decimal(2), project_id="proj_b")),
     )
     return [nov_30, dec_1]
 
