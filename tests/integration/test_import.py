@@ -15,7 +15,7 @@ from reconciler.model import labels
 from reconciler.model.desired import Kind
 from reconciler.service import open_workspace
 from reconciler.service.migrate import FILES_NOTE
-from tests.integration.support import APIS, make_project, sdk
+from tests.integration.support import APIS, edit_file, make_project, sdk
 from tests.unit.service.exports import LIST_EXPENSES, assistant, page, save, save_lines, vector_store
 
 pytestmark = pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")
@@ -62,6 +62,9 @@ def test_an_assistants_era_export_becomes_manifests_that_validate_and_apply(
     """On both flavours: the written assistant takes immutable versions (the default), which a
     Responses-era target requires (it refuses `versioning: in-place`)."""
     project = make_project(tmp_path / "project", api=api)
+    # The example's budget is sized for its one assistant: a second one passes it (the gate's own tests
+    # are in test_cost_estimate.py).
+    edit_file(project, "reconcile.yaml", "monthlyUSD: 150", "monthlyUSD: 1000")
     # Outside the project root: the user's own files. A one-line JSON-lines file is named as JSON is.
     assistants, stores = _exports(tmp_path / "exports")
     written = project / "manifests" / "imported"

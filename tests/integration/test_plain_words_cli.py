@@ -51,7 +51,9 @@ def client(local: EmulatorApp) -> Iterator[openai.OpenAI]:
 
 def _drift_section(plan_text: str) -> str:
     start = plan_text.index("Objects changed outside reconciler")
-    end = plan_text.index("\nPlan: ")
+    # The drift section ends where the next one starts: warnings, the cost estimate, or the summary line.
+    marks = ("\nWarning:", "\nCost estimate", "\nPlan: ")
+    end = min(found for mark in marks if (found := plan_text.find(mark, start)) != -1)
     return plan_text[start:end].rstrip("\n") + "\n"
 
 

@@ -29,6 +29,7 @@ def test_attachment_rows_of_the_old_layout_become_vector_store_file_records(
     assert isinstance(older, SqlStore)
     with older:  # a store as a reconciler before 0007 left it
         older._exec("DELETE FROM schema_migrations WHERE number >= 7")
+        older._exec("DROP TABLE budget_acceptances")  # 0013's, which came later
         for table in ("rate_budgets", "conversation_moves", "migration_items", "conversation_migrations"):
             older._exec(f"DROP TABLE {table}")  # 0012's, which came later
         for table in ("telemetry", "conversations", "analysis_runs", "rollout_events", "rollouts"):

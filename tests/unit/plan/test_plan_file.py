@@ -117,9 +117,17 @@ def test_the_id_is_the_hash_of_pydantics_json_of_the_content_as_saved_plans_were
     helper = assistant(instructions="Réponds en français, brièvement ✓", description="Zürich")
     desired = DesiredState(assistants={"Helper": helper})
     plan = plan_for(desired, LiveState(), StoredState(workspace=WS), created_at=1_700_000_000.5)
-    text = plan.model_dump_json(exclude={"plan_id", "created_at"})
+    assert plan.costs is None  # no cost settings: the plan hashes as before `costs` existed
+    text = plan.model_dump_json(exclude={"plan_id", "created_at", "costs"})
     assert "✓" in text  # not escaped: the hash covers the UTF-8 bytes
     assert plan.plan_id == hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+def test_a_plan_saved_before_the_cost_section_existed_still_loads() -> None:
+    plan = plan_for(DesiredState(assistants={"Helper": assistant()}), LiveState(), StoredState(workspace=WS))
+    document = json.loads(plan.to_json())
+    del document["costs"]  # as a reconciler before issue 19 saved it
+    assert Plan.load(json.dumps(document), source="old.json").plan_id == plan.plan_id
 
 
 def _older(document: dict[str, Any]) -> dict[str, Any]:

@@ -65,6 +65,7 @@ def test_bundled_migrations_are_numbered_and_render_for_both_dialects() -> None:
         "0010_rollouts.sql",
         "0011_version_tools.sql",
         "0012_conversation_migrations.sql",
+        "0013_budget_acceptances.sql",
     ]
     postgres = pytest.importorskip("reconciler.store.postgres")
     for dialect in (SQLITE, postgres.POSTGRES):
