@@ -113,7 +113,6 @@ class Executor:
             if unfinished
             else self.store.begin_apply(workspace, plan.plan_id, now=self.wall_clock())
         )
-        self.store.record_overruns(accepted_overruns(plan, apply_id, at=self.wall_clock()))
         done = {k: s for k, s in self.store.steps(apply_id).items() if s.status == StepStatus.DONE}
         ids = _known_ids(stored)
         for key, step in done.items():  # a resumed run knows what the first run created
@@ -164,6 +163,10 @@ class Executor:
         failed = walk.run()
         report.retries = self.retrier.retries
         self.retrier.check()
+        if not failed:
+            # Once the plan has shipped, as an acceptBreaking is recorded with the pointer move it let
+            # through: an apply that died or failed records nothing, and the rerun that finishes does.
+            self.store.record_overruns(accepted_overruns(plan, apply_id, at=self.wall_clock()))
         self.store.finish_apply(apply_id, "failed" if failed else "succeeded", now=self.wall_clock())
         return report
 

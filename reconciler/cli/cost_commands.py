@@ -46,7 +46,7 @@ def costs_command(
     from reconciler.service import costs
 
     first_day = costs.parse_since(since, today=utc_day(time.time()))  # a bad date: one line, nothing opened
-    with service.open_workspace(directory, target=target) as ws:
+    with service.open_workspace(directory, target=target, admin_only=True) as ws:
         report = costs.costs_report(
             ws,
             since=first_day,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from reconciler.config import PROJECT_FILE
 from reconciler.manifest.cost_specs import REQUIRED, BudgetSpec, PricesSpec, UsageSpec
@@ -33,11 +34,12 @@ def build_costs(c: Collector, assistants: Iterable[Document], project: Document 
     usage: dict[str, Usage] = {}
     budgets: dict[str, Budget] = {}
     blamed_default = False
-    inherited = merged_usage(None, default)  # what every assistant without its own usage gets
+    defaults = given(default) if default is not None else None
+    inherited = merged_usage(None, defaults)  # what every assistant without its own usage gets
     for doc in assistants:
         own = doc.spec
         assert isinstance(own, AssistantSpec)
-        merged, missing = inherited if own.usage is None else merged_usage(own.usage, default)
+        merged, missing = inherited if own.usage is None else merged_usage(own.usage, defaults)
         if merged is not None:
             usage[doc.name] = merged
         elif missing and own.usage is not None:
@@ -55,8 +57,15 @@ def build_costs(c: Collector, assistants: Iterable[Document], project: Document 
         found = budget(own.budget)
         if found is not None:
             budgets[doc.name] = found
+            if merged is None and not missing:
+                message = (
+                    "spec.budget: no usage to check it against: give the assistant a spec.usage (or "
+                    f"{PROJECT_FILE} a spec.usage default)"
+                )
+                c.at(doc.file, doc.root, ["spec", "budget"], "budget.no-usage", message)
     return CostSettings(
         usage=usage,
+        default_usage=inherited[0],
         budget=budget(spec.budget if spec is not None else None),
         budgets=budgets,
         prices=price_overrides(spec.prices if spec is not None else None),
@@ -67,19 +76,31 @@ def _names(missing: tuple[str, ...]) -> str:
     return ", ".join(missing)
 
 
-def merged_usage(own: UsageSpec | None, default: UsageSpec | None) -> tuple[Usage | None, tuple[str, ...]]:
-    """The assistant's usage laid over the project's, and the required fields neither gives (camelCase).
-    (None, ()) when neither declares usage."""
+def merged_usage(
+    own: UsageSpec | None, default: dict[str, Decimal] | None
+) -> tuple[Usage | None, tuple[str, ...]]:
+    """The assistant's usage laid over the project's (`given(default)`, read once for all assistants),
+    and the required fields neither gives (camelCase). (None, ()) when neither declares usage."""
     if own is None and default is None:
         return None, ()
-    values: dict[str, float] = {}
-    for layer in (default, own):
-        if layer is not None:
-            values |= {k: v for k, v in layer.model_dump().items() if v is not None}
+    values = (default or {}) | given(own)
     missing = tuple(UsageSpec.model_fields[name].alias or name for name in REQUIRED if name not in values)
     if missing:
         return None, missing
-    return Usage(**{k: decimal(v) for k, v in values.items()}), ()
+    # Built without validating again: every value passed UsageSpec's checks and is a Decimal already (a
+    # thousand assistants each with a usage of their own made validation a tenth of the estimate's cost).
+    fields: dict[str, Any] = dict.fromkeys(_OPTIONAL) | values
+    return Usage.model_construct(None, **fields), ()
+
+
+_OPTIONAL = ("file_search_calls_per_turn", "code_interpreter_sessions_per_conversation")
+
+
+def given(layer: UsageSpec | None) -> dict[str, Decimal]:
+    """The fields a usage sets, as the numbers written."""
+    if layer is None:
+        return {}
+    return {name: decimal(value) for name, value in layer.model_dump(exclude_none=True).items()}
 
 
 def budget(spec: BudgetSpec | None) -> Budget | None:

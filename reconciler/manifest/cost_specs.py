@@ -4,9 +4,9 @@ project-wide in reconcile.yaml) and `prices` (reconcile.yaml). `cost_build` turn
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from reconciler.manifest.spec_base import Spec, money
+from reconciler.manifest.spec_base import MAX_USD, Spec, money
 
 __all__ = ["REQUIRED", "BudgetSpec", "PricesSpec", "UsageSpec"]
 
@@ -16,8 +16,9 @@ REQUIRED = (
     "input_tokens_per_turn",
     "output_tokens_per_turn",
 )
-# A bound far above any real volume or price: it keeps an estimate's arithmetic meaningful.
-MAX_AMOUNT = 1e15
+# A bound far above any real volume or price (a trillion conversations a month, tokens a turn, dollars per
+# 1M tokens): the product of four of them still fits the estimate's 80-digit arithmetic with room to spare.
+MAX_AMOUNT = 1e12
 
 Amount = float
 
@@ -36,10 +37,10 @@ class UsageSpec(Spec):
 
 
 class AcceptOverSpec(Spec):
-    """A plan over the budget let through, with its reason, up to `upToUSD` a month."""
+    """A plan over the budget let through, with its reason (one line), up to `upToUSD` a month."""
 
-    reason: str = Field(min_length=1)
-    up_to_usd: float = Field(alias="upToUSD")
+    reason: str = Field(min_length=1, pattern=r"^[^\r\n]*\S[^\r\n]*$")
+    up_to_usd: float = Field(alias="upToUSD", gt=0, le=MAX_USD)
 
     _money = field_validator("up_to_usd")(money)
 
@@ -47,18 +48,32 @@ class AcceptOverSpec(Spec):
 class BudgetSpec(Spec):
     """`monthlyUSD`: a plan whose estimate exceeds it fails, unless `acceptOver` covers the estimate."""
 
-    monthly_usd: float = Field(alias="monthlyUSD")
+    monthly_usd: float = Field(alias="monthlyUSD", gt=0, le=MAX_USD)
     accept_over: AcceptOverSpec | None = None
 
     _money = field_validator("monthly_usd")(money)
 
+    @model_validator(mode="after")
+    def _accepts_more_than_the_budget(self) -> BudgetSpec:
+        if self.accept_over is not None and self.accept_over.up_to_usd <= self.monthly_usd:
+            raise ValueError(
+                "acceptOver.upToUSD must be above monthlyUSD: an acceptance up to the budget accepts nothing"
+            )
+        return self
+
 
 class ModelRateSpec(Spec):
-    """USD per 1M tokens; `cachedInput` left out: cached tokens cost `input`."""
+    """USD per 1M tokens; `cachedInput` left out: the list's cached price (or `input` when it has none)."""
 
     input: Amount = Field(ge=0, le=MAX_AMOUNT)
     cached_input: Amount | None = Field(default=None, ge=0, le=MAX_AMOUNT)
     output: Amount = Field(ge=0, le=MAX_AMOUNT)
+
+    @model_validator(mode="after")
+    def _cached_is_cheaper(self) -> ModelRateSpec:
+        if self.cached_input is not None and self.cached_input > self.input:
+            raise ValueError("cachedInput must not be above input: cached tokens are the discounted ones")
+        return self
 
 
 class PricesSpec(Spec):

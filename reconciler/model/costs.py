@@ -9,7 +9,7 @@ when shown.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 from pydantic import Field
 
@@ -31,9 +31,14 @@ NEGOTIATED = "reconcile.yaml spec.prices"
 CENT = Decimal("0.01")
 
 
+# Wide enough for any product of the bounded usage fields and prices: quantizing under the default 28
+# digits would fail on a very large (if absurd) estimate instead of showing it.
+WIDE = Context(prec=80)
+
+
 def round_cents(usd: Decimal) -> Decimal:
     """`usd` rounded to the cent, half up (as an invoice rounds)."""
-    return usd.quantize(CENT, rounding="ROUND_HALF_UP")
+    return usd.quantize(CENT, rounding=ROUND_HALF_UP, context=WIDE)
 
 
 def usd(amount: Decimal) -> str:
@@ -90,10 +95,15 @@ class PriceOverrides(Frozen):
 
     def book(self, base: PriceBook = LIST_PRICES) -> PriceBook:
         """`base` with these prices laid over it."""
-        models = dict(base.models) | {
-            name: ModelPrice(r.input, r.cached_input, r.output, NEGOTIATED, None)
-            for name, r in self.models.items()
-        }
+        models = dict(base.models)
+        for name, rate in self.models.items():
+            # A negotiated rate without its own cached price keeps the list's (the cache discount does not
+            # go away with a discount on input); without either, cached tokens cost `input`.
+            listed = base.model(name)
+            cached = rate.cached_input
+            if cached is None and listed is not None:
+                cached = listed.cached_input
+            models[name] = ModelPrice(rate.input, cached, rate.output, NEGOTIATED, None)
         t = base.tools
         tools = t
         if (self.file_search_per_1k_calls, self.vector_storage_gb_day, self.code_interpreter_session) != (
@@ -118,9 +128,11 @@ def _or(override: Decimal | None, listed: Decimal) -> Decimal:
 
 class CostSettings(Frozen):
     """Everything the manifests say about cost: each assistant's usage (its own laid over the project's
-    default), the project's budget and each assistant's, and the project's price overrides."""
+    default), the project's default itself (what an assistant whose manifest is gone was used as), the
+    project's budget and each assistant's, and the project's price overrides."""
 
     usage: Mapping[str, Usage] = Field(default_factory=dict)
+    default_usage: Usage | None = None
     budget: Budget | None = None
     budgets: Mapping[str, Budget] = Field(default_factory=dict)
     prices: PriceOverrides = PriceOverrides()
@@ -128,4 +140,6 @@ class CostSettings(Frozen):
     @property
     def declared(self) -> bool:
         """Whether the project asks for costs at all: without usage, a budget or prices a plan shows none."""
-        return bool(self.usage or self.budget or self.budgets or self.prices != PriceOverrides())
+        return bool(
+            self.usage or self.default_usage or self.budget or self.budgets or self.prices != PriceOverrides()
+        )

@@ -11,13 +11,15 @@ openai.com itself. The tools' figures are the same page's "Built-in tools" rows.
 The input and output figures agree with the local platform's (`reconciler/emulator/pricing.py`, which
 reports no cached tokens), so a cost check against the emulator matches the costs it reports.
 
-A dated snapshot is priced as its family: the longest key that is a prefix of the name followed by `-`
-(`gpt-4o-mini-2024-07-18` is `gpt-4o-mini`, not `gpt-4o`). Any other model has no price (`None`): a cost
-is never guessed, so a check on it fails rather than passing at zero.
+A dated snapshot is priced as its family: a key followed by `-` and a date (`-2024-07-18`, or the older
+`-0613`), so `gpt-4o-mini-2024-07-18` is `gpt-4o-mini`. A variant is another model, with its own price:
+`gpt-5.5-pro` or `gpt-4o-audio-preview` is not `gpt-5.5` or `gpt-4o`. Any other model has no price
+(`None`): a cost is never guessed, so a check on it fails rather than passing at zero.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -94,12 +96,15 @@ TOOL_PRICES = ToolPrices(
 )
 
 
+_SNAPSHOT = re.compile(r"^(?P<family>.+)-(?:\d{4}-\d{2}-\d{2}|\d{4})$")
+
+
 def price_of(model: str, table: Mapping[str, ModelPrice] = PRICES) -> ModelPrice | None:
     """The price of `model`, or of the family a dated snapshot belongs to; None when `table` has none."""
     if model in table:
         return table[model]
-    family = max((key for key in table if model.startswith(key + "-")), key=len, default=None)
-    return table[family] if family is not None else None
+    dated = _SNAPSHOT.match(model)
+    return table.get(dated.group("family")) if dated is not None else None
 
 
 @dataclass(frozen=True)

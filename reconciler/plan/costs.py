@@ -1,5 +1,5 @@
 """The plan's cost estimate: each assistant's and vector store's monthly cost as served now (before) and as
-the manifests ask (after), the budgets checked against it, and the spend alerts and limits it passes.
+the manifests ask (after), with the budgets and spend controls held against it (`plan.budgets`).
 Pure, like the planner that calls it, and linear in the number of resources.
 
 - An assistant costs its usage's turns times its model's token prices, plus its file_search calls and
@@ -13,34 +13,62 @@ Pure, like the planner that calls it, and linear in the number of resources.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from decimal import Decimal
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal, localcontext
 from functools import partial
 from typing import NamedTuple
 
-from reconciler.model.costs import Budget, CostSettings, Usage, round_cents, usd
+from reconciler.model.costs import WIDE, CostSettings, Usage, round_cents
 from reconciler.model.desired import BuiltinTool, DesiredState, Kind, ResourceKey
-from reconciler.model.estimates import BudgetCheck, BudgetStatus, CostEstimate, CostLine
+from reconciler.model.estimates import CostEstimate, CostLine
 from reconciler.model.live import LiveAssistant, LiveState
-from reconciler.model.prices import PriceBook
+from reconciler.model.prices import ModelPrice, PriceBook
 from reconciler.model.stored import StoredState
+from reconciler.plan.budgets import Amounts, budget_checks, passed_controls
 
 __all__ = ["estimate_costs"]
 
 DAYS_PER_MONTH = Decimal(30)
 GB = Decimal(10**9)
 PER_TOKENS = Decimal(1_000_000)
-ORGANIZATION = "organization"
+FILE_SEARCH, CODE_INTERPRETER = BuiltinTool.FILE_SEARCH.value, BuiltinTool.CODE_INTERPRETER.value
 
 
-def estimate_costs(desired: DesiredState, live: LiveState, stored: StoredState) -> CostEstimate | None:
-    """The estimate, or None when the project declares no usage, budget or prices (no cost section)."""
+def estimate_costs(
+    desired: DesiredState,
+    live: LiveState,
+    stored: StoredState,
+    *,
+    project_id: str | None = None,
+    changes: bool = True,
+    same: frozenset[str] = frozenset(),
+) -> CostEstimate | None:
+    """The estimate, or None when the project declares no usage, budget or prices (no cost section).
+    `project_id` is the target's project, whose spend alerts and limits the estimate is held against (with
+    the organization's); `changes` says whether the plan has anything to apply (a budget refuses only a
+    plan that does: one without changes ships nothing, and is only warned). `same` names the assistants
+    the plan leaves as they are: they cost what they cost, and the platform is not looked at for them."""
     settings = desired.costs
     if not settings.declared:
         return None
+    with localcontext(WIDE):
+        return _estimate(desired, live, stored, settings, project_id=project_id, changes=changes, same=same)
+
+
+def _estimate(
+    desired: DesiredState,
+    live: LiveState,
+    stored: StoredState,
+    settings: CostSettings,
+    *,
+    project_id: str | None,
+    changes: bool,
+    same: frozenset[str],
+) -> CostEstimate:
     book = settings.prices.book()
+    usage = _UsageOf(settings)
     rows = (
-        *_assistant_lines(desired, live, stored, settings.usage, book),
+        *_assistant_lines(desired, live, stored, usage, book, same),
         *_store_lines(desired, live, stored, book),
     )
     unchanged = [row for row in rows if not row.changed]
@@ -52,10 +80,21 @@ def estimate_costs(desired: DesiredState, live: LiveState, stored: StoredState) 
     )
     return estimate.model_copy(
         update={
-            "budgets": _budgets(settings, estimate, rows),
-            "warnings": _passed_controls(desired, estimate),
+            "budgets": budget_checks(settings, estimate, _assistant_amounts(rows), changes=changes),
+            "warnings": passed_controls(desired, estimate, project_id),
         }
     )
+
+
+class _UsageOf:
+    """An assistant's usage: its own laid over the project's default, or for an assistant whose manifest
+    is gone (deleted: its savings are priced) the default alone."""
+
+    def __init__(self, settings: CostSettings) -> None:
+        self.usage, self.default = settings.usage, settings.default_usage
+
+    def __call__(self, name: str, *, declared: bool) -> Usage | None:
+        return self.usage.get(name) if declared else self.default
 
 
 class _Row(NamedTuple):
@@ -65,7 +104,7 @@ class _Row(NamedTuple):
     name: str
     before: Decimal | None
     after: Decimal | None
-    basis: str
+    basis: Callable[[], str]
     unknown: str
 
     @property
@@ -77,7 +116,7 @@ class _Row(NamedTuple):
         # more than estimating them.
         address = ResourceKey.model_construct(kind=self.kind, name=self.name)
         return CostLine.model_construct(
-            address=address, before=self.before, after=self.after, basis=self.basis, unknown=self.unknown
+            address=address, before=self.before, after=self.after, basis=self.basis(), unknown=self.unknown
         )
 
 
@@ -85,7 +124,12 @@ class _Row(NamedTuple):
 
 
 def _assistant_lines(
-    desired: DesiredState, live: LiveState, stored: StoredState, usage: Mapping[str, Usage], book: PriceBook
+    desired: DesiredState,
+    live: LiveState,
+    stored: StoredState,
+    usage: _UsageOf,
+    book: PriceBook,
+    same: frozenset[str],
 ) -> list[_Row]:
     records = _records(stored, Kind.ASSISTANT)
     names = sorted(set(desired.assistants) | set(records) | set(stored.pointers))
@@ -94,20 +138,28 @@ def _assistant_lines(
     # Assistants mostly share a model, tools and usage: each distinct combination is priced once.
     priced: dict[tuple[str, frozenset[str], int], _Cost] = {}
 
+    prices: dict[str, ModelPrice | None] = {}
+
     def cost(model: str, tools: frozenset[str], assumed: Usage | None) -> _Cost:
         key = (model, tools, id(assumed))  # the same Usage object (the project's default) for most
-        if key not in priced:
-            priced[key] = _assistant_cost(model, tools, assumed, book)
-        return priced[key]
+        found = priced.get(key)
+        if found is None:
+            if model not in prices:
+                prices[model] = book.model(model)
+            found = priced[key] = _assistant_cost(model, prices[model], tools, assumed, book)
+        return found
 
     for name in names:
-        assumed = usage.get(name)
         want = desired.assistants.get(name)
-        after: _Cost = _ZERO
+        assumed = usage(name, declared=want is not None)
+        after: _Cost = _ZERO_COST
         if want is not None:
             after = cost(want.model, frozenset(want.builtins), assumed)  # StrEnum: equal to their values
+            if name in same:  # served as asked for: the same model and tools, so the same cost
+                lines.append(_line(Kind.ASSISTANT, name, after, after))
+                continue
         serving = _serving(name, live, stored, versions, records)
-        before: _Cost = _ZERO
+        before: _Cost = _ZERO_COST
         if serving is not None:
             before = cost(serving.model, frozenset(str(t.get("type")) for t in serving.tools), assumed)
         if want is None and serving is None:
@@ -116,16 +168,17 @@ def _assistant_lines(
     return lines
 
 
-_Cost = tuple[Decimal | None, str, str]  # (USD a month or None, basis, why unknown)
-_ZERO: _Cost = (Decimal(0), "", "")
+# (USD a month or None, how it was reached (formatted when shown), why unknown)
+_Cost = tuple[Decimal | None, Callable[[], str], str]
 
 
-def _assistant_cost(model: str, tools: frozenset[str], usage: Usage | None, book: PriceBook) -> _Cost:
+def _assistant_cost(
+    model: str, price: ModelPrice | None, tools: frozenset[str], usage: Usage | None, book: PriceBook
+) -> _Cost:
     if usage is None:
-        return None, "", "no usage assumptions: set spec.usage on the assistant or in reconcile.yaml"
-    price = book.model(model)
+        return None, _said(""), "no usage assumptions: set spec.usage on the assistant or in reconcile.yaml"
     if price is None:
-        return None, "", f"no price for model {model}: add it under reconcile.yaml spec.prices.models"
+        return None, _said(""), f"no price for model {model}: add it under reconcile.yaml spec.prices.models"
     turns = usage.turns
     tokens_in = usage.input_tokens_per_turn * turns
     cached = tokens_in * usage.cached_input_share
@@ -135,24 +188,43 @@ def _assistant_cost(model: str, tools: frozenset[str], usage: Usage | None, book
         + cached_rate * cached
         + price.output * usage.output_tokens_per_turn * turns
     ) / PER_TOKENS
+    per_turn = usage.file_search_calls_per_turn
+    if per_turn is not None and FILE_SEARCH in tools:
+        total += per_turn * turns * book.tools.file_search_per_1k_calls / 1000
+    per_conversation = usage.code_interpreter_sessions_per_conversation
+    if per_conversation is not None and CODE_INTERPRETER in tools:
+        total += per_conversation * usage.conversations_per_month * book.tools.code_interpreter_session
+    # Rounded once per distinct cost, and described only if shown: most lines do not change, and
+    # formatting was most of a line's cost.
+    return round_cents(total), partial(_assistant_basis, model, tools, usage), ""
+
+
+def _assistant_basis(model: str, tools: frozenset[str], usage: Usage) -> str:
+    """How an assistant's amount was reached, for its line."""
+    turns = usage.turns
     basis = [f"{model}, {_count(turns)} turns"]
-    if BuiltinTool.FILE_SEARCH.value in tools:
+    if FILE_SEARCH in tools:
         per_turn = usage.file_search_calls_per_turn
         if per_turn is None:
             basis.append("file_search calls not counted (no fileSearchCallsPerTurn)")
         else:
-            calls = per_turn * turns
-            total += calls * book.tools.file_search_per_1k_calls / 1000
-            basis.append(f"{_count(calls)} file_search calls")
-    if BuiltinTool.CODE_INTERPRETER.value in tools:
+            basis.append(f"{_count(per_turn * turns)} file_search calls")
+    if CODE_INTERPRETER in tools:
         per_conversation = usage.code_interpreter_sessions_per_conversation
         if per_conversation is None:
             basis.append("code_interpreter sessions not counted (no codeInterpreterSessionsPerConversation)")
         else:
-            sessions = per_conversation * usage.conversations_per_month
-            total += sessions * book.tools.code_interpreter_session
-            basis.append(f"{_count(sessions)} code_interpreter sessions")
-    return total, "; ".join(basis), ""
+            basis.append(
+                f"{_count(per_conversation * usage.conversations_per_month)} code_interpreter sessions"
+            )
+    return "; ".join(basis)
+
+
+def _said(text: str) -> Callable[[], str]:
+    return lambda: text
+
+
+_ZERO_COST: _Cost = (Decimal(0), _said(""), "")
 
 
 def _serving(
@@ -177,11 +249,7 @@ def _serving(
 
 def _store_lines(desired: DesiredState, live: LiveState, stored: StoredState, book: PriceBook) -> list[_Row]:
     after_bytes = {name: sum(f.size for f in store.files) for name, store in desired.vector_stores.items()}
-    before_bytes: dict[str, int] = {}
-    for name, platform_id in _records(stored, Kind.VECTOR_STORE).items():
-        found = live.vector_stores.get(platform_id)
-        if found is not None:
-            before_bytes[name] = sum(_file_bytes(live, f.id, f.usage_bytes) for f in found.files)
+    before_bytes = _stored_bytes(desired, live, stored)
     before, after = _storage(before_bytes, book), _storage(after_bytes, book)
     lines = []
     for name in sorted(set(after_bytes) | set(before_bytes)):
@@ -191,16 +259,38 @@ def _store_lines(desired: DesiredState, live: LiveState, stored: StoredState, bo
             _line(
                 Kind.VECTOR_STORE,
                 name,
-                (before.get(name, Decimal(0)), basis, ""),
-                (after.get(name, Decimal(0)), basis, ""),
+                (round_cents(before.get(name, Decimal(0))), _said(basis), ""),
+                (round_cents(after.get(name, Decimal(0))), _said(basis), ""),
             )
         )
     return lines
 
 
-def _file_bytes(live: LiveState, file_id: str, usage_bytes: int) -> int:
-    upload = live.files.get(file_id)
-    return upload.bytes if upload is not None else usage_bytes
+def _stored_bytes(desired: DesiredState, live: LiveState, stored: StoredState) -> dict[str, int]:
+    """What each of our stores on the platform holds, measured as the manifests' files are: a file whose
+    content is unchanged counts its size in the project (so an unchanged store costs the same before and
+    after); any other file what the platform reports (`usage_bytes`)."""
+    sizes = {(f.path, f.sha256): f.size for store in desired.vector_stores.values() for f in store.files}
+    stores = {
+        name: live.vector_stores.get(platform_id)
+        for name, platform_id in _records(stored, Kind.VECTOR_STORE).items()
+    }
+    reported = {
+        (name, f.id): f.usage_bytes
+        for name, found in stores.items()
+        if found is not None
+        for f in found.files
+    }
+    held = {name: 0 for name, found in stores.items() if found is not None}
+    for rec in stored.inventory:
+        if rec.key.kind is not Kind.VECTOR_STORE_FILE:
+            continue
+        name, path = rec.key.store_and_path
+        if name not in held:
+            continue
+        size = sizes.get((path, rec.sha256 or ""))
+        held[name] += size if size is not None else reported.get((name, rec.platform_id), 0)
+    return held
 
 
 def _storage(sizes: Mapping[str, int], book: PriceBook) -> dict[str, Decimal]:
@@ -213,95 +303,28 @@ def _storage(sizes: Mapping[str, int], book: PriceBook) -> dict[str, Decimal]:
     return {name: bill * size / total for name, size in sizes.items()}
 
 
-# --- budgets, alerts and limits ----------------------------------------------------------------------
-
-
-def _budgets(settings: CostSettings, estimate: CostEstimate, rows: Sequence[_Row]) -> tuple[BudgetCheck, ...]:
-    checks: list[BudgetCheck] = []
-    if settings.budget is not None:
-        unknown = estimate.unknown
-        before = None if any(line.before is None for line in estimate.lines) else estimate.before
-        after = None if any(line.after is None for line in estimate.lines) else estimate.after
-        whose = "resource's" if unknown == 1 else "resources'"
-        why = f"{unknown} {whose} cost unknown"
-        checks.append(_check("project", settings.budget, before, after, why))
-    assistants = {row.name: row for row in rows if row.kind is Kind.ASSISTANT}
-    for name, budget in sorted(settings.budgets.items()):
-        row = assistants.get(name)
-        if row is not None:
-            checks.append(
-                _check(f"{Kind.ASSISTANT.value}/{name}", budget, row.before, row.after, row.unknown)
-            )
-    return tuple(checks)
-
-
-def _check(
-    scope: str, budget: Budget, before: Decimal | None, after: Decimal | None, why: str
-) -> BudgetCheck:
-    limit = budget.monthly
-    check = partial(BudgetCheck, scope=scope, monthly=limit, estimate=after)
-    if after is None:
-        message = f"the estimate is unknown ({why}), so the budget {usd(limit)} a month cannot be checked"
-        return check(status=BudgetStatus.UNKNOWN, message=message)
-    if round_cents(after) <= limit:
-        return check(
-            status=BudgetStatus.WITHIN,
-            message=f"estimate {usd(after)} a month, within the budget {usd(limit)}",
-        )
-    over = f"estimate {usd(after)} a month is over the budget {usd(limit)}"
-    accept = budget.accept
-    if before is not None and after <= before:
-        return check(status=BudgetStatus.ALREADY_OVER, message=f"{over} already; this plan does not raise it")
-    if accept is not None and round_cents(after) <= accept.up_to:
-        message = f"{over}; accepted up to {usd(accept.up_to)}: {accept.reason}"
-        return check(status=BudgetStatus.ACCEPTED, message=message, reason=accept.reason, up_to=accept.up_to)
-    if accept is not None:
-        return check(
-            status=BudgetStatus.OVER, message=f"{over} and past acceptOver.upToUSD {usd(accept.up_to)}"
-        )
-    raised = "" if before is None else f" (this plan adds {usd(round_cents(after) - round_cents(before))})"
-    message = f"{over}{raised}; lower it, or set budget.acceptOver {{reason, upToUSD}} to ship it"
-    return check(status=BudgetStatus.OVER, message=message)
-
-
-def _passed_controls(desired: DesiredState, estimate: CostEstimate) -> tuple[str, ...]:
-    """The spend alerts whose threshold, and the spend limits whose amount, the project's estimate passes
-    (an organization's also counts other projects' spend, so this project alone passing it is certain)."""
-    after = estimate.after
-    out: list[str] = []
-    for name, alert in sorted(desired.spend_alerts.items()):
-        threshold = Decimal(alert.threshold_cents) / 100
-        if after > threshold:
-            out.append(
-                f"SpendAlert/{name}: the estimate {usd(after)} a month passes its threshold {usd(threshold)}"
-                f"{_of_scope(alert.scope)}: it will alert every month"
-            )
-    for name, limit in sorted(desired.spend_limits.items()):
-        amount = Decimal(limit.amount_cents) / 100
-        if after > amount:
-            out.append(
-                f"SpendLimit/{name}: the estimate {usd(after)} a month passes the limit {usd(amount)}"
-                f"{_of_scope(limit.scope)}: requests will be refused before the month ends"
-            )
-    return tuple(out)
-
-
 # --- helpers -----------------------------------------------------------------------------------------
 
 
 def _line(kind: Kind, name: str, before: _Cost, after: _Cost) -> _Row:
-    basis = after[1] or before[1]
-    unknown = "; ".join(dict.fromkeys(why for why in (before[2], after[2]) if why))
+    basis = before[1] if after is _ZERO_COST else after[1]  # a deleted resource: how it cost what it did
+    unknown = (
+        "; ".join(dict.fromkeys(why for why in (before[2], after[2]) if why)) if before[2] or after[2] else ""
+    )
+    # Amounts come rounded to the cent (each cost once): the lines, the unchanged sum and the totals
+    # shown then add up exactly, and a budget is held against the figure the plan shows.
     return _Row(kind, name, before[0], after[0], basis, unknown)
+
+
+def _assistant_amounts(rows: Sequence[_Row]) -> dict[str, Amounts]:
+    return {
+        row.name: Amounts(row.before, row.after, row.unknown) for row in rows if row.kind is Kind.ASSISTANT
+    }
 
 
 def _records(stored: StoredState, kind: Kind) -> dict[str, str]:
     """Name -> platform id of the inventory's records of `kind` (one pass: `StoredState.record` is a scan)."""
-    return {rec.key.name: rec.platform_id for rec in stored.inventory if rec.key.kind is kind}
-
-
-def _of_scope(scope: str) -> str:
-    return " (for the organization)" if scope == ORGANIZATION else ""
+    return {key.name: rec.platform_id for rec in stored.inventory if (key := rec.key).kind is kind}
 
 
 def _prices_note(book: PriceBook) -> str:

@@ -65,11 +65,13 @@ def build_plan(
     prepared: Prepared | None = None,
     owner: str,
     bundles: bool = False,
+    project_id: str | None = None,
 ) -> Plan:
     """`prepared` holds digests computed while the platform was read (`plan.prepare`); entries that do
     not match these inputs are recomputed, so it changes how long planning takes, never the plan.
     `owner` is our owner label's value (`model.labels.owner_value`): only objects carrying it are adopted.
-    `bundles`: the target keeps assistant versions as release bundles in the store (the plan says so)."""
+    `bundles`: the target keeps assistant versions as release bundles in the store (the plan says so).
+    `project_id`: the target's project, whose spend controls the cost estimate is held against."""
     records = {r.key: r for r in stored.inventory if r.key.kind is not Kind.VECTOR_STORE_FILE}
     refuse_foreign(live, stored, records, owner)
     names = Names.of(stored)
@@ -167,9 +169,10 @@ def build_plan(
         changes=tuple(changes),
         drift=tuple(drift),
         warnings=tuple(warnings),
-        costs=estimate_costs(desired, live, stored),
     )
-    return plan.with_id()
+    same = frozenset(c.name for c in changes if c.kind is Kind.ASSISTANT and c.action is Action.NOOP)
+    costs = estimate_costs(desired, live, stored, project_id=project_id, changes=plan.has_changes, same=same)
+    return plan.model_copy(update={"costs": costs}).with_id()
 
 
 def _assistants(

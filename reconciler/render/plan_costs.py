@@ -148,6 +148,11 @@ def cost_json(estimate: CostEstimate | None) -> dict[str, Any] | None:
                 "estimate": _amount(check.estimate),
                 "status": check.status.value,
                 "message": check.message,
+                "accepted": (
+                    {"reason": check.reason, "up_to": _amount(check.up_to)}
+                    if check.up_to is not None
+                    else None
+                ),
             }
             for check in estimate.budgets
         ],
@@ -187,6 +192,15 @@ def cost_schema() -> dict[str, Any]:
             "estimate": maybe,
             "status": {"enum": [s.value for s in BudgetStatus]},
             "message": {"type": "string"},
+            "accepted": {
+                "anyOf": [
+                    obj(
+                        {"reason": {"type": "string"}, "up_to": amount},
+                        "The acceptOver that lets this overrun through (status `accepted`).",
+                    ),
+                    {"type": "null"},
+                ]
+            },
         },
         "A budget checked against the estimate; `over` and `unknown` refuse the plan.",
     )

@@ -15,7 +15,8 @@ __all__ = ["Refusal", "compatibility_refusal", "refuse_violations"]
 
 # Apply's one line names the field to write; plan's closing line is shorter, its findings are listed above.
 _APPLY_HINT = 'set acceptBreaking: "<reason>" on the assistant to ship it anyway'
-_BUDGET_HINT = "lower the estimate, or set budget.acceptOver {reason, upToUSD} to ship it"
+# Each budget finding names its own way out (lower it or accept it; or give the missing usage or prices).
+_BUDGET_HINT = "each budget line above says what would let it pass"
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,8 @@ class Refusal:
         """The closing line under the findings: what to write to ship the plan."""
         hint = "write an acceptBreaking for this change" if self.notes else "set acceptBreaking"
         if not self.violations:
-            return f"the plan's cost estimate passes a budget; {_BUDGET_HINT}"
-        also = f"; its cost estimate passes a budget too ({_BUDGET_HINT})" if self.budgets else ""
+            return f"the plan's cost estimate does not pass its budget; {_BUDGET_HINT}"
+        also = f"; its cost estimate does not pass its budget either ({_BUDGET_HINT})" if self.budgets else ""
         return f"the plan breaks a compatibility policy; {hint} to ship it{also}"
 
     def one_line(self) -> str:

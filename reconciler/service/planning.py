@@ -211,6 +211,7 @@ def _make_plan(ws: Workspace, *, allow_empty: bool, timing: _Timing) -> tuple[Pl
         prepared=prepared,
         owner=ws.owner,
         bundles=not ws.target.versions_on_platform,
+        project_id=ws.target_config.project_id,
     )
     _remember_hints(ws, seen, hints)
     return plan, stored

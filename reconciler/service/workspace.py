@@ -58,10 +58,15 @@ class Workspace:
 
 
 def open_workspace(
-    path: Path | None = None, *, target: str | None = None, transport: Transport | None = None
+    path: Path | None = None,
+    *,
+    target: str | None = None,
+    transport: Transport | None = None,
+    admin_only: bool = False,
 ) -> Workspace:
     """The whole project containing the working directory (found as git finds a repository), or the one
-    whose root or manifests directory `path` names; a path naming only part of one is refused."""
+    whose root or manifests directory `path` names; a path naming only part of one is refused.
+    `admin_only`: only the Admin API will be called (the admin key is required, the project key not)."""
     from reconciler.targets.assistants_v2 import AssistantsV2Target
     from reconciler.targets.client import build_client
     from reconciler.targets.responses import ResponsesTarget
@@ -69,7 +74,9 @@ def open_workspace(
     project = load_project(path)
     name, target_config = project.config.target(target)
     stats = RequestStats()
-    client = build_client(target_config, root=project.config.root, stats=stats, transport=transport)
+    client = build_client(
+        target_config, root=project.config.root, stats=stats, transport=transport, admin_only=admin_only
+    )
     flavour: Callable[..., Target] = AssistantsV2Target
     if target_config.api == "responses":
         owner = labels.owner_value(project.config.project_name, name)  # as `Workspace.owner`

@@ -1,6 +1,6 @@
 """Budget overruns shipped under `acceptOver` (`model.estimates.AcceptedOverrun`): written when an apply
-of such a plan begins, read back, newest first, by `reconcile costs`. Amounts are stored as decimal text,
-so that what was accepted is kept to the cent on either backend."""
+of such a plan has succeeded, read back, newest first, by `reconcile costs`. Amounts are stored as
+decimal text, so that what was accepted is kept to the cent on either backend."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ _COLUMNS = "workspace, apply_id, plan_id, scope, monthly, estimate, up_to, reaso
 
 class BudgetStore(Protocol):
     def record_overruns(self, overruns: Sequence[AcceptedOverrun]) -> None:
-        """Record the accepted overruns of one apply in one transaction; recording one again (a resumed
-        apply) changes nothing."""
+        """Record the accepted overruns of one apply in one transaction; recording one again (the same
+        apply id and scope) changes nothing."""
         ...
 
     def overruns(self, workspace: str, *, limit: int = 20) -> tuple[AcceptedOverrun, ...]:

@@ -36,14 +36,22 @@ def _counting_hook(stats: RequestStats) -> Callable[[httpx2.Request], None]:
     return hook
 
 
+# The project key of a client that makes Admin API calls alone: never sent (admin calls carry the admin
+# key), and not shaped like a key, so nothing mistakes it for one.
+ADMIN_ONLY = "admin-calls-only"
+
+
 def build_client(
     config: TargetConfig,
     *,
     root: Path,
     stats: RequestStats,
     transport: Transport | None = None,
+    admin_only: bool = False,
 ) -> openai.OpenAI:
-    """A client for the target. `transport` overrides the network (tests hand in an emulator transport)."""
+    """A client for the target. `transport` overrides the network (tests hand in an emulator transport).
+    `admin_only`: the caller makes Admin API calls alone (`reconcile costs`), so the admin key is the one
+    required and the project key may be missing (the SDK then holds a placeholder it never sends)."""
     hooks = {"request": [_counting_hook(stats)]}
     if config.type == "local" and transport is None:
         from reconciler.emulator import EmulatorApp, EmulatorConfig
@@ -56,9 +64,16 @@ def build_client(
         except ValueError as exc:  # a malformed EMULATOR_* variable
             raise ConfigError(f"the local platform's settings: {exc}") from None
         transport = EmulatorTransport(EmulatorApp(settings))
-    if config.type == "local":
+    local = config.type == "local"
+    base_url = "http://127.0.0.1/v1" if local else config.base_url or "https://api.openai.com/v1"
+    if local:
         api_key, admin_key = LOCAL_API_KEY, LOCAL_API_KEY
-        base_url = "http://127.0.0.1/v1"
+    elif admin_only:
+        admin_key = secret_from_env(config.admin_key_env, what="the target's admin key")
+        try:
+            api_key = secret_from_env(config.api_key_env, what="the target's API key")
+        except AuthenticationFailed:
+            api_key = ADMIN_ONLY
     else:
         api_key = secret_from_env(config.api_key_env, what="the target's API key")
         # The admin key is needed only for spend controls; a missing one fails those calls, not the plan.
@@ -66,7 +81,6 @@ def build_client(
             admin_key = secret_from_env(config.admin_key_env, what="the target's admin key")
         except AuthenticationFailed:
             admin_key = ""
-        base_url = config.base_url or "https://api.openai.com/v1"
     http_client = httpx2.Client(transport=transport, timeout=TIMEOUT_SECONDS, event_hooks=hooks)
     try:
         return openai.OpenAI(

@@ -250,6 +250,19 @@ def test_a_missing_admin_key_is_one_line_and_exit_1(
     assert err == "error: the target's admin key is not set: export OPENAI_ADMIN_KEY\n"
 
 
+def test_the_project_key_is_not_needed_only_the_admin_key(
+    root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The costs endpoint is an Admin API call: a machine holding only the admin key can read it, and one
+    holding neither is told of the admin key, the one it needs (review of issue 19)."""
+    monkeypatch.delenv("OPENAI_API_KEY")
+    assert run(["costs", "-C", str(root)]) == 0
+    assert "Spend of project" in capsys.readouterr().out
+    monkeypatch.delenv("OPENAI_ADMIN_KEY")
+    assert run(["costs", "-C", str(root)]) == 1
+    assert capsys.readouterr().err == "error: the target's admin key is not set: export OPENAI_ADMIN_KEY\n"
+
+
 @pytest.mark.parametrize(
     ("since", "message"),
     [

@@ -1,7 +1,7 @@
 -- Budget overruns shipped under `acceptOver` (issue 19): a plan whose cost estimate passed a budget was
 -- applied because an acceptance covered it. One row per apply and budget scope, written when the apply
--- begins (as an `acceptBreaking` is written into the release history), so `reconcile costs` can say who
--- accepted which overrun and why. Amounts are decimal US dollars as text: exact on both backends.
+-- has succeeded (as an `acceptBreaking` is written with the pointer move it let through), so
+-- `reconcile costs` can say who accepted which overrun and why. Amounts are decimal US dollars as text: exact on both backends.
 
 CREATE TABLE budget_acceptances (
     workspace  TEXT NOT NULL,

@@ -123,3 +123,25 @@ def test_usage_changes_no_fingerprint(project: Path, write: Write) -> None:
         "outputTokensPerTurn: 9}",
     )
     assert behaviour_fingerprint(assistant_spec(load_project(project).desired.assistants["A"])) == before
+
+
+def test_acceptances_prices_and_budgets_that_cannot_mean_anything_are_refused(
+    project: Path, write: Write
+) -> None:
+    """Review of issue 19: an acceptance up to the budget accepts nothing; a reason is one line; a cached
+    price above the input price is no discount; a budget with no usage can never be checked."""
+    project_file(
+        project,
+        "  budget:\n    monthlyUSD: 100\n    acceptOver: {reason: launch, upToUSD: 100}\n"
+        "  prices:\n    models:\n      gpt-5.5: {input: 1, cachedInput: 2, output: 3}\n",
+    )
+    errors = [str(e) for e in validate_project(project).errors]
+    assert errors[0].startswith("reconcile.yaml:6:5: error: spec.budget: acceptOver.upToUSD must be above")
+    assert errors[1].startswith("reconcile.yaml:10:16: error: spec.prices.models.gpt-5.5: cachedInput must")
+    project_file(project, "  budget: {monthlyUSD: 100}\n")
+    assistant(write, "A", 'budget: {monthlyUSD: 10, acceptOver: {reason: "two\\nlines", upToUSD: 20}}')
+    errors = [str(e) for e in validate_project(project).errors]
+    assert any(e.startswith("A.yaml:8:") and "reason" in e for e in errors)  # the line break
+    assistant(write, "A", "budget: {monthlyUSD: 10}")
+    (error,) = [str(e) for e in validate_project(project).errors]
+    assert error.startswith("A.yaml:8:11: error: spec.budget: no usage to check it against")

@@ -20,6 +20,12 @@ def test_a_dated_snapshot_is_priced_as_its_family_by_the_longest_prefix() -> Non
 def test_an_unknown_model_has_no_price() -> None:
     assert prices.price_of("my-fine-tune") is None
     assert prices.price_of("gpt-4omni") is None  # a prefix without "-" is not a snapshot
+    # A variant is another model with its own price, not its base model's (review of issue 19).
+    assert prices.price_of("gpt-5.5-pro") is None
+    assert prices.price_of("gpt-4o-audio-preview") is None
+    assert prices.price_of("gpt-4o-realtime-preview-2024-12-17") is None
+    assert prices.price_of("gpt-4-0613") is None  # the old date form names gpt-4's family, not in the table
+    assert prices.price_of("gpt-4o-0613") == prices.PRICES["gpt-4o"]
     assert prices.price_of("") is None
 
 

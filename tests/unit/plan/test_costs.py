@@ -22,7 +22,7 @@ from reconciler.model.desired import (
     VectorStore,
 )
 from reconciler.model.estimates import BudgetStatus, CostEstimate
-from reconciler.model.live import LiveFile, LiveState, LiveVectorStore, LiveVectorStoreFile
+from reconciler.model.live import LiveState, LiveVectorStore, LiveVectorStoreFile
 from reconciler.model.stored import InventoryRecord, StoredState
 from reconciler.plan.costs import estimate_costs
 from tests.unit.plan.support import NAME, WS, assistant, live_assistant, plan_for, version
@@ -100,7 +100,7 @@ def test_an_unknown_model_is_unknown_never_zero_and_a_budget_cannot_pass_it() ->
     assert check.status is BudgetStatus.UNKNOWN and check.blocking
     assert found.violations() == [
         "project: the estimate is unknown (1 resource's cost unknown), so the budget $1,000.00 a month "
-        "cannot be checked"
+        "cannot be checked; give the missing usage or prices"
     ]
 
 
@@ -129,11 +129,15 @@ def test_tool_calls_left_out_of_the_usage_are_named_not_guessed() -> None:
     assert "file_search calls not counted (no fileSearchCallsPerTurn)" in line.basis
 
 
-def test_a_deleted_assistant_saves_what_it_cost() -> None:
+def test_a_deleted_assistant_saves_what_it_cost_at_the_projects_default_usage() -> None:
     live, stored = serving("gpt-5.5")
-    state = DesiredState(costs=CostSettings(usage={NAME: USAGE}))
-    (line,) = estimate(state, live, stored).lines
+    (line,) = estimate(DesiredState(costs=CostSettings(default_usage=USAGE)), live, stored).lines
     assert (line.before, line.after) == (GPT55, 0)
+    # Without a default, what it was used as is gone with its manifest: unknown, not zero.
+    (line,) = estimate(
+        DesiredState(costs=CostSettings(budget=Budget(monthly=Decimal(9)))), live, stored
+    ).lines
+    assert (line.before, line.after) == (None, 0) and line.unknown.startswith("no usage assumptions")
 
 
 def test_vector_storage_past_the_free_gigabyte_is_shared_out_by_size() -> None:
@@ -151,20 +155,53 @@ def test_vector_storage_past_the_free_gigabyte_is_shared_out_by_size() -> None:
     assert lines["VectorStore/Big"].basis == "1.5 GB stored"
 
 
-def test_a_stores_before_is_what_the_platform_holds() -> None:
-    record = InventoryRecord(key=ResourceKey(kind=Kind.VECTOR_STORE, name="Big"), platform_id="vs_1")
-    live = LiveState(
-        vector_stores={
-            "vs_1": LiveVectorStore(
-                id="vs_1",
-                files=(LiveVectorStoreFile(id="file_1", vector_store_id="vs_1", status="completed"),),
-            )
-        },
-        files={"file_1": LiveFile(id="file_1", filename="a.md", bytes=3_000_000_000, purpose="assistants")},
+def test_a_stores_before_is_what_it_holds_measured_as_the_manifests_files_are() -> None:
+    records = (
+        InventoryRecord(key=ResourceKey(kind=Kind.VECTOR_STORE, name="Big"), platform_id="vs_1"),
+        InventoryRecord(
+            key=ResourceKey.attachment("Big", "a.md"), platform_id="file_a", attributes={"sha256": "a"}
+        ),
+        InventoryRecord(
+            key=ResourceKey.attachment("Big", "b.md"), platform_id="file_b", attributes={"sha256": "old"}
+        ),
     )
-    state = DesiredState(costs=CostSettings(usage={NAME: USAGE}))
-    (line,) = estimate(state, live, StoredState(workspace=WS, inventory=(record,))).lines
-    assert (line.before, line.after) == (Decimal(6), 0)  # 2 GB billable, 30 days at 0.10
+    attached = tuple(
+        LiveVectorStoreFile(id=f, vector_store_id="vs_1", status="completed", usage_bytes=n)
+        for f, n in (("file_a", 1_700_000_000), ("file_b", 800_000_000))
+    )
+    live = LiveState(vector_stores={"vs_1": LiveVectorStore(id="vs_1", files=attached)})
+    files = (
+        SourceFile(path="a.md", sha256="a", size=1_500_000_000),
+        SourceFile(path="b.md", sha256="b", size=500_000_000),
+    )
+    state = DesiredState(
+        vector_stores={"Big": VectorStore(name="Big", files=files)}, costs=CostSettings(usage={NAME: USAGE})
+    )
+    (line,) = estimate(state, live, StoredState(workspace=WS, inventory=records)).lines
+    # Before: a.md unchanged counts its 1.5 GB as after does (not the platform's 1.7 GB), the old b.md
+    # the platform's 0.8 GB: 2.3 GB, 1.3 GB billable. After: 2 GB, 1 GB billable.
+    assert (line.before, line.after) == (Decimal("3.90"), Decimal("3.00"))
+
+
+def test_an_unchanged_store_has_no_line_whatever_the_platform_reports() -> None:
+    records = (
+        InventoryRecord(key=ResourceKey(kind=Kind.VECTOR_STORE, name="Big"), platform_id="vs_1"),
+        InventoryRecord(
+            key=ResourceKey.attachment("Big", "a.md"), platform_id="file_a", attributes={"sha256": "a"}
+        ),
+    )
+    attached = (
+        LiveVectorStoreFile(
+            id="file_a", vector_store_id="vs_1", status="completed", usage_bytes=9_000_000_000
+        ),
+    )
+    live = LiveState(vector_stores={"vs_1": LiveVectorStore(id="vs_1", files=attached)})
+    files = (SourceFile(path="a.md", sha256="a", size=3_000_000_000),)
+    state = DesiredState(
+        vector_stores={"Big": VectorStore(name="Big", files=files)}, costs=CostSettings(usage={NAME: USAGE})
+    )
+    found = estimate(state, live, StoredState(workspace=WS, inventory=records))
+    assert found.lines == () and (found.unchanged, found.unchanged_cost) == (1, Decimal("6.00"))
 
 
 @pytest.mark.parametrize(
@@ -206,12 +243,29 @@ def test_budget_outcomes(
     assert found.accepted() == ((check,) if status is BudgetStatus.ACCEPTED else ())
 
 
-def test_a_plan_that_does_not_raise_an_overrun_only_warns() -> None:
+def test_any_plan_over_the_budget_is_refused_even_one_that_lowers_the_cost() -> None:
+    """Issue 19: a plan whose estimate exceeds the budget exits 1 unless accepted; a plan that lowers
+    the cost, or raises the usage assumptions alone, is no exception (the acceptance is the way out)."""
     live, stored = serving("gpt-5-pro")
     found = estimate(desired("gpt-5.5", budget=Budget(monthly=Decimal(50))), live, stored)
     (check,) = found.budgets
+    assert check.status is BudgetStatus.OVER and check.blocking
+    assert check.message.endswith(
+        "is over the budget $50.00; lower it, or set budget.acceptOver {reason, upToUSD} to ship it"
+    )
+
+
+def test_a_plan_without_changes_is_only_warned() -> None:
+    live, stored = serving("gpt-5.5")
+    found = estimate_costs(
+        desired("gpt-5.5", budget=Budget(monthly=Decimal(50))), live, stored, changes=False
+    )
+    assert found is not None
+    (check,) = found.budgets
     assert check.status is BudgetStatus.ALREADY_OVER and not check.blocking
-    assert "already; this plan does not raise it" in check.message
+    assert check.message == "estimate $88.80 a month is over the budget $50.00; this plan changes nothing"
+    plan = plan_for(desired("gpt-5.5", budget=Budget(monthly=Decimal(50))), live, stored)
+    assert not plan.has_changes and plan.budget_violations() == []  # the planner says so itself
 
 
 def test_an_assistants_own_budget_holds_its_own_line() -> None:
@@ -231,10 +285,63 @@ def test_spend_alerts_and_limits_the_estimate_passes_are_warned_of() -> None:
             "spend_limits": {"cap": SpendLimit(name="cap", scope="proj_1", amount_cents=30_000)},
         }
     )
-    found = estimate(state, LiveState(), StoredState(workspace=WS))
-    assert found.warnings == (
+    state = state.model_copy(
+        update={
+            "spend_alerts": {
+                **state.spend_alerts,
+                "theirs": SpendAlert(name="theirs", scope="proj_2", threshold_cents=1),
+            }
+        }
+    )
+    found = estimate_costs(state, LiveState(), StoredState(workspace=WS), project_id="proj_1")
+    assert found is not None
+    assert found.warnings == (  # not proj_2's alert: this project's estimate says nothing of its spend
         "SpendAlert/low: the estimate $392.40 a month passes its threshold $100.00: it will alert every "
         "month",
         "SpendLimit/cap: the estimate $392.40 a month passes the limit $300.00: requests will be refused "
         "before the month ends",
     )
+
+
+def test_the_lines_add_up_to_the_total() -> None:
+    """Four assistants of half a cent each: every figure is rounded once, so the total is the lines'."""
+    tiny = USAGE.model_copy(
+        update={
+            "conversations_per_month": Decimal(1),
+            "turns_per_conversation": Decimal(1),
+            "input_tokens_per_turn": Decimal(100_000),
+            "output_tokens_per_turn": Decimal(0),
+            "cached_input_share": Decimal(0),
+        }
+    )
+    names = [f"a{i}" for i in range(4)]
+    state = DesiredState(
+        assistants={n: assistant(name=n, model="gpt-5-nano") for n in names},
+        costs=CostSettings(usage=dict.fromkeys(names, tiny)),
+    )
+    found = estimate(state, LiveState(), StoredState(workspace=WS))
+    assert [line.after for line in found.lines] == [Decimal("0.01")] * 4  # 0.005 each, half up
+    assert found.after == Decimal("0.04")
+
+
+def test_an_absurd_but_valid_usage_is_priced_not_crashed() -> None:
+    huge = USAGE.model_copy(
+        update={
+            k: Decimal("1e12")
+            for k in ("conversations_per_month", "turns_per_conversation", "input_tokens_per_turn")
+        }
+    )
+    state = DesiredState(
+        assistants={NAME: assistant(model="gpt-5.5")}, costs=CostSettings(usage={NAME: huge})
+    )
+    (line,) = estimate(state, LiveState(), StoredState(workspace=WS)).lines
+    assert line.after is not None and line.after > Decimal("1e30")
+
+
+def test_a_negotiated_input_price_keeps_the_lists_cached_price() -> None:
+    prices = PriceOverrides(models={"gpt-5.5": ModelRate(input=Decimal(4), output=Decimal(24))})
+    (line,) = estimate(desired(prices=prices), LiveState(), StoredState(workspace=WS)).lines
+    # 4,800 turns: 4.8M uncached at 4.00, 7.2M cached at the list's 0.50, 1.68M out at 24.00; tools as listed.
+    assert line.after == Decimal("4.8") * 4 + Decimal("7.2") * Decimal("0.5") + Decimal(
+        "1.68"
+    ) * 24 + 6 + Decimal("4.8")

@@ -140,7 +140,7 @@ def test_the_json_is_a_versioned_document_with_exact_amounts() -> None:
     assert sum(D(d["amount"]) for d in document["days"]) == D(document["total"])
     assert document["estimate"] is None
     assert json.loads(costs_json(ESTIMATED))["estimate"] == {
-        "monthly_usd": "42.5",
+        "monthly_usd": "42.50",
         "note": "3 assistants at last month's traffic",
     }
 
