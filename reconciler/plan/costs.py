@@ -67,15 +67,20 @@ def _estimate(
 ) -> CostEstimate:
     book = settings.prices.book()
     usage = _UsageOf(settings)
+    kept = _Kept()
     rows = (
-        *_assistant_lines(desired, live, stored, usage, book, same),
+        *_assistant_lines(
+            desired, live, stored, usage, book, same, kept, budgeted=frozenset(settings.budgets)
+        ),
         *_store_lines(desired, live, stored, book),
     )
-    unchanged = [row for row in rows if not row.changed]
+    for row in rows:
+        if not row.changed and row.after is not None:
+            kept.add(row.after)
     estimate = CostEstimate(
         lines=tuple(row.line() for row in rows if row.changed),
-        unchanged=len(unchanged),
-        unchanged_cost=sum((row.after for row in unchanged if row.after is not None), Decimal(0)),
+        unchanged=kept.count,
+        unchanged_cost=kept.total,
         prices_checked=_prices_note(book),
     )
     return estimate.model_copy(
@@ -84,6 +89,17 @@ def _estimate(
             "warnings": passed_controls(desired, estimate, project_id),
         }
     )
+
+
+class _Kept:
+    """The resources the plan leaves at the same cost: how many, and what they cost together."""
+
+    def __init__(self) -> None:
+        self.count, self.total = 0, Decimal(0)
+
+    def add(self, amount: Decimal) -> None:
+        self.count += 1
+        self.total += amount
 
 
 class _UsageOf:
@@ -130,7 +146,12 @@ def _assistant_lines(
     usage: _UsageOf,
     book: PriceBook,
     same: frozenset[str],
+    kept: _Kept,
+    *,
+    budgeted: frozenset[str],
 ) -> list[_Row]:
+    """The lines of the assistants whose cost changes, is unknown or is held to a budget of its own; the
+    others (most, in most plans) only counted into `kept`."""
     records = _records(stored, Kind.ASSISTANT)
     names = sorted(set(desired.assistants) | set(records) | set(stored.pointers))
     versions = {(v.assistant, v.number): v.platform_id for v in stored.versions if not v.deleted}
@@ -156,7 +177,10 @@ def _assistant_lines(
         if want is not None:
             after = cost(want.model, frozenset(want.builtins), assumed)  # StrEnum: equal to their values
             if name in same:  # served as asked for: the same model and tools, so the same cost
-                lines.append(_line(Kind.ASSISTANT, name, after, after))
+                if after[0] is not None and name not in budgeted:
+                    kept.add(after[0])
+                else:
+                    lines.append(_line(Kind.ASSISTANT, name, after, after))
                 continue
         serving = _serving(name, live, stored, versions, records)
         before: _Cost = _ZERO_COST

@@ -345,3 +345,14 @@ def test_a_negotiated_input_price_keeps_the_lists_cached_price() -> None:
     assert line.after == Decimal("4.8") * 4 + Decimal("7.2") * Decimal("0.5") + Decimal(
         "1.68"
     ) * 24 + 6 + Decimal("4.8")
+
+
+def test_assistants_the_plan_leaves_alone_are_counted_and_still_held_to_their_budgets() -> None:
+    live, stored = serving("gpt-5.5")
+    plan = plan_for(desired("gpt-5.5", budgets={NAME: Budget(monthly=Decimal(500))}), live, stored)
+    assert not plan.has_changes and plan.costs is not None
+    (check,) = plan.costs.budgets  # the assistant's own budget sees its amount though no line is shown
+    assert (check.scope, check.status, check.estimate) == (f"Assistant/{NAME}", BudgetStatus.WITHIN, GPT55)
+    plan = plan_for(desired("gpt-5.5"), live, stored)
+    assert plan.costs is not None
+    assert (plan.costs.lines, plan.costs.unchanged, plan.costs.unchanged_cost) == ((), 1, GPT55)
