@@ -30,16 +30,12 @@ class CostLine(Frozen):
     def delta(self) -> Decimal | None:
         return None if self.before is None or self.after is None else self.after - self.before
 
-    @property
-    def changed(self) -> bool:
-        return self.delta is None or self.delta != 0
-
 
 class BudgetStatus(StrEnum):
     WITHIN = "within"
-    OVER = "over"  # refused: the plan raises the estimate past the budget
+    OVER = "over"  # refused: the estimate is over the budget and no acceptance covers it
     ACCEPTED = "accepted"  # over, and an acceptance covers it
-    ALREADY_OVER = "already-over"  # over before this plan, which does not raise it: a warning
+    ALREADY_OVER = "already-over"  # over, in a plan that changes nothing: a warning (nothing ships)
     UNKNOWN = "unknown"  # refused: part of the estimate is unknown, so the budget cannot be checked
 
 
