@@ -5,7 +5,6 @@ Markdown for a first apply as a golden file (UPDATE_GOLDEN=1 regenerates it, as 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from reconciler.errors import TemporaryPlatformError
 from reconciler.gitops.comment import GITHUB_LIMIT, marker
 from reconciler.gitops.github import GitHub
 from reconciler.plan.definition import Action, FieldChange, Plan, Stage
+from tests.golden_files import assert_matches_golden
 from tests.integration.github_fake import FakeGitHub, running
 from tests.unit.render import plans
 
@@ -185,10 +185,7 @@ def test_plain_http_is_refused_except_to_this_machine(
 def test_the_comment_markdown_matches_its_golden_file(github: FakeGitHub, tmp_path: Path) -> None:
     assert run(["ci", "comment", str(save(tmp_path, plans.create_all()))]) == 0
     (body,) = github.bodies(PR)
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        GOLDEN.write_text(body, encoding="utf-8")
-    assert GOLDEN.exists(), f"missing golden file {GOLDEN}; run with UPDATE_GOLDEN=1"
-    assert body == GOLDEN.read_text(encoding="utf-8")
+    assert_matches_golden(body, GOLDEN)
 
 
 def test_no_answer_is_a_temporary_error_after_bounded_retries() -> None:

@@ -6,7 +6,6 @@ review the diff."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -24,6 +23,7 @@ from reconciler.model.spend import (
     VersionCost,
 )
 from reconciler.render.costs import costs_json, costs_text
+from tests.golden_files import assert_matches_golden
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "costs"
 D = Decimal
@@ -122,11 +122,7 @@ RENDERED: dict[str, Callable[[], str]] = {
 def test_costs_output_matches_golden_file(name: str) -> None:
     rendered = RENDERED[name]() + "\n"
     path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(rendered, encoding="utf-8")
-    assert path.exists(), f"missing golden file {path}; run with UPDATE_GOLDEN=1"
-    assert rendered == path.read_text(encoding="utf-8")
+    assert_matches_golden(rendered, path)
 
 
 def test_every_golden_file_belongs_to_a_rendering() -> None:

@@ -10,7 +10,6 @@ and review the diff of tests/golden/render/ before committing it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from reconciler.plan.definition import Plan
 from reconciler.render.json import render_json
 from reconciler.render.markdown import render_markdown
 from reconciler.render.text import render_text
+from tests.golden_files import assert_matches_golden
 from tests.unit.render.plans import FIXTURES
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "render"
@@ -31,11 +31,7 @@ FORMATS: dict[str, Callable[[Plan], str]] = {"txt": render_text, "json": render_
 def test_output_matches_golden_file(fixture: str, fmt: str) -> None:
     rendered = FORMATS[fmt](FIXTURES[fixture]())
     path = GOLDEN / f"{fixture}.{fmt}"
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(rendered, encoding="utf-8")
-    assert path.exists(), f"missing golden file {path}; run with UPDATE_GOLDEN=1"
-    assert rendered == path.read_text(encoding="utf-8")
+    assert_matches_golden(rendered, path)
 
 
 def test_every_golden_file_belongs_to_a_fixture() -> None:

@@ -6,7 +6,6 @@ test_golden.py) and review the diff."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from reconciler.render.migrations import (
     status_text,
 )
 from reconciler.threads.reports import MigrationPlan, RunResult, Sample, StatusReport
+from tests.golden_files import assert_matches_golden
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "migrations"
 T0 = 1_765_000_000.0
@@ -103,11 +103,7 @@ RENDERED: dict[str, Callable[[], str]] = {
 def test_migration_output_matches_golden_file(name: str) -> None:
     rendered = RENDERED[name]() + "\n"
     path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(rendered, encoding="utf-8")
-    assert path.exists(), f"missing golden file {path}; run with UPDATE_GOLDEN=1"
-    assert rendered == path.read_text(encoding="utf-8")
+    assert_matches_golden(rendered, path)
 
 
 def test_the_progress_line_fills_its_bar_and_says_the_rate_eta_and_failures() -> None:

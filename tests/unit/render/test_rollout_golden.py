@@ -4,7 +4,6 @@ UPDATE_GOLDEN=1 (see test_golden.py) and review the diff."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from reconciler.model.rollouts import (
 )
 from reconciler.model.stored import RolloutView, StopEvent
 from reconciler.render.rollouts import progress_line, status_json, status_text
+from tests.golden_files import assert_matches_golden
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "rollouts"
 T0 = 1_796_000_000.0
@@ -128,10 +128,7 @@ FORMATS: dict[str, Callable[[RolloutView], str]] = {"txt": status_text, "json": 
 def test_status_matches_golden_file(name: str, fmt: str) -> None:
     rendered = FORMATS[fmt](_views()[name]) + "\n"
     path = GOLDEN / f"{name}.{fmt}"
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(rendered, encoding="utf-8")
-    assert rendered == path.read_text(encoding="utf-8")
+    assert_matches_golden(rendered, path)
 
 
 def test_a_progress_line_names_the_moves_and_the_wait() -> None:
