@@ -23,6 +23,7 @@ __all__ = [
     "ModelRate",
     "PriceOverrides",
     "Usage",
+    "cents_text",
     "round_cents",
     "usd",
 ]
@@ -39,6 +40,11 @@ WIDE = Context(prec=80)
 def round_cents(usd: Decimal) -> Decimal:
     """`usd` rounded to the cent, half up (as an invoice rounds)."""
     return usd.quantize(CENT, rounding=ROUND_HALF_UP, context=WIDE)
+
+
+def cents_text(amount: Decimal) -> str:
+    """`150.00`: dollars to the cent, as JSON documents write an estimate or a budget (a string, exact)."""
+    return f"{round_cents(amount):.2f}"
 
 
 def usd(amount: Decimal) -> str:

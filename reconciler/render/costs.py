@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from reconciler.model.costs import round_cents
+from reconciler.model.costs import cents_text
 from reconciler.model.estimates import AcceptedOverrun
 from reconciler.model.spend import CENT, CostGrouping, CostReport, GroupTotal, SpendControl, VersionCost
 from reconciler.redact import redact
@@ -42,11 +42,6 @@ def _cell(amount: Decimal, currency: str) -> str:
 def _plain(amount: Decimal) -> str:
     """An exact amount without an exponent (`0.0000075`, never `7.5E-6`)."""
     return format(amount, "f")
-
-
-def _usd(amount: Decimal) -> str:
-    """An estimate or a budget, as the plan's JSON writes one: dollars to the cent (`150.00`)."""
-    return f"{round_cents(amount):.2f}"
 
 
 def _table(rows: Sequence[Sequence[str]], right: set[int]) -> list[str]:
@@ -219,7 +214,7 @@ def costs_document(report: CostReport) -> dict[str, Any]:
             for v in r.versions
         ],
         "estimate": (
-            {"monthly_usd": _usd(r.estimate_monthly_usd), "note": r.estimate_note}
+            {"monthly_usd": cents_text(r.estimate_monthly_usd), "note": r.estimate_note}
             if r.estimate_monthly_usd is not None
             else None
         ),
@@ -229,9 +224,9 @@ def costs_document(report: CostReport) -> dict[str, Any]:
                 "scope": o.scope,
                 "plan_id": o.plan_id,
                 "apply_id": o.apply_id,
-                "monthly_usd": _usd(o.monthly),
-                "estimate_usd": _usd(o.estimate),
-                "up_to_usd": _usd(o.up_to),
+                "monthly_usd": cents_text(o.monthly),
+                "estimate_usd": cents_text(o.estimate),
+                "up_to_usd": cents_text(o.up_to),
                 "reason": o.reason,
                 "user": o.user,
                 "host": o.host,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from reconciler.model.costs import round_cents, usd
+from reconciler.model.costs import cents_text, round_cents, usd
 from reconciler.model.estimates import BudgetStatus, CostEstimate, CostLine
 from reconciler.render.escape import sanitize
 
@@ -115,7 +115,7 @@ def cost_markdown(estimate: CostEstimate, escape: Any) -> list[str]:
 
 
 def _amount(value: Decimal | None) -> str | None:
-    return None if value is None else f"{round_cents(value):.2f}"
+    return None if value is None else cents_text(value)
 
 
 def cost_json(estimate: CostEstimate | None) -> dict[str, Any] | None:
